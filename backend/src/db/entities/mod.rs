@@ -1,0 +1,18 @@
+//! sea-orm entities, one per table. They mirror `migrations/` exactly and hold no logic:
+//! mapping to domain types lives in the `db` query modules.
+
+pub mod document;
+pub mod email_outbox;
+pub mod fee_line;
+pub mod finding_override;
+pub mod holding;
+pub mod holding_snapshot;
+pub mod ledger_entry;
+pub mod organisation;
+pub mod registry_import;
+pub mod registry_inventory;
+pub mod session;
+pub mod transfer;
+pub mod transfer_block;
+pub mod transfer_event;
+pub mod user;

@@ -1,0 +1,22 @@
+//! Entity of the `registry_imports` table (schema in `migrations/`).
+
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "registry_imports")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    #[sea_orm(unique)]
+    pub registry: String,
+    pub file_sha256: String,
+    pub serial: String,
+    pub file_date: Option<TimeDate>,
+    pub records: i64,
+    pub imported_at: TimeDateTimeWithTimeZone,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,178 @@
+//! The stored ledger. Insert-only by API: there is an `append` and readers, and no function that
+//! updates or deletes an entry (the database triggers forbid both anyway).
+
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, DatabaseBackend, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set, Statement,
+};
+use time::OffsetDateTime;
+
+use super::entities::ledger_entry::{self, Entity as LedgerEntryRow};
+use super::holdings::range_of;
+use super::organisations::BATCH;
+use crate::domain::ledger::{self, ChainHead, EntryKind, LedgerEntry, LedgerParty, Movement};
+use crate::domain::{Rir, TransferType};
+
+/// Arbitrary constant naming the PostgreSQL advisory lock that serialises ledger appends.
+const LEDGER_LOCK_KEY: i64 = 0x6970_7866_6572; // "ipxfer"
+
+/// The last entry, `None` for an empty ledger.
+pub async fn head(conn: &impl ConnectionTrait) -> Result<Option<ChainHead>, DbErr> {
+    let row: Option<(i64, String)> = LedgerEntryRow::find()
+        .select_only()
+        .column(ledger_entry::Column::Seq)
+        .column(ledger_entry::Column::Hash)
+        .order_by_desc(ledger_entry::Column::Seq)
+        .into_tuple()
+        .one(conn)
+        .await?;
+    Ok(row.map(|(seq, hash)| ChainHead { seq, hash }))
+}
+
+/// Appends movements to the chain inside the caller's transaction and returns the new entries.
+///
+/// Appends are serialised: on PostgreSQL by a transaction-scoped advisory lock taken before the
+/// head is read; on SQLite by the write lock of the `BEGIN IMMEDIATE` transaction. Should two
+/// appends still race, the primary key on `seq` lets only one commit, so the chain cannot fork.
+pub async fn append(
+    conn: &impl ConnectionTrait,
+    movements: Vec<Movement>,
+    recorded_at: OffsetDateTime,
+) -> Result<Vec<LedgerEntry>, DbErr> {
+    if conn.get_database_backend() == DatabaseBackend::Postgres {
+        conn.execute_raw(Statement::from_sql_and_values(
+            DatabaseBackend::Postgres,
+            "SELECT pg_advisory_xact_lock($1)",
+            [LEDGER_LOCK_KEY.into()],
+        ))
+        .await?;
+    }
+    let mut tip = head(conn).await?;
+    let mut entries = Vec::with_capacity(movements.len());
+    for m in movements {
+        let e = ledger::next_entry(tip.as_ref(), m, recorded_at);
+        tip = Some(ChainHead { seq: e.seq, hash: e.hash.clone() });
+        entries.push(e);
+    }
+    for chunk in entries.chunks(BATCH) {
+        LedgerEntryRow::insert_many(chunk.iter().map(to_row))
+            .exec_without_returning(conn)
+            .await?;
+    }
+    Ok(entries)
+}
+
+fn to_row(e: &LedgerEntry) -> ledger_entry::ActiveModel {
+    let m = &e.movement;
+    ledger_entry::ActiveModel {
+        seq: Set(e.seq),
+        kind: Set(m.kind.as_str().to_owned()),
+        transfer_id: Set(m.transfer_id),
+        transfer_reference: Set(m.transfer_reference.clone()),
+        transfer_type: Set(m.transfer_type.nro_name().to_owned()),
+        source_registry: Set(m.source_rir.token().to_owned()),
+        recipient_registry: Set(m.recipient_rir.token().to_owned()),
+        source_org_id: Set(m.source.org_id),
+        recipient_org_id: Set(m.recipient.org_id),
+        source_org_name: Set(m.source.name.clone()),
+        recipient_org_name: Set(m.recipient.name.clone()),
+        source_country: Set(m.source.country.clone()),
+        recipient_country: Set(m.recipient.country.clone()),
+        start_addr: Set(i64::from(m.range.start())),
+        end_addr: Set(i64::from(m.range.end())),
+        original_start: Set(m.original.map(|r| i64::from(r.start()))),
+        original_end: Set(m.original.map(|r| i64::from(r.end()))),
+        transfer_date: Set(m.transfer_date),
+        source_registration_date: Set(m.source_registration_date),
+        recorded_at: Set(e.recorded_at),
+        prev_hash: Set(e.prev_hash.clone()),
+        hash: Set(e.hash.clone()),
+    }
+}
+
+/// Maps a stored row back to the pure entry, exactly as stored (verification recomputes hashes
+/// from this, so nothing may be normalised here).
+pub fn from_row(r: ledger_entry::Model) -> Result<LedgerEntry, DbErr> {
+    let bad = |what: &str, value: &str| DbErr::Custom(format!("ledger entry {}: unknown {what} {value:?}", r.seq));
+    let kind = EntryKind::parse(&r.kind).ok_or_else(|| bad("kind", &r.kind))?;
+    let transfer_type = TransferType::from_nro_name(&r.transfer_type).ok_or_else(|| bad("type", &r.transfer_type))?;
+    let source_rir = Rir::from_token(&r.source_registry).ok_or_else(|| bad("registry", &r.source_registry))?;
+    let recipient_rir =
+        Rir::from_token(&r.recipient_registry).ok_or_else(|| bad("registry", &r.recipient_registry))?;
+    let original = match (r.original_start, r.original_end) {
+        (Some(s), Some(e)) => Some(range_of(s, e)?),
+        _ => None,
+    };
+    Ok(LedgerEntry {
+        seq: r.seq,
+        movement: Movement {
+            kind,
+            transfer_id: r.transfer_id,
+            transfer_reference: r.transfer_reference,
+            transfer_type,
+            source_rir,
+            recipient_rir,
+            source: LedgerParty { org_id: r.source_org_id, name: r.source_org_name, country: r.source_country },
+            recipient: LedgerParty {
+                org_id: r.recipient_org_id,
+                name: r.recipient_org_name,
+                country: r.recipient_country,
+            },
+            range: range_of(r.start_addr, r.end_addr)?,
+            original,
+            transfer_date: r.transfer_date,
+            source_registration_date: r.source_registration_date,
+        },
+        recorded_at: r.recorded_at,
+        prev_hash: r.prev_hash,
+        hash: r.hash,
+    })
+}
+
+/// Up to `limit` entries after `after_seq`, in order: keyset pages for streaming readers.
+pub async fn page_after(conn: &impl ConnectionTrait, after_seq: i64, limit: u64) -> Result<Vec<LedgerEntry>, DbErr> {
+    LedgerEntryRow::find()
+        .filter(ledger_entry::Column::Seq.gt(after_seq))
+        .order_by_asc(ledger_entry::Column::Seq)
+        .limit(limit)
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(from_row)
+        .collect()
+}
+
+/// True when an imported entry with the same natural key is already in the ledger, so that
+/// importing the same transfer log twice records each movement once.
+pub async fn imported_exists(conn: &impl ConnectionTrait, m: &Movement) -> Result<bool, DbErr> {
+    let found = LedgerEntryRow::find()
+        .select_only()
+        .column(ledger_entry::Column::Seq)
+        .filter(ledger_entry::Column::Kind.eq(EntryKind::Imported.as_str()))
+        .filter(ledger_entry::Column::StartAddr.eq(i64::from(m.range.start())))
+        .filter(ledger_entry::Column::EndAddr.eq(i64::from(m.range.end())))
+        .filter(ledger_entry::Column::SourceRegistry.eq(m.source_rir.token()))
+        .filter(ledger_entry::Column::RecipientRegistry.eq(m.recipient_rir.token()))
+        .filter(ledger_entry::Column::TransferDate.eq(ledger::ledger_time(m.transfer_date)))
+        .into_tuple::<i64>()
+        .one(conn)
+        .await?;
+    Ok(found.is_some())
+}
+
+/// Whether any finalized transfer touched a registry (then its snapshot may not be replaced).
+pub async fn has_transfers_touching(conn: &impl ConnectionTrait, registry: Rir) -> Result<bool, DbErr> {
+    let found = LedgerEntryRow::find()
+        .select_only()
+        .column(ledger_entry::Column::Seq)
+        .filter(ledger_entry::Column::Kind.eq(EntryKind::Transfer.as_str()))
+        .filter(
+            Condition::any()
+                .add(ledger_entry::Column::SourceRegistry.eq(registry.token()))
+                .add(ledger_entry::Column::RecipientRegistry.eq(registry.token())),
+        )
+        .into_tuple::<i64>()
+        .one(conn)
+        .await?;
+    Ok(found.is_some())
+}

@@ -1,0 +1,58 @@
+//! Database access: connecting (SQLite embedded default or PostgreSQL), migrating, write
+//! transactions, and the query modules that map rows to domain types.
+
+pub mod entities;
+pub mod holdings;
+pub mod ledger;
+pub mod organisations;
+pub mod transfers;
+pub mod users;
+
+use std::time::Duration;
+
+use migration::{Migrator, MigratorTrait};
+use sea_orm::{
+    ConnectOptions, Database, DatabaseBackend, DatabaseConnection,
+    DatabaseTransaction, DbErr, SqliteTransactionMode, TransactionOptions, TransactionTrait,
+};
+
+/// Opens a pool on `url` (`sqlite://path?mode=rwc`, `sqlite::memory:` or `postgres://...`).
+///
+/// SQLite gets WAL, a busy timeout and foreign keys; the pool size is set on purpose because
+/// sea-orm's SQLite default of one connection serialises every page (see `docs/architecture.md`).
+pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
+    let mut options = ConnectOptions::new(url.to_owned());
+    options.sqlx_logging(false).acquire_timeout(Duration::from_secs(30));
+    if url.starts_with("sqlite:") {
+        // An in-memory database exists once per connection: keep it to exactly one.
+        let pool = if url.contains(":memory:") { 1 } else { 4 };
+        options.max_connections(pool).map_sqlx_sqlite_opts(|o| {
+            o.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
+                .busy_timeout(Duration::from_secs(30))
+                .foreign_keys(true)
+                .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Normal)
+        });
+    } else {
+        options.max_connections(16);
+    }
+    Database::connect(options).await
+}
+
+/// Applies every pending migration.
+pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
+    Migrator::up(db, None).await
+}
+
+/// Begins a transaction that will write. On SQLite it is `BEGIN IMMEDIATE`: the write lock is
+/// taken up front, so two writers queue on the busy timeout instead of one failing when it
+/// upgrades a read lock. PostgreSQL uses its default READ COMMITTED plus row locks.
+pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
+    let options = match db.get_database_backend() {
+        DatabaseBackend::Sqlite => TransactionOptions {
+            sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+            ..Default::default()
+        },
+        _ => TransactionOptions::default(),
+    };
+    db.begin_with_options(options).await
+}

@@ -1,0 +1,72 @@
+//! Organisations: lookups and the bulk upsert used by registry imports.
+
+use std::collections::HashMap;
+
+use sea_orm::sea_query::OnConflict;
+use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QuerySelect, Set};
+use time::OffsetDateTime;
+
+use super::entities::organisation::{self, Entity as Organisation};
+use crate::domain::Rir;
+use crate::domain::transfer::{Membership, OrgFacts};
+
+/// Rows per multi-row INSERT: well under SQLite's and PostgreSQL's bind-parameter limits.
+pub const BATCH: usize = 500;
+
+/// An organisation to create if its (registry, handle) is not known yet.
+pub struct NewOrganisation {
+    pub handle: String,
+    pub name: String,
+    pub country: Option<String>,
+}
+
+/// Inserts the organisations not yet known at `registry` and returns the id of every handle.
+pub async fn upsert_many(
+    conn: &impl ConnectionTrait,
+    registry: Rir,
+    orgs: Vec<NewOrganisation>,
+    now: OffsetDateTime,
+) -> Result<HashMap<String, i64>, DbErr> {
+    for chunk in orgs.chunks(BATCH) {
+        let rows = chunk.iter().map(|o| organisation::ActiveModel {
+            registry: Set(registry.token().to_owned()),
+            handle: Set(o.handle.clone()),
+            name: Set(o.name.clone()),
+            country: Set(o.country.clone()),
+            membership: Set(Membership::GoodStanding.as_str().to_owned()),
+            created_at: Set(now),
+            ..Default::default()
+        });
+        Organisation::insert_many(rows)
+            .on_conflict(
+                OnConflict::columns([organisation::Column::Registry, organisation::Column::Handle])
+                    .do_nothing()
+                    .to_owned(),
+            )
+            .exec_without_returning(conn)
+            .await?;
+    }
+    ids_by_handle(conn, registry).await
+}
+
+/// Every organisation id of a registry, by handle.
+pub async fn ids_by_handle(conn: &impl ConnectionTrait, registry: Rir) -> Result<HashMap<String, i64>, DbErr> {
+    let rows: Vec<(String, i64)> = Organisation::find()
+        .select_only()
+        .column(organisation::Column::Handle)
+        .column(organisation::Column::Id)
+        .filter(organisation::Column::Registry.eq(registry.token()))
+        .into_tuple()
+        .all(conn)
+        .await?;
+    Ok(rows.into_iter().collect())
+}
+
+/// Maps a row to the facts the rules decide on.
+pub fn to_facts(row: &organisation::Model) -> Result<OrgFacts, DbErr> {
+    let registry = Rir::from_token(&row.registry)
+        .ok_or_else(|| DbErr::Custom(format!("organisation {}: unknown registry {:?}", row.id, row.registry)))?;
+    let membership = Membership::parse(&row.membership)
+        .ok_or_else(|| DbErr::Custom(format!("organisation {}: unknown membership {:?}", row.id, row.membership)))?;
+    Ok(OrgFacts { id: row.id, registry, name: row.name.clone(), membership })
+}

@@ -1,0 +1,481 @@
+//! The hash-chained, append-only ledger of block movements, as pure functions: building the next
+//! entry, verifying a chain as a stream, and replaying movements over a holdings snapshot.
+//!
+//! `hash = SHA-256(canonical || prev_hash)`, where `canonical` is the JSON of [`Canonical`]: a
+//! fixed field order, integers and strings only (no floats), times as RFC 3339 UTC to the second.
+//! The first entry's `prev_hash` is [`GENESIS_HASH`]. Callers persist; nothing here does I/O.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+use super::block::coalesce;
+use super::transfer::{OrgId, TransferType};
+use super::{Ipv4Range, Rir};
+
+/// `prev_hash` of the first entry.
+pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// Where an entry comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum EntryKind {
+    /// A historic transfer read from a registry's published transfer log: history only, never
+    /// re-applied to the holdings snapshot (the snapshot already reflects it).
+    Imported,
+    /// A transfer finalized in ipxfer: moves the holding.
+    Transfer,
+}
+
+impl EntryKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EntryKind::Imported => "imported",
+            EntryKind::Transfer => "transfer",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "imported" => Some(EntryKind::Imported),
+            "transfer" => Some(EntryKind::Transfer),
+            _ => None,
+        }
+    }
+}
+
+/// A party as the ledger records it: the organisation id when ipxfer knows it, its name and
+/// country as published.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct LedgerParty {
+    pub org_id: Option<OrgId>,
+    pub name: Option<String>,
+    pub country: Option<String>,
+}
+
+/// One approved movement of one contiguous range.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Movement {
+    pub kind: EntryKind,
+    pub transfer_id: Option<i64>,
+    pub transfer_reference: Option<String>,
+    pub transfer_type: TransferType,
+    pub source_rir: Rir,
+    pub recipient_rir: Rir,
+    pub source: LedgerParty,
+    pub recipient: LedgerParty,
+    pub range: Ipv4Range,
+    /// The registry block the range was cut from, when known.
+    pub original: Option<Ipv4Range>,
+    pub transfer_date: OffsetDateTime,
+    pub source_registration_date: Option<OffsetDateTime>,
+}
+
+/// A movement with its place in the chain.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LedgerEntry {
+    pub seq: i64,
+    pub movement: Movement,
+    pub recorded_at: OffsetDateTime,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+/// The hashed encoding of an entry. Field order is part of the format: never reorder.
+#[derive(Serialize)]
+struct Canonical<'a> {
+    v: u8,
+    seq: i64,
+    kind: &'static str,
+    transfer_id: Option<i64>,
+    transfer_reference: Option<&'a str>,
+    transfer_type: &'static str,
+    source_rir: &'static str,
+    recipient_rir: &'static str,
+    source_org_id: Option<i64>,
+    recipient_org_id: Option<i64>,
+    source_org_name: Option<&'a str>,
+    recipient_org_name: Option<&'a str>,
+    source_country: Option<&'a str>,
+    recipient_country: Option<&'a str>,
+    start: u32,
+    end: u32,
+    original_start: Option<u32>,
+    original_end: Option<u32>,
+    transfer_date: String,
+    source_registration_date: Option<String>,
+    recorded_at: String,
+}
+
+/// Truncates to whole seconds in UTC: every time the ledger hashes must survive a database
+/// round trip unchanged, and SQLite and PostgreSQL keep sub-second precision differently.
+pub fn ledger_time(t: OffsetDateTime) -> OffsetDateTime {
+    t.to_offset(time::UtcOffset::UTC)
+        .replace_nanosecond(0)
+        .expect("zero nanoseconds is always valid")
+}
+
+fn rfc3339(t: OffsetDateTime) -> String {
+    ledger_time(t)
+        .format(&Rfc3339)
+        .expect("a UTC time within year 0..9999 always formats")
+}
+
+/// The canonical bytes that are hashed for an entry (without `prev_hash`).
+pub fn canonical_bytes(seq: i64, m: &Movement, recorded_at: OffsetDateTime) -> Vec<u8> {
+    let c = Canonical {
+        v: 1,
+        seq,
+        kind: m.kind.as_str(),
+        transfer_id: m.transfer_id,
+        transfer_reference: m.transfer_reference.as_deref(),
+        transfer_type: m.transfer_type.nro_name(),
+        source_rir: m.source_rir.nro_name(),
+        recipient_rir: m.recipient_rir.nro_name(),
+        source_org_id: m.source.org_id,
+        recipient_org_id: m.recipient.org_id,
+        source_org_name: m.source.name.as_deref(),
+        recipient_org_name: m.recipient.name.as_deref(),
+        source_country: m.source.country.as_deref(),
+        recipient_country: m.recipient.country.as_deref(),
+        start: m.range.start(),
+        end: m.range.end(),
+        original_start: m.original.map(|r| r.start()),
+        original_end: m.original.map(|r| r.end()),
+        transfer_date: rfc3339(m.transfer_date),
+        source_registration_date: m.source_registration_date.map(rfc3339),
+        recorded_at: rfc3339(recorded_at),
+    };
+    serde_json::to_vec(&c).expect("the canonical struct has only strings and integers")
+}
+
+/// `SHA-256(canonical || prev_hash)` as lower-case hex.
+pub fn entry_hash(seq: i64, m: &Movement, recorded_at: OffsetDateTime, prev_hash: &str) -> String {
+    let mut hasher = Sha256::new();
+    hasher.update(canonical_bytes(seq, m, recorded_at));
+    hasher.update(prev_hash.as_bytes());
+    hex::encode(hasher.finalize())
+}
+
+/// The head of a chain: the last entry's sequence number and hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChainHead {
+    pub seq: i64,
+    pub hash: String,
+}
+
+/// Builds the entry that follows `head` (or the first entry when the ledger is empty).
+pub fn next_entry(head: Option<&ChainHead>, movement: Movement, recorded_at: OffsetDateTime) -> LedgerEntry {
+    let (seq, prev_hash) = match head {
+        Some(h) => (h.seq + 1, h.hash.clone()),
+        None => (1, GENESIS_HASH.to_owned()),
+    };
+    let movement = Movement {
+        transfer_date: ledger_time(movement.transfer_date),
+        source_registration_date: movement.source_registration_date.map(ledger_time),
+        ..movement
+    };
+    let recorded_at = ledger_time(recorded_at);
+    let hash = entry_hash(seq, &movement, recorded_at, &prev_hash);
+    LedgerEntry { seq, movement, recorded_at, prev_hash, hash }
+}
+
+/// Why a chain does not verify, at the first entry that breaks it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ChainBreak {
+    #[error("entry {seq}: expected sequence number {expected}; entries are missing or out of order")]
+    Gap { seq: i64, expected: i64 },
+    #[error("entry {seq}: prev_hash is {found} but the previous entry's hash is {expected}")]
+    BrokenLink { seq: i64, expected: String, found: String },
+    #[error("entry {seq}: stored hash {stored} does not match its contents (recomputed {recomputed}); the entry was altered")]
+    Altered { seq: i64, stored: String, recomputed: String },
+}
+
+impl ChainBreak {
+    /// Sequence number of the first broken entry.
+    pub fn seq(&self) -> i64 {
+        match self {
+            ChainBreak::Gap { seq, .. }
+            | ChainBreak::BrokenLink { seq, .. }
+            | ChainBreak::Altered { seq, .. } => *seq,
+        }
+    }
+}
+
+/// Verifies a chain one entry at a time, so a ledger of any size verifies in constant memory.
+#[derive(Debug, Clone)]
+pub struct ChainVerifier {
+    head: Option<ChainHead>,
+    count: u64,
+}
+
+impl Default for ChainVerifier {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl ChainVerifier {
+    pub fn new() -> Self {
+        ChainVerifier { head: None, count: 0 }
+    }
+
+    /// Checks the next entry in sequence order.
+    pub fn push(&mut self, e: &LedgerEntry) -> Result<(), ChainBreak> {
+        let (expected_seq, expected_prev) = match &self.head {
+            Some(h) => (h.seq + 1, h.hash.as_str()),
+            None => (1, GENESIS_HASH),
+        };
+        if e.seq != expected_seq {
+            return Err(ChainBreak::Gap { seq: e.seq, expected: expected_seq });
+        }
+        if e.prev_hash != expected_prev {
+            return Err(ChainBreak::BrokenLink {
+                seq: e.seq,
+                expected: expected_prev.to_owned(),
+                found: e.prev_hash.clone(),
+            });
+        }
+        let recomputed = entry_hash(e.seq, &e.movement, e.recorded_at, &e.prev_hash);
+        if recomputed != e.hash {
+            return Err(ChainBreak::Altered { seq: e.seq, stored: e.hash.clone(), recomputed });
+        }
+        self.head = Some(ChainHead { seq: e.seq, hash: e.hash.clone() });
+        self.count += 1;
+        Ok(())
+    }
+
+    /// Entries verified so far.
+    pub fn count(&self) -> u64 {
+        self.count
+    }
+
+    /// The last verified entry, `None` for an empty ledger.
+    pub fn head(&self) -> Option<&ChainHead> {
+        self.head.as_ref()
+    }
+}
+
+/// Verifies a whole chain held in memory (tests, small bundles).
+pub fn verify_chain<'a>(entries: impl IntoIterator<Item = &'a LedgerEntry>) -> Result<ChainVerifier, ChainBreak> {
+    let mut v = ChainVerifier::new();
+    for e in entries {
+        v.push(e)?;
+    }
+    Ok(v)
+}
+
+/// Who holds a range at which registry: the unit of the holdings registry for replay.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Holding {
+    pub registry: Rir,
+    pub org_id: OrgId,
+    pub range: Ipv4Range,
+}
+
+/// A movement that the holdings cannot carry out.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MoveError {
+    #[error("{range} is not held, within one holding, by organisation {org_id} at {registry}")]
+    NotHeld { range: Ipv4Range, org_id: OrgId, registry: Rir },
+    #[error("the ledger movement of {range} does not name both organisations")]
+    MissingParty { range: Ipv4Range },
+}
+
+/// Finds the holding that wholly contains `range` for `org_id` at `registry`.
+pub fn find_containing(holdings: &[Holding], registry: Rir, org_id: OrgId, range: Ipv4Range) -> Option<usize> {
+    holdings
+        .iter()
+        .position(|h| h.registry == registry && h.org_id == org_id && h.range.contains(&range))
+}
+
+/// Applies one movement to an in-memory holdings list: the source holding is split (the
+/// remainders stay with the source) and the recipient gains the range at its registry.
+/// Imported entries change nothing: they are history the snapshot already reflects.
+pub fn apply_movement(holdings: &mut Vec<Holding>, m: &Movement) -> Result<(), MoveError> {
+    if m.kind == EntryKind::Imported {
+        return Ok(());
+    }
+    let (Some(source), Some(recipient)) = (m.source.org_id, m.recipient.org_id) else {
+        return Err(MoveError::MissingParty { range: m.range });
+    };
+    let index = find_containing(holdings, m.source_rir, source, m.range).ok_or(MoveError::NotHeld {
+        range: m.range,
+        org_id: source,
+        registry: m.source_rir,
+    })?;
+    let from = holdings.swap_remove(index);
+    for rest in from.range.subtract(&m.range) {
+        holdings.push(Holding { range: rest, ..from });
+    }
+    holdings.push(Holding { registry: m.recipient_rir, org_id: recipient, range: m.range });
+    Ok(())
+}
+
+/// Holdings in a comparable normal form: per (registry, organisation), the coalesced ranges.
+/// Two registries of holdings are equal when they give the same address sets to the same
+/// holders, however the ranges happen to be split into rows.
+pub fn normalise(holdings: &[Holding]) -> BTreeMap<(Rir, OrgId), Vec<Ipv4Range>> {
+    let mut by_holder: BTreeMap<(Rir, OrgId), Vec<Ipv4Range>> = BTreeMap::new();
+    for h in holdings {
+        by_holder.entry((h.registry, h.org_id)).or_default().push(h.range);
+    }
+    by_holder.into_iter().map(|(k, v)| (k, coalesce(v))).collect()
+}
+
+/// The first difference between two normalised holdings registries, for a verification report.
+pub fn first_difference(
+    expected: &BTreeMap<(Rir, OrgId), Vec<Ipv4Range>>,
+    actual: &BTreeMap<(Rir, OrgId), Vec<Ipv4Range>>,
+) -> Option<String> {
+    let keys: std::collections::BTreeSet<_> = expected.keys().chain(actual.keys()).collect();
+    for key in keys {
+        let e = expected.get(key).map(Vec::as_slice).unwrap_or_default();
+        let a = actual.get(key).map(Vec::as_slice).unwrap_or_default();
+        if e != a {
+            let show = |rs: &[Ipv4Range]| {
+                if rs.is_empty() {
+                    "nothing".to_owned()
+                } else {
+                    rs.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
+                }
+            };
+            return Some(format!(
+                "organisation {} at {}: snapshot plus ledger gives {}, but the holdings registry has {}",
+                key.1,
+                key.0,
+                show(e),
+                show(a)
+            ));
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    fn range(s: &str) -> Ipv4Range {
+        s.parse().unwrap()
+    }
+
+    fn movement(r: &str, from: OrgId, to: OrgId) -> Movement {
+        Movement {
+            kind: EntryKind::Transfer,
+            transfer_id: Some(7),
+            transfer_reference: Some("TX-2026-000007".into()),
+            transfer_type: TransferType::ResourceTransfer,
+            source_rir: Rir::Arin,
+            recipient_rir: Rir::RipeNcc,
+            source: LedgerParty { org_id: Some(from), name: Some("Source Inc".into()), country: Some("US".into()) },
+            recipient: LedgerParty { org_id: Some(to), name: Some("Recipient BV".into()), country: Some("NL".into()) },
+            range: range(r),
+            original: Some(range("20.0.0.0/20")),
+            transfer_date: datetime!(2026-11-28 10:00:00.123456 UTC),
+            source_registration_date: Some(datetime!(2001-05-18 04:00 UTC)),
+        }
+    }
+
+    fn chain(n: usize) -> Vec<LedgerEntry> {
+        let mut out: Vec<LedgerEntry> = Vec::new();
+        for i in 0..n {
+            let head = out.last().map(|e| ChainHead { seq: e.seq, hash: e.hash.clone() });
+            let m = movement(&format!("20.0.{}.0/24", i), 1, 2);
+            out.push(next_entry(head.as_ref(), m, datetime!(2026-11-28 12:00 UTC)));
+        }
+        out
+    }
+
+    #[test]
+    fn first_entry_links_to_genesis_and_hash_is_stable() {
+        let e = next_entry(None, movement("20.0.4.0/22", 1, 2), datetime!(2026-11-28 12:00:00.9 UTC));
+        assert_eq!(e.seq, 1);
+        assert_eq!(e.prev_hash, GENESIS_HASH);
+        assert_eq!(e.hash.len(), 64);
+        // Sub-second precision is dropped before hashing, so a database round trip is exact.
+        assert_eq!(e.movement.transfer_date, datetime!(2026-11-28 10:00 UTC));
+        assert_eq!(e.recorded_at, datetime!(2026-11-28 12:00 UTC));
+        assert_eq!(e.hash, entry_hash(1, &e.movement, e.recorded_at, GENESIS_HASH));
+        let canonical = String::from_utf8(canonical_bytes(1, &e.movement, e.recorded_at)).unwrap();
+        assert!(canonical.starts_with(r#"{"v":1,"seq":1,"kind":"transfer","transfer_id":7,"#), "{canonical}");
+        assert!(canonical.contains(r#""source_rir":"ARIN","recipient_rir":"RIPE NCC""#));
+        assert!(canonical.contains(r#""transfer_date":"2026-11-28T10:00:00Z""#));
+    }
+
+    #[test]
+    fn a_valid_chain_verifies_with_count_and_head() {
+        let entries = chain(5);
+        let v = verify_chain(&entries).unwrap();
+        assert_eq!(v.count(), 5);
+        assert_eq!(v.head().unwrap().hash, entries[4].hash);
+        assert_eq!(verify_chain(&[]).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn altering_any_field_is_reported_at_that_entry() {
+        let mut entries = chain(5);
+        entries[2].movement.recipient.name = Some("Someone Else".into());
+        let err = verify_chain(&entries).unwrap_err();
+        assert_eq!(err.seq(), 3);
+        assert!(matches!(err, ChainBreak::Altered { .. }));
+        assert!(err.to_string().starts_with("entry 3: stored hash"), "{err}");
+    }
+
+    #[test]
+    fn rehashing_an_altered_entry_breaks_the_next_link() {
+        let mut entries = chain(4);
+        entries[1].movement.range = range("20.9.0.0/24");
+        entries[1].hash = entry_hash(2, &entries[1].movement, entries[1].recorded_at, &entries[1].prev_hash);
+        let err = verify_chain(&entries).unwrap_err();
+        assert_eq!(err.seq(), 3);
+        assert!(matches!(err, ChainBreak::BrokenLink { .. }));
+    }
+
+    #[test]
+    fn missing_entries_are_a_gap() {
+        let mut entries = chain(4);
+        entries.remove(1);
+        let err = verify_chain(&entries).unwrap_err();
+        assert_eq!(err, ChainBreak::Gap { seq: 3, expected: 2 });
+    }
+
+    #[test]
+    fn partial_transfer_splits_the_source_holding() {
+        let mut holdings = vec![Holding { registry: Rir::Arin, org_id: 1, range: range("20.0.0.0/20") }];
+        apply_movement(&mut holdings, &movement("20.0.4.0/22", 1, 2)).unwrap();
+        let n = normalise(&holdings);
+        assert_eq!(n[&(Rir::Arin, 1)], vec![range("20.0.0.0/22"), range("20.0.8.0/21")]);
+        assert_eq!(n[&(Rir::RipeNcc, 2)], vec![range("20.0.4.0/22")]);
+        let total: u64 = holdings.iter().map(|h| h.range.size()).sum();
+        assert_eq!(total, 4096);
+    }
+
+    #[test]
+    fn moving_space_not_held_fails_and_imported_entries_move_nothing() {
+        let mut holdings = vec![Holding { registry: Rir::Arin, org_id: 1, range: range("20.0.0.0/20") }];
+        let err = apply_movement(&mut holdings, &movement("20.0.4.0/22", 3, 2)).unwrap_err();
+        assert_eq!(err.to_string(), "20.0.4.0/22 is not held, within one holding, by organisation 3 at ARIN");
+        let straddling = movement("20.0.15.0 - 20.0.16.255", 1, 2);
+        assert!(apply_movement(&mut holdings, &straddling).is_err());
+        let mut imported = movement("20.0.4.0/22", 9, 8);
+        imported.kind = EntryKind::Imported;
+        apply_movement(&mut holdings, &imported).unwrap();
+        assert_eq!(holdings.len(), 1);
+    }
+
+    #[test]
+    fn differences_are_described_per_holder() {
+        let a = vec![Holding { registry: Rir::Arin, org_id: 1, range: range("20.0.0.0/24") }];
+        let b = vec![Holding { registry: Rir::Arin, org_id: 1, range: range("20.0.0.0/25") }];
+        assert_eq!(first_difference(&normalise(&a), &normalise(&a)), None);
+        let diff = first_difference(&normalise(&a), &normalise(&b)).unwrap();
+        assert_eq!(
+            diff,
+            "organisation 1 at ARIN: snapshot plus ledger gives 20.0.0.0/24, but the holdings registry has 20.0.0.0/25"
+        );
+    }
+}

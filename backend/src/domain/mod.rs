@@ -1,0 +1,20 @@
+//! The pure core of ipxfer: registries, IPv4 blocks, registry file formats, the transfer workflow,
+//! policy rules, fees and the ledger. Nothing here performs I/O, awaits, or reads the clock; time
+//! and identifiers are passed in, so every rule is a plain function that unit tests can drive.
+
+pub mod authz;
+pub mod block;
+pub mod delegated;
+pub mod fees;
+pub mod finding;
+pub mod ledger;
+pub mod policy;
+pub mod rir;
+pub mod transfer;
+pub mod transfer_log;
+pub mod workflow;
+
+pub use block::{BlockError, Ipv4Range};
+pub use finding::{Finding, Severity};
+pub use rir::Rir;
+pub use transfer::{Side, TransferFacts, TransferType};

@@ -1,0 +1,40 @@
+//! The one error type of ipxfer. Services return it; the web layer maps it to a response in one
+//! place (`web::error_page`) and the CLI prints it. Internal details are logged, never shown.
+
+use sea_orm::DbErr;
+
+/// Everything that can go wrong in a use case.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// The input (form, file, argument, imported data) is wrong; the message says how to fix it.
+    #[error("{0}")]
+    Invalid(String),
+    /// The thing asked for does not exist (or may not be seen).
+    #[error("{0}")]
+    NotFound(String),
+    /// The actor may not do this.
+    #[error("{0}")]
+    Forbidden(String),
+    /// The state changed under the request (another user acted first, addresses already moved).
+    #[error("{0}")]
+    Conflict(String),
+    #[error("database error: {0}")]
+    Database(#[from] DbErr),
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+/// Result of a use case.
+pub type AppResult<T> = Result<T, AppError>;
+
+impl AppError {
+    /// Shorthand for [`AppError::Invalid`].
+    pub fn invalid(msg: impl Into<String>) -> Self {
+        AppError::Invalid(msg.into())
+    }
+
+    /// Shorthand for [`AppError::Conflict`].
+    pub fn conflict(msg: impl Into<String>) -> Self {
+        AppError::Conflict(msg.into())
+    }
+}

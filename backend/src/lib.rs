@@ -1,0 +1,16 @@
+//! ipxfer coordinates IPv4 address transfers between the five Regional Internet Registries.
+//!
+//! Layers, from the inside out (see `docs/architecture.md`):
+//! - [`domain`]: the pure core (blocks, registries, file formats, workflow, policy, ledger);
+//! - [`db`]: entities and queries on SQLite or PostgreSQL through sea-orm;
+//! - [`services`]: use cases, each one database transaction around the pure core;
+//! - [`web`]: the axum router, thin handlers and askama pages;
+//! - [`cli`]: the `ipxfer` command line.
+
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod domain;
+pub mod error;
+pub mod services;
+pub mod web;

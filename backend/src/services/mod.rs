@@ -1,0 +1,6 @@
+//! Use cases. Each one is a database transaction around the pure core: load, decide with
+//! `domain`, then persist every consequence (state, history, ledger, holdings, outbox) together.
+
+pub mod import;
+pub mod ledger;
+pub mod stats;

@@ -1,0 +1,130 @@
+//! The web interface: every route in one list, thin handlers, askama pages, and the one place
+//! where [`AppError`] becomes a response.
+
+use std::net::SocketAddr;
+
+use askama::Template;
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use sea_orm::DatabaseConnection;
+use tower_http::trace::TraceLayer;
+
+use crate::error::AppError;
+use crate::services::stats;
+
+/// Shared state of every handler.
+#[derive(Clone)]
+pub struct AppState {
+    pub db: DatabaseConnection,
+}
+
+/// The router with every route.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/", get(home))
+        .route("/healthz", get(healthz))
+        .route("/static/app.css", get(stylesheet))
+        .fallback(not_found)
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// Serves on `addr` until interrupted.
+pub async fn serve(db: DatabaseConnection, addr: SocketAddr) -> anyhow::Result<()> {
+    let listener = tokio::net::TcpListener::bind(addr).await?;
+    tracing::info!("ipxfer listening on http://{}", listener.local_addr()?);
+    axum::serve(listener, router(AppState { db }))
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await?;
+    Ok(())
+}
+
+/// Renders a page; a render failure becomes an internal error.
+fn render(page: &impl Template) -> Result<Html<String>, AppError> {
+    page.render().map(Html).map_err(|e| AppError::Internal(e.into()))
+}
+
+#[derive(Template)]
+#[template(path = "pages/error.html")]
+struct ErrorPage<'a> {
+    title: &'a str,
+    message: &'a str,
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        let (status, title, message) = match &self {
+            AppError::Invalid(m) => (StatusCode::UNPROCESSABLE_ENTITY, "Please check what you entered", m.clone()),
+            AppError::NotFound(m) => (StatusCode::NOT_FOUND, "Page not found", m.clone()),
+            AppError::Forbidden(m) => (StatusCode::FORBIDDEN, "You cannot do this", m.clone()),
+            AppError::Conflict(m) => (StatusCode::CONFLICT, "Something changed meanwhile", m.clone()),
+            AppError::Database(_) | AppError::Internal(_) => {
+                tracing::error!(error = %self, "request failed");
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "Something went wrong",
+                    "The error was logged. Please try again in a moment.".to_owned(),
+                )
+            }
+        };
+        let body = ErrorPage { title, message: &message }
+            .render()
+            .unwrap_or_else(|_| format!("{title}: {message}"));
+        (status, Html(body)).into_response()
+    }
+}
+
+async fn healthz(State(app): State<AppState>) -> Result<Json<serde_json::Value>, AppError> {
+    app.db.ping().await?;
+    Ok(Json(serde_json::json!({ "status": "ok" })))
+}
+
+async fn stylesheet() -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, "text/css; charset=utf-8")], include_str!("../../static/app.css"))
+}
+
+async fn not_found() -> AppError {
+    AppError::NotFound("There is no page at this address.".to_owned())
+}
+
+/// One row of the home page's table.
+struct RegistryRow {
+    name: String,
+    organisations: u64,
+    holdings: u64,
+    ipv4_addresses: u64,
+    inventory_addresses: u64,
+}
+
+#[derive(Template)]
+#[template(path = "pages/home.html")]
+struct HomePage {
+    registries: Vec<RegistryRow>,
+    imported_entries: u64,
+    transfer_entries: u64,
+}
+
+async fn home(State(app): State<AppState>) -> Result<Html<String>, AppError> {
+    let s = stats::stats(&app.db).await?;
+    let page = HomePage {
+        registries: s
+            .registries
+            .iter()
+            .map(|(name, r)| RegistryRow {
+                name: name.clone(),
+                organisations: r.organisations,
+                holdings: r.holdings,
+                ipv4_addresses: r.ipv4_addresses,
+                inventory_addresses: r.inventory_addresses,
+            })
+            .collect(),
+        imported_entries: s.ledger.get("imported").copied().unwrap_or_default(),
+        transfer_entries: s.ledger.get("transfer").copied().unwrap_or_default(),
+    };
+    render(&page)
+}

@@ -1,0 +1,57 @@
+//! The `ipxfer` binary as a user runs it.
+
+use std::process::Command;
+
+use crate::harness::{TestDb, fixture};
+
+fn ipxfer(db: &TestDb, args: &[&str]) -> (bool, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_ipxfer"))
+        .args(args)
+        .env("DATABASE_URL", &db.url)
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("run ipxfer");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[tokio::test]
+async fn import_then_stats_json_reports_the_files_totals() {
+    let db = TestDb::new().await;
+    let afrinic = fixture("excerpts-2019/delegated-afrinic-extended-2019-excerpt");
+    let (ok, out, err) = ipxfer(&db, &["import", "delegated", afrinic.to_str().unwrap()]);
+    assert!(ok, "{err}");
+    assert!(out.starts_with("AFRINIC: "), "{out}");
+    let (ok, out, _) = ipxfer(&db, &["import", "delegated", afrinic.to_str().unwrap()]);
+    assert!(ok);
+    assert!(out.contains("already imported; nothing changed"), "{out}");
+    let log = fixture("transfers-arin-sample.json");
+    let (ok, out, err) = ipxfer(&db, &["import", "transfers", log.to_str().unwrap()]);
+    assert!(ok, "{err}");
+    assert!(out.contains("2 ledger entries added"), "{out}");
+    assert!(err.contains("skipped"), "{err}");
+
+    let (ok, out, err) = ipxfer(&db, &["stats", "--json"]);
+    assert!(ok, "{err}");
+    let json: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(json["registries"]["AFRINIC"]["holdings"], 100);
+    assert_eq!(json["registries"]["AFRINIC"]["ipv4_addresses"], 4_917_248);
+    assert_eq!(json["registries"]["RIPE NCC"]["holdings"], 0);
+    assert_eq!(json["ledger"]["imported"], 2);
+    assert_eq!(json["ledger"]["transfer"], 0);
+
+    let (ok, out, _) = ipxfer(&db, &["ledger", "verify"]);
+    assert!(ok);
+    assert!(out.starts_with("verified: 2 entries, head hash "), "{out}");
+}
+
+#[tokio::test]
+async fn a_missing_file_is_a_clear_error() {
+    let db = TestDb::new().await;
+    let (ok, _, err) = ipxfer(&db, &["import", "delegated", "/nonexistent/delegated-file"]);
+    assert!(!ok);
+    assert!(err.contains("cannot read /nonexistent/delegated-file"), "{err}");
+}

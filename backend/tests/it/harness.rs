@@ -1,0 +1,78 @@
+//! Test databases and fixtures.
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use sea_orm::{ConnectionTrait, DatabaseBackend, DatabaseConnection, Statement};
+use time::OffsetDateTime;
+use time::macros::datetime;
+
+/// A fresh, migrated database that lives as long as this value.
+pub struct TestDb {
+    pub conn: DatabaseConnection,
+    pub url: String,
+    _dir: Option<tempfile::TempDir>,
+}
+
+static COUNTER: AtomicU32 = AtomicU32::new(0);
+
+impl TestDb {
+    /// SQLite in a temporary file (WAL, several connections, as in production), or a new
+    /// PostgreSQL database when `TEST_DATABASE_URL` is set. An unreachable server fails the test:
+    /// nothing is ever skipped.
+    pub async fn new() -> TestDb {
+        match std::env::var("TEST_DATABASE_URL") {
+            Ok(admin_url) if !admin_url.is_empty() => Self::postgres(&admin_url).await,
+            _ => Self::sqlite().await,
+        }
+    }
+
+    async fn sqlite() -> TestDb {
+        let dir = tempfile::tempdir().expect("temporary folder");
+        let url = format!("sqlite://{}?mode=rwc", dir.path().join("test.db").display());
+        let conn = ipxfer::db::connect(&url).await.expect("open SQLite");
+        ipxfer::db::migrate(&conn).await.expect("migrate SQLite");
+        TestDb { conn, url, _dir: Some(dir) }
+    }
+
+    async fn postgres(admin_url: &str) -> TestDb {
+        let admin = ipxfer::db::connect(admin_url)
+            .await
+            .unwrap_or_else(|e| panic!("TEST_DATABASE_URL is set but PostgreSQL is unreachable: {e}"));
+        let name = format!(
+            "ipxfer_test_{}_{}_{}",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::SeqCst),
+            OffsetDateTime::now_utc().unix_timestamp_nanos() % 1_000_000
+        );
+        admin
+            .execute_raw(Statement::from_string(DatabaseBackend::Postgres, format!("CREATE DATABASE {name}")))
+            .await
+            .expect("create test database");
+        admin.close().await.ok();
+        let (base, _) = admin_url.rsplit_once('/').expect("a database URL ends in /name");
+        let url = format!("{base}/{name}");
+        let conn = ipxfer::db::connect(&url).await.expect("open test database");
+        ipxfer::db::migrate(&conn).await.expect("migrate PostgreSQL");
+        TestDb { conn, url, _dir: None }
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        self.conn.get_database_backend() == DatabaseBackend::Postgres
+    }
+}
+
+/// A fixed "now" for reproducible tests.
+pub fn now() -> OffsetDateTime {
+    datetime!(2026-11-28 12:00 UTC)
+}
+
+/// Path of a file under `backend/tests/fixtures/`.
+pub fn fixture(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
+}
+
+/// Bytes of a fixture file.
+pub fn fixture_bytes(name: &str) -> Vec<u8> {
+    std::fs::read(fixture(name)).unwrap_or_else(|e| panic!("fixture {name}: {e}"))
+}

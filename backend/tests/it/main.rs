@@ -1,0 +1,8 @@
+//! The integration suite: one binary, every test on a fresh database. SQLite by default;
+//! PostgreSQL when `TEST_DATABASE_URL` names a server (then each test gets its own database).
+
+mod cli;
+mod harness;
+mod import;
+mod ledger_store;
+mod web;

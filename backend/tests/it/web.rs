@@ -1,0 +1,31 @@
+//! HTTP-level tests through the router.
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use http_body_util::BodyExt;
+use ipxfer::web::{AppState, router};
+use tower::ServiceExt;
+
+use crate::harness::TestDb;
+
+async fn get(db: &TestDb, uri: &str) -> (StatusCode, String) {
+    let app = router(AppState { db: db.conn.clone() });
+    let res = app.oneshot(Request::get(uri).body(Body::empty()).unwrap()).await.unwrap();
+    let status = res.status();
+    let body = res.into_body().collect().await.unwrap().to_bytes();
+    (status, String::from_utf8(body.to_vec()).unwrap())
+}
+
+#[tokio::test]
+async fn home_page_and_health_check_answer() {
+    let db = TestDb::new().await;
+    let (status, body) = get(&db, "/").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(body.contains("<h1>IPv4 transfers between registries</h1>"));
+    assert!(body.contains("RIPE NCC"));
+    let (status, body) = get(&db, "/healthz").await;
+    assert_eq!((status, body.as_str()), (StatusCode::OK, r#"{"status":"ok"}"#));
+    let (status, body) = get(&db, "/no/such/page").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(body.contains("Page not found"));
+}

@@ -1,0 +1,26 @@
+//! Database schema of ipxfer as sea-orm migrations, identical in meaning on SQLite (the embedded
+//! default) and PostgreSQL (production). Never edit a migration that has been released: add one.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261128_000001_create_organisations_and_users;
+mod m20261128_000002_create_holdings;
+mod m20261128_000003_create_transfers;
+mod m20261128_000004_create_ledger;
+mod m20261128_000005_create_outbox_and_sessions;
+
+/// Applies ipxfer's migrations in order.
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261128_000001_create_organisations_and_users::Migration),
+            Box::new(m20261128_000002_create_holdings::Migration),
+            Box::new(m20261128_000003_create_transfers::Migration),
+            Box::new(m20261128_000004_create_ledger::Migration),
+            Box::new(m20261128_000005_create_outbox_and_sessions::Migration),
+        ]
+    }
+}
