@@ -213,7 +213,11 @@ pub enum CountMismatch {
     Records { declared: u64, counted: u64 },
     /// A summary line's count differs from the number of records of its kind; `declared` is
     /// `None` when the file has records of a kind but no summary line for it.
-    Summary { resource: ResourceKind, declared: Option<u64>, counted: u64 },
+    Summary {
+        resource: ResourceKind,
+        declared: Option<u64>,
+        counted: u64,
+    },
 }
 
 impl fmt::Display for CountMismatch {
@@ -223,12 +227,23 @@ impl fmt::Display for CountMismatch {
                 f,
                 "version line declares {declared} records, the file has {counted}"
             ),
-            CountMismatch::Summary { resource, declared: Some(declared), counted } => write!(
+            CountMismatch::Summary {
+                resource,
+                declared: Some(declared),
+                counted,
+            } => write!(
                 f,
                 "{resource} summary declares {declared} records, the file has {counted}"
             ),
-            CountMismatch::Summary { resource, declared: None, counted } => {
-                write!(f, "no {resource} summary line, the file has {counted} {resource} records")
+            CountMismatch::Summary {
+                resource,
+                declared: None,
+                counted,
+            } => {
+                write!(
+                    f,
+                    "no {resource} summary line, the file has {counted} {resource} records"
+                )
             }
         }
     }
@@ -289,7 +304,11 @@ impl DelegatedFile {
 }
 
 fn declared(summaries: &[Summary], kind: ResourceKind) -> Option<u64> {
-    summaries.iter().rev().find(|s| s.resource == kind).map(|s| s.count)
+    summaries
+        .iter()
+        .rev()
+        .find(|s| s.resource == kind)
+        .map(|s| s.count)
 }
 
 fn mismatches(
@@ -299,14 +318,21 @@ fn mismatches(
 ) -> Vec<CountMismatch> {
     let mut out = Vec::new();
     if header.records != counted.total() {
-        out.push(CountMismatch::Records { declared: header.records, counted: counted.total() });
+        out.push(CountMismatch::Records {
+            declared: header.records,
+            counted: counted.total(),
+        });
     }
     for kind in ResourceKind::ALL {
         let declared = declared(summaries, kind);
         let counted = counted.get(kind);
         // A kind with no records and no summary line is simply absent, not a mismatch.
         if declared != Some(counted) && !(declared.is_none() && counted == 0) {
-            out.push(CountMismatch::Summary { resource: kind, declared, counted });
+            out.push(CountMismatch::Summary {
+                resource: kind,
+                declared,
+                counted,
+            });
         }
     }
     out
@@ -324,7 +350,11 @@ pub struct DelegatedError {
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum DelegatedErrorKind {
     #[error("expected {expected} fields, found {found} in {text:?}")]
-    FieldCount { expected: &'static str, found: usize, text: String },
+    FieldCount {
+        expected: &'static str,
+        found: usize,
+        text: String,
+    },
     #[error("{0:?} is not a resource type (asn, ipv4, ipv6)")]
     UnknownType(String),
     #[error("{0:?} is not a record status (allocated, assigned, available, reserved)")]
@@ -336,7 +366,11 @@ pub enum DelegatedErrorKind {
     #[error("{0:?} is not an IPv4 address")]
     BadIpv4Address(String),
     #[error("{start:?} with count {count} is not an IPv4 range: {source}")]
-    BadIpv4Range { start: String, count: u64, source: BlockError },
+    BadIpv4Range {
+        start: String,
+        count: u64,
+        source: BlockError,
+    },
     #[error("{0:?} is not an IPv6 address")]
     BadIpv6Address(String),
     #[error("{0:?} is not an IPv6 prefix length (0..=128)")]
@@ -432,7 +466,11 @@ impl DelegatedParser {
         let header = self
             .header
             .ok_or_else(|| DelegatedErrorKind::MissingHeader.at(self.last_line))?;
-        Ok(DelegatedTotals { header, summaries: self.summaries, counted: self.counted })
+        Ok(DelegatedTotals {
+            header,
+            summaries: self.summaries,
+            counted: self.counted,
+        })
     }
 }
 
@@ -460,8 +498,7 @@ pub fn parse_document_bytes(bytes: &[u8]) -> Result<DelegatedFile, DelegatedErro
             parser.last_line = line_no;
             continue;
         }
-        let line =
-            std::str::from_utf8(raw).map_err(|_| DelegatedErrorKind::NotUtf8.at(line_no))?;
+        let line = std::str::from_utf8(raw).map_err(|_| DelegatedErrorKind::NotUtf8.at(line_no))?;
         if let Some(DelegatedLine::Record(record)) = parser.push_line(line_no, line)? {
             records.push(record);
         }
@@ -530,7 +567,11 @@ fn parse_record(
                 .parse()
                 .map_err(|_| DelegatedErrorKind::BadIpv4Address(start.to_string()))?;
             let range = Ipv4Range::from_start_count(addr, value).map_err(|source| {
-                DelegatedErrorKind::BadIpv4Range { start: start.to_string(), count: value, source }
+                DelegatedErrorKind::BadIpv4Range {
+                    start: start.to_string(),
+                    count: value,
+                    source,
+                }
             })?;
             Some(range)
         }
@@ -539,20 +580,32 @@ fn parse_record(
                 .parse::<Ipv6Addr>()
                 .map_err(|_| DelegatedErrorKind::BadIpv6Address(start.to_string()))?;
             if value > 128 {
-                return Err(DelegatedErrorKind::BadIpv6PrefixLength(fields[4].to_string()));
+                return Err(DelegatedErrorKind::BadIpv6PrefixLength(
+                    fields[4].to_string(),
+                ));
             }
             None
         }
         ResourceKind::Asn => {
-            start.parse::<u32>().map_err(|_| DelegatedErrorKind::BadAsn(start.to_string()))?;
+            start
+                .parse::<u32>()
+                .map_err(|_| DelegatedErrorKind::BadAsn(start.to_string()))?;
             None
         }
     };
     let date = parse_date(fields[5])?;
     let status = RecordStatus::parse(fields[6])
         .ok_or_else(|| DelegatedErrorKind::UnknownStatus(fields[6].to_string()))?;
-    let opaque_id = fields.get(7).filter(|s| !s.is_empty()).map(|s| s.to_string());
-    let extensions = fields.get(8..).unwrap_or(&[]).iter().map(|s| s.to_string()).collect();
+    let opaque_id = fields
+        .get(7)
+        .filter(|s| !s.is_empty())
+        .map(|s| s.to_string());
+    let extensions = fields
+        .get(8..)
+        .unwrap_or(&[])
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
     Ok(DelegatedRecord {
         line: line_no,
         registry: fields[0].to_string(),
@@ -577,7 +630,8 @@ fn parse_count(s: &str) -> Result<u64, DelegatedErrorKind> {
     if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
         return Err(DelegatedErrorKind::BadCount(s.to_string()));
     }
-    s.parse().map_err(|_| DelegatedErrorKind::BadCount(s.to_string()))
+    s.parse()
+        .map_err(|_| DelegatedErrorKind::BadCount(s.to_string()))
 }
 
 /// `yyyymmdd`; empty and `00000000` mean "no date" (APNIC, AFRINIC, ARIN's oldest records).
@@ -593,7 +647,9 @@ fn parse_date(s: &str) -> Result<Option<Date>, DelegatedErrorKind> {
     let month: u8 = s[4..6].parse().map_err(|_| bad())?;
     let day: u8 = s[6..8].parse().map_err(|_| bad())?;
     let month = Month::try_from(month).map_err(|_| bad())?;
-    Date::from_calendar_date(year, month, day).map(Some).map_err(|_| bad())
+    Date::from_calendar_date(year, month, day)
+        .map(Some)
+        .map_err(|_| bad())
 }
 
 #[cfg(test)]
@@ -607,7 +663,9 @@ mod tests {
     }
 
     fn excerpt(registry: &str) -> DelegatedFile {
-        let text = fixture(&format!("excerpts-2019/delegated-{registry}-extended-2019-excerpt"));
+        let text = fixture(&format!(
+            "excerpts-2019/delegated-{registry}-extended-2019-excerpt"
+        ));
         parse_document(&text).unwrap_or_else(|e| panic!("{registry}: {e}"))
     }
 
@@ -618,7 +676,8 @@ mod tests {
     }
 
     fn delegated_ipv4_totals(file: &DelegatedFile) -> (usize, u64) {
-        file.delegated_ipv4().fold((0, 0), |(n, sum), (_, range)| (n + 1, sum + range.size()))
+        file.delegated_ipv4()
+            .fold((0, 0), |(n, sum), (_, range)| (n + 1, sum + range.size()))
     }
 
     #[test]
@@ -638,27 +697,55 @@ mod tests {
         assert_eq!(arin.header.start_date, Some(date!(1970 - 01 - 01)));
         let asn3 = arin.records.iter().find(|r| r.start == "3").unwrap();
         assert_eq!(asn3.date, None, "00000000 record date");
-        assert_eq!(asn3.opaque_id.as_deref(), Some("d98c567cda2db06e693f2b574eafe848"));
+        assert_eq!(
+            asn3.opaque_id.as_deref(),
+            Some("d98c567cda2db06e693f2b574eafe848")
+        );
 
         let lacnic = excerpt("lacnic");
-        let short = lacnic.records.iter().find(|r| r.status == RecordStatus::Available).unwrap();
-        assert_eq!((short.opaque_id.as_deref(), short.country.as_deref()), (None, None));
+        let short = lacnic
+            .records
+            .iter()
+            .find(|r| r.status == RecordStatus::Available)
+            .unwrap();
+        assert_eq!(
+            (short.opaque_id.as_deref(), short.country.as_deref()),
+            (None, None)
+        );
         assert_eq!(short.date, None);
 
         let ripe = excerpt("ripencc");
         assert_eq!(ripe.header.serial, "1567979999");
-        assert!(ripe.records.iter().all(|r| r.opaque_id.as_ref().is_some_and(|id| id.len() == 36)));
+        assert!(
+            ripe.records
+                .iter()
+                .all(|r| r.opaque_id.as_ref().is_some_and(|id| id.len() == 36))
+        );
 
         let iana = excerpt("iana");
         assert_eq!(iana.header.registry, "iana");
         assert_eq!(iana.header.records, 18);
-        assert!(iana.mismatches().is_empty(), "{:?}", iana.mismatches());
+        // The excerpt kept IANA's declared counts but holds two more ASN lines.
+        assert_eq!(
+            iana.mismatches(),
+            vec![
+                CountMismatch::Records {
+                    declared: 18,
+                    counted: 20
+                },
+                CountMismatch::Summary {
+                    resource: ResourceKind::Asn,
+                    declared: Some(6),
+                    counted: 8
+                },
+            ]
+        );
         let apnic_8 = iana.records.iter().find(|r| r.start == "1.0.0.0").unwrap();
         assert_eq!(apnic_8.country.as_deref(), Some("ZZ"));
         assert_eq!(apnic_8.opaque_id.as_deref(), Some("apnic"));
         assert_eq!(apnic_8.extensions, vec!["iana".to_string()]);
         assert_eq!(apnic_8.ipv4_range().unwrap().size(), 1 << 24);
-        assert_eq!(apnic_8.line, 33, "line numbers count the comment header");
+        assert_eq!(apnic_8.line, 43, "line numbers count the comment header");
     }
 
     #[test]
@@ -666,7 +753,15 @@ mod tests {
         for registry in ["afrinic", "apnic", "arin", "lacnic", "ripencc"] {
             let file = excerpt(registry);
             assert_eq!(file.records.len(), 300, "{registry}");
-            assert_eq!(file.counted, KindCounts { asn: 100, ipv4: 100, ipv6: 100 }, "{registry}");
+            assert_eq!(
+                file.counted,
+                KindCounts {
+                    asn: 100,
+                    ipv4: 100,
+                    ipv6: 100
+                },
+                "{registry}"
+            );
             for kind in ResourceKind::ALL {
                 assert_eq!(file.declared(kind), Some(100), "{registry} {kind}");
             }
@@ -674,11 +769,18 @@ mod tests {
         // AFRINIC's excerpt copied the per-kind count into the version line.
         assert_eq!(
             excerpt("afrinic").mismatches(),
-            vec![CountMismatch::Records { declared: 100, counted: 300 }]
+            vec![CountMismatch::Records {
+                declared: 100,
+                counted: 300
+            }]
         );
         assert!(excerpt("apnic").mismatches().is_empty());
         assert_eq!(
-            CountMismatch::Records { declared: 100, counted: 300 }.to_string(),
+            CountMismatch::Records {
+                declared: 100,
+                counted: 300
+            }
+            .to_string(),
             "version line declares 100 records, the file has 300"
         );
     }
@@ -688,17 +790,35 @@ mod tests {
         let file = parse_document(&fixture("delegated-afrinic-extended-20260505")).unwrap();
         assert_eq!(file.header.registry, "afrinic");
         assert_eq!(file.header.records, 19_286);
-        assert_eq!(file.counted, KindCounts { asn: 4350, ipv4: 5958, ipv6: 8978 });
+        assert_eq!(
+            file.counted,
+            KindCounts {
+                asn: 4350,
+                ipv4: 5958,
+                ipv6: 8978
+            }
+        );
         assert!(file.mismatches().is_empty(), "{:?}", file.mismatches());
         assert_eq!(delegated_ipv4_totals(&file), (5397, 116_046_848));
-        assert!(file.records.iter().any(|r| r.country.as_deref() == Some("ZZ")));
+        assert!(
+            file.records
+                .iter()
+                .any(|r| r.country.as_deref() == Some("ZZ"))
+        );
     }
 
     #[test]
     fn lacnic_2023_full_file() {
         let file = parse_document(&fixture("delegated-lacnic-extended-20230323")).unwrap();
         assert_eq!(file.header.records, 86_237);
-        assert_eq!(file.counted, KindCounts { asn: 14_121, ipv4: 19_618, ipv6: 52_498 });
+        assert_eq!(
+            file.counted,
+            KindCounts {
+                asn: 14_121,
+                ipv4: 19_618,
+                ipv6: 52_498
+            }
+        );
         assert!(file.mismatches().is_empty(), "{:?}", file.mismatches());
         assert_eq!(delegated_ipv4_totals(&file), (19_089, 189_935_872));
     }
@@ -714,7 +834,10 @@ mod tests {
 
         let mut latin1 = b"# \xa9 registry\n".to_vec();
         latin1.extend_from_slice(b"2|afrinic|1|0|00000000|20190909|00000\n");
-        assert!(parse_document_bytes(&latin1).is_ok(), "non-UTF-8 comment is skipped");
+        assert!(
+            parse_document_bytes(&latin1).is_ok(),
+            "non-UTF-8 comment is skipped"
+        );
         latin1.extend_from_slice(b"afrinic|Z\xff|asn|1|1||available|\n");
         let err = parse_document_bytes(&latin1).unwrap_err();
         assert_eq!(err.to_string(), "line 3: the line is not UTF-8");
@@ -729,11 +852,17 @@ mod tests {
         assert!(matches!(header, Ok(Some(DelegatedLine::Header(_)))));
         assert_eq!(
             parser.push_line(4, "ripencc|*|ipv4|*|1|summary").unwrap(),
-            Some(DelegatedLine::Summary(Summary { resource: ResourceKind::Ipv4, count: 1 }))
+            Some(DelegatedLine::Summary(Summary {
+                resource: ResourceKind::Ipv4,
+                count: 1
+            }))
         );
         assert_eq!(parser.push_line(5, "   ").unwrap(), None);
         let Some(DelegatedLine::Record(record)) = parser
-            .push_line(6, "ripencc|PS|ipv4|1.178.112.0|768|20071126|allocated|x-1|e1|e2\r\n")
+            .push_line(
+                6,
+                "ripencc|PS|ipv4|1.178.112.0|768|20071126|allocated|x-1|e1|e2\r\n",
+            )
             .unwrap()
         else {
             panic!("expected a record");
@@ -745,7 +874,14 @@ mod tests {
         assert_eq!(range.size(), 768, "non-CIDR counts are kept whole");
         assert_eq!(parser.header().unwrap().registry, "ripencc");
         let totals = parser.finish().unwrap();
-        assert_eq!(totals.counted, KindCounts { asn: 0, ipv4: 1, ipv6: 0 });
+        assert_eq!(
+            totals.counted,
+            KindCounts {
+                asn: 0,
+                ipv4: 1,
+                ipv6: 0
+            }
+        );
         assert!(totals.mismatches().is_empty());
         assert_eq!(totals.declared(ResourceKind::Ipv4), Some(1));
     }
@@ -759,9 +895,16 @@ mod tests {
         let mismatches = file.mismatches();
         assert_eq!(
             mismatches,
-            vec![CountMismatch::Summary { resource: ResourceKind::Asn, declared: None, counted: 2 }]
+            vec![CountMismatch::Summary {
+                resource: ResourceKind::Asn,
+                declared: None,
+                counted: 2
+            }]
         );
-        assert_eq!(mismatches[0].to_string(), "no asn summary line, the file has 2 asn records");
+        assert_eq!(
+            mismatches[0].to_string(),
+            "no asn summary line, the file has 2 asn records"
+        );
         // ARIN's reserved line ends with an empty opaque-id field.
         assert_eq!(file.records[0].opaque_id, None);
         assert_eq!(file.records[0].country, None);
@@ -814,8 +957,14 @@ mod tests {
                 "2.3|apnic|20190910|1||20190906|+1000",
                 r#"line 2: "2.3|apnic|20190910|1||20190906|+1000" is a second version line"#,
             ),
-            ("apnic|*|ipv7|*|1|summary", r#"line 2: "ipv7" is not a resource type (asn, ipv4, ipv6)"#),
-            ("apnic|*|ipv4|*|-1|summary", r#"line 2: "-1" is not a count"#),
+            (
+                "apnic|*|ipv7|*|1|summary",
+                r#"line 2: "ipv7" is not a resource type (asn, ipv4, ipv6)"#,
+            ),
+            (
+                "apnic|*|ipv4|*|-1|summary",
+                r#"line 2: "-1" is not a count"#,
+            ),
         ];
         for (line, message) in cases {
             let err = error_of(line);
@@ -832,16 +981,22 @@ mod tests {
         ] {
             let err = error_of(line);
             assert_eq!(err.line, 2);
-            assert!(matches!(err.kind, DelegatedErrorKind::BadIpv4Range { .. }), "{err}");
+            assert!(
+                matches!(err.kind, DelegatedErrorKind::BadIpv4Range { .. }),
+                "{err}"
+            );
         }
         let err = error_of("apnic|AU|ipv4|255.255.255.0|512|20110811|assigned|A91872ED");
-        assert!(err.to_string().starts_with(r#"line 2: "255.255.255.0" with count 512 is not an IPv4 range: "#));
+        assert!(
+            err.to_string()
+                .starts_with(r#"line 2: "255.255.255.0" with count 512 is not an IPv4 range: "#)
+        );
     }
 
     #[test]
     fn header_errors() {
-        let err = parse_document("# legal text\napnic|AU|asn|173|1|20020801|allocated|A\n")
-            .unwrap_err();
+        let err =
+            parse_document("# legal text\napnic|AU|asn|173|1|20020801|allocated|A\n").unwrap_err();
         assert_eq!(
             err.to_string(),
             r#"line 2: "apnic|AU|asn|173|1|20020801|allocated|A" comes before the version line"#
@@ -854,7 +1009,10 @@ mod tests {
         let err = parse_document("2.3|apnic|20190909|3x0||20190906|+1000\n").unwrap_err();
         assert_eq!(err.to_string(), r#"line 1: "3x0" is not a count"#);
         let err = parse_document("2.3|apnic|20190909|300|2019|20190906|+1000\n").unwrap_err();
-        assert_eq!(err.to_string(), r#"line 1: "2019" is not a date (yyyymmdd)"#);
+        assert_eq!(
+            err.to_string(),
+            r#"line 1: "2019" is not a date (yyyymmdd)"#
+        );
         let err = parse_document("# only\n# comments\n").unwrap_err();
         assert_eq!(err.to_string(), "line 2: no version line in the file");
     }

@@ -276,7 +276,7 @@ pub fn invoice(transfer: &TransferFacts, schedules: &FeeSchedules) -> Vec<FeeLin
             };
             let description = if item.bands.is_some() {
                 format!(
-                    "{} ({} addresses)",
+                    "{} for {} addresses",
                     item.description,
                     group_thousands(addresses)
                 )
@@ -332,7 +332,7 @@ pub(crate) fn group_thousands(n: u64) -> String {
 fn group_digits(digits: &str) -> String {
     let mut grouped = String::with_capacity(digits.len() + digits.len() / 3);
     for (i, digit) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             grouped.push(',');
         }
         grouped.push(digit);
@@ -476,7 +476,7 @@ mod tests {
                 line(
                     Rir::Arin,
                     Side::Recipient,
-                    "ARIN recipient transfer processing fee (1,024 addresses)",
+                    "ARIN recipient transfer processing fee for 1,024 addresses",
                     "750.00",
                     "USD"
                 ),
@@ -543,7 +543,7 @@ mod tests {
                 line(
                     Rir::Lacnic,
                     Side::Source,
-                    "LACNIC transfer fee (4,096 addresses)",
+                    "LACNIC transfer fee for 4,096 addresses",
                     "1000.00",
                     "USD"
                 ),
@@ -561,7 +561,7 @@ mod tests {
             line(
                 Rir::Lacnic,
                 Side::Source,
-                "LACNIC transfer fee (8,192 addresses)",
+                "LACNIC transfer fee for 8,192 addresses",
                 "1500.00",
                 "USD"
             )
@@ -630,7 +630,7 @@ mod tests {
             [line(
                 Rir::Apnic,
                 Side::Recipient,
-                "APNIC IPv4 transfer fee (20% of the annual fee) (256 addresses)",
+                "APNIC IPv4 transfer fee (20% of the annual fee) for 256 addresses",
                 "236.00",
                 "AUD"
             )]

@@ -167,7 +167,11 @@ pub struct ChainHead {
 }
 
 /// Builds the entry that follows `head` (or the first entry when the ledger is empty).
-pub fn next_entry(head: Option<&ChainHead>, movement: Movement, recorded_at: OffsetDateTime) -> LedgerEntry {
+pub fn next_entry(
+    head: Option<&ChainHead>,
+    movement: Movement,
+    recorded_at: OffsetDateTime,
+) -> LedgerEntry {
     let (seq, prev_hash) = match head {
         Some(h) => (h.seq + 1, h.hash.clone()),
         None => (1, GENESIS_HASH.to_owned()),
@@ -179,18 +183,36 @@ pub fn next_entry(head: Option<&ChainHead>, movement: Movement, recorded_at: Off
     };
     let recorded_at = ledger_time(recorded_at);
     let hash = entry_hash(seq, &movement, recorded_at, &prev_hash);
-    LedgerEntry { seq, movement, recorded_at, prev_hash, hash }
+    LedgerEntry {
+        seq,
+        movement,
+        recorded_at,
+        prev_hash,
+        hash,
+    }
 }
 
 /// Why a chain does not verify, at the first entry that breaks it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ChainBreak {
-    #[error("entry {seq}: expected sequence number {expected}; entries are missing or out of order")]
+    #[error(
+        "entry {seq}: expected sequence number {expected}; entries are missing or out of order"
+    )]
     Gap { seq: i64, expected: i64 },
     #[error("entry {seq}: prev_hash is {found} but the previous entry's hash is {expected}")]
-    BrokenLink { seq: i64, expected: String, found: String },
-    #[error("entry {seq}: stored hash {stored} does not match its contents (recomputed {recomputed}); the entry was altered")]
-    Altered { seq: i64, stored: String, recomputed: String },
+    BrokenLink {
+        seq: i64,
+        expected: String,
+        found: String,
+    },
+    #[error(
+        "entry {seq}: stored hash {stored} does not match its contents (recomputed {recomputed}); the entry was altered"
+    )]
+    Altered {
+        seq: i64,
+        stored: String,
+        recomputed: String,
+    },
 }
 
 impl ChainBreak {
@@ -219,7 +241,10 @@ impl Default for ChainVerifier {
 
 impl ChainVerifier {
     pub fn new() -> Self {
-        ChainVerifier { head: None, count: 0 }
+        ChainVerifier {
+            head: None,
+            count: 0,
+        }
     }
 
     /// Checks the next entry in sequence order.
@@ -229,7 +254,10 @@ impl ChainVerifier {
             None => (1, GENESIS_HASH),
         };
         if e.seq != expected_seq {
-            return Err(ChainBreak::Gap { seq: e.seq, expected: expected_seq });
+            return Err(ChainBreak::Gap {
+                seq: e.seq,
+                expected: expected_seq,
+            });
         }
         if e.prev_hash != expected_prev {
             return Err(ChainBreak::BrokenLink {
@@ -240,9 +268,16 @@ impl ChainVerifier {
         }
         let recomputed = entry_hash(e.seq, &e.movement, e.recorded_at, &e.prev_hash);
         if recomputed != e.hash {
-            return Err(ChainBreak::Altered { seq: e.seq, stored: e.hash.clone(), recomputed });
+            return Err(ChainBreak::Altered {
+                seq: e.seq,
+                stored: e.hash.clone(),
+                recomputed,
+            });
         }
-        self.head = Some(ChainHead { seq: e.seq, hash: e.hash.clone() });
+        self.head = Some(ChainHead {
+            seq: e.seq,
+            hash: e.hash.clone(),
+        });
         self.count += 1;
         Ok(())
     }
@@ -259,7 +294,9 @@ impl ChainVerifier {
 }
 
 /// Verifies a whole chain held in memory (tests, small bundles).
-pub fn verify_chain<'a>(entries: impl IntoIterator<Item = &'a LedgerEntry>) -> Result<ChainVerifier, ChainBreak> {
+pub fn verify_chain<'a>(
+    entries: impl IntoIterator<Item = &'a LedgerEntry>,
+) -> Result<ChainVerifier, ChainBreak> {
     let mut v = ChainVerifier::new();
     for e in entries {
         v.push(e)?;
@@ -279,13 +316,22 @@ pub struct Holding {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum MoveError {
     #[error("{range} is not held, within one holding, by organisation {org_id} at {registry}")]
-    NotHeld { range: Ipv4Range, org_id: OrgId, registry: Rir },
+    NotHeld {
+        range: Ipv4Range,
+        org_id: OrgId,
+        registry: Rir,
+    },
     #[error("the ledger movement of {range} does not name both organisations")]
     MissingParty { range: Ipv4Range },
 }
 
 /// Finds the holding that wholly contains `range` for `org_id` at `registry`.
-pub fn find_containing(holdings: &[Holding], registry: Rir, org_id: OrgId, range: Ipv4Range) -> Option<usize> {
+pub fn find_containing(
+    holdings: &[Holding],
+    registry: Rir,
+    org_id: OrgId,
+    range: Ipv4Range,
+) -> Option<usize> {
     holdings
         .iter()
         .position(|h| h.registry == registry && h.org_id == org_id && h.range.contains(&range))
@@ -301,16 +347,24 @@ pub fn apply_movement(holdings: &mut Vec<Holding>, m: &Movement) -> Result<(), M
     let (Some(source), Some(recipient)) = (m.source.org_id, m.recipient.org_id) else {
         return Err(MoveError::MissingParty { range: m.range });
     };
-    let index = find_containing(holdings, m.source_rir, source, m.range).ok_or(MoveError::NotHeld {
-        range: m.range,
-        org_id: source,
-        registry: m.source_rir,
-    })?;
+    let index =
+        find_containing(holdings, m.source_rir, source, m.range).ok_or(MoveError::NotHeld {
+            range: m.range,
+            org_id: source,
+            registry: m.source_rir,
+        })?;
     let from = holdings.swap_remove(index);
     for rest in from.range.subtract(&m.range) {
-        holdings.push(Holding { range: rest, ..from });
+        holdings.push(Holding {
+            range: rest,
+            ..from
+        });
     }
-    holdings.push(Holding { registry: m.recipient_rir, org_id: recipient, range: m.range });
+    holdings.push(Holding {
+        registry: m.recipient_rir,
+        org_id: recipient,
+        range: m.range,
+    });
     Ok(())
 }
 
@@ -320,9 +374,15 @@ pub fn apply_movement(holdings: &mut Vec<Holding>, m: &Movement) -> Result<(), M
 pub fn normalise(holdings: &[Holding]) -> BTreeMap<(Rir, OrgId), Vec<Ipv4Range>> {
     let mut by_holder: BTreeMap<(Rir, OrgId), Vec<Ipv4Range>> = BTreeMap::new();
     for h in holdings {
-        by_holder.entry((h.registry, h.org_id)).or_default().push(h.range);
+        by_holder
+            .entry((h.registry, h.org_id))
+            .or_default()
+            .push(h.range);
     }
-    by_holder.into_iter().map(|(k, v)| (k, coalesce(v))).collect()
+    by_holder
+        .into_iter()
+        .map(|(k, v)| (k, coalesce(v)))
+        .collect()
 }
 
 /// The first difference between two normalised holdings registries, for a verification report.
@@ -339,7 +399,10 @@ pub fn first_difference(
                 if rs.is_empty() {
                     "nothing".to_owned()
                 } else {
-                    rs.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
+                    rs.iter()
+                        .map(ToString::to_string)
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 }
             };
             return Some(format!(
@@ -371,8 +434,16 @@ mod tests {
             transfer_type: TransferType::ResourceTransfer,
             source_rir: Rir::Arin,
             recipient_rir: Rir::RipeNcc,
-            source: LedgerParty { org_id: Some(from), name: Some("Source Inc".into()), country: Some("US".into()) },
-            recipient: LedgerParty { org_id: Some(to), name: Some("Recipient BV".into()), country: Some("NL".into()) },
+            source: LedgerParty {
+                org_id: Some(from),
+                name: Some("Source Inc".into()),
+                country: Some("US".into()),
+            },
+            recipient: LedgerParty {
+                org_id: Some(to),
+                name: Some("Recipient BV".into()),
+                country: Some("NL".into()),
+            },
             range: range(r),
             original: Some(range("20.0.0.0/20")),
             transfer_date: datetime!(2026-11-28 10:00:00.123456 UTC),
@@ -383,25 +454,42 @@ mod tests {
     fn chain(n: usize) -> Vec<LedgerEntry> {
         let mut out: Vec<LedgerEntry> = Vec::new();
         for i in 0..n {
-            let head = out.last().map(|e| ChainHead { seq: e.seq, hash: e.hash.clone() });
+            let head = out.last().map(|e| ChainHead {
+                seq: e.seq,
+                hash: e.hash.clone(),
+            });
             let m = movement(&format!("20.0.{}.0/24", i), 1, 2);
-            out.push(next_entry(head.as_ref(), m, datetime!(2026-11-28 12:00 UTC)));
+            out.push(next_entry(
+                head.as_ref(),
+                m,
+                datetime!(2026-11-28 12:00 UTC),
+            ));
         }
         out
     }
 
     #[test]
     fn first_entry_links_to_genesis_and_hash_is_stable() {
-        let e = next_entry(None, movement("20.0.4.0/22", 1, 2), datetime!(2026-11-28 12:00:00.9 UTC));
+        let e = next_entry(
+            None,
+            movement("20.0.4.0/22", 1, 2),
+            datetime!(2026-11-28 12:00:00.9 UTC),
+        );
         assert_eq!(e.seq, 1);
         assert_eq!(e.prev_hash, GENESIS_HASH);
         assert_eq!(e.hash.len(), 64);
         // Sub-second precision is dropped before hashing, so a database round trip is exact.
         assert_eq!(e.movement.transfer_date, datetime!(2026-11-28 10:00 UTC));
         assert_eq!(e.recorded_at, datetime!(2026-11-28 12:00 UTC));
-        assert_eq!(e.hash, entry_hash(1, &e.movement, e.recorded_at, GENESIS_HASH));
+        assert_eq!(
+            e.hash,
+            entry_hash(1, &e.movement, e.recorded_at, GENESIS_HASH)
+        );
         let canonical = String::from_utf8(canonical_bytes(1, &e.movement, e.recorded_at)).unwrap();
-        assert!(canonical.starts_with(r#"{"v":1,"seq":1,"kind":"transfer","transfer_id":7,"#), "{canonical}");
+        assert!(
+            canonical.starts_with(r#"{"v":1,"seq":1,"kind":"transfer","transfer_id":7,"#),
+            "{canonical}"
+        );
         assert!(canonical.contains(r#""source_rir":"ARIN","recipient_rir":"RIPE NCC""#));
         assert!(canonical.contains(r#""transfer_date":"2026-11-28T10:00:00Z""#));
     }
@@ -429,7 +517,12 @@ mod tests {
     fn rehashing_an_altered_entry_breaks_the_next_link() {
         let mut entries = chain(4);
         entries[1].movement.range = range("20.9.0.0/24");
-        entries[1].hash = entry_hash(2, &entries[1].movement, entries[1].recorded_at, &entries[1].prev_hash);
+        entries[1].hash = entry_hash(
+            2,
+            &entries[1].movement,
+            entries[1].recorded_at,
+            &entries[1].prev_hash,
+        );
         let err = verify_chain(&entries).unwrap_err();
         assert_eq!(err.seq(), 3);
         assert!(matches!(err, ChainBreak::BrokenLink { .. }));
@@ -440,15 +533,28 @@ mod tests {
         let mut entries = chain(4);
         entries.remove(1);
         let err = verify_chain(&entries).unwrap_err();
-        assert_eq!(err, ChainBreak::Gap { seq: 3, expected: 2 });
+        assert_eq!(
+            err,
+            ChainBreak::Gap {
+                seq: 3,
+                expected: 2
+            }
+        );
     }
 
     #[test]
     fn partial_transfer_splits_the_source_holding() {
-        let mut holdings = vec![Holding { registry: Rir::Arin, org_id: 1, range: range("20.0.0.0/20") }];
+        let mut holdings = vec![Holding {
+            registry: Rir::Arin,
+            org_id: 1,
+            range: range("20.0.0.0/20"),
+        }];
         apply_movement(&mut holdings, &movement("20.0.4.0/22", 1, 2)).unwrap();
         let n = normalise(&holdings);
-        assert_eq!(n[&(Rir::Arin, 1)], vec![range("20.0.0.0/22"), range("20.0.8.0/21")]);
+        assert_eq!(
+            n[&(Rir::Arin, 1)],
+            vec![range("20.0.0.0/22"), range("20.0.8.0/21")]
+        );
         assert_eq!(n[&(Rir::RipeNcc, 2)], vec![range("20.0.4.0/22")]);
         let total: u64 = holdings.iter().map(|h| h.range.size()).sum();
         assert_eq!(total, 4096);
@@ -456,9 +562,16 @@ mod tests {
 
     #[test]
     fn moving_space_not_held_fails_and_imported_entries_move_nothing() {
-        let mut holdings = vec![Holding { registry: Rir::Arin, org_id: 1, range: range("20.0.0.0/20") }];
+        let mut holdings = vec![Holding {
+            registry: Rir::Arin,
+            org_id: 1,
+            range: range("20.0.0.0/20"),
+        }];
         let err = apply_movement(&mut holdings, &movement("20.0.4.0/22", 3, 2)).unwrap_err();
-        assert_eq!(err.to_string(), "20.0.4.0/22 is not held, within one holding, by organisation 3 at ARIN");
+        assert_eq!(
+            err.to_string(),
+            "20.0.4.0/22 is not held, within one holding, by organisation 3 at ARIN"
+        );
         let straddling = movement("20.0.15.0 - 20.0.16.255", 1, 2);
         assert!(apply_movement(&mut holdings, &straddling).is_err());
         let mut imported = movement("20.0.4.0/22", 9, 8);
@@ -469,8 +582,16 @@ mod tests {
 
     #[test]
     fn differences_are_described_per_holder() {
-        let a = vec![Holding { registry: Rir::Arin, org_id: 1, range: range("20.0.0.0/24") }];
-        let b = vec![Holding { registry: Rir::Arin, org_id: 1, range: range("20.0.0.0/25") }];
+        let a = vec![Holding {
+            registry: Rir::Arin,
+            org_id: 1,
+            range: range("20.0.0.0/24"),
+        }];
+        let b = vec![Holding {
+            registry: Rir::Arin,
+            org_id: 1,
+            range: range("20.0.0.0/25"),
+        }];
         assert_eq!(first_difference(&normalise(&a), &normalise(&a)), None);
         let diff = first_difference(&normalise(&a), &normalise(&b)).unwrap();
         assert_eq!(

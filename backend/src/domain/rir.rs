@@ -22,7 +22,13 @@ pub enum Rir {
 
 impl Rir {
     /// Every registry, in the NRO's alphabetical order.
-    pub const ALL: [Rir; 5] = [Rir::Afrinic, Rir::Apnic, Rir::Arin, Rir::Lacnic, Rir::RipeNcc];
+    pub const ALL: [Rir; 5] = [
+        Rir::Afrinic,
+        Rir::Apnic,
+        Rir::Arin,
+        Rir::Lacnic,
+        Rir::RipeNcc,
+    ];
 
     /// The name the NRO transfer log uses (`"RIPE NCC"`).
     pub fn nro_name(self) -> &'static str {

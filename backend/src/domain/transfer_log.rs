@@ -162,11 +162,17 @@ pub enum TransferLogError {
     #[error(
         "stats_version {version:?} is not one ipxfer reads (4.0, 4.1, 5.0) and its shape does not fit them: {source}"
     )]
-    UnsupportedVersion { version: String, source: Box<TransferLogError> },
+    UnsupportedVersion {
+        version: String,
+        source: Box<TransferLogError>,
+    },
 }
 
 fn invalid(path: impl Into<String>, message: impl Into<String>) -> TransferLogError {
-    TransferLogError::Invalid { path: path.into(), message: message.into() }
+    TransferLogError::Invalid {
+        path: path.into(),
+        message: message.into(),
+    }
 }
 
 /// Parses a transfer log given as text.
@@ -178,14 +184,20 @@ pub fn parse_str(json: &str) -> Result<TransferLog, TransferLogError> {
 pub fn parse_bytes(json: &[u8]) -> Result<TransferLog, TransferLogError> {
     let doc: RawDocument =
         serde_json::from_slice(json).map_err(|e| TransferLogError::Json(e.to_string()))?;
-    let version_value = doc.version.as_ref().ok_or_else(|| invalid("version", "missing"))?;
+    let version_value = doc
+        .version
+        .as_ref()
+        .ok_or_else(|| invalid("version", "missing"))?;
     // The version string is read first so that any later failure can be blamed on an unknown
     // version rather than reported as a mysterious field error.
     let stats_version = stats_version(version_value)?;
     let result = convert(&doc, version_value, &stats_version);
     match result {
         Err(e) if !KNOWN_VERSIONS.contains(&stats_version.as_str()) => {
-            Err(TransferLogError::UnsupportedVersion { version: stats_version, source: Box::new(e) })
+            Err(TransferLogError::UnsupportedVersion {
+                version: stats_version,
+                source: Box::new(e),
+            })
         }
         other => other,
     }
@@ -287,14 +299,27 @@ fn convert(
     stats_version: &str,
 ) -> Result<TransferLog, TransferLogError> {
     let version = convert_version(version_value, stats_version)?;
-    let mut log =
-        TransferLog { version, transfers: Vec::new(), in_progress: Vec::new(), cancelled: Vec::new() };
-    let transfers = doc.transfers.as_ref().ok_or_else(|| invalid("transfers", "missing"))?;
-    let lists = [("transfers", Some(transfers)), ("transfers_in_progress", doc.transfers_in_progress.as_ref())];
+    let mut log = TransferLog {
+        version,
+        transfers: Vec::new(),
+        in_progress: Vec::new(),
+        cancelled: Vec::new(),
+    };
+    let transfers = doc
+        .transfers
+        .as_ref()
+        .ok_or_else(|| invalid("transfers", "missing"))?;
+    let lists = [
+        ("transfers", Some(transfers)),
+        ("transfers_in_progress", doc.transfers_in_progress.as_ref()),
+    ];
     for (name, list) in lists {
         let Some(list) = list else { continue };
         let Value::Array(items) = list else {
-            return Err(invalid(name, format!("expected a list, found {}", kind_of(list))));
+            return Err(invalid(
+                name,
+                format!("expected a list, found {}", kind_of(list)),
+            ));
         };
         let in_progress_list = name == "transfers_in_progress";
         for (i, item) in items.iter().enumerate() {
@@ -322,7 +347,9 @@ fn convert_version(value: &Value, stats_version: &str) -> Result<LogVersion, Tra
     let interval = raw.records_interval.as_ref();
     Ok(LogVersion {
         stats_version: stats_version.to_string(),
-        producer: raw.producer.ok_or_else(|| invalid("version.producer", "missing"))?,
+        producer: raw
+            .producer
+            .ok_or_else(|| invalid("version.producer", "missing"))?,
         utc_offset_hours: raw.utc_offset,
         utc_offset_minutes: raw.utc_offset_minutes,
         production_date: date_time(raw.production_date.as_deref(), "version.production_date")?,
@@ -387,8 +414,14 @@ fn convert_transfer(value: &Value, path: String) -> Result<LogTransfer, Transfer
             raw.source_registration_date.as_ref(),
             &field("source_registration_date"),
         )?,
-        source_org: org(raw.source_organization.as_ref(), &field("source_organization"))?,
-        recipient_org: org(raw.recipient_organization.as_ref(), &field("recipient_organization"))?,
+        source_org: org(
+            raw.source_organization.as_ref(),
+            &field("source_organization"),
+        )?,
+        recipient_org: org(
+            raw.recipient_organization.as_ref(),
+            &field("recipient_organization"),
+        )?,
         ip4,
         asn_ranges: count_ranges(raw.asns.as_ref()),
         ip6_ranges: count_ranges(raw.ip6nets.as_ref()),
@@ -402,19 +435,28 @@ fn convert_transfer(value: &Value, path: String) -> Result<LogTransfer, Transfer
 fn rir(value: Option<&Value>, path: &str) -> Result<Rir, TransferLogError> {
     let text = required_str(value, path)?;
     text.parse().map_err(|_| {
-        invalid(path, format!("{text:?} is not a registry (AFRINIC, APNIC, ARIN, LACNIC, RIPE NCC)"))
+        invalid(
+            path,
+            format!("{text:?} is not a registry (AFRINIC, APNIC, ARIN, LACNIC, RIPE NCC)"),
+        )
     })
 }
 
 /// The schema's UPPER_SNAKE spelling, or the draft prose's camelCase.
 fn parse_status(s: &str) -> Option<NroStatus> {
     use NroStatus::*;
-    [SourceInitialized, RecipientAccepted, SourceFinalized, SourceCancelled, RecipientCancelled]
-        .into_iter()
-        .find(|status| {
-            let upper = status.as_str();
-            s == upper || s.eq_ignore_ascii_case(&upper.replace('_', ""))
-        })
+    [
+        SourceInitialized,
+        RecipientAccepted,
+        SourceFinalized,
+        SourceCancelled,
+        RecipientCancelled,
+    ]
+    .into_iter()
+    .find(|status| {
+        let upper = status.as_str();
+        s == upper || s.eq_ignore_ascii_case(&upper.replace('_', ""))
+    })
 }
 
 fn org(value: Option<&Value>, path: &str) -> Result<Option<LogOrg>, TransferLogError> {
@@ -423,9 +465,18 @@ fn org(value: Option<&Value>, path: &str) -> Result<Option<LogOrg>, TransferLogE
     // Some logs carry names with control characters (registry-reference 7.6): keep the text.
     let name = raw
         .name
-        .map(|n| n.chars().filter(|c| !c.is_control()).collect::<String>().trim().to_string())
+        .map(|n| {
+            n.chars()
+                .filter(|c| !c.is_control())
+                .collect::<String>()
+                .trim()
+                .to_string()
+        })
         .filter(|n| !n.is_empty());
-    let country_code = raw.country_code.map(|c| c.trim().to_string()).filter(|c| !c.is_empty());
+    let country_code = raw
+        .country_code
+        .map(|c| c.trim().to_string())
+        .filter(|c| !c.is_empty());
     Ok(Some(LogOrg { name, country_code }))
 }
 
@@ -488,7 +539,10 @@ fn check_cidrs(cidrs: &[RawCidr], range: Ipv4Range, path: &str) -> Result<(), Tr
             .ok()
             .filter(|l| *l <= 32)
             .ok_or_else(|| {
-                invalid(format!("{item}.length"), format!("{} is not a prefix length (0..=32)", cidr.length))
+                invalid(
+                    format!("{item}.length"),
+                    format!("{} is not a prefix length (0..=32)", cidr.length),
+                )
             })?;
         let net = Ipv4Net::new(prefix, length).map_err(|e| invalid(&item, e.to_string()))?;
         if net.trunc() != net {
@@ -525,7 +579,9 @@ fn check_cidrs(cidrs: &[RawCidr], range: Ipv4Range, path: &str) -> Result<(), Tr
 /// nothing, because ipxfer does not track these resources.
 fn count_ranges(value: Option<&Value>) -> usize {
     let count_one = |set: &Value| {
-        set.get("transfer_set").and_then(Value::as_array).map_or(0, Vec::len)
+        set.get("transfer_set")
+            .and_then(Value::as_array)
+            .map_or(0, Vec::len)
     };
     match value {
         Some(Value::Array(items)) => items.iter().map(count_one).sum(),
@@ -534,11 +590,17 @@ fn count_ranges(value: Option<&Value>) -> usize {
     }
 }
 
-fn optional_str<'a>(value: Option<&'a Value>, path: &str) -> Result<Option<&'a str>, TransferLogError> {
+fn optional_str<'a>(
+    value: Option<&'a Value>,
+    path: &str,
+) -> Result<Option<&'a str>, TransferLogError> {
     match value {
         None => Ok(None),
         Some(Value::String(s)) => Ok(Some(s)),
-        Some(other) => Err(invalid(path, format!("expected a string, found {}", kind_of(other)))),
+        Some(other) => Err(invalid(
+            path,
+            format!("expected a string, found {}", kind_of(other)),
+        )),
     }
 }
 
@@ -611,21 +673,36 @@ mod tests {
         assert_eq!(log.version.stats_version, "4.0");
         assert_eq!(log.version.producer, "ARIN");
         assert_eq!(log.version.producer_rir(), Some(Rir::Arin));
-        assert_eq!(log.version.production_date, Some(datetime!(2026-04-15 03:59:11 UTC)));
-        assert_eq!(log.version.records_start, Some(datetime!(2009-10-12 18:09:00 UTC)));
-        assert_eq!(log.version.utc_offset(), Some(UtcOffset::from_hms(-4, 0, 0).unwrap()));
+        assert_eq!(
+            log.version.production_date,
+            Some(datetime!(2026-04-15 03:59:11 UTC))
+        );
+        assert_eq!(
+            log.version.records_start,
+            Some(datetime!(2009-10-12 18:09:00 UTC))
+        );
+        assert_eq!(
+            log.version.utc_offset(),
+            Some(UtcOffset::from_hms(-4, 0, 0).unwrap())
+        );
         assert_eq!(log.version.remarks.len(), 2);
         assert_eq!(log.transfers.len(), 4);
         assert!(log.in_progress.is_empty() && log.cancelled.is_empty());
 
-        let movements: Vec<(&LogTransfer, &Ip4Movement)> =
-            log.transfers.iter().flat_map(|t| t.ip4.iter().map(move |m| (t, m))).collect();
+        let movements: Vec<(&LogTransfer, &Ip4Movement)> = log
+            .transfers
+            .iter()
+            .flat_map(|t| t.ip4.iter().map(move |m| (t, m)))
+            .collect();
         assert_eq!(movements.len(), 2);
         let (aes, m) = movements[0];
         assert_eq!(m.transfer_set, vec![range("162.208.48.0/22")]);
         assert_eq!(m.original_set, vec![range("162.208.48.0/22")]);
         assert_eq!(aes.transfer_date, Some(datetime!(2026-04-14 18:59:21 UTC)));
-        assert_eq!(aes.recipient_org.as_ref().unwrap().name.as_deref(), Some("The AES Corporation"));
+        assert_eq!(
+            aes.recipient_org.as_ref().unwrap().name.as_deref(),
+            Some("The AES Corporation")
+        );
         let (amazon, m) = movements[1];
         assert_eq!(m.transfer_set, vec![range("54.224.0.0/12")]);
         assert_eq!(m.original_set, vec![range("54.0.0.0/8")]);
@@ -652,7 +729,10 @@ mod tests {
         let accepted = &log.in_progress[0];
         assert_eq!(accepted.path, "transfers[0]");
         assert_eq!(accepted.status, Some(NroStatus::RecipientAccepted));
-        assert_eq!((accepted.source_rir, accepted.recipient_rir), (Rir::Apnic, Rir::Arin));
+        assert_eq!(
+            (accepted.source_rir, accepted.recipient_rir),
+            (Rir::Apnic, Rir::Arin)
+        );
         assert_eq!(accepted.asn_ranges, 1);
 
         assert_eq!(log.transfers.len(), 1);
@@ -685,7 +765,10 @@ mod tests {
         let statuses: Vec<_> = log.in_progress.iter().map(|t| t.status).collect();
         assert_eq!(
             statuses,
-            vec![Some(NroStatus::SourceInitialized), Some(NroStatus::RecipientAccepted)]
+            vec![
+                Some(NroStatus::SourceInitialized),
+                Some(NroStatus::RecipientAccepted)
+            ]
         );
         assert_eq!(log.in_progress[1].path, "transfers_in_progress[1]");
     }
@@ -729,15 +812,27 @@ mod tests {
             )
         ));
         let log = parse_str(&json).unwrap();
-        assert_eq!((&log.transfers[0].source_org, &log.transfers[0].recipient_org), (&None, &None));
+        assert_eq!(
+            (
+                &log.transfers[0].source_org,
+                &log.transfers[0].recipient_org
+            ),
+            (&None, &None)
+        );
         let t = &log.transfers[1];
         assert_eq!(
             t.source_org,
-            Some(LogOrg { name: None, country_code: Some("US".to_string()) })
+            Some(LogOrg {
+                name: None,
+                country_code: Some("US".to_string())
+            })
         );
         assert_eq!(
             t.recipient_org,
-            Some(LogOrg { name: Some("Acme Ltd".to_string()), country_code: None })
+            Some(LogOrg {
+                name: Some("Acme Ltd".to_string()),
+                country_code: None
+            })
         );
     }
 
@@ -764,7 +859,9 @@ mod tests {
                 &format!(r#""end_address": "192.0.2.255", "cidrs": [{cidrs}]}}"#),
             )
         };
-        let ok = with(r#"{"prefix": "192.0.2.128", "length": 25}, {"prefix": "192.000.002.000", "length": 25}"#);
+        let ok = with(
+            r#"{"prefix": "192.0.2.128", "length": 25}, {"prefix": "192.000.002.000", "length": 25}"#,
+        );
         assert!(parse_str(&doc(&ok)).is_ok());
         assert_eq!(
             error_of(&with(r#"{"prefix": "192.0.2.0", "length": 25}"#)),
@@ -775,8 +872,10 @@ mod tests {
             "transfers[0].ip4nets.transfer_set[0].cidrs[0]: 192.0.2.128/24 has host bits set"
         );
         assert!(
-            error_of(&with(r#"{"prefix": "192.0.2.0", "length": 24}, {"prefix": "192.0.2.0", "length": 25}"#))
-                .ends_with("do not cover 192.0.2.0 - 192.0.2.255 exactly")
+            error_of(&with(
+                r#"{"prefix": "192.0.2.0", "length": 24}, {"prefix": "192.0.2.0", "length": 25}"#
+            ))
+            .ends_with("do not cover 192.0.2.0 - 192.0.2.255 exactly")
         );
         assert_eq!(
             error_of(&with(r#"{"prefix": "192.0.2.0", "length": 33}"#)),
@@ -788,16 +887,24 @@ mod tests {
     #[test]
     fn field_errors() {
         let cases = [
-            ("\"ARIN\", \"recipient_rir\"", "\"RIPE\", \"recipient_rir\"", None),
+            (
+                "\"ARIN\", \"recipient_rir\"",
+                "\"RIPE\", \"recipient_rir\"",
+                None,
+            ),
             (
                 "\"RIPE NCC\"",
                 "\"EURO NIC\"",
-                Some(r#"transfers[0].recipient_rir: "EURO NIC" is not a registry (AFRINIC, APNIC, ARIN, LACNIC, RIPE NCC)"#),
+                Some(
+                    r#"transfers[0].recipient_rir: "EURO NIC" is not a registry (AFRINIC, APNIC, ARIN, LACNIC, RIPE NCC)"#,
+                ),
             ),
             (
                 "\"RESOURCE_TRANSFER\"",
                 "\"INTER_RIR_TRANSFER\"",
-                Some(r#"transfers[0].type: "INTER_RIR_TRANSFER" is not a transfer type (RESOURCE_TRANSFER, MERGER_ACQUISITION)"#),
+                Some(
+                    r#"transfers[0].type: "INTER_RIR_TRANSFER" is not a transfer type (RESOURCE_TRANSFER, MERGER_ACQUISITION)"#,
+                ),
             ),
             (
                 "\"RESOURCE_TRANSFER\"",
@@ -812,7 +919,9 @@ mod tests {
             (
                 r#""type": "RESOURCE_TRANSFER""#,
                 r#""type": "RESOURCE_TRANSFER", "status": "DONE""#,
-                Some(r#"transfers[0].status: "DONE" is not a transfer status (SOURCE_INITIALIZED, RECIPIENT_ACCEPTED, SOURCE_FINALIZED, SOURCE_CANCELLED, RECIPIENT_CANCELLED)"#),
+                Some(
+                    r#"transfers[0].status: "DONE" is not a transfer status (SOURCE_INITIALIZED, RECIPIENT_ACCEPTED, SOURCE_FINALIZED, SOURCE_CANCELLED, RECIPIENT_CANCELLED)"#,
+                ),
             ),
             (
                 r#""source_rir": "ARIN", "#,
@@ -842,16 +951,25 @@ mod tests {
 
     #[test]
     fn document_errors() {
-        assert!(parse_str("[1, 2").unwrap_err().to_string().starts_with("not a JSON transfer log: "));
-        assert_eq!(parse_str(r#"{"transfers": []}"#).unwrap_err().to_string(), "version: missing");
+        assert!(
+            parse_str("[1, 2")
+                .unwrap_err()
+                .to_string()
+                .starts_with("not a JSON transfer log: ")
+        );
+        assert_eq!(
+            parse_str(r#"{"transfers": []}"#).unwrap_err().to_string(),
+            "version: missing"
+        );
         assert_eq!(
             parse_str(r#"{"version": {"stats_version": "4.0", "producer": "ARIN"}}"#)
                 .unwrap_err()
                 .to_string(),
             "transfers: missing"
         );
-        let log = parse_str(r#"{"version": {"stats_version": 4.1, "producer": "NRO"}, "transfers": []}"#)
-            .unwrap();
+        let log =
+            parse_str(r#"{"version": {"stats_version": 4.1, "producer": "NRO"}, "transfers": []}"#)
+                .unwrap();
         assert_eq!(log.version.stats_version, "4.1");
         assert_eq!(log.version.producer_rir(), None);
         assert_eq!(log.version.utc_offset(), None);
@@ -872,7 +990,9 @@ mod tests {
         )
         .replace("\"4.0\"", "\"3.0\"");
         let err = parse_str(&v3).unwrap_err();
-        assert!(matches!(&err, TransferLogError::UnsupportedVersion { version, .. } if version == "3.0"));
+        assert!(
+            matches!(&err, TransferLogError::UnsupportedVersion { version, .. } if version == "3.0")
+        );
         assert_eq!(
             err.to_string(),
             "stats_version \"3.0\" is not one ipxfer reads (4.0, 4.1, 5.0) and its shape does not fit them: \
@@ -882,8 +1002,14 @@ mod tests {
 
     #[test]
     fn utc_offset_minutes_take_the_sign_of_the_hours() {
-        let json = doc("").replace("\"UTC_offset\": 1", "\"UTC_offset\": -3, \"UTC_offset_minutes\": 30");
+        let json = doc("").replace(
+            "\"UTC_offset\": 1",
+            "\"UTC_offset\": -3, \"UTC_offset_minutes\": 30",
+        );
         let log = parse_str(&json).unwrap();
-        assert_eq!(log.version.utc_offset(), Some(UtcOffset::from_hms(-3, -30, 0).unwrap()));
+        assert_eq!(
+            log.version.utc_offset(),
+            Some(UtcOffset::from_hms(-3, -30, 0).unwrap())
+        );
     }
 }

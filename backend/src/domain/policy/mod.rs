@@ -38,6 +38,17 @@ pub enum Stage {
     Finalization,
 }
 
+impl Stage {
+    /// The stored spelling (`"review"`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Stage::Filing => "filing",
+            Stage::Review => "review",
+            Stage::Finalization => "finalization",
+        }
+    }
+}
+
 /// The facts the rules read, gathered by the service layer.
 #[derive(Debug, Clone, Copy)]
 pub struct PolicyInput<'a> {

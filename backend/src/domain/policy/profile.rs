@@ -155,15 +155,22 @@ pub struct RegistryProfile {
     /// The registry's transfer policy, cited by the findings that apply no specific section
     /// (holder, in-flight overlap, distinct organisations).
     pub transfer_policy: String,
+    /// `both.minimum_size`.
     pub minimum_size: MinimumSize,
+    /// `source.holding_period`.
     pub holding_period: HoldingPeriod,
-    /// Space that may not be transferred (for a while, or ever).
+    /// `source.restricted_space`: space that may not be transferred (for a while, or ever).
     #[serde(default)]
     pub restricted: Vec<Restriction>,
+    /// `both.registry_pair`.
     pub inter_rir: InterRir,
+    /// `recipient.membership`.
     pub membership: MembershipPolicy,
+    /// `recipient.need`.
     pub need: NeedPolicy,
+    /// `both.documents`.
     pub documents: DocumentsPolicy,
+    /// What the registry charges for a transfer (see [`crate::domain::fees`]).
     pub fees: FeeSchedule,
 }
 
@@ -214,6 +221,7 @@ impl<'de> Deserialize<'de> for PrefixLength {
 pub struct MinimumSize {
     /// Longest prefix allowed, `/24` means 256 addresses at least.
     pub prefix: PrefixLength,
+    /// The policy text the findings cite ("ARIN NRPM 8.5.3").
     pub citation: String,
 }
 
@@ -233,6 +241,7 @@ pub struct HoldingPeriod {
     /// A policy exception the reviewer may apply: the finding becomes a warning that quotes it.
     #[serde(default)]
     pub exception: Option<String>,
+    /// The policy text the findings cite ("ARIN NRPM 8.5.3").
     pub citation: String,
 }
 
@@ -254,6 +263,7 @@ pub struct Restriction {
     pub exempt_merger_acquisition: bool,
     /// What the restricted space is, for messages ("103/8 final-/8 space").
     pub description: String,
+    /// The policy text the findings cite ("ARIN NRPM 8.5.3").
     pub citation: String,
 }
 
@@ -268,6 +278,7 @@ pub struct InterRir {
     /// When set, only holdings of these origins may leave the region.
     #[serde(default, deserialize_with = "origins_opt")]
     pub outbound_origins: Option<Vec<HoldingOrigin>>,
+    /// The policy text the findings cite ("ARIN NRPM 8.5.3").
     pub citation: String,
 }
 
@@ -275,6 +286,7 @@ pub struct InterRir {
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct MembershipPolicy {
+    /// The policy text the findings cite ("ARIN NRPM 8.5.3").
     pub citation: String,
 }
 
@@ -307,6 +319,7 @@ pub struct NeedPolicy {
 #[serde(deny_unknown_fields)]
 pub struct InitialBlock {
     pub prefix: PrefixLength,
+    /// The policy text the findings cite ("ARIN NRPM 8.5.3").
     pub citation: String,
 }
 
@@ -316,6 +329,7 @@ pub struct InitialBlock {
 pub struct InboundPlan {
     pub horizon_months: u32,
     pub min_utilisation_percent: u32,
+    /// The policy text the findings cite ("ARIN NRPM 8.5.3").
     pub citation: String,
 }
 
@@ -323,8 +337,10 @@ pub struct InboundPlan {
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DocumentsPolicy {
+    /// Kinds that must be on file.
     #[serde(deserialize_with = "document_kinds")]
     pub required: Vec<DocumentKind>,
+    /// The policy text the findings cite ("ARIN NRPM 8.5.3").
     pub citation: String,
 }
 
