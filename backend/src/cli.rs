@@ -69,7 +69,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let conn = db::connect(&cli.database_url)
         .await
         .with_context(|| format!("cannot open the database {}", redact(&cli.database_url)))?;
-    db::migrate(&conn).await.context("cannot migrate the database")?;
+    db::migrate(&conn)
+        .await
+        .context("cannot migrate the database")?;
     match cli.command {
         Command::Serve { addr } => web::serve(conn, addr).await,
         Command::Migrate => {
@@ -79,7 +81,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Import(ImportCommand::Delegated { file }) => {
             let bytes = read(&file)?;
             let bar = Bar::new();
-            let r = import::import_delegated(&conn, &bytes, OffsetDateTime::now_utc(), &bar).await?;
+            let r =
+                import::import_delegated(&conn, &bytes, OffsetDateTime::now_utc(), &bar).await?;
             bar.0.finish_and_clear();
             for m in &r.count_mismatches {
                 eprintln!("note: {m}");
@@ -126,7 +129,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             if json {
                 println!("{}", serde_json::to_string_pretty(&s)?);
             } else {
-                println!("{:<10} {:>13} {:>9} {:>15} {:>15}", "registry", "organisations", "holdings", "IPv4 held", "inventory");
+                println!(
+                    "{:<10} {:>13} {:>9} {:>15} {:>15}",
+                    "registry", "organisations", "holdings", "IPv4 held", "inventory"
+                );
                 for (name, r) in &s.registries {
                     println!(
                         "{:<10} {:>13} {:>9} {:>15} {:>15}",
@@ -193,14 +199,20 @@ mod tests {
 
     #[test]
     fn passwords_are_redacted() {
-        assert_eq!(redact("postgres://ipxfer:secret@127.0.0.1/ipxfer"), "postgres://ipxfer:***@127.0.0.1/ipxfer");
+        assert_eq!(
+            redact("postgres://ipxfer:secret@127.0.0.1/ipxfer"),
+            "postgres://ipxfer:***@127.0.0.1/ipxfer"
+        );
         assert_eq!(redact(DEFAULT_DATABASE_URL), DEFAULT_DATABASE_URL);
     }
 
     #[test]
     fn command_line_parses() {
         let cli = Cli::try_parse_from(["ipxfer", "import", "delegated", "file"]).unwrap();
-        assert!(matches!(cli.command, Command::Import(ImportCommand::Delegated { .. })));
+        assert!(matches!(
+            cli.command,
+            Command::Import(ImportCommand::Delegated { .. })
+        ));
         let err = Cli::try_parse_from(["ipxfer", "serve", "--addr", "nowhere"]).unwrap_err();
         assert!(err.to_string().contains("invalid value 'nowhere'"), "{err}");
     }

@@ -9,7 +9,10 @@ pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/ipxfer.db?mode=rwc";
 pub fn prepare_database_url(url: &str) -> std::io::Result<()> {
     if let Some(rest) = url.strip_prefix("sqlite://") {
         let path = rest.split('?').next().unwrap_or_default();
-        if let Some(dir) = Path::new(path).parent().filter(|d| !d.as_os_str().is_empty()) {
+        if let Some(dir) = Path::new(path)
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+        {
             std::fs::create_dir_all(dir)?;
         }
     }

@@ -114,7 +114,9 @@ impl MigrationTrait for Migration {
             Users::Table.into_iden(),
             Organisations::Table.into_iden(),
         ] {
-            manager.drop_table(Table::drop().table(table).to_owned()).await?;
+            manager
+                .drop_table(Table::drop().table(table).to_owned())
+                .await?;
         }
         Ok(())
     }

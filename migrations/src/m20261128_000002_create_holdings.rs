@@ -47,7 +47,13 @@ impl MigrationTrait for Migration {
             ("holdings_organisation", Holdings::OrganisationId),
         ] {
             manager
-                .create_index(Index::create().name(name).table(Holdings::Table).col(col).to_owned())
+                .create_index(
+                    Index::create()
+                        .name(name)
+                        .table(Holdings::Table)
+                        .col(col)
+                        .to_owned(),
+                )
                 .await?;
         }
         manager
@@ -110,7 +116,9 @@ impl MigrationTrait for Migration {
             Holdings::SnapshotTable.into_iden(),
             Holdings::Table.into_iden(),
         ] {
-            manager.drop_table(Table::drop().table(table).to_owned()).await?;
+            manager
+                .drop_table(Table::drop().table(table).to_owned())
+                .await?;
         }
         Ok(())
     }

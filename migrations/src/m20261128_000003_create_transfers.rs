@@ -60,7 +60,13 @@ impl MigrationTrait for Migration {
             ("transfers_recipient_org", Transfers::RecipientOrgId),
         ] {
             manager
-                .create_index(Index::create().name(name).table(Transfers::Table).col(col).to_owned())
+                .create_index(
+                    Index::create()
+                        .name(name)
+                        .table(Transfers::Table)
+                        .col(col)
+                        .to_owned(),
+                )
                 .await?;
         }
 
@@ -87,7 +93,11 @@ impl MigrationTrait for Migration {
         ] {
             manager
                 .create_index(
-                    Index::create().name(name).table(TransferBlocks::Table).col(col).to_owned(),
+                    Index::create()
+                        .name(name)
+                        .table(TransferBlocks::Table)
+                        .col(col)
+                        .to_owned(),
                 )
                 .await?;
         }
@@ -203,7 +213,9 @@ impl MigrationTrait for Migration {
             TransferBlocks::Table.into_iden(),
             Transfers::Table.into_iden(),
         ] {
-            manager.drop_table(Table::drop().table(table).to_owned()).await?;
+            manager
+                .drop_table(Table::drop().table(table).to_owned())
+                .await?;
         }
         Ok(())
     }

@@ -52,7 +52,9 @@ impl MigrationTrait for Migration {
                     .col(big_integer_null(LedgerEntries::OriginalStart))
                     .col(big_integer_null(LedgerEntries::OriginalEnd))
                     .col(timestamp_with_time_zone(LedgerEntries::TransferDate))
-                    .col(timestamp_with_time_zone_null(LedgerEntries::SourceRegistrationDate))
+                    .col(timestamp_with_time_zone_null(
+                        LedgerEntries::SourceRegistrationDate,
+                    ))
                     .col(timestamp_with_time_zone(LedgerEntries::RecordedAt))
                     .col(string_len(LedgerEntries::PrevHash, 64))
                     .col(string_len_uniq(LedgerEntries::Hash, 64))
@@ -66,7 +68,11 @@ impl MigrationTrait for Migration {
         ] {
             manager
                 .create_index(
-                    Index::create().name(name).table(LedgerEntries::Table).col(col).to_owned(),
+                    Index::create()
+                        .name(name)
+                        .table(LedgerEntries::Table)
+                        .col(col)
+                        .to_owned(),
                 )
                 .await?;
         }

@@ -24,7 +24,10 @@ pub struct HoldingRow {
 }
 
 /// Writes rows into both the live holdings and the snapshot that verification replays from.
-pub async fn insert_imported(conn: &impl ConnectionTrait, rows: &[HoldingRow]) -> Result<(), DbErr> {
+pub async fn insert_imported(
+    conn: &impl ConnectionTrait,
+    rows: &[HoldingRow],
+) -> Result<(), DbErr> {
     for chunk in rows.chunks(BATCH) {
         holding::Entity::insert_many(chunk.iter().map(live_row))
             .exec_without_returning(conn)
@@ -79,14 +82,16 @@ pub async fn insert_inventory(
 ) -> Result<(), DbErr> {
     use sea_orm::Set;
     for chunk in rows.chunks(BATCH) {
-        let models = chunk.iter().map(|(range, status, date)| registry_inventory::ActiveModel {
-            registry: Set(registry.token().to_owned()),
-            start_addr: Set(i64::from(range.start())),
-            end_addr: Set(i64::from(range.end())),
-            status: Set((*status).to_owned()),
-            record_date: Set(*date),
-            ..Default::default()
-        });
+        let models = chunk
+            .iter()
+            .map(|(range, status, date)| registry_inventory::ActiveModel {
+                registry: Set(registry.token().to_owned()),
+                start_addr: Set(i64::from(range.start())),
+                end_addr: Set(i64::from(range.end())),
+                status: Set((*status).to_owned()),
+                record_date: Set(*date),
+                ..Default::default()
+            });
         registry_inventory::Entity::insert_many(models)
             .exec_without_returning(conn)
             .await?;
@@ -125,7 +130,10 @@ pub async fn all_ranges(conn: &impl ConnectionTrait) -> Result<Vec<(i64, i64, St
 }
 
 /// Live holdings that overlap `range` (an index range scan on `start_addr`, then `end_addr`).
-pub async fn overlapping(conn: &impl ConnectionTrait, range: Ipv4Range) -> Result<Vec<holding::Model>, DbErr> {
+pub async fn overlapping(
+    conn: &impl ConnectionTrait,
+    range: Ipv4Range,
+) -> Result<Vec<holding::Model>, DbErr> {
     holding::Entity::find()
         .filter(holding::Column::StartAddr.lte(i64::from(range.end())))
         .filter(holding::Column::EndAddr.gte(i64::from(range.start())))
@@ -138,13 +146,19 @@ fn to_holding(registry: &str, org_id: i64, start: i64, end: i64) -> Result<Holdi
     let registry = Rir::from_token(registry)
         .ok_or_else(|| DbErr::Custom(format!("holding with unknown registry {registry:?}")))?;
     let range = range_of(start, end)?;
-    Ok(Holding { registry, org_id, range })
+    Ok(Holding {
+        registry,
+        org_id,
+        range,
+    })
 }
 
 /// A stored `(start_addr, end_addr)` pair as a range; anything else means a corrupt row.
 pub fn range_of(start: i64, end: i64) -> Result<Ipv4Range, DbErr> {
     let (Ok(s), Ok(e)) = (u32::try_from(start), u32::try_from(end)) else {
-        return Err(DbErr::Custom(format!("stored range {start}..{end} is outside IPv4")));
+        return Err(DbErr::Custom(format!(
+            "stored range {start}..{end} is outside IPv4"
+        )));
     };
     Ipv4Range::new(s, e).map_err(|e| DbErr::Custom(format!("stored range {start}..{end}: {e}")))
 }
@@ -160,7 +174,9 @@ pub async fn load_live(conn: &impl ConnectionTrait) -> Result<Vec<Holding>, DbEr
         .into_tuple()
         .all(conn)
         .await?;
-    rows.into_iter().map(|(r, o, s, e)| to_holding(&r, o, s, e)).collect()
+    rows.into_iter()
+        .map(|(r, o, s, e)| to_holding(&r, o, s, e))
+        .collect()
 }
 
 /// The imported snapshot, in the pure core's shape.
@@ -174,5 +190,7 @@ pub async fn load_snapshot(conn: &impl ConnectionTrait) -> Result<Vec<Holding>, 
         .into_tuple()
         .all(conn)
         .await?;
-    rows.into_iter().map(|(r, o, s, e)| to_holding(&r, o, s, e)).collect()
+    rows.into_iter()
+        .map(|(r, o, s, e)| to_holding(&r, o, s, e))
+        .collect()
 }

@@ -2,8 +2,8 @@
 //! updates or deletes an entry (the database triggers forbid both anyway).
 
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, DatabaseBackend, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set, Statement,
+    ColumnTrait, Condition, ConnectionTrait, DatabaseBackend, DbErr, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set, Statement,
 };
 use time::OffsetDateTime;
 
@@ -51,7 +51,10 @@ pub async fn append(
     let mut entries = Vec::with_capacity(movements.len());
     for m in movements {
         let e = ledger::next_entry(tip.as_ref(), m, recorded_at);
-        tip = Some(ChainHead { seq: e.seq, hash: e.hash.clone() });
+        tip = Some(ChainHead {
+            seq: e.seq,
+            hash: e.hash.clone(),
+        });
         entries.push(e);
     }
     for chunk in entries.chunks(BATCH) {
@@ -93,12 +96,16 @@ fn to_row(e: &LedgerEntry) -> ledger_entry::ActiveModel {
 /// Maps a stored row back to the pure entry, exactly as stored (verification recomputes hashes
 /// from this, so nothing may be normalised here).
 pub fn from_row(r: ledger_entry::Model) -> Result<LedgerEntry, DbErr> {
-    let bad = |what: &str, value: &str| DbErr::Custom(format!("ledger entry {}: unknown {what} {value:?}", r.seq));
+    let bad = |what: &str, value: &str| {
+        DbErr::Custom(format!("ledger entry {}: unknown {what} {value:?}", r.seq))
+    };
     let kind = EntryKind::parse(&r.kind).ok_or_else(|| bad("kind", &r.kind))?;
-    let transfer_type = TransferType::from_nro_name(&r.transfer_type).ok_or_else(|| bad("type", &r.transfer_type))?;
-    let source_rir = Rir::from_token(&r.source_registry).ok_or_else(|| bad("registry", &r.source_registry))?;
-    let recipient_rir =
-        Rir::from_token(&r.recipient_registry).ok_or_else(|| bad("registry", &r.recipient_registry))?;
+    let transfer_type = TransferType::from_nro_name(&r.transfer_type)
+        .ok_or_else(|| bad("type", &r.transfer_type))?;
+    let source_rir =
+        Rir::from_token(&r.source_registry).ok_or_else(|| bad("registry", &r.source_registry))?;
+    let recipient_rir = Rir::from_token(&r.recipient_registry)
+        .ok_or_else(|| bad("registry", &r.recipient_registry))?;
     let original = match (r.original_start, r.original_end) {
         (Some(s), Some(e)) => Some(range_of(s, e)?),
         _ => None,
@@ -112,7 +119,11 @@ pub fn from_row(r: ledger_entry::Model) -> Result<LedgerEntry, DbErr> {
             transfer_type,
             source_rir,
             recipient_rir,
-            source: LedgerParty { org_id: r.source_org_id, name: r.source_org_name, country: r.source_country },
+            source: LedgerParty {
+                org_id: r.source_org_id,
+                name: r.source_org_name,
+                country: r.source_country,
+            },
             recipient: LedgerParty {
                 org_id: r.recipient_org_id,
                 name: r.recipient_org_name,
@@ -130,7 +141,11 @@ pub fn from_row(r: ledger_entry::Model) -> Result<LedgerEntry, DbErr> {
 }
 
 /// Up to `limit` entries after `after_seq`, in order: keyset pages for streaming readers.
-pub async fn page_after(conn: &impl ConnectionTrait, after_seq: i64, limit: u64) -> Result<Vec<LedgerEntry>, DbErr> {
+pub async fn page_after(
+    conn: &impl ConnectionTrait,
+    after_seq: i64,
+    limit: u64,
+) -> Result<Vec<LedgerEntry>, DbErr> {
     LedgerEntryRow::find()
         .filter(ledger_entry::Column::Seq.gt(after_seq))
         .order_by_asc(ledger_entry::Column::Seq)
@@ -161,7 +176,10 @@ pub async fn imported_exists(conn: &impl ConnectionTrait, m: &Movement) -> Resul
 }
 
 /// Whether any finalized transfer touched a registry (then its snapshot may not be replaced).
-pub async fn has_transfers_touching(conn: &impl ConnectionTrait, registry: Rir) -> Result<bool, DbErr> {
+pub async fn has_transfers_touching(
+    conn: &impl ConnectionTrait,
+    registry: Rir,
+) -> Result<bool, DbErr> {
     let found = LedgerEntryRow::find()
         .select_only()
         .column(ledger_entry::Column::Seq)

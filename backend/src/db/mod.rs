@@ -5,6 +5,7 @@ pub mod entities;
 pub mod holdings;
 pub mod ledger;
 pub mod organisations;
+pub mod outbox;
 pub mod transfers;
 pub mod users;
 
@@ -12,8 +13,8 @@ use std::time::Duration;
 
 use migration::{Migrator, MigratorTrait};
 use sea_orm::{
-    ConnectOptions, Database, DatabaseBackend, DatabaseConnection,
-    DatabaseTransaction, DbErr, SqliteTransactionMode, TransactionOptions, TransactionTrait,
+    ConnectOptions, Database, DatabaseBackend, DatabaseConnection, DatabaseTransaction, DbErr,
+    SqliteTransactionMode, TransactionOptions, TransactionTrait,
 };
 
 /// Opens a pool on `url` (`sqlite://path?mode=rwc`, `sqlite::memory:` or `postgres://...`).
@@ -22,7 +23,9 @@ use sea_orm::{
 /// sea-orm's SQLite default of one connection serialises every page (see `docs/architecture.md`).
 pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
     let mut options = ConnectOptions::new(url.to_owned());
-    options.sqlx_logging(false).acquire_timeout(Duration::from_secs(30));
+    options
+        .sqlx_logging(false)
+        .acquire_timeout(Duration::from_secs(30));
     if url.starts_with("sqlite:") {
         // An in-memory database exists once per connection: keep it to exactly one.
         let pool = if url.contains(":memory:") { 1 } else { 4 };

@@ -50,7 +50,10 @@ pub async fn upsert_many(
 }
 
 /// Every organisation id of a registry, by handle.
-pub async fn ids_by_handle(conn: &impl ConnectionTrait, registry: Rir) -> Result<HashMap<String, i64>, DbErr> {
+pub async fn ids_by_handle(
+    conn: &impl ConnectionTrait,
+    registry: Rir,
+) -> Result<HashMap<String, i64>, DbErr> {
     let rows: Vec<(String, i64)> = Organisation::find()
         .select_only()
         .column(organisation::Column::Handle)
@@ -64,9 +67,22 @@ pub async fn ids_by_handle(conn: &impl ConnectionTrait, registry: Rir) -> Result
 
 /// Maps a row to the facts the rules decide on.
 pub fn to_facts(row: &organisation::Model) -> Result<OrgFacts, DbErr> {
-    let registry = Rir::from_token(&row.registry)
-        .ok_or_else(|| DbErr::Custom(format!("organisation {}: unknown registry {:?}", row.id, row.registry)))?;
-    let membership = Membership::parse(&row.membership)
-        .ok_or_else(|| DbErr::Custom(format!("organisation {}: unknown membership {:?}", row.id, row.membership)))?;
-    Ok(OrgFacts { id: row.id, registry, name: row.name.clone(), membership })
+    let registry = Rir::from_token(&row.registry).ok_or_else(|| {
+        DbErr::Custom(format!(
+            "organisation {}: unknown registry {:?}",
+            row.id, row.registry
+        ))
+    })?;
+    let membership = Membership::parse(&row.membership).ok_or_else(|| {
+        DbErr::Custom(format!(
+            "organisation {}: unknown membership {:?}",
+            row.id, row.membership
+        ))
+    })?;
+    Ok(OrgFacts {
+        id: row.id,
+        registry,
+        name: row.name.clone(),
+        membership,
+    })
 }

@@ -4,7 +4,9 @@ use sea_orm::{
     ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, Statement,
 };
 
-use super::entities::{document, finding_override, holding, organisation, transfer, transfer_block, transfer_event};
+use super::entities::{
+    document, finding_override, holding, organisation, transfer, transfer_block, transfer_event,
+};
 use super::holdings::range_of;
 use super::organisations::to_facts;
 use crate::domain::transfer::{
@@ -40,10 +42,14 @@ fn corrupt(what: String) -> DbErr {
 pub async fn lock_for_update(conn: &impl ConnectionTrait, id: i64) -> Result<bool, DbErr> {
     let backend = conn.get_database_backend();
     let sql = match backend {
-        sea_orm::DatabaseBackend::Postgres => "UPDATE transfers SET version = version + 1 WHERE id = $1",
+        sea_orm::DatabaseBackend::Postgres => {
+            "UPDATE transfers SET version = version + 1 WHERE id = $1"
+        }
         _ => "UPDATE transfers SET version = version + 1 WHERE id = ?",
     };
-    let res = conn.execute_raw(Statement::from_sql_and_values(backend, sql, [id.into()])).await?;
+    let res = conn
+        .execute_raw(Statement::from_sql_and_values(backend, sql, [id.into()]))
+        .await?;
     Ok(res.rows_affected() == 1)
 }
 
@@ -75,20 +81,35 @@ pub async fn load(conn: &impl ConnectionTrait, id: i64) -> Result<Option<Loaded>
         .into_iter()
         .filter_map(|d| DocumentKind::parse(&d.kind))
         .collect();
-    let kind = TransferType::from_nro_name(&row.kind).ok_or_else(|| corrupt(format!("transfer {id}: kind {:?}", row.kind)))?;
+    let kind = TransferType::from_nro_name(&row.kind)
+        .ok_or_else(|| corrupt(format!("transfer {id}: kind {:?}", row.kind)))?;
     let state = State::from_parts(&row.state, row.state_data.as_deref())
         .map_err(|e| corrupt(format!("transfer {id}: {e}")))?;
     let need = row.need_text.clone().map(|text| NeedJustification {
         text,
         horizon_months: row.need_horizon_months.and_then(|m| u32::try_from(m).ok()),
-        planned_utilisation_percent: row.need_utilisation_percent.and_then(|p| u32::try_from(p).ok()),
+        planned_utilisation_percent: row
+            .need_utilisation_percent
+            .and_then(|p| u32::try_from(p).ok()),
     });
-    let facts = TransferFacts { id, reference: row.reference.clone(), kind, source, recipient, blocks, need, documents };
+    let facts = TransferFacts {
+        id,
+        reference: row.reference.clone(),
+        kind,
+        source,
+        recipient,
+        blocks,
+        need,
+        documents,
+    };
     Ok(Some(Loaded { row, facts, state }))
 }
 
 /// Holdings that overlap any of the blocks, whoever holds them, as the rules see them.
-pub async fn holdings_touching(conn: &impl ConnectionTrait, blocks: &[Ipv4Range]) -> Result<Vec<(holding::Model, HoldingFacts)>, DbErr> {
+pub async fn holdings_touching(
+    conn: &impl ConnectionTrait,
+    blocks: &[Ipv4Range],
+) -> Result<Vec<(holding::Model, HoldingFacts)>, DbErr> {
     let mut out: Vec<(holding::Model, HoldingFacts)> = Vec::new();
     for block in blocks {
         for h in super::holdings::overlapping(conn, *block).await? {
@@ -97,11 +118,13 @@ pub async fn holdings_touching(conn: &impl ConnectionTrait, blocks: &[Ipv4Range]
             }
             let facts = HoldingFacts {
                 range: range_of(h.start_addr, h.end_addr)?,
-                registry: Rir::from_token(&h.registry).ok_or_else(|| corrupt(format!("holding {}: registry", h.id)))?,
+                registry: Rir::from_token(&h.registry)
+                    .ok_or_else(|| corrupt(format!("holding {}: registry", h.id)))?,
                 org_id: h.organisation_id,
                 registered_on: h.registered_on,
                 received_on: h.received_on,
-                origin: HoldingOrigin::parse(&h.origin).ok_or_else(|| corrupt(format!("holding {}: origin", h.id)))?,
+                origin: HoldingOrigin::parse(&h.origin)
+                    .ok_or_else(|| corrupt(format!("holding {}: origin", h.id)))?,
             };
             out.push((h, facts));
         }
@@ -110,7 +133,11 @@ pub async fn holdings_touching(conn: &impl ConnectionTrait, blocks: &[Ipv4Range]
 }
 
 /// Blocks of other open transfers that overlap any of `blocks`.
-pub async fn in_flight_claims(conn: &impl ConnectionTrait, except: Option<i64>, blocks: &[Ipv4Range]) -> Result<Vec<InFlightClaim>, DbErr> {
+pub async fn in_flight_claims(
+    conn: &impl ConnectionTrait,
+    except: Option<i64>,
+    blocks: &[Ipv4Range],
+) -> Result<Vec<InFlightClaim>, DbErr> {
     let mut claims = Vec::new();
     for block in blocks {
         let rows = transfer_block::Entity::find()
@@ -124,7 +151,10 @@ pub async fn in_flight_claims(conn: &impl ConnectionTrait, except: Option<i64>, 
             if Some(t.id) == except || !OPEN_STATES.contains(&t.state.as_str()) {
                 continue;
             }
-            let claim = InFlightClaim { reference: t.reference, range: range_of(b.start_addr, b.end_addr)? };
+            let claim = InFlightClaim {
+                reference: t.reference,
+                range: range_of(b.start_addr, b.end_addr)?,
+            };
             if !claims.contains(&claim) {
                 claims.push(claim);
             }
@@ -134,7 +164,10 @@ pub async fn in_flight_claims(conn: &impl ConnectionTrait, except: Option<i64>, 
 }
 
 /// Overrides recorded for a transfer, as (rule id, reason).
-pub async fn overrides(conn: &impl ConnectionTrait, id: i64) -> Result<Vec<finding_override::Model>, DbErr> {
+pub async fn overrides(
+    conn: &impl ConnectionTrait,
+    id: i64,
+) -> Result<Vec<finding_override::Model>, DbErr> {
     finding_override::Entity::find()
         .filter(finding_override::Column::TransferId.eq(id))
         .order_by_asc(finding_override::Column::Id)
@@ -143,7 +176,10 @@ pub async fn overrides(conn: &impl ConnectionTrait, id: i64) -> Result<Vec<findi
 }
 
 /// The timeline of a transfer, oldest first.
-pub async fn history(conn: &impl ConnectionTrait, id: i64) -> Result<Vec<transfer_event::Model>, DbErr> {
+pub async fn history(
+    conn: &impl ConnectionTrait,
+    id: i64,
+) -> Result<Vec<transfer_event::Model>, DbErr> {
     transfer_event::Entity::find()
         .filter(transfer_event::Column::TransferId.eq(id))
         .order_by_asc(transfer_event::Column::Id)

@@ -1,6 +1,9 @@
 //! Users: creation and the lookups that resolve notification parties to addresses.
 
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    Set,
+};
 use time::OffsetDateTime;
 
 use super::entities::user::{self, Entity as User};
@@ -18,7 +21,11 @@ pub struct NewUser<'a> {
 }
 
 /// Inserts a user and returns it.
-pub async fn insert(conn: &impl ConnectionTrait, u: NewUser<'_>, now: OffsetDateTime) -> Result<user::Model, DbErr> {
+pub async fn insert(
+    conn: &impl ConnectionTrait,
+    u: NewUser<'_>,
+    now: OffsetDateTime,
+) -> Result<user::Model, DbErr> {
     user::ActiveModel {
         email: Set(u.email.to_lowercase()),
         display_name: Set(u.display_name.to_owned()),
@@ -35,7 +42,10 @@ pub async fn insert(conn: &impl ConnectionTrait, u: NewUser<'_>, now: OffsetDate
 }
 
 /// Active members of an organisation.
-pub async fn members_of(conn: &impl ConnectionTrait, org_id: i64) -> Result<Vec<user::Model>, DbErr> {
+pub async fn members_of(
+    conn: &impl ConnectionTrait,
+    org_id: i64,
+) -> Result<Vec<user::Model>, DbErr> {
     User::find()
         .filter(user::Column::Role.eq("member"))
         .filter(user::Column::OrganisationId.eq(org_id))
@@ -46,7 +56,10 @@ pub async fn members_of(conn: &impl ConnectionTrait, org_id: i64) -> Result<Vec<
 }
 
 /// Active hostmasters of a registry.
-pub async fn hostmasters_of(conn: &impl ConnectionTrait, registry: Rir) -> Result<Vec<user::Model>, DbErr> {
+pub async fn hostmasters_of(
+    conn: &impl ConnectionTrait,
+    registry: Rir,
+) -> Result<Vec<user::Model>, DbErr> {
     User::find()
         .filter(user::Column::Role.eq("hostmaster"))
         .filter(user::Column::Registry.eq(registry.token()))

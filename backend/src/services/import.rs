@@ -68,7 +68,8 @@ pub async fn import_delegated(
     now: OffsetDateTime,
     progress: &dyn Progress,
 ) -> AppResult<DelegatedReport> {
-    let file = delegated::parse_document_bytes(bytes).map_err(|e| AppError::invalid(e.to_string()))?;
+    let file =
+        delegated::parse_document_bytes(bytes).map_err(|e| AppError::invalid(e.to_string()))?;
     let registry = Rir::from_token(&file.header.registry).ok_or_else(|| {
         AppError::invalid(format!(
             "this is a delegated file of {:?}; ipxfer imports the files of the five RIRs \
@@ -159,7 +160,10 @@ pub async fn import_delegated(
         .collect();
     for (i, chunk) in rows.chunks(5_000).enumerate() {
         holdings_db::insert_imported(&txn, chunk).await?;
-        progress.advance(report.organisations + (i * 5_000 + chunk.len()) as u64, total);
+        progress.advance(
+            report.organisations + (i * 5_000 + chunk.len()) as u64,
+            total,
+        );
     }
     holdings_db::insert_inventory(&txn, registry, &inventory).await?;
     progress.advance(total, total);
@@ -221,7 +225,8 @@ async fn check_no_conflict_with_other_registries(
     if others.is_empty() {
         return Ok(());
     }
-    let mut mine: Vec<(usize, Ipv4Range)> = held.iter().map(|(r, range)| (r.line, *range)).collect();
+    let mut mine: Vec<(usize, Ipv4Range)> =
+        held.iter().map(|(r, range)| (r.line, *range)).collect();
     mine.sort_by_key(|(_, r)| *r);
     // Both lists are sorted by start: walk them together.
     let mut j = 0;
@@ -262,7 +267,11 @@ pub struct TransferLogReport {
 
 /// Imports a published NRO transfer log (4.0, 4.1 or 5.0) as `imported` ledger entries: history
 /// only, never re-applied to the holdings. Importing the same log twice adds nothing.
-pub async fn import_transfer_log(db: &DatabaseConnection, bytes: &[u8], now: OffsetDateTime) -> AppResult<TransferLogReport> {
+pub async fn import_transfer_log(
+    db: &DatabaseConnection,
+    bytes: &[u8],
+    now: OffsetDateTime,
+) -> AppResult<TransferLogReport> {
     let log = transfer_log::parse_bytes(bytes).map_err(|e| AppError::invalid(e.to_string()))?;
     let mut report = TransferLogReport {
         producer: log.version.producer.clone(),

@@ -1,6 +1,8 @@
 //! Use cases. Each one is a database transaction around the pure core: load, decide with
 //! `domain`, then persist every consequence (state, history, ledger, holdings, outbox) together.
 
+pub mod documents;
 pub mod import;
 pub mod ledger;
 pub mod stats;
+pub mod transfers;

@@ -29,7 +29,9 @@ pub struct Stats {
 
 async fn grouped(conn: &impl ConnectionTrait, sql: &str) -> AppResult<Vec<(String, u64, u64)>> {
     let backend: DbBackend = conn.get_database_backend();
-    let rows = conn.query_all_raw(Statement::from_string(backend, sql.to_owned())).await?;
+    let rows = conn
+        .query_all_raw(Statement::from_string(backend, sql.to_owned()))
+        .await?;
     rows.into_iter()
         .map(|row| {
             let key: String = row.try_get_by_index(0)?;
@@ -45,11 +47,17 @@ async fn grouped(conn: &impl ConnectionTrait, sql: &str) -> AppResult<Vec<(Strin
 pub async fn stats(conn: &impl ConnectionTrait) -> AppResult<Stats> {
     let mut out = Stats::default();
     for rir in Rir::ALL {
-        out.registries.insert(rir.nro_name().to_owned(), RegistryStats::default());
+        out.registries
+            .insert(rir.nro_name().to_owned(), RegistryStats::default());
     }
     let by_token = |token: &str| Rir::from_token(token).map(|r| r.nro_name().to_owned());
     // CAST keeps SUM an integer on PostgreSQL (where SUM(bigint) is numeric) and SQLite alike.
-    for (token, count, _) in grouped(conn, "SELECT registry, COUNT(*), CAST(0 AS BIGINT) FROM organisations GROUP BY registry").await? {
+    for (token, count, _) in grouped(
+        conn,
+        "SELECT registry, COUNT(*), CAST(0 AS BIGINT) FROM organisations GROUP BY registry",
+    )
+    .await?
+    {
         if let Some(name) = by_token(&token) {
             out.registries.entry(name).or_default().organisations = count;
         }
@@ -80,7 +88,12 @@ pub async fn stats(conn: &impl ConnectionTrait) -> AppResult<Stats> {
     }
     out.ledger.insert("imported".into(), 0);
     out.ledger.insert("transfer".into(), 0);
-    for (kind, count, _) in grouped(conn, "SELECT kind, COUNT(*), CAST(0 AS BIGINT) FROM ledger_entries GROUP BY kind").await? {
+    for (kind, count, _) in grouped(
+        conn,
+        "SELECT kind, COUNT(*), CAST(0 AS BIGINT) FROM ledger_entries GROUP BY kind",
+    )
+    .await?
+    {
         out.ledger.insert(kind, count);
     }
     Ok(out)

@@ -46,7 +46,9 @@ pub async fn serve(db: DatabaseConnection, addr: SocketAddr) -> anyhow::Result<(
 
 /// Renders a page; a render failure becomes an internal error.
 fn render(page: &impl Template) -> Result<Html<String>, AppError> {
-    page.render().map(Html).map_err(|e| AppError::Internal(e.into()))
+    page.render()
+        .map(Html)
+        .map_err(|e| AppError::Internal(e.into()))
 }
 
 #[derive(Template)]
@@ -59,10 +61,18 @@ struct ErrorPage<'a> {
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         let (status, title, message) = match &self {
-            AppError::Invalid(m) => (StatusCode::UNPROCESSABLE_ENTITY, "Please check what you entered", m.clone()),
+            AppError::Invalid(m) => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "Please check what you entered",
+                m.clone(),
+            ),
             AppError::NotFound(m) => (StatusCode::NOT_FOUND, "Page not found", m.clone()),
             AppError::Forbidden(m) => (StatusCode::FORBIDDEN, "You cannot do this", m.clone()),
-            AppError::Conflict(m) => (StatusCode::CONFLICT, "Something changed meanwhile", m.clone()),
+            AppError::Conflict(m) => (
+                StatusCode::CONFLICT,
+                "Something changed meanwhile",
+                m.clone(),
+            ),
             AppError::Database(_) | AppError::Internal(_) => {
                 tracing::error!(error = %self, "request failed");
                 (
@@ -72,9 +82,12 @@ impl IntoResponse for AppError {
                 )
             }
         };
-        let body = ErrorPage { title, message: &message }
-            .render()
-            .unwrap_or_else(|_| format!("{title}: {message}"));
+        let body = ErrorPage {
+            title,
+            message: &message,
+        }
+        .render()
+        .unwrap_or_else(|_| format!("{title}: {message}"));
         (status, Html(body)).into_response()
     }
 }
@@ -85,7 +98,10 @@ async fn healthz(State(app): State<AppState>) -> Result<Json<serde_json::Value>,
 }
 
 async fn stylesheet() -> impl IntoResponse {
-    ([(header::CONTENT_TYPE, "text/css; charset=utf-8")], include_str!("../../static/app.css"))
+    (
+        [(header::CONTENT_TYPE, "text/css; charset=utf-8")],
+        include_str!("../../static/app.css"),
+    )
 }
 
 async fn not_found() -> AppError {

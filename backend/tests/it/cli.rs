@@ -53,5 +53,8 @@ async fn a_missing_file_is_a_clear_error() {
     let db = TestDb::new().await;
     let (ok, _, err) = ipxfer(&db, &["import", "delegated", "/nonexistent/delegated-file"]);
     assert!(!ok);
-    assert!(err.contains("cannot read /nonexistent/delegated-file"), "{err}");
+    assert!(
+        err.contains("cannot read /nonexistent/delegated-file"),
+        "{err}"
+    );
 }

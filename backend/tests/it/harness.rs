@@ -32,13 +32,17 @@ impl TestDb {
         let url = format!("sqlite://{}?mode=rwc", dir.path().join("test.db").display());
         let conn = ipxfer::db::connect(&url).await.expect("open SQLite");
         ipxfer::db::migrate(&conn).await.expect("migrate SQLite");
-        TestDb { conn, url, _dir: Some(dir) }
+        TestDb {
+            conn,
+            url,
+            _dir: Some(dir),
+        }
     }
 
     async fn postgres(admin_url: &str) -> TestDb {
-        let admin = ipxfer::db::connect(admin_url)
-            .await
-            .unwrap_or_else(|e| panic!("TEST_DATABASE_URL is set but PostgreSQL is unreachable: {e}"));
+        let admin = ipxfer::db::connect(admin_url).await.unwrap_or_else(|e| {
+            panic!("TEST_DATABASE_URL is set but PostgreSQL is unreachable: {e}")
+        });
         let name = format!(
             "ipxfer_test_{}_{}_{}",
             std::process::id(),
@@ -46,15 +50,26 @@ impl TestDb {
             OffsetDateTime::now_utc().unix_timestamp_nanos() % 1_000_000
         );
         admin
-            .execute_raw(Statement::from_string(DatabaseBackend::Postgres, format!("CREATE DATABASE {name}")))
+            .execute_raw(Statement::from_string(
+                DatabaseBackend::Postgres,
+                format!("CREATE DATABASE {name}"),
+            ))
             .await
             .expect("create test database");
         admin.close().await.ok();
-        let (base, _) = admin_url.rsplit_once('/').expect("a database URL ends in /name");
+        let (base, _) = admin_url
+            .rsplit_once('/')
+            .expect("a database URL ends in /name");
         let url = format!("{base}/{name}");
         let conn = ipxfer::db::connect(&url).await.expect("open test database");
-        ipxfer::db::migrate(&conn).await.expect("migrate PostgreSQL");
-        TestDb { conn, url, _dir: None }
+        ipxfer::db::migrate(&conn)
+            .await
+            .expect("migrate PostgreSQL");
+        TestDb {
+            conn,
+            url,
+            _dir: None,
+        }
     }
 
     pub fn is_postgres(&self) -> bool {
@@ -69,7 +84,9 @@ pub fn now() -> OffsetDateTime {
 
 /// Path of a file under `backend/tests/fixtures/`.
 pub fn fixture(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
 }
 
 /// Bytes of a fixture file.

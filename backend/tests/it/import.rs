@@ -31,7 +31,12 @@ async fn assert_no_overlapping_holdings(db: &TestDb) {
     let mut ranges = holdings::all_ranges(&db.conn).await.unwrap();
     ranges.sort();
     for w in ranges.windows(2) {
-        assert!(w[0].1 < w[1].0, "holdings overlap: {:?} and {:?}", w[0], w[1]);
+        assert!(
+            w[0].1 < w[1].0,
+            "holdings overlap: {:?} and {:?}",
+            w[0],
+            w[1]
+        );
     }
 }
 
@@ -41,7 +46,9 @@ async fn import_full_file(name: &str, nro_name: &str, expected_held: u64, expect
     let (held, addresses, inventory) = own_totals(std::str::from_utf8(&bytes).unwrap());
     assert_eq!((held, addresses), (expected_held, expected_addresses));
 
-    let report = import::import_delegated(&db.conn, &bytes, now(), &NoProgress).await.unwrap();
+    let report = import::import_delegated(&db.conn, &bytes, now(), &NoProgress)
+        .await
+        .unwrap();
     assert_eq!(report.outcome, Outcome::Imported);
     assert_eq!(report.holdings, held);
     assert_eq!(report.holding_addresses, addresses);
@@ -49,12 +56,17 @@ async fn import_full_file(name: &str, nro_name: &str, expected_held: u64, expect
 
     let s = stats::stats(&db.conn).await.unwrap();
     let r = &s.registries[nro_name];
-    assert_eq!((r.holdings, r.ipv4_addresses, r.inventory_addresses), (held, addresses, inventory));
+    assert_eq!(
+        (r.holdings, r.ipv4_addresses, r.inventory_addresses),
+        (held, addresses, inventory)
+    );
     assert_eq!(r.organisations, report.organisations);
     assert_no_overlapping_holdings(&db).await;
 
     // The same file again changes nothing.
-    let again = import::import_delegated(&db.conn, &bytes, now(), &NoProgress).await.unwrap();
+    let again = import::import_delegated(&db.conn, &bytes, now(), &NoProgress)
+        .await
+        .unwrap();
     assert_eq!(again.outcome, Outcome::Unchanged);
     assert_eq!(stats::stats(&db.conn).await.unwrap(), s);
 
@@ -64,12 +76,24 @@ async fn import_full_file(name: &str, nro_name: &str, expected_held: u64, expect
 
 #[tokio::test]
 async fn afrinic_2026_file_imports_with_its_own_counts() {
-    import_full_file("delegated-afrinic-extended-20260505", "AFRINIC", 5397, 116_046_848).await;
+    import_full_file(
+        "delegated-afrinic-extended-20260505",
+        "AFRINIC",
+        5397,
+        116_046_848,
+    )
+    .await;
 }
 
 #[tokio::test]
 async fn lacnic_2023_file_imports_with_its_own_counts() {
-    import_full_file("delegated-lacnic-extended-20230323", "LACNIC", 19_089, 189_935_872).await;
+    import_full_file(
+        "delegated-lacnic-extended-20230323",
+        "LACNIC",
+        19_089,
+        189_935_872,
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -82,10 +106,18 @@ async fn every_registry_excerpt_imports_side_by_side() {
         ("lacnic", "LACNIC"),
         ("ripencc", "RIPE NCC"),
     ] {
-        let bytes = fixture_bytes(&format!("excerpts-2019/delegated-{token}-extended-2019-excerpt"));
+        let bytes = fixture_bytes(&format!(
+            "excerpts-2019/delegated-{token}-extended-2019-excerpt"
+        ));
         let (held, addresses, _) = own_totals(std::str::from_utf8(&bytes).unwrap());
-        let report = import::import_delegated(&db.conn, &bytes, now(), &NoProgress).await.unwrap();
-        assert_eq!((report.holdings, report.holding_addresses), (held, addresses), "{token}");
+        let report = import::import_delegated(&db.conn, &bytes, now(), &NoProgress)
+            .await
+            .unwrap();
+        assert_eq!(
+            (report.holdings, report.holding_addresses),
+            (held, addresses),
+            "{token}"
+        );
         let s = stats::stats(&db.conn).await.unwrap();
         assert_eq!(s.registries[name].ipv4_addresses, addresses, "{token}");
     }
@@ -96,7 +128,9 @@ async fn every_registry_excerpt_imports_side_by_side() {
 async fn iana_file_is_refused_with_a_reason() {
     let db = TestDb::new().await;
     let bytes = fixture_bytes("excerpts-2019/delegated-iana-extended-2019-excerpt");
-    let err = import::import_delegated(&db.conn, &bytes, now(), &NoProgress).await.unwrap_err();
+    let err = import::import_delegated(&db.conn, &bytes, now(), &NoProgress)
+        .await
+        .unwrap_err();
     assert!(err.to_string().contains("\"iana\""), "{err}");
 }
 
@@ -107,11 +141,20 @@ async fn a_malformed_line_stops_the_import_and_changes_nothing() {
     let mut text = String::from_utf8(good).unwrap();
     text.push_str("ripencc|DE|ipv4|10.300.0.0|256|20190101|allocated|abc\n");
     let bad_line = text.lines().count();
-    let err = import::import_delegated(&db.conn, text.as_bytes(), now(), &NoProgress).await.unwrap_err();
-    assert!(err.to_string().contains(&format!("line {bad_line}")), "{err}");
+    let err = import::import_delegated(&db.conn, text.as_bytes(), now(), &NoProgress)
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string().contains(&format!("line {bad_line}")),
+        "{err}"
+    );
     assert!(err.to_string().contains("10.300.0.0"), "{err}");
     let s = stats::stats(&db.conn).await.unwrap();
-    assert!(s.registries.values().all(|r| r.holdings == 0 && r.organisations == 0));
+    assert!(
+        s.registries
+            .values()
+            .all(|r| r.holdings == 0 && r.organisations == 0)
+    );
 }
 
 #[tokio::test]
@@ -120,7 +163,9 @@ async fn overlapping_records_in_one_file_are_refused() {
     let text = "2|ripencc|1|2|19700101|20260101|+0200\n\
                 ripencc|DE|ipv4|193.0.0.0|1024|20190101|allocated|a\n\
                 ripencc|NL|ipv4|193.0.2.0|256|20190101|allocated|b\n";
-    let err = import::import_delegated(&db.conn, text.as_bytes(), now(), &NoProgress).await.unwrap_err();
+    let err = import::import_delegated(&db.conn, text.as_bytes(), now(), &NoProgress)
+        .await
+        .unwrap_err();
     assert_eq!(
         err.to_string(),
         "line 3: 193.0.2.0/24 overlaps 193.0.0.0/22 of line 2; one address cannot have two holders"
@@ -131,11 +176,23 @@ async fn overlapping_records_in_one_file_are_refused() {
 async fn a_second_registry_claiming_held_space_is_refused() {
     let db = TestDb::new().await;
     let ripe = "2|ripencc|1|1|19700101|20260101|+0200\nripencc|DE|ipv4|193.0.0.0|1024|20190101|allocated|a\n";
-    let arin = "2.3|arin|1|1|19700101|20260101|-0400\narin|US|ipv4|193.0.3.0|256|20190101|allocated|b\n";
-    import::import_delegated(&db.conn, ripe.as_bytes(), now(), &NoProgress).await.unwrap();
-    let err = import::import_delegated(&db.conn, arin.as_bytes(), now(), &NoProgress).await.unwrap_err();
-    assert!(err.to_string().contains("which ripencc already lists as held"), "{err}");
-    assert_eq!(stats::stats(&db.conn).await.unwrap().registries["ARIN"].holdings, 0);
+    let arin =
+        "2.3|arin|1|1|19700101|20260101|-0400\narin|US|ipv4|193.0.3.0|256|20190101|allocated|b\n";
+    import::import_delegated(&db.conn, ripe.as_bytes(), now(), &NoProgress)
+        .await
+        .unwrap();
+    let err = import::import_delegated(&db.conn, arin.as_bytes(), now(), &NoProgress)
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("which ripencc already lists as held"),
+        "{err}"
+    );
+    assert_eq!(
+        stats::stats(&db.conn).await.unwrap().registries["ARIN"].holdings,
+        0
+    );
 }
 
 #[tokio::test]
@@ -145,11 +202,21 @@ async fn a_newer_file_replaces_the_snapshot_while_no_transfer_touched_it() {
     let v2 = "2|ripencc|2|2|19700101|20260102|+0200\n\
               ripencc|DE|ipv4|193.0.0.0|1024|20190101|allocated|a\n\
               ripencc|NL|ipv4|194.0.0.0|256|20200101|assigned|b\n";
-    import::import_delegated(&db.conn, v1.as_bytes(), now(), &NoProgress).await.unwrap();
-    let r = import::import_delegated(&db.conn, v2.as_bytes(), now(), &NoProgress).await.unwrap();
+    import::import_delegated(&db.conn, v1.as_bytes(), now(), &NoProgress)
+        .await
+        .unwrap();
+    let r = import::import_delegated(&db.conn, v2.as_bytes(), now(), &NoProgress)
+        .await
+        .unwrap();
     assert_eq!(r.outcome, Outcome::Imported);
     let s = stats::stats(&db.conn).await.unwrap();
-    assert_eq!((s.registries["RIPE NCC"].holdings, s.registries["RIPE NCC"].ipv4_addresses), (2, 1280));
+    assert_eq!(
+        (
+            s.registries["RIPE NCC"].holdings,
+            s.registries["RIPE NCC"].ipv4_addresses
+        ),
+        (2, 1280)
+    );
     assert!(ledger::verify(&db.conn).await.unwrap().is_intact());
 }
 
@@ -157,20 +224,38 @@ async fn a_newer_file_replaces_the_snapshot_while_no_transfer_touched_it() {
 async fn arin_transfer_log_imports_its_ipv4_records_once() {
     let db = TestDb::new().await;
     let bytes = fixture_bytes("transfers-arin-sample.json");
-    let r = import::import_transfer_log(&db.conn, &bytes, now()).await.unwrap();
-    assert_eq!((r.producer.as_str(), r.stats_version.as_str()), ("ARIN", "4.0"));
+    let r = import::import_transfer_log(&db.conn, &bytes, now())
+        .await
+        .unwrap();
+    assert_eq!(
+        (r.producer.as_str(), r.stats_version.as_str()),
+        ("ARIN", "4.0")
+    );
     assert_eq!(r.transfers, 4);
     assert_eq!(r.entries_added, 2);
     assert_eq!(r.asn_or_ipv6_only, 2);
     assert_eq!(r.notes.len(), 2, "{:?}", r.notes);
 
-    let entries = ipxfer::db::ledger::page_after(&db.conn, 0, 10).await.unwrap();
-    let ranges: Vec<String> = entries.iter().map(|e| e.movement.range.to_string()).collect();
+    let entries = ipxfer::db::ledger::page_after(&db.conn, 0, 10)
+        .await
+        .unwrap();
+    let ranges: Vec<String> = entries
+        .iter()
+        .map(|e| e.movement.range.to_string())
+        .collect();
     assert_eq!(ranges, ["162.208.48.0/22", "54.224.0.0/12"]);
-    assert_eq!(entries[1].movement.original.unwrap().to_string(), "54.0.0.0/8");
-    assert_eq!(entries[1].movement.source.name.as_deref(), Some("Merck and Co., Inc."));
+    assert_eq!(
+        entries[1].movement.original.unwrap().to_string(),
+        "54.0.0.0/8"
+    );
+    assert_eq!(
+        entries[1].movement.source.name.as_deref(),
+        Some("Merck and Co., Inc.")
+    );
 
-    let again = import::import_transfer_log(&db.conn, &bytes, now()).await.unwrap();
+    let again = import::import_transfer_log(&db.conn, &bytes, now())
+        .await
+        .unwrap();
     assert_eq!((again.entries_added, again.entries_already_present), (0, 2));
     let s = stats::stats(&db.conn).await.unwrap();
     assert_eq!(s.ledger["imported"], 2);
@@ -186,7 +271,9 @@ async fn a_broken_transfer_log_changes_nothing() {
     let text = String::from_utf8(fixture_bytes("transfers-arin-sample.json"))
         .unwrap()
         .replace("054.224.000.000", "054.224.000.0000");
-    let err = import::import_transfer_log(&db.conn, text.as_bytes(), now()).await.unwrap_err();
+    let err = import::import_transfer_log(&db.conn, text.as_bytes(), now())
+        .await
+        .unwrap_err();
     assert!(err.to_string().contains("054.224.000.0000"), "{err}");
     assert_eq!(stats::stats(&db.conn).await.unwrap().ledger["imported"], 0);
 }

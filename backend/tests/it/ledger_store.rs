@@ -16,8 +16,16 @@ fn imported(range: &str) -> Movement {
         transfer_type: TransferType::ResourceTransfer,
         source_rir: Rir::Arin,
         recipient_rir: Rir::Arin,
-        source: LedgerParty { org_id: None, name: Some("A".into()), country: Some("US".into()) },
-        recipient: LedgerParty { org_id: None, name: Some("B".into()), country: None },
+        source: LedgerParty {
+            org_id: None,
+            name: Some("A".into()),
+            country: Some("US".into()),
+        },
+        recipient: LedgerParty {
+            org_id: None,
+            name: Some("B".into()),
+            country: None,
+        },
         range: range.parse().unwrap(),
         original: None,
         transfer_date: now(),
@@ -27,17 +35,30 @@ fn imported(range: &str) -> Movement {
 
 async fn exec(db: &TestDb, sql: &str) -> Result<u64, sea_orm::DbErr> {
     let backend = db.conn.get_database_backend();
-    db.conn.execute_raw(Statement::from_string(backend, sql.to_owned())).await.map(|r| r.rows_affected())
+    db.conn
+        .execute_raw(Statement::from_string(backend, sql.to_owned()))
+        .await
+        .map(|r| r.rows_affected())
 }
 
 #[tokio::test]
 async fn ledger_rows_cannot_be_updated_or_deleted() {
     let db = TestDb::new().await;
     let txn = ipxfer::db::begin_write(&db.conn).await.unwrap();
-    ledger_db::append(&txn, vec![imported("20.0.0.0/24"), imported("20.0.1.0/24")], now()).await.unwrap();
+    ledger_db::append(
+        &txn,
+        vec![imported("20.0.0.0/24"), imported("20.0.1.0/24")],
+        now(),
+    )
+    .await
+    .unwrap();
     txn.commit().await.unwrap();
 
-    let update = exec(&db, "UPDATE ledger_entries SET recipient_org_name = 'Mallory' WHERE seq = 1").await;
+    let update = exec(
+        &db,
+        "UPDATE ledger_entries SET recipient_org_name = 'Mallory' WHERE seq = 1",
+    )
+    .await;
     assert!(update.unwrap_err().to_string().contains("append-only"));
     let delete = exec(&db, "DELETE FROM ledger_entries WHERE seq = 2").await;
     assert!(delete.unwrap_err().to_string().contains("append-only"));
@@ -55,19 +76,32 @@ async fn a_row_changed_behind_the_triggers_is_reported_by_sequence_number() {
     let db = TestDb::new().await;
     let txn = ipxfer::db::begin_write(&db.conn).await.unwrap();
     let ranges = ["20.0.0.0/24", "20.0.1.0/24", "20.0.2.0/24"];
-    ledger_db::append(&txn, ranges.iter().map(|r| imported(r)).collect(), now()).await.unwrap();
+    ledger_db::append(&txn, ranges.iter().map(|r| imported(r)).collect(), now())
+        .await
+        .unwrap();
     txn.commit().await.unwrap();
 
     // Someone with database access drops the protection and edits entry 2.
     let drop = match db.conn.get_database_backend() {
-        DatabaseBackend::Postgres => "DROP TRIGGER ledger_entries_no_update_delete ON ledger_entries",
+        DatabaseBackend::Postgres => {
+            "DROP TRIGGER ledger_entries_no_update_delete ON ledger_entries"
+        }
         _ => "DROP TRIGGER ledger_entries_no_update",
     };
     exec(&db, drop).await.unwrap();
-    exec(&db, "UPDATE ledger_entries SET recipient_org_name = 'Mallory' WHERE seq = 2").await.unwrap();
+    exec(
+        &db,
+        "UPDATE ledger_entries SET recipient_org_name = 'Mallory' WHERE seq = 2",
+    )
+    .await
+    .unwrap();
 
     let v = ledger::verify(&db.conn).await.unwrap();
     assert!(!v.is_intact());
     assert_eq!(v.chain_break.as_ref().unwrap().seq(), 2);
-    assert!(v.summary().starts_with("ledger chain broken at entry 2:"), "{}", v.summary());
+    assert!(
+        v.summary().starts_with("ledger chain broken at entry 2:"),
+        "{}",
+        v.summary()
+    );
 }

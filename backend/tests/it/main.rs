@@ -5,4 +5,5 @@ mod cli;
 mod harness;
 mod import;
 mod ledger_store;
+mod transfers;
 mod web;

@@ -9,8 +9,13 @@ use tower::ServiceExt;
 use crate::harness::TestDb;
 
 async fn get(db: &TestDb, uri: &str) -> (StatusCode, String) {
-    let app = router(AppState { db: db.conn.clone() });
-    let res = app.oneshot(Request::get(uri).body(Body::empty()).unwrap()).await.unwrap();
+    let app = router(AppState {
+        db: db.conn.clone(),
+    });
+    let res = app
+        .oneshot(Request::get(uri).body(Body::empty()).unwrap())
+        .await
+        .unwrap();
     let status = res.status();
     let body = res.into_body().collect().await.unwrap().to_bytes();
     (status, String::from_utf8(body.to_vec()).unwrap())
@@ -24,7 +29,10 @@ async fn home_page_and_health_check_answer() {
     assert!(body.contains("<h1>IPv4 transfers between registries</h1>"));
     assert!(body.contains("RIPE NCC"));
     let (status, body) = get(&db, "/healthz").await;
-    assert_eq!((status, body.as_str()), (StatusCode::OK, r#"{"status":"ok"}"#));
+    assert_eq!(
+        (status, body.as_str()),
+        (StatusCode::OK, r#"{"status":"ok"}"#)
+    );
     let (status, body) = get(&db, "/no/such/page").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert!(body.contains("Page not found"));

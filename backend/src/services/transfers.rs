@@ -1,0 +1,967 @@
+//! Transfer use cases: file, then every workflow event (accept, decide, answer, withdraw,
+//! confirm fees, finalize, dispute) and the expiry of overdue deadlines.
+//!
+//! Each runs in one write transaction: take the transfer's lock (version bump), load, authorize
+//! with `authz::can`, evaluate policy, apply the pure workflow, then persist the new state, a
+//! history row, overrides, holdings and ledger entries, and outbox e-mails together. A failure at
+//! any point rolls everything back.
+
+use std::collections::BTreeSet;
+
+use rust_decimal::Decimal;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseConnection,
+    EntityTrait, QueryFilter, QuerySelect, Set, Statement,
+};
+use time::{Duration, OffsetDateTime, Time};
+
+use crate::db::entities::{
+    fee_line, finding_override, holding, organisation, transfer, transfer_block, transfer_event,
+    user,
+};
+use crate::db::holdings::{self as holdings_db, HoldingRow};
+use crate::db::outbox::{self, OutboundEmail};
+use crate::db::transfers::{self as transfers_db, Loaded};
+use crate::db::{self, ledger as ledger_db, users as users_db};
+use crate::domain::authz::{self, Action, Actor, Role, TransferAccess};
+use crate::domain::fees::{self, FeeSchedules};
+use crate::domain::ledger::{EntryKind, LedgerEntry, LedgerParty, Movement};
+use crate::domain::policy::{self, PolicyInput, Profiles, Stage};
+use crate::domain::transfer::{HoldingOrigin, NeedJustification, TransferFacts};
+use crate::domain::workflow::{
+    self, DeadlineKind, Effect, Event, Override, Party, State, WorkflowContext, WorkflowError,
+};
+use crate::domain::{Finding, Ipv4Range, Side, TransferType};
+use crate::error::{AppError, AppResult};
+
+/// The operator's settings the transfer services apply.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub profiles: Profiles,
+    pub fees: FeeSchedules,
+    /// Transfers of at least this many addresses need two hostmasters to finalize (/16).
+    pub four_eyes_addresses: u64,
+    /// Days the recipient has to accept (APNIC practice: 30).
+    pub consent_days: i64,
+    /// Days an organisation has to answer a request for information.
+    pub information_days: i64,
+    /// Where links in e-mails point.
+    pub base_url: String,
+    /// Most blocks one transfer may list.
+    pub max_blocks: usize,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        let profiles = Profiles::default_shipped();
+        Settings {
+            fees: FeeSchedules::from_profiles(&profiles),
+            profiles,
+            four_eyes_addresses: 1 << 16,
+            consent_days: 30,
+            information_days: 30,
+            base_url: "http://127.0.0.1:8080".to_owned(),
+            max_blocks: 64,
+        }
+    }
+}
+
+/// A filing by a member of the source organisation.
+#[derive(Debug, Clone)]
+pub struct Filing {
+    pub source_org_id: i64,
+    pub recipient_org_id: i64,
+    pub kind: TransferType,
+    pub blocks: Vec<Ipv4Range>,
+    /// Optional agreed price and its ISO currency: confidential to parties, registries, auditors.
+    pub agreed_price: Option<(Decimal, String)>,
+}
+
+/// What a person asks to do with a transfer.
+#[derive(Debug, Clone)]
+pub enum Command {
+    Accept {
+        need: NeedJustification,
+    },
+    Approve {
+        side: Side,
+        overrides: Vec<Override>,
+    },
+    Reject {
+        side: Side,
+        reason: String,
+    },
+    RequestInfo {
+        side: Side,
+        asked: Side,
+        question: String,
+    },
+    Answer {
+        text: String,
+    },
+    Withdraw,
+    ConfirmFees,
+    Finalize,
+    MarkDisputed {
+        reason: String,
+    },
+    ResolveDispute,
+}
+
+impl Command {
+    fn action(&self) -> Action {
+        match self {
+            Command::Accept { .. } => Action::AcceptAsRecipient,
+            Command::Approve { side, .. }
+            | Command::Reject { side, .. }
+            | Command::RequestInfo { side, .. } => Action::Decide { side: *side },
+            Command::Answer { .. } => Action::AnswerInfo,
+            Command::Withdraw => Action::Withdraw,
+            Command::ConfirmFees => Action::ConfirmFees,
+            Command::Finalize => Action::Finalize,
+            Command::MarkDisputed { .. } => Action::MarkDisputed,
+            Command::ResolveDispute => Action::ResolveDispute,
+        }
+    }
+
+    /// The event for the workflow and the comment for the timeline.
+    fn event(&self, user_id: i64) -> (Event, Option<String>) {
+        match self.clone() {
+            Command::Accept { need } => (Event::RecipientAccept, Some(need.text)),
+            Command::Approve { side, overrides } => {
+                let comment = overrides
+                    .iter()
+                    .map(|o| format!("override {}: {}", o.rule_id, o.reason))
+                    .collect::<Vec<_>>()
+                    .join("\n");
+                (
+                    Event::Approve { side, overrides },
+                    (!comment.is_empty()).then_some(comment),
+                )
+            }
+            Command::Reject { side, reason } => (
+                Event::Reject {
+                    side,
+                    reason: reason.clone(),
+                },
+                Some(reason),
+            ),
+            Command::RequestInfo {
+                side,
+                asked,
+                question,
+            } => (
+                Event::RequestInfo {
+                    side,
+                    asked,
+                    question: question.clone(),
+                },
+                Some(question),
+            ),
+            Command::Answer { text } => (Event::AnswerInfo, Some(text)),
+            Command::Withdraw => (Event::Withdraw, None),
+            Command::ConfirmFees => (Event::ConfirmFees { by: user_id }, None),
+            Command::Finalize => (Event::Finalize { by: user_id }, None),
+            Command::MarkDisputed { reason } => (
+                Event::MarkDisputed {
+                    reason: reason.clone(),
+                },
+                Some(reason),
+            ),
+            Command::ResolveDispute => (Event::ResolveDispute, None),
+        }
+    }
+}
+
+/// What an applied event did.
+#[derive(Debug, Clone)]
+pub struct Applied {
+    pub state: State,
+    /// Ledger entries appended (finalization only).
+    pub ledger_entries: Vec<LedgerEntry>,
+}
+
+/// The user behind an actor, for the timeline ("Ana Lima (ARIN hostmaster)").
+async fn actor_label(conn: &impl ConnectionTrait, actor: &Actor) -> AppResult<(i64, String)> {
+    let id = actor
+        .user_id
+        .ok_or_else(|| AppError::Forbidden("sign in first".into()))?;
+    let u = user::Entity::find_by_id(id)
+        .one(conn)
+        .await?
+        .ok_or_else(|| AppError::Forbidden("unknown user".into()))?;
+    let role = match actor.role {
+        Role::Member { .. } => "member".to_owned(),
+        Role::Hostmaster { registry } => format!("{registry} hostmaster"),
+        Role::Auditor => "auditor".to_owned(),
+        Role::Admin => "admin".to_owned(),
+        Role::Anonymous => "anonymous".to_owned(),
+    };
+    Ok((id, format!("{} ({role})", u.display_name)))
+}
+
+fn access(l: &Loaded) -> TransferAccess {
+    TransferAccess {
+        source_org: l.facts.source.id,
+        recipient_org: l.facts.recipient.id,
+        source_rir: l.facts.source_rir(),
+        recipient_rir: l.facts.recipient_rir(),
+        state: l.state.clone(),
+    }
+}
+
+/// Evaluates policy for a transfer as it stands.
+async fn evaluate(
+    conn: &impl ConnectionTrait,
+    settings: &Settings,
+    facts: &TransferFacts,
+    stage: Stage,
+    now: OffsetDateTime,
+) -> AppResult<Vec<Finding>> {
+    let holdings: Vec<_> = transfers_db::holdings_touching(conn, &facts.blocks)
+        .await?
+        .into_iter()
+        .map(|(_, f)| f)
+        .collect();
+    // At finalization the holdings registry itself decides who may move the addresses; other
+    // transfers still in flight over them will fail on `source.holder` once this one completes.
+    let in_flight = match stage {
+        Stage::Finalization => Vec::new(),
+        _ => {
+            transfers_db::in_flight_claims(conn, Some(facts.id).filter(|id| *id > 0), &facts.blocks)
+                .await?
+        }
+    };
+    let input = PolicyInput {
+        transfer: facts,
+        source_holdings: &holdings,
+        in_flight: &in_flight,
+        today: now.date(),
+        stage,
+    };
+    Ok(policy::evaluate(&input, &settings.profiles))
+}
+
+/// Findings of both registries for a transfer, as a reviewer sees them now.
+pub async fn findings(
+    db: &DatabaseConnection,
+    settings: &Settings,
+    id: i64,
+    now: OffsetDateTime,
+) -> AppResult<Vec<Finding>> {
+    let l = transfers_db::load(db, id)
+        .await?
+        .ok_or_else(|| not_found(id))?;
+    let stage = match l.state {
+        State::AwaitingRecipient => Stage::Filing,
+        State::AwaitingFinalization { .. } => Stage::Finalization,
+        _ => Stage::Review,
+    };
+    evaluate(db, settings, &l.facts, stage, now).await
+}
+
+fn not_found(id: i64) -> AppError {
+    AppError::NotFound(format!("there is no transfer {id}"))
+}
+
+fn workflow_error(e: WorkflowError) -> AppError {
+    match e {
+        WorkflowError::BlockingFindings(findings) => AppError::Conflict(format!(
+            "blocked by policy: {}",
+            findings
+                .iter()
+                .map(|f| f.message.as_str())
+                .collect::<Vec<_>>()
+                .join("; ")
+        )),
+        WorkflowError::UnjustifiedWarnings(_)
+        | WorkflowError::MissingReason(_)
+        | WorkflowError::MissingNeedJustification => AppError::Invalid(e.to_string()),
+        other => AppError::Conflict(other.to_string()),
+    }
+}
+
+/// Files a transfer for the actor's organisation. Blocking findings at filing (the source does
+/// not hold a block, it is in another transfer, it is special-purpose, ...) refuse the filing
+/// with the rules' messages; nothing is stored.
+pub async fn file(
+    db: &DatabaseConnection,
+    settings: &Settings,
+    actor: &Actor,
+    filing: Filing,
+    now: OffsetDateTime,
+) -> AppResult<i64> {
+    match actor.role {
+        Role::Member { org_id }
+            if org_id == filing.source_org_id && authz::can(actor, Action::FileTransfer, None) => {}
+        _ => {
+            return Err(AppError::Forbidden(
+                "only members of the source organisation may file its transfers".into(),
+            ));
+        }
+    }
+    if filing.blocks.is_empty() {
+        return Err(AppError::invalid("list at least one block to transfer"));
+    }
+    if filing.blocks.len() > settings.max_blocks {
+        return Err(AppError::invalid(format!(
+            "a transfer may list at most {} blocks",
+            settings.max_blocks
+        )));
+    }
+    let mut sorted = filing.blocks.clone();
+    sorted.sort();
+    if let Some(w) = sorted.windows(2).find(|w| w[0].overlaps(&w[1])) {
+        return Err(AppError::invalid(format!(
+            "{} and {} overlap: list each address once",
+            w[0], w[1]
+        )));
+    }
+    if let Some((price, currency)) = &filing.agreed_price
+        && (price.is_sign_negative()
+            || currency.len() != 3
+            || !currency.bytes().all(|b| b.is_ascii_uppercase()))
+    {
+        return Err(AppError::invalid(
+            "the agreed price must be zero or more, with a three-letter currency such as USD",
+        ));
+    }
+
+    let txn = db::begin_write(db).await?;
+    if txn.get_database_backend() == DatabaseBackend::Postgres {
+        // Competing filings over the same holdings queue here, so the in-flight check below
+        // sees every filing committed before it.
+        for block in &sorted {
+            holding::Entity::find()
+                .filter(holding::Column::StartAddr.lte(i64::from(block.end())))
+                .filter(holding::Column::EndAddr.gte(i64::from(block.start())))
+                .lock_exclusive()
+                .all(&txn)
+                .await?;
+        }
+    }
+    let org = |id: i64| {
+        let txn = &txn;
+        async move {
+            organisation::Entity::find_by_id(id)
+                .one(txn)
+                .await?
+                .ok_or_else(|| AppError::invalid(format!("there is no organisation {id}")))
+        }
+    };
+    let source = crate::db::organisations::to_facts(&org(filing.source_org_id).await?)?;
+    let recipient = crate::db::organisations::to_facts(&org(filing.recipient_org_id).await?)?;
+    let facts = TransferFacts {
+        id: 0,
+        reference: String::new(),
+        kind: filing.kind,
+        source,
+        recipient,
+        blocks: sorted,
+        need: None,
+        documents: Vec::new(),
+    };
+    let blocking: Vec<Finding> = evaluate(&txn, settings, &facts, Stage::Filing, now)
+        .await?
+        .into_iter()
+        .filter(Finding::is_blocking)
+        .collect();
+    if !blocking.is_empty() {
+        return Err(AppError::Invalid(
+            blocking
+                .iter()
+                .map(|f| f.message.as_str())
+                .collect::<Vec<_>>()
+                .join("\n"),
+        ));
+    }
+
+    let transition = workflow::filed();
+    let (state_name, state_data) = transition.next.to_parts();
+    let row = transfer::ActiveModel {
+        // Unique placeholder until the id is known.
+        reference: Set(format!("pending-{}", now.unix_timestamp_nanos())),
+        kind: Set(facts.kind.nro_name().to_owned()),
+        source_org_id: Set(facts.source.id),
+        recipient_org_id: Set(facts.recipient.id),
+        source_registry: Set(facts.source_rir().token().to_owned()),
+        recipient_registry: Set(facts.recipient_rir().token().to_owned()),
+        state: Set(state_name.to_owned()),
+        state_data: Set(state_data),
+        version: Set(0),
+        agreed_price: Set(filing
+            .agreed_price
+            .as_ref()
+            .map(|(p, _)| p.normalize().to_string())),
+        price_currency: Set(filing.agreed_price.as_ref().map(|(_, c)| c.clone())),
+        filed_by: Set(actor.user_id),
+        filed_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    let reference = format!("TX-{}-{:06}", now.year(), row.id);
+    let mut active: transfer::ActiveModel = row.into();
+    active.reference = Set(reference.clone());
+    let row = active.update(&txn).await?;
+    transfer_block::Entity::insert_many(facts.blocks.iter().map(|b| transfer_block::ActiveModel {
+        transfer_id: Set(row.id),
+        start_addr: Set(i64::from(b.start())),
+        end_addr: Set(i64::from(b.end())),
+        ..Default::default()
+    }))
+    .exec_without_returning(&txn)
+    .await?;
+    let facts = TransferFacts {
+        id: row.id,
+        reference,
+        ..facts
+    };
+    let lines = fees::invoice(&facts, &settings.fees);
+    if !lines.is_empty() {
+        fee_line::Entity::insert_many(lines.iter().map(|l| fee_line::ActiveModel {
+            transfer_id: Set(row.id),
+            registry: Set(l.registry.token().to_owned()),
+            payer: Set(l.payer.as_str().to_owned()),
+            description: Set(l.description.clone()),
+            amount: Set(l.amount.normalize().to_string()),
+            currency: Set(l.currency.clone()),
+            ..Default::default()
+        }))
+        .exec_without_returning(&txn)
+        .await?;
+    }
+    let (user_id, label) = actor_label(&txn, actor).await?;
+    let event_id = record_event(
+        &txn,
+        row.id,
+        "filed",
+        None,
+        state_name,
+        Some(user_id),
+        &label,
+        None,
+        now,
+    )
+    .await?;
+    let loaded = Loaded {
+        row,
+        facts,
+        state: transition.next.clone(),
+    };
+    perform(&txn, settings, &loaded, &transition.effects, event_id, now).await?;
+    txn.commit().await?;
+    Ok(loaded.row.id)
+}
+
+/// Applies a person's command to a transfer.
+pub async fn act(
+    db: &DatabaseConnection,
+    settings: &Settings,
+    actor: &Actor,
+    id: i64,
+    command: Command,
+    now: OffsetDateTime,
+) -> AppResult<Applied> {
+    let txn = db::begin_write(db).await?;
+    if !transfers_db::lock_for_update(&txn, id).await? {
+        return Err(not_found(id));
+    }
+    let mut l = transfers_db::load(&txn, id)
+        .await?
+        .ok_or_else(|| not_found(id))?;
+    if !authz::can(actor, Action::ViewTransfer, Some(&access(&l))) {
+        return Err(AppError::Forbidden(format!(
+            "you may not see transfer {}",
+            l.facts.reference
+        )));
+    }
+    let (user_id, label) = actor_label(&txn, actor).await?;
+    if let Command::Accept { need } = &command {
+        l.facts.need = Some(need.clone());
+    }
+    let stage = if matches!(command, Command::Finalize) {
+        Stage::Finalization
+    } else {
+        Stage::Review
+    };
+    let findings = evaluate(&txn, settings, &l.facts, stage, now).await?;
+    let (event, comment) = command.event(user_id);
+    let ctx = WorkflowContext {
+        inter_rir: l.facts.is_inter_rir(),
+        findings,
+        large_transfer: l.facts.address_count() >= settings.four_eyes_addresses,
+        need_required: settings.profiles.get(l.facts.recipient_rir()).need.required,
+        need: l.facts.need.clone(),
+    };
+    let transition = workflow::apply(&ctx, &l.state, &event);
+    if !authz::can(actor, command.action(), Some(&access(&l))) {
+        // Someone who may see the transfer learns why the step is not open (already rejected,
+        // they finalized first); otherwise it is simply not theirs to take.
+        return Err(match transition {
+            Err(
+                e @ (WorkflowError::NotAllowed { .. }
+                | WorkflowError::SecondFinalizerRequired { .. }
+                | WorkflowError::FeesAlreadyConfirmed),
+            ) => workflow_error(e),
+            _ => AppError::Forbidden(format!(
+                "you may not {} transfer {}",
+                describe_action(command.action()),
+                l.facts.reference
+            )),
+        });
+    }
+    let transition = transition.map_err(workflow_error)?;
+
+    let mut row: transfer::ActiveModel = l.row.clone().into();
+    let (name, data) = transition.next.to_parts();
+    row.state = Set(name.to_owned());
+    row.state_data = Set(data);
+    row.updated_at = Set(now);
+    match &command {
+        Command::Accept { need } => {
+            row.need_text = Set(Some(need.text.clone()));
+            row.need_horizon_months = Set(need.horizon_months.map(|m| m as i32));
+            row.need_utilisation_percent = Set(need.planned_utilisation_percent.map(|p| p as i32));
+        }
+        Command::ConfirmFees => row.fees_confirmed_by = Set(Some(user_id)),
+        Command::Approve { overrides, .. } => {
+            for o in overrides {
+                finding_override::ActiveModel {
+                    transfer_id: Set(id),
+                    rule_id: Set(o.rule_id.clone()),
+                    reason: Set(o.reason.clone()),
+                    user_id: Set(user_id),
+                    created_at: Set(now),
+                    ..Default::default()
+                }
+                .insert(&txn)
+                .await?;
+            }
+        }
+        _ => {}
+    }
+    if let State::AwaitingFinalization {
+        first_finalizer, ..
+    } = &transition.next
+    {
+        row.first_finalizer_id = Set(*first_finalizer);
+    }
+    if transition.next == State::Completed {
+        row.completed_at = Set(Some(now));
+    }
+    let row = row.update(&txn).await?;
+    let event_name = history_name(&event);
+    let event_id = record_event(
+        &txn,
+        id,
+        &event_name,
+        Some(l.row.state.as_str()),
+        name,
+        Some(user_id),
+        &label,
+        comment,
+        now,
+    )
+    .await?;
+    let loaded = Loaded {
+        row,
+        facts: l.facts,
+        state: transition.next.clone(),
+    };
+    let ledger_entries =
+        perform(&txn, settings, &loaded, &transition.effects, event_id, now).await?;
+    txn.commit().await?;
+    Ok(Applied {
+        state: transition.next,
+        ledger_entries,
+    })
+}
+
+/// Expires every transfer whose consent or information deadline passed; returns how many.
+/// Each expiry is its own transaction, so one failure does not hold back the others.
+pub async fn expire_overdue(
+    db: &DatabaseConnection,
+    settings: &Settings,
+    now: OffsetDateTime,
+) -> AppResult<u64> {
+    let due: Vec<i64> = transfer::Entity::find()
+        .select_only()
+        .column(transfer::Column::Id)
+        .filter(transfer::Column::Deadline.lte(now))
+        .filter(transfer::Column::State.is_in(["awaiting_recipient", "info_requested"]))
+        .into_tuple()
+        .all(db)
+        .await?;
+    let mut expired = 0;
+    for id in due {
+        let txn = db::begin_write(db).await?;
+        if !transfers_db::lock_for_update(&txn, id).await? {
+            continue;
+        }
+        let Some(l) = transfers_db::load(&txn, id).await? else {
+            continue;
+        };
+        // Re-check under the lock: someone may have acted since the list was read.
+        if l.row.deadline.is_none_or(|d| d > now) {
+            continue;
+        }
+        let ctx = WorkflowContext {
+            inter_rir: l.facts.is_inter_rir(),
+            ..Default::default()
+        };
+        let Ok(transition) = workflow::apply(&ctx, &l.state, &Event::Expire) else {
+            continue;
+        };
+        let mut row: transfer::ActiveModel = l.row.clone().into();
+        let (name, data) = transition.next.to_parts();
+        row.state = Set(name.to_owned());
+        row.state_data = Set(data);
+        row.updated_at = Set(now);
+        let row = row.update(&txn).await?;
+        let event_id = record_event(
+            &txn,
+            id,
+            "expired",
+            Some(l.row.state.as_str()),
+            name,
+            None,
+            "ipxfer (deadline passed)",
+            None,
+            now,
+        )
+        .await?;
+        let loaded = Loaded {
+            row,
+            facts: l.facts,
+            state: transition.next,
+        };
+        perform(&txn, settings, &loaded, &transition.effects, event_id, now).await?;
+        txn.commit().await?;
+        expired += 1;
+    }
+    Ok(expired)
+}
+
+fn describe_action(a: Action) -> &'static str {
+    match a {
+        Action::AcceptAsRecipient => "accept",
+        Action::Decide { .. } => "decide on",
+        Action::AnswerInfo => "answer for",
+        Action::Withdraw => "withdraw",
+        Action::ConfirmFees => "confirm the fees of",
+        Action::Finalize => "finalize",
+        Action::MarkDisputed => "mark disputed",
+        Action::ResolveDispute => "resolve the dispute of",
+        _ => "change",
+    }
+}
+
+fn history_name(e: &Event) -> String {
+    match e {
+        Event::RecipientAccept => "recipient_accepted".into(),
+        Event::Approve { side, .. } => format!("approved_{}", side.as_str()),
+        Event::Reject { side, .. } => format!("rejected_{}", side.as_str()),
+        Event::RequestInfo { side, .. } => format!("information_requested_{}", side.as_str()),
+        Event::AnswerInfo => "information_answered".into(),
+        Event::Withdraw => "withdrawn".into(),
+        Event::ConfirmFees { .. } => "fees_confirmed".into(),
+        Event::Finalize { .. } => "finalized".into(),
+        Event::MarkDisputed { .. } => "disputed".into(),
+        Event::ResolveDispute => "dispute_resolved".into(),
+        Event::Expire => "expired".into(),
+    }
+}
+
+#[expect(clippy::too_many_arguments, reason = "one history row has this many columns")]
+async fn record_event(
+    conn: &impl ConnectionTrait,
+    transfer_id: i64,
+    event: &str,
+    from: Option<&str>,
+    to: &str,
+    actor: Option<i64>,
+    label: &str,
+    comment: Option<String>,
+    now: OffsetDateTime,
+) -> AppResult<i64> {
+    let row = transfer_event::ActiveModel {
+        transfer_id: Set(transfer_id),
+        event: Set(event.to_owned()),
+        from_state: Set(from.map(str::to_owned)),
+        to_state: Set(to.to_owned()),
+        actor_user_id: Set(actor),
+        actor_label: Set(label.to_owned()),
+        comment: Set(comment.filter(|c| !c.trim().is_empty())),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(conn)
+    .await?;
+    Ok(row.id)
+}
+
+/// Performs a transition's effects inside the transaction.
+async fn perform(
+    conn: &impl ConnectionTrait,
+    settings: &Settings,
+    l: &Loaded,
+    effects: &[Effect],
+    event_id: i64,
+    now: OffsetDateTime,
+) -> AppResult<Vec<LedgerEntry>> {
+    let mut entries = Vec::new();
+    let mut emails = Vec::new();
+    for effect in effects {
+        match effect {
+            Effect::StartDeadline { kind } => {
+                let days = match kind {
+                    DeadlineKind::Consent => settings.consent_days,
+                    DeadlineKind::Information => settings.information_days,
+                };
+                set_deadline(conn, l.row.id, Some(now + Duration::days(days))).await?;
+            }
+            Effect::ClearDeadline => set_deadline(conn, l.row.id, None).await?,
+            Effect::MoveBlocks => entries = move_blocks(conn, l, now).await?,
+            Effect::Notify(n) => {
+                let subject = format!("[ipxfer] {}: {}", l.facts.reference, headline(n.kind, l));
+                let addresses = resolve(conn, l, &n.to).await?;
+                for (i, to) in addresses.into_iter().enumerate() {
+                    emails.push(OutboundEmail {
+                        message_id: format!(
+                            "<{}.{}.{}.{}@ipxfer>",
+                            l.facts.reference,
+                            event_id,
+                            emails.len(),
+                            i
+                        ),
+                        kind: format!("{:?}", n.kind),
+                        to,
+                        subject: subject.clone(),
+                        body_text: body(settings, l, n.kind, &entries),
+                        transfer_id: Some(l.row.id),
+                    });
+                }
+            }
+        }
+    }
+    outbox::enqueue(conn, &emails, now).await?;
+    Ok(entries)
+}
+
+async fn set_deadline(
+    conn: &impl ConnectionTrait,
+    id: i64,
+    deadline: Option<OffsetDateTime>,
+) -> AppResult<()> {
+    transfer::Entity::update_many()
+        .col_expr(
+            transfer::Column::Deadline,
+            sea_orm::sea_query::Expr::value(deadline),
+        )
+        .filter(transfer::Column::Id.eq(id))
+        .exec(conn)
+        .await?;
+    Ok(())
+}
+
+/// The e-mail addresses behind notification parties, each once.
+async fn resolve(
+    conn: &impl ConnectionTrait,
+    l: &Loaded,
+    parties: &[Party],
+) -> AppResult<Vec<String>> {
+    let mut out = BTreeSet::new();
+    for party in parties {
+        let users = match party {
+            Party::Organisation(Side::Source) => {
+                users_db::members_of(conn, l.facts.source.id).await?
+            }
+            Party::Organisation(Side::Recipient) => {
+                users_db::members_of(conn, l.facts.recipient.id).await?
+            }
+            Party::Hostmasters(side) => {
+                users_db::hostmasters_of(conn, l.facts.registry_of(*side)).await?
+            }
+        };
+        out.extend(users.into_iter().map(|u| u.email));
+    }
+    Ok(out.into_iter().collect())
+}
+
+fn headline(kind: workflow::NotificationKind, l: &Loaded) -> String {
+    use workflow::NotificationKind as K;
+    match kind {
+        K::Filed => format!("{} asks you to accept a transfer", l.facts.source.name),
+        K::RecipientAccepted => "the recipient accepted: source review needed".into(),
+        K::InformationRequested => "information requested".into(),
+        K::InformationAnswered => "information answered: review continues".into(),
+        K::SourceApproved => "source registry approved: recipient review needed".into(),
+        K::ReadyToFinalize => "reviews passed: confirm fees and finalize".into(),
+        K::SecondFinalizerNeeded => "a second hostmaster must finalize".into(),
+        K::Completed => "transfer completed".into(),
+        K::Rejected => "transfer rejected".into(),
+        K::Withdrawn => "transfer withdrawn".into(),
+        K::Expired => "transfer expired".into(),
+        K::Disputed => "transfer disputed".into(),
+        K::DisputeResolved => "dispute resolved".into(),
+    }
+}
+
+fn body(
+    settings: &Settings,
+    l: &Loaded,
+    kind: workflow::NotificationKind,
+    entries: &[LedgerEntry],
+) -> String {
+    let blocks: Vec<String> = l
+        .facts
+        .blocks
+        .iter()
+        .map(|b| format!("{b} ({} addresses)", b.size()))
+        .collect();
+    let mut text = format!(
+        "Transfer {reference}: {headline}.\n\nFrom: {source} ({source_rir})\nTo: {recipient} ({recipient_rir})\nBlocks: {blocks}\nStatus: {state}\n",
+        reference = l.facts.reference,
+        headline = headline(kind, l),
+        source = l.facts.source.name,
+        source_rir = l.facts.source_rir(),
+        recipient = l.facts.recipient.name,
+        recipient_rir = l.facts.recipient_rir(),
+        blocks = blocks.join(", "),
+        state = l.state.describe(),
+    );
+    if let Some(deadline) = l.row.deadline {
+        text.push_str(&format!("Deadline: {} UTC\n", deadline.date()));
+    }
+    for e in entries {
+        text.push_str(&format!(
+            "Ledger entry {}: {} hash {}\n",
+            e.seq, e.movement.range, e.hash
+        ));
+    }
+    text.push_str(&format!(
+        "\nOpen the transfer: {}/transfers/{}\n",
+        settings.base_url.trim_end_matches('/'),
+        l.row.id
+    ));
+    text
+}
+
+/// Moves every block: the source holding that contains it is replaced by its remainders, the
+/// recipient gains the block, and one ledger entry per block is appended. A holding that is no
+/// longer there (another transfer moved it first) is a conflict and rolls everything back.
+async fn move_blocks(
+    conn: &impl ConnectionTrait,
+    l: &Loaded,
+    now: OffsetDateTime,
+) -> AppResult<Vec<LedgerEntry>> {
+    let f = &l.facts;
+    let orgs = organisation::Entity::find()
+        .filter(organisation::Column::Id.is_in([f.source.id, f.recipient.id]))
+        .all(conn)
+        .await?;
+    let country = |id: i64| {
+        orgs.iter()
+            .find(|o| o.id == id)
+            .and_then(|o| o.country.clone())
+    };
+    let (origin, status) = match f.kind {
+        TransferType::ResourceTransfer => (HoldingOrigin::Transferred, "allocated"),
+        TransferType::MergerAcquisition => (HoldingOrigin::MergerAcquisition, "allocated"),
+    };
+    let mut movements = Vec::new();
+    for block in &f.blocks {
+        let from = holdings_db::overlapping(conn, *block)
+            .await?
+            .into_iter()
+            .find(|h| {
+                h.organisation_id == f.source.id
+                    && h.registry == f.source_rir().token()
+                    && h.start_addr <= i64::from(block.start())
+                    && h.end_addr >= i64::from(block.end())
+            })
+            .ok_or_else(|| moved_meanwhile(f, block))?;
+        let deleted = conn
+            .execute_raw(Statement::from_sql_and_values(
+                conn.get_database_backend(),
+                match conn.get_database_backend() {
+                    DatabaseBackend::Postgres => "DELETE FROM holdings WHERE id = $1",
+                    _ => "DELETE FROM holdings WHERE id = ?",
+                },
+                [from.id.into()],
+            ))
+            .await?;
+        // On PostgreSQL a concurrent finalizer that deleted the row first leaves us 0 rows.
+        if deleted.rows_affected() != 1 {
+            return Err(moved_meanwhile(f, block));
+        }
+        let held = holdings_db::range_of(from.start_addr, from.end_addr)?;
+        let base = HoldingRow {
+            registry: f.source_rir(),
+            org_id: from.organisation_id,
+            range: held,
+            status: from.status.clone(),
+            origin: from.origin.clone(),
+            registered_on: from.registered_on,
+            received_on: from.received_on,
+            country: from.country.clone(),
+        };
+        let mut rows: Vec<HoldingRow> = held
+            .subtract(block)
+            .into_iter()
+            .map(|range| HoldingRow {
+                range,
+                ..base.clone()
+            })
+            .collect();
+        rows.push(HoldingRow {
+            registry: f.recipient_rir(),
+            org_id: f.recipient.id,
+            range: *block,
+            status: status.to_owned(),
+            origin: origin.as_str().to_owned(),
+            registered_on: from.registered_on,
+            received_on: Some(now.date()),
+            country: country(f.recipient.id),
+        });
+        holding::Entity::insert_many(rows.iter().map(holdings_db::live_row))
+            .exec_without_returning(conn)
+            .await?;
+        movements.push(Movement {
+            kind: EntryKind::Transfer,
+            transfer_id: Some(f.id),
+            transfer_reference: Some(f.reference.clone()),
+            transfer_type: f.kind,
+            source_rir: f.source_rir(),
+            recipient_rir: f.recipient_rir(),
+            source: LedgerParty {
+                org_id: Some(f.source.id),
+                name: Some(f.source.name.clone()),
+                country: country(f.source.id),
+            },
+            recipient: LedgerParty {
+                org_id: Some(f.recipient.id),
+                name: Some(f.recipient.name.clone()),
+                country: country(f.recipient.id),
+            },
+            range: *block,
+            original: Some(held),
+            transfer_date: now,
+            source_registration_date: from
+                .registered_on
+                .map(|d| d.with_time(Time::MIDNIGHT).assume_utc()),
+        });
+    }
+    Ok(ledger_db::append(conn, movements, now).await?)
+}
+
+fn moved_meanwhile(f: &TransferFacts, block: &Ipv4Range) -> AppError {
+    AppError::Conflict(format!(
+        "{block} is no longer held by {} at {}: another transfer moved it first, so {} cannot be finalized",
+        f.source.name,
+        f.source_rir(),
+        f.reference
+    ))
+}

@@ -1,0 +1,678 @@
+//! Transfers through the services: the whole inter-RIR path, refusals, and the race of
+//! overlapping finalizations.
+
+use std::collections::HashMap;
+
+use ipxfer::db::entities::{email_outbox, holding, transfer};
+use ipxfer::db::users::{self, NewUser};
+use ipxfer::domain::authz::{Actor, Role};
+use ipxfer::domain::transfer::{DocumentKind, NeedJustification};
+use ipxfer::domain::workflow::State;
+use ipxfer::domain::{Ipv4Range, Rir, Side, TransferType};
+use ipxfer::error::AppError;
+use ipxfer::services::import::{self, NoProgress};
+use ipxfer::services::transfers::{self, Command, Filing, Settings};
+use ipxfer::services::{documents, ledger};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set, Statement,
+};
+
+use crate::harness::{TestDb, now};
+
+/// Two registries with one holder each, and people in every role.
+pub struct World {
+    pub db: TestDb,
+    pub arin_org: i64,
+    pub ripe_org: i64,
+    pub source_member: Actor,
+    pub recipient_member: Actor,
+    pub arin_hostmaster: Actor,
+    pub arin_hostmaster_2: Actor,
+    pub ripe_hostmaster: Actor,
+}
+
+impl World {
+    pub async fn new() -> World {
+        let db = TestDb::new().await;
+        let arin = "2.3|arin|1|2|19700101|20260101|-0400\n\
+                    arin|US|ipv4|20.0.0.0|4096|20100101|allocated|arin-holder\n\
+                    arin|US|ipv4|20.1.0.0|65536|20100101|allocated|arin-holder\n";
+        let ripe = "2|ripencc|1|1|19700101|20260101|+0200\n\
+                    ripencc|NL|ipv4|193.0.0.0|1024|20100101|allocated|ripe-holder\n";
+        import::import_delegated(&db.conn, arin.as_bytes(), now(), &NoProgress)
+            .await
+            .unwrap();
+        import::import_delegated(&db.conn, ripe.as_bytes(), now(), &NoProgress)
+            .await
+            .unwrap();
+        let arin_ids = ipxfer::db::organisations::ids_by_handle(&db.conn, Rir::Arin)
+            .await
+            .unwrap();
+        let ripe_ids = ipxfer::db::organisations::ids_by_handle(&db.conn, Rir::RipeNcc)
+            .await
+            .unwrap();
+        let (arin_org, ripe_org) = (arin_ids["arin-holder"], ripe_ids["ripe-holder"]);
+        let user =
+            |email: &'static str, role: &'static str, org: Option<i64>, registry: Option<Rir>| {
+                let conn = db.conn.clone();
+                async move {
+                    let u = NewUser {
+                        email,
+                        display_name: email,
+                        role,
+                        organisation_id: org,
+                        registry,
+                        password_hash: None,
+                    };
+                    users::insert(&conn, u, now()).await.unwrap().id
+                }
+            };
+        let source_member = Actor::new(
+            user("src@example.net", "member", Some(arin_org), None).await,
+            Role::Member { org_id: arin_org },
+        );
+        let recipient_member = Actor::new(
+            user("dst@example.net", "member", Some(ripe_org), None).await,
+            Role::Member { org_id: ripe_org },
+        );
+        let hm = Role::Hostmaster {
+            registry: Rir::Arin,
+        };
+        let arin_hostmaster = Actor::new(
+            user("hm1@arin.example", "hostmaster", None, Some(Rir::Arin)).await,
+            hm,
+        );
+        let arin_hostmaster_2 = Actor::new(
+            user("hm2@arin.example", "hostmaster", None, Some(Rir::Arin)).await,
+            hm,
+        );
+        let ripe_hostmaster = Actor::new(
+            user("hm@ripe.example", "hostmaster", None, Some(Rir::RipeNcc)).await,
+            Role::Hostmaster {
+                registry: Rir::RipeNcc,
+            },
+        );
+        World {
+            db,
+            arin_org,
+            ripe_org,
+            source_member,
+            recipient_member,
+            arin_hostmaster,
+            arin_hostmaster_2,
+            ripe_hostmaster,
+        }
+    }
+
+    pub async fn file(&self, block: &str) -> Result<i64, AppError> {
+        let filing = Filing {
+            source_org_id: self.arin_org,
+            recipient_org_id: self.ripe_org,
+            kind: TransferType::ResourceTransfer,
+            blocks: vec![block.parse().unwrap()],
+            agreed_price: Some(("25000".parse().unwrap(), "USD".into())),
+        };
+        transfers::file(
+            &self.db.conn,
+            &Settings::default(),
+            &self.source_member,
+            filing,
+            now(),
+        )
+        .await
+    }
+
+    pub async fn act(&self, actor: &Actor, id: i64, command: Command) -> Result<State, AppError> {
+        transfers::act(
+            &self.db.conn,
+            &Settings::default(),
+            actor,
+            id,
+            command,
+            now(),
+        )
+        .await
+        .map(|a| a.state)
+    }
+
+    pub async fn attach_documents(&self, id: i64) {
+        for kind in [
+            DocumentKind::TransferAgreement,
+            DocumentKind::CompanyRegistration,
+        ] {
+            documents::attach(
+                &self.db.conn,
+                &self.source_member,
+                id,
+                kind,
+                "signed.pdf",
+                b"%PDF-1.7 signed",
+                now(),
+            )
+            .await
+            .unwrap();
+        }
+    }
+
+    /// Files a transfer and takes it to awaiting finalization with the fees confirmed.
+    pub async fn ready_to_finalize(&self, block: &str) -> i64 {
+        let id = self.file(block).await.unwrap();
+        self.attach_documents(id).await;
+        self.act(&self.recipient_member, id, Command::Accept { need: need() })
+            .await
+            .unwrap();
+        self.act(
+            &self.arin_hostmaster,
+            id,
+            Command::Approve {
+                side: Side::Source,
+                overrides: vec![],
+            },
+        )
+        .await
+        .unwrap();
+        self.act(
+            &self.ripe_hostmaster,
+            id,
+            Command::Approve {
+                side: Side::Recipient,
+                overrides: vec![],
+            },
+        )
+        .await
+        .unwrap();
+        self.act(&self.arin_hostmaster, id, Command::ConfirmFees)
+            .await
+            .unwrap();
+        id
+    }
+
+    pub async fn holdings_of(&self, org: i64) -> Vec<String> {
+        let mut rows = holding::Entity::find()
+            .filter(holding::Column::OrganisationId.eq(org))
+            .all(&self.db.conn)
+            .await
+            .unwrap();
+        rows.sort_by_key(|h| h.start_addr);
+        rows.iter()
+            .map(|h| {
+                Ipv4Range::new(h.start_addr as u32, h.end_addr as u32)
+                    .unwrap()
+                    .to_string()
+            })
+            .collect()
+    }
+}
+
+/// RIPE NCC's plan for space arriving from a needs-based registry: 50% within 5 years.
+pub fn need() -> NeedJustification {
+    NeedJustification {
+        text: "Customer broadband growth in the Netherlands".into(),
+        horizon_months: Some(60),
+        planned_utilisation_percent: Some(50),
+    }
+}
+
+#[tokio::test]
+async fn inter_rir_transfer_goes_through_every_step_and_the_ledger_verifies() {
+    let w = World::new().await;
+    let id = w.file("20.0.4.0/22").await.unwrap();
+    w.attach_documents(id).await;
+    assert_eq!(
+        w.act(&w.recipient_member, id, Command::Accept { need: need() })
+            .await
+            .unwrap(),
+        State::SourceReview
+    );
+    assert_eq!(
+        w.act(
+            &w.arin_hostmaster,
+            id,
+            Command::Approve {
+                side: Side::Source,
+                overrides: vec![]
+            }
+        )
+        .await
+        .unwrap(),
+        State::RecipientReview
+    );
+    let state = w
+        .act(
+            &w.ripe_hostmaster,
+            id,
+            Command::Approve {
+                side: Side::Recipient,
+                overrides: vec![],
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        state,
+        State::AwaitingFinalization {
+            fees_confirmed: false,
+            first_finalizer: None
+        }
+    );
+    let early = w
+        .act(&w.arin_hostmaster, id, Command::Finalize)
+        .await
+        .unwrap_err();
+    assert!(
+        early.to_string().contains("fees must be confirmed"),
+        "{early}"
+    );
+    w.act(&w.arin_hostmaster, id, Command::ConfirmFees)
+        .await
+        .unwrap();
+    let done = transfers::act(
+        &w.db.conn,
+        &Settings::default(),
+        &w.arin_hostmaster,
+        id,
+        Command::Finalize,
+        now(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(done.state, State::Completed);
+    assert_eq!(done.ledger_entries.len(), 1);
+    let entry = &done.ledger_entries[0];
+    assert_eq!(entry.movement.range.to_string(), "20.0.4.0/22");
+    assert_eq!(entry.movement.original.unwrap().to_string(), "20.0.0.0/20");
+    assert_eq!(
+        (entry.movement.source_rir, entry.movement.recipient_rir),
+        (Rir::Arin, Rir::RipeNcc)
+    );
+
+    // The remainder stays with the source; the recipient holds the /22 at RIPE NCC.
+    assert_eq!(
+        w.holdings_of(w.arin_org).await,
+        ["20.0.0.0/22", "20.0.8.0/21", "20.1.0.0/16"]
+    );
+    assert_eq!(
+        w.holdings_of(w.ripe_org).await,
+        ["20.0.4.0/22", "193.0.0.0/22"]
+    );
+
+    let t = transfer::Entity::find_by_id(id)
+        .one(&w.db.conn)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (t.state.as_str(), t.reference.starts_with("TX-2026-")),
+        ("completed", true)
+    );
+    let history = ipxfer::db::transfers::history(&w.db.conn, id)
+        .await
+        .unwrap();
+    let events: Vec<&str> = history.iter().map(|e| e.event.as_str()).collect();
+    assert_eq!(
+        events,
+        [
+            "filed",
+            "document_added",
+            "document_added",
+            "recipient_accepted",
+            "approved_source",
+            "approved_recipient",
+            "fees_confirmed",
+            "finalized"
+        ]
+    );
+
+    // Everyone who had to act or know was told; the completion mail carries the entry's hash.
+    let mails = email_outbox::Entity::find().all(&w.db.conn).await.unwrap();
+    let mut by_address: HashMap<String, Vec<String>> = HashMap::new();
+    for m in &mails {
+        by_address
+            .entry(m.to_address.clone())
+            .or_default()
+            .push(m.kind.clone());
+    }
+    assert_eq!(
+        by_address["dst@example.net"].first().map(String::as_str),
+        Some("Filed")
+    );
+    assert!(by_address["hm@ripe.example"].contains(&"SourceApproved".to_owned()));
+    let completed: Vec<_> = mails.iter().filter(|m| m.kind == "Completed").collect();
+    let told: std::collections::BTreeSet<&str> =
+        completed.iter().map(|m| m.to_address.as_str()).collect();
+    assert_eq!(
+        told.into_iter().collect::<Vec<_>>(),
+        [
+            "dst@example.net",
+            "hm1@arin.example",
+            "hm2@arin.example",
+            "hm@ripe.example",
+            "src@example.net"
+        ]
+    );
+    assert!(completed[0].body_text.contains(&entry.hash));
+
+    let v = ledger::verify(&w.db.conn).await.unwrap();
+    assert!(v.is_intact(), "{}", v.summary());
+    assert_eq!(
+        v.summary(),
+        format!("verified: 1 entries, head hash {}", entry.hash)
+    );
+
+    // Changing the stored row by hand, behind the trigger, is reported at that entry.
+    let backend = w.db.conn.get_database_backend();
+    let drop = if w.db.is_postgres() {
+        "DROP TRIGGER ledger_entries_no_update_delete ON ledger_entries"
+    } else {
+        "DROP TRIGGER ledger_entries_no_update"
+    };
+    for sql in [
+        drop,
+        "UPDATE ledger_entries SET end_addr = end_addr + 256 WHERE seq = 1",
+    ] {
+        w.db.conn
+            .execute_raw(Statement::from_string(backend, sql.to_owned()))
+            .await
+            .unwrap();
+    }
+    let v = ledger::verify(&w.db.conn).await.unwrap();
+    assert_eq!(v.chain_break.map(|b| b.seq()), Some(1));
+}
+
+#[tokio::test]
+async fn moving_holdings_by_hand_is_caught_by_verification() {
+    let w = World::new().await;
+    let id = w.ready_to_finalize("20.0.4.0/22").await;
+    w.act(&w.arin_hostmaster, id, Command::Finalize)
+        .await
+        .unwrap();
+    // Someone edits the holdings registry directly: it no longer equals snapshot + ledger.
+    let h = holding::Entity::find()
+        .filter(holding::Column::OrganisationId.eq(w.ripe_org))
+        .filter(
+            holding::Column::StartAddr
+                .eq(i64::from(u32::from(std::net::Ipv4Addr::new(20, 0, 4, 0)))),
+        )
+        .one(&w.db.conn)
+        .await
+        .unwrap()
+        .unwrap();
+    let mut active: holding::ActiveModel = h.into();
+    active.organisation_id = Set(w.arin_org);
+    active.update(&w.db.conn).await.unwrap();
+    let v = ledger::verify(&w.db.conn).await.unwrap();
+    assert!(v.chain_break.is_none());
+    let mismatch = v.holdings_mismatch.expect("a mismatch");
+    assert!(mismatch.contains("20.0.4.0/22"), "{mismatch}");
+}
+
+#[tokio::test]
+async fn filing_is_refused_with_the_rules_messages() {
+    let w = World::new().await;
+    let not_held = w.file("193.0.0.0/24").await.unwrap_err();
+    assert!(matches!(not_held, AppError::Invalid(_)));
+    assert!(not_held.to_string().contains("193.0.0.0/24"), "{not_held}");
+    let too_small = w.file("20.0.0.0/25").await.unwrap_err();
+    assert!(too_small.to_string().contains("/24"), "{too_small}");
+
+    let first = w.file("20.0.0.0/24").await.unwrap();
+    let reference = transfer::Entity::find_by_id(first)
+        .one(&w.db.conn)
+        .await
+        .unwrap()
+        .unwrap()
+        .reference;
+    let overlapping = w.file("20.0.0.0/23").await.unwrap_err();
+    assert!(
+        overlapping.to_string().contains(&reference),
+        "{overlapping}"
+    );
+
+    // Someone who is not a member of the source organisation cannot file for it.
+    let filing = Filing {
+        source_org_id: w.arin_org,
+        recipient_org_id: w.ripe_org,
+        kind: TransferType::ResourceTransfer,
+        blocks: vec!["20.0.8.0/24".parse().unwrap()],
+        agreed_price: None,
+    };
+    let err = transfers::file(
+        &w.db.conn,
+        &Settings::default(),
+        &w.recipient_member,
+        filing,
+        now(),
+    )
+    .await
+    .unwrap_err();
+    assert!(matches!(err, AppError::Forbidden(_)));
+}
+
+#[tokio::test]
+async fn only_the_registry_owning_a_step_may_decide_it() {
+    let w = World::new().await;
+    let id = w.file("20.0.4.0/22").await.unwrap();
+    let err = w
+        .act(&w.ripe_hostmaster, id, Command::Accept { need: need() })
+        .await
+        .unwrap_err();
+    assert!(matches!(err, AppError::Forbidden(_)), "{err}");
+    w.act(&w.recipient_member, id, Command::Accept { need: need() })
+        .await
+        .unwrap();
+    let err = w
+        .act(
+            &w.ripe_hostmaster,
+            id,
+            Command::Approve {
+                side: Side::Source,
+                overrides: vec![],
+            },
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(err, AppError::Forbidden(_)), "{err}");
+    let err = w
+        .act(
+            &w.source_member,
+            id,
+            Command::Approve {
+                side: Side::Source,
+                overrides: vec![],
+            },
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(err, AppError::Forbidden(_)), "{err}");
+}
+
+#[tokio::test]
+async fn rejection_information_requests_and_withdrawal() {
+    let w = World::new().await;
+    let id = w.file("20.0.4.0/22").await.unwrap();
+    w.act(&w.recipient_member, id, Command::Accept { need: need() })
+        .await
+        .unwrap();
+    let asked = w
+        .act(
+            &w.arin_hostmaster,
+            id,
+            Command::RequestInfo {
+                side: Side::Source,
+                asked: Side::Source,
+                question: "Send the signed agreement".into(),
+            },
+        )
+        .await
+        .unwrap();
+    assert!(matches!(asked, State::InfoRequested { .. }));
+    let back = w
+        .act(
+            &w.source_member,
+            id,
+            Command::Answer {
+                text: "Attached".into(),
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(back, State::SourceReview);
+    let blank = w
+        .act(
+            &w.arin_hostmaster,
+            id,
+            Command::Reject {
+                side: Side::Source,
+                reason: " ".into(),
+            },
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(blank, AppError::Invalid(_)), "{blank}");
+    let rejected = w
+        .act(
+            &w.arin_hostmaster,
+            id,
+            Command::Reject {
+                side: Side::Source,
+                reason: "Not the holder's signature".into(),
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(rejected, State::Rejected { by: Side::Source });
+    let late = w
+        .act(&w.source_member, id, Command::Withdraw)
+        .await
+        .unwrap_err();
+    assert!(matches!(late, AppError::Conflict(_)), "{late}");
+
+    let other = w.file("20.0.8.0/22").await.unwrap();
+    assert_eq!(
+        w.act(&w.source_member, other, Command::Withdraw)
+            .await
+            .unwrap(),
+        State::Withdrawn
+    );
+    // A withdrawn transfer no longer claims its addresses.
+    w.file("20.0.8.0/22").await.unwrap();
+}
+
+#[tokio::test]
+async fn a_large_transfer_needs_two_different_hostmasters() {
+    let w = World::new().await;
+    let id = w.ready_to_finalize("20.1.0.0/16").await;
+    let first = w
+        .act(&w.arin_hostmaster, id, Command::Finalize)
+        .await
+        .unwrap();
+    assert!(matches!(
+        first,
+        State::AwaitingFinalization {
+            first_finalizer: Some(_),
+            ..
+        }
+    ));
+    let same = w
+        .act(&w.arin_hostmaster, id, Command::Finalize)
+        .await
+        .unwrap_err();
+    assert!(
+        same.to_string().contains("second, different hostmaster"),
+        "{same}"
+    );
+    assert_eq!(
+        w.act(&w.arin_hostmaster_2, id, Command::Finalize)
+            .await
+            .unwrap(),
+        State::Completed
+    );
+    assert!(ledger::verify(&w.db.conn).await.unwrap().is_intact());
+}
+
+#[tokio::test]
+async fn overdue_consent_expires_and_everyone_is_told() {
+    let w = World::new().await;
+    let id = w.file("20.0.4.0/22").await.unwrap();
+    let settings = Settings::default();
+    let before = transfers::expire_overdue(&w.db.conn, &settings, now() + time::Duration::days(29))
+        .await
+        .unwrap();
+    assert_eq!(before, 0);
+    let after = transfers::expire_overdue(&w.db.conn, &settings, now() + time::Duration::days(31))
+        .await
+        .unwrap();
+    assert_eq!(after, 1);
+    let t = transfer::Entity::find_by_id(id)
+        .one(&w.db.conn)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(t.state, "expired");
+    let expired = email_outbox::Entity::find()
+        .filter(email_outbox::Column::Kind.eq("Expired"))
+        .all(&w.db.conn)
+        .await
+        .unwrap();
+    assert!(expired.len() >= 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn of_twenty_concurrent_overlapping_finalizations_exactly_one_succeeds() {
+    let w = World::new().await;
+    // The first transfer goes through the services; the other nineteen claim overlapping space
+    // and are put at the same step by hand, as if the in-flight check had been bypassed.
+    let first = w.ready_to_finalize("20.0.4.0/22").await;
+    let template = transfer::Entity::find_by_id(first)
+        .one(&w.db.conn)
+        .await
+        .unwrap()
+        .unwrap();
+    let mut ids = vec![first];
+    for i in 0..19u32 {
+        let mut copy: transfer::ActiveModel = template.clone().into();
+        copy.id = sea_orm::ActiveValue::NotSet;
+        copy.reference = Set(format!("TX-RACE-{i:03}"));
+        let row = copy.insert(&w.db.conn).await.unwrap();
+        let block: Ipv4Range = if i % 2 == 0 {
+            "20.0.4.0/22".parse().unwrap()
+        } else {
+            "20.0.6.0/24".parse().unwrap()
+        };
+        ipxfer::db::entities::transfer_block::ActiveModel {
+            transfer_id: Set(row.id),
+            start_addr: Set(i64::from(block.start())),
+            end_addr: Set(i64::from(block.end())),
+            ..Default::default()
+        }
+        .insert(&w.db.conn)
+        .await
+        .unwrap();
+        w.attach_documents(row.id).await;
+        ids.push(row.id);
+    }
+    let w = std::sync::Arc::new(w);
+    let tasks: Vec<_> = ids
+        .iter()
+        .map(|&id| {
+            let w = w.clone();
+            tokio::spawn(async move { w.act(&w.arin_hostmaster, id, Command::Finalize).await })
+        })
+        .collect();
+    let mut ok = 0;
+    for t in tasks {
+        match t.await.unwrap() {
+            Ok(State::Completed) => ok += 1,
+            Ok(other) => panic!("unexpected state {other:?}"),
+            Err(AppError::Conflict(msg)) => assert!(
+                msg.contains("no longer held") || msg.contains("blocked by policy"),
+                "unclear conflict: {msg}"
+            ),
+            Err(e) => panic!("expected a conflict, got {e:?}"),
+        }
+    }
+    assert_eq!(ok, 1);
+    let v = ledger::verify(&w.db.conn).await.unwrap();
+    assert!(v.is_intact(), "{}", v.summary());
+    assert_eq!(v.entries, 1);
+}
