@@ -674,7 +674,10 @@ fn history_name(e: &Event) -> String {
     }
 }
 
-#[expect(clippy::too_many_arguments, reason = "one history row has this many columns")]
+#[expect(
+    clippy::too_many_arguments,
+    reason = "one history row has this many columns"
+)]
 async fn record_event(
     conn: &impl ConnectionTrait,
     transfer_id: i64,

@@ -1,9 +1,11 @@
 //! The integration suite: one binary, every test on a fresh database. SQLite by default;
 //! PostgreSQL when `TEST_DATABASE_URL` names a server (then each test gets its own database).
 
+mod architecture;
 mod cli;
 mod harness;
 mod import;
+mod invariants;
 mod ledger_store;
 mod transfers;
 mod web;
