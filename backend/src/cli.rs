@@ -10,6 +10,7 @@ use time::OffsetDateTime;
 
 use crate::config::{DEFAULT_DATABASE_URL, prepare_database_url};
 use crate::services::import::{self, Outcome, Progress};
+use crate::services::transfers::Settings;
 use crate::services::{ledger, stats};
 use crate::{db, web};
 
@@ -20,6 +21,15 @@ pub struct Cli {
     /// Database: `sqlite://path?mode=rwc` (embedded default) or `postgres://user:pass@host/db`.
     #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL, global = true)]
     pub database_url: String,
+
+    /// Operator overrides of the shipped registry policy profiles and fees (TOML).
+    #[arg(
+        long = "policy",
+        env = "IPXFER_POLICY",
+        global = true,
+        value_name = "FILE"
+    )]
+    pub policy: Option<PathBuf>,
 
     #[command(subcommand)]
     pub command: Command,
@@ -47,6 +57,15 @@ pub enum Command {
     /// Work with the ledger.
     #[command(subcommand)]
     Ledger(LedgerCommand),
+    /// Work with the registry policy profiles.
+    #[command(subcommand)]
+    Policy(PolicyCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PolicyCommand {
+    /// Check an operator override file against the shipped profiles, without a database.
+    Check { file: PathBuf },
 }
 
 #[derive(Debug, Subcommand)]
@@ -65,6 +84,16 @@ pub enum LedgerCommand {
 
 /// Runs a parsed command line. Errors are returned for `main` to print.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    // Bad policy overrides stop every command before anything else happens.
+    let _settings = load_settings(cli.policy.as_deref())?;
+    if let Command::Policy(PolicyCommand::Check { file }) = &cli.command {
+        load_settings(Some(file))?;
+        println!(
+            "{}: the overrides apply cleanly to the shipped profiles",
+            file.display()
+        );
+        return Ok(());
+    }
     prepare_database_url(&cli.database_url).context("cannot create the database folder")?;
     let conn = db::connect(&cli.database_url)
         .await
@@ -144,6 +173,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Command::Policy(_) => unreachable!("handled before the database is opened"),
         Command::Ledger(LedgerCommand::Verify) => {
             let v = ledger::verify(&conn).await?;
             println!("{}", v.summary());
@@ -152,6 +182,18 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             } else {
                 anyhow::bail!("the ledger did not verify")
             }
+        }
+    }
+}
+
+/// The transfer settings, with the operator's policy overrides when a file is given.
+fn load_settings(policy: Option<&Path>) -> anyhow::Result<Settings> {
+    match policy {
+        None => Ok(Settings::default()),
+        Some(path) => {
+            let text = String::from_utf8(read(path)?)
+                .with_context(|| format!("{} is not UTF-8 text", path.display()))?;
+            Settings::with_policy_overrides(&text).with_context(|| format!("in {}", path.display()))
         }
     }
 }
@@ -204,6 +246,27 @@ mod tests {
             "postgres://ipxfer:***@127.0.0.1/ipxfer"
         );
         assert_eq!(redact(DEFAULT_DATABASE_URL), DEFAULT_DATABASE_URL);
+    }
+
+    #[test]
+    fn policy_overrides_are_checked() {
+        let dir = tempfile::tempdir().unwrap();
+        let good = dir.path().join("good.toml");
+        std::fs::write(&good, "[ripencc.minimum_size]\nprefix = \"/22\"\n").unwrap();
+        let settings = load_settings(Some(&good)).unwrap();
+        assert_eq!(
+            settings
+                .profiles
+                .get(crate::domain::Rir::RipeNcc)
+                .minimum_size
+                .prefix
+                .bits(),
+            22
+        );
+        let bad = dir.path().join("bad.toml");
+        std::fs::write(&bad, "[ripencc.minimum_size]\nprefx = \"/22\"\n").unwrap();
+        let err = format!("{:#}", load_settings(Some(&bad)).unwrap_err());
+        assert!(err.contains("bad.toml") && err.contains("prefx"), "{err}");
     }
 
     #[test]

@@ -66,6 +66,21 @@ impl Default for Settings {
     }
 }
 
+impl Settings {
+    /// The defaults with an operator's policy override file (TOML, any subset of the shipped
+    /// profiles' keys) applied on top. An unknown key or a bad value is an error naming it.
+    pub fn with_policy_overrides(operator_toml: &str) -> AppResult<Settings> {
+        let profiles =
+            Profiles::from_toml_with_overrides(policy::SHIPPED_PROFILES, Some(operator_toml))
+                .map_err(|e| AppError::invalid(e.to_string()))?;
+        Ok(Settings {
+            fees: FeeSchedules::from_profiles(&profiles),
+            profiles,
+            ..Settings::default()
+        })
+    }
+}
+
 /// A filing by a member of the source organisation.
 #[derive(Debug, Clone)]
 pub struct Filing {

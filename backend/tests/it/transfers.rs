@@ -377,6 +377,25 @@ async fn inter_rir_transfer_goes_through_every_step_and_the_ledger_verifies() {
     }
     let v = ledger::verify(&w.db.conn).await.unwrap();
     assert_eq!(v.chain_break.map(|b| b.seq()), Some(1));
+    let (ok, out) = verify_with_the_binary(&w.db.url);
+    assert!(
+        !ok && out.starts_with("ledger chain broken at entry 1:"),
+        "{out}"
+    );
+}
+
+/// `ipxfer ledger verify` as an operator runs it: (exit success, standard output).
+fn verify_with_the_binary(database_url: &str) -> (bool, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_ipxfer"))
+        .args(["ledger", "verify"])
+        .env("DATABASE_URL", database_url)
+        .env("RUST_LOG", "warn")
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
 }
 
 #[tokio::test]
