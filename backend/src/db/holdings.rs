@@ -39,39 +39,34 @@ pub async fn insert_imported(
     Ok(())
 }
 
+/// The active model of a row for either table (`holdings` and `holding_snapshot` share a shape).
+macro_rules! active_row {
+    ($entity:ident, $r:expr) => {{
+        use sea_orm::Set;
+        let r: &HoldingRow = $r;
+        $entity::ActiveModel {
+            registry: Set(r.registry.token().to_owned()),
+            organisation_id: Set(r.org_id),
+            start_addr: Set(i64::from(r.range.start())),
+            end_addr: Set(i64::from(r.range.end())),
+            status: Set(r.status.clone()),
+            origin: Set(r.origin.clone()),
+            registered_on: Set(r.registered_on),
+            received_on: Set(r.received_on),
+            country: Set(r.country.clone()),
+            restrictions: Set(None),
+            ..Default::default()
+        }
+    }};
+}
+
 /// The live-holdings active model of a row.
 pub fn live_row(r: &HoldingRow) -> holding::ActiveModel {
-    use sea_orm::Set;
-    holding::ActiveModel {
-        registry: Set(r.registry.token().to_owned()),
-        organisation_id: Set(r.org_id),
-        start_addr: Set(i64::from(r.range.start())),
-        end_addr: Set(i64::from(r.range.end())),
-        status: Set(r.status.clone()),
-        origin: Set(r.origin.clone()),
-        registered_on: Set(r.registered_on),
-        received_on: Set(r.received_on),
-        country: Set(r.country.clone()),
-        restrictions: Set(None),
-        ..Default::default()
-    }
+    active_row!(holding, r)
 }
 
 fn snapshot_row(r: &HoldingRow) -> holding_snapshot::ActiveModel {
-    use sea_orm::Set;
-    holding_snapshot::ActiveModel {
-        registry: Set(r.registry.token().to_owned()),
-        organisation_id: Set(r.org_id),
-        start_addr: Set(i64::from(r.range.start())),
-        end_addr: Set(i64::from(r.range.end())),
-        status: Set(r.status.clone()),
-        origin: Set(r.origin.clone()),
-        registered_on: Set(r.registered_on),
-        received_on: Set(r.received_on),
-        country: Set(r.country.clone()),
-        restrictions: Set(None),
-        ..Default::default()
-    }
+    active_row!(holding_snapshot, r)
 }
 
 /// Inventory (available or reserved space) of a registry.
@@ -163,34 +158,30 @@ pub fn range_of(start: i64, end: i64) -> Result<Ipv4Range, DbErr> {
     Ipv4Range::new(s, e).map_err(|e| DbErr::Custom(format!("stored range {start}..{end}: {e}")))
 }
 
+/// Every row of `holdings` or `holding_snapshot` in the pure core's shape.
+macro_rules! load_all {
+    ($entity:ident, $conn:expr) => {{
+        let rows: Vec<(String, i64, i64, i64)> = $entity::Entity::find()
+            .select_only()
+            .column($entity::Column::Registry)
+            .column($entity::Column::OrganisationId)
+            .column($entity::Column::StartAddr)
+            .column($entity::Column::EndAddr)
+            .into_tuple()
+            .all($conn)
+            .await?;
+        rows.into_iter()
+            .map(|(r, o, s, e)| to_holding(&r, o, s, e))
+            .collect()
+    }};
+}
+
 /// The live holdings registry, in the pure core's shape.
 pub async fn load_live(conn: &impl ConnectionTrait) -> Result<Vec<Holding>, DbErr> {
-    let rows: Vec<(String, i64, i64, i64)> = holding::Entity::find()
-        .select_only()
-        .column(holding::Column::Registry)
-        .column(holding::Column::OrganisationId)
-        .column(holding::Column::StartAddr)
-        .column(holding::Column::EndAddr)
-        .into_tuple()
-        .all(conn)
-        .await?;
-    rows.into_iter()
-        .map(|(r, o, s, e)| to_holding(&r, o, s, e))
-        .collect()
+    load_all!(holding, conn)
 }
 
 /// The imported snapshot, in the pure core's shape.
 pub async fn load_snapshot(conn: &impl ConnectionTrait) -> Result<Vec<Holding>, DbErr> {
-    let rows: Vec<(String, i64, i64, i64)> = holding_snapshot::Entity::find()
-        .select_only()
-        .column(holding_snapshot::Column::Registry)
-        .column(holding_snapshot::Column::OrganisationId)
-        .column(holding_snapshot::Column::StartAddr)
-        .column(holding_snapshot::Column::EndAddr)
-        .into_tuple()
-        .all(conn)
-        .await?;
-    rows.into_iter()
-        .map(|(r, o, s, e)| to_holding(&r, o, s, e))
-        .collect()
+    load_all!(holding_snapshot, conn)
 }
