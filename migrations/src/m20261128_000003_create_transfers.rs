@@ -112,7 +112,7 @@ impl MigrationTrait for Migration {
                     .col(string_len_null(TransferEvents::FromState, 32))
                     .col(string_len(TransferEvents::ToState, 32))
                     .col(big_integer_null(TransferEvents::ActorUserId))
-                    // Who acted, as shown on the timeline ("Ana (ARIN hostmaster)", "system").
+                    // Who acted, as shown on the timeline ("Ana (ARIN hostmaster)", "ipxfer (deadline passed)").
                     .col(string_len(TransferEvents::ActorLabel, 200))
                     .col(text_null(TransferEvents::Comment))
                     .col(timestamp_with_time_zone(TransferEvents::CreatedAt))

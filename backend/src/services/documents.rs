@@ -69,15 +69,13 @@ pub async fn attach(
         recipient_rir: l.facts.recipient_rir(),
         state: l.state.clone(),
     };
-    let user_id = actor
-        .user_id
-        .filter(|_| authz::can(actor, Action::UploadDocument, Some(&access)));
-    let Some(user_id) = user_id else {
+    if !authz::can(actor, Action::UploadDocument, Some(&access)) {
         return Err(AppError::Forbidden(format!(
             "you may not add documents to {}",
             l.facts.reference
         )));
-    };
+    }
+    let (user_id, label) = super::transfers::actor_label(&txn, actor).await?;
     let row = document::ActiveModel {
         transfer_id: Set(transfer_id),
         kind: Set(kind.as_str().to_owned()),
@@ -98,7 +96,7 @@ pub async fn attach(
         from_state: Set(Some(l.row.state.clone())),
         to_state: Set(l.row.state.clone()),
         actor_user_id: Set(Some(user_id)),
-        actor_label: Set(format!("user {user_id}")),
+        actor_label: Set(label),
         comment: Set(Some(format!("{}: {filename}", kind.as_str()))),
         created_at: Set(now),
         ..Default::default()

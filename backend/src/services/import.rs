@@ -96,7 +96,7 @@ pub async fn import_delegated(
                 RecordStatus::Allocated | RecordStatus::Assigned => {
                     if record.opaque_id.is_none() {
                         return Err(AppError::invalid(format!(
-                            "line {}: a {} record needs an opaque-id naming its holder",
+                            "line {}: an {} record needs an opaque-id naming its holder",
                             record.line, record.status
                         )));
                     }
@@ -333,9 +333,14 @@ pub async fn import_transfer_log(
     }
 
     let txn = db::begin_write(db).await?;
-    let mut fresh = Vec::with_capacity(movements.len());
+    let mut fresh: Vec<Movement> = Vec::with_capacity(movements.len());
     for m in movements {
-        if ledger_db::imported_exists(&txn, &m).await? {
+        // The same movement twice: in the ledger already, or earlier in this very file.
+        let repeated = fresh.iter().any(|f| {
+            (f.range, f.source_rir, f.recipient_rir, f.transfer_date)
+                == (m.range, m.source_rir, m.recipient_rir, m.transfer_date)
+        });
+        if repeated || ledger_db::imported_exists(&txn, &m).await? {
             report.entries_already_present += 1;
         } else {
             fresh.push(m);

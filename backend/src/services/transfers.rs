@@ -197,7 +197,10 @@ pub struct Applied {
 }
 
 /// The user behind an actor, for the timeline ("Ana Lima (ARIN hostmaster)").
-async fn actor_label(conn: &impl ConnectionTrait, actor: &Actor) -> AppResult<(i64, String)> {
+pub(crate) async fn actor_label(
+    conn: &impl ConnectionTrait,
+    actor: &Actor,
+) -> AppResult<(i64, String)> {
     let id = actor
         .user_id
         .ok_or_else(|| AppError::Forbidden("sign in first".into()))?;
@@ -558,10 +561,15 @@ pub async fn act(
         _ => {}
     }
     if let State::AwaitingFinalization {
-        first_finalizer, ..
+        first_finalizer,
+        fees_confirmed,
     } = &transition.next
     {
         row.first_finalizer_id = Set(*first_finalizer);
+        // A resolved dispute starts finalization again: the earlier confirmation no longer holds.
+        if !fees_confirmed {
+            row.fees_confirmed_by = Set(None);
+        }
     }
     if transition.next == State::Completed {
         row.completed_at = Set(Some(now));

@@ -277,3 +277,19 @@ async fn a_broken_transfer_log_changes_nothing() {
     assert!(err.to_string().contains("054.224.000.0000"), "{err}");
     assert_eq!(stats::stats(&db.conn).await.unwrap().ledger["imported"], 0);
 }
+
+#[tokio::test]
+async fn a_movement_listed_twice_in_one_log_is_recorded_once() {
+    let db = TestDb::new().await;
+    let record = r#"{ "type": "RESOURCE_TRANSFER", "source_rir": "ARIN", "recipient_rir": "ARIN",
+        "transfer_date": "2026-04-14T18:59:21Z",
+        "ip4nets": { "transfer_set": [ { "start_address": "162.208.48.0", "end_address": "162.208.51.255" } ] } }"#;
+    let log = format!(
+        r#"{{ "version": {{ "stats_version": "4.0", "producer": "ARIN", "UTC_offset": -4,
+        "production_date": "2026-04-15T03:59:11Z" }}, "transfers": [ {record}, {record} ] }}"#
+    );
+    let r = import::import_transfer_log(&db.conn, log.as_bytes(), now())
+        .await
+        .unwrap();
+    assert_eq!((r.entries_added, r.entries_already_present), (1, 1));
+}

@@ -610,6 +610,50 @@ async fn a_large_transfer_needs_two_different_hostmasters() {
 }
 
 #[tokio::test]
+async fn a_resolved_dispute_needs_the_fees_confirmed_again() {
+    let w = World::new().await;
+    let id = w.ready_to_finalize("20.0.4.0/22").await;
+    let reason = "The source's board disputes the signature".to_owned();
+    assert_eq!(
+        w.act(&w.arin_hostmaster, id, Command::MarkDisputed { reason })
+            .await
+            .unwrap(),
+        State::Disputed
+    );
+    let finalize = w
+        .act(&w.arin_hostmaster, id, Command::Finalize)
+        .await
+        .unwrap_err();
+    assert!(matches!(finalize, AppError::Conflict(_)), "{finalize}");
+    let resolved = w
+        .act(&w.arin_hostmaster, id, Command::ResolveDispute)
+        .await
+        .unwrap();
+    assert_eq!(
+        resolved,
+        State::AwaitingFinalization {
+            fees_confirmed: false,
+            first_finalizer: None
+        }
+    );
+    let t = transfer::Entity::find_by_id(id)
+        .one(&w.db.conn)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(t.fees_confirmed_by, None);
+    w.act(&w.arin_hostmaster, id, Command::ConfirmFees)
+        .await
+        .unwrap();
+    assert_eq!(
+        w.act(&w.arin_hostmaster, id, Command::Finalize)
+            .await
+            .unwrap(),
+        State::Completed
+    );
+}
+
+#[tokio::test]
 async fn overdue_consent_expires_and_everyone_is_told() {
     let w = World::new().await;
     let id = w.file("20.0.4.0/22").await.unwrap();
