@@ -34,6 +34,9 @@ use crate::domain::workflow::{
 use crate::domain::{Finding, Ipv4Range, Side, TransferType};
 use crate::error::{AppError, AppResult};
 
+/// Counter behind the placeholder references of transfers being filed.
+static PLACEHOLDERS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
 /// The operator's settings the transfer services apply.
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -397,8 +400,12 @@ pub async fn file(
     let transition = workflow::filed();
     let (state_name, state_data) = transition.next.to_parts();
     let row = transfer::ActiveModel {
-        // Unique placeholder until the id is known.
-        reference: Set(format!("pending-{}", now.unix_timestamp_nanos())),
+        // Unique placeholder until the id is known (the clock may be fixed, hence the counter).
+        reference: Set(format!(
+            "pending-{}-{}",
+            now.unix_timestamp_nanos(),
+            PLACEHOLDERS.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        )),
         kind: Set(facts.kind.nro_name().to_owned()),
         source_org_id: Set(facts.source.id),
         recipient_org_id: Set(facts.recipient.id),
