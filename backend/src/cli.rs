@@ -85,7 +85,7 @@ pub enum LedgerCommand {
 /// Runs a parsed command line. Errors are returned for `main` to print.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     // Bad policy overrides stop every command before anything else happens.
-    let _settings = load_settings(cli.policy.as_deref())?;
+    let settings = load_settings(cli.policy.as_deref())?;
     if let Command::Policy(PolicyCommand::Check { file }) = &cli.command {
         load_settings(Some(file))?;
         println!(
@@ -102,7 +102,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         .await
         .context("cannot migrate the database")?;
     match cli.command {
-        Command::Serve { addr } => web::serve(conn, addr).await,
+        Command::Serve { addr } => {
+            let state = web::AppState {
+                db: conn,
+                settings: std::sync::Arc::new(settings),
+            };
+            web::serve(state, addr).await
+        }
         Command::Migrate => {
             println!("database is up to date");
             Ok(())

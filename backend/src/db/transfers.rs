@@ -1,8 +1,7 @@
 //! Transfers: loading the aggregate the pure core decides on, in-flight claims, and history.
 
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, Statement,
-};
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder};
 
 use super::entities::{
     document, finding_override, holding, organisation, transfer, transfer_block, transfer_event,
@@ -40,17 +39,15 @@ fn corrupt(what: String) -> DbErr {
 /// transfer: it takes SQLite's write lock at once and PostgreSQL's row lock, so two events on
 /// one transfer run one after the other. Returns false when the transfer does not exist.
 pub async fn lock_for_update(conn: &impl ConnectionTrait, id: i64) -> Result<bool, DbErr> {
-    let backend = conn.get_database_backend();
-    let sql = match backend {
-        sea_orm::DatabaseBackend::Postgres => {
-            "UPDATE transfers SET version = version + 1 WHERE id = $1"
-        }
-        _ => "UPDATE transfers SET version = version + 1 WHERE id = ?",
-    };
-    let res = conn
-        .execute_raw(Statement::from_sql_and_values(backend, sql, [id.into()]))
+    let res = transfer::Entity::update_many()
+        .col_expr(
+            transfer::Column::Version,
+            Expr::col(transfer::Column::Version).add(1),
+        )
+        .filter(transfer::Column::Id.eq(id))
+        .exec(conn)
         .await?;
-    Ok(res.rows_affected() == 1)
+    Ok(res.rows_affected == 1)
 }
 
 /// Loads a transfer with its parties, blocks, documents and need justification.

@@ -5,11 +5,12 @@ use sea_orm::{ActiveModelTrait, DatabaseConnection, Set};
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
-use crate::db::entities::{document, transfer_event};
-use crate::db::{self, transfers as transfers_db};
+use crate::db;
+use crate::db::entities::document;
 use crate::domain::authz::{self, Action, Actor, TransferAccess};
 use crate::domain::transfer::DocumentKind;
 use crate::error::{AppError, AppResult};
+use crate::services::transfers::{self, History};
 
 /// Largest accepted document.
 pub const MAX_BYTES: usize = 10 * 1024 * 1024;
@@ -54,28 +55,15 @@ pub async fn attach(
         .ok_or_else(|| AppError::invalid(format!("{filename} is not a PDF, PNG or JPEG file")))?;
 
     let txn = db::begin_write(db).await?;
-    if !transfers_db::lock_for_update(&txn, transfer_id).await? {
-        return Err(AppError::NotFound(format!(
-            "there is no transfer {transfer_id}"
-        )));
-    }
-    let l = transfers_db::load(&txn, transfer_id)
-        .await?
-        .ok_or_else(|| AppError::NotFound(format!("there is no transfer {transfer_id}")))?;
-    let access = TransferAccess {
-        source_org: l.facts.source.id,
-        recipient_org: l.facts.recipient.id,
-        source_rir: l.facts.source_rir(),
-        recipient_rir: l.facts.recipient_rir(),
-        state: l.state.clone(),
-    };
+    let l = transfers::lock_and_load(&txn, transfer_id).await?;
+    let access = TransferAccess::new(&l.facts, l.state.clone());
     if !authz::can(actor, Action::UploadDocument, Some(&access)) {
         return Err(AppError::Forbidden(format!(
             "you may not add documents to {}",
             l.facts.reference
         )));
     }
-    let (user_id, label) = super::transfers::actor_label(&txn, actor).await?;
+    let (user_id, label) = transfers::actor_label(&txn, actor).await?;
     let row = document::ActiveModel {
         transfer_id: Set(transfer_id),
         kind: Set(kind.as_str().to_owned()),
@@ -90,18 +78,20 @@ pub async fn attach(
     }
     .insert(&txn)
     .await?;
-    transfer_event::ActiveModel {
-        transfer_id: Set(transfer_id),
-        event: Set("document_added".to_owned()),
-        from_state: Set(Some(l.row.state.clone())),
-        to_state: Set(l.row.state.clone()),
-        actor_user_id: Set(Some(user_id)),
-        actor_label: Set(label),
-        comment: Set(Some(format!("{}: {filename}", kind.as_str()))),
-        created_at: Set(now),
-        ..Default::default()
-    }
-    .insert(&txn)
+    let history = History {
+        event: "document_added".to_owned(),
+        actor: Some(user_id),
+        label,
+        comment: Some(format!("{}: {filename}", kind.as_str())),
+    };
+    transfers::record_event(
+        &txn,
+        transfer_id,
+        Some(&l.row.state),
+        &l.row.state,
+        history,
+        now,
+    )
     .await?;
     txn.commit().await?;
     Ok(row.id)

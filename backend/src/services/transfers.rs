@@ -11,7 +11,7 @@ use std::collections::BTreeSet;
 use rust_decimal::Decimal;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseConnection,
-    EntityTrait, QueryFilter, QuerySelect, Set, Statement,
+    EntityTrait, QueryFilter, QuerySelect, Set,
 };
 use time::{Duration, OffsetDateTime, Time};
 
@@ -24,12 +24,14 @@ use crate::db::outbox::{self, OutboundEmail};
 use crate::db::transfers::{self as transfers_db, Loaded};
 use crate::db::{self, ledger as ledger_db, users as users_db};
 use crate::domain::authz::{self, Action, Actor, Role, TransferAccess};
+
 use crate::domain::fees::{self, FeeSchedules};
 use crate::domain::ledger::{EntryKind, LedgerEntry, LedgerParty, Movement};
 use crate::domain::policy::{self, PolicyInput, Profiles, Stage};
 use crate::domain::transfer::{HoldingOrigin, NeedJustification, TransferFacts};
 use crate::domain::workflow::{
-    self, DeadlineKind, Effect, Event, Override, Party, State, WorkflowContext, WorkflowError,
+    self, DeadlineKind, Effect, Event, Override, Party, State, Transition, WorkflowContext,
+    WorkflowError,
 };
 use crate::domain::{Finding, Ipv4Range, Side, TransferType};
 use crate::error::{AppError, AppResult};
@@ -222,13 +224,18 @@ pub(crate) async fn actor_label(
 }
 
 fn access(l: &Loaded) -> TransferAccess {
-    TransferAccess {
-        source_org: l.facts.source.id,
-        recipient_org: l.facts.recipient.id,
-        source_rir: l.facts.source_rir(),
-        recipient_rir: l.facts.recipient_rir(),
-        state: l.state.clone(),
+    TransferAccess::new(&l.facts, l.state.clone())
+}
+
+/// Takes a transfer's lock for this transaction (see `db::transfers::lock_for_update`), then
+/// loads it.
+pub(crate) async fn lock_and_load(conn: &impl ConnectionTrait, id: i64) -> AppResult<Loaded> {
+    if !transfers_db::lock_for_update(conn, id).await? {
+        return Err(not_found(id));
     }
+    transfers_db::load(conn, id)
+        .await?
+        .ok_or_else(|| not_found(id))
 }
 
 /// Evaluates policy for a transfer as it stands.
@@ -413,6 +420,7 @@ pub async fn file(
         recipient_registry: Set(facts.recipient_rir().token().to_owned()),
         state: Set(state_name.to_owned()),
         state_data: Set(state_data),
+        deadline: Set(deadline_after(&transition.effects, None, settings, now)),
         version: Set(0),
         agreed_price: Set(filing
             .agreed_price
@@ -458,18 +466,13 @@ pub async fn file(
         .await?;
     }
     let (user_id, label) = actor_label(&txn, actor).await?;
-    let event_id = record_event(
-        &txn,
-        row.id,
-        "filed",
-        None,
-        state_name,
-        Some(user_id),
-        &label,
-        None,
-        now,
-    )
-    .await?;
+    let history = History {
+        event: "filed".to_owned(),
+        actor: Some(user_id),
+        label,
+        comment: None,
+    };
+    let event_id = record_event(&txn, row.id, None, state_name, history, now).await?;
     let loaded = Loaded {
         row,
         facts,
@@ -490,12 +493,7 @@ pub async fn act(
     now: OffsetDateTime,
 ) -> AppResult<Applied> {
     let txn = db::begin_write(db).await?;
-    if !transfers_db::lock_for_update(&txn, id).await? {
-        return Err(not_found(id));
-    }
-    let mut l = transfers_db::load(&txn, id)
-        .await?
-        .ok_or_else(|| not_found(id))?;
+    let mut l = lock_and_load(&txn, id).await?;
     if !authz::can(actor, Action::ViewTransfer, Some(&access(&l))) {
         return Err(AppError::Forbidden(format!(
             "you may not see transfer {}",
@@ -540,10 +538,6 @@ pub async fn act(
     let transition = transition.map_err(workflow_error)?;
 
     let mut row: transfer::ActiveModel = l.row.clone().into();
-    let (name, data) = transition.next.to_parts();
-    row.state = Set(name.to_owned());
-    row.state_data = Set(data);
-    row.updated_at = Set(now);
     match &command {
         Command::Accept { need } => {
             row.need_text = Set(Some(need.text.clone()));
@@ -567,44 +561,17 @@ pub async fn act(
         }
         _ => {}
     }
-    if let State::AwaitingFinalization {
-        first_finalizer,
-        fees_confirmed,
-    } = &transition.next
-    {
-        row.first_finalizer_id = Set(*first_finalizer);
-        // A resolved dispute starts finalization again: the earlier confirmation no longer holds.
-        if !fees_confirmed {
-            row.fees_confirmed_by = Set(None);
-        }
-    }
-    if transition.next == State::Completed {
-        row.completed_at = Set(Some(now));
-    }
-    let row = row.update(&txn).await?;
-    let event_name = history_name(&event);
-    let event_id = record_event(
-        &txn,
-        id,
-        &event_name,
-        Some(l.row.state.as_str()),
-        name,
-        Some(user_id),
-        &label,
+    let history = History {
+        event: history_name(&event, &transition.next),
+        actor: Some(user_id),
+        label,
         comment,
-        now,
-    )
-    .await?;
-    let loaded = Loaded {
-        row,
-        facts: l.facts,
-        state: transition.next.clone(),
     };
-    let ledger_entries =
-        perform(&txn, settings, &loaded, &transition.effects, event_id, now).await?;
+    let state = transition.next.clone();
+    let ledger_entries = store_transition(&txn, settings, l, row, transition, history, now).await?;
     txn.commit().await?;
     Ok(Applied {
-        state: transition.next,
+        state,
         ledger_entries,
     })
 }
@@ -627,12 +594,7 @@ pub async fn expire_overdue(
     let mut expired = 0;
     for id in due {
         let txn = db::begin_write(db).await?;
-        if !transfers_db::lock_for_update(&txn, id).await? {
-            continue;
-        }
-        let Some(l) = transfers_db::load(&txn, id).await? else {
-            continue;
-        };
+        let l = lock_and_load(&txn, id).await?;
         // Re-check under the lock: someone may have acted since the list was read.
         if l.row.deadline.is_none_or(|d| d > now) {
             continue;
@@ -644,30 +606,14 @@ pub async fn expire_overdue(
         let Ok(transition) = workflow::apply(&ctx, &l.state, &Event::Expire) else {
             continue;
         };
-        let mut row: transfer::ActiveModel = l.row.clone().into();
-        let (name, data) = transition.next.to_parts();
-        row.state = Set(name.to_owned());
-        row.state_data = Set(data);
-        row.updated_at = Set(now);
-        let row = row.update(&txn).await?;
-        let event_id = record_event(
-            &txn,
-            id,
-            "expired",
-            Some(l.row.state.as_str()),
-            name,
-            None,
-            "ipxfer (deadline passed)",
-            None,
-            now,
-        )
-        .await?;
-        let loaded = Loaded {
-            row,
-            facts: l.facts,
-            state: transition.next,
+        let history = History {
+            event: "expired".to_owned(),
+            actor: None,
+            label: "ipxfer (deadline passed)".to_owned(),
+            comment: None,
         };
-        perform(&txn, settings, &loaded, &transition.effects, event_id, now).await?;
+        let row = l.row.clone().into();
+        store_transition(&txn, settings, l, row, transition, history, now).await?;
         txn.commit().await?;
         expired += 1;
     }
@@ -688,7 +634,8 @@ fn describe_action(a: Action) -> &'static str {
     }
 }
 
-fn history_name(e: &Event) -> String {
+/// The timeline's name for an applied event.
+fn history_name(e: &Event, next: &State) -> String {
     match e {
         Event::RecipientAccept => "recipient_accepted".into(),
         Event::Approve { side, .. } => format!("approved_{}", side.as_str()),
@@ -697,6 +644,8 @@ fn history_name(e: &Event) -> String {
         Event::AnswerInfo => "information_answered".into(),
         Event::Withdraw => "withdrawn".into(),
         Event::ConfirmFees { .. } => "fees_confirmed".into(),
+        // A large transfer's first finalization moves nothing yet: a second hostmaster must follow.
+        Event::Finalize { .. } if *next != State::Completed => "first_of_two_finalizations".into(),
         Event::Finalize { .. } => "finalized".into(),
         Event::MarkDisputed { .. } => "disputed".into(),
         Event::ResolveDispute => "dispute_resolved".into(),
@@ -704,35 +653,104 @@ fn history_name(e: &Event) -> String {
     }
 }
 
-#[expect(
-    clippy::too_many_arguments,
-    reason = "one history row has this many columns"
-)]
-async fn record_event(
+/// One row of a transfer's timeline: what happened, who did it, and what they wrote.
+pub(crate) struct History {
+    pub event: String,
+    pub actor: Option<i64>,
+    /// As the timeline shows it: "Ana Lima (ARIN hostmaster)", "ipxfer (deadline passed)".
+    pub label: String,
+    pub comment: Option<String>,
+}
+
+/// Appends a row to a transfer's timeline; returns its id (part of e-mails' Message-IDs).
+pub(crate) async fn record_event(
     conn: &impl ConnectionTrait,
     transfer_id: i64,
-    event: &str,
     from: Option<&str>,
     to: &str,
-    actor: Option<i64>,
-    label: &str,
-    comment: Option<String>,
+    h: History,
     now: OffsetDateTime,
 ) -> AppResult<i64> {
     let row = transfer_event::ActiveModel {
         transfer_id: Set(transfer_id),
-        event: Set(event.to_owned()),
+        event: Set(h.event),
         from_state: Set(from.map(str::to_owned)),
         to_state: Set(to.to_owned()),
-        actor_user_id: Set(actor),
-        actor_label: Set(label.to_owned()),
-        comment: Set(comment.filter(|c| !c.trim().is_empty())),
+        actor_user_id: Set(h.actor),
+        actor_label: Set(h.label),
+        comment: Set(h.comment.filter(|c| !c.trim().is_empty())),
         created_at: Set(now),
         ..Default::default()
     }
     .insert(conn)
     .await?;
     Ok(row.id)
+}
+
+/// The deadline a transfer runs under once a transition's effects apply.
+fn deadline_after(
+    effects: &[Effect],
+    current: Option<OffsetDateTime>,
+    settings: &Settings,
+    now: OffsetDateTime,
+) -> Option<OffsetDateTime> {
+    effects
+        .iter()
+        .fold(current, |deadline, effect| match effect {
+            Effect::StartDeadline { kind } => Some(
+                now + Duration::days(match kind {
+                    DeadlineKind::Consent => settings.consent_days,
+                    DeadlineKind::Information => settings.information_days,
+                }),
+            ),
+            Effect::ClearDeadline => None,
+            _ => deadline,
+        })
+}
+
+/// Stores a transition of a loaded transfer: the new state and what it implies on the row
+/// (prepared by the caller with any event-specific columns), a timeline row, then the effects.
+async fn store_transition(
+    conn: &impl ConnectionTrait,
+    settings: &Settings,
+    l: Loaded,
+    mut row: transfer::ActiveModel,
+    transition: Transition,
+    history: History,
+    now: OffsetDateTime,
+) -> AppResult<Vec<LedgerEntry>> {
+    let (name, data) = transition.next.to_parts();
+    row.state = Set(name.to_owned());
+    row.state_data = Set(data);
+    row.updated_at = Set(now);
+    row.deadline = Set(deadline_after(
+        &transition.effects,
+        l.row.deadline,
+        settings,
+        now,
+    ));
+    if let State::AwaitingFinalization {
+        first_finalizer,
+        fees_confirmed,
+    } = &transition.next
+    {
+        row.first_finalizer_id = Set(*first_finalizer);
+        // A resolved dispute starts finalization again: the earlier confirmation no longer holds.
+        if !fees_confirmed {
+            row.fees_confirmed_by = Set(None);
+        }
+    }
+    if transition.next == State::Completed {
+        row.completed_at = Set(Some(now));
+    }
+    let row = row.update(conn).await?;
+    let event_id = record_event(conn, l.row.id, Some(&l.row.state), name, history, now).await?;
+    let loaded = Loaded {
+        row,
+        facts: l.facts,
+        state: transition.next,
+    };
+    perform(conn, settings, &loaded, &transition.effects, event_id, now).await
 }
 
 /// Performs a transition's effects inside the transaction.
@@ -748,31 +766,24 @@ async fn perform(
     let mut emails = Vec::new();
     for effect in effects {
         match effect {
-            Effect::StartDeadline { kind } => {
-                let days = match kind {
-                    DeadlineKind::Consent => settings.consent_days,
-                    DeadlineKind::Information => settings.information_days,
-                };
-                set_deadline(conn, l.row.id, Some(now + Duration::days(days))).await?;
-            }
-            Effect::ClearDeadline => set_deadline(conn, l.row.id, None).await?,
+            // Already on the row, saved before the effects run (see `store_transition`).
+            Effect::StartDeadline { .. } | Effect::ClearDeadline => {}
             Effect::MoveBlocks => entries = move_blocks(conn, l, now).await?,
             Effect::Notify(n) => {
                 let subject = format!("[ipxfer] {}: {}", l.facts.reference, headline(n.kind, l));
-                let addresses = resolve(conn, l, &n.to).await?;
-                for (i, to) in addresses.into_iter().enumerate() {
+                let body_text = body(settings, l, n.kind, &entries);
+                for to in resolve(conn, l, &n.to).await? {
                     emails.push(OutboundEmail {
                         message_id: format!(
-                            "<{}.{}.{}.{}@ipxfer>",
+                            "<{}.{}.{}@ipxfer>",
                             l.facts.reference,
                             event_id,
-                            emails.len(),
-                            i
+                            emails.len()
                         ),
                         kind: format!("{:?}", n.kind),
                         to,
                         subject: subject.clone(),
-                        body_text: body(settings, l, n.kind, &entries),
+                        body_text: body_text.clone(),
                         transfer_id: Some(l.row.id),
                     });
                 }
@@ -781,22 +792,6 @@ async fn perform(
     }
     outbox::enqueue(conn, &emails, now).await?;
     Ok(entries)
-}
-
-async fn set_deadline(
-    conn: &impl ConnectionTrait,
-    id: i64,
-    deadline: Option<OffsetDateTime>,
-) -> AppResult<()> {
-    transfer::Entity::update_many()
-        .col_expr(
-            transfer::Column::Deadline,
-            sea_orm::sea_query::Expr::value(deadline),
-        )
-        .filter(transfer::Column::Id.eq(id))
-        .exec(conn)
-        .await?;
-    Ok(())
 }
 
 /// The e-mail addresses behind notification parties, each once.
@@ -900,9 +895,9 @@ async fn move_blocks(
             .find(|o| o.id == id)
             .and_then(|o| o.country.clone())
     };
-    let (origin, status) = match f.kind {
-        TransferType::ResourceTransfer => (HoldingOrigin::Transferred, "allocated"),
-        TransferType::MergerAcquisition => (HoldingOrigin::MergerAcquisition, "allocated"),
+    let origin = match f.kind {
+        TransferType::ResourceTransfer => HoldingOrigin::Transferred,
+        TransferType::MergerAcquisition => HoldingOrigin::MergerAcquisition,
     };
     let mut movements = Vec::new();
     for block in &f.blocks {
@@ -916,18 +911,9 @@ async fn move_blocks(
                     && h.end_addr >= i64::from(block.end())
             })
             .ok_or_else(|| moved_meanwhile(f, block))?;
-        let deleted = conn
-            .execute_raw(Statement::from_sql_and_values(
-                conn.get_database_backend(),
-                match conn.get_database_backend() {
-                    DatabaseBackend::Postgres => "DELETE FROM holdings WHERE id = $1",
-                    _ => "DELETE FROM holdings WHERE id = ?",
-                },
-                [from.id.into()],
-            ))
-            .await?;
+        let deleted = holding::Entity::delete_by_id(from.id).exec(conn).await?;
         // On PostgreSQL a concurrent finalizer that deleted the row first leaves us 0 rows.
-        if deleted.rows_affected() != 1 {
+        if deleted.rows_affected != 1 {
             return Err(moved_meanwhile(f, block));
         }
         let held = holdings_db::range_of(from.start_addr, from.end_addr)?;
@@ -953,7 +939,8 @@ async fn move_blocks(
             registry: f.recipient_rir(),
             org_id: f.recipient.id,
             range: *block,
-            status: status.to_owned(),
+            // The recipient registry registers transferred space as an allocation.
+            status: "allocated".to_owned(),
             origin: origin.as_str().to_owned(),
             registered_on: from.registered_on,
             received_on: Some(now.date()),

@@ -2,6 +2,7 @@
 //! where [`AppError`] becomes a response.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use askama::Template;
 use axum::extract::State;
@@ -14,11 +15,14 @@ use tower_http::trace::TraceLayer;
 
 use crate::error::AppError;
 use crate::services::stats;
+use crate::services::transfers::Settings;
 
 /// Shared state of every handler.
 #[derive(Clone)]
 pub struct AppState {
     pub db: DatabaseConnection,
+    /// Registry policy profiles, fees and workflow settings, with the operator's overrides.
+    pub settings: Arc<Settings>,
 }
 
 /// The router with every route.
@@ -33,10 +37,10 @@ pub fn router(state: AppState) -> Router {
 }
 
 /// Serves on `addr` until interrupted.
-pub async fn serve(db: DatabaseConnection, addr: SocketAddr) -> anyhow::Result<()> {
+pub async fn serve(state: AppState, addr: SocketAddr) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(addr).await?;
     tracing::info!("ipxfer listening on http://{}", listener.local_addr()?);
-    axum::serve(listener, router(AppState { db }))
+    axum::serve(listener, router(state))
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
         })

@@ -73,14 +73,6 @@ async fn run(steps: Vec<(String, Depth)>) {
             continue;
         };
         w.attach_documents(id).await;
-        let source = Command::Approve {
-            side: Side::Source,
-            overrides: vec![],
-        };
-        let recipient = Command::Approve {
-            side: Side::Recipient,
-            overrides: vec![],
-        };
         match depth {
             Depth::Filed => {}
             Depth::Withdrawn => {
@@ -108,8 +100,12 @@ async fn run(steps: Vec<(String, Depth)>) {
                     .await
                     .unwrap();
                 if !matches!(depth, Depth::Accepted) {
-                    w.act(&w.arin_hostmaster, id, source).await.unwrap();
-                    w.act(&w.ripe_hostmaster, id, recipient).await.unwrap();
+                    w.approve(&w.arin_hostmaster, id, Side::Source)
+                        .await
+                        .unwrap();
+                    w.approve(&w.ripe_hostmaster, id, Side::Recipient)
+                        .await
+                        .unwrap();
                 }
                 if matches!(depth, Depth::Finalized) {
                     w.act(&w.arin_hostmaster, id, Command::ConfirmFees)

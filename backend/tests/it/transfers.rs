@@ -135,6 +135,13 @@ impl World {
         .map(|a| a.state)
     }
 
+    /// A registry approves its side without overriding anything.
+    pub async fn approve(&self, actor: &Actor, id: i64, side: Side) -> Result<State, AppError> {
+        let overrides = vec![];
+        self.act(actor, id, Command::Approve { side, overrides })
+            .await
+    }
+
     pub async fn attach_documents(&self, id: i64) {
         for kind in [
             DocumentKind::TransferAgreement,
@@ -161,26 +168,12 @@ impl World {
         self.act(&self.recipient_member, id, Command::Accept { need: need() })
             .await
             .unwrap();
-        self.act(
-            &self.arin_hostmaster,
-            id,
-            Command::Approve {
-                side: Side::Source,
-                overrides: vec![],
-            },
-        )
-        .await
-        .unwrap();
-        self.act(
-            &self.ripe_hostmaster,
-            id,
-            Command::Approve {
-                side: Side::Recipient,
-                overrides: vec![],
-            },
-        )
-        .await
-        .unwrap();
+        self.approve(&self.arin_hostmaster, id, Side::Source)
+            .await
+            .unwrap();
+        self.approve(&self.ripe_hostmaster, id, Side::Recipient)
+            .await
+            .unwrap();
         self.act(&self.arin_hostmaster, id, Command::ConfirmFees)
             .await
             .unwrap();
@@ -225,27 +218,13 @@ async fn inter_rir_transfer_goes_through_every_step_and_the_ledger_verifies() {
         State::SourceReview
     );
     assert_eq!(
-        w.act(
-            &w.arin_hostmaster,
-            id,
-            Command::Approve {
-                side: Side::Source,
-                overrides: vec![]
-            }
-        )
-        .await
-        .unwrap(),
+        w.approve(&w.arin_hostmaster, id, Side::Source)
+            .await
+            .unwrap(),
         State::RecipientReview
     );
     let state = w
-        .act(
-            &w.ripe_hostmaster,
-            id,
-            Command::Approve {
-                side: Side::Recipient,
-                overrides: vec![],
-            },
-        )
+        .approve(&w.ripe_hostmaster, id, Side::Recipient)
         .await
         .unwrap();
     assert_eq!(
@@ -351,6 +330,17 @@ async fn inter_rir_transfer_goes_through_every_step_and_the_ledger_verifies() {
         ]
     );
     assert!(completed[0].body_text.contains(&entry.hash));
+    // The recipient's request to accept states the consent deadline: 30 days from filing.
+    let filed = mails.iter().find(|m| m.kind == "Filed").unwrap();
+    assert!(
+        filed.body_text.contains("Deadline: 2026-12-28 UTC"),
+        "{}",
+        filed.body_text
+    );
+    // Every message has its own stable Message-ID.
+    let ids: std::collections::BTreeSet<&str> =
+        mails.iter().map(|m| m.message_id.as_str()).collect();
+    assert_eq!(ids.len(), mails.len());
 
     let v = ledger::verify(&w.db.conn).await.unwrap();
     assert!(v.is_intact(), "{}", v.summary());
@@ -480,26 +470,12 @@ async fn only_the_registry_owning_a_step_may_decide_it() {
         .await
         .unwrap();
     let err = w
-        .act(
-            &w.ripe_hostmaster,
-            id,
-            Command::Approve {
-                side: Side::Source,
-                overrides: vec![],
-            },
-        )
+        .approve(&w.ripe_hostmaster, id, Side::Source)
         .await
         .unwrap_err();
     assert!(matches!(err, AppError::Forbidden(_)), "{err}");
     let err = w
-        .act(
-            &w.source_member,
-            id,
-            Command::Approve {
-                side: Side::Source,
-                overrides: vec![],
-            },
-        )
+        .approve(&w.source_member, id, Side::Source)
         .await
         .unwrap_err();
     assert!(matches!(err, AppError::Forbidden(_)), "{err}");
@@ -605,6 +581,14 @@ async fn a_large_transfer_needs_two_different_hostmasters() {
             .await
             .unwrap(),
         State::Completed
+    );
+    let history = ipxfer::db::transfers::history(&w.db.conn, id)
+        .await
+        .unwrap();
+    let events: Vec<&str> = history.iter().map(|e| e.event.as_str()).collect();
+    assert_eq!(
+        events[events.len() - 2..],
+        ["first_of_two_finalizations", "finalized"]
     );
     assert!(ledger::verify(&w.db.conn).await.unwrap().is_intact());
 }

@@ -11,6 +11,7 @@ use crate::harness::TestDb;
 async fn get(db: &TestDb, uri: &str) -> (StatusCode, String) {
     let app = router(AppState {
         db: db.conn.clone(),
+        settings: Default::default(),
     });
     let res = app
         .oneshot(Request::get(uri).body(Body::empty()).unwrap())
