@@ -9,6 +9,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use time::OffsetDateTime;
 
 use crate::config::{DEFAULT_DATABASE_URL, prepare_database_url};
+use crate::domain::format::group_thousands as n;
 use crate::services::import::{self, Outcome, Progress};
 use crate::services::transfers::Settings;
 use crate::services::{ledger, stats};
@@ -131,12 +132,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                     "{}: {} organisations, {} holdings ({} IPv4 addresses), {} inventory records \
                      ({} addresses); {} ASN/IPv6 records not tracked",
                     r.registry,
-                    r.organisations,
-                    r.holdings,
-                    r.holding_addresses,
-                    r.inventory_records,
-                    r.inventory_addresses,
-                    r.other_records
+                    n(r.organisations),
+                    n(r.holdings),
+                    n(r.holding_addresses),
+                    n(r.inventory_records),
+                    n(r.inventory_addresses),
+                    n(r.other_records)
                 ),
             }
             Ok(())
@@ -171,10 +172,18 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 for (name, r) in &s.registries {
                     println!(
                         "{:<10} {:>13} {:>9} {:>15} {:>15}",
-                        name, r.organisations, r.holdings, r.ipv4_addresses, r.inventory_addresses
+                        name,
+                        n(r.organisations),
+                        n(r.holdings),
+                        n(r.ipv4_addresses),
+                        n(r.inventory_addresses)
                     );
                 }
-                let kinds: Vec<String> = s.ledger.iter().map(|(k, n)| format!("{n} {k}")).collect();
+                let kinds: Vec<String> = s
+                    .ledger
+                    .iter()
+                    .map(|(kind, count)| format!("{} {kind}", n(*count)))
+                    .collect();
                 println!("ledger: {}", kinds.join(", "));
             }
             Ok(())

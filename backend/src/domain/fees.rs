@@ -13,6 +13,7 @@ use std::str::FromStr;
 use rust_decimal::{Decimal, RoundingStrategy};
 use serde::{Deserialize, Deserializer, Serialize};
 
+use super::format::{group_digits, group_thousands};
 use super::policy::{PrefixLength, ProfileError, Profiles};
 use super::{Rir, Side, TransferFacts, TransferType};
 
@@ -322,22 +323,6 @@ pub fn format_amount(amount: Decimal, currency: &str) -> String {
         ""
     };
     format!("{currency} {sign}{}.{fraction}", group_digits(whole))
-}
-
-/// `1234567` as `1,234,567`.
-pub(crate) fn group_thousands(n: u64) -> String {
-    group_digits(&n.to_string())
-}
-
-fn group_digits(digits: &str) -> String {
-    let mut grouped = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, digit) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            grouped.push(',');
-        }
-        grouped.push(digit);
-    }
-    grouped
 }
 
 /// Reads money as a string ("1500.00") or an integer, refusing TOML floats, which are binary

@@ -7,6 +7,7 @@ pub mod block;
 pub mod delegated;
 pub mod fees;
 pub mod finding;
+pub mod format;
 pub mod ledger;
 pub mod policy;
 pub mod rir;

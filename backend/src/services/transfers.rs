@@ -26,6 +26,7 @@ use crate::db::{self, ledger as ledger_db, users as users_db};
 use crate::domain::authz::{self, Action, Actor, Role, TransferAccess};
 
 use crate::domain::fees::{self, FeeSchedules};
+use crate::domain::format::group_thousands;
 use crate::domain::ledger::{EntryKind, LedgerEntry, LedgerParty, Movement};
 use crate::domain::policy::{self, PolicyInput, Profiles, Stage};
 use crate::domain::transfer::{HoldingOrigin, NeedJustification, TransferFacts};
@@ -847,7 +848,7 @@ fn body(
         .facts
         .blocks
         .iter()
-        .map(|b| format!("{b} ({} addresses)", b.size()))
+        .map(|b| format!("{b} ({} addresses)", group_thousands(b.size())))
         .collect();
     let mut text = format!(
         "Transfer {reference}: {headline}.\n\nFrom: {source} ({source_rir})\nTo: {recipient} ({recipient_rir})\nBlocks: {blocks}\nStatus: {state}\n",

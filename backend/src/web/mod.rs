@@ -13,6 +13,7 @@ use axum::{Json, Router};
 use sea_orm::DatabaseConnection;
 use tower_http::trace::TraceLayer;
 
+use crate::domain::format::group_thousands;
 use crate::error::AppError;
 use crate::services::stats;
 use crate::services::transfers::Settings;
@@ -112,21 +113,21 @@ async fn not_found() -> AppError {
     AppError::NotFound("There is no page at this address.".to_owned())
 }
 
-/// One row of the home page's table.
+/// One row of the home page's table, counts written for people (`189,935,872`).
 struct RegistryRow {
     name: String,
-    organisations: u64,
-    holdings: u64,
-    ipv4_addresses: u64,
-    inventory_addresses: u64,
+    organisations: String,
+    holdings: String,
+    ipv4_addresses: String,
+    inventory_addresses: String,
 }
 
 #[derive(Template)]
 #[template(path = "pages/home.html")]
 struct HomePage {
     registries: Vec<RegistryRow>,
-    imported_entries: u64,
-    transfer_entries: u64,
+    imported_entries: String,
+    transfer_entries: String,
 }
 
 async fn home(State(app): State<AppState>) -> Result<Html<String>, AppError> {
@@ -137,14 +138,14 @@ async fn home(State(app): State<AppState>) -> Result<Html<String>, AppError> {
             .iter()
             .map(|(name, r)| RegistryRow {
                 name: name.clone(),
-                organisations: r.organisations,
-                holdings: r.holdings,
-                ipv4_addresses: r.ipv4_addresses,
-                inventory_addresses: r.inventory_addresses,
+                organisations: group_thousands(r.organisations),
+                holdings: group_thousands(r.holdings),
+                ipv4_addresses: group_thousands(r.ipv4_addresses),
+                inventory_addresses: group_thousands(r.inventory_addresses),
             })
             .collect(),
-        imported_entries: s.ledger.get("imported").copied().unwrap_or_default(),
-        transfer_entries: s.ledger.get("transfer").copied().unwrap_or_default(),
+        imported_entries: group_thousands(s.ledger.get("imported").copied().unwrap_or_default()),
+        transfer_entries: group_thousands(s.ledger.get("transfer").copied().unwrap_or_default()),
     };
     render(&page)
 }

@@ -5,7 +5,7 @@ use time::{Date, Month};
 
 use super::profile::Profiles;
 use super::{PolicyInput, Stage};
-use crate::domain::fees::group_thousands;
+use crate::domain::format::group_thousands;
 use crate::domain::transfer::{DocumentKind, HoldingFacts, HoldingOrigin, Membership, OrgId};
 use crate::domain::{Finding, Ipv4Range, Severity, Side, TransferFacts, TransferType};
 
