@@ -4,7 +4,8 @@
 
 use std::collections::HashMap;
 
-use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
+use sea_orm::sea_query::OnConflict;
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
@@ -88,7 +89,7 @@ pub async fn import_delegated(
             orgs.entry(id.clone()).or_insert_with(|| NewOrganisation {
                 handle: id.clone(),
                 name: format!("{registry} holder {id}"),
-                country: record.country.clone().filter(|c| c.len() == 2 && c != "ZZ"),
+                country: holder_country(record),
             });
         }
         match (record.resource, record.ipv4_range()) {
@@ -155,7 +156,7 @@ pub async fn import_delegated(
             origin: HoldingOrigin::RegistryIssued.as_str().to_owned(),
             registered_on: record.date,
             received_on: record.date,
-            country: record.country.clone().filter(|c| c.len() == 2 && c != "ZZ"),
+            country: holder_country(record),
         })
         .collect();
     for (i, chunk) in rows.chunks(5_000).enumerate() {
@@ -177,22 +178,28 @@ pub async fn import_delegated(
         imported_at: Set(now),
         ..Default::default()
     };
-    match previous {
-        Some(prev) => {
-            let mut active: registry_import::ActiveModel = prev.into();
-            active.file_sha256 = record.file_sha256;
-            active.serial = record.serial;
-            active.file_date = record.file_date;
-            active.records = record.records;
-            active.imported_at = record.imported_at;
-            active.update(&txn).await?;
-        }
-        None => {
-            record.insert(&txn).await?;
-        }
-    }
+    registry_import::Entity::insert(record)
+        .on_conflict(
+            OnConflict::column(registry_import::Column::Registry)
+                .update_columns([
+                    registry_import::Column::FileSha256,
+                    registry_import::Column::Serial,
+                    registry_import::Column::FileDate,
+                    registry_import::Column::Records,
+                    registry_import::Column::ImportedAt,
+                ])
+                .to_owned(),
+        )
+        .exec_without_returning(&txn)
+        .await?;
     txn.commit().await?;
     Ok(report)
+}
+
+/// The holder's country as ipxfer stores it: `ZZ` ("no country", AFRINIC) and anything that is
+/// not an ISO 3166 alpha-2 code become unknown.
+fn holder_country(record: &delegated::DelegatedRecord) -> Option<String> {
+    record.country.clone().filter(|c| c.len() == 2 && c != "ZZ")
 }
 
 /// Holdings in one file must not overlap: the same address cannot have two holders.
