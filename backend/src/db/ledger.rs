@@ -1,6 +1,8 @@
 //! The stored ledger. Insert-only by API: there is an `append` and readers, and no function that
 //! updates or deletes an entry (the database triggers forbid both anyway).
 
+use std::collections::HashSet;
+
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, DatabaseBackend, DbErr, EntityTrait, QueryFilter,
     QueryOrder, QuerySelect, Set, Statement,
@@ -10,7 +12,9 @@ use time::OffsetDateTime;
 use super::entities::ledger_entry::{self, Entity as LedgerEntryRow};
 use super::holdings::range_of;
 use super::organisations::BATCH;
-use crate::domain::ledger::{self, ChainHead, EntryKind, LedgerEntry, LedgerParty, Movement};
+use crate::domain::ledger::{
+    self, ChainHead, EntryKind, ImportKey, LedgerEntry, LedgerParty, Movement,
+};
 use crate::domain::{Rir, TransferType};
 
 /// Arbitrary constant naming the PostgreSQL advisory lock that serialises ledger appends.
@@ -157,22 +161,36 @@ pub async fn page_after(
         .collect()
 }
 
-/// True when an imported entry with the same natural key is already in the ledger, so that
-/// importing the same transfer log twice records each movement once.
-pub async fn imported_exists(conn: &impl ConnectionTrait, m: &Movement) -> Result<bool, DbErr> {
-    let found = LedgerEntryRow::find()
+/// The keys of every imported entry, read in one query, so that importing a transfer log again
+/// records each movement once.
+pub async fn imported_keys(conn: &impl ConnectionTrait) -> Result<HashSet<ImportKey>, DbErr> {
+    let rows: Vec<(i64, i64, String, String, OffsetDateTime)> = LedgerEntryRow::find()
         .select_only()
-        .column(ledger_entry::Column::Seq)
+        .column(ledger_entry::Column::StartAddr)
+        .column(ledger_entry::Column::EndAddr)
+        .column(ledger_entry::Column::SourceRegistry)
+        .column(ledger_entry::Column::RecipientRegistry)
+        .column(ledger_entry::Column::TransferDate)
         .filter(ledger_entry::Column::Kind.eq(EntryKind::Imported.as_str()))
-        .filter(ledger_entry::Column::StartAddr.eq(i64::from(m.range.start())))
-        .filter(ledger_entry::Column::EndAddr.eq(i64::from(m.range.end())))
-        .filter(ledger_entry::Column::SourceRegistry.eq(m.source_rir.token()))
-        .filter(ledger_entry::Column::RecipientRegistry.eq(m.recipient_rir.token()))
-        .filter(ledger_entry::Column::TransferDate.eq(ledger::ledger_time(m.transfer_date)))
-        .into_tuple::<i64>()
-        .one(conn)
+        .into_tuple()
+        .all(conn)
         .await?;
-    Ok(found.is_some())
+    rows.into_iter()
+        .map(|(start, end, source, recipient, date)| {
+            let range = range_of(start, end)?;
+            let rir = |token: &str| {
+                Rir::from_token(token)
+                    .ok_or_else(|| DbErr::Custom(format!("ledger entry with registry {token:?}")))
+            };
+            Ok((
+                range.start(),
+                range.end(),
+                rir(&source)?,
+                rir(&recipient)?,
+                date.unix_timestamp(),
+            ))
+        })
+        .collect()
 }
 
 /// Whether any finalized transfer touched a registry (then its snapshot may not be replaced).

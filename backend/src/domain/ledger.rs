@@ -73,6 +73,23 @@ pub struct Movement {
     pub source_registration_date: Option<OffsetDateTime>,
 }
 
+/// What identifies an imported movement across imports: the range, the two registries and the
+/// transfer time to the second. A published log imported twice matches itself entry by entry.
+pub type ImportKey = (u32, u32, Rir, Rir, i64);
+
+impl Movement {
+    /// This movement's [`ImportKey`].
+    pub fn import_key(&self) -> ImportKey {
+        (
+            self.range.start(),
+            self.range.end(),
+            self.source_rir,
+            self.recipient_rir,
+            ledger_time(self.transfer_date).unix_timestamp(),
+        )
+    }
+}
+
 /// A movement with its place in the chain.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LedgerEntry {

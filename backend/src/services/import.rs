@@ -340,17 +340,14 @@ pub async fn import_transfer_log(
     }
 
     let txn = db::begin_write(db).await?;
+    // Already in the ledger, or earlier in this very file: recorded once.
+    let mut seen = ledger_db::imported_keys(&txn).await?;
     let mut fresh: Vec<Movement> = Vec::with_capacity(movements.len());
     for m in movements {
-        // The same movement twice: in the ledger already, or earlier in this very file.
-        let repeated = fresh.iter().any(|f| {
-            (f.range, f.source_rir, f.recipient_rir, f.transfer_date)
-                == (m.range, m.source_rir, m.recipient_rir, m.transfer_date)
-        });
-        if repeated || ledger_db::imported_exists(&txn, &m).await? {
-            report.entries_already_present += 1;
-        } else {
+        if seen.insert(m.import_key()) {
             fresh.push(m);
+        } else {
+            report.entries_already_present += 1;
         }
     }
     report.entries_added = fresh.len() as u64;
