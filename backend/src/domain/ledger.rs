@@ -340,49 +340,143 @@ pub enum MoveError {
     },
     #[error("the ledger movement of {range} does not name both organisations")]
     MissingParty { range: Ipv4Range },
+    #[error("{first} and {second} are both listed as held")]
+    Overlap { first: Ipv4Range, second: Ipv4Range },
 }
 
-/// Finds the holding that wholly contains `range` for `org_id` at `registry`.
-pub fn find_containing(
-    holdings: &[Holding],
-    registry: Rir,
-    org_id: OrgId,
-    range: Ipv4Range,
-) -> Option<usize> {
-    holdings
-        .iter()
-        .position(|h| h.registry == registry && h.org_id == org_id && h.range.contains(&range))
+/// A holdings registry being replayed from a snapshot. Holdings never overlap, so they are keyed
+/// by their first address and the one that may contain a range is a single ordered lookup.
+#[derive(Debug, Clone, Default)]
+pub struct Replay {
+    by_start: BTreeMap<u32, Holding>,
 }
 
-/// Applies one movement to an in-memory holdings list: the source holding is split (the
-/// remainders stay with the source) and the recipient gains the range at its registry.
-/// Imported entries change nothing: they are history the snapshot already reflects.
-pub fn apply_movement(holdings: &mut Vec<Holding>, m: &Movement) -> Result<(), MoveError> {
-    if m.kind == EntryKind::Imported {
-        return Ok(());
+impl Replay {
+    /// Starts from a snapshot; two holdings over the same addresses are an error.
+    pub fn new(snapshot: impl IntoIterator<Item = Holding>) -> Result<Replay, MoveError> {
+        let mut by_start = BTreeMap::new();
+        for h in snapshot {
+            if let Some(other) = by_start.insert(h.range.start(), h) {
+                return Err(MoveError::Overlap {
+                    first: other.range,
+                    second: h.range,
+                });
+            }
+        }
+        let replay = Replay { by_start };
+        let mut previous: Option<&Holding> = None;
+        for h in replay.by_start.values() {
+            if let Some(p) = previous
+                && p.range.overlaps(&h.range)
+            {
+                return Err(MoveError::Overlap {
+                    first: p.range,
+                    second: h.range,
+                });
+            }
+            previous = Some(h);
+        }
+        Ok(replay)
     }
-    let (Some(source), Some(recipient)) = (m.source.org_id, m.recipient.org_id) else {
-        return Err(MoveError::MissingParty { range: m.range });
-    };
-    let index =
-        find_containing(holdings, m.source_rir, source, m.range).ok_or(MoveError::NotHeld {
+
+    /// Applies one movement: the source holding is split (the remainders stay with the source)
+    /// and the recipient gains the range at its registry. Imported entries change nothing: they
+    /// are history the snapshot already reflects.
+    pub fn apply(&mut self, m: &Movement) -> Result<(), MoveError> {
+        if m.kind == EntryKind::Imported {
+            return Ok(());
+        }
+        let (Some(source), Some(recipient)) = (m.source.org_id, m.recipient.org_id) else {
+            return Err(MoveError::MissingParty { range: m.range });
+        };
+        let not_held = MoveError::NotHeld {
             range: m.range,
             org_id: source,
             registry: m.source_rir,
-        })?;
-    let from = holdings.swap_remove(index);
-    for rest in from.range.subtract(&m.range) {
-        holdings.push(Holding {
-            range: rest,
-            ..from
-        });
+        };
+        let from = match self.by_start.range(..=m.range.start()).next_back() {
+            Some((_, h))
+                if h.registry == m.source_rir
+                    && h.org_id == source
+                    && h.range.contains(&m.range) =>
+            {
+                *h
+            }
+            _ => return Err(not_held),
+        };
+        self.by_start.remove(&from.range.start());
+        for rest in from.range.subtract(&m.range) {
+            self.by_start.insert(
+                rest.start(),
+                Holding {
+                    range: rest,
+                    ..from
+                },
+            );
+        }
+        let received = Holding {
+            registry: m.recipient_rir,
+            org_id: recipient,
+            range: m.range,
+        };
+        self.by_start.insert(m.range.start(), received);
+        Ok(())
     }
-    holdings.push(Holding {
-        registry: m.recipient_rir,
-        org_id: recipient,
-        range: m.range,
-    });
-    Ok(())
+
+    /// The holdings as they stand, in address order.
+    pub fn holdings(&self) -> Vec<Holding> {
+        self.by_start.values().copied().collect()
+    }
+}
+
+/// Verifies a ledger and replays it over the imported snapshot, one entry at a time, so any
+/// number of entries verify in constant memory beyond the holdings themselves.
+#[derive(Debug, Clone)]
+pub struct Audit {
+    chain: ChainVerifier,
+    replay: Replay,
+    replay_error: Option<String>,
+}
+
+impl Audit {
+    /// Starts from the imported snapshot.
+    pub fn new(snapshot: impl IntoIterator<Item = Holding>) -> Self {
+        let (replay, replay_error) = match Replay::new(snapshot) {
+            Ok(replay) => (replay, None),
+            Err(e) => (Replay::default(), Some(format!("imported snapshot: {e}"))),
+        };
+        Audit {
+            chain: ChainVerifier::new(),
+            replay,
+            replay_error,
+        }
+    }
+
+    /// Checks the next entry's place in the chain, then replays it (after the first replay
+    /// error, only the chain is checked: the holdings no longer mean anything).
+    pub fn push(&mut self, e: &LedgerEntry) -> Result<(), ChainBreak> {
+        self.chain.push(e)?;
+        if self.replay_error.is_none()
+            && let Err(err) = self.replay.apply(&e.movement)
+        {
+            self.replay_error = Some(format!("entry {}: {err}", e.seq));
+        }
+        Ok(())
+    }
+
+    /// The chain verified so far.
+    pub fn chain(&self) -> &ChainVerifier {
+        &self.chain
+    }
+
+    /// The first difference between the replayed holdings and `live`, the holdings registry as
+    /// stored; `None` when they give the same addresses to the same holders.
+    pub fn holdings_mismatch(&self, live: &[Holding]) -> Option<String> {
+        if let Some(e) = &self.replay_error {
+            return Some(e.clone());
+        }
+        first_difference(&normalise(&self.replay.holdings()), &normalise(live))
+    }
 }
 
 /// Holdings in a comparable normal form: per (registry, organisation), the coalesced ranges.
@@ -561,12 +655,14 @@ mod tests {
 
     #[test]
     fn partial_transfer_splits_the_source_holding() {
-        let mut holdings = vec![Holding {
+        let mut replay = Replay::new([Holding {
             registry: Rir::Arin,
             org_id: 1,
             range: range("20.0.0.0/20"),
-        }];
-        apply_movement(&mut holdings, &movement("20.0.4.0/22", 1, 2)).unwrap();
+        }])
+        .unwrap();
+        replay.apply(&movement("20.0.4.0/22", 1, 2)).unwrap();
+        let holdings = replay.holdings();
         let n = normalise(&holdings);
         assert_eq!(
             n[&(Rir::Arin, 1)],
@@ -579,22 +675,77 @@ mod tests {
 
     #[test]
     fn moving_space_not_held_fails_and_imported_entries_move_nothing() {
-        let mut holdings = vec![Holding {
+        let mut replay = Replay::new([Holding {
             registry: Rir::Arin,
             org_id: 1,
             range: range("20.0.0.0/20"),
-        }];
-        let err = apply_movement(&mut holdings, &movement("20.0.4.0/22", 3, 2)).unwrap_err();
+        }])
+        .unwrap();
+        let err = replay.apply(&movement("20.0.4.0/22", 3, 2)).unwrap_err();
         assert_eq!(
             err.to_string(),
             "20.0.4.0/22 is not held, within one holding, by organisation 3 at ARIN"
         );
         let straddling = movement("20.0.15.0 - 20.0.16.255", 1, 2);
-        assert!(apply_movement(&mut holdings, &straddling).is_err());
+        assert!(replay.apply(&straddling).is_err());
         let mut imported = movement("20.0.4.0/22", 9, 8);
         imported.kind = EntryKind::Imported;
-        apply_movement(&mut holdings, &imported).unwrap();
-        assert_eq!(holdings.len(), 1);
+        replay.apply(&imported).unwrap();
+        assert_eq!(replay.holdings().len(), 1);
+    }
+
+    #[test]
+    fn an_overlapping_snapshot_is_refused() {
+        let at = |r: &str, org| Holding {
+            registry: Rir::Arin,
+            org_id: org,
+            range: range(r),
+        };
+        let err = Replay::new([at("20.0.0.0/20", 1), at("20.0.8.0/24", 2)]).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "20.0.0.0/20 and 20.0.8.0/24 are both listed as held"
+        );
+        assert!(Replay::new([at("20.0.0.0/24", 1), at("20.0.0.0/25", 2)]).is_err());
+    }
+
+    #[test]
+    fn an_audit_replays_transfers_and_compares_holdings() {
+        let snapshot = [Holding {
+            registry: Rir::Arin,
+            org_id: 1,
+            range: range("20.0.0.0/20"),
+        }];
+        let entry = next_entry(
+            None,
+            movement("20.0.4.0/22", 1, 2),
+            datetime!(2026-11-28 12:00 UTC),
+        );
+        let mut audit = Audit::new(snapshot);
+        audit.push(&entry).unwrap();
+        assert_eq!(audit.chain().count(), 1);
+        let live = [
+            Holding {
+                registry: Rir::Arin,
+                org_id: 1,
+                range: range("20.0.0.0/22"),
+            },
+            Holding {
+                registry: Rir::Arin,
+                org_id: 1,
+                range: range("20.0.8.0/21"),
+            },
+            Holding {
+                registry: Rir::RipeNcc,
+                org_id: 2,
+                range: range("20.0.4.0/22"),
+            },
+        ];
+        assert_eq!(audit.holdings_mismatch(&live), None);
+        let mismatch = audit.holdings_mismatch(&snapshot).unwrap();
+        let expected =
+            "organisation 1 at ARIN: snapshot plus ledger gives 20.0.0.0/22, 20.0.8.0/21";
+        assert!(mismatch.starts_with(expected), "{mismatch}");
     }
 
     #[test]

@@ -5,7 +5,7 @@
 use sea_orm::ConnectionTrait;
 
 use crate::db::{holdings as holdings_db, ledger as ledger_db};
-use crate::domain::ledger::{self, ChainBreak, ChainVerifier, EntryKind, LedgerEntry};
+use crate::domain::ledger::{self, Audit, ChainBreak};
 use crate::error::AppResult;
 
 /// Entries read per page while verifying.
@@ -45,53 +45,30 @@ impl Verification {
     }
 }
 
-/// Verifies a sequence of entries (from the database or a bundle), stopping at the first break,
-/// and replays transfer entries over `holdings` as it goes.
-pub fn verify_entries(
-    entries: impl IntoIterator<Item = LedgerEntry>,
-    verifier: &mut ChainVerifier,
-    holdings: &mut Vec<ledger::Holding>,
-    replay_error: &mut Option<String>,
-) -> Result<(), ChainBreak> {
-    for e in entries {
-        verifier.push(&e)?;
-        if replay_error.is_none()
-            && e.movement.kind == EntryKind::Transfer
-            && let Err(err) = ledger::apply_movement(holdings, &e.movement)
-        {
-            *replay_error = Some(format!("entry {}: {err}", e.seq));
-        }
-    }
-    Ok(())
-}
-
 /// Verifies the stored ledger and holdings.
 pub async fn verify(conn: &impl ConnectionTrait) -> AppResult<Verification> {
-    let mut verifier = ChainVerifier::new();
-    let mut replayed = holdings_db::load_snapshot(conn).await?;
-    let mut replay_error = None;
+    let mut audit = Audit::new(holdings_db::load_snapshot(conn).await?);
     let mut after = 0;
     let mut chain_break = None;
-    loop {
+    'pages: loop {
         let page = ledger_db::page_after(conn, after, PAGE).await?;
         let Some(last) = page.last() else { break };
         after = last.seq;
-        if let Err(b) = verify_entries(page, &mut verifier, &mut replayed, &mut replay_error) {
-            chain_break = Some(b);
-            break;
+        for e in &page {
+            if let Err(b) = audit.push(e) {
+                chain_break = Some(b);
+                break 'pages;
+            }
         }
     }
-    let holdings_mismatch = if chain_break.is_some() {
-        None
-    } else if replay_error.is_some() {
-        replay_error
-    } else {
-        let live = holdings_db::load_live(conn).await?;
-        ledger::first_difference(&ledger::normalise(&replayed), &ledger::normalise(&live))
+    // A broken chain makes the holdings comparison meaningless: report the break alone.
+    let holdings_mismatch = match chain_break {
+        Some(_) => None,
+        None => audit.holdings_mismatch(&holdings_db::load_live(conn).await?),
     };
     Ok(Verification {
-        entries: verifier.count(),
-        head_hash: verifier.head().map(|h| h.hash.clone()),
+        entries: audit.chain().count(),
+        head_hash: audit.chain().head().map(|h| h.hash.clone()),
         chain_break,
         holdings_mismatch,
     })
