@@ -14,16 +14,6 @@ use crate::domain::transfer::{
 use crate::domain::workflow::State;
 use crate::domain::{Ipv4Range, Rir, TransferType};
 
-/// States in which a transfer still claims its addresses.
-pub const OPEN_STATES: [&str; 6] = [
-    "awaiting_recipient",
-    "source_review",
-    "recipient_review",
-    "info_requested",
-    "awaiting_finalization",
-    "disputed",
-];
-
 /// A transfer as stored, with what the core needs.
 pub struct Loaded {
     pub row: transfer::Model,
@@ -141,11 +131,12 @@ pub async fn in_flight_claims(
             .filter(transfer_block::Column::StartAddr.lte(i64::from(block.end())))
             .filter(transfer_block::Column::EndAddr.gte(i64::from(block.start())))
             .find_also_related(transfer::Entity)
+            .filter(transfer::Column::State.is_not_in(State::TERMINAL_NAMES))
             .all(conn)
             .await?;
         for (b, t) in rows {
             let Some(t) = t else { continue };
-            if Some(t.id) == except || !OPEN_STATES.contains(&t.state.as_str()) {
+            if Some(t.id) == except {
                 continue;
             }
             let claim = InFlightClaim {

@@ -266,6 +266,10 @@ impl State {
         )
     }
 
+    /// The stored names ([`State::as_str`]) of the terminal states, for queries: every other
+    /// state still claims the transfer's addresses.
+    pub const TERMINAL_NAMES: [&'static str; 4] = ["completed", "rejected", "withdrawn", "expired"];
+
     /// The NRO status this state publishes; `None` for intra-RIR transfers and before the
     /// source registry has acted.
     pub fn nro_status(&self, inter_rir: bool) -> Option<NroStatus> {
@@ -1869,6 +1873,16 @@ mod tests {
                 let (name, detail) = t.next.to_parts();
                 prop_assert_eq!(State::from_parts(name, detail.as_deref()), Ok(t.next.clone()));
                 state = t.next;
+            }
+        }
+    }
+
+    #[test]
+    fn terminal_names_match_is_terminal() {
+        for inter_rir in [false, true] {
+            for state in representative_states(inter_rir) {
+                let listed = State::TERMINAL_NAMES.contains(&state.as_str());
+                assert_eq!(listed, state.is_terminal(), "{state}");
             }
         }
     }

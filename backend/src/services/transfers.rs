@@ -587,8 +587,8 @@ pub async fn expire_overdue(
     let due: Vec<i64> = transfer::Entity::find()
         .select_only()
         .column(transfer::Column::Id)
+        // Only waiting states carry a deadline: leaving one clears it.
         .filter(transfer::Column::Deadline.lte(now))
-        .filter(transfer::Column::State.is_in(["awaiting_recipient", "info_requested"]))
         .into_tuple()
         .all(db)
         .await?;
