@@ -11,7 +11,7 @@ use time::OffsetDateTime;
 use crate::config::{DEFAULT_DATABASE_URL, prepare_database_url};
 use crate::domain::format::group_thousands as n;
 use crate::services::import::{self, Outcome, Progress};
-use crate::services::transfers::Settings;
+use crate::services::transfers::{self, Settings};
 use crate::services::{ledger, stats};
 use crate::{db, web};
 
@@ -58,6 +58,9 @@ pub enum Command {
     /// Work with the ledger.
     #[command(subcommand)]
     Ledger(LedgerCommand),
+    /// Expire every transfer whose consent or information deadline has passed, and tell everyone
+    /// involved. Run it from cron until the background scheduler exists.
+    Expire,
     /// Work with the registry policy profiles.
     #[command(subcommand)]
     Policy(PolicyCommand),
@@ -186,6 +189,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                     .collect();
                 println!("ledger: {}", kinds.join(", "));
             }
+            Ok(())
+        }
+        Command::Expire => {
+            let expired =
+                transfers::expire_overdue(&conn, &settings, OffsetDateTime::now_utc()).await?;
+            println!("{} transfers expired", n(expired));
             Ok(())
         }
         Command::Policy(_) => unreachable!("handled before the database is opened"),

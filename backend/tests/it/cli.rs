@@ -49,6 +49,14 @@ async fn import_then_stats_json_reports_the_files_totals() {
 }
 
 #[tokio::test]
+async fn expiry_runs_from_the_command_line() {
+    let db = TestDb::new().await;
+    let (ok, out, err) = ipxfer(&db, &["expire"]);
+    assert!(ok, "{err}");
+    assert_eq!(out, "0 transfers expired\n");
+}
+
+#[tokio::test]
 async fn a_missing_file_is_a_clear_error() {
     let db = TestDb::new().await;
     let (ok, _, err) = ipxfer(&db, &["import", "delegated", "/nonexistent/delegated-file"]);
