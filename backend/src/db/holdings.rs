@@ -124,17 +124,49 @@ pub async fn all_ranges(conn: &impl ConnectionTrait) -> Result<Vec<(i64, i64, St
         .await
 }
 
-/// Live holdings that overlap `range` (an index range scan on `start_addr`, then `end_addr`).
+/// Live holdings that overlap `range`, in address order.
 pub async fn overlapping(
     conn: &impl ConnectionTrait,
     range: Ipv4Range,
 ) -> Result<Vec<holding::Model>, DbErr> {
-    holding::Entity::find()
-        .filter(holding::Column::StartAddr.lte(i64::from(range.end())))
-        .filter(holding::Column::EndAddr.gte(i64::from(range.start())))
-        .order_by_asc(holding::Column::StartAddr)
-        .all(conn)
-        .await
+    select_overlapping(conn, range, false).await
+}
+
+/// Locks the live holdings that overlap `range` until the transaction ends (`FOR UPDATE`, on
+/// PostgreSQL; SQLite's write transaction already excludes every other writer).
+pub async fn lock_overlapping(conn: &impl ConnectionTrait, range: Ipv4Range) -> Result<(), DbErr> {
+    select_overlapping(conn, range, true).await.map(drop)
+}
+
+/// Holdings never overlap, so those overlapping `range` are the last one starting at or before
+/// it (if it reaches into it) and those starting inside it: two tight scans of the `start_addr`
+/// index, where `start <= end AND end >= start` would read every holding below the range.
+async fn select_overlapping(
+    conn: &impl ConnectionTrait,
+    range: Ipv4Range,
+    lock: bool,
+) -> Result<Vec<holding::Model>, DbErr> {
+    let (start, end) = (i64::from(range.start()), i64::from(range.end()));
+    let mut before = holding::Entity::find()
+        .filter(holding::Column::StartAddr.lte(start))
+        .order_by_desc(holding::Column::StartAddr)
+        .limit(1);
+    let mut inside = holding::Entity::find()
+        .filter(holding::Column::StartAddr.gt(start))
+        .filter(holding::Column::StartAddr.lte(end))
+        .order_by_asc(holding::Column::StartAddr);
+    if lock {
+        before = before.lock_exclusive();
+        inside = inside.lock_exclusive();
+    }
+    let mut out: Vec<holding::Model> = before
+        .one(conn)
+        .await?
+        .into_iter()
+        .filter(|h| h.end_addr >= start)
+        .collect();
+    out.extend(inside.all(conn).await?);
+    Ok(out)
 }
 
 fn to_holding(registry: &str, org_id: i64, start: i64, end: i64) -> Result<Holding, DbErr> {

@@ -4,7 +4,7 @@ use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder};
 
 use super::entities::{
-    document, finding_override, holding, organisation, transfer, transfer_block, transfer_event,
+    document, finding_override, organisation, transfer, transfer_block, transfer_event,
 };
 use super::holdings::range_of;
 use super::organisations::to_facts;
@@ -96,14 +96,15 @@ pub async fn load(conn: &impl ConnectionTrait, id: i64) -> Result<Option<Loaded>
 pub async fn holdings_touching(
     conn: &impl ConnectionTrait,
     blocks: &[Ipv4Range],
-) -> Result<Vec<(holding::Model, HoldingFacts)>, DbErr> {
-    let mut out: Vec<(holding::Model, HoldingFacts)> = Vec::new();
+) -> Result<Vec<HoldingFacts>, DbErr> {
+    let mut out: Vec<HoldingFacts> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
     for block in blocks {
         for h in super::holdings::overlapping(conn, *block).await? {
-            if out.iter().any(|(seen, _)| seen.id == h.id) {
+            if !seen.insert(h.id) {
                 continue;
             }
-            let facts = HoldingFacts {
+            out.push(HoldingFacts {
                 range: range_of(h.start_addr, h.end_addr)?,
                 registry: Rir::from_token(&h.registry)
                     .ok_or_else(|| corrupt(format!("holding {}: registry", h.id)))?,
@@ -112,8 +113,7 @@ pub async fn holdings_touching(
                 received_on: h.received_on,
                 origin: HoldingOrigin::parse(&h.origin)
                     .ok_or_else(|| corrupt(format!("holding {}: origin", h.id)))?,
-            };
-            out.push((h, facts));
+            });
         }
     }
     Ok(out)

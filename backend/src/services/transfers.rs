@@ -247,11 +247,7 @@ async fn evaluate(
     stage: Stage,
     now: OffsetDateTime,
 ) -> AppResult<Vec<Finding>> {
-    let holdings: Vec<_> = transfers_db::holdings_touching(conn, &facts.blocks)
-        .await?
-        .into_iter()
-        .map(|(_, f)| f)
-        .collect();
+    let holdings = transfers_db::holdings_touching(conn, &facts.blocks).await?;
     // At finalization the holdings registry itself decides who may move the addresses; other
     // transfers still in flight over them will fail on `source.holder` once this one completes.
     let in_flight = match stage {
@@ -361,12 +357,7 @@ pub async fn file(
         // Competing filings over the same holdings queue here, so the in-flight check below
         // sees every filing committed before it.
         for block in &sorted {
-            holding::Entity::find()
-                .filter(holding::Column::StartAddr.lte(i64::from(block.end())))
-                .filter(holding::Column::EndAddr.gte(i64::from(block.start())))
-                .lock_exclusive()
-                .all(&txn)
-                .await?;
+            holdings_db::lock_overlapping(&txn, *block).await?;
         }
     }
     let org = |id: i64| {

@@ -293,3 +293,52 @@ async fn a_movement_listed_twice_in_one_log_is_recorded_once() {
         .unwrap();
     assert_eq!((r.entries_added, r.entries_already_present), (1, 1));
 }
+
+#[tokio::test]
+async fn overlapping_holdings_are_found_at_every_boundary() {
+    let db = TestDb::new().await;
+    let text = "2|ripencc|1|3|19700101|20260101|+0200\n\
+                ripencc|DE|ipv4|20.0.0.0|256|20190101|allocated|a\n\
+                ripencc|DE|ipv4|20.0.2.0|512|20190101|allocated|b\n\
+                ripencc|DE|ipv4|20.0.8.0|2048|20190101|allocated|c\n";
+    import::import_delegated(&db.conn, text.as_bytes(), now(), &NoProgress)
+        .await
+        .unwrap();
+    let found = |range: &'static str| {
+        let conn = db.conn.clone();
+        async move {
+            holdings::overlapping(&conn, range.parse().unwrap())
+                .await
+                .unwrap()
+                .iter()
+                .map(|h| {
+                    holdings::range_of(h.start_addr, h.end_addr)
+                        .unwrap()
+                        .to_string()
+                })
+                .collect::<Vec<_>>()
+        }
+    };
+    assert!(
+        found("20.0.1.0/24").await.is_empty(),
+        "a gap between holdings"
+    );
+    assert_eq!(found("20.0.0.128/25").await, ["20.0.0.0/24"]);
+    assert_eq!(
+        found("20.0.0.0/20").await,
+        ["20.0.0.0/24", "20.0.2.0/23", "20.0.8.0/21"]
+    );
+    assert_eq!(
+        found("20.0.3.0 - 20.0.9.255").await,
+        ["20.0.2.0/23", "20.0.8.0/21"]
+    );
+    assert_eq!(found("20.0.2.0/23").await, ["20.0.2.0/23"]);
+    assert!(
+        found("20.0.16.0/24").await.is_empty(),
+        "past the last holding"
+    );
+    assert!(
+        found("19.255.255.0/24").await.is_empty(),
+        "before the first holding"
+    );
+}
