@@ -99,9 +99,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         return Ok(());
     }
     prepare_database_url(&cli.database_url).context("cannot create the database folder")?;
-    let conn = db::connect(&cli.database_url)
-        .await
-        .with_context(|| format!("cannot open the database {}", redact(&cli.database_url)))?;
+    let conn = db::connect(&cli.database_url).await.with_context(|| {
+        format!(
+            "cannot open the database {} (is the server running and reachable, and are the \
+                 name and password right? set it with --database-url or DATABASE_URL)",
+            redact(&cli.database_url)
+        )
+    })?;
     db::migrate(&conn)
         .await
         .context("cannot migrate the database")?;

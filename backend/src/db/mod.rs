@@ -23,9 +23,12 @@ use sea_orm::{
 /// sea-orm's SQLite default of one connection serialises every page (see `docs/architecture.md`).
 pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
     let mut options = ConnectOptions::new(url.to_owned());
+    // A refused connection is retried until the acquire timeout: keep failures quick to report
+    // and requests from waiting long for a busy pool.
     options
         .sqlx_logging(false)
-        .acquire_timeout(Duration::from_secs(30));
+        .connect_timeout(Duration::from_secs(10))
+        .acquire_timeout(Duration::from_secs(10));
     if url.starts_with("sqlite:") {
         // An in-memory database exists once per connection: keep it to exactly one.
         let pool = if url.contains(":memory:") { 1 } else { 4 };

@@ -101,6 +101,14 @@ pub async fn import_delegated(
                             record.line, record.status
                         )));
                     }
+                    // No registry delegates special-purpose space: such a line is corrupt data.
+                    if let Some(special) = range.special_purpose().first() {
+                        return Err(AppError::invalid(format!(
+                            "line {}: {range} lies in special-purpose space ({}, {}), which no \
+                             registry delegates",
+                            record.line, special.name, special.rfc
+                        )));
+                    }
                     held.push((record, range));
                 }
                 RecordStatus::Available => inventory.push((range, "available", record.date)),

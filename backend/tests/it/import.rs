@@ -342,3 +342,22 @@ async fn overlapping_holdings_are_found_at_every_boundary() {
         "before the first holding"
     );
 }
+
+#[tokio::test]
+async fn a_delegation_of_special_purpose_space_is_refused() {
+    let db = TestDb::new().await;
+    let text = "2|ripencc|1|2|19700101|20260101|+0200\n\
+                ripencc|DE|ipv4|193.0.0.0|256|20190101|allocated|a\n\
+                ripencc|DE|ipv4|10.0.0.0|256|20190101|allocated|b\n";
+    let err = import::import_delegated(&db.conn, text.as_bytes(), now(), &NoProgress)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "line 3: 10.0.0.0/24 lies in special-purpose space (Private-Use, RFC 1918), which no registry delegates"
+    );
+    assert_eq!(
+        stats::stats(&db.conn).await.unwrap().registries["RIPE NCC"].holdings,
+        0
+    );
+}
