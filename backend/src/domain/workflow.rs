@@ -534,7 +534,8 @@ pub struct WorkflowContext {
     pub findings: Vec<Finding>,
     /// A /16 or more in total (configurable); finalization then needs four eyes.
     pub large_transfer: bool,
-    /// The recipient registry is needs-based, so acceptance needs a justification.
+    /// Policy asks the recipient for a need justification to accept (`policy::need_requirement`:
+    /// its registry's need test, or RIPE NCC's plan for space from a needs-based registry).
     pub need_required: bool,
     /// The recipient's need justification, given with its acceptance.
     pub need: Option<NeedJustification>,

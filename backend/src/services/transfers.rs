@@ -306,6 +306,46 @@ fn workflow_error(e: WorkflowError) -> AppError {
     }
 }
 
+/// A refusal in the words of the policy that causes it: what to write, not which rule id.
+fn explain(
+    e: WorkflowError,
+    command: &Command,
+    facts: &TransferFacts,
+    findings: &[Finding],
+    settings: &Settings,
+) -> AppError {
+    match e {
+        WorkflowError::UnjustifiedWarnings(rule_ids) => {
+            let warnings: Vec<&str> = findings
+                .iter()
+                .filter(|f| rule_ids.contains(&f.rule_id))
+                // An inter-RIR approval answers for its own side; the one intra-RIR review for both.
+                .filter(|f| match command {
+                    Command::Approve { side, .. } if facts.is_inter_rir() => f.side == *side,
+                    _ => true,
+                })
+                .map(|f| f.message.as_str())
+                .collect();
+            AppError::Invalid(format!(
+                "to approve, give a written reason for overriding each warning: {}",
+                warnings.join("; ")
+            ))
+        }
+        WorkflowError::MissingNeedJustification => {
+            match policy::need_requirement(facts, &settings.profiles) {
+                Some(r) => AppError::Invalid(format!(
+                    "{}: to accept, {} must give {}",
+                    r.citation,
+                    facts.recipient.name,
+                    r.phrase()
+                )),
+                None => workflow_error(e),
+            }
+        }
+        other => workflow_error(other),
+    }
+}
+
 /// Files a transfer for the actor's organisation. Blocking findings at filing (the source does
 /// not hold a block, it is in another transfer, it is special-purpose, ...) refuse the filing
 /// with the rules' messages; nothing is stored.
@@ -507,7 +547,7 @@ pub async fn act(
         inter_rir: l.facts.is_inter_rir(),
         findings,
         large_transfer: l.facts.address_count() >= settings.four_eyes_addresses,
-        need_required: settings.profiles.get(l.facts.recipient_rir()).need.required,
+        need_required: policy::need_requirement(&l.facts, &settings.profiles).is_some(),
         need: l.facts.need.clone(),
     };
     let transition = workflow::apply(&ctx, &l.state, &event);
@@ -527,7 +567,8 @@ pub async fn act(
             )),
         });
     }
-    let transition = transition.map_err(workflow_error)?;
+    let transition =
+        transition.map_err(|e| explain(e, &command, &l.facts, &ctx.findings, settings))?;
 
     let mut row: transfer::ActiveModel = l.row.clone().into();
     match &command {

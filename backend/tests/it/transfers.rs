@@ -723,3 +723,33 @@ async fn of_twenty_concurrent_overlapping_finalizations_exactly_one_succeeds() {
     assert!(v.is_intact(), "{}", v.summary());
     assert_eq!(v.entries, 1);
 }
+
+#[tokio::test]
+async fn refusals_say_what_to_give_not_which_rule() {
+    let w = World::new().await;
+    let id = w.file("20.0.4.0/22").await.unwrap();
+    // RIPE NCC has no need test, but asks a plan of space arriving from needs-based ARIN.
+    let empty = Command::Accept {
+        need: NeedJustification::default(),
+    };
+    let err = w.act(&w.recipient_member, id, empty).await.unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "RIPE NCC ripe-807 §3.2: to accept, RIPE NCC holder ripe-holder must give a plan to use \
+         at least 50% of the space within 60 months"
+    );
+    w.act(&w.recipient_member, id, Command::Accept { need: need() })
+        .await
+        .unwrap();
+    // Only the approving registry's own warnings are asked about, in words, not rule ids.
+    let err = w
+        .approve(&w.arin_hostmaster, id, Side::Source)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "to approve, give a written reason for overriding each warning: ARIN NRPM 8.3, 8.4: the \
+         signed transfer agreement and the company registration are missing; ARIN needs them \
+         before finalization"
+    );
+}

@@ -23,7 +23,7 @@ pub use profile::{
     MinimumSize, NeedPolicy, PrefixLength, ProfileError, Profiles, RegistryProfile, Restriction,
     SHIPPED_PROFILES,
 };
-pub use rules::rule_id;
+pub use rules::{NeedRequirement, need_requirement, rule_id};
 
 /// Where the transfer stands, which decides how hard some rules are (a missing need
 /// justification is expected at filing, blocking at review).

@@ -476,14 +476,46 @@ pub(super) fn membership(input: &PolicyInput<'_>, profiles: &Profiles) -> Vec<Fi
 }
 
 /// What a need justification must show, from whichever policy asks for it.
-struct NeedRequirement<'a> {
-    horizon_months: Option<u32>,
-    min_utilisation_percent: Option<u32>,
-    citation: &'a str,
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NeedRequirement<'a> {
+    pub horizon_months: Option<u32>,
+    pub min_utilisation_percent: Option<u32>,
+    pub citation: &'a str,
+}
+
+/// The justification the recipient of `transfer` must give, if any: its own registry's need
+/// test, or, for a registry without one (RIPE NCC), the plan it asks of space arriving from a
+/// needs-based registry. The `recipient.need` rule checks it; acceptance asks for it.
+pub fn need_requirement<'a>(
+    transfer: &TransferFacts,
+    profiles: &'a Profiles,
+) -> Option<NeedRequirement<'a>> {
+    let policy = &profiles.get(transfer.recipient_rir()).need;
+    if transfer.kind == TransferType::MergerAcquisition && policy.exempt_merger_acquisition {
+        return None;
+    }
+    let source_needs_based = profiles.get(transfer.source_rir()).need.required;
+    if policy.required {
+        return Some(NeedRequirement {
+            horizon_months: policy.horizon_months,
+            min_utilisation_percent: policy.min_utilisation_percent,
+            citation: &policy.citation,
+        });
+    }
+    policy
+        .inbound_from_needs_based
+        .as_ref()
+        .filter(|_| transfer.is_inter_rir() && source_needs_based)
+        .map(|plan| NeedRequirement {
+            horizon_months: Some(plan.horizon_months),
+            min_utilisation_percent: Some(plan.min_utilisation_percent),
+            citation: &plan.citation,
+        })
 }
 
 impl NeedRequirement<'_> {
-    fn phrase(&self) -> String {
+    /// What the justification must contain, as a phrase ("a plan to use at least 50% ...").
+    pub fn phrase(&self) -> String {
         match (self.horizon_months, self.min_utilisation_percent) {
             (Some(h), Some(u)) => {
                 format!("a plan to use at least {u}% of the space within {h} months")
@@ -500,27 +532,7 @@ impl NeedRequirement<'_> {
 pub(super) fn need(input: &PolicyInput<'_>, profiles: &Profiles) -> Vec<Finding> {
     let transfer = input.transfer;
     let policy = &profiles.get(transfer.recipient_rir()).need;
-    if transfer.kind == TransferType::MergerAcquisition && policy.exempt_merger_acquisition {
-        return Vec::new();
-    }
-    let source_needs_based = profiles.get(transfer.source_rir()).need.required;
-    let requirement = if policy.required {
-        NeedRequirement {
-            horizon_months: policy.horizon_months,
-            min_utilisation_percent: policy.min_utilisation_percent,
-            citation: &policy.citation,
-        }
-    } else if let Some(plan) = policy
-        .inbound_from_needs_based
-        .as_ref()
-        .filter(|_| transfer.is_inter_rir() && source_needs_based)
-    {
-        NeedRequirement {
-            horizon_months: Some(plan.horizon_months),
-            min_utilisation_percent: Some(plan.min_utilisation_percent),
-            citation: &plan.citation,
-        }
-    } else {
+    let Some(requirement) = need_requirement(transfer, profiles) else {
         return Vec::new();
     };
 
