@@ -7,5 +7,6 @@ mod harness;
 mod import;
 mod invariants;
 mod ledger_store;
+mod migrations;
 mod transfers;
 mod web;
