@@ -8,6 +8,7 @@
 //! - [`cli`]: the `ipxfer` command line.
 
 pub mod cli;
+pub mod clock;
 pub mod config;
 pub mod db;
 pub mod domain;
