@@ -55,6 +55,8 @@ pub struct Settings {
     pub base_url: String,
     /// Most blocks one transfer may list.
     pub max_blocks: usize,
+    /// Days a hostmaster step may wait before the queue marks it overdue.
+    pub review_service_days: i64,
 }
 
 impl Default for Settings {
@@ -68,6 +70,7 @@ impl Default for Settings {
             information_days: 30,
             base_url: "http://127.0.0.1:8080".to_owned(),
             max_blocks: 64,
+            review_service_days: 10,
         }
     }
 }

@@ -6,6 +6,8 @@ pub mod auth;
 pub mod forms;
 pub mod page;
 pub mod session_store;
+pub mod transfers;
+pub mod view;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -79,6 +81,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .route("/static/app.css", get(stylesheet))
         .merge(account::routes())
+        .merge(transfers::routes())
         .fallback(not_found)
         .layer(sessions)
         // Cross-origin state changes are refused before any handler runs; the session-bound

@@ -12,3 +12,4 @@ mod migrations;
 mod transfers;
 mod web;
 mod web_account;
+mod web_transfers;
