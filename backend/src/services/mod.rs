@@ -4,5 +4,8 @@
 pub mod documents;
 pub mod import;
 pub mod ledger;
+pub mod notifications;
+pub mod outbox;
+pub mod scheduler;
 pub mod stats;
 pub mod transfers;

@@ -333,7 +333,7 @@ async fn inter_rir_transfer_goes_through_every_step_and_the_ledger_verifies() {
     // The recipient's request to accept states the consent deadline: 30 days from filing.
     let filed = mails.iter().find(|m| m.kind == "Filed").unwrap();
     assert!(
-        filed.body_text.contains("Deadline: 2026-12-28 UTC"),
+        filed.body_text.contains("Deadline:  2026-12-28 12:00 UTC"),
         "{}",
         filed.body_text
     );
