@@ -7,6 +7,7 @@ mod harness;
 mod import;
 mod invariants;
 mod ledger_store;
+mod mail;
 mod migrations;
 mod transfers;
 mod web;
