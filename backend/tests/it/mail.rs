@@ -271,7 +271,7 @@ async fn every_event_notifies_exactly_who_must_act_or_know() {
         assert_eq!(r.status, "sent");
         let (envelope, raw) = by_id[&r.message_id];
         let to: Vec<String> = envelope.to().iter().map(|a| a.to_string()).collect();
-        assert_eq!(to, [r.to_address.clone()]);
+        assert_eq!(to, vec![r.to_address.clone()]);
         assert_eq!(header(raw, "Subject").unwrap(), r.subject);
         assert_eq!(header(raw, "From").unwrap(), DEFAULT_FROM);
         assert!(raw.contains("multipart/alternative"));
