@@ -8,6 +8,7 @@ mod import;
 mod invariants;
 mod ledger_store;
 mod mail;
+mod maildev;
 mod migrations;
 mod transfers;
 mod web;
