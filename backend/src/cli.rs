@@ -198,7 +198,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Mail(MailCommand::Status) => {
-            for (status, count) in crate::db::outbox::count_by_status(&conn).await? {
+            let counts = crate::db::outbox::count_by_status(&conn).await?;
+            if counts.is_empty() {
+                println!("the outbox is empty");
+            }
+            for (status, count) in counts {
                 println!("{status:<8} {}", n(count.max(0) as u64));
             }
             for f in outbox::failed(&conn).await? {
@@ -405,6 +409,26 @@ mod tests {
             cli.command,
             Command::Import(ImportCommand::Delegated { .. })
         ));
+        let cli = Cli::try_parse_from([
+            "ipxfer",
+            "worker",
+            "--smtp-url",
+            "smtp://127.0.0.1:1025",
+            "--mail-from",
+            "Registry <noreply@example.net>",
+        ])
+        .unwrap();
+        assert!(matches!(cli.command, Command::Worker));
+        let mail = cli.mail.config();
+        assert_eq!(mail.smtp_url.as_deref(), Some("smtp://127.0.0.1:1025"));
+        assert_eq!(mail.from, "Registry <noreply@example.net>");
+        let cli =
+            Cli::try_parse_from(["ipxfer", "--mail-dir", "mail", "mail", "retry", "7"]).unwrap();
+        assert!(matches!(
+            cli.command,
+            Command::Mail(MailCommand::Retry { id: 7 })
+        ));
+        assert_eq!(cli.mail.config().mail_dir, Some(PathBuf::from("mail")));
         let err = Cli::try_parse_from(["ipxfer", "serve", "--addr", "nowhere"]).unwrap_err();
         assert!(err.to_string().contains("invalid value 'nowhere'"), "{err}");
     }

@@ -6,7 +6,9 @@
 //! names the transfer, the reminder, its deadline (or the start of the wait) and the person, and
 //! the outbox ignores a Message-ID it already holds, so every reminder is queued once.
 
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect};
+use sea_orm::{
+    ColumnTrait, Condition, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QuerySelect,
+};
 use time::OffsetDateTime;
 
 use crate::db::entities::transfer;
@@ -37,14 +39,13 @@ pub async fn tick(
     let expired = transfers::expire_overdue(db, settings, now).await?;
 
     let mut deadline_reminders = 0;
-    let soon: Vec<i64> = transfer::Entity::find()
-        .select_only()
-        .column(transfer::Column::Id)
-        .filter(transfer::Column::Deadline.gt(now))
-        .filter(transfer::Column::Deadline.lte(now + WEEK_BEFORE))
-        .into_tuple()
-        .all(db)
-        .await?;
+    let soon = ids(
+        db,
+        Condition::all()
+            .add(transfer::Column::Deadline.gt(now))
+            .add(transfer::Column::Deadline.lte(now + WEEK_BEFORE)),
+    )
+    .await?;
     for id in soon {
         let Some(l) = transfers_db::load(db, id).await? else {
             continue;
@@ -60,14 +61,13 @@ pub async fn tick(
     }
 
     let mut service_level_reminders = 0;
-    let waiting: Vec<i64> = transfer::Entity::find()
-        .select_only()
-        .column(transfer::Column::Id)
-        .filter(transfer::Column::State.is_not_in(State::TERMINAL_NAMES))
-        .filter(transfer::Column::UpdatedAt.lte(now - settings.service_levels.shortest()))
-        .into_tuple()
-        .all(db)
-        .await?;
+    let waiting = ids(
+        db,
+        Condition::all()
+            .add(transfer::Column::State.is_not_in(State::TERMINAL_NAMES))
+            .add(transfer::Column::UpdatedAt.lte(now - settings.service_levels.shortest())),
+    )
+    .await?;
     for id in waiting {
         let Some(l) = transfers_db::load(db, id).await? else {
             continue;
@@ -93,4 +93,15 @@ pub async fn tick(
         deadline_reminders,
         service_level_reminders,
     })
+}
+
+/// Ids of the transfers matching `condition`.
+async fn ids(db: &DatabaseConnection, condition: Condition) -> Result<Vec<i64>, DbErr> {
+    transfer::Entity::find()
+        .select_only()
+        .column(transfer::Column::Id)
+        .filter(condition)
+        .into_tuple()
+        .all(db)
+        .await
 }

@@ -10,6 +10,7 @@ use ipxfer::clock::ManualClock;
 use ipxfer::db::entities::email_outbox;
 use ipxfer::db::outbox::{self as outbox_db, OutboundEmail};
 use ipxfer::domain::Side;
+use ipxfer::domain::authz::Actor;
 use ipxfer::mail::{DEFAULT_FROM, Mailer, parse_from};
 use ipxfer::services::outbox::{self, DeliveryPolicy};
 use ipxfer::services::scheduler;
@@ -48,6 +49,16 @@ pub async fn outbox_rows(w: &World) -> Vec<email_outbox::Model> {
         .unwrap()
 }
 
+/// Applies each command to transfer `id` in turn; each must succeed.
+pub async fn run(w: &World, id: i64, steps: Vec<(&Actor, Command)>) {
+    for (actor, command) in steps {
+        let what = format!("{command:?}");
+        w.act(actor, id, command)
+            .await
+            .unwrap_or_else(|e| panic!("{what}: {e}"));
+    }
+}
+
 /// Takes transfers through every event that notifies: the whole inter-RIR path with an
 /// information request and a dispute, a large transfer's first finalization, a rejection, a
 /// withdrawal and an expiry. Returns the transfer that completed.
@@ -55,53 +66,41 @@ pub async fn every_event(w: &World) -> i64 {
     let settings = Settings::default();
     let id = w.file("20.0.4.0/22").await.unwrap();
     w.attach_documents(id).await;
-    w.act(&w.recipient_member, id, Command::Accept { need: need() })
-        .await
-        .unwrap();
-    w.act(
-        &w.arin_hostmaster,
+    let approve = |side| Command::Approve {
+        side,
+        overrides: vec![],
+    };
+    let (arin, ripe) = (&w.arin_hostmaster, &w.ripe_hostmaster);
+    let question = "Send the board resolution".to_owned();
+    let dispute = "A court order arrived".to_owned();
+    run(
+        w,
         id,
-        Command::RequestInfo {
-            side: Side::Source,
-            asked: Side::Source,
-            question: "Send the board resolution".into(),
-        },
+        vec![
+            (&w.recipient_member, Command::Accept { need: need() }),
+            (
+                arin,
+                Command::RequestInfo {
+                    side: Side::Source,
+                    asked: Side::Source,
+                    question,
+                },
+            ),
+            (
+                &w.source_member,
+                Command::Answer {
+                    text: "Attached".into(),
+                },
+            ),
+            (arin, approve(Side::Source)),
+            (ripe, approve(Side::Recipient)),
+            (arin, Command::MarkDisputed { reason: dispute }),
+            (arin, Command::ResolveDispute),
+            (arin, Command::ConfirmFees),
+            (arin, Command::Finalize),
+        ],
     )
-    .await
-    .unwrap();
-    w.act(
-        &w.source_member,
-        id,
-        Command::Answer {
-            text: "Attached".into(),
-        },
-    )
-    .await
-    .unwrap();
-    w.approve(&w.arin_hostmaster, id, Side::Source)
-        .await
-        .unwrap();
-    w.approve(&w.ripe_hostmaster, id, Side::Recipient)
-        .await
-        .unwrap();
-    w.act(
-        &w.arin_hostmaster,
-        id,
-        Command::MarkDisputed {
-            reason: "A court order arrived".into(),
-        },
-    )
-    .await
-    .unwrap();
-    w.act(&w.arin_hostmaster, id, Command::ResolveDispute)
-        .await
-        .unwrap();
-    w.act(&w.arin_hostmaster, id, Command::ConfirmFees)
-        .await
-        .unwrap();
-    w.act(&w.arin_hostmaster, id, Command::Finalize)
-        .await
-        .unwrap();
+    .await;
 
     let large = w.ready_to_finalize("20.1.0.0/16").await;
     w.act(&w.arin_hostmaster, large, Command::Finalize)

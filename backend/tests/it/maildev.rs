@@ -16,7 +16,7 @@ use time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::harness::now;
-use crate::mail::outbox_rows;
+use crate::mail::{outbox_rows, run};
 use crate::transfers::{World, need};
 
 fn env(name: &str) -> String {
@@ -229,28 +229,20 @@ async fn with_the_smtp_server_stopped_and_started_again_every_message_arrives_on
     server.stop().await;
 
     // The transfer goes on while the server is down: every attempt fails and backs off.
-    let mut steps: Vec<(&ipxfer::domain::authz::Actor, Command)> = vec![
+    let approve = |side| Command::Approve {
+        side,
+        overrides: vec![],
+    };
+    let steps = vec![
         (&w.recipient_member, Command::Accept { need: need() }),
-        (
-            &w.arin_hostmaster,
-            Command::Approve {
-                side: Side::Source,
-                overrides: vec![],
-            },
-        ),
-        (
-            &w.ripe_hostmaster,
-            Command::Approve {
-                side: Side::Recipient,
-                overrides: vec![],
-            },
-        ),
+        (&w.arin_hostmaster, approve(Side::Source)),
+        (&w.ripe_hostmaster, approve(Side::Recipient)),
         (&w.arin_hostmaster, Command::ConfirmFees),
         (&w.arin_hostmaster, Command::Finalize),
     ];
     let mut failed_attempts = 0;
-    for (actor, command) in steps.drain(..) {
-        w.act(actor, id, command).await.unwrap();
+    for step in steps {
+        run(&w, id, vec![step]).await;
         t += Duration::minutes(5);
         let round = outbox::drain(&w.db.conn, &mailer, &policy, t)
             .await
