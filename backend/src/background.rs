@@ -36,6 +36,9 @@ impl Default for Intervals {
     }
 }
 
+/// How long stopping waits for a round in progress.
+const STOP_GRACE: Duration = Duration::from_secs(10);
+
 /// The running jobs; [`Background::stop`] ends them after the round in progress.
 pub struct Background {
     stop: watch::Sender<bool>,
@@ -63,7 +66,8 @@ pub fn spawn(
                 move || {
                     let (db, mailer, clock) = (db.clone(), mailer.clone(), clock.clone());
                     async move {
-                        match outbox::drain(&db, &mailer, &intervals.delivery, clock.now()).await {
+                        let now = || clock.now();
+                        match outbox::drain(&db, &mailer, &intervals.delivery, now).await {
                             Ok(d) if d.claimed() > 0 => tracing::info!(
                                 sent = d.sent,
                                 deferred = d.deferred,
@@ -105,12 +109,18 @@ pub fn spawn(
 }
 
 impl Background {
-    /// Stops the jobs and waits for the rounds in progress to finish.
+    /// Stops the jobs: waits up to 10 seconds for the rounds in progress, then abandons them (a
+    /// message sent but not yet marked is sent again later, with the same Message-ID).
     pub async fn stop(self) {
         let _ = self.stop.send(true);
-        for task in self.tasks {
-            if let Err(e) = task.await {
-                tracing::error!("background job ended abnormally: {e}");
+        for mut task in self.tasks {
+            match tokio::time::timeout(STOP_GRACE, &mut task).await {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => tracing::error!("background job ended abnormally: {e}"),
+                Err(_) => {
+                    tracing::warn!("a background job did not stop in time: abandoning its round");
+                    task.abort();
+                }
             }
         }
     }

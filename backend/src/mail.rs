@@ -13,6 +13,9 @@ use lettre::{AsyncFileTransport, AsyncTransport, Message, Tokio1Executor};
 use crate::db::entities::email_outbox;
 use crate::error::{AppError, AppResult};
 
+/// The longest one SMTP send may take before it counts as failed.
+pub const SEND_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// Default sender when `MAIL_FROM` is not set.
 pub const DEFAULT_FROM: &str = "ipxfer <noreply@ipxfer.invalid>";
 
@@ -103,7 +106,7 @@ impl Mailer {
                     crate::cli::redact(url)
                 ))
             })?
-            .timeout(Some(std::time::Duration::from_secs(30)))
+            .timeout(Some(SEND_TIMEOUT))
             .build();
         Ok(Mailer {
             transport: Transport::Smtp(transport),

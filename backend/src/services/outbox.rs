@@ -20,7 +20,8 @@ use crate::mail::Mailer;
 pub struct DeliveryPolicy {
     /// Rows claimed per round.
     pub batch: u64,
-    /// How long a claim keeps other workers off a row; longer than a send can take.
+    /// How long a claim keeps other workers off a row. It must outlast sending the whole batch
+    /// (`batch` x [`crate::mail::SEND_TIMEOUT`]), or another worker could claim a row still being sent.
     pub lease: Duration,
     /// Wait after the first failed attempt; doubled after each further one.
     pub first_retry: Duration,
@@ -31,11 +32,12 @@ pub struct DeliveryPolicy {
 }
 
 impl Default for DeliveryPolicy {
-    /// 1, 2, 4, ... minutes up to an hour: ten attempts span about seven hours.
+    /// 1, 2, 4, ... minutes up to an hour: ten attempts span about seven hours. Batches of 10
+    /// under a 10-minute lease: even a server that times out every send cannot outlast it.
     fn default() -> Self {
         DeliveryPolicy {
-            batch: 50,
-            lease: Duration::minutes(5),
+            batch: 10,
+            lease: Duration::minutes(10),
             first_retry: Duration::minutes(1),
             max_retry: Duration::hours(1),
             max_attempts: 10,
@@ -107,17 +109,18 @@ pub async fn deliver_due(
     Ok(done)
 }
 
-/// Rounds until no row is due at `now`; returns the totals. Rows deferred in a round are not due
-/// again at the same `now`, so this ends.
+/// Rounds until no row is due; returns the totals. Each round asks `now` for the time, so a long
+/// backlog claims under fresh leases. Rows deferred in a round wait at least
+/// `first_retry`, so this ends.
 pub async fn drain(
     db: &DatabaseConnection,
     mailer: &Mailer,
     policy: &DeliveryPolicy,
-    now: OffsetDateTime,
+    now: impl Fn() -> OffsetDateTime,
 ) -> AppResult<Delivered> {
     let mut total = Delivered::default();
     loop {
-        let round = deliver_due(db, mailer, policy, now).await?;
+        let round = deliver_due(db, mailer, policy, now()).await?;
         if round.claimed() == 0 {
             return Ok(total);
         }
@@ -181,6 +184,14 @@ pub async fn retry(db: &DatabaseConnection, id: i64, now: OffsetDateTime) -> App
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::mail::SEND_TIMEOUT;
+
+    #[test]
+    fn a_lease_outlasts_a_batch_of_timed_out_sends() {
+        let p = DeliveryPolicy::default();
+        let worst = Duration::try_from(SEND_TIMEOUT).unwrap() * p.batch as i32;
+        assert!(p.lease > worst, "{} <= {worst}", p.lease);
+    }
 
     #[test]
     fn backoff_doubles_up_to_its_cap() {

@@ -253,7 +253,7 @@ async fn every_event_notifies_exactly_who_must_act_or_know() {
         &w.db.conn,
         &stub_mailer(&stub),
         &DeliveryPolicy::default(),
-        now() + Duration::days(31),
+        || now() + Duration::days(31),
     )
     .await
     .unwrap();
@@ -334,7 +334,7 @@ async fn a_failing_server_is_retried_with_backoff_then_admins_retry() {
     assert!(outbox::retry(&w.db.conn, failed[0].id, t).await.is_err());
 
     let up = AsyncStubTransport::new_ok();
-    let done = outbox::drain(&w.db.conn, &stub_mailer(&up), &policy, t)
+    let done = outbox::drain(&w.db.conn, &stub_mailer(&up), &policy, || t)
         .await
         .unwrap();
     assert_eq!(done.sent, 1);
@@ -414,7 +414,7 @@ async fn workers_side_by_side_never_send_a_row_twice() {
     let workers: Vec<_> = (0..4)
         .map(|_| {
             let (db, mailer) = (w.db.conn.clone(), stub_mailer(&stub));
-            tokio::spawn(async move { outbox::drain(&db, &mailer, &policy, now()).await })
+            tokio::spawn(async move { outbox::drain(&db, &mailer, &policy, now).await })
         })
         .collect();
     let mut sent = 0;
@@ -573,7 +573,7 @@ async fn a_mail_folder_receives_eml_files() {
     let dir = tempfile::tempdir().unwrap();
     let folder = dir.path().join("mail");
     let mailer = Mailer::folder(&folder, parse_from(DEFAULT_FROM).unwrap()).unwrap();
-    let done = outbox::drain(&w.db.conn, &mailer, &DeliveryPolicy::default(), now())
+    let done = outbox::drain(&w.db.conn, &mailer, &DeliveryPolicy::default(), now)
         .await
         .unwrap();
     assert_eq!(done.sent, 1);

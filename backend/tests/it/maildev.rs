@@ -131,7 +131,7 @@ async fn one_full_transfer_reaches_exactly_the_expected_addresses_over_smtp() {
         &w.db.conn,
         &mailer(&smtp_url),
         &DeliveryPolicy::default(),
-        now(),
+        now,
     )
     .await
     .unwrap();
@@ -222,7 +222,7 @@ async fn with_the_smtp_server_stopped_and_started_again_every_message_arrives_on
     let server = MailDev::start(smtp, web, dir.path()).await;
     let id = w.file("20.0.4.0/22").await.unwrap();
     w.attach_documents(id).await;
-    let first = outbox::drain(&w.db.conn, &mailer, &policy, t)
+    let first = outbox::drain(&w.db.conn, &mailer, &policy, || t)
         .await
         .unwrap();
     assert_eq!(first.sent, 1);
@@ -244,7 +244,7 @@ async fn with_the_smtp_server_stopped_and_started_again_every_message_arrives_on
     for step in steps {
         run(&w, id, vec![step]).await;
         t += Duration::minutes(5);
-        let round = outbox::drain(&w.db.conn, &mailer, &policy, t)
+        let round = outbox::drain(&w.db.conn, &mailer, &policy, || t)
             .await
             .unwrap();
         assert_eq!(round.sent, 0, "the server is down");
@@ -265,7 +265,7 @@ async fn with_the_smtp_server_stopped_and_started_again_every_message_arrives_on
             break;
         }
         t += Duration::hours(1);
-        outbox::drain(&w.db.conn, &mailer, &policy, t)
+        outbox::drain(&w.db.conn, &mailer, &policy, || t)
             .await
             .unwrap();
     }
