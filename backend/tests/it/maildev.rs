@@ -68,6 +68,19 @@ fn recipient(m: &Value) -> String {
         .to_owned()
 }
 
+/// Waits up to 30 s for MailDev's `/api/healthz` to answer `true`.
+async fn wait_until_healthy(api: &str) {
+    for _ in 0..300 {
+        if let Some((200, body)) = http(api, "GET", "/api/healthz").await
+            && body.trim() == "true"
+        {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("MailDev is not running, or not healthy, at {api}");
+}
+
 /// A MailDev of this test's own, on the ports given, keeping mail in `dir`.
 struct MailDev(tokio::process::Child);
 
@@ -84,16 +97,8 @@ impl MailDev {
             .kill_on_drop(true)
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start {}: {e}", bin.display()));
-        let api = format!("127.0.0.1:{web}");
-        for _ in 0..300 {
-            if let Some((200, body)) = http(&api, "GET", "/api/healthz").await
-                && body.trim() == "true"
-            {
-                return MailDev(child);
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-        }
-        panic!("MailDev did not become healthy on {api}");
+        wait_until_healthy(&format!("127.0.0.1:{web}")).await;
+        MailDev(child)
     }
 
     async fn stop(mut self) {
@@ -117,6 +122,7 @@ fn mailer(smtp_url: &str) -> Mailer {
 #[ignore = "needs MailDev: run by .ci/run with TEST_SMTP_URL and TEST_MAILDEV_API"]
 async fn one_full_transfer_reaches_exactly_the_expected_addresses_over_smtp() {
     let (smtp_url, api) = (env("TEST_SMTP_URL"), authority(&env("TEST_MAILDEV_API")));
+    wait_until_healthy(&api).await;
     let (status, _) = http(&api, "DELETE", "/api/email/all")
         .await
         .expect("MailDev's API answers");
