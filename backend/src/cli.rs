@@ -4,15 +4,18 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use time::OffsetDateTime;
 
+use crate::background::{self, Intervals};
+use crate::clock::{Clock, SystemClock};
 use crate::config::{DEFAULT_DATABASE_URL, prepare_database_url};
 use crate::domain::format::group_thousands as n;
+use crate::mail::{DEFAULT_FROM, MailConfig, Mailer};
 use crate::services::import::{self, Outcome, Progress};
 use crate::services::transfers::{self, Settings};
-use crate::services::{ledger, stats};
+use crate::services::{ledger, outbox, stats};
 use crate::{db, web};
 
 /// Coordinates IPv4 address transfers between the five Regional Internet Registries.
@@ -32,8 +35,45 @@ pub struct Cli {
     )]
     pub policy: Option<PathBuf>,
 
+    #[command(flatten)]
+    pub mail: MailArgs,
+
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// Where e-mail goes: SMTP, or a folder of `.eml` files; neither keeps it queued.
+#[derive(Debug, Args)]
+pub struct MailArgs {
+    /// SMTP server in lettre's URL form: `smtp://127.0.0.1:1025`, `smtps://user:pass@host`,
+    /// `smtp://host:587?tls=required`.
+    #[arg(
+        long,
+        env = "SMTP_URL",
+        global = true,
+        value_name = "URL",
+        hide_env_values = true
+    )]
+    pub smtp_url: Option<String>,
+
+    /// Sender of every e-mail.
+    #[arg(long, env = "MAIL_FROM", global = true, default_value = DEFAULT_FROM)]
+    pub mail_from: String,
+
+    /// Write e-mails as `.eml` files into this folder instead of sending them (development).
+    #[arg(long, env = "MAIL_DIR", global = true, value_name = "DIR")]
+    pub mail_dir: Option<PathBuf>,
+}
+
+impl MailArgs {
+    /// The mail configuration these flags describe.
+    pub fn config(&self) -> MailConfig {
+        MailConfig {
+            smtp_url: self.smtp_url.clone(),
+            mail_dir: self.mail_dir.clone(),
+            from: self.mail_from.clone(),
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -59,11 +99,25 @@ pub enum Command {
     #[command(subcommand)]
     Ledger(LedgerCommand),
     /// Expire every transfer whose consent or information deadline has passed, and tell everyone
-    /// involved. Run it from cron until the background scheduler exists.
+    /// involved (the scheduler of `serve` and `worker` does this every minute too).
     Expire,
+    /// Send the e-mail outbox and run the deadline scheduler, without the web interface, until
+    /// stopped. Needs SMTP_URL or MAIL_DIR.
+    Worker,
+    /// Inspect and retry the e-mail outbox.
+    #[command(subcommand)]
+    Mail(MailCommand),
     /// Work with the registry policy profiles.
     #[command(subcommand)]
     Policy(PolicyCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MailCommand {
+    /// Messages by status, then those that ran out of attempts.
+    Status,
+    /// Put a failed message back in the queue.
+    Retry { id: i64 },
 }
 
 #[derive(Debug, Subcommand)]
@@ -111,8 +165,66 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         .context("cannot migrate the database")?;
     match cli.command {
         Command::Serve { addr } => {
-            let state = web::AppState::new(conn, settings);
-            web::serve(state, addr).await
+            let settings = std::sync::Arc::new(settings);
+            let mailer = Mailer::from_config(&cli.mail.config())?;
+            let jobs = background::spawn(
+                conn.clone(),
+                settings.clone(),
+                mailer,
+                std::sync::Arc::new(SystemClock),
+                Intervals::default(),
+            );
+            let state = web::AppState {
+                db: conn,
+                settings,
+                clock: std::sync::Arc::new(SystemClock),
+            };
+            let served = web::serve(state, addr).await;
+            jobs.stop().await;
+            served
+        }
+        Command::Worker => {
+            let Some(mailer) = Mailer::from_config(&cli.mail.config())? else {
+                anyhow::bail!(
+                    "ipxfer worker sends e-mail: set SMTP_URL (or --smtp-url), or MAIL_DIR \
+                     (or --mail-dir) for a folder of .eml files"
+                );
+            };
+            let jobs = background::spawn(
+                conn,
+                std::sync::Arc::new(settings),
+                Some(mailer),
+                std::sync::Arc::new(SystemClock),
+                Intervals::default(),
+            );
+            web::shutdown_signal().await;
+            jobs.stop().await;
+            Ok(())
+        }
+        Command::Mail(MailCommand::Status) => {
+            let counts = crate::db::outbox::count_by_status(&conn).await?;
+            if counts.is_empty() {
+                println!("the outbox is empty");
+            }
+            for (status, count) in counts {
+                println!("{status:<8} {}", n(count.max(0) as u64));
+            }
+            for f in outbox::failed(&conn).await? {
+                println!(
+                    "failed #{} to {} after {} attempts: {} ({})",
+                    f.id,
+                    f.to,
+                    f.attempts,
+                    f.subject,
+                    f.last_error.unwrap_or_default()
+                );
+            }
+            Ok(())
+        }
+        Command::Mail(MailCommand::Retry { id }) => {
+            outbox::retry(&conn, id, SystemClock.now()).await?;
+            println!("e-mail {id} is queued again");
+            Ok(())
         }
         Command::Migrate => {
             println!("database is up to date");
@@ -227,8 +339,8 @@ fn read(path: &Path) -> anyhow::Result<Vec<u8>> {
     std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))
 }
 
-/// Hides the password of a database URL in messages.
-fn redact(url: &str) -> String {
+/// Hides the password of a database or SMTP URL in messages.
+pub(crate) fn redact(url: &str) -> String {
     match (url.find("://"), url.rfind('@')) {
         (Some(scheme), Some(at)) if at > scheme => {
             let userinfo = &url[scheme + 3..at];
@@ -301,6 +413,26 @@ mod tests {
             cli.command,
             Command::Import(ImportCommand::Delegated { .. })
         ));
+        let cli = Cli::try_parse_from([
+            "ipxfer",
+            "worker",
+            "--smtp-url",
+            "smtp://127.0.0.1:1025",
+            "--mail-from",
+            "Registry <noreply@example.net>",
+        ])
+        .unwrap();
+        assert!(matches!(cli.command, Command::Worker));
+        let mail = cli.mail.config();
+        assert_eq!(mail.smtp_url.as_deref(), Some("smtp://127.0.0.1:1025"));
+        assert_eq!(mail.from, "Registry <noreply@example.net>");
+        let cli =
+            Cli::try_parse_from(["ipxfer", "--mail-dir", "mail", "mail", "retry", "7"]).unwrap();
+        assert!(matches!(
+            cli.command,
+            Command::Mail(MailCommand::Retry { id: 7 })
+        ));
+        assert_eq!(cli.mail.config().mail_dir, Some(PathBuf::from("mail")));
         let err = Cli::try_parse_from(["ipxfer", "serve", "--addr", "nowhere"]).unwrap_err();
         assert!(err.to_string().contains("invalid value 'nowhere'"), "{err}");
     }

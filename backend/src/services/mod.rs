@@ -5,5 +5,8 @@ pub mod accounts;
 pub mod documents;
 pub mod import;
 pub mod ledger;
+pub mod notifications;
+pub mod outbox;
+pub mod scheduler;
 pub mod stats;
 pub mod transfers;

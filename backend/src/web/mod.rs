@@ -103,7 +103,7 @@ pub async fn serve(state: AppState, addr: SocketAddr) -> anyhow::Result<()> {
 
 /// Resolves on Ctrl-C or SIGTERM (how service managers and containers stop a process), so
 /// requests in flight finish before the server exits.
-async fn shutdown_signal() {
+pub async fn shutdown_signal() {
     let interrupt = async {
         let _ = tokio::signal::ctrl_c().await;
     };

@@ -300,7 +300,7 @@ async fn queue(
     )
     .await?;
     let now = app.clock.now();
-    let service_days = app.settings.review_service_days;
+    let service_days = app.settings.service_levels.of(registry).whole_days();
     let mut rows = Vec::new();
     for t in &found {
         let state = WorkflowState::from_parts(&t.state, t.state_data.as_deref())

@@ -8,6 +8,8 @@ mod harness;
 mod import;
 mod invariants;
 mod ledger_store;
+mod mail;
+mod maildev;
 mod migrations;
 mod transfers;
 mod web;
