@@ -1139,6 +1139,26 @@ async fn show(
 // ---------------------------------------------------------------------------------------------
 // Actions
 
+/// Refuses unless the viewer may take `action` on the transfer now: checked before the form is
+/// validated, so a person who may not act learns nothing from the form's errors.
+async fn authorize(
+    app: &AppState,
+    viewer: &Viewer,
+    id: i64,
+    action: Action,
+) -> Result<(), AppError> {
+    let (l, access) = load_visible(app, viewer, id).await?;
+    if authz::can(&viewer.actor, action, Some(&access)) {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden(format!(
+            "This step is not yours to take: {} is {}.",
+            l.facts.reference,
+            l.state.describe()
+        )))
+    }
+}
+
 /// Applies a command; a refusal the person can act on comes back on the transfer page, next
 /// to the form it concerns, with what they typed.
 async fn apply(
@@ -1241,6 +1261,7 @@ async fn accept(
     Path(id): Path<i64>,
     CsrfForm { viewer, form }: CsrfForm<AcceptForm>,
 ) -> Result<Response, AppError> {
+    authorize(&app, &viewer, id, Action::AcceptAsRecipient).await?;
     let typed = Typed {
         need_text: form.need_text.clone(),
         horizon_months: form.horizon_months.clone(),
@@ -1307,6 +1328,7 @@ async fn answer(
     Path(id): Path<i64>,
     CsrfForm { viewer, form }: CsrfForm<AnswerForm>,
 ) -> Result<Response, AppError> {
+    authorize(&app, &viewer, id, Action::AnswerInfo).await?;
     let typed = Typed {
         answer: form.answer.clone(),
         ..Default::default()
@@ -1368,6 +1390,7 @@ async fn approve(
     CsrfForm { viewer, form }: CsrfForm<ApproveForm>,
 ) -> Result<Response, AppError> {
     let side = parse_side(&form.side)?;
+    authorize(&app, &viewer, id, Action::Decide { side }).await?;
     let mut errors = FormErrors::default();
     for r in &form.reason {
         forms::text(&mut errors, "override", r, "the reason", false, TEXT_MAX);
@@ -1419,6 +1442,7 @@ async fn request_info(
     CsrfForm { viewer, form }: CsrfForm<RequestInfoForm>,
 ) -> Result<Response, AppError> {
     let side = parse_side(&form.side)?;
+    authorize(&app, &viewer, id, Action::Decide { side }).await?;
     let typed = Typed {
         question: form.question.clone(),
         ..Default::default()
@@ -1657,6 +1681,7 @@ async fn withdraw(
     Path(id): Path<i64>,
     CsrfForm { viewer, .. }: CsrfForm<Empty>,
 ) -> Result<Response, AppError> {
+    authorize(&app, &viewer, id, Action::Withdraw).await?;
     apply(
         &app,
         &viewer,
@@ -1675,6 +1700,7 @@ async fn reject(
     CsrfForm { viewer, form }: CsrfForm<ReasonForm>,
 ) -> Result<Response, AppError> {
     let side = parse_side(&form.side)?;
+    authorize(&app, &viewer, id, Action::Decide { side }).await?;
     let mut errors = FormErrors::default();
     forms::text(
         &mut errors,
@@ -1716,6 +1742,7 @@ async fn confirm_fees(
     Path(id): Path<i64>,
     CsrfForm { viewer, .. }: CsrfForm<Empty>,
 ) -> Result<Response, AppError> {
+    authorize(&app, &viewer, id, Action::ConfirmFees).await?;
     apply(
         &app,
         &viewer,
@@ -1738,6 +1765,7 @@ async fn finalize(
     Path(id): Path<i64>,
     CsrfForm { viewer, .. }: CsrfForm<Empty>,
 ) -> Result<Response, AppError> {
+    authorize(&app, &viewer, id, Action::Finalize).await?;
     apply(
         &app,
         &viewer,
@@ -1767,6 +1795,7 @@ async fn dispute(
     Path(id): Path<i64>,
     CsrfForm { viewer, form }: CsrfForm<ReasonForm>,
 ) -> Result<Response, AppError> {
+    authorize(&app, &viewer, id, Action::MarkDisputed).await?;
     let typed = Typed {
         reason: form.reason.clone(),
         ..Default::default()
@@ -1806,6 +1835,7 @@ async fn resolve_dispute(
     Path(id): Path<i64>,
     CsrfForm { viewer, .. }: CsrfForm<Empty>,
 ) -> Result<Response, AppError> {
+    authorize(&app, &viewer, id, Action::ResolveDispute).await?;
     apply(
         &app,
         &viewer,
@@ -1832,6 +1862,7 @@ async fn upload(
     Path(id): Path<i64>,
     multipart: Multipart,
 ) -> Result<Response, AppError> {
+    authorize(&app, &viewer, id, Action::UploadDocument).await?;
     let (fields, files) = read_multipart(&viewer, multipart).await?;
     let mut errors = FormErrors::default();
     let Some((_, mut u)) = files.into_iter().next() else {

@@ -14,4 +14,5 @@ mod migrations;
 mod transfers;
 mod web;
 mod web_account;
+mod web_routes;
 mod web_transfers;
