@@ -86,3 +86,26 @@ pub fn to_facts(row: &organisation::Model) -> Result<OrgFacts, DbErr> {
         membership,
     })
 }
+
+/// Organisations with at least one active member, by registry and name: the only ones that can
+/// accept a transfer, so the filing form offers these.
+pub async fn with_members(
+    conn: &impl sea_orm::ConnectionTrait,
+) -> Result<Vec<organisation::Model>, sea_orm::DbErr> {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+    let ids: Vec<Option<i64>> = crate::db::entities::user::Entity::find()
+        .select_only()
+        .column(crate::db::entities::user::Column::OrganisationId)
+        .distinct()
+        .filter(crate::db::entities::user::Column::Role.eq("member"))
+        .filter(crate::db::entities::user::Column::Active.eq(true))
+        .into_tuple()
+        .all(conn)
+        .await?;
+    organisation::Entity::find()
+        .filter(organisation::Column::Id.is_in(ids.into_iter().flatten()))
+        .order_by_asc(organisation::Column::Registry)
+        .order_by_asc(organisation::Column::Name)
+        .all(conn)
+        .await
+}

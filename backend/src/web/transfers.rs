@@ -340,8 +340,8 @@ async fn queue(
 
 #[derive(Debug, Default, Clone)]
 struct FilingForm {
-    recipient_registry: String,
-    recipient_handle: String,
+    /// The recipient organisation's id.
+    recipient: String,
     kind: String,
     blocks: String,
     price: String,
@@ -354,7 +354,8 @@ struct NewPage {
     chrome: Chrome,
     errors: FormErrors,
     form: FilingForm,
-    registries: Vec<(&'static str, String)>,
+    /// Organisations that can accept, by registry: (registry, [(id, name)]).
+    recipients: Vec<(String, Vec<(String, String)>)>,
     source: String,
     max_blocks: usize,
     max_mib: usize,
@@ -379,10 +380,7 @@ async fn new_page(
         chrome: viewer.chrome(app).await?,
         errors,
         form,
-        registries: Rir::ALL
-            .iter()
-            .map(|r| (r.token(), r.to_string()))
-            .collect(),
+        recipients: recipient_choices(app, org_id).await?,
         source: format!(
             "{} ({}, {})",
             org.name,
@@ -392,6 +390,27 @@ async fn new_page(
         max_blocks: app.settings.max_blocks,
         max_mib: documents::MAX_BYTES / (1024 * 1024),
     })
+}
+
+/// The organisations a member may file to, grouped by registry.
+async fn recipient_choices(
+    app: &AppState,
+    own: i64,
+) -> Result<Vec<(String, Vec<(String, String)>)>, AppError> {
+    let mut groups: Vec<(String, Vec<(String, String)>)> = Vec::new();
+    for o in crate::db::organisations::with_members(&app.db).await? {
+        if o.id == own {
+            continue;
+        }
+        let registry = org_registry_name(&o.registry);
+        if groups.last().is_none_or(|(r, _)| *r != registry) {
+            groups.push((registry.clone(), Vec::new()));
+        }
+        if let Some((_, list)) = groups.last_mut() {
+            list.push((o.id.to_string(), format!("{} ({})", o.name, o.handle)));
+        }
+    }
+    Ok(groups)
 }
 
 fn org_registry_name(token: &str) -> String {
@@ -518,47 +537,27 @@ async fn create(
     let (fields, files) = read_multipart(&viewer, multipart).await?;
     let get = |k: &str| fields.get(k).cloned().unwrap_or_default();
     let form = FilingForm {
-        recipient_registry: get("recipient_registry"),
-        recipient_handle: get("recipient_handle").trim().to_owned(),
+        recipient: get("recipient"),
         kind: get("kind"),
         blocks: get("blocks"),
         price: get("price").trim().to_owned(),
         currency: get("currency").trim().to_uppercase(),
     };
     let mut errors = FormErrors::default();
-    let registry = Rir::from_token(&form.recipient_registry);
-    if registry.is_none() {
-        errors.add("recipient_registry", "Choose the recipient's registry");
-    }
-    let mut recipient = None;
-    forms::text(
-        &mut errors,
-        "recipient_handle",
-        &form.recipient_handle,
-        "the recipient organisation's handle",
-        true,
-        100,
-    );
-    if let (Some(rir), true) = (registry, errors.get("recipient_handle").is_empty()) {
-        recipient = organisation::Entity::find()
-            .filter(organisation::Column::Registry.eq(rir.token()))
-            .filter(organisation::Column::Handle.eq(&form.recipient_handle))
-            .one(&app.db)
-            .await?;
-        if recipient.is_none() {
-            errors.add(
-                "recipient_handle",
-                format!(
-                    "{rir} has no organisation with the handle {}",
-                    form.recipient_handle
-                ),
-            );
-        } else if recipient.as_ref().is_some_and(|r| r.id == org_id) {
-            errors.add(
-                "recipient_handle",
-                "The recipient must be another organisation",
-            );
-        }
+    let candidates = recipient_choices(&app, org_id).await?;
+    let chosen = candidates
+        .iter()
+        .flat_map(|(_, list)| list)
+        .any(|(id, _)| *id == form.recipient);
+    let recipient = match form.recipient.parse::<i64>() {
+        Ok(id) if chosen => organisation::Entity::find_by_id(id).one(&app.db).await?,
+        _ => None,
+    };
+    if recipient.is_none() {
+        errors.add(
+            "recipient",
+            "Choose the recipient organisation from the list",
+        );
     }
     let kind = TransferType::from_nro_name(&form.kind);
     if kind.is_none() {

@@ -14,12 +14,12 @@ const PDF: &[u8] = b"%PDF-1.7 a signed transfer agreement";
 /// Files `block` from the ARIN holder to the RIPE NCC holder with the form; returns the
 /// transfer's page path.
 async fn file_with_form(b: &mut Browser, block: &str) -> String {
+    let recipient = recipient_option(b, "RIPE NCC holder").await;
     let res = b
         .post_multipart(
             "/transfers/new",
             &[
-                ("recipient_registry", "ripencc"),
-                ("recipient_handle", "ripe-holder"),
+                ("recipient", &recipient),
                 ("kind", "RESOURCE_TRANSFER"),
                 ("blocks", block),
                 ("price", "25000"),
@@ -33,6 +33,18 @@ async fn file_with_form(b: &mut Browser, block: &str) -> String {
         .await;
     assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
     res.location.unwrap()
+}
+
+/// The value of the filing form's recipient option whose label starts with `name`.
+async fn recipient_option(b: &mut Browser, name: &str) -> String {
+    let form = b.get("/transfers/new").await;
+    let sel = scraper::Selector::parse("#recipient option").unwrap();
+    let html = form.html();
+    let option = html
+        .select(&sel)
+        .find(|o| o.text().collect::<String>().starts_with(name))
+        .unwrap_or_else(|| panic!("no recipient {name} in {}", form.text("#recipient")));
+    option.value().attr("value").unwrap().to_owned()
 }
 
 /// A third organisation (at APNIC) with a member, unrelated to the World's transfers.
@@ -195,8 +207,7 @@ async fn the_filing_form_explains_every_mistake_and_keeps_what_was_typed() {
         .post_multipart(
             "/transfers/new",
             &[
-                ("recipient_registry", "ripencc"),
-                ("recipient_handle", "no-such-org"),
+                ("recipient", "999999"),
                 ("kind", "RESOURCE_TRANSFER"),
                 ("blocks", "20.0.4.0/22\n198.51.100.0/33"),
                 ("price", "lots"),
@@ -208,7 +219,7 @@ async fn the_filing_form_explains_every_mistake_and_keeps_what_was_typed() {
     assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
     let summary = res.text(".error-summary");
     assert!(
-        summary.contains("RIPE NCC has no organisation with the handle no-such-org"),
+        summary.contains("Choose the recipient organisation from the list"),
         "{summary}"
     );
     assert!(
@@ -232,10 +243,7 @@ async fn the_filing_form_explains_every_mistake_and_keeps_what_was_typed() {
             .collect::<Vec<_>>()
             .join(" ")
     );
-    assert_eq!(
-        res.attr("#recipient_handle", "value").as_deref(),
-        Some("no-such-org")
-    );
+    assert_eq!(res.attr("#price", "value").as_deref(), Some("lots"));
     assert!(
         src.get("/transfers")
             .await
@@ -244,12 +252,12 @@ async fn the_filing_form_explains_every_mistake_and_keeps_what_was_typed() {
     );
 
     // A block the source does not hold is refused with the rule's message, nothing stored.
+    let recipient = recipient_option(&mut src, "RIPE NCC holder").await;
     let res = src
         .post_multipart(
             "/transfers/new",
             &[
-                ("recipient_registry", "ripencc"),
-                ("recipient_handle", "ripe-holder"),
+                ("recipient", &recipient),
                 ("kind", "RESOURCE_TRANSFER"),
                 ("blocks", "100.64.0.0/24"),
             ],
@@ -269,12 +277,12 @@ async fn a_block_already_in_another_transfer_is_refused_at_filing() {
     let w = World::new().await;
     let mut src = Browser::signed_in(&w.db.conn, "src@example.net").await;
     file_with_form(&mut src, "20.0.4.0/22").await;
+    let recipient = recipient_option(&mut src, "RIPE NCC holder").await;
     let res = src
         .post_multipart(
             "/transfers/new",
             &[
-                ("recipient_registry", "ripencc"),
-                ("recipient_handle", "ripe-holder"),
+                ("recipient", &recipient),
                 ("kind", "RESOURCE_TRANSFER"),
                 ("blocks", "20.0.5.0/24"),
             ],
