@@ -8,11 +8,15 @@ use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use time::OffsetDateTime;
 
-use crate::config::{DEFAULT_DATABASE_URL, prepare_database_url};
+use crate::config::{
+    DEFAULT_DATABASE_URL, DEMO_DATABASE_URL, prepare_database_url, remove_demo_database,
+};
+use crate::domain::Rir;
 use crate::domain::format::group_thousands as n;
 use crate::services::import::{self, Outcome, Progress};
 use crate::services::transfers::{self, Settings};
-use crate::services::{ledger, stats};
+use crate::services::accounts::{self, Invitation};
+use crate::services::{demo, ledger, stats};
 use crate::{db, web};
 
 /// Coordinates IPv4 address transfers between the five Regional Internet Registries.
@@ -43,7 +47,17 @@ pub enum Command {
         /// Address to listen on.
         #[arg(long, env = "IPXFER_ADDR", default_value = "127.0.0.1:8080")]
         addr: SocketAddr,
+        /// Seed the demo first (organisations, people in every role, transfers in every state),
+        /// on a fresh data/demo.db unless --database-url is given.
+        #[arg(long)]
+        demo: bool,
     },
+    /// Seed data into an empty database.
+    #[command(subcommand)]
+    Seed(SeedCommand),
+    /// Manage user accounts.
+    #[command(subcommand)]
+    User(UserCommand),
     /// Apply pending database migrations.
     Migrate,
     /// Import registry data.
@@ -64,6 +78,38 @@ pub enum Command {
     /// Work with the registry policy profiles.
     #[command(subcommand)]
     Policy(PolicyCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SeedCommand {
+    /// The demo: real holdings of the five registries, people in every role, transfers in every
+    /// state. Refuses a database that already has organisations or users.
+    Demo,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create an account: prints an invitation link (also e-mailed), or sets the password read
+    /// from standard input.
+    Add {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+        /// member, hostmaster, auditor or admin.
+        #[arg(long)]
+        role: String,
+        /// The member's organisation (its handle at --registry).
+        #[arg(long, requires = "registry")]
+        org_handle: Option<String>,
+        /// The hostmaster's registry, or the member organisation's: afrinic, apnic, arin,
+        /// lacnic, ripencc.
+        #[arg(long)]
+        registry: Option<String>,
+        /// Read the password from standard input instead of sending an invitation.
+        #[arg(long)]
+        password_stdin: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -98,21 +144,88 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         );
         return Ok(());
     }
-    prepare_database_url(&cli.database_url).context("cannot create the database folder")?;
-    let conn = db::connect(&cli.database_url).await.with_context(|| {
+    let database_url = match &cli.command {
+        // The demo starts afresh each time, beside (never in) the default database.
+        Command::Serve { demo: true, .. } if cli.database_url == DEFAULT_DATABASE_URL => {
+            remove_demo_database().context("cannot remove the previous demo database")?;
+            DEMO_DATABASE_URL.to_owned()
+        }
+        _ => cli.database_url.clone(),
+    };
+    prepare_database_url(&database_url).context("cannot create the database folder")?;
+    let conn = db::connect(&database_url).await.with_context(|| {
         format!(
             "cannot open the database {} (is the server running and reachable, and are the \
                  name and password right? set it with --database-url or DATABASE_URL)",
-            redact(&cli.database_url)
+            redact(&database_url)
         )
     })?;
     db::migrate(&conn)
         .await
         .context("cannot migrate the database")?;
     match cli.command {
-        Command::Serve { addr } => {
+        Command::Serve { addr, demo } => {
+            if demo {
+                seed_demo(&conn, &settings).await?;
+            }
             let state = web::AppState::new(conn, settings);
             web::serve(state, addr).await
+        }
+        Command::Seed(SeedCommand::Demo) => seed_demo(&conn, &settings).await,
+        Command::User(UserCommand::Add {
+            email,
+            name,
+            role,
+            org_handle,
+            registry,
+            password_stdin,
+        }) => {
+            let registry = registry
+                .map(|r| {
+                    Rir::from_token(&r.to_lowercase().replace([' ', '-'], "")).with_context(|| {
+                        format!("{r:?} is not a registry: use afrinic, apnic, arin, lacnic or ripencc")
+                    })
+                })
+                .transpose()?;
+            let organisation_id = match (&org_handle, registry) {
+                (Some(handle), Some(rir)) => Some(
+                    *db::organisations::ids_by_handle(&conn, rir)
+                        .await?
+                        .get(handle)
+                        .with_context(|| format!("{rir} has no organisation {handle:?}"))?,
+                ),
+                _ => None,
+            };
+            let inv = Invitation {
+                email,
+                display_name: name,
+                role,
+                organisation_id,
+                registry,
+            };
+            if let Some((_, message)) = accounts::check_invitation(&inv).first() {
+                anyhow::bail!("{message}");
+            }
+            let now = OffsetDateTime::now_utc();
+            if password_stdin {
+                let mut password = String::new();
+                std::io::stdin()
+                    .read_line(&mut password)
+                    .context("cannot read the password from standard input")?;
+                let password = password.trim_end_matches(['\r', '\n']);
+                let u = accounts::create_with_password(&conn, &inv, password, now).await?;
+                println!("{} can sign in as {}", u.display_name, u.email);
+            } else {
+                let (u, link) =
+                    accounts::invite_with_link(&conn, &inv, &settings.base_url, now).await?;
+                println!(
+                    "invited {} <{}>; the invitation e-mail is queued. Link (valid {} days):\n{link}",
+                    u.display_name,
+                    u.email,
+                    accounts::INVITATION_TTL.whole_days()
+                );
+            }
+            Ok(())
         }
         Command::Migrate => {
             println!("database is up to date");
@@ -209,6 +322,20 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             }
         }
     }
+}
+
+/// Seeds the demo and prints each user as one line `demo user: <role> <email> <password>`.
+async fn seed_demo(conn: &sea_orm::DatabaseConnection, settings: &Settings) -> anyhow::Result<()> {
+    let report = demo::seed(conn, settings, OffsetDateTime::now_utc()).await?;
+    println!(
+        "demo seeded: {} transfers, {} ledger entries verified",
+        report.transfers.len(),
+        n(report.ledger_entries)
+    );
+    for u in &report.users {
+        println!("{}", u.line());
+    }
+    Ok(())
 }
 
 /// The transfer settings, with the operator's policy overrides when a file is given.
