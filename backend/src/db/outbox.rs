@@ -34,7 +34,7 @@ pub async fn enqueue(
         body_text: Set(e.body_text.clone()),
         body_html: Set(None),
         transfer_id: Set(e.transfer_id),
-        status: Set("pending".to_owned()),
+        status: Set(PENDING.to_owned()),
         attempts: Set(0),
         next_attempt_at: Set(now),
         last_error: Set(None),
@@ -47,3 +47,52 @@ pub async fn enqueue(
         .await?;
     Ok(())
 }
+
+/// The messages the sender gave up on, newest first, at most `limit`.
+pub async fn list_failed(
+    conn: &impl ConnectionTrait,
+    limit: u64,
+) -> Result<Vec<email_outbox::Model>, DbErr> {
+    use sea_orm::{ColumnTrait, QueryFilter, QueryOrder, QuerySelect};
+    email_outbox::Entity::find()
+        .filter(email_outbox::Column::Status.eq(FAILED))
+        .order_by_desc(email_outbox::Column::NextAttemptAt)
+        .order_by_desc(email_outbox::Column::Id)
+        .limit(limit)
+        .all(conn)
+        .await
+}
+
+/// How many messages failed for good.
+pub async fn count_failed(conn: &impl ConnectionTrait) -> Result<u64, DbErr> {
+    use sea_orm::{ColumnTrait, PaginatorTrait, QueryFilter};
+    email_outbox::Entity::find()
+        .filter(email_outbox::Column::Status.eq(FAILED))
+        .count(conn)
+        .await
+}
+
+/// Puts a failed message back in the queue with a fresh retry budget; false when there is no
+/// failed message `id` (already retried, sent, or unknown).
+pub async fn retry(
+    conn: &impl ConnectionTrait,
+    id: i64,
+    now: OffsetDateTime,
+) -> Result<bool, DbErr> {
+    use sea_orm::sea_query::Expr;
+    use sea_orm::{ColumnTrait, QueryFilter};
+    let r = email_outbox::Entity::update_many()
+        .col_expr(email_outbox::Column::Status, Expr::value(PENDING))
+        .col_expr(email_outbox::Column::Attempts, Expr::value(0))
+        .col_expr(email_outbox::Column::NextAttemptAt, Expr::value(now))
+        .filter(email_outbox::Column::Id.eq(id))
+        .filter(email_outbox::Column::Status.eq(FAILED))
+        .exec(conn)
+        .await?;
+    Ok(r.rows_affected == 1)
+}
+
+/// Status of a message waiting to be sent (or sent again).
+pub const PENDING: &str = "pending";
+/// Status of a message the sender gave up on.
+pub const FAILED: &str = "failed";
