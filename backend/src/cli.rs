@@ -13,9 +13,9 @@ use crate::config::{
 };
 use crate::domain::Rir;
 use crate::domain::format::group_thousands as n;
+use crate::services::accounts::{self, Invitation};
 use crate::services::import::{self, Outcome, Progress};
 use crate::services::transfers::{self, Settings};
-use crate::services::accounts::{self, Invitation};
 use crate::services::{demo, ledger, stats};
 use crate::{db, web};
 
@@ -183,7 +183,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let registry = registry
                 .map(|r| {
                     Rir::from_token(&r.to_lowercase().replace([' ', '-'], "")).with_context(|| {
-                        format!("{r:?} is not a registry: use afrinic, apnic, arin, lacnic or ripencc")
+                        format!(
+                            "{r:?} is not a registry: use afrinic, apnic, arin, lacnic or ripencc"
+                        )
                     })
                 })
                 .transpose()?;

@@ -104,11 +104,7 @@ pub async fn pending_invitations(
 }
 
 /// Deactivates or reactivates an account; false when there is no user `id`.
-pub async fn set_active(
-    conn: &impl ConnectionTrait,
-    id: i64,
-    active: bool,
-) -> Result<bool, DbErr> {
+pub async fn set_active(conn: &impl ConnectionTrait, id: i64, active: bool) -> Result<bool, DbErr> {
     use sea_orm::sea_query::Expr;
     let r = User::update_many()
         .col_expr(user::Column::Active, Expr::value(active))

@@ -271,10 +271,28 @@ const SCRIPTS: &[Script] = &[
         End::AwaitingFinalization,
     ),
     script("deccan", "pampa", "1.6.4.0/22", 12, End::RecipientReview),
-    script("serraverde", "andes", "45.5.104.0/23", 9, End::InfoRequested),
+    script(
+        "serraverde",
+        "andes",
+        "45.5.104.0/23",
+        9,
+        End::InfoRequested,
+    ),
     script("nile", "karoo", "41.32.0.0/22", 6, End::SourceReview),
-    script("meridian", "kansai", "4.0.16.0/22", 3, End::AwaitingRecipient),
-    script("thames", "northwind", "2.24.16.0/22", 1, End::AwaitingRecipient),
+    script(
+        "meridian",
+        "kansai",
+        "4.0.16.0/22",
+        3,
+        End::AwaitingRecipient,
+    ),
+    script(
+        "thames",
+        "northwind",
+        "2.24.16.0/22",
+        1,
+        End::AwaitingRecipient,
+    ),
 ];
 
 /// A demo user as printed at seeding.
@@ -483,7 +501,7 @@ async fn mark_delivery(db: &DatabaseConnection, now: OffsetDateTime) -> AppResul
         .col_expr(email_outbox::Column::Attempts, Expr::value(1))
         .col_expr(
             email_outbox::Column::SentAt,
-            Expr::col(email_outbox::Column::CreatedAt).into(),
+            Expr::col(email_outbox::Column::CreatedAt),
         )
         .filter(email_outbox::Column::TransferId.is_not_null())
         .filter(email_outbox::Column::Id.is_not_in(failed.clone()))
@@ -547,7 +565,13 @@ impl World<'_> {
 
     /// A registry approves its side, answering each warning with a written reason as a
     /// hostmaster would.
-    async fn approve(&self, actor: &Actor, id: i64, side: Side, at: OffsetDateTime) -> AppResult<()> {
+    async fn approve(
+        &self,
+        actor: &Actor,
+        id: i64,
+        side: Side,
+        at: OffsetDateTime,
+    ) -> AppResult<()> {
         let overrides = transfers::findings(self.db, self.settings, id, at)
             .await?
             .into_iter()
@@ -563,8 +587,8 @@ impl World<'_> {
 
     /// Files a scripted transfer and takes it to its end state; returns its id.
     async fn run(&self, s: &Script, now: OffsetDateTime) -> AppResult<i64> {
-        let (_, source_id, source_rir, source) = self.member(s.from)?.clone();
-        let (_, recipient_id, recipient_rir, recipient) = self.member(s.to)?.clone();
+        let (_, source_id, source_rir, source) = *self.member(s.from)?;
+        let (_, recipient_id, recipient_rir, recipient) = *self.member(s.to)?;
         let inter = source_rir != recipient_rir;
         let start = now - Duration::days(s.days_ago);
         let day = |d: i64| start + Duration::days(d) + Duration::hours(d * 3 % 7);
@@ -667,9 +691,7 @@ impl World<'_> {
             return Ok(id);
         }
         self.act(source_hm, id, Command::Finalize, day(10)).await?;
-        if s.end == End::Completed
-            && block.size() >= self.settings.four_eyes_addresses
-        {
+        if s.end == End::Completed && block.size() >= self.settings.four_eyes_addresses {
             let second = self.hostmaster(source_rir, 1)?;
             self.act(second, id, Command::Finalize, day(10) + Duration::hours(2))
                 .await?;

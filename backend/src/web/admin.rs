@@ -20,11 +20,11 @@ use super::page::{Chrome, render};
 use crate::db::entities::{holding, organisation, user};
 use crate::db::organisations::{self as orgs_db, NewOrganisation};
 use crate::db::{outbox, users as users_db};
+use crate::domain::Rir;
 use crate::domain::authz::Action;
 use crate::domain::fees::{Payer, format_amount};
 use crate::domain::format::{group_thousands, relative, utc_minute};
 use crate::domain::policy::RegistryProfile;
-use crate::domain::Rir;
 use crate::error::AppError;
 use crate::services::accounts::{self, Invitation};
 
@@ -306,10 +306,20 @@ const MAX_ORG_NAME: usize = 200;
 fn check_organisation(f: &OrganisationForm) -> FormErrors {
     let mut errors = FormErrors::default();
     if Rir::from_token(&f.registry).is_none() {
-        errors.add("registry", "Choose the registry the organisation is a member of");
+        errors.add(
+            "registry",
+            "Choose the registry the organisation is a member of",
+        );
     }
     let handle = f.handle.trim();
-    forms::text(&mut errors, "handle", handle, "the handle", true, MAX_HANDLE);
+    forms::text(
+        &mut errors,
+        "handle",
+        handle,
+        "the handle",
+        true,
+        MAX_HANDLE,
+    );
     if !handle.is_empty()
         && handle.chars().count() <= MAX_HANDLE
         && !handle
@@ -323,10 +333,17 @@ fn check_organisation(f: &OrganisationForm) -> FormErrors {
             ),
         );
     }
-    forms::text(&mut errors, "name", &f.name, "the organisation's name", true, MAX_ORG_NAME);
+    forms::text(
+        &mut errors,
+        "name",
+        &f.name,
+        "the organisation's name",
+        true,
+        MAX_ORG_NAME,
+    );
     let country = f.country.trim();
-    if !country.is_empty() && !(country.len() == 2 && country.chars().all(|c| c.is_ascii_alphabetic()))
-    {
+    let two_letters = country.len() == 2 && country.chars().all(|c| c.is_ascii_alphabetic());
+    if !country.is_empty() && !two_letters {
         errors.add(
             "country",
             format!("\"{country}\" is not a country code: use two letters, like NL or BR"),
@@ -527,9 +544,15 @@ async fn invite_user(
     let handle = form.org_handle.trim();
     if form.role == "member" {
         match registry {
-            None => errors.add("registry", "Choose the registry of the member's organisation"),
+            None => errors.add(
+                "registry",
+                "Choose the registry of the member's organisation",
+            ),
             Some(_) if handle.is_empty() => {
-                errors.add("org_handle", "Enter the handle of the member's organisation");
+                errors.add(
+                    "org_handle",
+                    "Enter the handle of the member's organisation",
+                );
             }
             Some(_) if handle.chars().count() > MAX_HANDLE => errors.add(
                 "org_handle",
@@ -608,7 +631,9 @@ impl Activation {
         match s {
             "deactivate" => Ok(Activation::Deactivate),
             "reactivate" => Ok(Activation::Reactivate),
-            _ => Err(AppError::NotFound("There is no page at this address.".into())),
+            _ => Err(AppError::NotFound(
+                "There is no page at this address.".into(),
+            )),
         }
     }
 }

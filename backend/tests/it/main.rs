@@ -4,6 +4,7 @@
 mod architecture;
 mod browser;
 mod cli;
+mod demo;
 mod harness;
 mod import;
 mod invariants;
@@ -12,3 +13,5 @@ mod migrations;
 mod transfers;
 mod web;
 mod web_account;
+mod web_admin;
+mod web_lookup;
