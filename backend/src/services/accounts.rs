@@ -332,27 +332,7 @@ pub async fn invite_with_link(
     now: OffsetDateTime,
 ) -> AppResult<(user::Model, String)> {
     let txn = db.begin().await?;
-    let email = inv.email.trim().to_lowercase();
-    let taken = user::Entity::find()
-        .filter(user::Column::Email.eq(&email))
-        .count(&txn)
-        .await?;
-    if taken > 0 {
-        return Err(AppError::invalid(format!("{email} already has an account")));
-    }
-    let u = users_db::insert(
-        &txn,
-        NewUser {
-            email: &email,
-            display_name: inv.display_name.trim(),
-            role: &inv.role,
-            organisation_id: inv.organisation_id.filter(|_| inv.role == "member"),
-            registry: inv.registry.filter(|_| inv.role == "hostmaster"),
-            password_hash: None,
-        },
-        now,
-    )
-    .await?;
+    let u = insert_account(&txn, inv, None, now).await?;
     let token = issue_token(&txn, u.id, TokenPurpose::Invitation, INVITATION_TTL, now).await?;
     let link = format!("{}/invitation/{token}", base_url.trim_end_matches('/'));
     outbox::enqueue(
@@ -384,30 +364,40 @@ pub async fn create_with_password(
     }
     check_new_password(password, password).map_err(AppError::Invalid)?;
     let hash = hash_password(password)?;
-    let email = inv.email.trim().to_lowercase();
     let txn = db.begin().await?;
+    let u = insert_account(&txn, inv, Some(hash), now).await?;
+    txn.commit().await?;
+    Ok(u)
+}
+
+/// Inserts the account of an invitation unless its address already has one.
+async fn insert_account(
+    conn: &impl ConnectionTrait,
+    inv: &Invitation,
+    password_hash: Option<String>,
+    now: OffsetDateTime,
+) -> AppResult<user::Model> {
+    let email = inv.email.trim().to_lowercase();
     let taken = user::Entity::find()
         .filter(user::Column::Email.eq(&email))
-        .count(&txn)
+        .count(conn)
         .await?;
     if taken > 0 {
         return Err(AppError::invalid(format!("{email} already has an account")));
     }
-    let u = users_db::insert(
-        &txn,
+    Ok(users_db::insert(
+        conn,
         NewUser {
             email: &email,
             display_name: inv.display_name.trim(),
             role: &inv.role,
             organisation_id: inv.organisation_id.filter(|_| inv.role == "member"),
             registry: inv.registry.filter(|_| inv.role == "hostmaster"),
-            password_hash: Some(hash),
+            password_hash,
         },
         now,
     )
-    .await?;
-    txn.commit().await?;
-    Ok(u)
+    .await?)
 }
 
 /// Starts a password reset: an active account gets an e-mail with a link; any other address

@@ -1,16 +1,13 @@
 //! The demo: every state seeded through the real services, a ledger that verifies, and every
 //! printed user able to sign in.
 
-use std::collections::BTreeSet;
-use std::io::Write;
-use std::process::{Command, Stdio};
-
 use axum::http::StatusCode;
 use ipxfer::db::entities::{transfer, user};
 use ipxfer::services::demo::{self, DEMO_PASSWORD};
 use ipxfer::services::ledger;
 use ipxfer::services::transfers::Settings;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use std::collections::BTreeSet;
 
 use crate::browser::Browser;
 use crate::harness::{TestDb, now};
@@ -135,29 +132,7 @@ async fn the_demo_refuses_a_database_that_has_data() {
 }
 
 fn ipxfer(db: &TestDb, args: &[&str], stdin: Option<&str>) -> (bool, String, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_ipxfer"))
-        .args(args)
-        .env("DATABASE_URL", &db.url)
-        .env("RUST_LOG", "warn")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run ipxfer");
-    if let Some(text) = stdin {
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(text.as_bytes())
-            .unwrap();
-    }
-    let out = child.wait_with_output().unwrap();
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    crate::cli::ipxfer_with_input(db, args, stdin.unwrap_or_default())
 }
 
 #[tokio::test]
