@@ -249,3 +249,112 @@ async fn seed_demo_prints_one_line_per_user_and_user_add_creates_accounts() {
     assert!(!ok);
     assert!(err.contains("ARIN has no organisation \"nobody\""), "{err}");
 }
+
+#[tokio::test]
+async fn the_readme_walk_through_works_on_the_demo_and_the_lookup_shows_the_new_holding() {
+    use ipxfer::domain::authz::Actor;
+    use ipxfer::domain::transfer::{DocumentKind, NeedJustification};
+    use ipxfer::domain::{Side, TransferType};
+    use ipxfer::services::accounts::actor_of;
+    use ipxfer::services::documents;
+    use ipxfer::services::transfers::{self, Command, Filing};
+
+    let db = TestDb::new().await;
+    let settings = Settings::default();
+    demo::seed(&db.conn, &settings, now()).await.unwrap();
+    let actor = |email: &'static str| {
+        let conn = db.conn.clone();
+        async move {
+            let u = user::Entity::find()
+                .filter(user::Column::Email.eq(email))
+                .one(&conn)
+                .await
+                .unwrap()
+                .unwrap();
+            (actor_of(&u), u.organisation_id)
+        }
+    };
+    let (ana, northwind) = actor("ana@northwind.example").await;
+    let (damien, rhone) = actor("damien@rhone-fibre.example").await;
+    let (arin, _) = actor("hm1@arin.example").await;
+    let (ripe, _) = actor("hm1@ripencc.example").await;
+    let id = transfers::file(
+        &db.conn,
+        &settings,
+        &ana,
+        Filing {
+            source_org_id: northwind.unwrap(),
+            recipient_org_id: rhone.unwrap(),
+            kind: TransferType::ResourceTransfer,
+            blocks: vec!["3.2.0.0/22".parse().unwrap()],
+            agreed_price: None,
+        },
+        now(),
+    )
+    .await
+    .unwrap();
+    for kind in [
+        DocumentKind::TransferAgreement,
+        DocumentKind::CompanyRegistration,
+    ] {
+        documents::attach(&db.conn, &ana, id, kind, "signed.pdf", b"%PDF-1.7 x", now())
+            .await
+            .unwrap();
+    }
+    let step = |who: Actor, command: Command| {
+        let (conn, settings) = (db.conn.clone(), settings.clone());
+        async move {
+            transfers::act(&conn, &settings, &who, id, command, now())
+                .await
+                .unwrap()
+        }
+    };
+    let need = NeedJustification {
+        text: "Growth".into(),
+        horizon_months: Some(12),
+        planned_utilisation_percent: Some(80),
+    };
+    step(damien, Command::Accept { need }).await;
+    for (who, side) in [(arin, Side::Source), (ripe, Side::Recipient)] {
+        let overrides = vec![];
+        step(who, Command::Approve { side, overrides }).await;
+    }
+    step(arin, Command::ConfirmFees).await;
+    let done = step(arin, Command::Finalize).await;
+    assert_eq!(done.ledger_entries.len(), 1);
+
+    let mut b = Browser::new(&db.conn);
+    b.post(
+        "/login",
+        &[
+            ("email", "auditor@ipxfer.example"),
+            ("password", DEMO_PASSWORD),
+        ],
+    )
+    .await;
+    let page = b.get("/lookup?q=3.2.0.0/22").await;
+    page.assert_ok();
+    assert_eq!(
+        page.texts("table.holdings tbody td")[..3],
+        [
+            "Rhône Fibre SAS 6076bc11-d19a-4df7-b811-b0f4240d050c",
+            "RIPE NCC",
+            "3.2.0.0/22"
+        ]
+    );
+    assert_eq!(
+        page.attr("table.history a", "href"),
+        Some(format!("/transfers/{id}"))
+    );
+}
+
+#[tokio::test]
+async fn serve_demo_on_a_database_with_data_refuses_before_serving() {
+    let db = TestDb::new().await;
+    demo::seed(&db.conn, &Settings::default(), now())
+        .await
+        .unwrap();
+    let (ok, _, err) = ipxfer(&db, &["serve", "--demo", "--addr", "127.0.0.1:0"], None);
+    assert!(!ok);
+    assert!(err.contains("empty database only"), "{err}");
+}
