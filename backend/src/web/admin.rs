@@ -970,3 +970,66 @@ async fn retry_email(
     viewer.flash(message).await?;
     Ok(Redirect::to("/admin/emails"))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn form(registry: &str, handle: &str, name: &str, country: &str) -> OrganisationForm {
+        OrganisationForm {
+            registry: registry.into(),
+            handle: handle.into(),
+            name: name.into(),
+            country: country.into(),
+        }
+    }
+
+    #[test]
+    fn organisation_forms_are_checked_field_by_field() {
+        assert!(check_organisation(&form("ripencc", "ORG-EX1-RIPE", "Example", "nl")).is_empty());
+        assert!(check_organisation(&form("arin", "a.b_c-1", "Example", "")).is_empty());
+        let e = check_organisation(&form("", "", "", ""));
+        assert_eq!(
+            e.items.iter().map(|i| i.field).collect::<Vec<_>>(),
+            ["registry", "handle", "name"]
+        );
+        let e = check_organisation(&form("iana", "no spaces", "x", "NLD"));
+        assert_eq!(
+            e.get("registry"),
+            "Choose the registry the organisation is a member of"
+        );
+        assert!(e.get("handle").starts_with("\"no spaces\" is not a handle"));
+        assert!(
+            e.get("country")
+                .starts_with("\"NLD\" is not a country code")
+        );
+        let long = "x".repeat(MAX_HANDLE + 1);
+        let e = check_organisation(&form("arin", &long, "x", ""));
+        // One message per field: the length, not also the characters.
+        assert_eq!(e.items.len(), 1);
+        assert!(e.get("handle").contains("64 characters or fewer"));
+    }
+
+    #[test]
+    fn choices_mark_the_entered_value() {
+        let chosen: Vec<_> = registry_choices("lacnic")
+            .into_iter()
+            .filter(|c| c.selected)
+            .map(|c| c.label)
+            .collect();
+        assert_eq!(chosen, ["LACNIC"]);
+        assert!(role_choices("root").iter().all(|c| !c.selected));
+        assert_eq!(registry_name("ripencc"), "RIPE NCC");
+        assert_eq!(registry_name("iana"), "iana");
+    }
+
+    #[test]
+    fn every_registry_profile_reads_as_rules_with_citations() {
+        let settings = crate::services::transfers::Settings::default();
+        for rir in Rir::ALL {
+            let rules = rules_of(settings.profiles.get(rir));
+            assert_eq!(rules[0].name, "Smallest block");
+            assert!(rules.iter().all(|r| !r.citation.is_empty()), "{rir}");
+        }
+    }
+}

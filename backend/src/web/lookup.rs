@@ -181,3 +181,15 @@ async fn lookup(
     page.searched = Some(cidrs(range));
     Ok(render(&page)?.into_response())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranges_read_as_cidrs_with_counts() {
+        let c = cidrs("198.51.100.0 - 198.51.101.127".parse().unwrap());
+        assert_eq!(c.blocks, ["198.51.100.0/24", "198.51.101.0/25"]);
+        assert_eq!(c.addresses, "384");
+    }
+}
