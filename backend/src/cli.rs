@@ -10,12 +10,16 @@ use time::OffsetDateTime;
 
 use crate::background::{self, Intervals};
 use crate::clock::{Clock, SystemClock};
-use crate::config::{DEFAULT_DATABASE_URL, prepare_database_url};
+use crate::config::{
+    DEFAULT_DATABASE_URL, DEMO_DATABASE_URL, prepare_database_url, remove_demo_database,
+};
+use crate::domain::Rir;
 use crate::domain::format::group_thousands as n;
 use crate::mail::{DEFAULT_FROM, MailConfig, Mailer};
+use crate::services::accounts::{self, Invitation};
 use crate::services::import::{self, Outcome, Progress};
 use crate::services::transfers::{self, Settings};
-use crate::services::{ledger, outbox, stats};
+use crate::services::{demo, ledger, outbox, stats};
 use crate::{db, web};
 
 /// Coordinates IPv4 address transfers between the five Regional Internet Registries.
@@ -83,7 +87,17 @@ pub enum Command {
         /// Address to listen on.
         #[arg(long, env = "IPXFER_ADDR", default_value = "127.0.0.1:8080")]
         addr: SocketAddr,
+        /// Seed the demo first (organisations, people in every role, transfers in every state),
+        /// on a fresh data/demo.db unless --database-url is given.
+        #[arg(long)]
+        demo: bool,
     },
+    /// Seed data into an empty database.
+    #[command(subcommand)]
+    Seed(SeedCommand),
+    /// Manage user accounts.
+    #[command(subcommand)]
+    User(UserCommand),
     /// Apply pending database migrations.
     Migrate,
     /// Import registry data.
@@ -121,6 +135,38 @@ pub enum MailCommand {
 }
 
 #[derive(Debug, Subcommand)]
+pub enum SeedCommand {
+    /// The demo: real holdings of the five registries, people in every role, transfers in every
+    /// state. Refuses a database that already has organisations or users.
+    Demo,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create an account: prints an invitation link (also e-mailed), or sets the password read
+    /// from standard input.
+    Add {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+        /// member, hostmaster, auditor or admin.
+        #[arg(long)]
+        role: String,
+        /// The member's organisation (its handle at --registry).
+        #[arg(long, requires = "registry")]
+        org_handle: Option<String>,
+        /// The hostmaster's registry, or the member organisation's: afrinic, apnic, arin,
+        /// lacnic, ripencc.
+        #[arg(long)]
+        registry: Option<String>,
+        /// Read the password from standard input instead of sending an invitation.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
 pub enum PolicyCommand {
     /// Check an operator override file against the shipped profiles, without a database.
     Check { file: PathBuf },
@@ -152,21 +198,38 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         );
         return Ok(());
     }
-    prepare_database_url(&cli.database_url).context("cannot create the database folder")?;
-    let conn = db::connect(&cli.database_url).await.with_context(|| {
+    let database_url = match &cli.command {
+        // The demo starts afresh each time, beside (never in) the default database.
+        Command::Serve { demo: true, .. } if cli.database_url == DEFAULT_DATABASE_URL => {
+            remove_demo_database().context("cannot remove the previous demo database")?;
+            DEMO_DATABASE_URL.to_owned()
+        }
+        _ => cli.database_url.clone(),
+    };
+    prepare_database_url(&database_url).context("cannot create the database folder")?;
+    let conn = db::connect(&database_url).await.with_context(|| {
         format!(
             "cannot open the database {} (is the server running and reachable, and are the \
                  name and password right? set it with --database-url or DATABASE_URL)",
-            redact(&cli.database_url)
+            redact(&database_url)
         )
     })?;
     db::migrate(&conn)
         .await
         .context("cannot migrate the database")?;
     match cli.command {
-        Command::Serve { addr } => {
+        Command::Serve { addr, demo } => {
+            // The demo keeps its mail in a folder unless SMTP_URL or MAIL_DIR says otherwise.
+            let mail = if demo {
+                cli.mail.config().or_mail_dir(DEMO_MAIL_DIR)
+            } else {
+                cli.mail.config()
+            };
+            let mailer = Mailer::from_config(&mail)?;
+            if demo {
+                seed_demo(&conn, &settings).await?;
+            }
             let settings = std::sync::Arc::new(settings);
-            let mailer = Mailer::from_config(&cli.mail.config())?;
             let jobs = background::spawn(
                 conn.clone(),
                 settings.clone(),
@@ -209,7 +272,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             for (status, count) in counts {
                 println!("{status:<8} {}", n(count.max(0) as u64));
             }
-            for f in outbox::failed(&conn).await? {
+            for f in outbox::failed(&conn, 1_000).await? {
                 println!(
                     "failed #{} to {} after {} attempts: {} ({})",
                     f.id,
@@ -224,6 +287,64 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Mail(MailCommand::Retry { id }) => {
             outbox::retry(&conn, id, SystemClock.now()).await?;
             println!("e-mail {id} is queued again");
+            Ok(())
+        }
+        Command::Seed(SeedCommand::Demo) => seed_demo(&conn, &settings).await,
+        Command::User(UserCommand::Add {
+            email,
+            name,
+            role,
+            org_handle,
+            registry,
+            password_stdin,
+        }) => {
+            let registry = registry
+                .map(|r| {
+                    Rir::from_token(&r.to_lowercase().replace([' ', '-'], "")).with_context(|| {
+                        format!(
+                            "{r:?} is not a registry: use afrinic, apnic, arin, lacnic or ripencc"
+                        )
+                    })
+                })
+                .transpose()?;
+            let organisation_id = match (&org_handle, registry) {
+                (Some(handle), Some(rir)) => Some(
+                    *db::organisations::ids_by_handle(&conn, rir)
+                        .await?
+                        .get(handle)
+                        .with_context(|| format!("{rir} has no organisation {handle:?}"))?,
+                ),
+                _ => None,
+            };
+            let inv = Invitation {
+                email,
+                display_name: name,
+                role,
+                organisation_id,
+                registry,
+            };
+            if let Some((_, message)) = accounts::check_invitation(&inv).first() {
+                anyhow::bail!("{message}");
+            }
+            let now = OffsetDateTime::now_utc();
+            if password_stdin {
+                let mut password = String::new();
+                std::io::stdin()
+                    .read_line(&mut password)
+                    .context("cannot read the password from standard input")?;
+                let password = password.trim_end_matches(['\r', '\n']);
+                let u = accounts::create_with_password(&conn, &inv, password, now).await?;
+                println!("{} can sign in as {}", u.display_name, u.email);
+            } else {
+                let (u, link) =
+                    accounts::invite_with_link(&conn, &inv, &settings.base_url, now).await?;
+                println!(
+                    "invited {} <{}>; the invitation e-mail is queued. Link (valid {} days):\n{link}",
+                    u.display_name,
+                    u.email,
+                    accounts::INVITATION_TTL.whole_days()
+                );
+            }
             Ok(())
         }
         Command::Migrate => {
@@ -322,6 +443,28 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
     }
 }
+
+/// Seeds the demo and prints each user as one line `demo user: <role> <email> <password>`.
+async fn seed_demo(conn: &sea_orm::DatabaseConnection, settings: &Settings) -> anyhow::Result<()> {
+    let report = demo::seed(conn, settings, OffsetDateTime::now_utc()).await?;
+    println!(
+        "demo seeded: {} transfers, {} ledger entries verified",
+        report.transfers.len(),
+        n(report.ledger_entries)
+    );
+    for u in &report.users {
+        println!("{}", u.line());
+    }
+    println!(
+        "demo e-mail: {} messages of the seeded history are queued; serve --demo writes them as \
+         .eml files to {DEMO_MAIL_DIR}/ unless SMTP_URL or MAIL_DIR says otherwise",
+        n(report.emails_queued)
+    );
+    Ok(())
+}
+
+/// Where `serve --demo` writes its e-mails when no transport is configured.
+const DEMO_MAIL_DIR: &str = "data/demo-mail";
 
 /// The transfer settings, with the operator's policy overrides when a file is given.
 fn load_settings(policy: Option<&Path>) -> anyhow::Result<Settings> {

@@ -109,3 +109,34 @@ pub async fn with_members(
         .all(conn)
         .await
 }
+
+/// Creates one organisation (an administrator's form); `None` when the registry already has
+/// the handle.
+pub async fn create(
+    conn: &impl ConnectionTrait,
+    registry: Rir,
+    org: NewOrganisation,
+    now: OffsetDateTime,
+) -> Result<Option<organisation::Model>, DbErr> {
+    use sea_orm::ActiveModelTrait;
+    let taken = Organisation::find()
+        .filter(organisation::Column::Registry.eq(registry.token()))
+        .filter(organisation::Column::Handle.eq(&org.handle))
+        .one(conn)
+        .await?;
+    if taken.is_some() {
+        return Ok(None);
+    }
+    organisation::ActiveModel {
+        registry: Set(registry.token().to_owned()),
+        handle: Set(org.handle),
+        name: Set(org.name),
+        country: Set(org.country),
+        membership: Set(Membership::GoodStanding.as_str().to_owned()),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(conn)
+    .await
+    .map(Some)
+}

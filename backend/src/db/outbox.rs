@@ -161,11 +161,15 @@ pub async fn mark_attempt_failed(
 }
 
 /// Rows that ran out of attempts, newest first.
-pub async fn failed(conn: &impl ConnectionTrait) -> Result<Vec<email_outbox::Model>, DbErr> {
+pub async fn failed(
+    conn: &impl ConnectionTrait,
+    limit: u64,
+) -> Result<Vec<email_outbox::Model>, DbErr> {
     Outbox::find()
         .filter(Column::Status.eq(FAILED))
         .order_by_desc(Column::CreatedAt)
         .order_by_desc(Column::Id)
+        .limit(limit)
         .all(conn)
         .await
 }
@@ -198,5 +202,14 @@ pub async fn count_by_status(conn: &impl ConnectionTrait) -> Result<Vec<(String,
         .order_by_asc(Column::Status)
         .into_tuple()
         .all(conn)
+        .await
+}
+
+/// How many messages failed for good.
+pub async fn count_failed(conn: &impl ConnectionTrait) -> Result<u64, DbErr> {
+    use sea_orm::PaginatorTrait;
+    Outbox::find()
+        .filter(Column::Status.eq(FAILED))
+        .count(conn)
         .await
 }

@@ -319,28 +319,21 @@ pub async fn invite(
     base_url: &str,
     now: OffsetDateTime,
 ) -> AppResult<user::Model> {
+    invite_with_link(db, inv, base_url, now)
+        .await
+        .map(|(u, _)| u)
+}
+
+/// [`invite`], also returning the link the e-mail carries (`ipxfer user add` prints it for an
+/// operator without a mail server yet).
+pub async fn invite_with_link(
+    db: &DatabaseConnection,
+    inv: &Invitation,
+    base_url: &str,
+    now: OffsetDateTime,
+) -> AppResult<(user::Model, String)> {
     let txn = db.begin().await?;
-    let email = inv.email.trim().to_lowercase();
-    let taken = user::Entity::find()
-        .filter(user::Column::Email.eq(&email))
-        .count(&txn)
-        .await?;
-    if taken > 0 {
-        return Err(AppError::invalid(format!("{email} already has an account")));
-    }
-    let u = users_db::insert(
-        &txn,
-        NewUser {
-            email: &email,
-            display_name: inv.display_name.trim(),
-            role: &inv.role,
-            organisation_id: inv.organisation_id.filter(|_| inv.role == "member"),
-            registry: inv.registry.filter(|_| inv.role == "hostmaster"),
-            password_hash: None,
-        },
-        now,
-    )
-    .await?;
+    let u = insert_account(&txn, inv, None, now).await?;
     let (token_id, token) =
         issue_token(&txn, u.id, TokenPurpose::Invitation, INVITATION_TTL, now).await?;
     let link = format!("{}/invitation/{token}", base_url.trim_end_matches('/'));
@@ -353,7 +346,57 @@ pub async fn invite(
     })?;
     outbox::enqueue(&txn, &[mail], now).await?;
     txn.commit().await?;
+    Ok((u, link))
+}
+
+/// Creates an account with a password chosen by the operator (`ipxfer user add
+/// --password-stdin`), checked like any new password. No e-mail is sent.
+pub async fn create_with_password(
+    db: &DatabaseConnection,
+    inv: &Invitation,
+    password: &str,
+    now: OffsetDateTime,
+) -> AppResult<user::Model> {
+    let problems = check_invitation(inv);
+    if let Some((_, message)) = problems.first() {
+        return Err(AppError::invalid(message.clone()));
+    }
+    check_new_password(password, password).map_err(AppError::Invalid)?;
+    let hash = hash_password(password)?;
+    let txn = db.begin().await?;
+    let u = insert_account(&txn, inv, Some(hash), now).await?;
+    txn.commit().await?;
     Ok(u)
+}
+
+/// Inserts the account of an invitation unless its address already has one.
+async fn insert_account(
+    conn: &impl ConnectionTrait,
+    inv: &Invitation,
+    password_hash: Option<String>,
+    now: OffsetDateTime,
+) -> AppResult<user::Model> {
+    let email = inv.email.trim().to_lowercase();
+    let taken = user::Entity::find()
+        .filter(user::Column::Email.eq(&email))
+        .count(conn)
+        .await?;
+    if taken > 0 {
+        return Err(AppError::invalid(format!("{email} already has an account")));
+    }
+    Ok(users_db::insert(
+        conn,
+        NewUser {
+            email: &email,
+            display_name: inv.display_name.trim(),
+            role: &inv.role,
+            organisation_id: inv.organisation_id.filter(|_| inv.role == "member"),
+            registry: inv.registry.filter(|_| inv.role == "hostmaster"),
+            password_hash,
+        },
+        now,
+    )
+    .await?)
 }
 
 /// Starts a password reset: an active account gets an e-mail with a link; any other address

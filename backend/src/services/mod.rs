@@ -2,6 +2,7 @@
 //! `domain`, then persist every consequence (state, history, ledger, holdings, outbox) together.
 
 pub mod accounts;
+pub mod demo;
 pub mod documents;
 pub mod import;
 pub mod ledger;

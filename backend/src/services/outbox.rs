@@ -160,9 +160,9 @@ impl From<email_outbox::Model> for FailedEmail {
     }
 }
 
-/// Messages that ran out of attempts, newest first (for admins).
-pub async fn failed(db: &DatabaseConnection) -> AppResult<Vec<FailedEmail>> {
-    Ok(outbox::failed(db)
+/// Messages that ran out of attempts, newest first, at most `limit` (for admins).
+pub async fn failed(db: &DatabaseConnection, limit: u64) -> AppResult<Vec<FailedEmail>> {
+    Ok(outbox::failed(db, limit)
         .await?
         .into_iter()
         .map(FailedEmail::from)

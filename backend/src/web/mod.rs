@@ -2,8 +2,10 @@
 //! one place where [`AppError`] becomes a response.
 
 pub mod account;
+pub mod admin;
 pub mod auth;
 pub mod forms;
+pub mod lookup;
 pub mod page;
 pub mod session_store;
 pub mod transfers;
@@ -82,6 +84,8 @@ pub fn router(state: AppState) -> Router {
         .route("/static/app.css", get(stylesheet))
         .merge(account::routes())
         .merge(transfers::routes())
+        .merge(admin::routes())
+        .merge(lookup::routes())
         .fallback(not_found)
         .layer(sessions)
         // Cross-origin state changes are refused before any handler runs; the session-bound

@@ -319,7 +319,7 @@ async fn a_failing_server_is_retried_with_backoff_then_admins_retry() {
         0
     );
 
-    let failed = outbox::failed(&w.db.conn).await.unwrap();
+    let failed = outbox::failed(&w.db.conn, 100).await.unwrap();
     assert_eq!(failed.len(), 1);
     assert_eq!(failed[0].to, DST);
     assert_eq!(failed[0].attempts, 3);
@@ -329,7 +329,7 @@ async fn a_failing_server_is_retried_with_backoff_then_admins_retry() {
         Err(ipxfer::error::AppError::NotFound(_))
     ));
     outbox::retry(&w.db.conn, failed[0].id, t).await.unwrap();
-    assert!(outbox::failed(&w.db.conn).await.unwrap().is_empty());
+    assert!(outbox::failed(&w.db.conn, 100).await.unwrap().is_empty());
     // A retried message may be retried only once it failed again.
     assert!(outbox::retry(&w.db.conn, failed[0].id, t).await.is_err());
 
@@ -379,7 +379,7 @@ async fn a_refused_address_fails_at_once() {
     .unwrap();
     assert_eq!(done.failed, 1);
     assert!(stub.messages().await.is_empty());
-    let failed = outbox::failed(&w.db.conn).await.unwrap();
+    let failed = outbox::failed(&w.db.conn, 100).await.unwrap();
     assert!(
         failed[0]
             .last_error

@@ -4,6 +4,7 @@
 mod architecture;
 mod browser;
 mod cli;
+mod demo;
 mod harness;
 mod import;
 mod invariants;
@@ -14,5 +15,7 @@ mod migrations;
 mod transfers;
 mod web;
 mod web_account;
+mod web_admin;
+mod web_lookup;
 mod web_routes;
 mod web_transfers;
