@@ -39,6 +39,11 @@ pub struct Cli {
     )]
     pub policy: Option<PathBuf>,
 
+    /// The address people reach ipxfer at, for links in e-mails (`https://ipxfer.example.net`).
+    /// Defaults to `http://` and the address `serve` listens on.
+    #[arg(long, env = "IPXFER_BASE_URL", global = true, value_name = "URL")]
+    pub base_url: Option<String>,
+
     #[command(flatten)]
     pub mail: MailArgs,
 
@@ -189,7 +194,8 @@ pub enum LedgerCommand {
 /// Runs a parsed command line. Errors are returned for `main` to print.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     // Bad policy overrides stop every command before anything else happens.
-    let settings = load_settings(cli.policy.as_deref())?;
+    let mut settings = load_settings(cli.policy.as_deref())?;
+    settings.base_url = base_url(&cli)?;
     if let Command::Policy(PolicyCommand::Check { file }) = &cli.command {
         load_settings(Some(file))?;
         println!(
@@ -461,6 +467,22 @@ async fn seed_demo(conn: &sea_orm::DatabaseConnection, settings: &Settings) -> a
         n(report.emails_queued)
     );
     Ok(())
+}
+
+/// Where links in e-mails point: `--base-url`, else the address `serve` listens on.
+fn base_url(cli: &Cli) -> anyhow::Result<String> {
+    match (&cli.base_url, &cli.command) {
+        (Some(url), _) => {
+            let url = url.trim().trim_end_matches('/');
+            anyhow::ensure!(
+                (url.starts_with("http://") || url.starts_with("https://")) && !url.contains(' '),
+                "--base-url {url:?} must be an http:// or https:// address, such as https://ipxfer.example.net"
+            );
+            Ok(url.to_owned())
+        }
+        (None, Command::Serve { addr, .. }) => Ok(format!("http://{addr}")),
+        (None, _) => Ok(Settings::default().base_url),
+    }
 }
 
 /// Where `serve --demo` writes its e-mails when no transport is configured.
