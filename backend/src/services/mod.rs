@@ -2,6 +2,7 @@
 //! `domain`, then persist every consequence (state, history, ledger, holdings, outbox) together.
 
 pub mod documents;
+pub mod export;
 pub mod import;
 pub mod ledger;
 pub mod stats;

@@ -266,14 +266,17 @@ impl BundleCheck {
 }
 
 /// Verifies a whole bundle given as lines; the error names the first broken entry or line.
-pub fn verify_lines<'a>(lines: impl IntoIterator<Item = &'a str>) -> Result<BundleCheck, String> {
+pub fn verify_lines<S: AsRef<str>>(
+    lines: impl IntoIterator<Item = S>,
+) -> Result<BundleCheck, String> {
     let mut lines = lines.into_iter().enumerate();
     let header = match lines.next() {
-        Some((_, l)) => read_header(l)?,
+        Some((_, l)) => read_header(l.as_ref())?,
         None => return Err("the bundle is empty: it has no header line".to_owned()),
     };
     let mut check = BundleCheck::new(&header);
     for (i, line) in lines {
+        let line = line.as_ref();
         if line.trim().is_empty() {
             continue;
         }
@@ -353,7 +356,7 @@ mod tests {
     fn other_files_are_refused_with_a_hint() {
         let err = verify_lines(["{\"version\":{}}"]).unwrap_err();
         assert!(err.contains("ipxfer export bundle"), "{err}");
-        assert!(verify_lines([]).unwrap_err().contains("empty"));
+        assert!(verify_lines::<&str>([]).unwrap_err().contains("empty"));
         let text = bundle(&sample_chain(), true);
         let mut lines: Vec<&str> = text.lines().collect();
         lines[2] = "{\"seq\": \"two\"}";
