@@ -18,6 +18,8 @@ use crate::error::AppError;
 use crate::services::stats;
 use crate::services::transfers::Settings;
 
+pub mod public;
+
 /// Shared state of every handler.
 #[derive(Clone)]
 pub struct AppState {
@@ -32,6 +34,7 @@ pub fn router(state: AppState) -> Router {
         .route("/", get(home))
         .route("/healthz", get(healthz))
         .route("/static/app.css", get(stylesheet))
+        .merge(public::routes())
         .fallback(not_found)
         .layer(TraceLayer::new_for_http())
         .with_state(state)

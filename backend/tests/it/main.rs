@@ -3,6 +3,7 @@
 
 mod architecture;
 mod cli;
+mod exports;
 mod harness;
 mod import;
 mod invariants;
