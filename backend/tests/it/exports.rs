@@ -478,3 +478,53 @@ async fn the_public_transfer_log_is_nro_4_0_without_prices() {
     let text = String::from_utf8(body.to_vec()).unwrap();
     assert!(!text.contains("price") && !text.contains("25000"));
 }
+
+/// The Python that `.ci/run` prepares with jsonschema (an independent validator).
+fn ci_python() -> std::path::PathBuf {
+    let python = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../.ci/.venv/bin/python");
+    assert!(
+        python.exists(),
+        "{} is missing: run .ci/run, or create it with `python3 -m venv .ci/.venv && \
+         .ci/.venv/bin/pip install jsonschema rfc3339-validator`",
+        python.display()
+    );
+    python
+}
+
+#[tokio::test]
+#[ignore = "needs .ci/.venv with Python's jsonschema; .ci/run runs it"]
+async fn exports_validate_against_the_nro_schemas() {
+    let w = audited_world().await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut files = Vec::new();
+    for (version, producer) in [
+        (NroVersion::V4_0, None),
+        (NroVersion::V5_0, None),
+        (NroVersion::V4_0, Some(Rir::Arin)),
+        (NroVersion::V5_0, Some(Rir::RipeNcc)),
+    ] {
+        let path = dir.path().join(format!("{version}-{producer:?}.json"));
+        std::fs::write(&path, export_log(&w, version, producer).await).unwrap();
+        files.push(path);
+    }
+    let out = Process::new(ci_python())
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../.ci/validate_exports.py"
+        ))
+        .args(&files)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout)
+            .matches("ok   ")
+            .count(),
+        4
+    );
+}
