@@ -8,7 +8,7 @@
 use std::future::Future;
 use std::io::{self, Write};
 
-use sea_orm::ConnectionTrait;
+use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction, TransactionTrait};
 use time::OffsetDateTime;
 
 use crate::db::ledger as ledger_db;
@@ -77,7 +77,7 @@ pub async fn organisation_ids(conn: &impl ConnectionTrait, org: &str) -> AppResu
 /// Reads every entry passing `filter` up to the head seen at the start, page by page, handing
 /// each page to `each` and draining the sink after it.
 async fn for_each_page<S: Sink>(
-    conn: &impl ConnectionTrait,
+    conn: &DatabaseTransaction,
     filter: &LedgerFilter,
     sink: &mut S,
     mut each: impl FnMut(&mut S, &LedgerEntry) -> io::Result<()>,
@@ -103,10 +103,71 @@ async fn for_each_page<S: Sink>(
     Ok(rows)
 }
 
+// Each export reads inside one read transaction: every page sees the same snapshot of the
+// ledger, and the whole export runs on one pooled connection, so the database's page cache is
+// that of one connection whatever the ledger's size.
+
 /// The NRO transfer log of `producer` (every registry, `"producer": "NRO"`, when `None`).
 /// Version 5.0 adds the open inter-RIR transfers with their NRO status.
 pub async fn transfer_log<S: Sink>(
-    conn: &impl ConnectionTrait,
+    db: &DatabaseConnection,
+    sink: &mut S,
+    version: NroVersion,
+    producer: Option<Rir>,
+    filter: &LedgerFilter,
+    now: OffsetDateTime,
+) -> AppResult<ExportReport> {
+    let txn = db.begin().await?;
+    let report = transfer_log_in(&txn, sink, version, producer, filter, now).await?;
+    txn.commit().await?;
+    Ok(report)
+}
+
+/// CSV with one row per ledger entry passing `filter`.
+pub async fn csv<S: Sink>(
+    db: &DatabaseConnection,
+    sink: &mut S,
+    filter: &LedgerFilter,
+) -> AppResult<ExportReport> {
+    let txn = db.begin().await?;
+    let report = csv_in(&txn, sink, filter).await?;
+    txn.commit().await?;
+    Ok(report)
+}
+
+/// The verification bundle of the entries passing `filter` (the whole chain when it is empty).
+pub async fn bundle<S: Sink>(
+    db: &DatabaseConnection,
+    sink: &mut S,
+    filter: &LedgerFilter,
+    filter_text: String,
+    now: OffsetDateTime,
+) -> AppResult<ExportReport> {
+    let txn = db.begin().await?;
+    let report = bundle_in(&txn, sink, filter, filter_text, now).await?;
+    txn.commit().await?;
+    Ok(report)
+}
+
+/// A delegated-extended snapshot of `registry`'s current holdings, then its inventory (only the
+/// holdings of `org_ids` when given, and then no inventory).
+pub async fn delegated<S: Sink>(
+    db: &DatabaseConnection,
+    sink: &mut S,
+    registry: Rir,
+    org_ids: Option<&[i64]>,
+    now: OffsetDateTime,
+) -> AppResult<ExportReport> {
+    let txn = db.begin().await?;
+    let report = delegated_in(&txn, sink, registry, org_ids, now).await?;
+    txn.commit().await?;
+    Ok(report)
+}
+
+/// The NRO transfer log of `producer` (every registry, `"producer": "NRO"`, when `None`).
+/// Version 5.0 adds the open inter-RIR transfers with their NRO status.
+async fn transfer_log_in<S: Sink>(
+    conn: &DatabaseTransaction,
     sink: &mut S,
     version: NroVersion,
     producer: Option<Rir>,
@@ -217,8 +278,8 @@ pub async fn transfer_log<S: Sink>(
 }
 
 /// CSV with one row per ledger entry passing `filter`.
-pub async fn csv<S: Sink>(
-    conn: &impl ConnectionTrait,
+async fn csv_in<S: Sink>(
+    conn: &DatabaseTransaction,
     sink: &mut S,
     filter: &LedgerFilter,
 ) -> AppResult<ExportReport> {
@@ -238,8 +299,8 @@ pub async fn csv<S: Sink>(
 }
 
 /// The verification bundle of the entries passing `filter` (the whole chain when it is empty).
-pub async fn bundle<S: Sink>(
-    conn: &impl ConnectionTrait,
+async fn bundle_in<S: Sink>(
+    conn: &DatabaseTransaction,
     sink: &mut S,
     filter: &LedgerFilter,
     filter_text: String,
@@ -254,8 +315,8 @@ pub async fn bundle<S: Sink>(
 
 /// A delegated-extended snapshot of `registry`'s current holdings, then its inventory (only the
 /// holdings of `org_ids` when given, and then no inventory).
-pub async fn delegated<S: Sink>(
-    conn: &impl ConnectionTrait,
+async fn delegated_in<S: Sink>(
+    conn: &DatabaseTransaction,
     sink: &mut S,
     registry: Rir,
     org_ids: Option<&[i64]>,
