@@ -4,6 +4,7 @@
 
 pub mod authz;
 pub mod block;
+pub mod charts;
 pub mod delegated;
 pub mod export;
 pub mod fees;
@@ -12,6 +13,7 @@ pub mod format;
 pub mod ledger;
 pub mod policy;
 pub mod rir;
+pub mod statistics;
 pub mod transfer;
 pub mod transfer_log;
 pub mod workflow;

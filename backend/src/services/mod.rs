@@ -5,5 +5,6 @@ pub mod documents;
 pub mod export;
 pub mod import;
 pub mod ledger;
+pub mod statistics;
 pub mod stats;
 pub mod transfers;
