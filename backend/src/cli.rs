@@ -124,10 +124,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         .context("cannot migrate the database")?;
     match cli.command {
         Command::Serve { addr } => {
-            let state = web::AppState {
-                db: conn,
-                settings: std::sync::Arc::new(settings),
-            };
+            let state = web::AppState::new(conn, settings);
             web::serve(state, addr).await
         }
         Command::Migrate => {

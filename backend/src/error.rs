@@ -18,6 +18,9 @@ pub enum AppError {
     /// The state changed under the request (another user acted first, addresses already moved).
     #[error("{0}")]
     Conflict(String),
+    /// Too many attempts (failed sign-ins); the message says how long to wait.
+    #[error("{0}")]
+    Throttled(String),
     #[error("database error: {0}")]
     Database(#[from] DbErr),
     #[error(transparent)]

@@ -1,6 +1,7 @@
 //! Use cases. Each one is a database transaction around the pure core: load, decide with
 //! `domain`, then persist every consequence (state, history, ledger, holdings, outbox) together.
 
+pub mod accounts;
 pub mod documents;
 pub mod export;
 pub mod import;

@@ -1,5 +1,12 @@
-//! The web interface: every route in one list, thin handlers, askama pages, and the one place
-//! where [`AppError`] becomes a response.
+//! The web interface: the router of every page's module, thin handlers, askama pages, and the
+//! one place where [`AppError`] becomes a response.
+
+pub mod account;
+pub mod auth;
+pub mod forms;
+pub mod page;
+pub mod public;
+pub mod session_store;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -7,18 +14,26 @@ use std::sync::Arc;
 use askama::Template;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use sea_orm::DatabaseConnection;
+use time::Duration;
+use tower_http::csrf::CsrfLayer;
 use tower_http::trace::TraceLayer;
+use tower_sessions::cookie::SameSite;
+use tower_sessions::{Expiry, SessionManagerLayer};
+
+use self::auth::Viewer;
+use self::page::{Chrome, render};
+use self::session_store::SeaOrmStore;
+use crate::clock::{SharedClock, SystemClock};
+use crate::domain::authz::Role;
 
 use crate::domain::format::group_thousands;
 use crate::error::AppError;
 use crate::services::stats;
 use crate::services::transfers::Settings;
-
-pub mod public;
 
 /// Shared state of every handler.
 #[derive(Clone)]
@@ -26,16 +41,51 @@ pub struct AppState {
     pub db: DatabaseConnection,
     /// Registry policy profiles, fees and workflow settings, with the operator's overrides.
     pub settings: Arc<Settings>,
+    /// Where "now" comes from (a test moves it to reach deadlines).
+    pub clock: SharedClock,
 }
+
+impl AppState {
+    /// State on the system clock.
+    pub fn new(db: DatabaseConnection, settings: Settings) -> Self {
+        AppState {
+            db,
+            settings: Arc::new(settings),
+            clock: Arc::new(SystemClock),
+        }
+    }
+
+    /// The same state on another clock.
+    pub fn with_clock(self, clock: SharedClock) -> Self {
+        AppState { clock, ..self }
+    }
+}
+
+/// A session lasts this long without a request.
+const SESSION_IDLE: Duration = Duration::hours(8);
 
 /// The router with every route.
 pub fn router(state: AppState) -> Router {
+    // Cookies are marked Secure when the public address is https (behind a TLS proxy).
+    let secure = state.settings.base_url.starts_with("https://");
+    let sessions = SessionManagerLayer::new(SeaOrmStore::new(state.db.clone()))
+        .with_name("ipxfer_session")
+        .with_http_only(true)
+        // Lax, not Strict: a link in a notification e-mail must arrive signed in.
+        .with_same_site(SameSite::Lax)
+        .with_secure(secure)
+        .with_expiry(Expiry::OnInactivity(SESSION_IDLE));
     Router::new()
         .route("/", get(home))
         .route("/healthz", get(healthz))
         .route("/static/app.css", get(stylesheet))
+        .merge(account::routes())
         .merge(public::routes())
         .fallback(not_found)
+        .layer(sessions)
+        // Cross-origin state changes are refused before any handler runs; the session-bound
+        // token in every form (`auth::CsrfForm`) covers browsers without Fetch Metadata.
+        .layer(CsrfLayer::new())
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }
@@ -77,16 +127,10 @@ async fn shutdown_signal() {
     tracing::info!("shutting down: finishing the requests in flight");
 }
 
-/// Renders a page; a render failure becomes an internal error.
-fn render(page: &impl Template) -> Result<Html<String>, AppError> {
-    page.render()
-        .map(Html)
-        .map_err(|e| AppError::Internal(e.into()))
-}
-
 #[derive(Template)]
 #[template(path = "pages/error.html")]
 struct ErrorPage<'a> {
+    chrome: Chrome,
     title: &'a str,
     message: &'a str,
 }
@@ -101,6 +145,7 @@ impl IntoResponse for AppError {
             ),
             AppError::NotFound(m) => (StatusCode::NOT_FOUND, "Page not found", m.clone()),
             AppError::Forbidden(m) => (StatusCode::FORBIDDEN, "You cannot do this", m.clone()),
+            AppError::Throttled(m) => (StatusCode::TOO_MANY_REQUESTS, "Please wait", m.clone()),
             AppError::Conflict(m) => (
                 StatusCode::CONFLICT,
                 "Something changed meanwhile",
@@ -116,6 +161,7 @@ impl IntoResponse for AppError {
             }
         };
         let body = ErrorPage {
+            chrome: Chrome::default(),
             title,
             message: &message,
         }
@@ -153,14 +199,27 @@ struct RegistryRow {
 #[derive(Template)]
 #[template(path = "pages/home.html")]
 struct HomePage {
+    chrome: Chrome,
     registries: Vec<RegistryRow>,
     imported_entries: String,
     transfer_entries: String,
 }
 
-async fn home(State(app): State<AppState>) -> Result<Html<String>, AppError> {
+/// Signed-in people start on their role's first page; everyone else sees the public summary.
+async fn home(State(app): State<AppState>, viewer: Viewer) -> Result<Response, AppError> {
+    let first_page = match viewer.actor.role {
+        Role::Member { .. } => Some("/transfers"),
+        Role::Hostmaster { .. } => Some("/queue"),
+        Role::Auditor => Some("/ledger"),
+        Role::Admin => Some("/admin"),
+        Role::Anonymous => None,
+    };
+    if let Some(to) = first_page {
+        return Ok(Redirect::to(to).into_response());
+    }
     let s = stats::stats(&app.db).await?;
     let page = HomePage {
+        chrome: viewer.chrome(&app).await?,
         registries: s
             .registries
             .iter()
@@ -175,5 +234,5 @@ async fn home(State(app): State<AppState>) -> Result<Html<String>, AppError> {
         imported_entries: group_thousands(s.ledger.get("imported").copied().unwrap_or_default()),
         transfer_entries: group_thousands(s.ledger.get("transfer").copied().unwrap_or_default()),
     };
-    render(&page)
+    Ok(render(&page)?.into_response())
 }

@@ -446,10 +446,10 @@ async fn the_public_transfer_log_is_nro_4_0_without_prices() {
     use tower::ServiceExt;
 
     let w = audited_world().await;
-    let app = ipxfer::web::router(ipxfer::web::AppState {
-        db: w.db.conn.clone(),
-        settings: Default::default(),
-    });
+    let app = ipxfer::web::router(ipxfer::web::AppState::new(
+        w.db.conn.clone(),
+        Default::default(),
+    ));
     let res = app
         .oneshot(
             Request::get("/stats/transfers_latest.json")

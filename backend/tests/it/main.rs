@@ -2,6 +2,7 @@
 //! PostgreSQL when `TEST_DATABASE_URL` names a server (then each test gets its own database).
 
 mod architecture;
+mod browser;
 mod cli;
 mod exports;
 mod harness;
@@ -11,3 +12,4 @@ mod ledger_store;
 mod migrations;
 mod transfers;
 mod web;
+mod web_account;

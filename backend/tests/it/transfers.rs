@@ -62,7 +62,7 @@ impl World {
                         role,
                         organisation_id: org,
                         registry,
-                        password_hash: None,
+                        password_hash: Some(crate::browser::password_hash()),
                     };
                     users::insert(&conn, u, now()).await.unwrap().id
                 }

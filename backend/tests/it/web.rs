@@ -9,10 +9,7 @@ use tower::ServiceExt;
 use crate::harness::TestDb;
 
 async fn get(db: &TestDb, uri: &str) -> (StatusCode, String) {
-    let app = router(AppState {
-        db: db.conn.clone(),
-        settings: Default::default(),
-    });
+    let app = router(AppState::new(db.conn.clone(), Default::default()));
     let res = app
         .oneshot(Request::get(uri).body(Body::empty()).unwrap())
         .await

@@ -1,6 +1,7 @@
 //! sea-orm entities, one per table. They mirror `migrations/` exactly and hold no logic:
 //! mapping to domain types lives in the `db` query modules.
 
+pub mod auth_token;
 pub mod document;
 pub mod email_outbox;
 pub mod fee_line;
@@ -8,6 +9,7 @@ pub mod finding_override;
 pub mod holding;
 pub mod holding_snapshot;
 pub mod ledger_entry;
+pub mod login_attempt;
 pub mod organisation;
 pub mod registry_import;
 pub mod registry_inventory;
