@@ -2,6 +2,7 @@
 //! one place where [`AppError`] becomes a response.
 
 pub mod account;
+pub mod audit;
 pub mod auth;
 pub mod forms;
 pub mod page;
@@ -81,6 +82,7 @@ pub fn router(state: AppState) -> Router {
         .route("/static/app.css", get(stylesheet))
         .merge(account::routes())
         .merge(public::routes())
+        .merge(audit::routes())
         .fallback(not_found)
         .layer(sessions)
         // Cross-origin state changes are refused before any handler runs; the session-bound

@@ -13,3 +13,4 @@ mod migrations;
 mod transfers;
 mod web;
 mod web_account;
+mod web_audit;
