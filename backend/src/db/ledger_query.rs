@@ -116,23 +116,18 @@ pub async fn date_bounds(
     conn: &impl ConnectionTrait,
     filter: &LedgerFilter,
 ) -> Result<Option<(OffsetDateTime, OffsetDateTime)>, DbErr> {
-    use ledger_entry::Column as C;
-    let first: Option<OffsetDateTime> = ledger_entry::Entity::find()
-        .select_only()
-        .column(C::TransferDate)
-        .filter(condition(filter))
-        .order_by_asc(C::TransferDate)
-        .into_tuple()
-        .one(conn)
-        .await?;
-    let last: Option<OffsetDateTime> = ledger_entry::Entity::find()
-        .select_only()
-        .column(C::TransferDate)
-        .filter(condition(filter))
-        .order_by_desc(C::TransferDate)
-        .into_tuple()
-        .one(conn)
-        .await?;
+    let edge = |order: Order| async move {
+        ledger_entry::Entity::find()
+            .select_only()
+            .column(ledger_entry::Column::TransferDate)
+            .filter(condition(filter))
+            .order_by(ledger_entry::Column::TransferDate, order)
+            .into_tuple::<OffsetDateTime>()
+            .one(conn)
+            .await
+    };
+    let first = edge(Order::Asc).await?;
+    let last = edge(Order::Desc).await?;
     Ok(first.zip(last))
 }
 

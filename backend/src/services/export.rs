@@ -59,6 +59,14 @@ pub struct ExportReport {
     pub in_flight: u64,
 }
 
+/// Moves what a writer staged into the sink. Writers stage into a `Vec` of their own so that
+/// the export loop keeps the sink free to drain between pages.
+fn hand_on(sink: &mut impl Write, staged: &mut Vec<u8>) -> io::Result<()> {
+    sink.write_all(staged)?;
+    staged.clear();
+    Ok(())
+}
+
 fn io_error(e: io::Error) -> AppError {
     AppError::Internal(anyhow::Error::new(e).context("writing the export failed"))
 }
@@ -198,15 +206,10 @@ async fn transfer_log_in<S: Sink>(
     // The writer borrows the sink; the entries go through a small staging buffer per page so
     // the page loop can drain the sink itself.
     let mut writer = TransferLogWriter::new(Vec::new(), &header).map_err(io_error)?;
-    let mut staged = std::mem::take(writer.get_mut());
-    sink.write_all(&staged).map_err(io_error)?;
-    staged.clear();
+    hand_on(sink, writer.get_mut()).map_err(io_error)?;
     let rows = for_each_page(conn, &filter, sink, |sink, e| {
         writer.push_entry(e)?;
-        let out = writer.get_mut();
-        sink.write_all(out)?;
-        out.clear();
-        Ok(())
+        hand_on(sink, writer.get_mut())
     })
     .await?;
     let mut in_flight = 0;
@@ -265,9 +268,7 @@ async fn transfer_log_in<S: Sink>(
                     .map_err(io_error)?;
                 in_flight += 1;
             }
-            let out = writer.get_mut();
-            sink.write_all(out).map_err(io_error)?;
-            out.clear();
+            hand_on(sink, writer.get_mut()).map_err(io_error)?;
             sink.drain().await.map_err(io_error)?;
         }
     }
@@ -286,10 +287,7 @@ async fn csv_in<S: Sink>(
     let mut writer = CsvWriter::new(Vec::new());
     let rows = for_each_page(conn, filter, sink, |sink, e| {
         writer.push(e)?;
-        let out = writer.get_mut();
-        sink.write_all(out)?;
-        out.clear();
-        Ok(())
+        hand_on(sink, writer.get_mut())
     })
     .await?;
     let rest = writer.finish().map_err(io_error)?;

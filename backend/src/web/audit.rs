@@ -279,13 +279,7 @@ async fn entry(
         chrome: viewer.chrome(&app).await?,
         recorded_at: day_time(e.recorded_at),
         original: m.original.as_ref().map(block),
-        cidrs: m
-            .range
-            .to_cidrs()
-            .iter()
-            .map(ToString::to_string)
-            .collect::<Vec<_>>()
-            .join(", "),
+        cidrs: crate::domain::export::cidr_list(&m.range, ", "),
         source_registration: m.source_registration_date.map(day_time),
         source_org_id: m.source.org_id,
         recipient_org_id: m.recipient.org_id,

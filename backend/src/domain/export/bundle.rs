@@ -15,7 +15,7 @@ use time::format_description::well_known::Rfc3339;
 
 use super::utc;
 use crate::domain::ledger::{
-    ChainBreak, ChainHead, ChainVerifier, EntryKind, LedgerEntry, LedgerParty, Movement, entry_hash,
+    ChainBreak, ChainHead, ChainVerifier, EntryKind, LedgerEntry, LedgerParty, Movement, check_hash,
 };
 use crate::domain::{Ipv4Range, Rir, TransferType};
 
@@ -226,14 +226,7 @@ impl BundleCheck {
                     });
                 }
             }
-            let recomputed = entry_hash(e.seq, &e.movement, e.recorded_at, &e.prev_hash);
-            if recomputed != e.hash {
-                return Err(ChainBreak::Altered {
-                    seq: e.seq,
-                    stored: e.hash.clone(),
-                    recomputed,
-                });
-            }
+            check_hash(e)?;
         }
         self.last = Some(ChainHead {
             seq: e.seq,

@@ -55,13 +55,7 @@ impl CsvRow {
             start_address: m.range.first().to_string(),
             end_address: m.range.last().to_string(),
             addresses: m.range.size(),
-            cidrs: m
-                .range
-                .to_cidrs()
-                .iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join(" "),
+            cidrs: super::cidr_list(&m.range, " "),
             original_block: m.original.map(|r| r.to_string()),
             transfer_date: utc(m.transfer_date),
             source_registration_date: m.source_registration_date.map(utc),

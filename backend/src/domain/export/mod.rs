@@ -79,6 +79,15 @@ pub(crate) fn utc(t: OffsetDateTime) -> String {
         .expect("a UTC time within year 0..9999 always formats")
 }
 
+/// The CIDR prefixes covering a range, joined by `sep` (`20.0.9.0/24 20.0.10.0/23`).
+pub fn cidr_list(r: &Ipv4Range, sep: &str) -> String {
+    r.to_cidrs()
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(sep)
+}
+
 /// An ISO 3166 alpha-2 code as the schemas allow it (`^[A-Z]{2}$`); anything else is left out.
 pub(crate) fn country_code(c: Option<&str>) -> Option<&str> {
     c.filter(|c| c.len() == 2 && c.bytes().all(|b| b.is_ascii_uppercase()))
