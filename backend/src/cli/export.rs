@@ -156,10 +156,33 @@ macro_rules! with_output {
     }};
 }
 
-/// Runs one export command.
+/// Runs one export command. A reader that stops early (`| head`) ends the export quietly, as
+/// other command-line tools do.
 pub async fn run(conn: &DatabaseConnection, command: ExportCommand) -> anyhow::Result<()> {
+    let report = match export(conn, command).await {
+        Ok(report) => report,
+        Err(e) if is_broken_pipe(&e) => return Ok(()),
+        Err(e) => return Err(e),
+    };
+    let in_flight = if report.in_flight > 0 {
+        format!(" and {} in-flight transfers", report.in_flight)
+    } else {
+        String::new()
+    };
+    eprintln!("exported {} records{in_flight}", report.rows);
+    Ok(())
+}
+
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<io::Error>()
+            .is_some_and(|io| io.kind() == io::ErrorKind::BrokenPipe)
+    })
+}
+
+async fn export(conn: &DatabaseConnection, command: ExportCommand) -> anyhow::Result<ExportReport> {
     let now = OffsetDateTime::now_utc();
-    let report: ExportReport = match command {
+    Ok(match command {
         ExportCommand::TransferLog {
             version,
             producer,
@@ -196,14 +219,7 @@ pub async fn run(conn: &DatabaseConnection, command: ExportCommand) -> anyhow::R
                 export::delegated(conn, &mut sink, registry, org_ids.as_deref(), now).await
             })?
         }
-    };
-    let in_flight = if report.in_flight > 0 {
-        format!(" and {} in-flight transfers", report.in_flight)
-    } else {
-        String::new()
-    };
-    eprintln!("exported {} records{in_flight}", report.rows);
-    Ok(())
+    })
 }
 
 /// `ipxfer ledger verify --file BUNDLE`: checks a bundle offline, reading it line by line.
