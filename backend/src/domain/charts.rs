@@ -66,7 +66,7 @@ const H: f64 = 320.0;
 const LEFT: f64 = 70.0;
 const RIGHT: f64 = 20.0;
 const TOP: f64 = 20.0;
-const BOTTOM: f64 = 70.0;
+const BOTTOM: f64 = 100.0;
 
 fn open(out: &mut String, id: &str, title: &str, desc: &str, height: f64) {
     let id = esc(id);
@@ -123,7 +123,7 @@ impl BarChart {
             TOP + plot_h / 2.0,
             esc(&self.y_label),
             LEFT + plot_w / 2.0,
-            H - 8.0,
+            H - 6.0,
             esc(&self.x_label)
         );
         let slot = plot_w / n as f64;
@@ -132,11 +132,13 @@ impl BarChart {
         } else {
             self.series.len().max(1)
         };
-        let bar_w = (slot * 0.8) / groups as f64;
+        // A lone category should not become one wall-to-wall bar.
+        let bar_w = ((slot * 0.8) / groups as f64).min(48.0);
+        let group_w = bar_w * groups as f64;
         // Label every category when they fit, else every k-th.
         let every = (n as f64 / 24.0).ceil().max(1.0) as usize;
         for (i, cat) in self.categories.iter().enumerate() {
-            let x0 = LEFT + slot * i as f64 + slot * 0.1;
+            let x0 = LEFT + slot * (i as f64 + 0.5) - group_w / 2.0;
             let mut base = 0.0;
             for (s, series) in self.series.iter().enumerate() {
                 let v = series.values.get(i).copied().unwrap_or(0.0);
@@ -204,11 +206,11 @@ pub fn matrix(
 ) -> String {
     let n = labels.len().max(1) as f64;
     let cell = ((W - 140.0) / n).min(110.0);
-    let height = 60.0 + cell * n + 20.0;
+    let height = 64.0 + cell * n + 20.0;
     let mut out = String::new();
     open(&mut out, id, title, desc, height);
     let max = values.iter().flatten().copied().max().unwrap_or(0).max(1) as f64;
-    let (x0, y0) = (130.0, 50.0);
+    let (x0, y0) = (130.0, 64.0);
     let _ = write!(
         out,
         r#"<text x="{}" y="14" text-anchor="middle" font-size="12">{}</text><text x="8" y="{}" font-size="12">{}</text>"#,
