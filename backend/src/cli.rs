@@ -4,15 +4,22 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use time::OffsetDateTime;
 
-use crate::config::{DEFAULT_DATABASE_URL, prepare_database_url};
+use crate::background::{self, Intervals};
+use crate::clock::{Clock, SystemClock};
+use crate::config::{
+    DEFAULT_DATABASE_URL, DEMO_DATABASE_URL, prepare_database_url, remove_demo_database,
+};
+use crate::domain::Rir;
 use crate::domain::format::group_thousands as n;
+use crate::mail::{DEFAULT_FROM, MailConfig, Mailer};
+use crate::services::accounts::{self, Invitation};
 use crate::services::import::{self, Outcome, Progress};
 use crate::services::transfers::{self, Settings};
-use crate::services::{ledger, stats};
+use crate::services::{demo, ledger, outbox, stats};
 use crate::{db, web};
 
 mod export;
@@ -35,8 +42,50 @@ pub struct Cli {
     )]
     pub policy: Option<PathBuf>,
 
+    /// The address people reach ipxfer at, for links in e-mails (`https://ipxfer.example.net`).
+    /// Defaults to `http://` and the address `serve` listens on.
+    #[arg(long, env = "IPXFER_BASE_URL", global = true, value_name = "URL")]
+    pub base_url: Option<String>,
+
+    #[command(flatten)]
+    pub mail: MailArgs,
+
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// Where e-mail goes: SMTP, or a folder of `.eml` files; neither keeps it queued.
+#[derive(Debug, Args)]
+pub struct MailArgs {
+    /// SMTP server in lettre's URL form: `smtp://127.0.0.1:1025`, `smtps://user:pass@host`,
+    /// `smtp://host:587?tls=required`.
+    #[arg(
+        long,
+        env = "SMTP_URL",
+        global = true,
+        value_name = "URL",
+        hide_env_values = true
+    )]
+    pub smtp_url: Option<String>,
+
+    /// Sender of every e-mail.
+    #[arg(long, env = "MAIL_FROM", global = true, default_value = DEFAULT_FROM)]
+    pub mail_from: String,
+
+    /// Write e-mails as `.eml` files into this folder instead of sending them (development).
+    #[arg(long, env = "MAIL_DIR", global = true, value_name = "DIR")]
+    pub mail_dir: Option<PathBuf>,
+}
+
+impl MailArgs {
+    /// The mail configuration these flags describe.
+    pub fn config(&self) -> MailConfig {
+        MailConfig {
+            smtp_url: self.smtp_url.clone(),
+            mail_dir: self.mail_dir.clone(),
+            from: self.mail_from.clone(),
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -46,7 +95,17 @@ pub enum Command {
         /// Address to listen on.
         #[arg(long, env = "IPXFER_ADDR", default_value = "127.0.0.1:8080")]
         addr: SocketAddr,
+        /// Seed the demo first (organisations, people in every role, transfers in every state),
+        /// on a fresh data/demo.db unless --database-url is given.
+        #[arg(long)]
+        demo: bool,
     },
+    /// Seed data into an empty database.
+    #[command(subcommand)]
+    Seed(SeedCommand),
+    /// Manage user accounts.
+    #[command(subcommand)]
+    User(UserCommand),
     /// Apply pending database migrations.
     Migrate,
     /// Import registry data.
@@ -62,14 +121,60 @@ pub enum Command {
     #[command(subcommand)]
     Ledger(LedgerCommand),
     /// Expire every transfer whose consent or information deadline has passed, and tell everyone
-    /// involved. Run it from cron until the background scheduler exists.
+    /// involved (the scheduler of `serve` and `worker` does this every minute too).
     Expire,
+    /// Send the e-mail outbox and run the deadline scheduler, without the web interface, until
+    /// stopped. Needs SMTP_URL or MAIL_DIR.
+    Worker,
+    /// Inspect and retry the e-mail outbox.
+    #[command(subcommand)]
+    Mail(MailCommand),
     /// Work with the registry policy profiles.
     #[command(subcommand)]
     Policy(PolicyCommand),
     /// Export the ledger or the holdings in the registries' formats (see docs/exports.md).
     #[command(subcommand)]
     Export(ExportCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MailCommand {
+    /// Messages by status, then those that ran out of attempts.
+    Status,
+    /// Put a failed message back in the queue.
+    Retry { id: i64 },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SeedCommand {
+    /// The demo: real holdings of the five registries, people in every role, transfers in every
+    /// state. Refuses a database that already has organisations or users.
+    Demo,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create an account: prints an invitation link (also e-mailed), or sets the password read
+    /// from standard input.
+    Add {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+        /// member, hostmaster, auditor or admin.
+        #[arg(long)]
+        role: String,
+        /// The member's organisation (its handle at --registry).
+        #[arg(long, requires = "registry")]
+        org_handle: Option<String>,
+        /// The hostmaster's registry, or the member organisation's: afrinic, apnic, arin,
+        /// lacnic, ripencc.
+        #[arg(long)]
+        registry: Option<String>,
+        /// Read the password from standard input instead of sending an invitation.
+        #[arg(long)]
+        password_stdin: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -99,7 +204,8 @@ pub enum LedgerCommand {
 /// Runs a parsed command line. Errors are returned for `main` to print.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     // Bad policy overrides stop every command before anything else happens.
-    let settings = load_settings(cli.policy.as_deref())?;
+    let mut settings = load_settings(cli.policy.as_deref())?;
+    settings.base_url = base_url(&cli)?;
     if let Command::Policy(PolicyCommand::Check { file }) = &cli.command {
         load_settings(Some(file))?;
         println!(
@@ -111,21 +217,154 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     if let Command::Ledger(LedgerCommand::Verify { file: Some(file) }) = &cli.command {
         return export::verify_bundle(file);
     }
-    prepare_database_url(&cli.database_url).context("cannot create the database folder")?;
-    let conn = db::connect(&cli.database_url).await.with_context(|| {
+    let database_url = match &cli.command {
+        // The demo starts afresh each time, beside (never in) the default database.
+        Command::Serve { demo: true, .. } if cli.database_url == DEFAULT_DATABASE_URL => {
+            remove_demo_database().context("cannot remove the previous demo database")?;
+            DEMO_DATABASE_URL.to_owned()
+        }
+        _ => cli.database_url.clone(),
+    };
+    prepare_database_url(&database_url).context("cannot create the database folder")?;
+    let conn = db::connect(&database_url).await.with_context(|| {
         format!(
             "cannot open the database {} (is the server running and reachable, and are the \
                  name and password right? set it with --database-url or DATABASE_URL)",
-            redact(&cli.database_url)
+            redact(&database_url)
         )
     })?;
     db::migrate(&conn)
         .await
         .context("cannot migrate the database")?;
     match cli.command {
-        Command::Serve { addr } => {
-            let state = web::AppState::new(conn, settings);
-            web::serve(state, addr).await
+        Command::Serve { addr, demo } => {
+            // The demo keeps its mail in a folder unless SMTP_URL or MAIL_DIR says otherwise.
+            let mail = if demo {
+                cli.mail.config().or_mail_dir(DEMO_MAIL_DIR)
+            } else {
+                cli.mail.config()
+            };
+            let mailer = Mailer::from_config(&mail)?;
+            if demo {
+                seed_demo(&conn, &settings).await?;
+            }
+            let settings = std::sync::Arc::new(settings);
+            let jobs = background::spawn(
+                conn.clone(),
+                settings.clone(),
+                mailer,
+                std::sync::Arc::new(SystemClock),
+                Intervals::default(),
+            );
+            let state = web::AppState {
+                db: conn,
+                settings,
+                clock: std::sync::Arc::new(SystemClock),
+            };
+            let served = web::serve(state, addr).await;
+            jobs.stop().await;
+            served
+        }
+        Command::Worker => {
+            let Some(mailer) = Mailer::from_config(&cli.mail.config())? else {
+                anyhow::bail!(
+                    "ipxfer worker sends e-mail: set SMTP_URL (or --smtp-url), or MAIL_DIR \
+                     (or --mail-dir) for a folder of .eml files"
+                );
+            };
+            let jobs = background::spawn(
+                conn,
+                std::sync::Arc::new(settings),
+                Some(mailer),
+                std::sync::Arc::new(SystemClock),
+                Intervals::default(),
+            );
+            web::shutdown_signal().await;
+            jobs.stop().await;
+            Ok(())
+        }
+        Command::Mail(MailCommand::Status) => {
+            let counts = crate::db::outbox::count_by_status(&conn).await?;
+            if counts.is_empty() {
+                println!("the outbox is empty");
+            }
+            for (status, count) in counts {
+                println!("{status:<8} {}", n(count.max(0) as u64));
+            }
+            for f in outbox::failed(&conn, 1_000).await? {
+                println!(
+                    "failed #{} to {} after {} attempts: {} ({})",
+                    f.id,
+                    f.to,
+                    f.attempts,
+                    f.subject,
+                    f.last_error.unwrap_or_default()
+                );
+            }
+            Ok(())
+        }
+        Command::Mail(MailCommand::Retry { id }) => {
+            outbox::retry(&conn, id, SystemClock.now()).await?;
+            println!("e-mail {id} is queued again");
+            Ok(())
+        }
+        Command::Seed(SeedCommand::Demo) => seed_demo(&conn, &settings).await,
+        Command::User(UserCommand::Add {
+            email,
+            name,
+            role,
+            org_handle,
+            registry,
+            password_stdin,
+        }) => {
+            let registry = registry
+                .map(|r| {
+                    Rir::from_token(&r.to_lowercase().replace([' ', '-'], "")).with_context(|| {
+                        format!(
+                            "{r:?} is not a registry: use afrinic, apnic, arin, lacnic or ripencc"
+                        )
+                    })
+                })
+                .transpose()?;
+            let organisation_id = match (&org_handle, registry) {
+                (Some(handle), Some(rir)) => Some(
+                    *db::organisations::ids_by_handle(&conn, rir)
+                        .await?
+                        .get(handle)
+                        .with_context(|| format!("{rir} has no organisation {handle:?}"))?,
+                ),
+                _ => None,
+            };
+            let inv = Invitation {
+                email,
+                display_name: name,
+                role,
+                organisation_id,
+                registry,
+            };
+            if let Some((_, message)) = accounts::check_invitation(&inv).first() {
+                anyhow::bail!("{message}");
+            }
+            let now = OffsetDateTime::now_utc();
+            if password_stdin {
+                let mut password = String::new();
+                std::io::stdin()
+                    .read_line(&mut password)
+                    .context("cannot read the password from standard input")?;
+                let password = password.trim_end_matches(['\r', '\n']);
+                let u = accounts::create_with_password(&conn, &inv, password, now).await?;
+                println!("{} can sign in as {}", u.display_name, u.email);
+            } else {
+                let (u, link) =
+                    accounts::invite_with_link(&conn, &inv, &settings.base_url, now).await?;
+                println!(
+                    "invited {} <{}>; the invitation e-mail is queued. Link (valid {} days):\n{link}",
+                    u.display_name,
+                    u.email,
+                    accounts::INVITATION_TTL.whole_days()
+                );
+            }
+            Ok(())
         }
         Command::Migrate => {
             println!("database is up to date");
@@ -225,6 +464,44 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
+/// Seeds the demo and prints each user as one line `demo user: <role> <email> <password>`.
+async fn seed_demo(conn: &sea_orm::DatabaseConnection, settings: &Settings) -> anyhow::Result<()> {
+    let report = demo::seed(conn, settings, OffsetDateTime::now_utc()).await?;
+    println!(
+        "demo seeded: {} transfers, {} ledger entries verified",
+        report.transfers.len(),
+        n(report.ledger_entries)
+    );
+    for u in &report.users {
+        println!("{}", u.line());
+    }
+    println!(
+        "demo e-mail: {} messages of the seeded history are queued; serve --demo writes them as \
+         .eml files to {DEMO_MAIL_DIR}/ unless SMTP_URL or MAIL_DIR says otherwise",
+        n(report.emails_queued)
+    );
+    Ok(())
+}
+
+/// Where links in e-mails point: `--base-url`, else the address `serve` listens on.
+fn base_url(cli: &Cli) -> anyhow::Result<String> {
+    match (&cli.base_url, &cli.command) {
+        (Some(url), _) => {
+            let url = url.trim().trim_end_matches('/');
+            anyhow::ensure!(
+                (url.starts_with("http://") || url.starts_with("https://")) && !url.contains(' '),
+                "--base-url {url:?} must be an http:// or https:// address, such as https://ipxfer.example.net"
+            );
+            Ok(url.to_owned())
+        }
+        (None, Command::Serve { addr, .. }) => Ok(format!("http://{addr}")),
+        (None, _) => Ok(Settings::default().base_url),
+    }
+}
+
+/// Where `serve --demo` writes its e-mails when no transport is configured.
+const DEMO_MAIL_DIR: &str = "data/demo-mail";
+
 /// The transfer settings, with the operator's policy overrides when a file is given.
 fn load_settings(policy: Option<&Path>) -> anyhow::Result<Settings> {
     match policy {
@@ -241,8 +518,8 @@ fn read(path: &Path) -> anyhow::Result<Vec<u8>> {
     std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))
 }
 
-/// Hides the password of a database URL in messages.
-fn redact(url: &str) -> String {
+/// Hides the password of a database or SMTP URL in messages.
+pub(crate) fn redact(url: &str) -> String {
     match (url.find("://"), url.rfind('@')) {
         (Some(scheme), Some(at)) if at > scheme => {
             let userinfo = &url[scheme + 3..at];
@@ -315,6 +592,26 @@ mod tests {
             cli.command,
             Command::Import(ImportCommand::Delegated { .. })
         ));
+        let cli = Cli::try_parse_from([
+            "ipxfer",
+            "worker",
+            "--smtp-url",
+            "smtp://127.0.0.1:1025",
+            "--mail-from",
+            "Registry <noreply@example.net>",
+        ])
+        .unwrap();
+        assert!(matches!(cli.command, Command::Worker));
+        let mail = cli.mail.config();
+        assert_eq!(mail.smtp_url.as_deref(), Some("smtp://127.0.0.1:1025"));
+        assert_eq!(mail.from, "Registry <noreply@example.net>");
+        let cli =
+            Cli::try_parse_from(["ipxfer", "--mail-dir", "mail", "mail", "retry", "7"]).unwrap();
+        assert!(matches!(
+            cli.command,
+            Command::Mail(MailCommand::Retry { id: 7 })
+        ));
+        assert_eq!(cli.mail.config().mail_dir, Some(PathBuf::from("mail")));
         let err = Cli::try_parse_from(["ipxfer", "serve", "--addr", "nowhere"]).unwrap_err();
         assert!(err.to_string().contains("invalid value 'nowhere'"), "{err}");
     }

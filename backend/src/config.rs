@@ -18,3 +18,18 @@ pub fn prepare_database_url(url: &str) -> std::io::Result<()> {
     }
     Ok(())
 }
+
+/// The database `ipxfer serve --demo` seeds afresh at every start (unless `--database-url` says
+/// otherwise).
+pub const DEMO_DATABASE_URL: &str = "sqlite://data/demo.db?mode=rwc";
+
+/// Removes the demo's SQLite file and its WAL companions, so the demo starts fresh.
+pub fn remove_demo_database() -> std::io::Result<()> {
+    for suffix in ["", "-wal", "-shm"] {
+        match std::fs::remove_file(format!("data/demo.db{suffix}")) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
+            _ => {}
+        }
+    }
+    Ok(())
+}

@@ -5,13 +5,17 @@
 //! - [`db`]: entities and queries on SQLite or PostgreSQL through sea-orm;
 //! - [`services`]: use cases, each one database transaction around the pure core;
 //! - [`web`]: the axum router, thin handlers and askama pages;
-//! - [`cli`]: the `ipxfer` command line.
+//! - [`cli`]: the `ipxfer` command line;
+//! - [`mail`]: mail transports (SMTP, a folder of `.eml` files, a test stub);
+//! - [`background`]: the outbox worker and deadline scheduler, in `serve` or `ipxfer worker`.
 
+pub mod background;
 pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod db;
 pub mod domain;
 pub mod error;
+pub mod mail;
 pub mod services;
 pub mod web;

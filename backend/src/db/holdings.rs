@@ -129,13 +129,23 @@ pub async fn overlapping(
     conn: &impl ConnectionTrait,
     range: Ipv4Range,
 ) -> Result<Vec<holding::Model>, DbErr> {
-    select_overlapping(conn, range, false).await
+    select_overlapping(conn, range, false, None).await
+}
+
+/// The first `limit` live holdings that overlap `range`, in address order (a lookup of a wide
+/// range reads no more than it shows).
+pub async fn overlapping_at_most(
+    conn: &impl ConnectionTrait,
+    range: Ipv4Range,
+    limit: u64,
+) -> Result<Vec<holding::Model>, DbErr> {
+    select_overlapping(conn, range, false, Some(limit)).await
 }
 
 /// Locks the live holdings that overlap `range` until the transaction ends (`FOR UPDATE`, on
 /// PostgreSQL; SQLite's write transaction already excludes every other writer).
 pub async fn lock_overlapping(conn: &impl ConnectionTrait, range: Ipv4Range) -> Result<(), DbErr> {
-    select_overlapping(conn, range, true).await.map(drop)
+    select_overlapping(conn, range, true, None).await.map(drop)
 }
 
 /// Holdings never overlap, so those overlapping `range` are the last one starting at or before
@@ -145,6 +155,7 @@ async fn select_overlapping(
     conn: &impl ConnectionTrait,
     range: Ipv4Range,
     lock: bool,
+    limit: Option<u64>,
 ) -> Result<Vec<holding::Model>, DbErr> {
     let (start, end) = (i64::from(range.start()), i64::from(range.end()));
     let mut before = holding::Entity::find()
@@ -155,6 +166,9 @@ async fn select_overlapping(
         .filter(holding::Column::StartAddr.gt(start))
         .filter(holding::Column::StartAddr.lte(end))
         .order_by_asc(holding::Column::StartAddr);
+    if let Some(limit) = limit {
+        inside = inside.limit(limit);
+    }
     if lock {
         before = before.lock_exclusive();
         inside = inside.lock_exclusive();
@@ -166,6 +180,9 @@ async fn select_overlapping(
         .filter(|h| h.end_addr >= start)
         .collect();
     out.extend(inside.all(conn).await?);
+    if let Some(limit) = limit {
+        out.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+    }
     Ok(out)
 }
 

@@ -212,3 +212,22 @@ pub async fn has_transfers_touching(
         .await?;
     Ok(found.is_some())
 }
+
+/// The newest `limit` entries whose range shares addresses with `range`, newest first (the
+/// history of a block in the lookup).
+pub async fn touching(
+    conn: &impl ConnectionTrait,
+    range: crate::domain::Ipv4Range,
+    limit: u64,
+) -> Result<Vec<LedgerEntry>, DbErr> {
+    LedgerEntryRow::find()
+        .filter(ledger_entry::Column::StartAddr.lte(i64::from(range.end())))
+        .filter(ledger_entry::Column::EndAddr.gte(i64::from(range.start())))
+        .order_by_desc(ledger_entry::Column::Seq)
+        .limit(limit)
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(from_row)
+        .collect()
+}

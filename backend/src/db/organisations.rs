@@ -86,3 +86,57 @@ pub fn to_facts(row: &organisation::Model) -> Result<OrgFacts, DbErr> {
         membership,
     })
 }
+
+/// Organisations with at least one active member, by registry and name: the only ones that can
+/// accept a transfer, so the filing form offers these.
+pub async fn with_members(
+    conn: &impl sea_orm::ConnectionTrait,
+) -> Result<Vec<organisation::Model>, sea_orm::DbErr> {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+    let ids: Vec<Option<i64>> = crate::db::entities::user::Entity::find()
+        .select_only()
+        .column(crate::db::entities::user::Column::OrganisationId)
+        .distinct()
+        .filter(crate::db::entities::user::Column::Role.eq("member"))
+        .filter(crate::db::entities::user::Column::Active.eq(true))
+        .into_tuple()
+        .all(conn)
+        .await?;
+    organisation::Entity::find()
+        .filter(organisation::Column::Id.is_in(ids.into_iter().flatten()))
+        .order_by_asc(organisation::Column::Registry)
+        .order_by_asc(organisation::Column::Name)
+        .all(conn)
+        .await
+}
+
+/// Creates one organisation (an administrator's form); `None` when the registry already has
+/// the handle.
+pub async fn create(
+    conn: &impl ConnectionTrait,
+    registry: Rir,
+    org: NewOrganisation,
+    now: OffsetDateTime,
+) -> Result<Option<organisation::Model>, DbErr> {
+    use sea_orm::ActiveModelTrait;
+    let taken = Organisation::find()
+        .filter(organisation::Column::Registry.eq(registry.token()))
+        .filter(organisation::Column::Handle.eq(&org.handle))
+        .one(conn)
+        .await?;
+    if taken.is_some() {
+        return Ok(None);
+    }
+    organisation::ActiveModel {
+        registry: Set(registry.token().to_owned()),
+        handle: Set(org.handle),
+        name: Set(org.name),
+        country: Set(org.country),
+        membership: Set(Membership::GoodStanding.as_str().to_owned()),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(conn)
+    .await
+    .map(Some)
+}

@@ -1,9 +1,20 @@
-//! The e-mail outbox: rows written in the transaction of the change that causes them.
+//! The e-mail outbox: rows written in the transaction of the change that causes them, then
+//! claimed, sent and marked by the delivery worker (`services::outbox`).
+//!
+//! A row is `pending` until sent (`sent`) or out of attempts (`failed`). Claiming a row pushes its
+//! `next_attempt_at` out by a lease and counts the attempt, in a short transaction of its own;
+//! on PostgreSQL the claim reads with `FOR UPDATE SKIP LOCKED`, so workers running side by side
+//! never claim the same row, and on SQLite the write transaction (`BEGIN IMMEDIATE`) serialises
+//! them.
 
-use sea_orm::{ConnectionTrait, DbErr, EntityTrait, Set};
-use time::OffsetDateTime;
+use sea_orm::sea_query::{Expr, ExprTrait, LockBehavior, LockType, OnConflict};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseConnection, DbErr, EntityTrait,
+    QueryFilter, QueryOrder, QuerySelect, Set,
+};
+use time::{Duration, OffsetDateTime};
 
-use super::entities::email_outbox;
+use super::entities::email_outbox::{self, Column, Entity as Outbox};
 
 /// A message to send.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -14,7 +25,35 @@ pub struct OutboundEmail {
     pub to: String,
     pub subject: String,
     pub body_text: String,
+    /// The HTML alternative of the same content; sent as multipart/alternative when present.
+    pub body_html: Option<String>,
     pub transfer_id: Option<i64>,
+}
+
+/// Status of a row waiting to be sent.
+pub const PENDING: &str = "pending";
+/// Status of a row handed to the mail server.
+pub const SENT: &str = "sent";
+/// Status of a row that ran out of attempts (or was refused for good); an admin may retry it.
+pub const FAILED: &str = "failed";
+
+fn row(e: &OutboundEmail, now: OffsetDateTime) -> email_outbox::ActiveModel {
+    email_outbox::ActiveModel {
+        message_id: Set(e.message_id.clone()),
+        kind: Set(e.kind.clone()),
+        to_address: Set(e.to.clone()),
+        subject: Set(e.subject.clone()),
+        body_text: Set(e.body_text.clone()),
+        body_html: Set(e.body_html.clone()),
+        transfer_id: Set(e.transfer_id),
+        status: Set(PENDING.to_owned()),
+        attempts: Set(0),
+        next_attempt_at: Set(now),
+        last_error: Set(None),
+        created_at: Set(now),
+        sent_at: Set(None),
+        ..Default::default()
+    }
 }
 
 /// Enqueues messages inside the caller's transaction.
@@ -26,24 +65,151 @@ pub async fn enqueue(
     if emails.is_empty() {
         return Ok(());
     }
-    let rows = emails.iter().map(|e| email_outbox::ActiveModel {
-        message_id: Set(e.message_id.clone()),
-        kind: Set(e.kind.clone()),
-        to_address: Set(e.to.clone()),
-        subject: Set(e.subject.clone()),
-        body_text: Set(e.body_text.clone()),
-        body_html: Set(None),
-        transfer_id: Set(e.transfer_id),
-        status: Set("pending".to_owned()),
-        attempts: Set(0),
-        next_attempt_at: Set(now),
-        last_error: Set(None),
-        created_at: Set(now),
-        sent_at: Set(None),
-        ..Default::default()
-    });
-    email_outbox::Entity::insert_many(rows)
+    Outbox::insert_many(emails.iter().map(|e| row(e, now)))
         .exec_without_returning(conn)
         .await?;
     Ok(())
+}
+
+/// Enqueues messages whose Message-ID is not queued yet; returns how many were new. Reminders use
+/// it: their Message-ID names the reminder, so queueing one again changes nothing.
+pub async fn enqueue_once(
+    conn: &impl ConnectionTrait,
+    emails: &[OutboundEmail],
+    now: OffsetDateTime,
+) -> Result<u64, DbErr> {
+    if emails.is_empty() {
+        return Ok(0);
+    }
+    Outbox::insert_many(emails.iter().map(|e| row(e, now)))
+        .on_conflict(
+            OnConflict::column(Column::MessageId)
+                .do_nothing()
+                .to_owned(),
+        )
+        .exec_without_returning(conn)
+        .await
+}
+
+/// Claims up to `limit` pending rows due at `now`: each gets `next_attempt_at = now + lease` and
+/// one more attempt, so no other worker takes it while this one sends, and a worker that dies
+/// with it leaves it to be claimed again once the lease runs out.
+pub async fn claim_due(
+    db: &DatabaseConnection,
+    limit: u64,
+    lease: Duration,
+    now: OffsetDateTime,
+) -> Result<Vec<email_outbox::Model>, DbErr> {
+    let txn = super::begin_write(db).await?;
+    let mut due = Outbox::find()
+        .filter(Column::Status.eq(PENDING))
+        .filter(Column::NextAttemptAt.lte(now))
+        .order_by_asc(Column::NextAttemptAt)
+        .order_by_asc(Column::Id)
+        .limit(limit);
+    if txn.get_database_backend() == DatabaseBackend::Postgres {
+        due = due.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
+    }
+    let mut rows = due.all(&txn).await?;
+    if rows.is_empty() {
+        return Ok(rows);
+    }
+    Outbox::update_many()
+        .col_expr(Column::NextAttemptAt, Expr::value(now + lease))
+        .col_expr(Column::Attempts, Expr::col(Column::Attempts).add(1))
+        .filter(Column::Id.is_in(rows.iter().map(|r| r.id)))
+        .exec(&txn)
+        .await?;
+    txn.commit().await?;
+    for r in &mut rows {
+        r.attempts += 1;
+        r.next_attempt_at = now + lease;
+    }
+    Ok(rows)
+}
+
+/// Marks a claimed row sent.
+pub async fn mark_sent(db: &DatabaseConnection, id: i64, now: OffsetDateTime) -> Result<(), DbErr> {
+    Outbox::update_many()
+        .col_expr(Column::Status, Expr::value(SENT))
+        .col_expr(Column::SentAt, Expr::value(Some(now)))
+        .col_expr(Column::LastError, Expr::value(Option::<String>::None))
+        .filter(Column::Id.eq(id))
+        .filter(Column::Status.eq(PENDING))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Records a failed attempt: the row waits until `retry_at`, or is `failed` when `None`.
+pub async fn mark_attempt_failed(
+    db: &DatabaseConnection,
+    id: i64,
+    error: &str,
+    retry_at: Option<OffsetDateTime>,
+) -> Result<(), DbErr> {
+    let mut update = Outbox::update_many()
+        .col_expr(Column::LastError, Expr::value(Some(error.to_owned())))
+        .filter(Column::Id.eq(id))
+        .filter(Column::Status.eq(PENDING));
+    update = match retry_at {
+        Some(at) => update.col_expr(Column::NextAttemptAt, Expr::value(at)),
+        None => update.col_expr(Column::Status, Expr::value(FAILED)),
+    };
+    update.exec(db).await?;
+    Ok(())
+}
+
+/// Rows that ran out of attempts, newest first.
+pub async fn failed(
+    conn: &impl ConnectionTrait,
+    limit: u64,
+) -> Result<Vec<email_outbox::Model>, DbErr> {
+    Outbox::find()
+        .filter(Column::Status.eq(FAILED))
+        .order_by_desc(Column::CreatedAt)
+        .order_by_desc(Column::Id)
+        .limit(limit)
+        .all(conn)
+        .await
+}
+
+/// Puts a failed row back in the queue with a fresh budget of attempts; false when there is no
+/// failed row with this id.
+pub async fn requeue_failed(
+    db: &DatabaseConnection,
+    id: i64,
+    now: OffsetDateTime,
+) -> Result<bool, DbErr> {
+    let res = Outbox::update_many()
+        .col_expr(Column::Status, Expr::value(PENDING))
+        .col_expr(Column::Attempts, Expr::value(0))
+        .col_expr(Column::NextAttemptAt, Expr::value(now))
+        .filter(Column::Id.eq(id))
+        .filter(Column::Status.eq(FAILED))
+        .exec(db)
+        .await?;
+    Ok(res.rows_affected == 1)
+}
+
+/// How many rows wait in each status.
+pub async fn count_by_status(conn: &impl ConnectionTrait) -> Result<Vec<(String, i64)>, DbErr> {
+    Outbox::find()
+        .select_only()
+        .column(Column::Status)
+        .column_as(Column::Id.count(), "n")
+        .group_by(Column::Status)
+        .order_by_asc(Column::Status)
+        .into_tuple()
+        .all(conn)
+        .await
+}
+
+/// How many messages failed for good.
+pub async fn count_failed(conn: &impl ConnectionTrait) -> Result<u64, DbErr> {
+    use sea_orm::PaginatorTrait;
+    Outbox::find()
+        .filter(Column::Status.eq(FAILED))
+        .count(conn)
+        .await
 }

@@ -174,3 +174,134 @@ pub async fn history(
         .all(conn)
         .await
 }
+
+/// Whose transfers a list shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// Transfers in which the organisation is source or recipient.
+    Organisation(i64),
+    /// Transfers touching the registry on either side.
+    Registry(Rir),
+    Everything,
+}
+
+fn scoped(scope: Scope) -> sea_orm::Select<transfer::Entity> {
+    let q = transfer::Entity::find();
+    match scope {
+        Scope::Organisation(org) => q.filter(
+            transfer::Column::SourceOrgId
+                .eq(org)
+                .or(transfer::Column::RecipientOrgId.eq(org)),
+        ),
+        Scope::Registry(rir) => q.filter(
+            transfer::Column::SourceRegistry
+                .eq(rir.token())
+                .or(transfer::Column::RecipientRegistry.eq(rir.token())),
+        ),
+        Scope::Everything => q,
+    }
+}
+
+/// A page of transfers in the scope, newest first, after the transfer id `before` (keyset).
+/// `open_only` leaves out completed, rejected, withdrawn and expired transfers.
+pub async fn list(
+    conn: &impl ConnectionTrait,
+    scope: Scope,
+    open_only: bool,
+    before: Option<i64>,
+    limit: u64,
+) -> Result<Vec<transfer::Model>, DbErr> {
+    use sea_orm::QuerySelect;
+    let mut q = scoped(scope);
+    if open_only {
+        q = q.filter(transfer::Column::State.is_not_in(State::TERMINAL_NAMES));
+    }
+    if let Some(before) = before {
+        q = q.filter(transfer::Column::Id.lt(before));
+    }
+    q.order_by_desc(transfer::Column::Id)
+        .limit(limit)
+        .all(conn)
+        .await
+}
+
+/// How many transfers the scope holds.
+pub async fn count(
+    conn: &impl ConnectionTrait,
+    scope: Scope,
+    open_only: bool,
+) -> Result<u64, DbErr> {
+    use sea_orm::PaginatorTrait;
+    let mut q = scoped(scope);
+    if open_only {
+        q = q.filter(transfer::Column::State.is_not_in(State::TERMINAL_NAMES));
+    }
+    q.count(conn).await
+}
+
+/// The steps a registry's hostmasters must take, oldest waiting first: reviews of their side,
+/// and the finalizations and disputes of transfers whose source registry they are.
+pub async fn queue(
+    conn: &impl ConnectionTrait,
+    rir: Rir,
+    limit: u64,
+) -> Result<Vec<transfer::Model>, DbErr> {
+    use sea_orm::{Condition, QuerySelect};
+    let source = transfer::Column::SourceRegistry.eq(rir.token());
+    let recipient = transfer::Column::RecipientRegistry.eq(rir.token());
+    transfer::Entity::find()
+        .filter(
+            Condition::any()
+                .add(source.clone().and(transfer::Column::State.is_in([
+                    "source_review",
+                    "awaiting_finalization",
+                    "disputed",
+                ])))
+                .add(recipient.and(transfer::Column::State.eq("recipient_review"))),
+        )
+        .order_by_asc(transfer::Column::UpdatedAt)
+        .order_by_asc(transfer::Column::Id)
+        .limit(limit)
+        .all(conn)
+        .await
+}
+
+/// The blocks of several transfers, by transfer id, in address order.
+pub async fn blocks_of(
+    conn: &impl ConnectionTrait,
+    ids: &[i64],
+) -> Result<std::collections::HashMap<i64, Vec<Ipv4Range>>, DbErr> {
+    let mut out: std::collections::HashMap<i64, Vec<Ipv4Range>> = Default::default();
+    if ids.is_empty() {
+        return Ok(out);
+    }
+    for b in transfer_block::Entity::find()
+        .filter(transfer_block::Column::TransferId.is_in(ids.iter().copied()))
+        .order_by_asc(transfer_block::Column::StartAddr)
+        .all(conn)
+        .await?
+    {
+        out.entry(b.transfer_id)
+            .or_default()
+            .push(range_of(b.start_addr, b.end_addr)?);
+    }
+    Ok(out)
+}
+
+/// Names of organisations by id.
+pub async fn organisation_names(
+    conn: &impl ConnectionTrait,
+    ids: impl IntoIterator<Item = i64>,
+) -> Result<std::collections::HashMap<i64, String>, DbErr> {
+    let ids: Vec<i64> = ids.into_iter().collect();
+    if ids.is_empty() {
+        return Ok(Default::default());
+    }
+    Ok(organisation::Entity::find()
+        .filter(organisation::Column::Id.is_in(ids))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|o| (o.id, o.name))
+        .collect())
+}

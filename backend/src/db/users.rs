@@ -68,3 +68,48 @@ pub async fn hostmasters_of(
         .all(conn)
         .await
 }
+
+/// Accounts invited but without a password yet whose invitation link still works, with the
+/// link's expiry, oldest invitation first.
+pub async fn pending_invitations(
+    conn: &impl ConnectionTrait,
+    now: OffsetDateTime,
+) -> Result<Vec<(user::Model, OffsetDateTime)>, DbErr> {
+    use super::entities::auth_token;
+    let tokens = auth_token::Entity::find()
+        .filter(auth_token::Column::Purpose.eq("invitation"))
+        .filter(auth_token::Column::UsedAt.is_null())
+        .filter(auth_token::Column::ExpiresAt.gt(now))
+        .order_by_asc(auth_token::Column::Id)
+        .all(conn)
+        .await?;
+    let ids: Vec<i64> = tokens.iter().map(|t| t.user_id).collect();
+    let users = User::find()
+        .filter(user::Column::Id.is_in(ids))
+        .filter(user::Column::PasswordHash.is_null())
+        .filter(user::Column::Active.eq(true))
+        .all(conn)
+        .await?;
+    let mut out: Vec<(user::Model, OffsetDateTime)> = Vec::new();
+    for t in tokens {
+        if let Some(u) = users.iter().find(|u| u.id == t.user_id) {
+            // A user invited twice shows once, with the latest link's expiry.
+            match out.iter_mut().find(|(seen, _)| seen.id == u.id) {
+                Some(entry) => entry.1 = entry.1.max(t.expires_at),
+                None => out.push((u.clone(), t.expires_at)),
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Deactivates or reactivates an account; false when there is no user `id`.
+pub async fn set_active(conn: &impl ConnectionTrait, id: i64, active: bool) -> Result<bool, DbErr> {
+    use sea_orm::sea_query::Expr;
+    let r = User::update_many()
+        .col_expr(user::Column::Active, Expr::value(active))
+        .filter(user::Column::Id.eq(id))
+        .exec(conn)
+        .await?;
+    Ok(r.rows_affected == 1)
+}

@@ -11,6 +11,7 @@ pub mod fees;
 pub mod finding;
 pub mod format;
 pub mod ledger;
+pub mod notification;
 pub mod policy;
 pub mod rir;
 pub mod statistics;

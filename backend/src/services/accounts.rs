@@ -12,11 +12,12 @@ use sha2::{Digest, Sha256};
 use time::{Duration, OffsetDateTime};
 
 use crate::db::entities::{auth_token, login_attempt, user};
-use crate::db::outbox::{self, OutboundEmail};
+use crate::db::outbox;
 use crate::db::users::{self as users_db, NewUser};
 use crate::domain::Rir;
 use crate::domain::authz::{Actor, Role};
 use crate::error::{AppError, AppResult};
+use crate::services::notifications::{self, AccountEmail};
 
 /// Failed sign-ins per address within [`THROTTLE_WINDOW`] before further attempts are refused.
 pub const MAX_FAILED_LOGINS: u64 = 5;
@@ -173,17 +174,17 @@ fn token_hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
-/// Stores the hash of a new single-use token for a user and returns the token itself, which
-/// only ever travels in the e-mail.
+/// Stores the hash of a new single-use token for a user and returns its row id and the token
+/// itself, which only ever travels in the e-mail.
 async fn issue_token(
     conn: &impl ConnectionTrait,
     user_id: i64,
     purpose: TokenPurpose,
     ttl: Duration,
     now: OffsetDateTime,
-) -> AppResult<String> {
+) -> AppResult<(i64, String)> {
     let token = new_token();
-    auth_token::ActiveModel {
+    let row = auth_token::ActiveModel {
         user_id: Set(user_id),
         purpose: Set(purpose.as_str().to_owned()),
         token_hash: Set(token_hash(&token)),
@@ -194,7 +195,7 @@ async fn issue_token(
     }
     .insert(conn)
     .await?;
-    Ok(token)
+    Ok((row.id, token))
 }
 
 /// The user a token would act for, if it is still good (for showing the set-password form).
@@ -318,43 +319,84 @@ pub async fn invite(
     base_url: &str,
     now: OffsetDateTime,
 ) -> AppResult<user::Model> {
+    invite_with_link(db, inv, base_url, now)
+        .await
+        .map(|(u, _)| u)
+}
+
+/// [`invite`], also returning the link the e-mail carries (`ipxfer user add` prints it for an
+/// operator without a mail server yet).
+pub async fn invite_with_link(
+    db: &DatabaseConnection,
+    inv: &Invitation,
+    base_url: &str,
+    now: OffsetDateTime,
+) -> AppResult<(user::Model, String)> {
     let txn = db.begin().await?;
+    let u = insert_account(&txn, inv, None, now).await?;
+    let (token_id, token) =
+        issue_token(&txn, u.id, TokenPurpose::Invitation, INVITATION_TTL, now).await?;
+    let link = format!("{}/invitation/{token}", base_url.trim_end_matches('/'));
+    let mail = notifications::invitation(&AccountEmail {
+        to: &u.email,
+        display_name: &u.display_name,
+        link: &link,
+        expires_at: now + INVITATION_TTL,
+        token_id,
+    })?;
+    outbox::enqueue(&txn, &[mail], now).await?;
+    txn.commit().await?;
+    Ok((u, link))
+}
+
+/// Creates an account with a password chosen by the operator (`ipxfer user add
+/// --password-stdin`), checked like any new password. No e-mail is sent.
+pub async fn create_with_password(
+    db: &DatabaseConnection,
+    inv: &Invitation,
+    password: &str,
+    now: OffsetDateTime,
+) -> AppResult<user::Model> {
+    let problems = check_invitation(inv);
+    if let Some((_, message)) = problems.first() {
+        return Err(AppError::invalid(message.clone()));
+    }
+    check_new_password(password, password).map_err(AppError::Invalid)?;
+    let hash = hash_password(password)?;
+    let txn = db.begin().await?;
+    let u = insert_account(&txn, inv, Some(hash), now).await?;
+    txn.commit().await?;
+    Ok(u)
+}
+
+/// Inserts the account of an invitation unless its address already has one.
+async fn insert_account(
+    conn: &impl ConnectionTrait,
+    inv: &Invitation,
+    password_hash: Option<String>,
+    now: OffsetDateTime,
+) -> AppResult<user::Model> {
     let email = inv.email.trim().to_lowercase();
     let taken = user::Entity::find()
         .filter(user::Column::Email.eq(&email))
-        .count(&txn)
+        .count(conn)
         .await?;
     if taken > 0 {
         return Err(AppError::invalid(format!("{email} already has an account")));
     }
-    let u = users_db::insert(
-        &txn,
+    Ok(users_db::insert(
+        conn,
         NewUser {
             email: &email,
             display_name: inv.display_name.trim(),
             role: &inv.role,
             organisation_id: inv.organisation_id.filter(|_| inv.role == "member"),
             registry: inv.registry.filter(|_| inv.role == "hostmaster"),
-            password_hash: None,
+            password_hash,
         },
         now,
     )
-    .await?;
-    let token = issue_token(&txn, u.id, TokenPurpose::Invitation, INVITATION_TTL, now).await?;
-    let link = format!("{}/invitation/{token}", base_url.trim_end_matches('/'));
-    outbox::enqueue(
-        &txn,
-        &[account_email(
-            &u,
-            TokenPurpose::Invitation,
-            &link,
-            now + INVITATION_TTL,
-        )],
-        now,
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(u)
+    .await?)
 }
 
 /// Starts a password reset: an active account gets an e-mail with a link; any other address
@@ -375,55 +417,17 @@ pub async fn request_password_reset(
     else {
         return Ok(());
     };
-    let token = issue_token(&txn, u.id, TokenPurpose::PasswordReset, RESET_TTL, now).await?;
+    let (token_id, token) =
+        issue_token(&txn, u.id, TokenPurpose::PasswordReset, RESET_TTL, now).await?;
     let link = format!("{}/password-reset/{token}", base_url.trim_end_matches('/'));
-    outbox::enqueue(
-        &txn,
-        &[account_email(
-            &u,
-            TokenPurpose::PasswordReset,
-            &link,
-            now + RESET_TTL,
-        )],
-        now,
-    )
-    .await?;
+    let mail = notifications::password_reset(&AccountEmail {
+        to: &u.email,
+        display_name: &u.display_name,
+        link: &link,
+        expires_at: now + RESET_TTL,
+        token_id,
+    })?;
+    outbox::enqueue(&txn, &[mail], now).await?;
     txn.commit().await?;
     Ok(())
-}
-
-/// The e-mail carrying an invitation or reset link.
-fn account_email(
-    u: &user::Model,
-    purpose: TokenPurpose,
-    link: &str,
-    expires: OffsetDateTime,
-) -> OutboundEmail {
-    let (subject, intro) = match purpose {
-        TokenPurpose::Invitation => (
-            "[ipxfer] You are invited to ipxfer",
-            "An administrator created an ipxfer account for you. Choose your password here:",
-        ),
-        TokenPurpose::PasswordReset => (
-            "[ipxfer] Reset your password",
-            "Someone asked to reset the password of your ipxfer account. If it was you, choose a new one here:",
-        ),
-    };
-    OutboundEmail {
-        message_id: format!(
-            "<{}.{}.{}@ipxfer>",
-            purpose.as_str(),
-            u.id,
-            expires.unix_timestamp()
-        ),
-        kind: purpose.as_str().to_owned(),
-        to: u.email.clone(),
-        subject: subject.to_owned(),
-        body_text: format!(
-            "Hello {},\n\n{intro}\n\n{link}\n\nThe link works once, until {} UTC.\n",
-            u.display_name,
-            crate::domain::format::utc_minute(expires)
-        ),
-        transfer_id: None,
-    }
 }

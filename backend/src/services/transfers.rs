@@ -6,8 +6,6 @@
 //! history row, overrides, holdings and ledger entries, and outbox e-mails together. A failure at
 //! any point rolls everything back.
 
-use std::collections::BTreeSet;
-
 use rust_decimal::Decimal;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseConnection,
@@ -20,22 +18,22 @@ use crate::db::entities::{
     user,
 };
 use crate::db::holdings::{self as holdings_db, HoldingRow};
-use crate::db::outbox::{self, OutboundEmail};
+use crate::db::outbox;
 use crate::db::transfers::{self as transfers_db, Loaded};
-use crate::db::{self, ledger as ledger_db, users as users_db};
+use crate::db::{self, ledger as ledger_db};
 use crate::domain::authz::{self, Action, Actor, Role, TransferAccess};
 
 use crate::domain::fees::{self, FeeSchedules};
-use crate::domain::format::group_thousands;
 use crate::domain::ledger::{EntryKind, LedgerEntry, LedgerParty, Movement};
+use crate::domain::notification::ServiceLevels;
 use crate::domain::policy::{self, PolicyInput, Profiles, Stage};
 use crate::domain::transfer::{HoldingOrigin, NeedJustification, TransferFacts};
 use crate::domain::workflow::{
-    self, DeadlineKind, Effect, Event, Override, Party, State, Transition, WorkflowContext,
-    WorkflowError,
+    self, DeadlineKind, Effect, Event, Override, State, Transition, WorkflowContext, WorkflowError,
 };
 use crate::domain::{Finding, Ipv4Range, Side, TransferType};
 use crate::error::{AppError, AppResult};
+use crate::services::notifications;
 
 /// Counter behind the placeholder references of transfers being filed.
 static PLACEHOLDERS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
@@ -55,6 +53,8 @@ pub struct Settings {
     pub base_url: String,
     /// Most blocks one transfer may list.
     pub max_blocks: usize,
+    /// Days each registry's hostmasters have for a step before the scheduler reminds them.
+    pub service_levels: ServiceLevels,
 }
 
 impl Default for Settings {
@@ -68,6 +68,7 @@ impl Default for Settings {
             information_days: 30,
             base_url: "http://127.0.0.1:8080".to_owned(),
             max_blocks: 64,
+            service_levels: ServiceLevels::default(),
         }
     }
 }
@@ -786,7 +787,9 @@ async fn store_transition(
     perform(conn, settings, &loaded, &transition.effects, event_id, now).await
 }
 
-/// Performs a transition's effects inside the transaction.
+/// Performs a transition's effects inside the transaction: deadlines are already on the row,
+/// blocks move first (a completion's e-mail states the ledger entries), then the e-mails go into
+/// the outbox of the same transaction.
 async fn perform(
     conn: &impl ConnectionTrait,
     settings: &Settings,
@@ -796,118 +799,20 @@ async fn perform(
     now: OffsetDateTime,
 ) -> AppResult<Vec<LedgerEntry>> {
     let mut entries = Vec::new();
-    let mut emails = Vec::new();
+    let mut notifications = Vec::new();
     for effect in effects {
         match effect {
             // Already on the row, saved before the effects run (see `store_transition`).
             Effect::StartDeadline { .. } | Effect::ClearDeadline => {}
             Effect::MoveBlocks => entries = move_blocks(conn, l, now).await?,
-            Effect::Notify(n) => {
-                let subject = format!("[ipxfer] {}: {}", l.facts.reference, headline(n.kind, l));
-                let body_text = body(settings, l, n.kind, &entries);
-                for to in resolve(conn, l, &n.to).await? {
-                    emails.push(OutboundEmail {
-                        message_id: format!(
-                            "<{}.{}.{}@ipxfer>",
-                            l.facts.reference,
-                            event_id,
-                            emails.len()
-                        ),
-                        kind: format!("{:?}", n.kind),
-                        to,
-                        subject: subject.clone(),
-                        body_text: body_text.clone(),
-                        transfer_id: Some(l.row.id),
-                    });
-                }
-            }
+            Effect::Notify(n) => notifications.push(n),
         }
     }
+    let emails =
+        notifications::transition_emails(conn, settings, l, &notifications, &entries, event_id)
+            .await?;
     outbox::enqueue(conn, &emails, now).await?;
     Ok(entries)
-}
-
-/// The e-mail addresses behind notification parties, each once.
-async fn resolve(
-    conn: &impl ConnectionTrait,
-    l: &Loaded,
-    parties: &[Party],
-) -> AppResult<Vec<String>> {
-    let mut out = BTreeSet::new();
-    for party in parties {
-        let users = match party {
-            Party::Organisation(Side::Source) => {
-                users_db::members_of(conn, l.facts.source.id).await?
-            }
-            Party::Organisation(Side::Recipient) => {
-                users_db::members_of(conn, l.facts.recipient.id).await?
-            }
-            Party::Hostmasters(side) => {
-                users_db::hostmasters_of(conn, l.facts.registry_of(*side)).await?
-            }
-        };
-        out.extend(users.into_iter().map(|u| u.email));
-    }
-    Ok(out.into_iter().collect())
-}
-
-fn headline(kind: workflow::NotificationKind, l: &Loaded) -> String {
-    use workflow::NotificationKind as K;
-    match kind {
-        K::Filed => format!("{} asks you to accept a transfer", l.facts.source.name),
-        K::RecipientAccepted => "the recipient accepted: source review needed".into(),
-        K::InformationRequested => "information requested".into(),
-        K::InformationAnswered => "information answered: review continues".into(),
-        K::SourceApproved => "source registry approved: recipient review needed".into(),
-        K::ReadyToFinalize => "reviews passed: confirm fees and finalize".into(),
-        K::SecondFinalizerNeeded => "a second hostmaster must finalize".into(),
-        K::Completed => "transfer completed".into(),
-        K::Rejected => "transfer rejected".into(),
-        K::Withdrawn => "transfer withdrawn".into(),
-        K::Expired => "transfer expired".into(),
-        K::Disputed => "transfer disputed".into(),
-        K::DisputeResolved => "dispute resolved".into(),
-    }
-}
-
-fn body(
-    settings: &Settings,
-    l: &Loaded,
-    kind: workflow::NotificationKind,
-    entries: &[LedgerEntry],
-) -> String {
-    let blocks: Vec<String> = l
-        .facts
-        .blocks
-        .iter()
-        .map(|b| format!("{b} ({} addresses)", group_thousands(b.size())))
-        .collect();
-    let mut text = format!(
-        "Transfer {reference}: {headline}.\n\nFrom: {source} ({source_rir})\nTo: {recipient} ({recipient_rir})\nBlocks: {blocks}\nStatus: {state}\n",
-        reference = l.facts.reference,
-        headline = headline(kind, l),
-        source = l.facts.source.name,
-        source_rir = l.facts.source_rir(),
-        recipient = l.facts.recipient.name,
-        recipient_rir = l.facts.recipient_rir(),
-        blocks = blocks.join(", "),
-        state = l.state.describe(),
-    );
-    if let Some(deadline) = l.row.deadline {
-        text.push_str(&format!("Deadline: {} UTC\n", deadline.date()));
-    }
-    for e in entries {
-        text.push_str(&format!(
-            "Ledger entry {}: {} hash {}\n",
-            e.seq, e.movement.range, e.hash
-        ));
-    }
-    text.push_str(&format!(
-        "\nOpen the transfer: {}/transfers/{}\n",
-        settings.base_url.trim_end_matches('/'),
-        l.row.id
-    ));
-    text
 }
 
 /// Moves every block: the source holding that contains it is replaced by its remainders, the

@@ -2,12 +2,16 @@
 //! one place where [`AppError`] becomes a response.
 
 pub mod account;
+pub mod admin;
 pub mod audit;
 pub mod auth;
 pub mod forms;
+pub mod lookup;
 pub mod page;
 pub mod public;
 pub mod session_store;
+pub mod transfers;
+pub mod view;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -81,6 +85,9 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .route("/static/app.css", get(stylesheet))
         .merge(account::routes())
+        .merge(transfers::routes())
+        .merge(admin::routes())
+        .merge(lookup::routes())
         .merge(public::routes())
         .merge(audit::routes())
         .fallback(not_found)
@@ -104,7 +111,7 @@ pub async fn serve(state: AppState, addr: SocketAddr) -> anyhow::Result<()> {
 
 /// Resolves on Ctrl-C or SIGTERM (how service managers and containers stop a process), so
 /// requests in flight finish before the server exits.
-async fn shutdown_signal() {
+pub async fn shutdown_signal() {
     let interrupt = async {
         let _ = tokio::signal::ctrl_c().await;
     };

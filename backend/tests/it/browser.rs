@@ -88,7 +88,6 @@ pub struct Browser {
     last_set_cookie: Option<String>,
 }
 
-#[allow(dead_code, reason = "helpers for the page tests that follow")]
 impl Browser {
     pub fn new(db: &DatabaseConnection) -> Browser {
         Browser::with_state(AppState::new(db.clone(), Settings::default()))

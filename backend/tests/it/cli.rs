@@ -1,16 +1,32 @@
 //! The `ipxfer` binary as a user runs it.
 
-use std::process::Command;
+use std::io::Write;
+use std::process::{Command, Stdio};
 
 use crate::harness::{TestDb, fixture};
 
 fn ipxfer(db: &TestDb, args: &[&str]) -> (bool, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_ipxfer"))
+    ipxfer_with_input(db, args, "")
+}
+
+/// Runs `ipxfer` on the test database with `input` on standard input: (success, stdout, stderr).
+pub fn ipxfer_with_input(db: &TestDb, args: &[&str], input: &str) -> (bool, String, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ipxfer"))
         .args(args)
         .env("DATABASE_URL", &db.url)
         .env("RUST_LOG", "warn")
-        .output()
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
         .expect("run ipxfer");
+    child
+        .stdin
+        .take()
+        .expect("a pipe")
+        .write_all(input.as_bytes())
+        .expect("write standard input");
+    let out = child.wait_with_output().expect("wait for ipxfer");
     (
         out.status.success(),
         String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -63,6 +79,17 @@ async fn a_missing_file_is_a_clear_error() {
     assert!(!ok);
     assert!(
         err.contains("cannot read /nonexistent/delegated-file"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn a_base_url_that_is_not_http_is_refused_before_anything_runs() {
+    let db = TestDb::new().await;
+    let (ok, _, err) = ipxfer(&db, &["--base-url", "ipxfer.example.net", "expire"]);
+    assert!(!ok);
+    assert!(
+        err.contains("must be an http:// or https:// address"),
         "{err}"
     );
 }

@@ -333,7 +333,7 @@ async fn inter_rir_transfer_goes_through_every_step_and_the_ledger_verifies() {
     // The recipient's request to accept states the consent deadline: 30 days from filing.
     let filed = mails.iter().find(|m| m.kind == "Filed").unwrap();
     assert!(
-        filed.body_text.contains("Deadline: 2026-12-28 UTC"),
+        filed.body_text.contains("Deadline:  2026-12-28 12:00 UTC"),
         "{}",
         filed.body_text
     );
@@ -722,6 +722,16 @@ async fn of_twenty_concurrent_overlapping_finalizations_exactly_one_succeeds() {
     let v = ledger::verify(&w.db.conn).await.unwrap();
     assert!(v.is_intact(), "{}", v.summary());
     assert_eq!(v.entries, 1);
+    // The nineteen rolled-back finalizations queued no e-mail: completion mail is of one transfer.
+    let completed: std::collections::BTreeSet<Option<i64>> = email_outbox::Entity::find()
+        .filter(email_outbox::Column::Kind.eq("Completed"))
+        .all(&w.db.conn)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|m| m.transfer_id)
+        .collect();
+    assert_eq!(completed.len(), 1, "{completed:?}");
 }
 
 #[tokio::test]

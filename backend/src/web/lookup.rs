@@ -1,0 +1,195 @@
+//! The block lookup: who holds an address, prefix or range now, at which registry, and the
+//! ledger entries that moved any of it. Every signed-in role may use it.
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use serde::Deserialize;
+
+use super::AppState;
+use super::auth::SignedIn;
+use super::forms::FormErrors;
+use super::page::{Chrome, render};
+use crate::db::entities::organisation;
+use crate::db::holdings::{overlapping_at_most, range_of};
+use crate::db::ledger as ledger_db;
+use crate::domain::format::{group_thousands, utc_day};
+use crate::domain::ledger::{LedgerParty, Movement};
+use crate::domain::{Ipv4Range, Rir};
+use crate::error::AppError;
+
+/// Most holdings and ledger entries a lookup shows (a wide range names the first ones).
+const SHOWN: u64 = 200;
+/// Longest accepted query (a range of two addresses with spaces fits easily).
+const MAX_QUERY: usize = 100;
+
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/lookup", get(lookup))
+}
+
+/// A range as people read it: each CIDR with its address count.
+pub struct Cidrs {
+    pub blocks: Vec<String>,
+    pub addresses: String,
+}
+
+fn cidrs(range: Ipv4Range) -> Cidrs {
+    Cidrs {
+        blocks: range.to_cidrs().iter().map(ToString::to_string).collect(),
+        addresses: group_thousands(range.size()),
+    }
+}
+
+struct HoldingRow {
+    holder: String,
+    handle: String,
+    registry: &'static str,
+    range: Cidrs,
+    status: String,
+    since: String,
+}
+
+struct EntryRow {
+    seq: i64,
+    date: String,
+    kind: &'static str,
+    from: String,
+    to: String,
+    range: Cidrs,
+    reference: Option<String>,
+    transfer_href: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "pages/lookup.html")]
+struct LookupPage {
+    chrome: Chrome,
+    errors: FormErrors,
+    q: String,
+    /// The parsed query, once there is one.
+    searched: Option<Cidrs>,
+    holdings: Vec<HoldingRow>,
+    entries: Vec<EntryRow>,
+    /// Whether a list was cut at [`SHOWN`] rows.
+    more_holdings: bool,
+    more_entries: bool,
+}
+
+#[derive(Deserialize)]
+struct LookupQuery {
+    #[serde(default)]
+    q: String,
+}
+
+fn party(p: &LedgerParty, rir: Rir) -> String {
+    format!(
+        "{} ({})",
+        p.name.clone().unwrap_or_else(|| "unnamed holder".into()),
+        rir.nro_name()
+    )
+}
+
+fn entry_row(m: &Movement, seq: i64) -> EntryRow {
+    EntryRow {
+        seq,
+        date: utc_day(m.transfer_date),
+        kind: m.kind.as_str(),
+        from: party(&m.source, m.source_rir),
+        to: party(&m.recipient, m.recipient_rir),
+        range: cidrs(m.range),
+        reference: m.transfer_reference.clone(),
+        transfer_href: m.transfer_id.map(|id| format!("/transfers/{id}")),
+    }
+}
+
+async fn lookup(
+    State(app): State<AppState>,
+    SignedIn(viewer): SignedIn,
+    Query(query): Query<LookupQuery>,
+) -> Result<Response, AppError> {
+    let q = query.q.trim().to_owned();
+    let mut page = LookupPage {
+        chrome: viewer.chrome(&app).await?,
+        errors: FormErrors::default(),
+        searched: None,
+        holdings: Vec::new(),
+        entries: Vec::new(),
+        more_holdings: false,
+        more_entries: false,
+        q: q.clone(),
+    };
+    if q.is_empty() {
+        return Ok(render(&page)?.into_response());
+    }
+    let parsed = if q.chars().count() > MAX_QUERY {
+        Err(format!(
+            "Enter one address, prefix or range of at most {MAX_QUERY} characters"
+        ))
+    } else {
+        q.parse::<Ipv4Range>().map_err(|e| {
+            // "198.51.100.0/33 is not a valid prefix: ..." reads as a sentence at the field,
+            // without the quotes an importer's message puts around the input.
+            let message = e.to_string().replacen(&format!("\"{q}\""), &q, 1);
+            let mut c = message.chars();
+            c.next()
+                .map(|f| f.to_uppercase().chain(c).collect())
+                .unwrap_or(message)
+        })
+    };
+    let range = match parsed {
+        Ok(range) => range,
+        Err(message) => {
+            page.q = q.chars().take(MAX_QUERY).collect();
+            page.errors.add("q", message);
+            return Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response());
+        }
+    };
+
+    let holdings = overlapping_at_most(&app.db, range, SHOWN + 1).await?;
+    let org_ids: Vec<i64> = holdings.iter().map(|h| h.organisation_id).collect();
+    let orgs = organisation::Entity::find()
+        .filter(organisation::Column::Id.is_in(org_ids))
+        .all(&app.db)
+        .await?;
+    page.more_holdings = holdings.len() as u64 > SHOWN;
+    for h in holdings.into_iter().take(SHOWN as usize) {
+        let org = orgs.iter().find(|o| o.id == h.organisation_id);
+        let since = h.received_on.or(h.registered_on);
+        page.holdings.push(HoldingRow {
+            holder: org.map_or_else(
+                || format!("organisation {}", h.organisation_id),
+                |o| o.name.clone(),
+            ),
+            handle: org.map(|o| o.handle.clone()).unwrap_or_default(),
+            registry: Rir::from_token(&h.registry).map_or("unknown", Rir::nro_name),
+            range: cidrs(range_of(h.start_addr, h.end_addr)?),
+            status: h.status,
+            since: since.map(|d| d.to_string()).unwrap_or_default(),
+        });
+    }
+    let entries = ledger_db::touching(&app.db, range, SHOWN + 1).await?;
+    page.more_entries = entries.len() as u64 > SHOWN;
+    page.entries = entries
+        .iter()
+        .take(SHOWN as usize)
+        .map(|e| entry_row(&e.movement, e.seq))
+        .collect();
+    page.searched = Some(cidrs(range));
+    Ok(render(&page)?.into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranges_read_as_cidrs_with_counts() {
+        let c = cidrs("198.51.100.0 - 198.51.101.127".parse().unwrap());
+        assert_eq!(c.blocks, ["198.51.100.0/24", "198.51.101.0/25"]);
+        assert_eq!(c.addresses, "384");
+    }
+}

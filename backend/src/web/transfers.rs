@@ -1,0 +1,1948 @@
+//! Transfer pages: the list, the filing form, the transfer page with its timeline, findings,
+//! fees, documents and the viewer's actions, and the hostmaster queue. Handlers parse and
+//! validate the form, call one service, and redirect or re-render with the errors.
+
+use std::collections::BTreeMap;
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, Multipart, Path, Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use rust_decimal::Decimal;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use serde::Deserialize;
+
+use super::AppState;
+use super::auth::{CsrfForm, SignedIn, Viewer};
+use super::forms::{self, FormErrors};
+use super::page::{Chrome, render};
+use super::view::{self, Parties, Tag};
+use crate::db::entities::{document, fee_line, organisation};
+use crate::db::transfers::{self as transfers_db, Loaded, Scope};
+use crate::domain::authz::{self, Action, Role, TransferAccess};
+use crate::domain::block::parse_block_list;
+use crate::domain::fees::format_amount;
+use crate::domain::finding::{Finding, Severity};
+use crate::domain::format::{group_thousands, utc_minute};
+use crate::domain::policy;
+use crate::domain::transfer::{DocumentKind, NeedJustification};
+use crate::domain::workflow::{Override, State as WorkflowState};
+use crate::domain::{Rir, Side, TransferType};
+use crate::error::AppError;
+use crate::services::documents;
+use crate::services::transfers::{self, Command, Filing};
+
+/// Uploads: two documents of at most 10 MiB each, plus the form.
+const UPLOAD_LIMIT: usize = 2 * documents::MAX_BYTES + 256 * 1024;
+const PAGE_SIZE: u64 = 50;
+const QUEUE_SIZE: u64 = 200;
+const TEXT_MAX: usize = 4000;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/transfers", get(list))
+        .route(
+            "/transfers/new",
+            get(new_form)
+                .post(create)
+                .layer(DefaultBodyLimit::max(UPLOAD_LIMIT)),
+        )
+        .route("/transfers/{id}", get(show))
+        .route("/transfers/{id}/accept", post(accept))
+        .route("/transfers/{id}/answer", post(answer))
+        .route(
+            "/transfers/{id}/withdraw",
+            get(confirm_withdraw).post(withdraw),
+        )
+        .route("/transfers/{id}/approve", post(approve))
+        .route("/transfers/{id}/reject", get(confirm_reject).post(reject))
+        .route("/transfers/{id}/request-info", post(request_info))
+        .route("/transfers/{id}/confirm-fees", post(confirm_fees))
+        .route(
+            "/transfers/{id}/finalize",
+            get(confirm_finalize).post(finalize),
+        )
+        .route("/transfers/{id}/dispute", post(dispute))
+        .route("/transfers/{id}/resolve-dispute", post(resolve_dispute))
+        .route(
+            "/transfers/{id}/documents",
+            post(upload).layer(DefaultBodyLimit::max(UPLOAD_LIMIT)),
+        )
+        .route("/transfers/{id}/documents/{doc}", get(download))
+        .route("/queue", get(queue))
+}
+
+// ---------------------------------------------------------------------------------------------
+// The list
+
+/// One row of a list of transfers.
+struct Row {
+    id: i64,
+    reference: String,
+    blocks: String,
+    addresses: String,
+    source: String,
+    recipient: String,
+    tag: Tag,
+    nro: String,
+    waiting_on: String,
+    since: String,
+    next_action: String,
+}
+
+#[derive(Template)]
+#[template(path = "pages/transfers/list.html")]
+struct ListPage {
+    chrome: Chrome,
+    heading: String,
+    rows: Vec<Row>,
+    total: String,
+    open_only: bool,
+    can_file: bool,
+    next_page: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct ListQuery {
+    before: Option<i64>,
+    /// `all` shows finished transfers too.
+    show: Option<String>,
+}
+
+fn scope_of(role: &Role) -> Scope {
+    match role {
+        Role::Member { org_id } => Scope::Organisation(*org_id),
+        Role::Hostmaster { registry } => Scope::Registry(*registry),
+        _ => Scope::Everything,
+    }
+}
+
+async fn list(
+    State(app): State<AppState>,
+    SignedIn(viewer): SignedIn,
+    Query(q): Query<ListQuery>,
+) -> Result<Html<String>, AppError> {
+    viewer.require(Action::ViewTransfer)?;
+    let scope = scope_of(&viewer.actor.role);
+    let open_only = q.show.as_deref() != Some("all");
+    let found = transfers_db::list(&app.db, scope, open_only, q.before, PAGE_SIZE + 1).await?;
+    let more = found.len() as u64 > PAGE_SIZE;
+    let found: Vec<_> = found.into_iter().take(PAGE_SIZE as usize).collect();
+    let rows = rows_for(&app, &viewer, &found).await?;
+    let next_page = more.then(|| {
+        format!(
+            "/transfers?before={}{}",
+            found.last().map_or(0, |t| t.id),
+            if open_only { "" } else { "&show=all" }
+        )
+    });
+    let heading = match viewer.actor.role {
+        Role::Member { .. } => "Your transfers",
+        Role::Hostmaster { .. } => "Transfers touching your registry",
+        _ => "Transfers",
+    };
+    render(&ListPage {
+        chrome: viewer.chrome(&app).await?,
+        heading: heading.to_owned(),
+        rows,
+        total: group_thousands(transfers_db::count(&app.db, scope, open_only).await?),
+        open_only,
+        can_file: authz::can(&viewer.actor, Action::FileTransfer, None),
+        next_page,
+    })
+}
+
+/// Rows of a list with their blocks, names and the viewer's next action.
+async fn rows_for(
+    app: &AppState,
+    viewer: &Viewer,
+    found: &[crate::db::entities::transfer::Model],
+) -> Result<Vec<Row>, AppError> {
+    let ids: Vec<i64> = found.iter().map(|t| t.id).collect();
+    let blocks = transfers_db::blocks_of(&app.db, &ids).await?;
+    let names = transfers_db::organisation_names(
+        &app.db,
+        found
+            .iter()
+            .flat_map(|t| [t.source_org_id, t.recipient_org_id]),
+    )
+    .await?;
+    let now = app.clock.now();
+    let mut rows = Vec::new();
+    for t in found {
+        let state = WorkflowState::from_parts(&t.state, t.state_data.as_deref())
+            .map_err(|e| AppError::Internal(anyhow::anyhow!("transfer {}: {e}", t.id)))?;
+        let parties = parties_of(t, &names)?;
+        let bs = blocks.get(&t.id).cloned().unwrap_or_default();
+        let access = TransferAccess {
+            source_org: t.source_org_id,
+            recipient_org: t.recipient_org_id,
+            source_rir: parties.source_rir,
+            recipient_rir: parties.recipient_rir,
+            state: state.clone(),
+        };
+        let inter_rir = parties.source_rir != parties.recipient_rir;
+        rows.push(Row {
+            id: t.id,
+            reference: t.reference.clone(),
+            blocks: view::blocks_brief(&bs),
+            addresses: view::total_addresses(&bs),
+            source: format!("{} ({})", parties.source, parties.source_rir),
+            recipient: format!("{} ({})", parties.recipient, parties.recipient_rir),
+            tag: view::state_tag(&state),
+            nro: state
+                .nro_status(inter_rir)
+                .map(|s| s.as_str().to_owned())
+                .unwrap_or_default(),
+            waiting_on: view::waiting_on(&state, &parties).unwrap_or_default(),
+            since: format!(
+                "{} ({})",
+                crate::domain::format::utc_day(t.updated_at),
+                crate::domain::format::relative(t.updated_at, now)
+            ),
+            next_action: next_action(&viewer.actor, &access)
+                .unwrap_or_default()
+                .to_owned(),
+        });
+    }
+    Ok(rows)
+}
+
+fn parties_of(
+    t: &crate::db::entities::transfer::Model,
+    names: &std::collections::HashMap<i64, String>,
+) -> Result<Parties, AppError> {
+    let rir = |token: &str| {
+        Rir::from_token(token).ok_or_else(|| {
+            AppError::Internal(anyhow::anyhow!("transfer {}: registry {token}", t.id))
+        })
+    };
+    Ok(Parties {
+        source: names.get(&t.source_org_id).cloned().unwrap_or_default(),
+        recipient: names.get(&t.recipient_org_id).cloned().unwrap_or_default(),
+        source_rir: rir(&t.source_registry)?,
+        recipient_rir: rir(&t.recipient_registry)?,
+    })
+}
+
+/// The first step the actor may take on a transfer, in the words of its button.
+fn next_action(actor: &authz::Actor, access: &TransferAccess) -> Option<&'static str> {
+    let candidates: [(Action, &'static str); 8] = [
+        (Action::AcceptAsRecipient, "Accept or let expire"),
+        (Action::AnswerInfo, "Answer the request"),
+        (
+            Action::Decide { side: Side::Source },
+            "Review the source side",
+        ),
+        (
+            Action::Decide {
+                side: Side::Recipient,
+            },
+            "Review the recipient side",
+        ),
+        (Action::ConfirmFees, "Confirm the fees"),
+        (Action::Finalize, "Finalize"),
+        (Action::ResolveDispute, "Resolve the dispute"),
+        (Action::Withdraw, ""),
+    ];
+    candidates
+        .into_iter()
+        .filter(|(_, words)| !words.is_empty())
+        .find(|(a, _)| authz::can(actor, *a, Some(access)))
+        .map(|(_, words)| words)
+}
+
+// ---------------------------------------------------------------------------------------------
+// The hostmaster queue
+
+struct QueueRow {
+    id: i64,
+    reference: String,
+    step: Tag,
+    source: String,
+    recipient: String,
+    blocks: String,
+    addresses: String,
+    waited: String,
+    overdue: bool,
+    blocking: usize,
+}
+
+#[derive(Template)]
+#[template(path = "pages/transfers/queue.html")]
+struct QueuePage {
+    chrome: Chrome,
+    registry: String,
+    rows: Vec<QueueRow>,
+    overdue: usize,
+    service_days: i64,
+}
+
+async fn queue(
+    State(app): State<AppState>,
+    SignedIn(viewer): SignedIn,
+) -> Result<Html<String>, AppError> {
+    let Role::Hostmaster { registry } = viewer.actor.role else {
+        return Err(AppError::Forbidden(
+            "The queue is for registry hostmasters.".into(),
+        ));
+    };
+    let found = transfers_db::queue(&app.db, registry, QUEUE_SIZE).await?;
+    let ids: Vec<i64> = found.iter().map(|t| t.id).collect();
+    let blocks = transfers_db::blocks_of(&app.db, &ids).await?;
+    let names = transfers_db::organisation_names(
+        &app.db,
+        found
+            .iter()
+            .flat_map(|t| [t.source_org_id, t.recipient_org_id]),
+    )
+    .await?;
+    let now = app.clock.now();
+    let service_days = app.settings.service_levels.of(registry).whole_days();
+    let mut rows = Vec::new();
+    for t in &found {
+        let state = WorkflowState::from_parts(&t.state, t.state_data.as_deref())
+            .map_err(|e| AppError::Internal(anyhow::anyhow!("transfer {}: {e}", t.id)))?;
+        let parties = parties_of(t, &names)?;
+        let bs = blocks.get(&t.id).cloned().unwrap_or_default();
+        let blocking = transfers::findings(&app.db, &app.settings, t.id, now)
+            .await?
+            .iter()
+            .filter(|f| f.is_blocking())
+            .count();
+        let (overdue, waited) = view::service_level(t.updated_at, now, service_days);
+        rows.push(QueueRow {
+            id: t.id,
+            reference: t.reference.clone(),
+            step: view::state_tag(&state),
+            source: format!("{} ({})", parties.source, parties.source_rir),
+            recipient: format!("{} ({})", parties.recipient, parties.recipient_rir),
+            blocks: view::blocks_brief(&bs),
+            addresses: view::total_addresses(&bs),
+            waited,
+            overdue,
+            blocking,
+        });
+    }
+    render(&QueuePage {
+        chrome: viewer.chrome(&app).await?,
+        registry: registry.to_string(),
+        overdue: rows.iter().filter(|r| r.overdue).count(),
+        rows,
+        service_days,
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Filing
+
+#[derive(Debug, Default, Clone)]
+struct FilingForm {
+    /// The recipient organisation's id.
+    recipient: String,
+    kind: String,
+    blocks: String,
+    price: String,
+    currency: String,
+}
+
+#[derive(Template)]
+#[template(path = "pages/transfers/new.html")]
+struct NewPage {
+    chrome: Chrome,
+    errors: FormErrors,
+    form: FilingForm,
+    /// Organisations that can accept, by registry: (registry, [(id, name)]).
+    recipients: Vec<(String, Vec<(String, String)>)>,
+    source: String,
+    max_blocks: usize,
+    max_mib: usize,
+}
+
+async fn new_page(
+    app: &AppState,
+    viewer: &Viewer,
+    form: FilingForm,
+    errors: FormErrors,
+) -> Result<Html<String>, AppError> {
+    let Role::Member { org_id } = viewer.actor.role else {
+        return Err(AppError::Forbidden(
+            "Only organisation members file transfers.".into(),
+        ));
+    };
+    let org = organisation::Entity::find_by_id(org_id)
+        .one(&app.db)
+        .await?
+        .ok_or_else(|| AppError::NotFound("your organisation is missing".into()))?;
+    render(&NewPage {
+        chrome: viewer.chrome(app).await?,
+        errors,
+        form,
+        recipients: recipient_choices(app, org_id).await?,
+        source: format!(
+            "{} ({}, {})",
+            org.name,
+            org.handle,
+            org_registry_name(&org.registry)
+        ),
+        max_blocks: app.settings.max_blocks,
+        max_mib: documents::MAX_BYTES / (1024 * 1024),
+    })
+}
+
+/// The organisations a member may file to, grouped by registry.
+async fn recipient_choices(
+    app: &AppState,
+    own: i64,
+) -> Result<Vec<(String, Vec<(String, String)>)>, AppError> {
+    let mut groups: Vec<(String, Vec<(String, String)>)> = Vec::new();
+    for o in crate::db::organisations::with_members(&app.db).await? {
+        if o.id == own {
+            continue;
+        }
+        let registry = org_registry_name(&o.registry);
+        if groups.last().is_none_or(|(r, _)| *r != registry) {
+            groups.push((registry.clone(), Vec::new()));
+        }
+        if let Some((_, list)) = groups.last_mut() {
+            list.push((o.id.to_string(), format!("{} ({})", o.name, o.handle)));
+        }
+    }
+    Ok(groups)
+}
+
+fn org_registry_name(token: &str) -> String {
+    Rir::from_token(token).map_or_else(|| token.to_owned(), |r| r.to_string())
+}
+
+async fn new_form(
+    State(app): State<AppState>,
+    SignedIn(viewer): SignedIn,
+) -> Result<Html<String>, AppError> {
+    viewer.require(Action::FileTransfer)?;
+    new_page(
+        &app,
+        &viewer,
+        FilingForm {
+            kind: "RESOURCE_TRANSFER".into(),
+            currency: "USD".into(),
+            ..Default::default()
+        },
+        FormErrors::default(),
+    )
+    .await
+}
+
+/// A file uploaded with a form.
+struct Upload {
+    kind: DocumentKind,
+    filename: String,
+    bytes: Vec<u8>,
+}
+
+/// Reads a multipart form into its text fields and files; the CSRF token is checked first.
+async fn read_multipart(
+    viewer: &Viewer,
+    mut multipart: Multipart,
+) -> Result<(BTreeMap<String, String>, Vec<(String, Upload)>), AppError> {
+    let mut fields = BTreeMap::new();
+    let mut files = Vec::new();
+    let mut token_checked = false;
+    while let Some(field) = multipart
+        .next_field()
+        .await
+        .map_err(|e| AppError::invalid(format!("The upload could not be read: {e}")))?
+    {
+        let name = field.name().unwrap_or_default().to_owned();
+        // The token comes first in the form, so nothing is read for a forged request.
+        if !token_checked {
+            if name != super::auth::CSRF_FIELD {
+                viewer.check_csrf(None).await?;
+            }
+            let token = field
+                .text()
+                .await
+                .map_err(|e| AppError::invalid(format!("The upload could not be read: {e}")))?;
+            viewer.check_csrf(Some(&token)).await?;
+            token_checked = true;
+            continue;
+        }
+        if let Some(filename) = field.file_name().map(str::to_owned) {
+            let bytes = field
+                .bytes()
+                .await
+                .map_err(|_| AppError::invalid(format!("{filename} is too large to upload")))?;
+            if filename.is_empty() && bytes.is_empty() {
+                continue; // a file input left empty
+            }
+            let kind = match name.as_str() {
+                "registration" => DocumentKind::CompanyRegistration,
+                "agreement" => DocumentKind::TransferAgreement,
+                _ => DocumentKind::Other,
+            };
+            files.push((
+                name,
+                Upload {
+                    kind,
+                    filename,
+                    bytes: bytes.to_vec(),
+                },
+            ));
+        } else {
+            let value = field
+                .text()
+                .await
+                .map_err(|e| AppError::invalid(format!("The form could not be read: {e}")))?;
+            fields.insert(name, value);
+        }
+    }
+    if !token_checked {
+        viewer.check_csrf(None).await?;
+    }
+    Ok((fields, files))
+}
+
+/// Checks an upload before anything is stored: size and type from its bytes.
+fn check_upload(errors: &mut FormErrors, field: &'static str, u: &Upload) {
+    if u.bytes.len() > documents::MAX_BYTES {
+        errors.add(
+            field,
+            format!(
+                "{} is larger than {} MiB",
+                u.filename,
+                documents::MAX_BYTES / (1024 * 1024)
+            ),
+        );
+    } else if documents::sniff(&u.bytes).is_none() {
+        errors.add(
+            field,
+            format!("{} is not a PDF, PNG or JPEG file", u.filename),
+        );
+    }
+}
+
+async fn create(
+    State(app): State<AppState>,
+    SignedIn(viewer): SignedIn,
+    multipart: Multipart,
+) -> Result<Response, AppError> {
+    viewer.require(Action::FileTransfer)?;
+    let Role::Member { org_id } = viewer.actor.role else {
+        return Err(AppError::Forbidden(
+            "Only organisation members file transfers.".into(),
+        ));
+    };
+    let (fields, files) = read_multipart(&viewer, multipart).await?;
+    let get = |k: &str| fields.get(k).cloned().unwrap_or_default();
+    let form = FilingForm {
+        recipient: get("recipient"),
+        kind: get("kind"),
+        blocks: get("blocks"),
+        price: get("price").trim().to_owned(),
+        currency: get("currency").trim().to_uppercase(),
+    };
+    let mut errors = FormErrors::default();
+    let candidates = recipient_choices(&app, org_id).await?;
+    let chosen = candidates
+        .iter()
+        .flat_map(|(_, list)| list)
+        .any(|(id, _)| *id == form.recipient);
+    let recipient = match form.recipient.parse::<i64>() {
+        Ok(id) if chosen => organisation::Entity::find_by_id(id).one(&app.db).await?,
+        _ => None,
+    };
+    if recipient.is_none() {
+        errors.add(
+            "recipient",
+            "Choose the recipient organisation from the list",
+        );
+    }
+    let kind = TransferType::from_nro_name(&form.kind);
+    if kind.is_none() {
+        errors.add("kind", "Choose the type of transfer");
+    }
+    let mut blocks = Vec::new();
+    if form.blocks.trim().is_empty() {
+        errors.add(
+            "blocks",
+            "Enter at least one block, such as 198.51.100.0/24",
+        );
+    } else if form.blocks.len() > 20_000 {
+        errors.add("blocks", "The list of blocks is too long");
+    } else {
+        match parse_block_list(&form.blocks) {
+            Ok(b) if b.len() > app.settings.max_blocks => errors.add(
+                "blocks",
+                format!(
+                    "List at most {} blocks in one transfer",
+                    app.settings.max_blocks
+                ),
+            ),
+            Ok(b) => blocks = b,
+            Err(list) => {
+                let lines: Vec<String> = list
+                    .iter()
+                    .map(|(line, e)| format!("line {line}: {e}"))
+                    .collect();
+                errors.add("blocks", lines.join("; "));
+            }
+        }
+    }
+    let mut agreed_price = None;
+    if !form.price.is_empty() {
+        match form.price.replace(',', "").parse::<Decimal>() {
+            Ok(p) if p.is_sign_negative() => errors.add("price", "The price cannot be negative"),
+            Ok(p) if p.scale() > 4 || p > Decimal::from(1_000_000_000_000i64) => errors.add(
+                "price",
+                "Enter the price with at most 4 decimals, such as 45000.00",
+            ),
+            Ok(p) => {
+                if form.currency.len() == 3 && form.currency.bytes().all(|b| b.is_ascii_uppercase())
+                {
+                    agreed_price = Some((p, form.currency.clone()));
+                } else {
+                    errors.add(
+                        "currency",
+                        "Enter a three-letter currency code, such as USD",
+                    );
+                }
+            }
+            Err(_) => errors.add("price", "Enter the price as a number, such as 45000.00"),
+        }
+    }
+    for (name, u) in &files {
+        let field = if name == "registration" {
+            "registration"
+        } else {
+            "agreement"
+        };
+        check_upload(&mut errors, field, u);
+    }
+    if !errors.is_empty() {
+        let page = new_page(&app, &viewer, form, errors).await?;
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
+    }
+    let (Some(recipient), Some(kind)) = (recipient, kind) else {
+        return Err(AppError::invalid("the recipient and type are required"));
+    };
+    let filing = Filing {
+        source_org_id: org_id,
+        recipient_org_id: recipient.id,
+        kind,
+        blocks,
+        agreed_price,
+    };
+    let now = app.clock.now();
+    let id = match transfers::file(&app.db, &app.settings, &viewer.actor, filing, now).await {
+        Ok(id) => id,
+        Err(AppError::Invalid(m) | AppError::Conflict(m)) => {
+            let mut errors = FormErrors::default();
+            errors.add("blocks", capitalise_first(&m));
+            let page = new_page(&app, &viewer, form, errors).await?;
+            return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
+        }
+        Err(e) => return Err(e),
+    };
+    for (_, u) in files {
+        documents::attach(
+            &app.db,
+            &viewer.actor,
+            id,
+            u.kind,
+            &u.filename,
+            &u.bytes,
+            now,
+        )
+        .await?;
+    }
+    let reference = transfers_db::load(&app.db, id)
+        .await?
+        .map(|l| l.facts.reference)
+        .unwrap_or_default();
+    viewer
+        .flash(format!(
+            "Transfer {reference} filed. {} has been asked to accept it.",
+            recipient.name
+        ))
+        .await?;
+    Ok(Redirect::to(&format!("/transfers/{id}")).into_response())
+}
+
+fn capitalise_first(s: &str) -> String {
+    let mut c = s.chars();
+    c.next()
+        .map(|f| f.to_uppercase().chain(c).collect())
+        .unwrap_or_default()
+}
+
+// ---------------------------------------------------------------------------------------------
+// The transfer page
+
+struct FindingView {
+    severity: &'static str,
+    message: String,
+    citation: String,
+    rule_id: String,
+    overridden: String,
+}
+
+struct FindingGroup {
+    registry: String,
+    side: &'static str,
+    findings: Vec<FindingView>,
+}
+
+struct EventView {
+    when: String,
+    what: String,
+    who: String,
+    comment: String,
+}
+
+struct DocumentView {
+    id: i64,
+    kind: &'static str,
+    filename: String,
+    size: String,
+    sha256: String,
+    uploaded: String,
+}
+
+struct FeeView {
+    registry: String,
+    payer: String,
+    description: String,
+    amount: String,
+}
+
+struct HoldingView {
+    range: String,
+    holder: String,
+    registry: String,
+    since: String,
+    origin: String,
+}
+
+/// The warnings a hostmaster must answer to approve their side.
+struct WarningView {
+    rule_id: String,
+    message: String,
+}
+
+/// What the viewer may do now.
+#[derive(Default)]
+struct Actions {
+    accept: bool,
+    answer: bool,
+    withdraw: bool,
+    /// `source` or `recipient` when the viewer reviews a side now, else empty.
+    decide_side: &'static str,
+    confirm_fees: bool,
+    finalize: bool,
+    dispute: bool,
+    resolve_dispute: bool,
+    upload: bool,
+}
+
+impl Actions {
+    fn any(&self) -> bool {
+        self.accept
+            || self.answer
+            || self.withdraw
+            || !self.decide_side.is_empty()
+            || self.confirm_fees
+            || self.finalize
+            || self.dispute
+            || self.resolve_dispute
+            || self.upload
+    }
+}
+
+/// Values typed into the page's forms, kept when a form comes back with an error.
+#[derive(Default, Clone)]
+struct Typed {
+    need_text: String,
+    horizon_months: String,
+    utilisation_percent: String,
+    answer: String,
+    question: String,
+    reason: String,
+}
+
+#[derive(Template)]
+#[template(path = "pages/transfers/show.html")]
+struct ShowPage {
+    chrome: Chrome,
+    errors: FormErrors,
+    typed: Typed,
+    id: i64,
+    reference: String,
+    tag: Tag,
+    nro: String,
+    sentence: String,
+    source: String,
+    recipient: String,
+    registries: String,
+    kind: &'static str,
+    blocks: Vec<String>,
+    addresses: String,
+    price: String,
+    filed: String,
+    deadline: String,
+    need: String,
+    fees: Vec<FeeView>,
+    fees_confirmed: bool,
+    finding_groups: Vec<FindingGroup>,
+    terminal: bool,
+    holdings: Vec<HoldingView>,
+    documents: Vec<DocumentView>,
+    events: Vec<EventView>,
+    actions: Actions,
+    need_phrase: String,
+    asks_horizon: bool,
+    asks_utilisation: bool,
+    warnings: Vec<WarningView>,
+    question: String,
+    large: bool,
+}
+
+/// Loads a transfer the viewer may see, or refuses.
+async fn load_visible(
+    app: &AppState,
+    viewer: &Viewer,
+    id: i64,
+) -> Result<(Loaded, TransferAccess), AppError> {
+    let l = transfers_db::load(&app.db, id)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("There is no transfer {id}.")))?;
+    let access = TransferAccess::new(&l.facts, l.state.clone());
+    if !authz::can(&viewer.actor, Action::ViewTransfer, Some(&access)) {
+        return Err(AppError::Forbidden(
+            "This transfer does not concern your organisation or registry.".into(),
+        ));
+    }
+    Ok((l, access))
+}
+
+fn document_kind_label(kind: &str) -> &'static str {
+    match DocumentKind::parse(kind) {
+        Some(DocumentKind::TransferAgreement) => "Transfer agreement",
+        Some(DocumentKind::CompanyRegistration) => "Company registration",
+        _ => "Other document",
+    }
+}
+
+fn event_label(event: &str) -> String {
+    match event {
+        "filed" => "Filed".into(),
+        "recipient_accepted" => "Recipient accepted".into(),
+        "approved_source" => "Source registry approved".into(),
+        "approved_recipient" => "Recipient registry approved".into(),
+        "rejected_source" => "Source registry rejected".into(),
+        "rejected_recipient" => "Recipient registry rejected".into(),
+        "information_requested_source" => "Source registry asked for information".into(),
+        "information_requested_recipient" => "Recipient registry asked for information".into(),
+        "information_answered" => "Information given".into(),
+        "withdrawn" => "Withdrawn".into(),
+        "fees_confirmed" => "Fees confirmed".into(),
+        "first_of_two_finalizations" => "First of two finalizations".into(),
+        "finalized" => "Finalized: the addresses moved".into(),
+        "disputed" => "Marked disputed".into(),
+        "dispute_resolved" => "Dispute resolved".into(),
+        "expired" => "Expired".into(),
+        "document_attached" => "Document attached".into(),
+        other => capitalise_first(&other.replace('_', " ")),
+    }
+}
+
+async fn show_page(
+    app: &AppState,
+    viewer: &Viewer,
+    id: i64,
+    errors: FormErrors,
+    typed: Typed,
+) -> Result<Html<String>, AppError> {
+    let (l, access) = load_visible(app, viewer, id).await?;
+    let now = app.clock.now();
+    let f = &l.facts;
+    let parties = Parties {
+        source: f.source.name.clone(),
+        recipient: f.recipient.name.clone(),
+        source_rir: f.source_rir(),
+        recipient_rir: f.recipient_rir(),
+    };
+    let can = |a: Action| authz::can(&viewer.actor, a, Some(&access));
+    let decide_side = [Side::Source, Side::Recipient]
+        .into_iter()
+        .find(|s| can(Action::Decide { side: *s }));
+    let actions = Actions {
+        accept: can(Action::AcceptAsRecipient),
+        answer: can(Action::AnswerInfo),
+        withdraw: can(Action::Withdraw),
+        decide_side: decide_side.map(Side::as_str).unwrap_or_default(),
+        confirm_fees: can(Action::ConfirmFees),
+        finalize: can(Action::Finalize),
+        dispute: can(Action::MarkDisputed),
+        resolve_dispute: can(Action::ResolveDispute),
+        upload: can(Action::UploadDocument),
+    };
+    let terminal = l.state.is_terminal();
+    let findings: Vec<Finding> = if terminal {
+        Vec::new()
+    } else {
+        transfers::findings(&app.db, &app.settings, id, now).await?
+    };
+    let overrides = transfers_db::overrides(&app.db, id).await?;
+    let mut finding_groups = Vec::new();
+    for side in [Side::Source, Side::Recipient] {
+        let of_side: Vec<FindingView> = findings
+            .iter()
+            .filter(|x| x.side == side)
+            .map(|x| FindingView {
+                severity: x.severity.as_str(),
+                message: x.message.clone(),
+                citation: x.citation.clone(),
+                rule_id: x.rule_id.clone(),
+                overridden: overrides
+                    .iter()
+                    .find(|o| o.rule_id == x.rule_id)
+                    .map(|o| o.reason.clone())
+                    .unwrap_or_default(),
+            })
+            .collect();
+        finding_groups.push(FindingGroup {
+            registry: f.registry_of(side).to_string(),
+            side: side.as_str(),
+            findings: of_side,
+        });
+    }
+    let warnings = decide_side
+        .map(|side| {
+            findings
+                .iter()
+                // An inter-RIR approval answers for its own side; the one intra-RIR review for both.
+                .filter(|x| {
+                    x.severity == Severity::Warning && (!f.is_inter_rir() || x.side == side)
+                })
+                .map(|x| WarningView {
+                    rule_id: x.rule_id.clone(),
+                    message: x.message.clone(),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let is_hostmaster = matches!(viewer.actor.role, Role::Hostmaster { .. } | Role::Auditor);
+    let holdings = if is_hostmaster {
+        let touching = transfers_db::holdings_touching(&app.db, &f.blocks).await?;
+        let names =
+            transfers_db::organisation_names(&app.db, touching.iter().map(|h| h.org_id)).await?;
+        touching
+            .iter()
+            .map(|h| HoldingView {
+                range: view::block_line(&h.range),
+                holder: names.get(&h.org_id).cloned().unwrap_or_default(),
+                registry: h.registry.to_string(),
+                since: h
+                    .received_on
+                    .or(h.registered_on)
+                    .map(|d| d.to_string())
+                    .unwrap_or_else(|| "unknown".into()),
+                origin: h.origin.as_str().replace('_', " "),
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let docs: Vec<(i64, String, String, i64, String, i64, time::OffsetDateTime)> =
+        document::Entity::find()
+            .select_only()
+            .columns([
+                document::Column::Id,
+                document::Column::Kind,
+                document::Column::Filename,
+                document::Column::SizeBytes,
+                document::Column::Sha256,
+                document::Column::UploadedBy,
+                document::Column::CreatedAt,
+            ])
+            .filter(document::Column::TransferId.eq(id))
+            .order_by_asc(document::Column::Id)
+            .into_tuple()
+            .all(&app.db)
+            .await?;
+    let documents = docs
+        .into_iter()
+        .map(
+            |(doc_id, kind, filename, size, sha256, _by, at)| DocumentView {
+                id: doc_id,
+                kind: document_kind_label(&kind),
+                filename,
+                size: format!(
+                    "{} bytes",
+                    group_thousands(u64::try_from(size).unwrap_or(0))
+                ),
+                sha256,
+                uploaded: utc_minute(at),
+            },
+        )
+        .collect();
+    let fees = fee_line::Entity::find()
+        .filter(fee_line::Column::TransferId.eq(id))
+        .order_by_asc(fee_line::Column::Id)
+        .all(&app.db)
+        .await?
+        .into_iter()
+        .map(|x| FeeView {
+            registry: org_registry_name(&x.registry),
+            payer: x.payer,
+            description: x.description,
+            amount: x
+                .amount
+                .parse::<Decimal>()
+                .map(|a| format_amount(a, &x.currency))
+                .unwrap_or_else(|_| format!("{} {}", x.currency, x.amount)),
+        })
+        .collect();
+    let events = transfers_db::history(&app.db, id)
+        .await?
+        .into_iter()
+        .map(|e| EventView {
+            when: utc_minute(e.created_at),
+            what: event_label(&e.event),
+            who: e.actor_label,
+            comment: e.comment.unwrap_or_default(),
+        })
+        .collect::<Vec<_>>();
+    let question = match &l.state {
+        WorkflowState::InfoRequested { .. } => transfers_db::history(&app.db, id)
+            .await?
+            .into_iter()
+            .rev()
+            .find(|e| e.event.starts_with("information_requested"))
+            .and_then(|e| e.comment)
+            .unwrap_or_default(),
+        _ => String::new(),
+    };
+    let need_req = policy::need_requirement(f, &app.settings.profiles);
+    let price = match (&l.row.agreed_price, &l.row.price_currency) {
+        // Confidential to the parties, their registries and auditors.
+        (Some(p), Some(c)) if viewer.actor.role != Role::Admin => p
+            .parse::<Decimal>()
+            .map(|a| format_amount(a, c))
+            .unwrap_or_default(),
+        (Some(_), _) => "confidential".into(),
+        _ => "none given".into(),
+    };
+    let need = f
+        .need
+        .as_ref()
+        .map(|n| {
+            let mut s = n.text.clone();
+            if let Some(m) = n.horizon_months {
+                s.push_str(&format!(" (over {m} months"));
+                if let Some(p) = n.planned_utilisation_percent {
+                    s.push_str(&format!(", {p}% used"));
+                }
+                s.push(')');
+            }
+            s
+        })
+        .unwrap_or_default();
+    let handles: std::collections::HashMap<i64, String> = organisation::Entity::find()
+        .filter(organisation::Column::Id.is_in([f.source.id, f.recipient.id]))
+        .all(&app.db)
+        .await?
+        .into_iter()
+        .map(|o| (o.id, o.handle))
+        .collect();
+    let handle = |id: i64| handles.get(&id).cloned().unwrap_or_default();
+    let filed_by = l
+        .row
+        .filed_by
+        .map(|_| format!(" by {}", f.source.name))
+        .unwrap_or_default();
+    render(&ShowPage {
+        chrome: viewer.chrome(app).await?,
+        errors,
+        typed,
+        id,
+        reference: f.reference.clone(),
+        tag: view::state_tag(&l.state),
+        nro: l
+            .state
+            .nro_status(f.is_inter_rir())
+            .map(|s| s.as_str().to_owned())
+            .unwrap_or_default(),
+        sentence: view::status_sentence(&l.state, &parties, l.row.updated_at, l.row.deadline, now),
+        source: format!(
+            "{} ({}, {})",
+            f.source.name,
+            handle(f.source.id),
+            f.source_rir()
+        ),
+        recipient: format!(
+            "{} ({}, {})",
+            f.recipient.name,
+            handle(f.recipient.id),
+            f.recipient_rir()
+        ),
+        registries: if f.is_inter_rir() {
+            format!("{} to {} (inter-RIR)", f.source_rir(), f.recipient_rir())
+        } else {
+            format!("{} (intra-RIR)", f.source_rir())
+        },
+        kind: match f.kind {
+            TransferType::ResourceTransfer => "Resource transfer",
+            TransferType::MergerAcquisition => "Merger or acquisition",
+        },
+        blocks: f.blocks.iter().map(view::block_line).collect(),
+        addresses: view::total_addresses(&f.blocks),
+        price,
+        filed: format!("{}{filed_by}", utc_minute(l.row.filed_at)),
+        deadline: l.row.deadline.map(utc_minute).unwrap_or_default(),
+        need,
+        fees,
+        fees_confirmed: l.row.fees_confirmed_by.is_some(),
+        finding_groups,
+        terminal,
+        holdings,
+        documents,
+        events,
+        need_phrase: need_req
+            .as_ref()
+            .map(|r| format!("{}: {}", r.citation, r.phrase()))
+            .unwrap_or_default(),
+        asks_horizon: need_req
+            .as_ref()
+            .is_some_and(|r| r.horizon_months.is_some()),
+        asks_utilisation: need_req
+            .as_ref()
+            .is_some_and(|r| r.min_utilisation_percent.is_some()),
+        actions,
+        warnings,
+        question,
+        large: f.address_count() >= app.settings.four_eyes_addresses,
+    })
+}
+
+async fn show(
+    State(app): State<AppState>,
+    SignedIn(viewer): SignedIn,
+    Path(id): Path<i64>,
+) -> Result<Html<String>, AppError> {
+    show_page(&app, &viewer, id, FormErrors::default(), Typed::default()).await
+}
+
+// ---------------------------------------------------------------------------------------------
+// Actions
+
+/// Refuses unless the viewer may take `action` on the transfer now: checked before the form is
+/// validated, so a person who may not act learns nothing from the form's errors.
+async fn authorize(
+    app: &AppState,
+    viewer: &Viewer,
+    id: i64,
+    action: Action,
+) -> Result<(), AppError> {
+    let (l, access) = load_visible(app, viewer, id).await?;
+    if authz::can(&viewer.actor, action, Some(&access)) {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden(format!(
+            "This step is not yours to take: {} is {}.",
+            l.facts.reference,
+            l.state.describe()
+        )))
+    }
+}
+
+/// Applies a command; a refusal the person can act on comes back on the transfer page, next
+/// to the form it concerns, with what they typed.
+async fn apply(
+    app: &AppState,
+    viewer: &Viewer,
+    id: i64,
+    command: Command,
+    field: &'static str,
+    typed: Typed,
+    done: impl FnOnce(&Loaded) -> String,
+) -> Result<Response, AppError> {
+    let now = app.clock.now();
+    match transfers::act(&app.db, &app.settings, &viewer.actor, id, command, now).await {
+        Ok(_) => {
+            if let Some(l) = transfers_db::load(&app.db, id).await? {
+                viewer.flash(done(&l)).await?;
+            }
+            Ok(Redirect::to(&format!("/transfers/{id}")).into_response())
+        }
+        Err(AppError::Invalid(m)) => {
+            refuse(
+                app,
+                viewer,
+                id,
+                field,
+                m,
+                typed,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+        Err(AppError::Conflict(m)) => {
+            refuse(app, viewer, id, field, m, typed, StatusCode::CONFLICT).await
+        }
+        Err(e) => Err(e),
+    }
+}
+
+async fn refuse(
+    app: &AppState,
+    viewer: &Viewer,
+    id: i64,
+    field: &'static str,
+    message: String,
+    typed: Typed,
+    status: StatusCode,
+) -> Result<Response, AppError> {
+    let mut errors = FormErrors::default();
+    errors.add(field, capitalise_first(&message));
+    let page = show_page(app, viewer, id, errors, typed).await?;
+    Ok((status, page).into_response())
+}
+
+async fn invalid_form(
+    app: &AppState,
+    viewer: &Viewer,
+    id: i64,
+    errors: FormErrors,
+    typed: Typed,
+) -> Result<Response, AppError> {
+    let page = show_page(app, viewer, id, errors, typed).await?;
+    Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+}
+
+#[derive(Deserialize, Default)]
+struct AcceptForm {
+    #[serde(default)]
+    need_text: String,
+    #[serde(default)]
+    horizon_months: String,
+    #[serde(default)]
+    utilisation_percent: String,
+}
+
+fn number_field(
+    errors: &mut FormErrors,
+    field: &'static str,
+    value: &str,
+    label: &str,
+    max: u32,
+) -> Option<u32> {
+    let v = value.trim();
+    if v.is_empty() {
+        return None;
+    }
+    match v.parse::<u32>() {
+        Ok(n) if n <= max => Some(n),
+        _ => {
+            errors.add(
+                field,
+                format!("Enter {label} as a whole number from 0 to {max}"),
+            );
+            None
+        }
+    }
+}
+
+async fn accept(
+    State(app): State<AppState>,
+    Path(id): Path<i64>,
+    CsrfForm { viewer, form }: CsrfForm<AcceptForm>,
+) -> Result<Response, AppError> {
+    authorize(&app, &viewer, id, Action::AcceptAsRecipient).await?;
+    let typed = Typed {
+        need_text: form.need_text.clone(),
+        horizon_months: form.horizon_months.clone(),
+        utilisation_percent: form.utilisation_percent.clone(),
+        ..Default::default()
+    };
+    let mut errors = FormErrors::default();
+    forms::text(
+        &mut errors,
+        "need_text",
+        &form.need_text,
+        "what the addresses are for",
+        false,
+        TEXT_MAX,
+    );
+    let horizon = number_field(
+        &mut errors,
+        "horizon_months",
+        &form.horizon_months,
+        "the months",
+        120,
+    );
+    let percent = number_field(
+        &mut errors,
+        "utilisation_percent",
+        &form.utilisation_percent,
+        "the percentage",
+        100,
+    );
+    if !errors.is_empty() {
+        return invalid_form(&app, &viewer, id, errors, typed).await;
+    }
+    let need = NeedJustification {
+        text: form.need_text.trim().to_owned(),
+        horizon_months: horizon,
+        planned_utilisation_percent: percent,
+    };
+    apply(
+        &app,
+        &viewer,
+        id,
+        Command::Accept { need },
+        "need_text",
+        typed,
+        |l| {
+            format!(
+                "You accepted {}. {} reviews it next.",
+                l.facts.reference,
+                l.facts.source_rir()
+            )
+        },
+    )
+    .await
+}
+
+#[derive(Deserialize)]
+struct AnswerForm {
+    #[serde(default)]
+    answer: String,
+}
+
+async fn answer(
+    State(app): State<AppState>,
+    Path(id): Path<i64>,
+    CsrfForm { viewer, form }: CsrfForm<AnswerForm>,
+) -> Result<Response, AppError> {
+    authorize(&app, &viewer, id, Action::AnswerInfo).await?;
+    let typed = Typed {
+        answer: form.answer.clone(),
+        ..Default::default()
+    };
+    let mut errors = FormErrors::default();
+    forms::text(
+        &mut errors,
+        "answer",
+        &form.answer,
+        "your answer",
+        true,
+        TEXT_MAX,
+    );
+    if !errors.is_empty() {
+        return invalid_form(&app, &viewer, id, errors, typed).await;
+    }
+    let text = form.answer.trim().to_owned();
+    apply(
+        &app,
+        &viewer,
+        id,
+        Command::Answer { text },
+        "answer",
+        typed,
+        |l| {
+            format!(
+                "Your answer is with the hostmasters of {}.",
+                l.facts.reference
+            )
+        },
+    )
+    .await
+}
+
+#[derive(Deserialize)]
+struct ApproveForm {
+    #[serde(default)]
+    side: String,
+    /// Warning rule ids, each followed by its reason in `reason` at the same position.
+    #[serde(default)]
+    rule: Vec<String>,
+    #[serde(default)]
+    reason: Vec<String>,
+}
+
+fn parse_side(s: &str) -> Result<Side, AppError> {
+    match s {
+        "source" => Ok(Side::Source),
+        "recipient" => Ok(Side::Recipient),
+        _ => Err(AppError::invalid(
+            "Say which side you decide for (source or recipient).",
+        )),
+    }
+}
+
+async fn approve(
+    State(app): State<AppState>,
+    Path(id): Path<i64>,
+    CsrfForm { viewer, form }: CsrfForm<ApproveForm>,
+) -> Result<Response, AppError> {
+    let side = parse_side(&form.side)?;
+    authorize(&app, &viewer, id, Action::Decide { side }).await?;
+    let mut errors = FormErrors::default();
+    for r in &form.reason {
+        forms::text(&mut errors, "override", r, "the reason", false, TEXT_MAX);
+    }
+    if !errors.is_empty() {
+        return invalid_form(&app, &viewer, id, errors, Typed::default()).await;
+    }
+    let overrides = form
+        .rule
+        .iter()
+        .zip(&form.reason)
+        .filter(|(_, reason)| !reason.trim().is_empty())
+        .map(|(rule_id, reason)| Override {
+            rule_id: rule_id.clone(),
+            reason: reason.trim().to_owned(),
+        })
+        .collect();
+    apply(
+        &app,
+        &viewer,
+        id,
+        Command::Approve { side, overrides },
+        "override",
+        Typed::default(),
+        move |l| {
+            format!(
+                "You approved the {} side of {}.",
+                side.as_str(),
+                l.facts.reference
+            )
+        },
+    )
+    .await
+}
+
+#[derive(Deserialize)]
+struct RequestInfoForm {
+    #[serde(default)]
+    side: String,
+    #[serde(default)]
+    asked: String,
+    #[serde(default)]
+    question: String,
+}
+
+async fn request_info(
+    State(app): State<AppState>,
+    Path(id): Path<i64>,
+    CsrfForm { viewer, form }: CsrfForm<RequestInfoForm>,
+) -> Result<Response, AppError> {
+    let side = parse_side(&form.side)?;
+    authorize(&app, &viewer, id, Action::Decide { side }).await?;
+    let typed = Typed {
+        question: form.question.clone(),
+        ..Default::default()
+    };
+    let mut errors = FormErrors::default();
+    let asked = match form.asked.as_str() {
+        "source" => Some(Side::Source),
+        "recipient" => Some(Side::Recipient),
+        _ => {
+            errors.add("asked", "Choose the organisation to ask");
+            None
+        }
+    };
+    forms::text(
+        &mut errors,
+        "question",
+        &form.question,
+        "your question",
+        true,
+        TEXT_MAX,
+    );
+    let (Some(asked), true) = (asked, errors.is_empty()) else {
+        return invalid_form(&app, &viewer, id, errors, typed).await;
+    };
+    let question = form.question.trim().to_owned();
+    apply(
+        &app,
+        &viewer,
+        id,
+        Command::RequestInfo {
+            side,
+            asked,
+            question,
+        },
+        "question",
+        typed,
+        |l| format!("Your question on {} was sent.", l.facts.reference),
+    )
+    .await
+}
+
+#[derive(Deserialize)]
+struct ReasonForm {
+    #[serde(default)]
+    side: String,
+    #[serde(default)]
+    reason: String,
+}
+
+#[derive(Template)]
+#[template(path = "pages/transfers/confirm.html")]
+struct ConfirmPage {
+    chrome: Chrome,
+    errors: FormErrors,
+    id: i64,
+    reference: String,
+    heading: String,
+    consequences: Vec<String>,
+    action: String,
+    button: String,
+    danger: bool,
+    side: String,
+    asks_reason: bool,
+    reason: String,
+}
+
+#[derive(Deserialize)]
+struct SideQuery {
+    side: Option<String>,
+}
+
+async fn confirm_page(
+    app: &AppState,
+    viewer: &Viewer,
+    id: i64,
+    what: &str,
+    side: Option<Side>,
+    errors: FormErrors,
+    reason: String,
+) -> Result<Html<String>, AppError> {
+    let (l, access) = load_visible(app, viewer, id).await?;
+    let f = &l.facts;
+    let blocks: Vec<String> = f.blocks.iter().map(view::block_line).collect();
+    let (allowed, heading, consequences, button, danger, asks_reason) = match (what, side) {
+        ("withdraw", _) => (
+            authz::can(&viewer.actor, Action::Withdraw, Some(&access)),
+            format!("Withdraw transfer {}?", f.reference),
+            vec![
+                format!(
+                    "The transfer of {} to {} stops for good.",
+                    blocks.join("; "),
+                    f.recipient.name
+                ),
+                "The recipient and the registries are told by e-mail.".into(),
+                "To transfer these addresses later, file a new transfer.".into(),
+            ],
+            "Withdraw this transfer".to_owned(),
+            true,
+            false,
+        ),
+        ("reject", Some(side)) => (
+            authz::can(&viewer.actor, Action::Decide { side }, Some(&access)),
+            format!(
+                "Reject transfer {} for {}?",
+                f.reference,
+                f.registry_of(side)
+            ),
+            vec![
+                "The transfer ends: no address moves.".into(),
+                format!(
+                    "{} and {} see your reason, and are told by e-mail.",
+                    f.source.name, f.recipient.name
+                ),
+            ],
+            format!("Reject for {}", f.registry_of(side)),
+            true,
+            true,
+        ),
+        ("finalize", _) => (
+            authz::can(&viewer.actor, Action::Finalize, Some(&access)),
+            format!("Finalize transfer {}?", f.reference),
+            if f.address_count() >= app.settings.four_eyes_addresses
+                && matches!(
+                    l.state,
+                    WorkflowState::AwaitingFinalization {
+                        first_finalizer: None,
+                        ..
+                    }
+                )
+            {
+                vec![format!(
+                    "This transfer moves {} addresses, so a second {} hostmaster must finalize after you. Nothing moves yet.",
+                    view::total_addresses(&f.blocks),
+                    f.source_rir()
+                )]
+            } else {
+                vec![
+                    format!(
+                        "{} move from {} ({}) to {} ({}).",
+                        blocks.join("; "),
+                        f.source.name,
+                        f.source_rir(),
+                        f.recipient.name,
+                        f.recipient_rir()
+                    ),
+                    "Each block is appended to the ledger; this cannot be undone.".into(),
+                    "Both organisations and both registries are told by e-mail.".into(),
+                ]
+            },
+            "Finalize the transfer".to_owned(),
+            false,
+            false,
+        ),
+        _ => return Err(AppError::NotFound("There is no such step.".into())),
+    };
+    if !allowed {
+        return Err(AppError::Forbidden(format!(
+            "You cannot {what} transfer {} now.",
+            f.reference
+        )));
+    }
+    render(&ConfirmPage {
+        chrome: viewer.chrome(app).await?,
+        errors,
+        id,
+        reference: f.reference.clone(),
+        heading,
+        consequences,
+        action: format!("/transfers/{id}/{what}"),
+        button,
+        danger,
+        side: side.map(Side::as_str).unwrap_or_default().to_owned(),
+        asks_reason,
+        reason,
+    })
+}
+
+async fn confirm_withdraw(
+    State(app): State<AppState>,
+    SignedIn(viewer): SignedIn,
+    Path(id): Path<i64>,
+) -> Result<Html<String>, AppError> {
+    confirm_page(
+        &app,
+        &viewer,
+        id,
+        "withdraw",
+        None,
+        FormErrors::default(),
+        String::new(),
+    )
+    .await
+}
+
+async fn confirm_reject(
+    State(app): State<AppState>,
+    SignedIn(viewer): SignedIn,
+    Path(id): Path<i64>,
+    Query(q): Query<SideQuery>,
+) -> Result<Html<String>, AppError> {
+    let side = parse_side(q.side.as_deref().unwrap_or_default())?;
+    confirm_page(
+        &app,
+        &viewer,
+        id,
+        "reject",
+        Some(side),
+        FormErrors::default(),
+        String::new(),
+    )
+    .await
+}
+
+async fn confirm_finalize(
+    State(app): State<AppState>,
+    SignedIn(viewer): SignedIn,
+    Path(id): Path<i64>,
+) -> Result<Html<String>, AppError> {
+    confirm_page(
+        &app,
+        &viewer,
+        id,
+        "finalize",
+        None,
+        FormErrors::default(),
+        String::new(),
+    )
+    .await
+}
+
+#[derive(Deserialize)]
+struct Empty {}
+
+async fn withdraw(
+    State(app): State<AppState>,
+    Path(id): Path<i64>,
+    CsrfForm { viewer, .. }: CsrfForm<Empty>,
+) -> Result<Response, AppError> {
+    authorize(&app, &viewer, id, Action::Withdraw).await?;
+    apply(
+        &app,
+        &viewer,
+        id,
+        Command::Withdraw,
+        "withdraw",
+        Typed::default(),
+        |l| format!("You withdrew {}.", l.facts.reference),
+    )
+    .await
+}
+
+async fn reject(
+    State(app): State<AppState>,
+    Path(id): Path<i64>,
+    CsrfForm { viewer, form }: CsrfForm<ReasonForm>,
+) -> Result<Response, AppError> {
+    let side = parse_side(&form.side)?;
+    authorize(&app, &viewer, id, Action::Decide { side }).await?;
+    let mut errors = FormErrors::default();
+    forms::text(
+        &mut errors,
+        "reason",
+        &form.reason,
+        "the reason for rejecting",
+        true,
+        TEXT_MAX,
+    );
+    if !errors.is_empty() {
+        let page =
+            confirm_page(&app, &viewer, id, "reject", Some(side), errors, form.reason).await?;
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
+    }
+    let reason = form.reason.trim().to_owned();
+    let typed = Typed {
+        reason: reason.clone(),
+        ..Default::default()
+    };
+    apply(
+        &app,
+        &viewer,
+        id,
+        Command::Reject { side, reason },
+        "reject",
+        typed,
+        |l| {
+            format!(
+                "You rejected {}. Both organisations are told why.",
+                l.facts.reference
+            )
+        },
+    )
+    .await
+}
+
+async fn confirm_fees(
+    State(app): State<AppState>,
+    Path(id): Path<i64>,
+    CsrfForm { viewer, .. }: CsrfForm<Empty>,
+) -> Result<Response, AppError> {
+    authorize(&app, &viewer, id, Action::ConfirmFees).await?;
+    apply(
+        &app,
+        &viewer,
+        id,
+        Command::ConfirmFees,
+        "fees",
+        Typed::default(),
+        |l| {
+            format!(
+                "Fees of {} confirmed. It can be finalized now.",
+                l.facts.reference
+            )
+        },
+    )
+    .await
+}
+
+async fn finalize(
+    State(app): State<AppState>,
+    Path(id): Path<i64>,
+    CsrfForm { viewer, .. }: CsrfForm<Empty>,
+) -> Result<Response, AppError> {
+    authorize(&app, &viewer, id, Action::Finalize).await?;
+    apply(
+        &app,
+        &viewer,
+        id,
+        Command::Finalize,
+        "finalize",
+        Typed::default(),
+        |l| {
+            if l.state == WorkflowState::Completed {
+                format!(
+                    "{} is complete: the addresses moved and the ledger has the entries.",
+                    l.facts.reference
+                )
+            } else {
+                format!(
+                    "You finalized {} once. A second hostmaster must finalize it too.",
+                    l.facts.reference
+                )
+            }
+        },
+    )
+    .await
+}
+
+async fn dispute(
+    State(app): State<AppState>,
+    Path(id): Path<i64>,
+    CsrfForm { viewer, form }: CsrfForm<ReasonForm>,
+) -> Result<Response, AppError> {
+    authorize(&app, &viewer, id, Action::MarkDisputed).await?;
+    let typed = Typed {
+        reason: form.reason.clone(),
+        ..Default::default()
+    };
+    let mut errors = FormErrors::default();
+    forms::text(
+        &mut errors,
+        "dispute_reason",
+        &form.reason,
+        "what is disputed",
+        true,
+        TEXT_MAX,
+    );
+    if !errors.is_empty() {
+        return invalid_form(&app, &viewer, id, errors, typed).await;
+    }
+    let reason = form.reason.trim().to_owned();
+    apply(
+        &app,
+        &viewer,
+        id,
+        Command::MarkDisputed { reason },
+        "dispute_reason",
+        typed,
+        |l| {
+            format!(
+                "{} is marked disputed; nothing moves until it is resolved.",
+                l.facts.reference
+            )
+        },
+    )
+    .await
+}
+
+async fn resolve_dispute(
+    State(app): State<AppState>,
+    Path(id): Path<i64>,
+    CsrfForm { viewer, .. }: CsrfForm<Empty>,
+) -> Result<Response, AppError> {
+    authorize(&app, &viewer, id, Action::ResolveDispute).await?;
+    apply(
+        &app,
+        &viewer,
+        id,
+        Command::ResolveDispute,
+        "dispute_reason",
+        Typed::default(),
+        |l| {
+            format!(
+                "The dispute over {} is resolved; it awaits finalization again.",
+                l.facts.reference
+            )
+        },
+    )
+    .await
+}
+
+// ---------------------------------------------------------------------------------------------
+// Documents
+
+async fn upload(
+    State(app): State<AppState>,
+    SignedIn(viewer): SignedIn,
+    Path(id): Path<i64>,
+    multipart: Multipart,
+) -> Result<Response, AppError> {
+    authorize(&app, &viewer, id, Action::UploadDocument).await?;
+    let (fields, files) = read_multipart(&viewer, multipart).await?;
+    let mut errors = FormErrors::default();
+    let Some((_, mut u)) = files.into_iter().next() else {
+        errors.add("document", "Choose a file to upload");
+        return invalid_form(&app, &viewer, id, errors, Typed::default()).await;
+    };
+    u.kind = fields
+        .get("kind")
+        .and_then(|k| DocumentKind::parse(k))
+        .unwrap_or(DocumentKind::Other);
+    check_upload(&mut errors, "document", &u);
+    if !errors.is_empty() {
+        return invalid_form(&app, &viewer, id, errors, Typed::default()).await;
+    }
+    match documents::attach(
+        &app.db,
+        &viewer.actor,
+        id,
+        u.kind,
+        &u.filename,
+        &u.bytes,
+        app.clock.now(),
+    )
+    .await
+    {
+        Ok(_) => {
+            viewer.flash(format!("{} is attached.", u.filename)).await?;
+            Ok(Redirect::to(&format!("/transfers/{id}")).into_response())
+        }
+        Err(AppError::Invalid(m)) => {
+            refuse(
+                &app,
+                &viewer,
+                id,
+                "document",
+                m,
+                Typed::default(),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+        Err(e) => Err(e),
+    }
+}
+
+async fn download(
+    State(app): State<AppState>,
+    SignedIn(viewer): SignedIn,
+    Path((id, doc)): Path<(i64, i64)>,
+) -> Result<Response, AppError> {
+    load_visible(&app, &viewer, id).await?;
+    let d = document::Entity::find_by_id(doc)
+        .filter(document::Column::TransferId.eq(id))
+        .one(&app.db)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("Transfer {id} has no document {doc}.")))?;
+    // The name is the uploader's: keep only safe characters in the header.
+    let safe: String = d
+        .filename
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || ".-_".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    Ok((
+        [
+            (header::CONTENT_TYPE, d.content_type),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{safe}\""),
+            ),
+            (
+                header::HeaderName::from_static("x-content-type-options"),
+                "nosniff".to_owned(),
+            ),
+        ],
+        d.content,
+    )
+        .into_response())
+}
