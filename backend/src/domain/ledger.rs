@@ -264,6 +264,15 @@ impl ChainVerifier {
         }
     }
 
+    /// A verifier that continues after `head`, an entry it has not seen (an extract of the
+    /// ledger, whose earlier entries are elsewhere).
+    pub fn resume_after(head: ChainHead) -> Self {
+        ChainVerifier {
+            head: Some(head),
+            count: 0,
+        }
+    }
+
     /// Checks the next entry in sequence order.
     pub fn push(&mut self, e: &LedgerEntry) -> Result<(), ChainBreak> {
         let (expected_seq, expected_prev) = match &self.head {

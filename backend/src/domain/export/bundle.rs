@@ -15,7 +15,7 @@ use time::format_description::well_known::Rfc3339;
 
 use super::utc;
 use crate::domain::ledger::{
-    ChainBreak, ChainHead, ChainVerifier, EntryKind, LedgerEntry, LedgerParty, Movement, check_hash,
+    ChainBreak, ChainHead, ChainVerifier, EntryKind, LedgerEntry, LedgerParty, Movement,
 };
 use crate::domain::{Ipv4Range, Rir, TransferType};
 
@@ -192,7 +192,6 @@ pub fn read_entry(line_no: usize, line: &str) -> Result<LedgerEntry, String> {
 pub struct BundleCheck {
     complete: bool,
     chain: ChainVerifier,
-    last: Option<ChainHead>,
     count: u64,
 }
 
@@ -201,37 +200,25 @@ impl BundleCheck {
         BundleCheck {
             complete: header.complete,
             chain: ChainVerifier::new(),
-            last: None,
             count: 0,
         }
     }
 
     /// Checks the next entry of the file.
     pub fn push(&mut self, e: &LedgerEntry) -> Result<(), ChainBreak> {
-        if self.complete {
-            self.chain.push(e)?;
-        } else {
-            if let Some(last) = &self.last {
-                if e.seq <= last.seq {
-                    return Err(ChainBreak::Gap {
-                        seq: e.seq,
-                        expected: last.seq + 1,
-                    });
-                }
-                if e.seq == last.seq + 1 && e.prev_hash != last.hash {
-                    return Err(ChainBreak::BrokenLink {
-                        seq: e.seq,
-                        expected: last.hash.clone(),
-                        found: e.prev_hash.clone(),
-                    });
-                }
-            }
-            check_hash(e)?;
+        // In a filtered bundle an entry whose predecessor is not in the file starts a new run:
+        // its own prev_hash is taken as given, and the chain is checked from there.
+        let skipped_ahead = match self.chain.head() {
+            Some(last) => e.seq > last.seq + 1,
+            None => true,
+        };
+        if !self.complete && skipped_ahead {
+            self.chain = ChainVerifier::resume_after(ChainHead {
+                seq: e.seq - 1,
+                hash: e.prev_hash.clone(),
+            });
         }
-        self.last = Some(ChainHead {
-            seq: e.seq,
-            hash: e.hash.clone(),
-        });
+        self.chain.push(e)?;
         self.count += 1;
         Ok(())
     }
@@ -239,8 +226,8 @@ impl BundleCheck {
     /// The one-line result: "verified: N entries, head hash H" (a filtered bundle says so).
     pub fn summary(&self) -> String {
         let hash = self
-            .last
-            .as_ref()
+            .chain
+            .head()
             .map_or(crate::domain::ledger::GENESIS_HASH, |h| h.hash.as_str());
         if self.complete {
             format!("verified: {} entries, head hash {hash}", self.count)
