@@ -22,6 +22,9 @@ use crate::services::transfers::{self, Settings};
 use crate::services::{demo, ledger, outbox, stats};
 use crate::{db, web};
 
+mod export;
+pub use export::{ExportArgs, ExportCommand};
+
 /// Coordinates IPv4 address transfers between the five Regional Internet Registries.
 #[derive(Debug, Parser)]
 #[command(name = "ipxfer", version, about)]
@@ -129,6 +132,9 @@ pub enum Command {
     /// Work with the registry policy profiles.
     #[command(subcommand)]
     Policy(PolicyCommand),
+    /// Export the ledger or the holdings in the registries' formats (see docs/exports.md).
+    #[command(subcommand)]
+    Export(ExportCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -188,7 +194,11 @@ pub enum ImportCommand {
 #[derive(Debug, Subcommand)]
 pub enum LedgerCommand {
     /// Re-compute the hash chain and check the holdings against snapshot plus ledger.
-    Verify,
+    Verify {
+        /// Check an exported bundle offline instead (no database needed).
+        #[arg(long, value_name = "BUNDLE")]
+        file: Option<PathBuf>,
+    },
 }
 
 /// Runs a parsed command line. Errors are returned for `main` to print.
@@ -203,6 +213,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             file.display()
         );
         return Ok(());
+    }
+    if let Command::Ledger(LedgerCommand::Verify { file: Some(file) }) = &cli.command {
+        return export::verify_bundle(file);
     }
     let database_url = match &cli.command {
         // The demo starts afresh each time, beside (never in) the default database.
@@ -438,7 +451,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Policy(_) => unreachable!("handled before the database is opened"),
-        Command::Ledger(LedgerCommand::Verify) => {
+        Command::Export(command) => export::run(&conn, command).await,
+        Command::Ledger(LedgerCommand::Verify { .. }) => {
             let v = ledger::verify(&conn).await?;
             println!("{}", v.summary());
             if v.is_intact() {

@@ -150,15 +150,15 @@ pub async fn page_after(
     after_seq: i64,
     limit: u64,
 ) -> Result<Vec<LedgerEntry>, DbErr> {
-    LedgerEntryRow::find()
-        .filter(ledger_entry::Column::Seq.gt(after_seq))
-        .order_by_asc(ledger_entry::Column::Seq)
-        .limit(limit)
-        .all(conn)
-        .await?
-        .into_iter()
-        .map(from_row)
-        .collect()
+    use super::ledger_query::{Direction, page};
+    page(
+        conn,
+        &crate::domain::export::LedgerFilter::default(),
+        Some(after_seq),
+        Direction::Forward,
+        limit,
+    )
+    .await
 }
 
 /// The keys of every imported entry, read in one query, so that importing a transfer log again
@@ -220,14 +220,10 @@ pub async fn touching(
     range: crate::domain::Ipv4Range,
     limit: u64,
 ) -> Result<Vec<LedgerEntry>, DbErr> {
-    LedgerEntryRow::find()
-        .filter(ledger_entry::Column::StartAddr.lte(i64::from(range.end())))
-        .filter(ledger_entry::Column::EndAddr.gte(i64::from(range.start())))
-        .order_by_desc(ledger_entry::Column::Seq)
-        .limit(limit)
-        .all(conn)
-        .await?
-        .into_iter()
-        .map(from_row)
-        .collect()
+    use super::ledger_query::{Direction, page};
+    let filter = crate::domain::export::LedgerFilter {
+        touching: Some(range),
+        ..Default::default()
+    };
+    page(conn, &filter, None, Direction::Backward, limit).await
 }

@@ -4,6 +4,7 @@
 pub mod entities;
 pub mod holdings;
 pub mod ledger;
+pub mod ledger_query;
 pub mod organisations;
 pub mod outbox;
 pub mod transfers;

@@ -264,6 +264,15 @@ impl ChainVerifier {
         }
     }
 
+    /// A verifier that continues after `head`, an entry it has not seen (an extract of the
+    /// ledger, whose earlier entries are elsewhere).
+    pub fn resume_after(head: ChainHead) -> Self {
+        ChainVerifier {
+            head: Some(head),
+            count: 0,
+        }
+    }
+
     /// Checks the next entry in sequence order.
     pub fn push(&mut self, e: &LedgerEntry) -> Result<(), ChainBreak> {
         let (expected_seq, expected_prev) = match &self.head {
@@ -283,14 +292,7 @@ impl ChainVerifier {
                 found: e.prev_hash.clone(),
             });
         }
-        let recomputed = entry_hash(e.seq, &e.movement, e.recorded_at, &e.prev_hash);
-        if recomputed != e.hash {
-            return Err(ChainBreak::Altered {
-                seq: e.seq,
-                stored: e.hash.clone(),
-                recomputed,
-            });
-        }
+        check_hash(e)?;
         self.head = Some(ChainHead {
             seq: e.seq,
             hash: e.hash.clone(),
@@ -308,6 +310,20 @@ impl ChainVerifier {
     pub fn head(&self) -> Option<&ChainHead> {
         self.head.as_ref()
     }
+}
+
+/// Checks that an entry's stored hash matches its contents and its `prev_hash` (not whether it
+/// links to the entry before: [`ChainVerifier`] does that).
+pub fn check_hash(e: &LedgerEntry) -> Result<(), ChainBreak> {
+    let recomputed = entry_hash(e.seq, &e.movement, e.recorded_at, &e.prev_hash);
+    if recomputed != e.hash {
+        return Err(ChainBreak::Altered {
+            seq: e.seq,
+            stored: e.hash.clone(),
+            recomputed,
+        });
+    }
+    Ok(())
 }
 
 /// Verifies a whole chain held in memory (tests, small bundles).

@@ -4,7 +4,9 @@
 
 pub mod authz;
 pub mod block;
+pub mod charts;
 pub mod delegated;
+pub mod export;
 pub mod fees;
 pub mod finding;
 pub mod format;
@@ -12,6 +14,7 @@ pub mod ledger;
 pub mod notification;
 pub mod policy;
 pub mod rir;
+pub mod statistics;
 pub mod transfer;
 pub mod transfer_log;
 pub mod workflow;

@@ -4,10 +4,12 @@
 pub mod accounts;
 pub mod demo;
 pub mod documents;
+pub mod export;
 pub mod import;
 pub mod ledger;
 pub mod notifications;
 pub mod outbox;
 pub mod scheduler;
+pub mod statistics;
 pub mod stats;
 pub mod transfers;

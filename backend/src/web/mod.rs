@@ -3,10 +3,12 @@
 
 pub mod account;
 pub mod admin;
+pub mod audit;
 pub mod auth;
 pub mod forms;
 pub mod lookup;
 pub mod page;
+pub mod public;
 pub mod session_store;
 pub mod transfers;
 pub mod view;
@@ -86,6 +88,8 @@ pub fn router(state: AppState) -> Router {
         .merge(transfers::routes())
         .merge(admin::routes())
         .merge(lookup::routes())
+        .merge(public::routes())
+        .merge(audit::routes())
         .fallback(not_found)
         .layer(sessions)
         // Cross-origin state changes are refused before any handler runs; the session-bound

@@ -88,5 +88,8 @@ async fn a_base_url_that_is_not_http_is_refused_before_anything_runs() {
     let db = TestDb::new().await;
     let (ok, _, err) = ipxfer(&db, &["--base-url", "ipxfer.example.net", "expire"]);
     assert!(!ok);
-    assert!(err.contains("must be an http:// or https:// address"), "{err}");
+    assert!(
+        err.contains("must be an http:// or https:// address"),
+        "{err}"
+    );
 }

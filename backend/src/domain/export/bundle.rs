@@ -1,0 +1,346 @@
+//! The verification bundle: the ledger entries with every hashed field and their hashes, as JSON
+//! lines, so that anyone can re-compute the chain offline (`ipxfer ledger verify --file`).
+//!
+//! Line 1 is a header (`{"format":"ipxfer-ledger-bundle","version":1,...}`); every further line
+//! is one entry, fields named as in the canonical encoding (`docs/ledger.md`) plus `prev_hash`
+//! and `hash`. A bundle of the whole ledger (`"complete": true`) verifies as a chain from the
+//! genesis hash; a filtered one checks each entry's own hash and the links between entries that
+//! follow each other, since the entries in between are not in the file.
+
+use std::io::{self, Write};
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+use super::utc;
+use crate::domain::ledger::{
+    ChainBreak, ChainHead, ChainVerifier, EntryKind, LedgerEntry, LedgerParty, Movement,
+};
+use crate::domain::{Ipv4Range, Rir, TransferType};
+
+/// The `format` of line 1.
+pub const FORMAT: &str = "ipxfer-ledger-bundle";
+
+/// Line 1 of a bundle.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BundleHeader {
+    pub format: String,
+    pub version: u32,
+    pub produced_at: String,
+    /// True when the bundle holds the whole ledger from entry 1.
+    pub complete: bool,
+    /// The filter the bundle was exported with, for people (`registry=ARIN from=2026-01-01`).
+    #[serde(default)]
+    pub filter: String,
+}
+
+impl BundleHeader {
+    pub fn new(produced_at: OffsetDateTime, complete: bool, filter: String) -> Self {
+        BundleHeader {
+            format: FORMAT.to_owned(),
+            version: 1,
+            produced_at: utc(produced_at),
+            complete,
+            filter,
+        }
+    }
+}
+
+/// One entry line: the canonical fields, then the two hashes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct EntryLine {
+    seq: i64,
+    kind: String,
+    transfer_id: Option<i64>,
+    transfer_reference: Option<String>,
+    transfer_type: String,
+    source_rir: String,
+    recipient_rir: String,
+    source_org_id: Option<i64>,
+    recipient_org_id: Option<i64>,
+    source_org_name: Option<String>,
+    recipient_org_name: Option<String>,
+    source_country: Option<String>,
+    recipient_country: Option<String>,
+    start: u32,
+    end: u32,
+    original_start: Option<u32>,
+    original_end: Option<u32>,
+    transfer_date: String,
+    source_registration_date: Option<String>,
+    recorded_at: String,
+    prev_hash: String,
+    hash: String,
+}
+
+impl EntryLine {
+    fn of(e: &LedgerEntry) -> Self {
+        let m = &e.movement;
+        EntryLine {
+            seq: e.seq,
+            kind: m.kind.as_str().to_owned(),
+            transfer_id: m.transfer_id,
+            transfer_reference: m.transfer_reference.clone(),
+            transfer_type: m.transfer_type.nro_name().to_owned(),
+            source_rir: m.source_rir.nro_name().to_owned(),
+            recipient_rir: m.recipient_rir.nro_name().to_owned(),
+            source_org_id: m.source.org_id,
+            recipient_org_id: m.recipient.org_id,
+            source_org_name: m.source.name.clone(),
+            recipient_org_name: m.recipient.name.clone(),
+            source_country: m.source.country.clone(),
+            recipient_country: m.recipient.country.clone(),
+            start: m.range.start(),
+            end: m.range.end(),
+            original_start: m.original.map(|r| r.start()),
+            original_end: m.original.map(|r| r.end()),
+            transfer_date: utc(m.transfer_date),
+            source_registration_date: m.source_registration_date.map(utc),
+            recorded_at: utc(e.recorded_at),
+            prev_hash: e.prev_hash.clone(),
+            hash: e.hash.clone(),
+        }
+    }
+
+    fn into_entry(self) -> Result<LedgerEntry, String> {
+        let seq = self.seq;
+        let bad = |what: &str, v: &str| format!("entry {seq}: {what} {v:?} is not valid");
+        let time =
+            |v: &str, what: &str| OffsetDateTime::parse(v, &Rfc3339).map_err(|_| bad(what, v));
+        let rir = |v: &str| Rir::from_nro_name(v).ok_or_else(|| bad("registry", v));
+        let range = |s: u32, e: u32| Ipv4Range::new(s, e).map_err(|x| format!("entry {seq}: {x}"));
+        let original = match (self.original_start, self.original_end) {
+            (Some(s), Some(e)) => Some(range(s, e)?),
+            (None, None) => None,
+            _ => {
+                return Err(format!(
+                    "entry {seq}: original_start and original_end go together"
+                ));
+            }
+        };
+        Ok(LedgerEntry {
+            seq,
+            movement: Movement {
+                kind: EntryKind::parse(&self.kind).ok_or_else(|| bad("kind", &self.kind))?,
+                transfer_id: self.transfer_id,
+                transfer_reference: self.transfer_reference,
+                transfer_type: TransferType::from_nro_name(&self.transfer_type)
+                    .ok_or_else(|| bad("transfer_type", &self.transfer_type))?,
+                source_rir: rir(&self.source_rir)?,
+                recipient_rir: rir(&self.recipient_rir)?,
+                source: LedgerParty {
+                    org_id: self.source_org_id,
+                    name: self.source_org_name,
+                    country: self.source_country,
+                },
+                recipient: LedgerParty {
+                    org_id: self.recipient_org_id,
+                    name: self.recipient_org_name,
+                    country: self.recipient_country,
+                },
+                range: range(self.start, self.end)?,
+                original,
+                transfer_date: time(&self.transfer_date, "transfer_date")?,
+                source_registration_date: self
+                    .source_registration_date
+                    .as_deref()
+                    .map(|v| time(v, "source_registration_date"))
+                    .transpose()?,
+            },
+            recorded_at: time(&self.recorded_at, "recorded_at")?,
+            prev_hash: self.prev_hash,
+            hash: self.hash,
+        })
+    }
+}
+
+/// Writes line 1.
+pub fn write_header(out: &mut impl Write, h: &BundleHeader) -> io::Result<()> {
+    serde_json::to_writer(&mut *out, h)?;
+    out.write_all(b"\n")
+}
+
+/// Writes one entry line.
+pub fn write_entry(out: &mut impl Write, e: &LedgerEntry) -> io::Result<()> {
+    serde_json::to_writer(&mut *out, &EntryLine::of(e))?;
+    out.write_all(b"\n")
+}
+
+/// Reads line 1; anything but a bundle header is refused with what was expected.
+pub fn read_header(line: &str) -> Result<BundleHeader, String> {
+    let h: BundleHeader = serde_json::from_str(line).map_err(|e| {
+        format!("line 1 is not an ipxfer ledger bundle header ({e}); export one with `ipxfer export bundle`")
+    })?;
+    if h.format != FORMAT || h.version != 1 {
+        return Err(format!(
+            "line 1 announces {:?} version {}; this ipxfer reads {FORMAT} version 1",
+            h.format, h.version
+        ));
+    }
+    Ok(h)
+}
+
+/// Reads one entry line (`line_no` counts from 1, for messages).
+pub fn read_entry(line_no: usize, line: &str) -> Result<LedgerEntry, String> {
+    let raw: EntryLine = serde_json::from_str(line).map_err(|e| format!("line {line_no}: {e}"))?;
+    raw.into_entry().map_err(|e| format!("line {line_no}: {e}"))
+}
+
+/// Checks a bundle entry by entry, in constant memory.
+#[derive(Debug, Clone)]
+pub struct BundleCheck {
+    complete: bool,
+    chain: ChainVerifier,
+    count: u64,
+}
+
+impl BundleCheck {
+    pub fn new(header: &BundleHeader) -> Self {
+        BundleCheck {
+            complete: header.complete,
+            chain: ChainVerifier::new(),
+            count: 0,
+        }
+    }
+
+    /// Checks the next entry of the file.
+    pub fn push(&mut self, e: &LedgerEntry) -> Result<(), ChainBreak> {
+        // In a filtered bundle an entry whose predecessor is not in the file starts a new run:
+        // its own prev_hash is taken as given, and the chain is checked from there.
+        let skipped_ahead = match self.chain.head() {
+            Some(last) => e.seq > last.seq + 1,
+            None => true,
+        };
+        if !self.complete && skipped_ahead {
+            self.chain = ChainVerifier::resume_after(ChainHead {
+                seq: e.seq - 1,
+                hash: e.prev_hash.clone(),
+            });
+        }
+        self.chain.push(e)?;
+        self.count += 1;
+        Ok(())
+    }
+
+    /// The one-line result: "verified: N entries, head hash H" (a filtered bundle says so).
+    pub fn summary(&self) -> String {
+        let hash = self
+            .chain
+            .head()
+            .map_or(crate::domain::ledger::GENESIS_HASH, |h| h.hash.as_str());
+        if self.complete {
+            format!("verified: {} entries, head hash {hash}", self.count)
+        } else {
+            format!(
+                "verified: {} entries of a filtered bundle (each entry's hash, and the links \
+                 between consecutive entries), last hash {hash}",
+                self.count
+            )
+        }
+    }
+
+    pub fn count(&self) -> u64 {
+        self.count
+    }
+}
+
+/// Verifies a whole bundle given as lines; the error names the first broken entry or line.
+pub fn verify_lines<S: AsRef<str>>(
+    lines: impl IntoIterator<Item = S>,
+) -> Result<BundleCheck, String> {
+    let mut lines = lines.into_iter().enumerate();
+    let header = match lines.next() {
+        Some((_, l)) => read_header(l.as_ref())?,
+        None => return Err("the bundle is empty: it has no header line".to_owned()),
+    };
+    let mut check = BundleCheck::new(&header);
+    for (i, line) in lines {
+        let line = line.as_ref();
+        if line.trim().is_empty() {
+            continue;
+        }
+        let e = read_entry(i + 1, line)?;
+        check
+            .push(&e)
+            .map_err(|b| format!("ledger chain broken at {b}"))?;
+    }
+    Ok(check)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::export::tests::sample_chain;
+    use time::macros::datetime;
+
+    fn bundle(entries: &[LedgerEntry], complete: bool) -> String {
+        let mut out = Vec::new();
+        let h = BundleHeader::new(datetime!(2026-11-29 10:00 UTC), complete, String::new());
+        write_header(&mut out, &h).unwrap();
+        for e in entries {
+            write_entry(&mut out, e).unwrap();
+        }
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn a_whole_ledger_verifies_and_reads_back_identical() {
+        let chain = sample_chain();
+        let text = bundle(&chain, true);
+        let check = verify_lines(text.lines()).unwrap();
+        assert_eq!(
+            check.summary(),
+            format!("verified: 4 entries, head hash {}", chain[3].hash)
+        );
+        let back: Vec<LedgerEntry> = text
+            .lines()
+            .skip(1)
+            .enumerate()
+            .map(|(i, l)| read_entry(i + 2, l).unwrap())
+            .collect();
+        assert_eq!(back, chain);
+    }
+
+    #[test]
+    fn an_altered_entry_is_named() {
+        let text = bundle(&sample_chain(), true).replace("20.0.4.0", "20.0.4.1");
+        // The range is stored as integers; alter one of those instead.
+        let start = u32::from(std::net::Ipv4Addr::new(20, 0, 4, 0));
+        let text = text.replacen(
+            &format!("\"start\":{start}"),
+            &format!("\"start\":{}", start + 256),
+            1,
+        );
+        let err = verify_lines(text.lines()).unwrap_err();
+        assert!(err.contains("entry 2") && err.contains("altered"), "{err}");
+    }
+
+    #[test]
+    fn a_missing_entry_breaks_a_complete_bundle_but_not_a_filtered_one() {
+        let mut chain = sample_chain();
+        chain.remove(1);
+        let err = verify_lines(bundle(&chain, true).lines()).unwrap_err();
+        assert!(err.contains("entry 3"), "{err}");
+        let ok = verify_lines(bundle(&chain, false).lines()).unwrap();
+        assert_eq!(ok.count(), 3);
+        assert!(ok.summary().contains("filtered"), "{}", ok.summary());
+        // A filtered bundle still checks links between neighbours.
+        let mut relinked = sample_chain();
+        relinked[3].prev_hash = relinked[1].hash.clone();
+        let err = verify_lines(bundle(&relinked, false).lines()).unwrap_err();
+        assert!(err.contains("entry 4"), "{err}");
+    }
+
+    #[test]
+    fn other_files_are_refused_with_a_hint() {
+        let err = verify_lines(["{\"version\":{}}"]).unwrap_err();
+        assert!(err.contains("ipxfer export bundle"), "{err}");
+        assert!(verify_lines::<&str>([]).unwrap_err().contains("empty"));
+        let text = bundle(&sample_chain(), true);
+        let mut lines: Vec<&str> = text.lines().collect();
+        lines[2] = "{\"seq\": \"two\"}";
+        let err = verify_lines(lines).unwrap_err();
+        assert!(err.starts_with("line 3:"), "{err}");
+    }
+}

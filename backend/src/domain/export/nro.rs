@@ -1,0 +1,467 @@
+//! The NRO transfer log as the registries publish it (`transfers_latest.json`), written as a
+//! stream: the `version` envelope first, then one transfer object at a time.
+//!
+//! - 4.0 lists completed transfers only, as every registry publishes today.
+//! - 5.0 (2026 draft) adds in-flight inter-RIR transfers with their `status`
+//!   (`SOURCE_INITIALIZED`, `RECIPIENT_ACCEPTED`); completed inter-RIR transfers carry
+//!   `SOURCE_FINALIZED`, intra-RIR ones no status (the draft's example does the same).
+//!
+//! Consecutive ledger entries of one ipxfer transfer (one entry per moved range) become one
+//! transfer object whose `transfer_set` lists every range, as a registry lists one transfer.
+//! Imported entries stay one object each. Prices never appear: the NRO logs do not carry them.
+
+use std::fmt;
+use std::io::{self, Write};
+use std::str::FromStr;
+
+use serde::Serialize;
+use time::OffsetDateTime;
+
+use super::{country_code, utc};
+use crate::domain::ledger::{LedgerEntry, LedgerParty};
+use crate::domain::workflow::NroStatus;
+use crate::domain::{Ipv4Range, Rir, TransferType};
+
+/// The stats_version values ipxfer writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NroVersion {
+    /// The published format: completed transfers.
+    V4_0,
+    /// The draft with a `status` per transfer: completed and in-flight transfers.
+    V5_0,
+}
+
+impl NroVersion {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NroVersion::V4_0 => "4.0",
+            NroVersion::V5_0 => "5.0",
+        }
+    }
+}
+
+impl fmt::Display for NroVersion {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for NroVersion {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim() {
+            "4.0" | "4" => Ok(NroVersion::V4_0),
+            "5.0" | "5" => Ok(NroVersion::V5_0),
+            other => Err(format!(
+                "ipxfer writes transfer logs 4.0 (completed transfers, as the registries \
+                 publish) and 5.0 (with in-flight inter-RIR transfers), not {other:?}"
+            )),
+        }
+    }
+}
+
+/// What the `version` object says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogHeader {
+    pub version: NroVersion,
+    /// The registry whose log this is; `None` for the NRO's combined log (`"producer": "NRO"`).
+    pub producer: Option<Rir>,
+    pub production_date: OffsetDateTime,
+    /// First and last transfer date of the records (`records_interval`).
+    pub records_start: OffsetDateTime,
+    pub records_end: OffsetDateTime,
+}
+
+/// An inter-RIR transfer still in flight (5.0 only).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InFlight {
+    pub transfer_type: TransferType,
+    pub source_rir: Rir,
+    pub recipient_rir: Rir,
+    pub source: LedgerParty,
+    pub recipient: LedgerParty,
+    pub blocks: Vec<Ipv4Range>,
+    pub source_registration_date: Option<OffsetDateTime>,
+    /// `SOURCE_INITIALIZED` or `RECIPIENT_ACCEPTED`.
+    pub status: NroStatus,
+}
+
+#[derive(Serialize)]
+struct VersionObject<'a> {
+    stats_version: &'static str,
+    producer: &'a str,
+    #[serde(rename = "UTC_offset")]
+    utc_offset: i32,
+    production_date: String,
+    records_interval: Interval,
+    remarks: [&'static str; 2],
+}
+
+#[derive(Serialize)]
+struct Interval {
+    start_date: String,
+    end_date: String,
+}
+
+#[derive(Serialize)]
+struct Cidr {
+    prefix: String,
+    length: u8,
+}
+
+#[derive(Serialize)]
+struct Ip4Range {
+    start_address: String,
+    end_address: String,
+    cidrs: Vec<Cidr>,
+}
+
+impl Ip4Range {
+    fn of(r: &Ipv4Range) -> Self {
+        Ip4Range {
+            start_address: r.first().to_string(),
+            end_address: r.last().to_string(),
+            cidrs: r
+                .to_cidrs()
+                .into_iter()
+                .map(|n| Cidr {
+                    prefix: n.network().to_string(),
+                    length: n.prefix_len(),
+                })
+                .collect(),
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct Ip4Nets {
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    original_set: Vec<Ip4Range>,
+    transfer_set: Vec<Ip4Range>,
+}
+
+#[derive(Serialize)]
+struct Organization<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    name: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    country_code: Option<&'a str>,
+}
+
+impl<'a> Organization<'a> {
+    fn of(p: &'a LedgerParty) -> Option<Self> {
+        let o = Organization {
+            name: p.name.as_deref().filter(|n| !n.is_empty()),
+            country_code: country_code(p.country.as_deref()),
+        };
+        (o.name.is_some() || o.country_code.is_some()).then_some(o)
+    }
+}
+
+/// One transfer object, fields in the order ARIN writes them.
+#[derive(Serialize)]
+struct TransferObject<'a> {
+    ip4nets: Ip4Nets,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    recipient_organization: Option<Organization<'a>>,
+    recipient_rir: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    source_organization: Option<Organization<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    source_registration_date: Option<String>,
+    source_rir: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    transfer_date: Option<String>,
+    #[serde(rename = "type")]
+    kind: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    status: Option<&'static str>,
+}
+
+/// Writes one transfer log; call [`TransferLogWriter::finish`] to close the document.
+pub struct TransferLogWriter<W: Write> {
+    out: W,
+    version: NroVersion,
+    written: u64,
+    /// Entries of the ipxfer transfer being collected (one transfer's ranges at most).
+    pending: Vec<LedgerEntry>,
+}
+
+impl<W: Write> TransferLogWriter<W> {
+    /// Writes the `version` envelope and opens the `transfers` array.
+    pub fn new(mut out: W, header: &LogHeader) -> io::Result<Self> {
+        let version = VersionObject {
+            stats_version: header.version.as_str(),
+            producer: header.producer.map_or("NRO", Rir::nro_name),
+            utc_offset: 0,
+            production_date: utc(header.production_date),
+            records_interval: Interval {
+                start_date: utc(header.records_start),
+                end_date: utc(header.records_end),
+            },
+            remarks: [
+                "Produced by ipxfer from its hash-chained ledger of IPv4 transfers.",
+                "Times are UTC; one object per transfer, its moved ranges in transfer_set.",
+            ],
+        };
+        out.write_all(b"{\"version\":")?;
+        serde_json::to_writer(&mut out, &version)?;
+        out.write_all(b",\n\"transfers\":[")?;
+        Ok(TransferLogWriter {
+            out,
+            version: header.version,
+            written: 0,
+            pending: Vec::new(),
+        })
+    }
+
+    /// Adds a completed ledger entry; consecutive entries of one ipxfer transfer are joined.
+    pub fn push_entry(&mut self, e: &LedgerEntry) -> io::Result<()> {
+        let joins = match (self.pending.first(), e.movement.transfer_id) {
+            (Some(first), Some(id)) => first.movement.transfer_id == Some(id),
+            _ => false,
+        };
+        if !joins {
+            self.flush_pending()?;
+        }
+        self.pending.push(e.clone());
+        Ok(())
+    }
+
+    /// Adds an in-flight inter-RIR transfer; refused by 4.0, which lists completed ones only.
+    pub fn push_in_flight(&mut self, t: &InFlight) -> io::Result<()> {
+        if self.version != NroVersion::V5_0 {
+            return Err(io::Error::other(
+                "transfer log 4.0 lists completed transfers only",
+            ));
+        }
+        self.flush_pending()?;
+        let object = TransferObject {
+            ip4nets: Ip4Nets {
+                original_set: Vec::new(),
+                transfer_set: t.blocks.iter().map(Ip4Range::of).collect(),
+            },
+            recipient_organization: Organization::of(&t.recipient),
+            recipient_rir: t.recipient_rir.nro_name(),
+            source_organization: Organization::of(&t.source),
+            source_registration_date: t.source_registration_date.map(utc),
+            source_rir: t.source_rir.nro_name(),
+            transfer_date: None,
+            kind: t.transfer_type.nro_name(),
+            status: Some(t.status.as_str()),
+        };
+        self.write_object(&object)
+    }
+
+    /// Transfer objects written so far.
+    pub fn written(&self) -> u64 {
+        self.written
+    }
+
+    /// The underlying writer, to hand written bytes on between pages.
+    pub fn get_mut(&mut self) -> &mut W {
+        &mut self.out
+    }
+
+    /// Closes the document and returns the writer.
+    pub fn finish(mut self) -> io::Result<W> {
+        self.flush_pending()?;
+        self.out.write_all(b"]}\n")?;
+        self.out.flush()?;
+        Ok(self.out)
+    }
+
+    fn flush_pending(&mut self) -> io::Result<()> {
+        let Some(first) = self.pending.first() else {
+            return Ok(());
+        };
+        let m = &first.movement;
+        let mut originals: Vec<Ipv4Range> = Vec::new();
+        for e in &self.pending {
+            if let Some(o) = e.movement.original
+                && !originals.contains(&o)
+            {
+                originals.push(o);
+            }
+        }
+        let status = (self.version == NroVersion::V5_0 && m.source_rir != m.recipient_rir)
+            .then_some(NroStatus::SourceFinalized.as_str());
+        let object = TransferObject {
+            ip4nets: Ip4Nets {
+                original_set: originals.iter().map(Ip4Range::of).collect(),
+                transfer_set: self
+                    .pending
+                    .iter()
+                    .map(|e| Ip4Range::of(&e.movement.range))
+                    .collect(),
+            },
+            recipient_organization: Organization::of(&m.recipient),
+            recipient_rir: m.recipient_rir.nro_name(),
+            source_organization: Organization::of(&m.source),
+            source_registration_date: m.source_registration_date.map(utc),
+            source_rir: m.source_rir.nro_name(),
+            transfer_date: Some(utc(m.transfer_date)),
+            kind: m.transfer_type.nro_name(),
+            status,
+        };
+        let bytes = serde_json::to_vec(&object)?;
+        self.pending.clear();
+        self.write_raw(&bytes)
+    }
+
+    fn write_object(&mut self, object: &TransferObject<'_>) -> io::Result<()> {
+        let bytes = serde_json::to_vec(object)?;
+        self.write_raw(&bytes)
+    }
+
+    fn write_raw(&mut self, object: &[u8]) -> io::Result<()> {
+        if self.written > 0 {
+            self.out.write_all(b",")?;
+        }
+        self.out.write_all(b"\n")?;
+        self.out.write_all(object)?;
+        self.written += 1;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::export::tests::sample_chain;
+    use crate::domain::transfer_log;
+    use time::macros::datetime;
+
+    fn header(version: NroVersion, producer: Option<Rir>) -> LogHeader {
+        LogHeader {
+            version,
+            producer,
+            production_date: datetime!(2026-11-29 10:00:00.5 UTC),
+            records_start: datetime!(2026-04-14 18:59:21 UTC),
+            records_end: datetime!(2026-11-29 09:30 UTC),
+        }
+    }
+
+    fn write(version: NroVersion, in_flight: &[InFlight]) -> String {
+        let mut w = TransferLogWriter::new(Vec::new(), &header(version, None)).unwrap();
+        for e in sample_chain() {
+            w.push_entry(&e).unwrap();
+        }
+        for t in in_flight {
+            w.push_in_flight(t).unwrap();
+        }
+        String::from_utf8(w.finish().unwrap()).unwrap()
+    }
+
+    fn in_flight() -> InFlight {
+        InFlight {
+            transfer_type: TransferType::MergerAcquisition,
+            source_rir: Rir::Apnic,
+            recipient_rir: Rir::Arin,
+            source: LedgerParty {
+                org_id: Some(3),
+                name: Some("Pacific Pty".into()),
+                country: Some("AU".into()),
+            },
+            recipient: LedgerParty::default(),
+            blocks: vec!["1.0.0.0/24".parse().unwrap()],
+            source_registration_date: None,
+            status: NroStatus::RecipientAccepted,
+        }
+    }
+
+    #[test]
+    fn version_4_reads_back_as_the_same_movements() {
+        let text = write(NroVersion::V4_0, &[]);
+        let json: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(json["version"]["stats_version"], "4.0");
+        assert_eq!(json["version"]["producer"], "NRO");
+        assert_eq!(json["version"]["UTC_offset"], 0);
+        assert_eq!(json["version"]["production_date"], "2026-11-29T10:00:00Z");
+        // Two entries of transfer 7 are one object with two ranges.
+        assert_eq!(json["transfers"].as_array().unwrap().len(), 3);
+        let t7 = &json["transfers"][1];
+        assert_eq!(t7["source_rir"], "ARIN");
+        assert_eq!(t7["recipient_rir"], "RIPE NCC");
+        assert_eq!(t7["transfer_date"], "2026-11-28T12:00:00Z");
+        assert!(t7.get("status").is_none());
+        assert_eq!(
+            t7["ip4nets"]["transfer_set"][1],
+            serde_json::json!({
+                "start_address": "20.0.9.0",
+                "end_address": "20.0.11.255",
+                "cidrs": [
+                    {"prefix": "20.0.9.0", "length": 24},
+                    {"prefix": "20.0.10.0", "length": 23}
+                ]
+            })
+        );
+        assert_eq!(
+            t7["source_organization"],
+            serde_json::json!({"name": "Source Inc", "country_code": "US"})
+        );
+        assert!(!text.contains("price"));
+
+        let log = transfer_log::parse_str(&text).unwrap();
+        let moved: Vec<(Rir, Rir, Ipv4Range)> = log
+            .transfers
+            .iter()
+            .flat_map(|t| {
+                t.transferred_ranges()
+                    .map(|r| (t.source_rir, t.recipient_rir, r))
+            })
+            .collect();
+        let expected: Vec<(Rir, Rir, Ipv4Range)> = sample_chain()
+            .iter()
+            .map(|e| {
+                (
+                    e.movement.source_rir,
+                    e.movement.recipient_rir,
+                    e.movement.range,
+                )
+            })
+            .collect();
+        assert_eq!(moved, expected);
+        assert!(log.in_progress.is_empty());
+    }
+
+    #[test]
+    fn version_5_adds_in_flight_transfers_with_their_status() {
+        let text = write(NroVersion::V5_0, &[in_flight()]);
+        let json: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(json["version"]["stats_version"], "5.0");
+        assert_eq!(json["transfers"][0].get("status"), None, "intra-RIR");
+        assert_eq!(json["transfers"][1]["status"], "SOURCE_FINALIZED");
+        let last = &json["transfers"][3];
+        assert_eq!(last["status"], "RECIPIENT_ACCEPTED");
+        assert!(last.get("transfer_date").is_none());
+        assert!(last.get("recipient_organization").is_none());
+        let log = transfer_log::parse_str(&text).unwrap();
+        assert_eq!(log.transfers.len(), 3);
+        assert_eq!(log.in_progress.len(), 1);
+        assert_eq!(
+            log.in_progress[0].status,
+            Some(NroStatus::RecipientAccepted)
+        );
+    }
+
+    #[test]
+    fn version_4_refuses_in_flight_transfers() {
+        let mut w =
+            TransferLogWriter::new(Vec::new(), &header(NroVersion::V4_0, Some(Rir::Arin))).unwrap();
+        assert!(w.push_in_flight(&in_flight()).is_err());
+        let text = String::from_utf8(w.finish().unwrap()).unwrap();
+        let json: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(json["version"]["producer"], "ARIN");
+        assert_eq!(json["transfers"], serde_json::json!([]));
+    }
+
+    #[test]
+    fn versions_parse_with_a_clear_refusal() {
+        assert_eq!("4.0".parse(), Ok(NroVersion::V4_0));
+        assert_eq!("5.0".parse(), Ok(NroVersion::V5_0));
+        let err = "3.0".parse::<NroVersion>().unwrap_err();
+        assert!(err.contains("4.0") && err.contains("\"3.0\""), "{err}");
+    }
+}

@@ -1,0 +1,379 @@
+//! Exports for auditors: the ledger as an NRO transfer log (4.0, 5.0), as CSV and as a
+//! verification bundle, and one registry's holdings as a delegated-extended snapshot.
+//!
+//! Every export reads in keyset pages and hands the bytes of each page on through a [`Sink`]
+//! before reading the next, so memory stays flat however large the ledger is. Entries appended
+//! while an export runs are left out: the export stops at the head it saw when it started.
+
+use std::future::Future;
+use std::io::{self, Write};
+
+use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction, TransactionTrait};
+use time::OffsetDateTime;
+
+use crate::db::ledger as ledger_db;
+use crate::db::ledger_query::{self as query, Direction};
+use crate::domain::Rir;
+use crate::domain::delegated::RecordStatus;
+use crate::domain::export::LedgerFilter;
+use crate::domain::export::bundle::{self, BundleHeader};
+use crate::domain::export::csv_rows::CsvWriter;
+use crate::domain::export::delegated::{self as snapshot, SnapshotHeader, SnapshotRecord};
+use crate::domain::export::nro::{InFlight, LogHeader, NroVersion, TransferLogWriter};
+use crate::domain::ledger::{LedgerEntry, LedgerParty};
+use crate::error::{AppError, AppResult};
+
+/// Entries (or holdings) read per page.
+pub const PAGE: u64 = 1_000;
+
+/// Where an export's bytes go. Writers write into it; between pages the export calls
+/// [`Sink::drain`] to hand what was written on (flush a file, send a chunk of an HTTP body).
+pub trait Sink: Write + Send {
+    fn drain(&mut self) -> impl Future<Output = io::Result<()>> + Send;
+}
+
+/// A plain writer (a file, standard output, a buffer) as a [`Sink`]: draining flushes it.
+pub struct WriteSink<W: Write + Send>(pub W);
+
+impl<W: Write + Send> Write for WriteSink<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0.write(buf)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.0.flush()
+    }
+}
+
+impl<W: Write + Send> Sink for WriteSink<W> {
+    async fn drain(&mut self) -> io::Result<()> {
+        self.0.flush()
+    }
+}
+
+/// What an export wrote.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ExportReport {
+    /// Ledger entries, holdings or inventory blocks written.
+    pub rows: u64,
+    /// In-flight transfers written (transfer log 5.0 only).
+    pub in_flight: u64,
+}
+
+/// Moves what a writer staged into the sink. Writers stage into a `Vec` of their own so that
+/// the export loop keeps the sink free to drain between pages.
+fn hand_on(sink: &mut impl Write, staged: &mut Vec<u8>) -> io::Result<()> {
+    sink.write_all(staged)?;
+    staged.clear();
+    Ok(())
+}
+
+fn io_error(e: io::Error) -> AppError {
+    AppError::Internal(anyhow::Error::new(e).context("writing the export failed"))
+}
+
+/// Resolves `--org` (an organisation id or handle) to the ids the filter uses.
+pub async fn organisation_ids(conn: &impl ConnectionTrait, org: &str) -> AppResult<Vec<i64>> {
+    let ids = query::organisation_ids(conn, org).await?;
+    if ids.is_empty() {
+        return Err(AppError::invalid(format!(
+            "no organisation has the id or handle {org:?}"
+        )));
+    }
+    Ok(ids)
+}
+
+/// Reads every entry passing `filter` up to the head seen at the start, page by page, handing
+/// each page to `each` and draining the sink after it.
+async fn for_each_page<S: Sink>(
+    conn: &DatabaseTransaction,
+    filter: &LedgerFilter,
+    sink: &mut S,
+    mut each: impl FnMut(&mut S, &LedgerEntry) -> io::Result<()>,
+) -> AppResult<u64> {
+    let Some(head) = ledger_db::head(conn).await? else {
+        return Ok(0);
+    };
+    let mut cursor = None;
+    let mut rows = 0;
+    loop {
+        let page = query::page(conn, filter, cursor, Direction::Forward, PAGE).await?;
+        let Some(last) = page.last() else { break };
+        cursor = Some(last.seq);
+        for e in page.iter().take_while(|e| e.seq <= head.seq) {
+            each(sink, e).map_err(io_error)?;
+            rows += 1;
+        }
+        sink.drain().await.map_err(io_error)?;
+        if last.seq >= head.seq {
+            break;
+        }
+    }
+    Ok(rows)
+}
+
+// Each export reads inside one read transaction: every page sees the same snapshot of the
+// ledger, and the whole export runs on one pooled connection, so the database's page cache is
+// that of one connection whatever the ledger's size.
+
+/// The NRO transfer log of `producer` (every registry, `"producer": "NRO"`, when `None`).
+/// Version 5.0 adds the open inter-RIR transfers with their NRO status.
+pub async fn transfer_log<S: Sink>(
+    db: &DatabaseConnection,
+    sink: &mut S,
+    version: NroVersion,
+    producer: Option<Rir>,
+    filter: &LedgerFilter,
+    now: OffsetDateTime,
+) -> AppResult<ExportReport> {
+    let txn = db.begin().await?;
+    let report = transfer_log_in(&txn, sink, version, producer, filter, now).await?;
+    txn.commit().await?;
+    Ok(report)
+}
+
+/// CSV with one row per ledger entry passing `filter`.
+pub async fn csv<S: Sink>(
+    db: &DatabaseConnection,
+    sink: &mut S,
+    filter: &LedgerFilter,
+) -> AppResult<ExportReport> {
+    let txn = db.begin().await?;
+    let report = csv_in(&txn, sink, filter).await?;
+    txn.commit().await?;
+    Ok(report)
+}
+
+/// The verification bundle of the entries passing `filter` (the whole chain when it is empty).
+pub async fn bundle<S: Sink>(
+    db: &DatabaseConnection,
+    sink: &mut S,
+    filter: &LedgerFilter,
+    filter_text: String,
+    now: OffsetDateTime,
+) -> AppResult<ExportReport> {
+    let txn = db.begin().await?;
+    let report = bundle_in(&txn, sink, filter, filter_text, now).await?;
+    txn.commit().await?;
+    Ok(report)
+}
+
+/// A delegated-extended snapshot of `registry`'s current holdings, then its inventory (only the
+/// holdings of `org_ids` when given, and then no inventory).
+pub async fn delegated<S: Sink>(
+    db: &DatabaseConnection,
+    sink: &mut S,
+    registry: Rir,
+    org_ids: Option<&[i64]>,
+    now: OffsetDateTime,
+) -> AppResult<ExportReport> {
+    let txn = db.begin().await?;
+    let report = delegated_in(&txn, sink, registry, org_ids, now).await?;
+    txn.commit().await?;
+    Ok(report)
+}
+
+/// The NRO transfer log of `producer` (every registry, `"producer": "NRO"`, when `None`).
+/// Version 5.0 adds the open inter-RIR transfers with their NRO status.
+async fn transfer_log_in<S: Sink>(
+    conn: &DatabaseTransaction,
+    sink: &mut S,
+    version: NroVersion,
+    producer: Option<Rir>,
+    filter: &LedgerFilter,
+    now: OffsetDateTime,
+) -> AppResult<ExportReport> {
+    let mut filter = filter.clone();
+    match (producer, filter.registry) {
+        (Some(p), Some(r)) if p != r => {
+            return Err(AppError::invalid(format!(
+                "{p}'s transfer log lists only transfers touching {p}; leave out --registry \
+                 {r} or make it {p}"
+            )));
+        }
+        (Some(p), _) => filter.registry = Some(p),
+        _ => {}
+    }
+    let (start, end) = query::date_bounds(conn, &filter)
+        .await?
+        .unwrap_or((now, now));
+    let header = LogHeader {
+        version,
+        producer,
+        production_date: now,
+        records_start: start,
+        records_end: end,
+    };
+    // The writer borrows the sink; the entries go through a small staging buffer per page so
+    // the page loop can drain the sink itself.
+    let mut writer = TransferLogWriter::new(Vec::new(), &header).map_err(io_error)?;
+    hand_on(sink, writer.get_mut()).map_err(io_error)?;
+    let rows = for_each_page(conn, &filter, sink, |sink, e| {
+        writer.push_entry(e)?;
+        hand_on(sink, writer.get_mut())
+    })
+    .await?;
+    let mut in_flight = 0;
+    if version == NroVersion::V5_0 {
+        let mut after = 0;
+        loop {
+            let page = query::open_inter_rir_page(conn, after, PAGE).await?;
+            let Some(last) = page.last() else { break };
+            after = last.row.id;
+            for t in page {
+                let Some(status) = t.state.nro_status(true) else {
+                    continue;
+                };
+                let source_rir = Rir::from_token(&t.row.source_registry);
+                let recipient_rir = Rir::from_token(&t.row.recipient_registry);
+                let (Some(source_rir), Some(recipient_rir)) = (source_rir, recipient_rir) else {
+                    continue;
+                };
+                let touches = |r: Rir| source_rir == r || recipient_rir == r;
+                let in_filter = filter.registry.is_none_or(touches)
+                    && filter.org_ids.as_ref().is_none_or(|ids| {
+                        ids.contains(&t.row.source_org_id) || ids.contains(&t.row.recipient_org_id)
+                    })
+                    && filter.from.is_none_or(|d| t.row.filed_at.date() >= d)
+                    && filter.to.is_none_or(|d| t.row.filed_at.date() <= d)
+                    && filter.kind.is_none()
+                    && filter
+                        .transfer_type
+                        .is_none_or(|k| k.nro_name() == t.row.kind)
+                    && filter
+                        .touching
+                        .is_none_or(|r| t.blocks.iter().any(|b| b.overlaps(&r)));
+                let Some(transfer_type) = crate::domain::TransferType::from_nro_name(&t.row.kind)
+                else {
+                    continue;
+                };
+                if !in_filter {
+                    continue;
+                }
+                let party = |o: &crate::db::entities::organisation::Model| LedgerParty {
+                    org_id: Some(o.id),
+                    name: Some(o.name.clone()),
+                    country: o.country.clone(),
+                };
+                writer
+                    .push_in_flight(&InFlight {
+                        transfer_type,
+                        source_rir,
+                        recipient_rir,
+                        source: party(&t.source),
+                        recipient: party(&t.recipient),
+                        blocks: t.blocks.clone(),
+                        source_registration_date: None,
+                        status,
+                    })
+                    .map_err(io_error)?;
+                in_flight += 1;
+            }
+            hand_on(sink, writer.get_mut()).map_err(io_error)?;
+            sink.drain().await.map_err(io_error)?;
+        }
+    }
+    let rest = writer.finish().map_err(io_error)?;
+    sink.write_all(&rest).map_err(io_error)?;
+    sink.drain().await.map_err(io_error)?;
+    Ok(ExportReport { rows, in_flight })
+}
+
+/// CSV with one row per ledger entry passing `filter`.
+async fn csv_in<S: Sink>(
+    conn: &DatabaseTransaction,
+    sink: &mut S,
+    filter: &LedgerFilter,
+) -> AppResult<ExportReport> {
+    let mut writer = CsvWriter::new(Vec::new());
+    let rows = for_each_page(conn, filter, sink, |sink, e| {
+        writer.push(e)?;
+        hand_on(sink, writer.get_mut())
+    })
+    .await?;
+    let rest = writer.finish().map_err(io_error)?;
+    sink.write_all(&rest).map_err(io_error)?;
+    sink.drain().await.map_err(io_error)?;
+    Ok(ExportReport { rows, in_flight: 0 })
+}
+
+/// The verification bundle of the entries passing `filter` (the whole chain when it is empty).
+async fn bundle_in<S: Sink>(
+    conn: &DatabaseTransaction,
+    sink: &mut S,
+    filter: &LedgerFilter,
+    filter_text: String,
+    now: OffsetDateTime,
+) -> AppResult<ExportReport> {
+    let header = BundleHeader::new(now, filter.is_empty(), filter_text);
+    bundle::write_header(sink, &header).map_err(io_error)?;
+    let rows = for_each_page(conn, filter, sink, |sink, e| bundle::write_entry(sink, e)).await?;
+    sink.drain().await.map_err(io_error)?;
+    Ok(ExportReport { rows, in_flight: 0 })
+}
+
+/// A delegated-extended snapshot of `registry`'s current holdings, then its inventory (only the
+/// holdings of `org_ids` when given, and then no inventory).
+async fn delegated_in<S: Sink>(
+    conn: &DatabaseTransaction,
+    sink: &mut S,
+    registry: Rir,
+    org_ids: Option<&[i64]>,
+    now: OffsetDateTime,
+) -> AppResult<ExportReport> {
+    let (held, inventory, start_date) = query::registry_counts(conn, registry, org_ids).await?;
+    snapshot::write_header(
+        sink,
+        &SnapshotHeader {
+            registry,
+            produced_at: now,
+            records: held + inventory,
+            start_date,
+        },
+    )
+    .map_err(io_error)?;
+    let mut rows = 0;
+    let mut after = None;
+    loop {
+        let page = query::holdings_page(conn, registry, org_ids, after, PAGE).await?;
+        let Some(last) = page.last() else { break };
+        after = Some(i64::from(last.range.start()));
+        for b in &page {
+            // Holdings carry the delegated statuses; anything else held reads as allocated.
+            let status = RecordStatus::parse(&b.status)
+                .filter(|s| s.is_delegated())
+                .unwrap_or(RecordStatus::Allocated);
+            let record = SnapshotRecord {
+                country: b.country.clone(),
+                range: b.range,
+                date: b.date,
+                status,
+                opaque_id: b.handle.clone(),
+            };
+            snapshot::write_record(sink, registry, &record).map_err(io_error)?;
+            rows += 1;
+        }
+        sink.drain().await.map_err(io_error)?;
+    }
+    if org_ids.is_none() {
+        let mut after = None;
+        loop {
+            let page = query::inventory_page(conn, registry, after, PAGE).await?;
+            let Some(last) = page.last() else { break };
+            after = Some(i64::from(last.range.start()));
+            for b in &page {
+                let status = RecordStatus::parse(&b.status).unwrap_or(RecordStatus::Reserved);
+                let record = SnapshotRecord {
+                    country: None,
+                    range: b.range,
+                    date: b.date,
+                    status,
+                    opaque_id: None,
+                };
+                snapshot::write_record(sink, registry, &record).map_err(io_error)?;
+                rows += 1;
+            }
+            sink.drain().await.map_err(io_error)?;
+        }
+    }
+    Ok(ExportReport { rows, in_flight: 0 })
+}

@@ -1,0 +1,669 @@
+//! The auditors' pages: the ledger browser (filters, keyset pages newest first, every entry
+//! touching an address or range), one entry with its hashes and the transfer it came from,
+//! verification, export downloads (streamed, same filters) and the statistics with charts.
+//!
+//! Every handler asks [`authz::can`] through [`Viewer::require`]: `ViewLedger` for the browser,
+//! entries and statistics, `VerifyLedger` for verification, `Export` for downloads. Prices are
+//! shown to auditors only.
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::response::{Html, Response};
+use axum::routing::get;
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+use super::AppState;
+use super::auth::SignedIn;
+use super::forms::FormErrors;
+use super::page::{Chrome, render};
+use super::public::stream_export;
+use crate::db::ledger_query::{self, Direction};
+use crate::domain::authz::{Action, Role};
+use crate::domain::charts::{self, BarChart, Series};
+use crate::domain::export::nro::NroVersion;
+use crate::domain::export::{LedgerFilter, parse_day};
+use crate::domain::format::group_thousands;
+use crate::domain::ledger::{EntryKind, LedgerEntry, ledger_time};
+use crate::domain::statistics::{DURATION_BUCKETS, SIZE_CLASSES};
+use crate::domain::{Ipv4Range, Rir, TransferType};
+use crate::error::AppError;
+use crate::services::{export, ledger, statistics};
+
+/// Entries per page of the browser.
+const PAGE: u64 = 50;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/ledger", get(browse))
+        .route("/ledger/verify", get(verify))
+        .route("/ledger/exports", get(exports_page))
+        .route("/ledger/export", get(download))
+        .route("/ledger/{seq}", get(entry))
+        .route("/stats", get(stats_page))
+}
+
+/// The filters as the browser's form and the download links carry them: strings, so that bad
+/// input reaches [`FilterQuery::parse`] and is reported next to its field.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+pub struct FilterQuery {
+    #[serde(default)]
+    pub registry: String,
+    #[serde(default)]
+    pub org: String,
+    #[serde(default)]
+    pub from: String,
+    #[serde(default)]
+    pub to: String,
+    #[serde(default)]
+    pub kind: String,
+    #[serde(default, rename = "type")]
+    pub transfer_type: String,
+    #[serde(default)]
+    pub address: String,
+}
+
+impl FilterQuery {
+    /// The filter, or what is wrong with each field.
+    async fn parse(&self, app: &AppState) -> Result<LedgerFilter, FormErrors> {
+        let mut errors = FormErrors::default();
+        let mut f = LedgerFilter::default();
+        let t = |s: &String| s.trim().to_owned();
+        if !t(&self.registry).is_empty() {
+            match t(&self.registry).parse::<Rir>() {
+                Ok(r) => f.registry = Some(r),
+                Err(e) => errors.add("registry", e.to_string()),
+            }
+        }
+        if !t(&self.org).is_empty() {
+            match export::organisation_ids(&app.db, &t(&self.org)).await {
+                Ok(ids) => f.org_ids = Some(ids),
+                Err(e) => errors.add("org", e.to_string()),
+            }
+        }
+        for (field, value, slot) in [
+            ("from", &self.from, &mut f.from),
+            ("to", &self.to, &mut f.to),
+        ] {
+            if !t(value).is_empty() {
+                match parse_day(value) {
+                    Ok(d) => *slot = Some(d),
+                    Err(e) => errors.add(field, e),
+                }
+            }
+        }
+        if let (Some(a), Some(b)) = (f.from, f.to)
+            && a > b
+        {
+            errors.add("to", "The end date is before the start date.");
+        }
+        match t(&self.kind).as_str() {
+            "" => {}
+            k => match EntryKind::parse(k) {
+                Some(k) => f.kind = Some(k),
+                None => errors.add("kind", "Choose imported or transfer."),
+            },
+        }
+        match t(&self.transfer_type).as_str() {
+            "" => {}
+            k => match TransferType::from_nro_name(k) {
+                Some(k) => f.transfer_type = Some(k),
+                None => errors.add("type", "Choose RESOURCE_TRANSFER or MERGER_ACQUISITION."),
+            },
+        }
+        if !t(&self.address).is_empty() {
+            match t(&self.address).parse::<Ipv4Range>() {
+                Ok(r) => f.touching = Some(r),
+                Err(e) => errors.add("address", format!("{e}")),
+            }
+        }
+        if errors.is_empty() {
+            Ok(f)
+        } else {
+            Err(errors)
+        }
+    }
+
+    /// The query string of these filters (for pager and download links).
+    fn query_string(&self) -> String {
+        serde_html_form::to_string(self).unwrap_or_default()
+    }
+}
+
+/// One row of the browser's table.
+struct EntryRow {
+    seq: i64,
+    date: String,
+    kind: &'static str,
+    transfer_type: &'static str,
+    source_rir: &'static str,
+    recipient_rir: &'static str,
+    source_org: String,
+    recipient_org: String,
+    range: String,
+    reference: Option<String>,
+    transfer_id: Option<i64>,
+}
+
+fn day_time(t: OffsetDateTime) -> String {
+    let t = ledger_time(t);
+    format!("{} {:02}:{:02} UTC", t.date(), t.hour(), t.minute())
+}
+
+/// `20.0.4.0/22, 1,024 addresses`, as `ui.md` writes blocks.
+fn block(r: &Ipv4Range) -> String {
+    format!("{r}, {} addresses", group_thousands(r.size()))
+}
+
+fn party(name: &Option<String>, country: &Option<String>) -> String {
+    match (name, country) {
+        (Some(n), Some(c)) => format!("{n} ({c})"),
+        (Some(n), None) => n.clone(),
+        (None, Some(c)) => format!("({c})"),
+        (None, None) => "not published".into(),
+    }
+}
+
+impl EntryRow {
+    fn of(e: &LedgerEntry) -> Self {
+        let m = &e.movement;
+        EntryRow {
+            seq: e.seq,
+            date: day_time(m.transfer_date),
+            kind: m.kind.as_str(),
+            transfer_type: m.transfer_type.nro_name(),
+            source_rir: m.source_rir.nro_name(),
+            recipient_rir: m.recipient_rir.nro_name(),
+            source_org: party(&m.source.name, &m.source.country),
+            recipient_org: party(&m.recipient.name, &m.recipient.country),
+            range: block(&m.range),
+            reference: m.transfer_reference.clone(),
+            transfer_id: m.transfer_id,
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "pages/audit/ledger.html")]
+struct LedgerPage {
+    chrome: Chrome,
+    errors: FormErrors,
+    q: FilterQuery,
+    registries: Vec<&'static str>,
+    rows: Vec<EntryRow>,
+    /// Link to the next (older) page, filters kept.
+    older: Option<String>,
+    query: String,
+    filtered: bool,
+    can_export: bool,
+    can_verify: bool,
+}
+
+#[derive(Deserialize)]
+struct BrowseQuery {
+    #[serde(flatten)]
+    filter: FilterQuery,
+    before: Option<i64>,
+}
+
+async fn browse(
+    State(app): State<AppState>,
+    SignedIn(viewer): SignedIn,
+    Query(q): Query<BrowseQuery>,
+) -> Result<Html<String>, AppError> {
+    viewer.require(Action::ViewLedger)?;
+    let mut filtered = false;
+    let (errors, rows, older) = match q.filter.parse(&app).await {
+        Ok(filter) => {
+            filtered = !filter.is_empty();
+            let entries =
+                ledger_query::page(&app.db, &filter, q.before, Direction::Backward, PAGE).await?;
+            let older = (entries.len() as u64 == PAGE)
+                .then(|| entries.last().map(|e| e.seq))
+                .flatten()
+                .map(|seq| format!("/ledger?{}&before={seq}", q.filter.query_string()));
+            (
+                FormErrors::default(),
+                entries.iter().map(EntryRow::of).collect(),
+                older,
+            )
+        }
+        Err(errors) => (errors, Vec::new(), None),
+    };
+    render(&LedgerPage {
+        chrome: viewer.chrome(&app).await?,
+        errors,
+        query: q.filter.query_string(),
+        q: q.filter,
+        registries: Rir::ALL.iter().map(|r| r.nro_name()).collect(),
+        rows,
+        older,
+        filtered,
+        can_export: crate::domain::authz::can(&viewer.actor, Action::Export, None),
+        can_verify: crate::domain::authz::can(&viewer.actor, Action::VerifyLedger, None),
+    })
+}
+
+#[derive(Template)]
+#[template(path = "pages/audit/entry.html")]
+struct EntryPage {
+    chrome: Chrome,
+    row: EntryRow,
+    recorded_at: String,
+    original: Option<String>,
+    cidrs: String,
+    source_registration: Option<String>,
+    source_org_id: Option<i64>,
+    recipient_org_id: Option<i64>,
+    prev_hash: String,
+    hash: String,
+    previous: Option<i64>,
+    next: Option<i64>,
+}
+
+async fn entry(
+    State(app): State<AppState>,
+    SignedIn(viewer): SignedIn,
+    Path(seq): Path<String>,
+) -> Result<Html<String>, AppError> {
+    viewer.require(Action::ViewLedger)?;
+    let not_found = || AppError::NotFound("There is no ledger entry with this number.".into());
+    let seq: i64 = seq.parse().map_err(|_| not_found())?;
+    let e = ledger_query::entry(&app.db, seq)
+        .await?
+        .ok_or_else(not_found)?;
+    let next = ledger_query::entry(&app.db, seq + 1).await?.map(|n| n.seq);
+    let m = &e.movement;
+    render(&EntryPage {
+        chrome: viewer.chrome(&app).await?,
+        recorded_at: day_time(e.recorded_at),
+        original: m.original.as_ref().map(block),
+        cidrs: crate::domain::export::cidr_list(&m.range, ", "),
+        source_registration: m.source_registration_date.map(day_time),
+        source_org_id: m.source.org_id,
+        recipient_org_id: m.recipient.org_id,
+        prev_hash: e.prev_hash.clone(),
+        hash: e.hash.clone(),
+        previous: (seq > 1).then_some(seq - 1),
+        next,
+        row: EntryRow::of(&e),
+    })
+}
+
+#[derive(Template)]
+#[template(path = "pages/audit/verify.html")]
+struct VerifyPage {
+    chrome: Chrome,
+    intact: bool,
+    summary: String,
+    entries: String,
+    broken_seq: Option<i64>,
+    checked_at: String,
+}
+
+async fn verify(
+    State(app): State<AppState>,
+    SignedIn(viewer): SignedIn,
+) -> Result<Html<String>, AppError> {
+    viewer.require(Action::VerifyLedger)?;
+    let v = ledger::verify(&app.db).await?;
+    render(&VerifyPage {
+        chrome: viewer.chrome(&app).await?,
+        intact: v.is_intact(),
+        summary: v.summary(),
+        entries: group_thousands(v.entries),
+        broken_seq: v.chain_break.as_ref().map(|b| b.seq()),
+        checked_at: day_time(app.clock.now()),
+    })
+}
+
+#[derive(Template)]
+#[template(path = "pages/audit/exports.html")]
+struct ExportsPage {
+    chrome: Chrome,
+    q: FilterQuery,
+    registries: Vec<&'static str>,
+}
+
+async fn exports_page(
+    State(app): State<AppState>,
+    SignedIn(viewer): SignedIn,
+    Query(q): Query<FilterQuery>,
+) -> Result<Html<String>, AppError> {
+    viewer.require(Action::Export)?;
+    render(&ExportsPage {
+        chrome: viewer.chrome(&app).await?,
+        q,
+        registries: Rir::ALL.iter().map(|r| r.nro_name()).collect(),
+    })
+}
+
+#[derive(Deserialize)]
+struct DownloadQuery {
+    #[serde(default)]
+    format: String,
+    #[serde(default)]
+    producer: String,
+    #[serde(flatten)]
+    filter: FilterQuery,
+}
+
+async fn download(
+    State(app): State<AppState>,
+    SignedIn(viewer): SignedIn,
+    Query(q): Query<DownloadQuery>,
+) -> Result<Response, AppError> {
+    viewer.require(Action::Export)?;
+    let filter = q.filter.parse(&app).await.map_err(|errors| {
+        AppError::invalid(
+            errors
+                .items
+                .iter()
+                .map(|e| format!("{}: {}", e.field, e.message))
+                .collect::<Vec<_>>()
+                .join("; "),
+        )
+    })?;
+    let producer = match q.producer.trim() {
+        "" | "NRO" => None,
+        p => Some(
+            p.parse::<Rir>()
+                .map_err(|e| AppError::invalid(e.to_string()))?,
+        ),
+    };
+    let now = app.clock.now();
+    let stamp = format!(
+        "{:04}{:02}{:02}",
+        now.year(),
+        u8::from(now.month()),
+        now.day()
+    );
+    let db = app.db.clone();
+    let response = match q.format.as_str() {
+        "nro-4.0" | "nro-5.0" => {
+            let version = if q.format == "nro-4.0" {
+                NroVersion::V4_0
+            } else {
+                NroVersion::V5_0
+            };
+            let name = format!("transfers_{version}_{stamp}.json");
+            stream_export("application/json", Some(name), move |mut sink| async move {
+                export::transfer_log(&db, &mut sink, version, producer, &filter, now).await
+            })
+        }
+        "csv" => stream_export(
+            "text/csv; charset=utf-8",
+            Some(format!("ledger_{stamp}.csv")),
+            move |mut sink| async move { export::csv(&db, &mut sink, &filter).await },
+        ),
+        "bundle" => {
+            let text = q.filter.query_string();
+            stream_export(
+                "application/x-ndjson",
+                Some(format!("ledger-bundle_{stamp}.jsonl")),
+                move |mut sink| async move { export::bundle(&db, &mut sink, &filter, text, now).await },
+            )
+        }
+        "delegated" => {
+            let registry = filter.registry.ok_or_else(|| {
+                AppError::invalid(
+                    "Choose the registry whose delegated-extended snapshot to export.",
+                )
+            })?;
+            let name = format!("delegated-{}-extended-{stamp}", registry.token());
+            stream_export(
+                "text/plain; charset=utf-8",
+                Some(name),
+                move |mut sink| async move {
+                    export::delegated(&db, &mut sink, registry, filter.org_ids.as_deref(), now)
+                        .await
+                },
+            )
+        }
+        other => {
+            return Err(AppError::invalid(format!(
+                "There is no export format {other:?}: choose nro-4.0, nro-5.0, csv, bundle or delegated."
+            )));
+        }
+    };
+    Ok(response)
+}
+
+/// One chart with the table of its numbers.
+struct ChartBlock {
+    svg: String,
+    head: Vec<String>,
+    rows: Vec<(String, Vec<String>)>,
+    caption: String,
+}
+
+#[derive(Template)]
+#[template(path = "pages/audit/stats.html")]
+struct StatsPage {
+    chrome: Chrome,
+    total: String,
+    flows: ChartBlock,
+    monthly: ChartBlock,
+    durations: ChartBlock,
+    median_days: Option<i64>,
+    /// `None` unless the viewer is an auditor.
+    prices: Option<Vec<ChartBlock>>,
+}
+
+/// Months the monthly chart shows at most (the most recent ones).
+const MONTHS: usize = 24;
+
+async fn stats_page(
+    State(app): State<AppState>,
+    SignedIn(viewer): SignedIn,
+) -> Result<Html<String>, AppError> {
+    viewer.require(Action::ViewLedger)?;
+    let auditor = viewer.actor.role == Role::Auditor;
+    let s = statistics::statistics(&app.db, auditor).await?;
+    let names: Vec<&str> = Rir::ALL.iter().map(|r| r.nro_name()).collect();
+
+    let flows = ChartBlock {
+        svg: charts::matrix(
+            "flows",
+            "IPv4 addresses transferred between registries",
+            "A matrix: each row is the source registry, each column the recipient registry, each \
+             cell the number of addresses moved; the diagonal holds transfers within a registry.",
+            "from (source)",
+            "to (recipient)",
+            &names,
+            &s.flows.iter().map(|r| r.to_vec()).collect::<Vec<_>>(),
+        ),
+        head: names.iter().map(|n| (*n).to_owned()).collect(),
+        rows: Rir::ALL
+            .iter()
+            .zip(s.flows.iter())
+            .map(|(r, row)| {
+                (
+                    r.nro_name().to_owned(),
+                    row.iter().map(|v| group_thousands(*v)).collect(),
+                )
+            })
+            .collect(),
+        caption: "Addresses from the row's registry to the column's registry".into(),
+    };
+
+    let months: Vec<(&String, &[u64; 5])> = s
+        .monthly
+        .iter()
+        .rev()
+        .take(MONTHS)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
+    let monthly = ChartBlock {
+        svg: BarChart {
+            id: "monthly".into(),
+            title: "IPv4 addresses transferred per month".into(),
+            desc: format!(
+                "Stacked bars, one per month for the last {} months with transfers, each split by \
+                 source registry.",
+                months.len()
+            ),
+            x_label: "Month".into(),
+            y_label: "IPv4 addresses".into(),
+            categories: months.iter().map(|(m, _)| (*m).clone()).collect(),
+            series: Rir::ALL
+                .iter()
+                .enumerate()
+                .map(|(i, r)| Series {
+                    name: r.nro_name().into(),
+                    values: months.iter().map(|(_, v)| v[i] as f64).collect(),
+                })
+                .collect(),
+            stacked: true,
+        }
+        .render(),
+        head: names.iter().map(|n| (*n).to_owned()).collect(),
+        rows: months
+            .iter()
+            .map(|(m, v)| {
+                (
+                    (*m).clone(),
+                    v.iter().map(|x| group_thousands(*x)).collect(),
+                )
+            })
+            .collect(),
+        caption: "Addresses transferred per month, by source registry".into(),
+    };
+
+    let durations = ChartBlock {
+        svg: BarChart {
+            id: "durations".into(),
+            title: "Time from filing to completion".into(),
+            desc: "Bars: how many transfers completed in ipxfer took each span of days.".into(),
+            x_label: "Days from filing to completion".into(),
+            y_label: "Transfers".into(),
+            categories: DURATION_BUCKETS
+                .iter()
+                .map(|(l, _)| (*l).to_owned())
+                .collect(),
+            series: vec![Series {
+                name: "Transfers".into(),
+                values: s.durations.iter().map(|v| *v as f64).collect(),
+            }],
+            stacked: false,
+        }
+        .render(),
+        head: vec!["Transfers".into()],
+        rows: DURATION_BUCKETS
+            .iter()
+            .zip(s.durations.iter())
+            .map(|((l, _), v)| ((*l).to_owned(), vec![group_thousands(*v)]))
+            .collect(),
+        caption: "Completed transfers by time from filing to completion".into(),
+    };
+
+    let prices = auditor.then(|| {
+        let points = s.prices();
+        let mut currencies: Vec<String> = points.iter().map(|p| p.currency.clone()).collect();
+        currencies.sort();
+        currencies.dedup();
+        currencies
+            .into_iter()
+            .map(|currency| {
+                let mine: Vec<_> = points.iter().filter(|p| p.currency == currency).collect();
+                let mut years: Vec<i32> = mine.iter().map(|p| p.year).collect();
+                years.sort_unstable();
+                years.dedup();
+                let value = |year: i32, class: &str| {
+                    mine.iter()
+                        .find(|p| p.year == year && p.size_class == class)
+                        .map(|p| p.mean_per_address)
+                };
+                ChartBlock {
+                    svg: BarChart {
+                        id: format!("prices-{}", currency.to_lowercase()),
+                        title: format!("Price per address in {currency}, by year and block size"),
+                        desc: "Grouped bars: for each year, the mean agreed price per address of \
+                               completed transfers, one bar per block size."
+                            .into(),
+                        x_label: "Year of completion".into(),
+                        y_label: format!("{currency} per address"),
+                        categories: years.iter().map(ToString::to_string).collect(),
+                        series: SIZE_CLASSES
+                            .iter()
+                            .map(|class| Series {
+                                name: (*class).to_owned(),
+                                values: years
+                                    .iter()
+                                    .map(|y| {
+                                        value(*y, class)
+                                            .and_then(|d| d.to_string().parse().ok())
+                                            .unwrap_or(0.0)
+                                    })
+                                    .collect(),
+                            })
+                            .collect(),
+                        stacked: false,
+                    }
+                    .render(),
+                    head: SIZE_CLASSES.iter().map(|c| (*c).to_owned()).collect(),
+                    rows: years
+                        .iter()
+                        .map(|y| {
+                            (
+                                y.to_string(),
+                                SIZE_CLASSES
+                                    .iter()
+                                    .map(|c| {
+                                        mine.iter()
+                                            .find(|p| p.year == *y && p.size_class == *c)
+                                            .map_or("–".to_owned(), |p| {
+                                                format!(
+                                                    "{currency} {} ({} transfers)",
+                                                    p.mean_per_address, p.transfers
+                                                )
+                                            })
+                                    })
+                                    .collect(),
+                            )
+                        })
+                        .collect(),
+                    caption: format!("Mean price per address in {currency}"),
+                }
+            })
+            .collect()
+    });
+
+    render(&StatsPage {
+        chrome: viewer.chrome(&app).await?,
+        total: group_thousands(s.total_moved()),
+        flows,
+        monthly,
+        durations,
+        median_days: s.median_days(),
+        prices,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn blocks_are_written_with_their_count() {
+        assert_eq!(
+            block(&"20.0.4.0/22".parse().unwrap()),
+            "20.0.4.0/22, 1,024 addresses"
+        );
+    }
+
+    #[test]
+    fn the_query_string_keeps_every_filter() {
+        let q = FilterQuery {
+            registry: "RIPE NCC".into(),
+            address: "20.0.4.0/22".into(),
+            ..Default::default()
+        };
+        let s = q.query_string();
+        assert!(s.contains("registry=RIPE+NCC"), "{s}");
+        assert!(s.contains("address=20.0.4.0%2F22"), "{s}");
+    }
+}
