@@ -1222,6 +1222,40 @@ async fn invalid_form(
     Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
 }
 
+/// A step whose form is one required text (an answer, what is disputed): authorized, checked,
+/// then applied, or shown again with the error and the text as typed.
+struct TextStep {
+    action: Action,
+    field: &'static str,
+    label: &'static str,
+}
+
+impl TextStep {
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "the parts of one step, named at the call"
+    )]
+    async fn apply(
+        &self,
+        app: &AppState,
+        viewer: &Viewer,
+        id: i64,
+        text: String,
+        typed: Typed,
+        command: impl FnOnce(String) -> Command,
+        done: impl FnOnce(&Loaded) -> String,
+    ) -> Result<Response, AppError> {
+        authorize(app, viewer, id, self.action).await?;
+        let mut errors = FormErrors::default();
+        forms::text(&mut errors, self.field, &text, self.label, true, TEXT_MAX);
+        if !errors.is_empty() {
+            return invalid_form(app, viewer, id, errors, typed).await;
+        }
+        let command = command(text.trim().to_owned());
+        apply(app, viewer, id, command, self.field, typed, done).await
+    }
+}
+
 #[derive(Deserialize, Default)]
 struct AcceptForm {
     #[serde(default)]
@@ -1327,31 +1361,22 @@ async fn answer(
     Path(id): Path<i64>,
     CsrfForm { viewer, form }: CsrfForm<AnswerForm>,
 ) -> Result<Response, AppError> {
-    authorize(&app, &viewer, id, Action::AnswerInfo).await?;
     let typed = Typed {
         answer: form.answer.clone(),
         ..Default::default()
     };
-    let mut errors = FormErrors::default();
-    forms::text(
-        &mut errors,
-        "answer",
-        &form.answer,
-        "your answer",
-        true,
-        TEXT_MAX,
-    );
-    if !errors.is_empty() {
-        return invalid_form(&app, &viewer, id, errors, typed).await;
-    }
-    let text = form.answer.trim().to_owned();
-    apply(
+    let step = TextStep {
+        action: Action::AnswerInfo,
+        field: "answer",
+        label: "your answer",
+    };
+    step.apply(
         &app,
         &viewer,
         id,
-        Command::Answer { text },
-        "answer",
+        form.answer,
         typed,
+        |text| Command::Answer { text },
         |l| {
             format!(
                 "Your answer is with the hostmasters of {}.",
@@ -1794,31 +1819,22 @@ async fn dispute(
     Path(id): Path<i64>,
     CsrfForm { viewer, form }: CsrfForm<ReasonForm>,
 ) -> Result<Response, AppError> {
-    authorize(&app, &viewer, id, Action::MarkDisputed).await?;
     let typed = Typed {
         reason: form.reason.clone(),
         ..Default::default()
     };
-    let mut errors = FormErrors::default();
-    forms::text(
-        &mut errors,
-        "dispute_reason",
-        &form.reason,
-        "what is disputed",
-        true,
-        TEXT_MAX,
-    );
-    if !errors.is_empty() {
-        return invalid_form(&app, &viewer, id, errors, typed).await;
-    }
-    let reason = form.reason.trim().to_owned();
-    apply(
+    let step = TextStep {
+        action: Action::MarkDisputed,
+        field: "dispute_reason",
+        label: "what is disputed",
+    };
+    step.apply(
         &app,
         &viewer,
         id,
-        Command::MarkDisputed { reason },
-        "dispute_reason",
+        form.reason,
         typed,
+        |reason| Command::MarkDisputed { reason },
         |l| {
             format!(
                 "{} is marked disputed; nothing moves until it is resolved.",
