@@ -1222,6 +1222,20 @@ async fn invalid_form(
     Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
 }
 
+/// A step that is one button (withdraw, confirm fees, finalize, resolve a dispute).
+async fn button_step(
+    app: &AppState,
+    viewer: &Viewer,
+    id: i64,
+    action: Action,
+    command: Command,
+    field: &'static str,
+    done: impl FnOnce(&Loaded) -> String,
+) -> Result<Response, AppError> {
+    authorize(app, viewer, id, action).await?;
+    apply(app, viewer, id, command, field, Typed::default(), done).await
+}
+
 /// A step whose form is one required text (an answer, what is disputed): authorized, checked,
 /// then applied, or shown again with the error and the text as typed.
 struct TextStep {
@@ -1705,14 +1719,13 @@ async fn withdraw(
     Path(id): Path<i64>,
     CsrfForm { viewer, .. }: CsrfForm<Empty>,
 ) -> Result<Response, AppError> {
-    authorize(&app, &viewer, id, Action::Withdraw).await?;
-    apply(
+    button_step(
         &app,
         &viewer,
         id,
+        Action::Withdraw,
         Command::Withdraw,
         "withdraw",
-        Typed::default(),
         |l| format!("You withdrew {}.", l.facts.reference),
     )
     .await
@@ -1766,14 +1779,13 @@ async fn confirm_fees(
     Path(id): Path<i64>,
     CsrfForm { viewer, .. }: CsrfForm<Empty>,
 ) -> Result<Response, AppError> {
-    authorize(&app, &viewer, id, Action::ConfirmFees).await?;
-    apply(
+    button_step(
         &app,
         &viewer,
         id,
+        Action::ConfirmFees,
         Command::ConfirmFees,
         "fees",
-        Typed::default(),
         |l| {
             format!(
                 "Fees of {} confirmed. It can be finalized now.",
@@ -1789,14 +1801,13 @@ async fn finalize(
     Path(id): Path<i64>,
     CsrfForm { viewer, .. }: CsrfForm<Empty>,
 ) -> Result<Response, AppError> {
-    authorize(&app, &viewer, id, Action::Finalize).await?;
-    apply(
+    button_step(
         &app,
         &viewer,
         id,
+        Action::Finalize,
         Command::Finalize,
         "finalize",
-        Typed::default(),
         |l| {
             if l.state == WorkflowState::Completed {
                 format!(
@@ -1850,14 +1861,14 @@ async fn resolve_dispute(
     Path(id): Path<i64>,
     CsrfForm { viewer, .. }: CsrfForm<Empty>,
 ) -> Result<Response, AppError> {
-    authorize(&app, &viewer, id, Action::ResolveDispute).await?;
-    apply(
+    let step = Command::ResolveDispute;
+    button_step(
         &app,
         &viewer,
         id,
-        Command::ResolveDispute,
+        Action::ResolveDispute,
+        step,
         "dispute_reason",
-        Typed::default(),
         |l| {
             format!(
                 "The dispute over {} is resolved; it awaits finalization again.",
