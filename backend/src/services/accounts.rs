@@ -11,7 +11,7 @@ use sea_orm::{
 use sha2::{Digest, Sha256};
 use time::{Duration, OffsetDateTime};
 
-use crate::db::entities::{auth_token, login_attempt, user};
+use crate::db::entities::{auth_token, login_attempt, session, user};
 use crate::db::outbox;
 use crate::db::users::{self as users_db, NewUser};
 use crate::domain::Rir;
@@ -102,6 +102,20 @@ pub fn actor_of(u: &user::Model) -> Actor {
         user_id: (role != Role::Anonymous).then_some(u.id),
         role,
     }
+}
+
+/// Deletes expired sessions and sign-in attempts older than a day (the throttle looks back
+/// [`THROTTLE_WINDOW`]); returns how many rows went. The scheduler runs it every minute.
+pub async fn prune(db: &DatabaseConnection, now: OffsetDateTime) -> AppResult<u64> {
+    let sessions = session::Entity::delete_many()
+        .filter(session::Column::ExpiryDate.lte(now.unix_timestamp()))
+        .exec(db)
+        .await?;
+    let attempts = login_attempt::Entity::delete_many()
+        .filter(login_attempt::Column::AttemptedAt.lt(now - Duration::days(1)))
+        .exec(db)
+        .await?;
+    Ok(sessions.rows_affected + attempts.rows_affected)
 }
 
 /// The one message for every failed sign-in, so nobody learns which addresses have accounts.

@@ -28,6 +28,8 @@ pub struct Tick {
     pub deadline_reminders: u64,
     /// Service-level reminder e-mails queued.
     pub service_level_reminders: u64,
+    /// Expired sessions and old sign-in attempts deleted.
+    pub pruned: u64,
 }
 
 /// Expiry first (a lapsed transfer gets no reminder), then both kinds of reminder.
@@ -88,10 +90,13 @@ pub async fn tick(
         }
     }
 
+    let pruned = crate::services::accounts::prune(db, now).await?;
+
     Ok(Tick {
         expired,
         deadline_reminders,
         service_level_reminders,
+        pruned,
     })
 }
 

@@ -18,6 +18,7 @@ use std::sync::Arc;
 
 use askama::Template;
 use axum::extract::State;
+use axum::http::HeaderValue;
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
@@ -25,6 +26,7 @@ use axum::{Json, Router};
 use sea_orm::DatabaseConnection;
 use time::Duration;
 use tower_http::csrf::CsrfLayer;
+use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, SessionManagerLayer};
@@ -95,9 +97,27 @@ pub fn router(state: AppState) -> Router {
         // Cross-origin state changes are refused before any handler runs; the session-bound
         // token in every form (`auth::CsrfForm`) covers browsers without Fetch Metadata.
         .layer(CsrfLayer::new())
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        // Transfer pages' addresses do not travel to other sites in the Referer.
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("same-origin"),
+        ))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }
+
+/// Pages load only our own stylesheet (no script at all), may not be framed, and post forms only
+/// to ipxfer itself.
+const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; style-src 'self'; img-src 'self' data:; \
+     form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 /// Serves on `addr` until interrupted.
 pub async fn serve(state: AppState, addr: SocketAddr) -> anyhow::Result<()> {

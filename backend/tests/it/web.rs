@@ -35,3 +35,24 @@ async fn home_page_and_health_check_answer() {
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert!(body.contains("Page not found"));
 }
+
+#[tokio::test]
+async fn every_page_forbids_scripts_framing_and_sniffing() {
+    let db = TestDb::new().await;
+    let app = router(AppState::new(db.conn.clone(), Default::default()));
+    for uri in ["/", "/login", "/no/such/page"] {
+        let res = app
+            .clone()
+            .oneshot(Request::get(uri).body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        let h = res.headers();
+        let csp = h["content-security-policy"].to_str().unwrap();
+        assert!(
+            csp.contains("default-src 'none'") && csp.contains("frame-ancestors 'none'"),
+            "{uri}: {csp}"
+        );
+        assert_eq!(h["x-content-type-options"], "nosniff", "{uri}");
+        assert_eq!(h["referrer-policy"], "same-origin", "{uri}");
+    }
+}

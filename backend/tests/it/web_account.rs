@@ -278,3 +278,32 @@ async fn an_invited_person_chooses_a_password_and_is_signed_in() {
     assert_eq!(p.location.as_deref(), Some("/"));
     assert_eq!(b.get("/").await.location.as_deref(), Some("/transfers"));
 }
+
+#[tokio::test]
+async fn expired_sessions_and_old_attempts_are_pruned() {
+    use ipxfer::db::entities::{login_attempt, session};
+    let w = World::new().await;
+    let mut b = Browser::signed_in(&w.db.conn, "src@example.net").await;
+    b.post(
+        "/login",
+        &[("email", "nobody@example.net"), ("password", "x")],
+    )
+    .await;
+    let sessions = || session::Entity::find().count(&w.db.conn);
+    let attempts = || login_attempt::Entity::find().count(&w.db.conn);
+    assert!(sessions().await.unwrap() >= 1);
+    assert_eq!(attempts().await.unwrap(), 2);
+    // Nothing is due an hour later: the session lasts eight idle hours, attempts a day.
+    let real_now = time::OffsetDateTime::now_utc();
+    assert_eq!(
+        accounts::prune(&w.db.conn, real_now + time::Duration::hours(1))
+            .await
+            .unwrap(),
+        0
+    );
+    accounts::prune(&w.db.conn, real_now + time::Duration::days(2))
+        .await
+        .unwrap();
+    assert_eq!(sessions().await.unwrap(), 0);
+    assert_eq!(attempts().await.unwrap(), 0);
+}
