@@ -167,6 +167,33 @@ async fn every_route_lets_in_exactly_the_roles_authorization_allows() {
         .await;
     walk.get("/queue", "               N   N   N   Y   Y   Y   N   N   L")
         .await;
+    walk.get("/lookup?q=20.0.0.0/22", "Y  Y   Y   Y   Y   Y   Y   Y   L")
+        .await;
+    for admin_page in [
+        "/admin",
+        "/admin/organisations",
+        "/admin/organisations/new",
+        "/admin/users",
+        "/admin/users/new",
+        "/admin/policy",
+        "/admin/emails",
+    ] {
+        walk.get(admin_page, "     N   N   N   N   N   N   N   Y   L")
+            .await;
+    }
+    // Hostmasters read the ledger; verifying and exporting are for auditors and admins.
+    walk.get("/ledger", "              N   N   N   Y   Y   Y   Y   Y   L")
+        .await;
+    for audit_page in [
+        "/ledger/verify",
+        "/ledger/exports",
+        "/ledger/export?format=csv",
+    ] {
+        walk.get(audit_page, "     N   N   N   N   N   N   Y   Y   L")
+            .await;
+    }
+    walk.get("/stats", "               N   N   N   Y   Y   Y   Y   Y   L")
+        .await;
     let t = format!("/transfers/{awaiting}");
     walk.get(&t, "                     Y   Y   N   Y   Y   N   Y   Y   L")
         .await;
