@@ -52,7 +52,7 @@ async fn login_form(
         return Ok(Redirect::to(&safe_next(q.next.as_deref())).into_response());
     }
     Ok(render(&LoginPage {
-        chrome: viewer.chrome(&app).await?,
+        chrome: viewer.chrome_for_form(&app).await?,
         errors: FormErrors::default(),
         email: String::new(),
         next: safe_next(q.next.as_deref()),
@@ -78,7 +78,7 @@ async fn login(
         let mut errors = FormErrors::default();
         errors.add("email", message);
         let page = LoginPage {
-            chrome: viewer.chrome(&app).await?,
+            chrome: viewer.chrome_for_form(&app).await?,
             errors,
             email: form.email.trim().to_owned(),
             next: next.clone(),
@@ -121,7 +121,7 @@ struct ResetRequestPage {
 
 async fn reset_form(State(app): State<AppState>, viewer: Viewer) -> Result<Html<String>, AppError> {
     render(&ResetRequestPage {
-        chrome: viewer.chrome(&app).await?,
+        chrome: viewer.chrome_for_form(&app).await?,
         errors: FormErrors::default(),
         email: String::new(),
         sent: false,
@@ -148,7 +148,7 @@ async fn request_reset(
             .await?;
     }
     render(&ResetRequestPage {
-        chrome: viewer.chrome(&app).await?,
+        chrome: viewer.chrome_for_form(&app).await?,
         sent: errors.is_empty(),
         errors,
         email,
@@ -180,7 +180,7 @@ async fn set_password_form(
         }
     };
     render(&SetPasswordPage {
-        chrome: viewer.chrome(app).await?,
+        chrome: viewer.chrome_for_form(app).await?,
         errors,
         heading,
         email: u.email,

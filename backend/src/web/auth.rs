@@ -18,6 +18,12 @@ use crate::services::accounts::actor_of;
 const USER_KEY: &str = "user_id";
 const CSRF_KEY: &str = "csrf_token";
 const FLASH_KEY: &str = "flash";
+const SEEN_KEY: &str = "seen_at";
+/// A signed-in session's idle clock restarts at most this often (seconds). A page view that
+/// changes nothing in the session does not write it, so without this the idle expiry would count
+/// from the last change rather than the last visit; with it, a session costs one write per
+/// quarter hour of use instead of one per page.
+const KEEP_ALIVE_EVERY: i64 = 15 * 60;
 /// The name of the hidden field that carries the CSRF token.
 pub const CSRF_FIELD: &str = "csrf_token";
 /// Form bodies larger than this are refused (uploads have their own limit).
@@ -102,13 +108,33 @@ impl Viewer {
             .map_err(session_error)
     }
 
-    /// The layout's data; takes the one-time message.
+    /// The layout's data for a page whose forms an anonymous visitor may send (sign-in, password
+    /// reset): the session and its CSRF token are created now if need be.
+    pub async fn chrome_for_form(&self, app: &AppState) -> Result<Chrome, AppError> {
+        let mut chrome = self.chrome(app).await?;
+        if chrome.csrf_token.is_empty() {
+            chrome.csrf_token = self.csrf_token().await?;
+        }
+        Ok(chrome)
+    }
+
+    /// The layout's data; takes the one-time message. An anonymous visitor gets no session (and
+    /// so no token) from a page without forms, so crawlers do not fill the sessions table.
     pub async fn chrome(&self, app: &AppState) -> Result<Chrome, AppError> {
-        let flash = self
+        // Reading first: removing marks the session changed, and a changed session is written.
+        let flash = match self
             .session
-            .remove::<String>(FLASH_KEY)
+            .get::<String>(FLASH_KEY)
             .await
-            .map_err(session_error)?;
+            .map_err(session_error)?
+        {
+            Some(_) => self
+                .session
+                .remove::<String>(FLASH_KEY)
+                .await
+                .map_err(session_error)?,
+            None => None,
+        };
         let role_label = match self.actor.role {
             Role::Member { org_id } => {
                 let org = organisation::Entity::find_by_id(org_id)
@@ -128,7 +154,15 @@ impl Viewer {
             user_name: self.user.as_ref().map(|u| u.display_name.clone()),
             role_label,
             nav: nav_for(&self.actor.role, &self.path),
-            csrf_token: self.csrf_token().await?,
+            csrf_token: if self.user.is_some() {
+                self.csrf_token().await?
+            } else {
+                self.session
+                    .get::<String>(CSRF_KEY)
+                    .await
+                    .map_err(session_error)?
+                    .unwrap_or_default()
+            },
             flash,
         })
     }
@@ -173,6 +207,9 @@ impl FromRequestParts<AppState> for Viewer {
             None => None,
         };
         let actor = user.as_ref().map_or(Actor::anonymous(), actor_of);
+        if user.is_some() {
+            keep_alive(&session, app.clock.now().unix_timestamp()).await?;
+        }
         Ok(Viewer {
             user,
             actor,
@@ -180,6 +217,16 @@ impl FromRequestParts<AppState> for Viewer {
             path: parts.uri.path().to_owned(),
         })
     }
+}
+
+/// Marks the session seen (which saves it and extends its expiry) when it was last marked more
+/// than [`KEEP_ALIVE_EVERY`] ago.
+async fn keep_alive(session: &Session, now: i64) -> Result<(), AppError> {
+    let seen = session.get::<i64>(SEEN_KEY).await.map_err(session_error)?;
+    if seen.is_none_or(|t| now - t >= KEEP_ALIVE_EVERY) {
+        session.insert(SEEN_KEY, now).await.map_err(session_error)?;
+    }
+    Ok(())
 }
 
 /// A signed-in viewer; anyone else is sent to the sign-in page and brought back afterwards.

@@ -307,3 +307,42 @@ async fn expired_sessions_and_old_attempts_are_pruned() {
     assert_eq!(sessions().await.unwrap(), 0);
     assert_eq!(attempts().await.unwrap(), 0);
 }
+
+#[tokio::test]
+async fn page_views_write_the_session_only_to_keep_it_alive() {
+    use ipxfer::db::entities::session;
+    let w = World::new().await;
+    // An anonymous visit to a page without forms starts no session.
+    let mut anonymous = Browser::new(&w.db.conn);
+    anonymous.get("/").await.assert_ok();
+    assert!(anonymous.last_set_cookie().is_none());
+    assert_eq!(session::Entity::find().count(&w.db.conn).await.unwrap(), 0);
+
+    let clock = ipxfer::clock::ManualClock::at(time::OffsetDateTime::now_utc());
+    let mut b = Browser::with_clock(&w.db.conn, std::sync::Arc::new(clock.clone()));
+    b.sign_in("src@example.net").await;
+    b.get("/transfers").await.assert_ok();
+    let row = || async {
+        session::Entity::find()
+            .one(&w.db.conn)
+            .await
+            .unwrap()
+            .unwrap()
+            .data
+    };
+    let before = row().await;
+    b.get("/transfers").await.assert_ok();
+    b.get("/transfers/new").await.assert_ok();
+    assert_eq!(
+        row().await,
+        before,
+        "reading pages does not rewrite the session"
+    );
+    clock.advance(time::Duration::minutes(16));
+    b.get("/transfers").await.assert_ok();
+    assert_ne!(
+        row().await,
+        before,
+        "a quarter of an hour later the idle clock restarts"
+    );
+}
