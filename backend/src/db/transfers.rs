@@ -45,51 +45,77 @@ pub async fn load(conn: &impl ConnectionTrait, id: i64) -> Result<Option<Loaded>
     let Some(row) = transfer::Entity::find_by_id(id).one(conn).await? else {
         return Ok(None);
     };
-    let org = |org_id: i64| async move {
-        organisation::Entity::find_by_id(org_id)
-            .one(conn)
-            .await?
-            .ok_or_else(|| corrupt(format!("organisation {org_id} is missing")))
-    };
-    let source = to_facts(&org(row.source_org_id).await?)?;
-    let recipient = to_facts(&org(row.recipient_org_id).await?)?;
-    let blocks = transfer_block::Entity::find()
-        .filter(transfer_block::Column::TransferId.eq(id))
-        .order_by_asc(transfer_block::Column::StartAddr)
+    Ok(load_many(conn, vec![row]).await?.pop())
+}
+
+/// Completes transfer rows into what the core decides on, with one query each for the
+/// organisations, blocks and document kinds of all of them (a page of a list or queue).
+pub async fn load_many(
+    conn: &impl ConnectionTrait,
+    rows: Vec<transfer::Model>,
+) -> Result<Vec<Loaded>, DbErr> {
+    use sea_orm::QuerySelect;
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+    let orgs: std::collections::HashMap<i64, organisation::Model> = organisation::Entity::find()
+        .filter(
+            organisation::Column::Id.is_in(
+                rows.iter()
+                    .flat_map(|r| [r.source_org_id, r.recipient_org_id]),
+            ),
+        )
         .all(conn)
         .await?
         .into_iter()
-        .map(|b| range_of(b.start_addr, b.end_addr))
-        .collect::<Result<Vec<_>, _>>()?;
-    let documents = document::Entity::find()
-        .filter(document::Column::TransferId.eq(id))
-        .all(conn)
-        .await?
-        .into_iter()
-        .filter_map(|d| DocumentKind::parse(&d.kind))
+        .map(|o| (o.id, o))
         .collect();
-    let kind = TransferType::from_nro_name(&row.kind)
-        .ok_or_else(|| corrupt(format!("transfer {id}: kind {:?}", row.kind)))?;
-    let state = State::from_parts(&row.state, row.state_data.as_deref())
-        .map_err(|e| corrupt(format!("transfer {id}: {e}")))?;
-    let need = row.need_text.clone().map(|text| NeedJustification {
-        text,
-        horizon_months: row.need_horizon_months.and_then(|m| u32::try_from(m).ok()),
-        planned_utilisation_percent: row
-            .need_utilisation_percent
-            .and_then(|p| u32::try_from(p).ok()),
-    });
-    let facts = TransferFacts {
-        id,
-        reference: row.reference.clone(),
-        kind,
-        source,
-        recipient,
-        blocks,
-        need,
-        documents,
+    let mut blocks = blocks_of(conn, &ids).await?;
+    // Only the kinds: the documents' bytes stay in the database.
+    let kinds: Vec<(i64, String)> = document::Entity::find()
+        .select_only()
+        .columns([document::Column::TransferId, document::Column::Kind])
+        .filter(document::Column::TransferId.is_in(ids.iter().copied()))
+        .into_tuple()
+        .all(conn)
+        .await?;
+    let org = |org_id: i64| {
+        orgs.get(&org_id)
+            .ok_or_else(|| corrupt(format!("organisation {org_id} is missing")))
+            .and_then(to_facts)
     };
-    Ok(Some(Loaded { row, facts, state }))
+    let mut loaded = Vec::with_capacity(rows.len());
+    for row in rows {
+        let id = row.id;
+        let kind = TransferType::from_nro_name(&row.kind)
+            .ok_or_else(|| corrupt(format!("transfer {id}: kind {:?}", row.kind)))?;
+        let state = State::from_parts(&row.state, row.state_data.as_deref())
+            .map_err(|e| corrupt(format!("transfer {id}: {e}")))?;
+        let need = row.need_text.clone().map(|text| NeedJustification {
+            text,
+            horizon_months: row.need_horizon_months.and_then(|m| u32::try_from(m).ok()),
+            planned_utilisation_percent: row
+                .need_utilisation_percent
+                .and_then(|p| u32::try_from(p).ok()),
+        });
+        let facts = TransferFacts {
+            id,
+            reference: row.reference.clone(),
+            kind,
+            source: org(row.source_org_id)?,
+            recipient: org(row.recipient_org_id)?,
+            blocks: blocks.remove(&id).unwrap_or_default(),
+            need,
+            documents: kinds
+                .iter()
+                .filter(|(t, _)| *t == id)
+                .filter_map(|(_, k)| DocumentKind::parse(k))
+                .collect(),
+        };
+        loaded.push(Loaded { row, facts, state });
+    }
+    Ok(loaded)
 }
 
 /// Holdings that overlap any of the blocks, whoever holds them, as the rules see them.

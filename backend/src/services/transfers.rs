@@ -278,6 +278,16 @@ pub async fn findings(
     let l = transfers_db::load(db, id)
         .await?
         .ok_or_else(|| not_found(id))?;
+    findings_of(db, settings, &l, now).await
+}
+
+/// Findings of a transfer already loaded (a queue evaluates a page of them).
+pub async fn findings_of(
+    db: &DatabaseConnection,
+    settings: &Settings,
+    l: &Loaded,
+    now: OffsetDateTime,
+) -> AppResult<Vec<Finding>> {
     let stage = match l.state {
         State::AwaitingRecipient => Stage::Filing,
         State::AwaitingFinalization { .. } => Stage::Finalization,

@@ -290,37 +290,26 @@ async fn queue(
         ));
     };
     let found = transfers_db::queue(&app.db, registry, QUEUE_SIZE).await?;
-    let ids: Vec<i64> = found.iter().map(|t| t.id).collect();
-    let blocks = transfers_db::blocks_of(&app.db, &ids).await?;
-    let names = transfers_db::organisation_names(
-        &app.db,
-        found
-            .iter()
-            .flat_map(|t| [t.source_org_id, t.recipient_org_id]),
-    )
-    .await?;
+    let loaded = transfers_db::load_many(&app.db, found).await?;
     let now = app.clock.now();
     let service_days = app.settings.service_levels.of(registry).whole_days();
     let mut rows = Vec::new();
-    for t in &found {
-        let state = WorkflowState::from_parts(&t.state, t.state_data.as_deref())
-            .map_err(|e| AppError::Internal(anyhow::anyhow!("transfer {}: {e}", t.id)))?;
-        let parties = parties_of(t, &names)?;
-        let bs = blocks.get(&t.id).cloned().unwrap_or_default();
-        let blocking = transfers::findings(&app.db, &app.settings, t.id, now)
+    for l in &loaded {
+        let f = &l.facts;
+        let blocking = transfers::findings_of(&app.db, &app.settings, l, now)
             .await?
             .iter()
-            .filter(|f| f.is_blocking())
+            .filter(|x| x.is_blocking())
             .count();
-        let (overdue, waited) = view::service_level(t.updated_at, now, service_days);
+        let (overdue, waited) = view::service_level(l.row.updated_at, now, service_days);
         rows.push(QueueRow {
-            id: t.id,
-            reference: t.reference.clone(),
-            step: view::state_tag(&state),
-            source: format!("{} ({})", parties.source, parties.source_rir),
-            recipient: format!("{} ({})", parties.recipient, parties.recipient_rir),
-            blocks: view::blocks_brief(&bs),
-            addresses: view::total_addresses(&bs),
+            id: f.id,
+            reference: f.reference.clone(),
+            step: view::state_tag(&l.state),
+            source: format!("{} ({})", f.source.name, f.source_rir()),
+            recipient: format!("{} ({})", f.recipient.name, f.recipient_rir()),
+            blocks: view::blocks_brief(&f.blocks),
+            addresses: view::total_addresses(&f.blocks),
             waited,
             overdue,
             blocking,
@@ -892,7 +881,7 @@ async fn show_page(
     let findings: Vec<Finding> = if terminal {
         Vec::new()
     } else {
-        transfers::findings(&app.db, &app.settings, id, now).await?
+        transfers::findings_of(&app.db, &app.settings, &l, now).await?
     };
     let overrides = transfers_db::overrides(&app.db, id).await?;
     let mut finding_groups = Vec::new();
@@ -1005,8 +994,18 @@ async fn show_page(
                 .unwrap_or_else(|_| format!("{} {}", x.currency, x.amount)),
         })
         .collect();
-    let events = transfers_db::history(&app.db, id)
-        .await?
+    let history = transfers_db::history(&app.db, id).await?;
+    // The question being answered is the latest request's comment.
+    let question = match &l.state {
+        WorkflowState::InfoRequested { .. } => history
+            .iter()
+            .rev()
+            .find(|e| e.event.starts_with("information_requested"))
+            .and_then(|e| e.comment.clone())
+            .unwrap_or_default(),
+        _ => String::new(),
+    };
+    let events = history
         .into_iter()
         .map(|e| EventView {
             when: utc_minute(e.created_at),
@@ -1015,16 +1014,6 @@ async fn show_page(
             comment: e.comment.unwrap_or_default(),
         })
         .collect::<Vec<_>>();
-    let question = match &l.state {
-        WorkflowState::InfoRequested { .. } => transfers_db::history(&app.db, id)
-            .await?
-            .into_iter()
-            .rev()
-            .find(|e| e.event.starts_with("information_requested"))
-            .and_then(|e| e.comment)
-            .unwrap_or_default(),
-        _ => String::new(),
-    };
     let need_req = policy::need_requirement(f, &app.settings.profiles);
     let price = match (&l.row.agreed_price, &l.row.price_currency) {
         // Confidential to the parties, their registries and auditors.

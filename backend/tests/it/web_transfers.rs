@@ -501,3 +501,68 @@ async fn the_queue_marks_steps_past_their_service_level_in_words() {
     let mut src = Browser::signed_in(&w.db.conn, "src@example.net").await;
     assert_eq!(src.get("/queue").await.status, StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn the_queue_counts_each_steps_blocking_findings() {
+    use ipxfer::domain::finding::Severity;
+    use ipxfer::domain::workflow::Override;
+    use ipxfer::services::transfers::{self, Command, Settings};
+    let w = World::new().await;
+    let settings = Settings::default();
+    let findings = |id: i64| transfers::findings(&w.db.conn, &settings, id, now());
+    // Approved past its missing documents (a warning in review, with a written reason), the
+    // transfer reaches finalization, where missing documents block.
+    let bare = w.file("20.0.4.0/22").await.unwrap();
+    let complete = w.file("20.0.8.0/22").await.unwrap();
+    w.attach_documents(complete).await;
+    for id in [bare, complete] {
+        let need = crate::transfers::need();
+        w.act(&w.recipient_member, id, Command::Accept { need })
+            .await
+            .unwrap();
+        for (actor, side) in [
+            (&w.arin_hostmaster, ipxfer::domain::Side::Source),
+            (&w.ripe_hostmaster, ipxfer::domain::Side::Recipient),
+        ] {
+            let overrides = findings(id)
+                .await
+                .unwrap()
+                .into_iter()
+                .filter(|f| f.severity == Severity::Warning && f.side == side)
+                .map(|f| Override {
+                    rule_id: f.rule_id,
+                    reason: "seen on paper at the counter".into(),
+                })
+                .collect();
+            w.act(actor, id, Command::Approve { side, overrides })
+                .await
+                .unwrap();
+        }
+    }
+    let blocking = |id: i64| async move {
+        findings(id)
+            .await
+            .unwrap()
+            .iter()
+            .filter(|f| f.is_blocking())
+            .count()
+    };
+    assert!(blocking(bare).await >= 1);
+    assert_eq!(blocking(complete).await, 0);
+    let clock = ipxfer::clock::ManualClock::at(now());
+    let mut arin = Browser::with_clock(&w.db.conn, std::sync::Arc::new(clock));
+    arin.sign_in("hm1@arin.example").await;
+    let queue = arin.get("/queue").await;
+    for (id, block) in [(bare, "20.0.4.0/22"), (complete, "20.0.8.0/22")] {
+        let row = queue
+            .texts("#queue tbody tr")
+            .into_iter()
+            .find(|r| r.contains(block))
+            .unwrap();
+        let expected = blocking(id).await;
+        assert!(
+            row.ends_with(&format!(" {expected}")),
+            "{row}: expected {expected}"
+        );
+    }
+}
