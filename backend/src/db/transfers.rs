@@ -293,7 +293,7 @@ pub async fn queue(
 }
 
 /// The blocks of several transfers, by transfer id, in address order.
-pub async fn blocks_of(
+async fn blocks_of(
     conn: &impl ConnectionTrait,
     ids: &[i64],
 ) -> Result<std::collections::HashMap<i64, Vec<Ipv4Range>>, DbErr> {

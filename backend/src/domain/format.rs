@@ -20,6 +20,15 @@ pub(crate) fn group_digits(digits: &str) -> String {
     grouped
 }
 
+/// A sentence with its first letter in capitals: `transfer completed` as `Transfer completed`.
+pub fn capitalise(s: &str) -> String {
+    let mut chars = s.chars();
+    chars
+        .next()
+        .map(|first| first.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
+}
+
 /// A moment as `2026-11-28 14:05 UTC`.
 pub fn utc_minute(t: OffsetDateTime) -> String {
     let t = t.to_offset(UtcOffset::UTC);

@@ -134,7 +134,7 @@ pub fn ledger_time(t: OffsetDateTime) -> OffsetDateTime {
         .expect("zero nanoseconds is always valid")
 }
 
-fn rfc3339(t: OffsetDateTime) -> String {
+pub(crate) fn rfc3339(t: OffsetDateTime) -> String {
     ledger_time(t)
         .format(&Rfc3339)
         .expect("a UTC time within year 0..9999 always formats")

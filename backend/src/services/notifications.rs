@@ -12,13 +12,13 @@ use std::collections::BTreeMap;
 use askama::Template;
 use sea_orm::ConnectionTrait;
 use time::OffsetDateTime;
-use time::macros::format_description;
 
 use crate::db::outbox::OutboundEmail;
 use crate::db::transfers::Loaded;
 use crate::db::users as users_db;
 use crate::domain::Side;
-use crate::domain::format::group_thousands;
+// The e-mails write times and headlines as the pages do.
+use crate::domain::format::{capitalise, group_thousands, utc_minute as format_utc};
 use crate::domain::ledger::LedgerEntry;
 use crate::domain::notification::{self, Reminder};
 use crate::domain::workflow::{Notification, Party};
@@ -322,23 +322,6 @@ fn account_email(
         body_html: Some(AccountHtml { m: &m }.render().map_err(render_error)?),
         transfer_id: None,
     })
-}
-
-/// `2026-12-28 12:00 UTC`.
-fn format_utc(t: OffsetDateTime) -> String {
-    let t = t.to_offset(time::UtcOffset::UTC);
-    t.format(format_description!(
-        "[year]-[month]-[day] [hour]:[minute] UTC"
-    ))
-    .unwrap_or_else(|_| t.to_string())
-}
-
-fn capitalise(s: &str) -> String {
-    let mut chars = s.chars();
-    match chars.next() {
-        Some(c) => c.to_uppercase().chain(chars).collect(),
-        None => String::new(),
-    }
 }
 
 fn render_error(e: askama::Error) -> AppError {

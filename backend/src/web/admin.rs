@@ -17,6 +17,7 @@ use super::AppState;
 use super::auth::{CsrfForm, SignedIn, Viewer, urlencode};
 use super::forms::{self, FormErrors};
 use super::page::{Chrome, render};
+use super::view::registry_name;
 use crate::db::entities::{holding, organisation, user};
 use crate::db::organisations::{self as orgs_db, NewOrganisation};
 use crate::db::{outbox, users as users_db};
@@ -86,10 +87,6 @@ fn role_choices(selected: &str) -> Vec<Choice> {
             selected: *value == selected,
         })
         .collect()
-}
-
-fn registry_name(token: &str) -> String {
-    Rir::from_token(token).map_or_else(|| token.to_owned(), |r| r.nro_name().to_owned())
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -2,6 +2,8 @@
 //! message next to the field. Entered values are kept by the page structs themselves.
 
 /// One problem with one field.
+use crate::domain::format::capitalise;
+
 #[derive(Debug, Clone)]
 pub struct FieldError {
     /// The field's `id`, so the summary can link to it.
@@ -68,13 +70,6 @@ pub fn text(
             ),
         );
     }
-}
-
-fn capitalise(s: &str) -> String {
-    let mut c = s.chars();
-    c.next()
-        .map(|f| f.to_uppercase().chain(c).collect())
-        .unwrap_or_default()
 }
 
 #[cfg(test)]

@@ -17,7 +17,7 @@ use super::page::{Chrome, render};
 use crate::db::entities::organisation;
 use crate::db::holdings::{overlapping_at_most, range_of};
 use crate::db::ledger as ledger_db;
-use crate::domain::format::{group_thousands, utc_day};
+use crate::domain::format::{capitalise, group_thousands, utc_day};
 use crate::domain::ledger::{LedgerParty, Movement};
 use crate::domain::{Ipv4Range, Rir};
 use crate::error::AppError;
@@ -133,11 +133,7 @@ async fn lookup(
         q.parse::<Ipv4Range>().map_err(|e| {
             // "198.51.100.0/33 is not a valid prefix: ..." reads as a sentence at the field,
             // without the quotes an importer's message puts around the input.
-            let message = e.to_string().replacen(&format!("\"{q}\""), &q, 1);
-            let mut c = message.chars();
-            c.next()
-                .map(|f| f.to_uppercase().chain(c).collect())
-                .unwrap_or(message)
+            capitalise(&e.to_string().replacen(&format!("\"{q}\""), &q, 1))
         })
     };
     let range = match parsed {

@@ -25,11 +25,11 @@ use crate::domain::authz::{self, Action, Role, TransferAccess};
 use crate::domain::block::parse_block_list;
 use crate::domain::fees::format_amount;
 use crate::domain::finding::{Finding, Severity};
-use crate::domain::format::{group_thousands, utc_minute};
+use crate::domain::format::{capitalise, group_thousands, utc_minute};
 use crate::domain::policy;
 use crate::domain::transfer::{DocumentKind, NeedJustification};
 use crate::domain::workflow::{Override, State as WorkflowState};
-use crate::domain::{Rir, Side, TransferType};
+use crate::domain::{Side, TransferType};
 use crate::error::AppError;
 use crate::services::documents;
 use crate::services::transfers::{self, Command, Filing};
@@ -130,7 +130,6 @@ async fn list(
     let found = transfers_db::list(&app.db, scope, open_only, q.before, PAGE_SIZE + 1).await?;
     let more = found.len() as u64 > PAGE_SIZE;
     let found: Vec<_> = found.into_iter().take(PAGE_SIZE as usize).collect();
-    let rows = rows_for(&app, &viewer, &found).await?;
     let next_page = more.then(|| {
         format!(
             "/transfers?before={}{}",
@@ -138,6 +137,7 @@ async fn list(
             if open_only { "" } else { "&show=all" }
         )
     });
+    let rows = rows_for(&app, &viewer, found).await?;
     let heading = match viewer.actor.role {
         Role::Member { .. } => "Your transfers",
         Role::Hostmaster { .. } => "Transfers touching your registry",
@@ -158,73 +158,41 @@ async fn list(
 async fn rows_for(
     app: &AppState,
     viewer: &Viewer,
-    found: &[crate::db::entities::transfer::Model],
+    found: Vec<crate::db::entities::transfer::Model>,
 ) -> Result<Vec<Row>, AppError> {
-    let ids: Vec<i64> = found.iter().map(|t| t.id).collect();
-    let blocks = transfers_db::blocks_of(&app.db, &ids).await?;
-    let names = transfers_db::organisation_names(
-        &app.db,
-        found
-            .iter()
-            .flat_map(|t| [t.source_org_id, t.recipient_org_id]),
-    )
-    .await?;
     let now = app.clock.now();
-    let mut rows = Vec::new();
-    for t in found {
-        let state = WorkflowState::from_parts(&t.state, t.state_data.as_deref())
-            .map_err(|e| AppError::Internal(anyhow::anyhow!("transfer {}: {e}", t.id)))?;
-        let parties = parties_of(t, &names)?;
-        let bs = blocks.get(&t.id).cloned().unwrap_or_default();
-        let access = TransferAccess {
-            source_org: t.source_org_id,
-            recipient_org: t.recipient_org_id,
-            source_rir: parties.source_rir,
-            recipient_rir: parties.recipient_rir,
-            state: state.clone(),
-        };
-        let inter_rir = parties.source_rir != parties.recipient_rir;
-        rows.push(Row {
-            id: t.id,
-            reference: t.reference.clone(),
-            blocks: view::blocks_brief(&bs),
-            addresses: view::total_addresses(&bs),
-            source: format!("{} ({})", parties.source, parties.source_rir),
-            recipient: format!("{} ({})", parties.recipient, parties.recipient_rir),
-            tag: view::state_tag(&state),
-            nro: state
-                .nro_status(inter_rir)
-                .map(|s| s.as_str().to_owned())
-                .unwrap_or_default(),
-            waiting_on: view::waiting_on(&state, &parties).unwrap_or_default(),
-            since: format!(
-                "{} ({})",
-                crate::domain::format::utc_day(t.updated_at),
-                crate::domain::format::relative(t.updated_at, now)
-            ),
-            next_action: next_action(&viewer.actor, &access)
-                .unwrap_or_default()
-                .to_owned(),
-        });
-    }
-    Ok(rows)
-}
-
-fn parties_of(
-    t: &crate::db::entities::transfer::Model,
-    names: &std::collections::HashMap<i64, String>,
-) -> Result<Parties, AppError> {
-    let rir = |token: &str| {
-        Rir::from_token(token).ok_or_else(|| {
-            AppError::Internal(anyhow::anyhow!("transfer {}: registry {token}", t.id))
+    let loaded = transfers_db::load_many(&app.db, found).await?;
+    Ok(loaded
+        .iter()
+        .map(|l| {
+            let f = &l.facts;
+            let parties = Parties::of(f);
+            let access = TransferAccess::new(f, l.state.clone());
+            Row {
+                id: f.id,
+                reference: f.reference.clone(),
+                blocks: view::blocks_brief(&f.blocks),
+                addresses: view::total_addresses(&f.blocks),
+                source: format!("{} ({})", parties.source, parties.source_rir),
+                recipient: format!("{} ({})", parties.recipient, parties.recipient_rir),
+                tag: view::state_tag(&l.state),
+                nro: l
+                    .state
+                    .nro_status(f.is_inter_rir())
+                    .map(|s| s.as_str().to_owned())
+                    .unwrap_or_default(),
+                waiting_on: view::waiting_on(&l.state, &parties).unwrap_or_default(),
+                since: format!(
+                    "{} ({})",
+                    crate::domain::format::utc_day(l.row.updated_at),
+                    crate::domain::format::relative(l.row.updated_at, now)
+                ),
+                next_action: next_action(&viewer.actor, &access)
+                    .unwrap_or_default()
+                    .to_owned(),
+            }
         })
-    };
-    Ok(Parties {
-        source: names.get(&t.source_org_id).cloned().unwrap_or_default(),
-        recipient: names.get(&t.recipient_org_id).cloned().unwrap_or_default(),
-        source_rir: rir(&t.source_registry)?,
-        recipient_rir: rir(&t.recipient_registry)?,
-    })
+        .collect())
 }
 
 /// The first step the actor may take on a transfer, in the words of its button.
@@ -374,7 +342,7 @@ async fn new_page(
             "{} ({}, {})",
             org.name,
             org.handle,
-            org_registry_name(&org.registry)
+            view::registry_name(&org.registry)
         ),
         max_blocks: app.settings.max_blocks,
         max_mib: documents::MAX_BYTES / (1024 * 1024),
@@ -391,7 +359,7 @@ async fn recipient_choices(
         if o.id == own {
             continue;
         }
-        let registry = org_registry_name(&o.registry);
+        let registry = view::registry_name(&o.registry);
         if groups.last().is_none_or(|(r, _)| *r != registry) {
             groups.push((registry.clone(), Vec::new()));
         }
@@ -400,10 +368,6 @@ async fn recipient_choices(
         }
     }
     Ok(groups)
-}
-
-fn org_registry_name(token: &str) -> String {
-    Rir::from_token(token).map_or_else(|| token.to_owned(), |r| r.to_string())
 }
 
 async fn new_form(
@@ -628,7 +592,7 @@ async fn create(
         Ok(id) => id,
         Err(AppError::Invalid(m) | AppError::Conflict(m)) => {
             let mut errors = FormErrors::default();
-            errors.add("blocks", capitalise_first(&m));
+            errors.add("blocks", capitalise(&m));
             let page = new_page(&app, &viewer, form, errors).await?;
             return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
         }
@@ -657,13 +621,6 @@ async fn create(
         ))
         .await?;
     Ok(Redirect::to(&format!("/transfers/{id}")).into_response())
-}
-
-fn capitalise_first(s: &str) -> String {
-    let mut c = s.chars();
-    c.next()
-        .map(|f| f.to_uppercase().chain(c).collect())
-        .unwrap_or_default()
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -842,7 +799,7 @@ fn event_label(event: &str) -> String {
         "dispute_resolved" => "Dispute resolved".into(),
         "expired" => "Expired".into(),
         "document_attached" => "Document attached".into(),
-        other => capitalise_first(&other.replace('_', " ")),
+        other => capitalise(&other.replace('_', " ")),
     }
 }
 
@@ -856,12 +813,7 @@ async fn show_page(
     let (l, access) = load_visible(app, viewer, id).await?;
     let now = app.clock.now();
     let f = &l.facts;
-    let parties = Parties {
-        source: f.source.name.clone(),
-        recipient: f.recipient.name.clone(),
-        source_rir: f.source_rir(),
-        recipient_rir: f.recipient_rir(),
-    };
+    let parties = Parties::of(f);
     let can = |a: Action| authz::can(&viewer.actor, a, Some(&access));
     let decide_side = [Side::Source, Side::Recipient]
         .into_iter()
@@ -984,7 +936,7 @@ async fn show_page(
         .await?
         .into_iter()
         .map(|x| FeeView {
-            registry: org_registry_name(&x.registry),
+            registry: view::registry_name(&x.registry),
             payer: x.payer,
             description: x.description,
             amount: x
@@ -1195,7 +1147,7 @@ async fn refuse(
     status: StatusCode,
 ) -> Result<Response, AppError> {
     let mut errors = FormErrors::default();
-    errors.add(field, capitalise_first(&message));
+    errors.add(field, capitalise(&message));
     let page = show_page(app, viewer, id, errors, typed).await?;
     Ok((status, page).into_response())
 }

@@ -5,6 +5,7 @@
 use time::OffsetDateTime;
 
 use crate::domain::format::{group_thousands, relative, span, utc_day, utc_minute};
+use crate::domain::transfer::TransferFacts;
 use crate::domain::workflow::{Party, State};
 use crate::domain::{Ipv4Range, Rir, Side};
 
@@ -41,6 +42,16 @@ pub struct Parties {
 }
 
 impl Parties {
+    /// The parties of a loaded transfer.
+    pub fn of(f: &TransferFacts) -> Parties {
+        Parties {
+            source: f.source.name.clone(),
+            recipient: f.recipient.name.clone(),
+            source_rir: f.source_rir(),
+            recipient_rir: f.recipient_rir(),
+        }
+    }
+
     fn org(&self, side: Side) -> &str {
         match side {
             Side::Source => &self.source,
@@ -128,6 +139,12 @@ pub fn status_sentence(
             parties.org(*at)
         ),
     }
+}
+
+/// A registry as people name it (`RIPE NCC`) from its database token (`ripencc`); an unknown
+/// token is shown as it is.
+pub fn registry_name(token: &str) -> String {
+    Rir::from_token(token).map_or_else(|| token.to_owned(), |r| r.to_string())
 }
 
 /// A block for people: `198.51.100.0/22, 1,024 addresses` (a range that is not one prefix is

@@ -12,8 +12,7 @@ pub mod csv_rows;
 pub mod delegated;
 pub mod nro;
 
-use time::format_description::well_known::Rfc3339;
-use time::{Date, OffsetDateTime};
+use time::Date;
 
 use super::ledger::{LedgerEntry, ledger_time};
 use super::transfer::OrgId;
@@ -72,12 +71,8 @@ pub fn parse_day(s: &str) -> Result<Date, String> {
         .map_err(|_| format!("{s:?} is not a date; write it as YYYY-MM-DD, for example 2026-11-28"))
 }
 
-/// RFC 3339 in UTC to the second, ending in `Z` as the 4.1 schema asks.
-pub(crate) fn utc(t: OffsetDateTime) -> String {
-    ledger_time(t)
-        .format(&Rfc3339)
-        .expect("a UTC time within year 0..9999 always formats")
-}
+/// RFC 3339 in UTC to the second, ending in `Z` as the 4.1 schema asks: the ledger's own form.
+pub(crate) use super::ledger::rfc3339 as utc;
 
 /// The CIDR prefixes covering a range, joined by `sep` (`20.0.9.0/24 20.0.10.0/23`).
 pub fn cidr_list(r: &Ipv4Range, sep: &str) -> String {
