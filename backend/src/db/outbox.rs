@@ -91,6 +91,27 @@ pub async fn enqueue_once(
         .await
 }
 
+/// Whether any message's Message-ID starts with `prefix` (a reminder already queued to someone).
+pub async fn any_with_prefix(conn: &impl ConnectionTrait, prefix: &str) -> Result<bool, DbErr> {
+    use sea_orm::sea_query::LikeExpr;
+    // Escaped, so a `_` or `%` in the prefix matches only itself.
+    let pattern = format!(
+        "{}%",
+        prefix
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_")
+    );
+    let found: Option<i64> = Outbox::find()
+        .select_only()
+        .column(Column::Id)
+        .filter(Expr::col(Column::MessageId).like(LikeExpr::new(pattern).escape('\\')))
+        .into_tuple()
+        .one(conn)
+        .await?;
+    Ok(found.is_some())
+}
+
 /// Claims up to `limit` pending rows due at `now`: each gets `next_attempt_at = now + lease` and
 /// one more attempt, so no other worker takes it while this one sends, and a worker that dies
 /// with it leaves it to be claimed again once the lease runs out.

@@ -103,6 +103,12 @@ pub async fn transition_emails(
     Ok(emails)
 }
 
+/// What the Message-IDs of one reminder of one transfer start with (`<TX-2026-000004.week-before.
+/// 1798444800.`), before the recipient's part.
+pub fn reminder_message_prefix(l: &Loaded, reminder: Reminder, anchor: OffsetDateTime) -> String {
+    format!("<{}.{}.", l.facts.reference, reminder.key(anchor))
+}
+
 /// The e-mails of one reminder to the people of `party`. `anchor` is the deadline, or the start
 /// of the wait for a service-level reminder: with the reminder it names the Message-ID, so the
 /// same reminder is queued once however often the scheduler runs.
@@ -122,12 +128,12 @@ pub async fn reminder_emails(
         &[],
     );
     let (text, html) = content.render()?;
-    let key = reminder.key(anchor);
+    let prefix = reminder_message_prefix(l, reminder, anchor);
     Ok(recipients(conn, l, &[party])
         .await?
         .into_iter()
         .map(|to| OutboundEmail {
-            message_id: format!("<{}.{key}.u{}@ipxfer>", l.facts.reference, to.user_id),
+            message_id: format!("{prefix}u{}@ipxfer>", to.user_id),
             kind: reminder.kind_name().to_owned(),
             to: to.email,
             subject: content.subject.clone(),

@@ -6,15 +6,14 @@
 //! names the transfer, the reminder, its deadline (or the start of the wait) and the person, and
 //! the outbox ignores a Message-ID it already holds, so every reminder is queued once.
 
-use sea_orm::{
-    ColumnTrait, Condition, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QuerySelect,
-};
+use sea_orm::{ColumnTrait, Condition, DatabaseConnection, DbErr, EntityTrait, QueryFilter};
 use time::OffsetDateTime;
 
 use crate::db::entities::transfer;
+use crate::db::transfers::Loaded;
 use crate::db::{outbox, transfers as transfers_db};
 use crate::domain::notification::{self, WEEK_BEFORE};
-use crate::domain::workflow::State;
+use crate::domain::workflow::{Party, State};
 use crate::error::AppResult;
 use crate::services::notifications;
 use crate::services::transfers::{self, Settings};
@@ -41,39 +40,31 @@ pub async fn tick(
     let expired = transfers::expire_overdue(db, settings, now).await?;
 
     let mut deadline_reminders = 0;
-    let soon = ids(
+    let soon = waiting(
         db,
         Condition::all()
             .add(transfer::Column::Deadline.gt(now))
             .add(transfer::Column::Deadline.lte(now + WEEK_BEFORE)),
     )
     .await?;
-    for id in soon {
-        let Some(l) = transfers_db::load(db, id).await? else {
-            continue;
-        };
+    for l in &soon {
         let Some(deadline) = l.row.deadline else {
             continue;
         };
         if let Some((reminder, party)) = notification::deadline_reminder(&l.state, deadline, now) {
-            let emails =
-                notifications::reminder_emails(db, settings, &l, reminder, party, deadline).await?;
-            deadline_reminders += outbox::enqueue_once(db, &emails, now).await?;
+            deadline_reminders += remind(db, settings, l, reminder, party, deadline, now).await?;
         }
     }
 
     let mut service_level_reminders = 0;
-    let waiting = ids(
+    let overdue = waiting(
         db,
         Condition::all()
             .add(transfer::Column::State.is_not_in(State::TERMINAL_NAMES))
             .add(transfer::Column::UpdatedAt.lte(now - settings.service_levels.shortest())),
     )
     .await?;
-    for id in waiting {
-        let Some(l) = transfers_db::load(db, id).await? else {
-            continue;
-        };
+    for l in &overdue {
         // The step began with the transfer's last change.
         let since = l.row.updated_at;
         let due = notification::service_level_reminder(
@@ -84,9 +75,7 @@ pub async fn tick(
             |side| l.facts.registry_of(side),
         );
         if let Some((reminder, party)) = due {
-            let emails =
-                notifications::reminder_emails(db, settings, &l, reminder, party, since).await?;
-            service_level_reminders += outbox::enqueue_once(db, &emails, now).await?;
+            service_level_reminders += remind(db, settings, l, reminder, party, since, now).await?;
         }
     }
 
@@ -100,13 +89,28 @@ pub async fn tick(
     })
 }
 
-/// Ids of the transfers matching `condition`.
-async fn ids(db: &DatabaseConnection, condition: Condition) -> Result<Vec<i64>, DbErr> {
-    transfer::Entity::find()
-        .select_only()
-        .column(transfer::Column::Id)
-        .filter(condition)
-        .into_tuple()
-        .all(db)
-        .await
+/// The transfers matching `condition`, loaded in one batch.
+async fn waiting(db: &DatabaseConnection, condition: Condition) -> Result<Vec<Loaded>, DbErr> {
+    let rows = transfer::Entity::find().filter(condition).all(db).await?;
+    transfers_db::load_many(db, rows).await
+}
+
+/// Queues one reminder of one transfer unless it was queued before; returns how many e-mails it
+/// queued. The scheduler runs every minute and an overdue transfer stays overdue for days, so
+/// the outbox is asked first, and the e-mails are only rendered the first time.
+async fn remind(
+    db: &DatabaseConnection,
+    settings: &Settings,
+    l: &Loaded,
+    reminder: notification::Reminder,
+    party: Party,
+    anchor: OffsetDateTime,
+    now: OffsetDateTime,
+) -> AppResult<u64> {
+    let prefix = notifications::reminder_message_prefix(l, reminder, anchor);
+    if outbox::any_with_prefix(db, &prefix).await? {
+        return Ok(0);
+    }
+    let emails = notifications::reminder_emails(db, settings, l, reminder, party, anchor).await?;
+    Ok(outbox::enqueue_once(db, &emails, now).await?)
 }

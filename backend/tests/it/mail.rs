@@ -627,3 +627,30 @@ async fn the_background_jobs_send_and_expire_on_the_injected_clock() {
     assert_eq!(kinds.iter().filter(|k| *k == "Expired").count(), 5);
     assert!(outbox_rows(&w).await.iter().all(|r| r.status == "sent"));
 }
+
+#[tokio::test]
+async fn a_queued_reminder_is_found_by_its_message_id_prefix_taken_literally() {
+    let w = World::new().await;
+    let mail = |id: &str| OutboundEmail {
+        message_id: id.into(),
+        kind: "ReminderWeekBefore".into(),
+        to: "dst@example.net".into(),
+        subject: "s".into(),
+        body_text: "b".into(),
+        body_html: None,
+        transfer_id: None,
+    };
+    outbox_db::enqueue(
+        &w.db.conn,
+        &[mail("<TX-1.week-before.99.u3@ipxfer>")],
+        now(),
+    )
+    .await
+    .unwrap();
+    let found = |p: &'static str| outbox_db::any_with_prefix(&w.db.conn, p);
+    assert!(found("<TX-1.week-before.99.").await.unwrap());
+    assert!(!found("<TX-1.day-before.99.").await.unwrap());
+    // `_` and `%` are not wildcards.
+    assert!(!found("<TX-1.week_before.").await.unwrap());
+    assert!(!found("<TX-1.%").await.unwrap());
+}
