@@ -62,11 +62,12 @@ pub struct BarChart {
 }
 
 const W: f64 = 720.0;
-const H: f64 = 320.0;
-const LEFT: f64 = 70.0;
+const H: f64 = 340.0;
+const LEFT: f64 = 80.0;
 const RIGHT: f64 = 20.0;
 const TOP: f64 = 20.0;
-const BOTTOM: f64 = 100.0;
+// Room below the plot for slanted category labels, at the larger size a phone draws them.
+const BOTTOM: f64 = 125.0;
 
 fn open(out: &mut String, id: &str, title: &str, desc: &str, height: f64) {
     let id = esc(id);
@@ -185,7 +186,8 @@ impl BarChart {
                     H + legend_h - 8.0,
                     esc(&series.name)
                 );
-                x += 28.0 + 7.0 * series.name.len() as f64;
+                // Room for the name at the larger size a phone's stylesheet draws it (`app.css`).
+                x += 28.0 + 12.0 * series.name.chars().count() as f64;
             }
         }
         out.push_str("</svg>");

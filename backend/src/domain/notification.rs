@@ -74,6 +74,28 @@ pub fn call_to_action(kind: NotificationKind) -> Option<&'static str> {
     }
 }
 
+/// How an e-mail introduces what the person who acted wrote, for the notifications that carry
+/// it (the reason of a rejection, the question of a request for information); `None` when the
+/// e-mail quotes nothing.
+pub fn quote_heading(kind: NotificationKind) -> Option<&'static str> {
+    use NotificationKind as K;
+    match kind {
+        K::Rejected => Some("The reason given"),
+        K::InformationRequested => Some("The registry's question"),
+        K::InformationAnswered => Some("The answer"),
+        K::Disputed => Some("What is disputed"),
+        K::Filed
+        | K::RecipientAccepted
+        | K::SourceApproved
+        | K::ReadyToFinalize
+        | K::SecondFinalizerNeeded
+        | K::Completed
+        | K::Withdrawn
+        | K::Expired
+        | K::DisputeResolved => None,
+    }
+}
+
 /// A reminder the scheduler sends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Reminder {
@@ -244,6 +266,20 @@ mod tests {
     use time::macros::datetime;
 
     const NOW: OffsetDateTime = datetime!(2026-11-28 12:00 UTC);
+
+    #[test]
+    fn rejections_and_questions_quote_what_was_written() {
+        use NotificationKind as K;
+        assert_eq!(quote_heading(K::Rejected), Some("The reason given"));
+        assert_eq!(
+            quote_heading(K::InformationRequested),
+            Some("The registry's question")
+        );
+        // Events without words of their own quote nothing.
+        for k in [K::Filed, K::Completed, K::Withdrawn, K::Expired] {
+            assert_eq!(quote_heading(k), None);
+        }
+    }
 
     #[test]
     fn every_kind_has_a_distinct_name_and_headline() {

@@ -64,7 +64,8 @@ pub async fn recipients(
 
 /// The e-mails of a transition's notifications, in order, one per person per notification.
 /// `event_id` is the timeline row of the transition; `entries` are the ledger entries it
-/// appended (a completion's e-mail states them with their hashes).
+/// appended (a completion's e-mail states them with their hashes); `comment` is what the actor
+/// wrote, quoted by the notifications that carry it (a rejection's reason, a question).
 pub async fn transition_emails(
     conn: &impl ConnectionTrait,
     settings: &Settings,
@@ -72,16 +73,23 @@ pub async fn transition_emails(
     notifications: &[&Notification],
     entries: &[LedgerEntry],
     event_id: i64,
+    comment: Option<&str>,
 ) -> AppResult<Vec<OutboundEmail>> {
     let mut emails = Vec::new();
     for n in notifications {
-        let content = TransferMessage::new(
+        let mut content = TransferMessage::new(
             settings,
             l,
             notification::headline(n.kind, &l.facts.source.name),
             notification::call_to_action(n.kind).map(str::to_owned),
             entries,
         );
+        content.quote = notification::quote_heading(n.kind)
+            .zip(comment.map(str::trim).filter(|c| !c.is_empty()))
+            .map(|(heading, text)| Quote {
+                heading,
+                lines: text.lines().map(str::to_owned).collect(),
+            });
         let (text, html) = content.render()?;
         for to in recipients(conn, l, &n.to).await? {
             emails.push(OutboundEmail {
@@ -151,11 +159,19 @@ struct LedgerLine {
     hash: String,
 }
 
+/// What the person who acted wrote, as an e-mail quotes it: a heading ("The reason given") and
+/// the text, line by line (the text version prefixes each with `> `).
+struct Quote {
+    heading: &'static str,
+    lines: Vec<String>,
+}
+
 /// What a transfer e-mail says, for both templates.
 struct TransferMessage {
     subject: String,
     headline: String,
     action: Option<String>,
+    quote: Option<Quote>,
     reference: String,
     source: String,
     recipient: String,
@@ -191,6 +207,7 @@ impl TransferMessage {
             subject: format!("[ipxfer] {}: {headline}", f.reference),
             headline: capitalise(&headline),
             action,
+            quote: None,
             reference: f.reference.clone(),
             source: format!("{} ({})", f.source.name, f.source_rir()),
             recipient: format!("{} ({})", f.recipient.name, f.recipient_rir()),

@@ -521,7 +521,16 @@ pub async fn file(
         facts,
         state: transition.next.clone(),
     };
-    perform(&txn, settings, &loaded, &transition.effects, event_id, now).await?;
+    perform(
+        &txn,
+        settings,
+        &loaded,
+        &transition.effects,
+        event_id,
+        None,
+        now,
+    )
+    .await?;
     txn.commit().await?;
     Ok(loaded.row.id)
 }
@@ -788,24 +797,36 @@ async fn store_transition(
         row.completed_at = Set(Some(now));
     }
     let row = row.update(conn).await?;
+    // The e-mails quote what the person wrote (a rejection's reason, a question).
+    let comment = history.comment.clone();
     let event_id = record_event(conn, l.row.id, Some(&l.row.state), name, history, now).await?;
     let loaded = Loaded {
         row,
         facts: l.facts,
         state: transition.next,
     };
-    perform(conn, settings, &loaded, &transition.effects, event_id, now).await
+    perform(
+        conn,
+        settings,
+        &loaded,
+        &transition.effects,
+        event_id,
+        comment.as_deref(),
+        now,
+    )
+    .await
 }
 
 /// Performs a transition's effects inside the transaction: deadlines are already on the row,
 /// blocks move first (a completion's e-mail states the ledger entries), then the e-mails go into
-/// the outbox of the same transaction.
+/// the outbox of the same transaction. `comment` is what the actor wrote with the event.
 async fn perform(
     conn: &impl ConnectionTrait,
     settings: &Settings,
     l: &Loaded,
     effects: &[Effect],
     event_id: i64,
+    comment: Option<&str>,
     now: OffsetDateTime,
 ) -> AppResult<Vec<LedgerEntry>> {
     let mut entries = Vec::new();
@@ -818,9 +839,16 @@ async fn perform(
             Effect::Notify(n) => notifications.push(n),
         }
     }
-    let emails =
-        notifications::transition_emails(conn, settings, l, &notifications, &entries, event_id)
-            .await?;
+    let emails = notifications::transition_emails(
+        conn,
+        settings,
+        l,
+        &notifications,
+        &entries,
+        event_id,
+        comment,
+    )
+    .await?;
     outbox::enqueue(conn, &emails, now).await?;
     Ok(entries)
 }

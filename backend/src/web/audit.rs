@@ -48,19 +48,19 @@ pub fn routes() -> Router<AppState> {
 /// input reaches [`FilterQuery::parse`] and is reported next to its field.
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 pub struct FilterQuery {
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub registry: String,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub org: String,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub from: String,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub to: String,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub kind: String,
-    #[serde(default, rename = "type")]
+    #[serde(default, rename = "type", skip_serializing_if = "String::is_empty")]
     pub transfer_type: String,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub address: String,
 }
 
@@ -129,6 +129,56 @@ impl FilterQuery {
     fn query_string(&self) -> String {
         serde_html_form::to_string(self).unwrap_or_default()
     }
+
+    /// The browser with these filters.
+    fn href(&self) -> String {
+        match self.query_string().as_str() {
+            "" => "/ledger".to_owned(),
+            q => format!("/ledger?{q}"),
+        }
+    }
+
+    /// Each filter in use, as shown above the results, with a link to the same page without it.
+    fn in_use(&self) -> Vec<FilterInUse> {
+        type Field = fn(&mut FilterQuery) -> &mut String;
+        let fields: [(&'static str, Field); 7] = [
+            ("Address or range", |q| &mut q.address),
+            ("Registry", |q| &mut q.registry),
+            ("Organisation", |q| &mut q.org),
+            ("On or after", |q| &mut q.from),
+            ("On or before", |q| &mut q.to),
+            ("Entry kind", |q| &mut q.kind),
+            ("Transfer type", |q| &mut q.transfer_type),
+        ];
+        let mut out = Vec::new();
+        for (label, field) in fields {
+            let mut without = self.clone();
+            let value = std::mem::take(field(&mut without)).trim().to_owned();
+            if value.is_empty() {
+                continue;
+            }
+            let value = match value.as_str() {
+                "transfer" if label == "Entry kind" => "transfers finalized in ipxfer".to_owned(),
+                "imported" if label == "Entry kind" => "imported from registry logs".to_owned(),
+                "RESOURCE_TRANSFER" => "resource transfer".to_owned(),
+                "MERGER_ACQUISITION" => "merger or acquisition".to_owned(),
+                _ => value,
+            };
+            out.push(FilterInUse {
+                label,
+                value,
+                clear: without.href(),
+            });
+        }
+        out
+    }
+}
+
+/// A filter in use, shown above the results with a link that clears it.
+struct FilterInUse {
+    label: &'static str,
+    value: String,
+    clear: String,
 }
 
 /// One row of the browser's table.
@@ -196,6 +246,10 @@ struct LedgerPage {
     older: Option<String>,
     query: String,
     filtered: bool,
+    in_use: Vec<FilterInUse>,
+    /// Filters besides the address in use (the disclosure's summary says how many).
+    more_in_use: usize,
+    more_open: bool,
     can_export: bool,
     can_verify: bool,
 }
@@ -231,10 +285,18 @@ async fn browse(
         }
         Err(errors) => (errors, Vec::new(), None),
     };
+    let in_use = q.filter.in_use();
+    let more_in_use = in_use.len() - usize::from(!q.filter.address.trim().is_empty());
+    // Closed while its filters are merely in use (the chips above the results say which, and
+    // the summary how many), so the entries stay near the top; open when one of them is wrong.
+    let more_open = errors.items.iter().any(|e| e.field != "address");
     render(&LedgerPage {
         chrome: viewer.chrome(&app).await?,
-        errors,
         query: q.filter.query_string(),
+        in_use,
+        more_in_use,
+        more_open,
+        errors,
         q: q.filter,
         registries: Rir::ALL.iter().map(|r| r.nro_name()).collect(),
         rows,

@@ -37,9 +37,7 @@ use self::session_store::SeaOrmStore;
 use crate::clock::{SharedClock, SystemClock};
 use crate::domain::authz::Role;
 
-use crate::domain::format::group_thousands;
 use crate::error::AppError;
-use crate::services::stats;
 use crate::services::transfers::Settings;
 
 /// Shared state of every handler.
@@ -216,25 +214,16 @@ async fn not_found() -> AppError {
     AppError::NotFound("There is no page at this address.".to_owned())
 }
 
-/// One row of the home page's table, counts written for people (`189,935,872`).
-struct RegistryRow {
-    name: String,
-    organisations: String,
-    holdings: String,
-    ipv4_addresses: String,
-    inventory_addresses: String,
-}
-
 #[derive(Template)]
 #[template(path = "pages/home.html")]
 struct HomePage {
     chrome: Chrome,
-    registries: Vec<RegistryRow>,
     imported_entries: String,
     transfer_entries: String,
 }
 
-/// Signed-in people start on their role's first page; everyone else sees the public summary.
+/// Signed-in people start on their role's first page; everyone else sees what ipxfer is, what
+/// they may read without an account, and how to get one.
 async fn home(State(app): State<AppState>, viewer: Viewer) -> Result<Response, AppError> {
     let first_page = match viewer.actor.role {
         Role::Member { .. } => Some("/transfers"),
@@ -246,22 +235,11 @@ async fn home(State(app): State<AppState>, viewer: Viewer) -> Result<Response, A
     if let Some(to) = first_page {
         return Ok(Redirect::to(to).into_response());
     }
-    let s = stats::stats(&app.db).await?;
+    let (imported_entries, transfer_entries) = public::ledger_counts(&app).await?;
     let page = HomePage {
         chrome: viewer.chrome(&app).await?,
-        registries: s
-            .registries
-            .iter()
-            .map(|(name, r)| RegistryRow {
-                name: name.clone(),
-                organisations: group_thousands(r.organisations),
-                holdings: group_thousands(r.holdings),
-                ipv4_addresses: group_thousands(r.ipv4_addresses),
-                inventory_addresses: group_thousands(r.inventory_addresses),
-            })
-            .collect(),
-        imported_entries: group_thousands(s.ledger.get("imported").copied().unwrap_or_default()),
-        transfer_entries: group_thousands(s.ledger.get("transfer").copied().unwrap_or_default()),
+        imported_entries,
+        transfer_entries,
     };
     Ok(render(&page)?.into_response())
 }

@@ -1,6 +1,7 @@
 //! Public, unauthenticated routes for the world: the NRO transfer log at
 //! `/stats/transfers_latest.json`, as the registries publish theirs (4.0, completed transfers,
-//! producer `NRO`, no prices), streamed while it is written.
+//! producer `NRO`, no prices), streamed while it is written; and `/holdings`, the holdings of
+//! each registry in one table. The home page links to both.
 //!
 //! Also the plumbing every streamed download shares: [`stream_export`] runs an export in a task
 //! that writes into a bounded channel, and the response body reads from it, so a slow client
@@ -9,24 +10,81 @@
 use std::future::Future;
 use std::io::{self, Write};
 
+use askama::Template;
 use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::extract::State;
 use axum::http::header;
-use axum::response::{IntoResponse, Response};
+use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use time::OffsetDateTime;
 use tokio::sync::mpsc;
 
 use super::AppState;
+use super::auth::Viewer;
+use super::page::{Chrome, render};
 use crate::domain::export::LedgerFilter;
 use crate::domain::export::nro::NroVersion;
-use crate::error::AppResult;
+use crate::domain::format::group_thousands;
+use crate::error::{AppError, AppResult};
 use crate::services::export::{self, ExportReport, Sink};
+use crate::services::stats;
 
 /// The public routes.
 pub fn routes() -> Router<AppState> {
-    Router::new().route("/stats/transfers_latest.json", get(transfers_latest))
+    Router::new()
+        .route("/stats/transfers_latest.json", get(transfers_latest))
+        .route("/holdings", get(holdings))
+}
+
+/// One registry's row, counts written for people (`189,935,872`).
+struct RegistryRow {
+    name: String,
+    organisations: String,
+    holdings: String,
+    ipv4_addresses: String,
+    inventory_addresses: String,
+}
+
+#[derive(Template)]
+#[template(path = "pages/holdings.html")]
+struct HoldingsPage {
+    chrome: Chrome,
+    registries: Vec<RegistryRow>,
+    imported_entries: String,
+    transfer_entries: String,
+}
+
+/// The ledger's entries by kind: (imported, finalized in ipxfer), written for people.
+fn entry_counts(s: &stats::Stats) -> (String, String) {
+    let count = |kind: &str| group_thousands(s.ledger.get(kind).copied().unwrap_or_default());
+    (count("imported"), count("transfer"))
+}
+
+/// The ledger's entries by kind, as the home page states them.
+pub async fn ledger_counts(app: &AppState) -> Result<(String, String), AppError> {
+    Ok(entry_counts(&stats::stats(&app.db).await?))
+}
+
+async fn holdings(State(app): State<AppState>, viewer: Viewer) -> Result<Html<String>, AppError> {
+    let s = stats::stats(&app.db).await?;
+    let (imported_entries, transfer_entries) = entry_counts(&s);
+    render(&HoldingsPage {
+        chrome: viewer.chrome(&app).await?,
+        registries: s
+            .registries
+            .iter()
+            .map(|(name, r)| RegistryRow {
+                name: name.clone(),
+                organisations: group_thousands(r.organisations),
+                holdings: group_thousands(r.holdings),
+                ipv4_addresses: group_thousands(r.ipv4_addresses),
+                inventory_addresses: group_thousands(r.inventory_addresses),
+            })
+            .collect(),
+        imported_entries,
+        transfer_entries,
+    })
 }
 
 async fn transfers_latest(State(app): State<AppState>) -> Response {

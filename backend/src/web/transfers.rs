@@ -313,7 +313,7 @@ struct NewPage {
     form: FilingForm,
     /// Organisations that can accept, by registry: (registry, [(id, name)]).
     recipients: Vec<(String, Vec<(String, String)>)>,
-    source: String,
+    source: OrgView,
     max_blocks: usize,
     max_mib: usize,
 }
@@ -338,12 +338,11 @@ async fn new_page(
         errors,
         form,
         recipients: recipient_choices(app, org_id).await?,
-        source: format!(
-            "{} ({}, {})",
-            org.name,
-            org.handle,
-            view::registry_name(&org.registry)
-        ),
+        source: OrgView {
+            name: org.name,
+            registry: view::registry_name(&org.registry),
+            handle: org.handle,
+        },
         max_blocks: app.settings.max_blocks,
         max_mib: documents::MAX_BYTES / (1024 * 1024),
     })
@@ -364,7 +363,8 @@ async fn recipient_choices(
             groups.push((registry.clone(), Vec::new()));
         }
         if let Some((_, list)) = groups.last_mut() {
-            list.push((o.id.to_string(), format!("{} ({})", o.name, o.handle)));
+            // The registry is the group; the opaque id would only widen the list.
+            list.push((o.id.to_string(), o.name.clone()));
         }
     }
     Ok(groups)
@@ -717,6 +717,14 @@ struct Typed {
     reason: String,
 }
 
+/// An organisation as people read it: its name and registry; the registry's opaque id is
+/// secondary (shown small, under the name).
+struct OrgView {
+    name: String,
+    registry: String,
+    handle: String,
+}
+
 #[derive(Template)]
 #[template(path = "pages/transfers/show.html")]
 struct ShowPage {
@@ -728,8 +736,8 @@ struct ShowPage {
     tag: Tag,
     nro: String,
     sentence: String,
-    source: String,
-    recipient: String,
+    source: OrgView,
+    recipient: OrgView,
     registries: String,
     kind: &'static str,
     blocks: Vec<String>,
@@ -1017,18 +1025,16 @@ async fn show_page(
             .map(|s| s.as_str().to_owned())
             .unwrap_or_default(),
         sentence: view::status_sentence(&l.state, &parties, l.row.updated_at, l.row.deadline, now),
-        source: format!(
-            "{} ({}, {})",
-            f.source.name,
-            handle(f.source.id),
-            f.source_rir()
-        ),
-        recipient: format!(
-            "{} ({}, {})",
-            f.recipient.name,
-            handle(f.recipient.id),
-            f.recipient_rir()
-        ),
+        source: OrgView {
+            name: f.source.name.clone(),
+            registry: f.source_rir().to_string(),
+            handle: handle(f.source.id),
+        },
+        recipient: OrgView {
+            name: f.recipient.name.clone(),
+            registry: f.recipient_rir().to_string(),
+            handle: handle(f.recipient.id),
+        },
         registries: if f.is_inter_rir() {
             format!("{} to {} (inter-RIR)", f.source_rir(), f.recipient_rir())
         } else {

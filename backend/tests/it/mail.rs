@@ -140,6 +140,47 @@ pub async fn every_event(w: &World) -> i64 {
 }
 
 #[tokio::test]
+async fn rejection_and_question_emails_quote_what_the_hostmaster_wrote() {
+    let w = World::new().await;
+    every_event(&w).await;
+    let rows = outbox_rows(&w).await;
+    let of_kind = |kind: &str| {
+        rows.iter()
+            .find(|r| r.kind == kind)
+            .unwrap_or_else(|| panic!("no {kind} e-mail"))
+    };
+    for (kind, heading, words) in [
+        ("Rejected", "The reason given", "Not the holder's signature"),
+        (
+            "InformationRequested",
+            "The registry's question",
+            "Send the board resolution",
+        ),
+        ("InformationAnswered", "The answer", "Attached"),
+    ] {
+        let m = of_kind(kind);
+        let link = format!("http://127.0.0.1:8080/transfers/{}", m.transfer_id.unwrap());
+        assert!(
+            m.body_text.contains(&format!("{heading}:\n> {words}\n")),
+            "{kind}: {}",
+            m.body_text
+        );
+        assert!(m.body_text.contains(&link), "{kind} keeps the link");
+        let html = m.body_html.as_ref().unwrap();
+        // The HTML escapes what was written: an apostrophe is an entity there.
+        let escape = |s: &str| s.replace('\'', "&#39;");
+        assert!(
+            html.contains(&format!("<strong>{}:</strong>", escape(heading)))
+                && html.contains(&format!(">{}</blockquote>", escape(words))),
+            "{kind}: {html}"
+        );
+        assert!(html.contains(&format!("href=\"{link}\"")), "{kind}: {html}");
+    }
+    // A notification without words of its own quotes nothing.
+    assert!(!of_kind("Completed").body_text.contains("> "));
+}
+
+#[tokio::test]
 async fn every_event_notifies_exactly_who_must_act_or_know() {
     let w = World::new().await;
     let completed_id = every_event(&w).await;
