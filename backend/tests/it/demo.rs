@@ -347,7 +347,7 @@ async fn the_readme_walk_through_works_on_the_demo_and_the_lookup_shows_the_new_
     assert_eq!(
         page.texts("table.holdings tbody td")[..3],
         [
-            "Rhône Fibre SAS 6076bc11-d19a-4df7-b811-b0f4240d050c",
+            "Rhône Fibre SAS Registry id 6076bc11-d19a-4df7-b811-b0f4240d050c",
             "RIPE NCC",
             "3.2.0.0/22"
         ]

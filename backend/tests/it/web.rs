@@ -37,6 +37,50 @@ async fn home_page_and_health_check_answer() {
 }
 
 #[tokio::test]
+async fn the_home_page_links_to_what_anyone_may_read_and_how_to_get_an_account() {
+    let db = TestDb::new().await;
+    let (_, body) = get(&db, "/").await;
+    let page = scraper::Html::parse_document(&body);
+    let links: Vec<(String, String)> = page
+        .select(&scraper::Selector::parse("main a").unwrap())
+        .map(|a| {
+            (
+                a.value().attr("href").unwrap_or_default().to_owned(),
+                a.text().collect::<String>(),
+            )
+        })
+        .collect();
+    for (href, words) in [
+        ("/holdings", "Holdings by registry"),
+        ("/stats/transfers_latest.json", "The public transfer log"),
+        ("/login", "Sign in"),
+    ] {
+        assert!(
+            links.iter().any(|(h, t)| h == href && t == words),
+            "{href} {words}: {links:?}"
+        );
+    }
+    assert!(body.contains("<h2 id=\"accounts\">How to get an account</h2>"));
+    assert!(body.contains("Accounts are by invitation"));
+
+    // Both public pages answer without an account.
+    let (status, body) = get(&db, "/holdings").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(body.contains("<h1>Holdings by registry</h1>"));
+    let page = scraper::Html::parse_document(&body);
+    let registries: Vec<String> = page
+        .select(&scraper::Selector::parse("#registries tbody th").unwrap())
+        .map(|th| th.text().collect())
+        .collect();
+    assert_eq!(
+        registries,
+        ["AFRINIC", "APNIC", "ARIN", "LACNIC", "RIPE NCC"]
+    );
+    let (status, _) = get(&db, "/stats/transfers_latest.json").await;
+    assert_eq!(status, StatusCode::OK);
+}
+
+#[tokio::test]
 async fn every_page_forbids_scripts_framing_and_sniffing() {
     let db = TestDb::new().await;
     let app = router(AppState::new(db.conn.clone(), Default::default()));

@@ -134,6 +134,70 @@ async fn an_auditor_finds_a_transfer_by_address_verifies_and_exports() {
 }
 
 #[tokio::test]
+async fn the_filters_in_use_are_shown_above_the_entries_each_with_a_clear_link() {
+    let w = world().await;
+    let mut b = Browser::signed_in(&w.db.conn, AUDITOR).await;
+
+    // Unfiltered: the address search on one line, the other filters folded away, no chips.
+    let page = b.get("/ledger").await;
+    page.assert_ok();
+    assert!(page.has(".search-line input#address"));
+    assert!(page.has("details#more-filters:not([open]) select#registry"));
+    assert!(!page.has("#filters-in-use"));
+
+    let page = b
+        .get("/ledger?address=20.0.5.17&registry=RIPE+NCC&kind=transfer")
+        .await;
+    page.assert_ok();
+    assert_eq!(
+        page.texts("#filters-in-use li.chip > span"),
+        [
+            "Address or range: 20.0.5.17",
+            "Registry: RIPE NCC",
+            "Entry kind: transfers finalized in ipxfer",
+        ]
+    );
+    let clears: Vec<String> = page
+        .html()
+        .select(&scraper::Selector::parse("#filters-in-use li.chip a").unwrap())
+        .map(|a| a.value().attr("href").unwrap().to_owned())
+        .collect();
+    assert_eq!(
+        clears,
+        [
+            "/ledger?registry=RIPE+NCC&kind=transfer",
+            "/ledger?kind=transfer&address=20.0.5.17",
+            "/ledger?registry=RIPE+NCC&address=20.0.5.17",
+        ]
+    );
+    assert_eq!(
+        page.text("#more-filters summary"),
+        "More filters (2 in use)"
+    );
+    assert_eq!(page.attr("#filters-in-use p a", "href").unwrap(), "/ledger");
+    // The chips come before the results, and the results match.
+    let at = |needle: &str| page.body.find(needle).unwrap();
+    assert!(at("id=\"filters-in-use\"") < at("id=\"entries\""));
+    assert_eq!(page.texts("#entries tbody tr").len(), 1);
+
+    // Clearing one filter keeps the others.
+    let page = b.get(&clears[0]).await;
+    page.assert_ok();
+    assert_eq!(
+        page.texts("#filters-in-use li.chip > span"),
+        [
+            "Registry: RIPE NCC",
+            "Entry kind: transfers finalized in ipxfer"
+        ]
+    );
+    assert_eq!(page.attr("#address", "value").unwrap(), "");
+
+    // A wrong filter inside the disclosure opens it.
+    let page = b.get("/ledger?registry=XYZ").await;
+    assert!(page.has("details#more-filters[open]"));
+}
+
+#[tokio::test]
 async fn bad_filters_are_reported_next_to_their_fields() {
     let w = world().await;
     let mut b = Browser::signed_in(&w.db.conn, AUDITOR).await;

@@ -21,19 +21,19 @@ async fn a_range_with_history_shows_its_holders_and_ledger_entries() {
     assert_eq!(
         page.texts("table.holdings tbody td"),
         [
-            "ARIN holder arin-holder arin-holder",
+            "ARIN holder arin-holder Registry id arin-holder",
             "ARIN",
             "20.0.0.0/22",
             "1,024",
             "allocated",
             "2010-01-01",
-            "RIPE NCC holder ripe-holder ripe-holder",
+            "RIPE NCC holder ripe-holder Registry id ripe-holder",
             "RIPE NCC",
             "20.0.4.0/22",
             "1,024",
             "allocated",
             "2026-11-28",
-            "ARIN holder arin-holder arin-holder",
+            "ARIN holder arin-holder Registry id arin-holder",
             "ARIN",
             "20.0.8.0/21",
             "2,048",
@@ -63,7 +63,10 @@ async fn a_range_with_history_shows_its_holders_and_ledger_entries() {
     let one = b.get("/lookup?q=20.0.5.7").await;
     assert_eq!(
         one.texts("table.holdings tbody td")[..2],
-        ["RIPE NCC holder ripe-holder ripe-holder", "RIPE NCC"]
+        [
+            "RIPE NCC holder ripe-holder Registry id ripe-holder",
+            "RIPE NCC"
+        ]
     );
     let empty = b.get("/lookup?q=198.51.100.0/24").await;
     empty.assert_ok();

@@ -167,6 +167,8 @@ async fn every_route_lets_in_exactly_the_roles_authorization_allows() {
         .await;
     walk.get("/queue", "               N   N   N   Y   Y   Y   N   N   L")
         .await;
+    walk.get("/holdings", "            Y   Y   Y   Y   Y   Y   Y   Y   Y")
+        .await;
     walk.get("/lookup?q=20.0.0.0/22", "Y  Y   Y   Y   Y   Y   Y   Y   L")
         .await;
     for admin_page in [
