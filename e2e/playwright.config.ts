@@ -12,6 +12,12 @@ const dir = process.env.IPXFER_E2E_DIR;
 const binary = process.env.IPXFER_BIN ?? '../target/debug/ipxfer';
 const chromium = process.env.CHROMIUM ?? '/usr/bin/chromium';
 
+const launchOptions = {
+  executablePath: chromium,
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
+    '--disable-component-update', '--disable-sync', '--no-first-run'],
+};
+
 export const APP = 'http://127.0.0.1:3000';
 export const MAILDEV = 'http://127.0.0.1:1080';
 
@@ -33,13 +39,20 @@ export default defineConfig({
   projects: [
     {
       name: 'debian-chromium',
+      use: { ...devices['Desktop Chrome'], launchOptions },
+    },
+    {
+      // A common phone (390 x 844): the golden journey and every role's main pages, each checked
+      // to be no wider than the screen, with axe-core, and pictured for the user guide.
+      name: 'phone',
+      testMatch: /(golden|pages)\.spec\.ts$/,
       use: {
         ...devices['Desktop Chrome'],
-        launchOptions: {
-          executablePath: chromium,
-          args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-            '--disable-component-update', '--disable-sync', '--no-first-run'],
-        },
+        viewport: { width: 390, height: 844 },
+        isMobile: true,
+        hasTouch: true,
+        deviceScaleFactor: 1,
+        launchOptions,
       },
     },
   ],

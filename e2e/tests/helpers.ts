@@ -1,6 +1,6 @@
 // What every journey needs: signing in as a demo user, reading real e-mails from MailDev,
 // filing through the form, accessibility checks with axe-core, and the user guide's pictures.
-import { Browser, BrowserContext, Page, APIRequestContext, expect, request } from '@playwright/test';
+import { Browser, BrowserContext, Page, APIRequestContext, expect, request, test } from '@playwright/test';
 import AxeBuilder from '@axe-core/playwright';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -23,12 +23,24 @@ export const people = {
   admin: 'admin@ipxfer.example',
 };
 
-/** A fresh browser session for one person, signed in. */
+/** Whether the test runs in the phone project (390 x 844). */
+export function onPhone(): boolean {
+  return test.info().project.name === 'phone';
+}
+
+/** A fresh browser session for one person, signed in, with the project's screen. */
 export async function session(browser: Browser, email: string): Promise<{ context: BrowserContext; page: Page }> {
-  const context = await browser.newContext();
+  const context = await newContext(browser);
   const page = await context.newPage();
   await signIn(page, email);
   return { context, page };
+}
+
+/** A browser context with the project's screen (viewport, touch, scale): `browser.newContext()`
+ * alone would not apply the project's `use` options. */
+export async function newContext(browser: Browser): Promise<BrowserContext> {
+  const { viewport, isMobile, hasTouch, deviceScaleFactor, userAgent } = test.info().project.use;
+  return browser.newContext({ viewport, isMobile, hasTouch, deviceScaleFactor, userAgent });
 }
 
 export async function signIn(page: Page, email: string): Promise<void> {
@@ -169,9 +181,20 @@ export async function expectAccessible(page: Page): Promise<void> {
   expect(bad, `accessibility of ${page.url()}`).toEqual([]);
 }
 
-/** Saves a full-page picture for the user guide (docs/screenshots/). */
+/** The page scrolls only downwards: the document is no wider than the viewport. */
+export async function expectFits(page: Page): Promise<void> {
+  const { document, viewport } = await page.evaluate(() => ({
+    document: document.documentElement.scrollWidth,
+    viewport: window.innerWidth,
+  }));
+  expect(document, `width of ${page.url()} at ${viewport} px`).toBeLessThanOrEqual(viewport);
+}
+
+/** Saves a full-page picture for the user guide (docs/screenshots/); the phone project's
+ * pictures end in `-phone`. */
 export async function picture(page: Page, name: string): Promise<void> {
   const dir = join(__dirname, '..', '..', 'docs', 'screenshots');
   mkdirSync(dir, { recursive: true });
-  await page.screenshot({ path: join(dir, `${name}.png`), fullPage: true });
+  const suffix = onPhone() ? '-phone' : '';
+  await page.screenshot({ path: join(dir, `${name}${suffix}.png`), fullPage: true });
 }
