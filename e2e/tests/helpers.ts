@@ -190,11 +190,11 @@ export async function expectFits(page: Page): Promise<void> {
   expect(document, `width of ${page.url()} at ${viewport} px`).toBeLessThanOrEqual(viewport);
 }
 
-/** Saves a full-page picture for the user guide (docs/screenshots/); the phone project's
- * pictures end in `-phone`. */
+/** Saves a picture for the user guide (docs/screenshots/): the whole page on a desktop; on the
+ * phone its first screen, what a person sees on opening it, as `<name>-phone.png`. */
 export async function picture(page: Page, name: string): Promise<void> {
   const dir = join(__dirname, '..', '..', 'docs', 'screenshots');
   mkdirSync(dir, { recursive: true });
-  const suffix = onPhone() ? '-phone' : '';
-  await page.screenshot({ path: join(dir, `${name}${suffix}.png`), fullPage: true });
+  const phone = onPhone();
+  await page.screenshot({ path: join(dir, `${name}${phone ? '-phone' : ''}.png`), fullPage: !phone });
 }
