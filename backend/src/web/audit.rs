@@ -157,11 +157,12 @@ impl FilterQuery {
             if value.is_empty() {
                 continue;
             }
-            let value = match value.as_str() {
-                "transfer" if label == "Entry kind" => "transfers finalized in ipxfer".to_owned(),
-                "imported" if label == "Entry kind" => "imported from registry logs".to_owned(),
-                "RESOURCE_TRANSFER" => "resource transfer".to_owned(),
-                "MERGER_ACQUISITION" => "merger or acquisition".to_owned(),
+            // The choices of the two lists in words, as their options say them.
+            let value = match (label, value.as_str()) {
+                ("Entry kind", "transfer") => "transfers finalized in ipxfer".to_owned(),
+                ("Entry kind", "imported") => "imported from registry logs".to_owned(),
+                ("Transfer type", "RESOURCE_TRANSFER") => "resource transfer".to_owned(),
+                ("Transfer type", "MERGER_ACQUISITION") => "merger or acquisition".to_owned(),
                 _ => value,
             };
             out.push(FilterInUse {
