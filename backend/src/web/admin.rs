@@ -1,9 +1,10 @@
 //! The administrator's pages: what needs attention, organisations, users and invitations, the
 //! registry policy profiles the server runs with, and failed e-mails.
 
+use super::extract::{Path, Query};
 use askama::Template;
 use axum::Router;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -694,7 +695,7 @@ async fn change_activation(
     let change = Activation::parse(&change)?;
     let u = other_user(&app, &viewer, id).await?;
     let active = change == Activation::Reactivate;
-    users_db::set_active(&app.db, u.id, active).await?;
+    accounts::set_active(&app.db, u.id, active).await?;
     viewer
         .flash(if active {
             format!("{} <{}> can sign in again", u.display_name, u.email)

@@ -6,9 +6,10 @@
 //! entries and statistics, `VerifyLedger` for verification, `Export` for downloads. Prices are
 //! shown to auditors only.
 
+use super::extract::{Path, Query};
 use askama::Template;
 use axum::Router;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::response::{Html, Response};
 use axum::routing::get;
 use serde::{Deserialize, Serialize};

@@ -1,9 +1,10 @@
 //! The block lookup: who holds an address, prefix or range now, at which registry, and the
 //! ledger entries that moved any of it. Every signed-in role may use it.
 
+use super::extract::Query;
 use askama::Template;
 use axum::Router;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
