@@ -168,6 +168,18 @@ fn too_many(whose: &str) -> AppError {
     ))
 }
 
+/// What the throttle counts a client address as: an IPv4 address itself, an IPv6 address by its
+/// /64 (one subscriber's network, in which anyone has addresses to spare).
+fn throttle_key(client: IpAddr) -> String {
+    match client.to_canonical() {
+        IpAddr::V4(a) => a.to_string(),
+        IpAddr::V6(a) => {
+            let network = u128::from(a) & !((1u128 << 64) - 1);
+            format!("{}/64", std::net::Ipv6Addr::from(network))
+        }
+    }
+}
+
 /// Refuses a sign-in while failures are over one of the limits (see [`MAX_FAILED_LOGINS`],
 /// [`MAX_FAILED_PER_ADDRESS`], [`MAX_FAILED_PER_ACCOUNT`]).
 async fn check_throttle(
@@ -190,7 +202,7 @@ async fn check_throttle(
         .count(db)
         .await?;
     if this_account_here >= MAX_FAILED_LOGINS {
-        return Err(too_many("for this address"));
+        return Err(too_many("for this e-mail address from your network"));
     }
     if client.is_some() && from_client(failures()).count(db).await? >= MAX_FAILED_PER_ADDRESS {
         return Err(too_many("from your network"));
@@ -207,7 +219,7 @@ async fn check_throttle(
             .count(db)
             .await?;
         if known_here == 0 {
-            return Err(too_many("for this address"));
+            return Err(too_many("for this e-mail address"));
         }
     }
     Ok(())
@@ -225,7 +237,7 @@ pub async fn authenticate(
     now: OffsetDateTime,
 ) -> AppResult<user::Model> {
     let email = email.trim().to_lowercase();
-    let client = client.map(|c| c.to_canonical().to_string());
+    let client = client.map(throttle_key);
     check_throttle(db, &email, client.as_deref(), now).await?;
     let found = user::Entity::find()
         .filter(user::Column::Email.eq(&email))
@@ -553,4 +565,19 @@ pub async fn request_password_reset(
     outbox::enqueue(&txn, &[mail], now).await?;
     txn.commit().await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ipv6_clients_are_throttled_by_their_64() {
+        let key = |s: &str| throttle_key(s.parse().unwrap());
+        assert_eq!(key("192.0.2.7"), "192.0.2.7");
+        assert_eq!(key("::ffff:192.0.2.7"), "192.0.2.7");
+        assert_eq!(key("2001:db8:1:2:aaaa::1"), "2001:db8:1:2::/64");
+        assert_eq!(key("2001:db8:1:2:bbbb::9"), key("2001:db8:1:2::1"));
+        assert_ne!(key("2001:db8:1:3::1"), key("2001:db8:1:2::1"));
+    }
 }

@@ -1,6 +1,5 @@
 //! Signing in and out, invitations and password resets.
 
-use super::extract::{Path, Query};
 use askama::Template;
 use axum::Router;
 use axum::extract::State;
@@ -10,6 +9,7 @@ use serde::Deserialize;
 
 use super::AppState;
 use super::auth::{CsrfForm, Viewer, safe_next};
+use super::extract::{Path, Query};
 use super::forms::FormErrors;
 use super::page::{Chrome, render};
 use crate::error::AppError;

@@ -1,7 +1,6 @@
 //! The administrator's pages: what needs attention, organisations, users and invitations, the
 //! registry policy profiles the server runs with, and failed e-mails.
 
-use super::extract::{Path, Query};
 use askama::Template;
 use axum::Router;
 use axum::extract::State;
@@ -16,6 +15,7 @@ use serde::Deserialize;
 
 use super::AppState;
 use super::auth::{CsrfForm, SignedIn, Viewer, urlencode};
+use super::extract::{Path, Query};
 use super::forms::{self, FormErrors};
 use super::page::{Chrome, render};
 use super::view::registry_name;

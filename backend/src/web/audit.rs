@@ -6,7 +6,6 @@
 //! entries and statistics, `VerifyLedger` for verification, `Export` for downloads. Prices are
 //! shown to auditors only.
 
-use super::extract::{Path, Query};
 use askama::Template;
 use axum::Router;
 use axum::extract::State;
@@ -17,6 +16,7 @@ use time::OffsetDateTime;
 
 use super::AppState;
 use super::auth::SignedIn;
+use super::extract::{Path, Query};
 use super::forms::FormErrors;
 use super::page::{Chrome, render};
 use super::public::stream_export;

@@ -25,12 +25,12 @@ use tower_sessions::Session;
 
 use super::AppState;
 use super::page::{Chrome, nav_for};
+use super::session_store::USER_KEY;
 use crate::db::entities::{organisation, user};
 use crate::domain::authz::{self, Action, Actor, Role};
 use crate::error::AppError;
 use crate::services::accounts::actor_of;
 
-use super::session_store::USER_KEY;
 const CSRF_KEY: &str = "csrf_token";
 const FLASH_KEY: &str = "flash";
 const SEEN_KEY: &str = "seen_at";

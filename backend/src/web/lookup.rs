@@ -1,7 +1,6 @@
 //! The block lookup: who holds an address, prefix or range now, at which registry, and the
 //! ledger entries that moved any of it. Every signed-in role may use it.
 
-use super::extract::Query;
 use askama::Template;
 use axum::Router;
 use axum::extract::State;
@@ -13,6 +12,7 @@ use serde::Deserialize;
 
 use super::AppState;
 use super::auth::SignedIn;
+use super::extract::Query;
 use super::forms::FormErrors;
 use super::page::{Chrome, render};
 use crate::db::entities::organisation;

@@ -209,23 +209,12 @@ impl IntoResponse for AppError {
                 )
             }
         };
-        let body = ErrorPage {
-            chrome: Chrome::default(),
-            title,
-            message: &message,
-        }
-        .render()
-        .unwrap_or_else(|_| format!("{title}: {message}"));
-        (status, Html(body)).into_response()
+        error_page(status, title, &message)
     }
 }
 
-/// The page for a form that another site made the browser send (refused by `CsrfLayer`).
-fn cross_site_refusal(_: tower_http::csrf::ProtectionError) -> Response {
-    let title = "This form was sent from another site";
-    let message = "Your browser sent this request to ipxfer from a page of another site, so \
-                   ipxfer refused it: nothing was changed. If you meant to do this, open ipxfer \
-                   yourself, go to the page again and send the form from there.";
+/// The error page, on the layout without anyone's navigation.
+fn error_page(status: StatusCode, title: &str, message: &str) -> Response {
     let body = ErrorPage {
         chrome: Chrome::default(),
         title,
@@ -233,7 +222,18 @@ fn cross_site_refusal(_: tower_http::csrf::ProtectionError) -> Response {
     }
     .render()
     .unwrap_or_else(|_| format!("{title}: {message}"));
-    (StatusCode::FORBIDDEN, Html(body)).into_response()
+    (status, Html(body)).into_response()
+}
+
+/// The page for a form that another site made the browser send (refused by `CsrfLayer`).
+fn cross_site_refusal(_: tower_http::csrf::ProtectionError) -> Response {
+    error_page(
+        StatusCode::FORBIDDEN,
+        "This form was sent from another site",
+        "Your browser sent this request to ipxfer from a page of another site, so ipxfer \
+         refused it: nothing was changed. If you meant to do this, open ipxfer yourself, go to \
+         the page again and send the form from there.",
+    )
 }
 
 async fn healthz(State(app): State<AppState>) -> Result<Json<serde_json::Value>, AppError> {

@@ -4,7 +4,6 @@
 
 use std::collections::BTreeMap;
 
-use super::extract::{Multipart, Path, Query};
 use askama::Template;
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, State};
@@ -17,6 +16,7 @@ use serde::Deserialize;
 
 use super::AppState;
 use super::auth::{CsrfForm, SignedIn, Viewer};
+use super::extract::{Multipart, Path, Query};
 use super::forms::{self, FormErrors};
 use super::page::{Chrome, render};
 use super::view::{self, Parties, Tag};
@@ -391,18 +391,11 @@ async fn new_form(
     .await
 }
 
-/// A file uploaded with a form.
-struct Upload {
-    kind: DocumentKind,
-    filename: String,
-    bytes: Vec<u8>,
-}
-
 /// Reads a multipart form into its text fields and files; the CSRF token is checked first.
 async fn read_multipart(
     viewer: &Viewer,
     mut multipart: axum::extract::Multipart,
-) -> Result<(BTreeMap<String, String>, Vec<(String, Upload)>), AppError> {
+) -> Result<(BTreeMap<String, String>, Vec<(String, NewDocument)>), AppError> {
     let mut fields = BTreeMap::new();
     let mut files = Vec::new();
     let mut token_checked = false;
@@ -440,7 +433,7 @@ async fn read_multipart(
             };
             files.push((
                 name,
-                Upload {
+                NewDocument {
                     kind,
                     filename,
                     bytes: bytes.to_vec(),
@@ -481,7 +474,7 @@ fn listed(problems: &[(usize, crate::domain::block::BlockError)]) -> String {
 }
 
 /// Checks an upload before anything is stored: its name, its size and its type from its bytes.
-fn check_upload(errors: &mut FormErrors, field: &'static str, u: &Upload) {
+fn check_upload(errors: &mut FormErrors, field: &'static str, u: &NewDocument) {
     if let Err(problem) = documents::check_file_name(&u.filename) {
         errors.add(field, problem);
     } else if u.bytes.len() > documents::MAX_BYTES {
@@ -600,14 +593,7 @@ async fn create(
         agreed_price,
     };
     let now = app.clock.now();
-    let docs = files
-        .into_iter()
-        .map(|(_, u)| NewDocument {
-            kind: u.kind,
-            filename: u.filename,
-            bytes: u.bytes,
-        })
-        .collect();
+    let docs = files.into_iter().map(|(_, u)| u).collect();
     let filed =
         transfers::file_with_documents(&app.db, &app.settings, &viewer.actor, filing, docs, now)
             .await;
