@@ -99,6 +99,11 @@ pub enum Command {
         /// on a fresh data/demo.db unless --database-url is given.
         #[arg(long)]
         demo: bool,
+        /// Behind a reverse proxy: the request header whose last address is the client's, set
+        /// by the proxy (`X-Forwarded-For`, `X-Real-IP`). Failed sign-ins are throttled per
+        /// client address; without this, every client would share the proxy's.
+        #[arg(long, env = "IPXFER_CLIENT_IP_HEADER", value_name = "HEADER")]
+        client_ip_header: Option<String>,
     },
     /// Seed data into an empty database.
     #[command(subcommand)]
@@ -237,7 +242,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         .await
         .context("cannot migrate the database")?;
     match cli.command {
-        Command::Serve { addr, demo } => {
+        Command::Serve {
+            addr,
+            demo,
+            client_ip_header,
+        } => {
             // The demo keeps its mail in a folder unless SMTP_URL or MAIL_DIR says otherwise.
             let mail = if demo {
                 cli.mail.config().or_mail_dir(DEMO_MAIL_DIR)
@@ -248,7 +257,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             if demo {
                 seed_demo(&conn, &settings).await?;
             }
-            let settings = std::sync::Arc::new(settings);
+            let settings = std::sync::Arc::new(Settings {
+                client_ip_header,
+                ..settings
+            });
             let jobs = background::spawn(
                 conn.clone(),
                 settings.clone(),

@@ -12,6 +12,10 @@ pub enum AppError {
     /// The thing asked for does not exist (or may not be seen).
     #[error("{0}")]
     NotFound(String),
+    /// The request itself is malformed (a query string that does not parse, a body that is not
+    /// the form expected): 400.
+    #[error("{0}")]
+    BadRequest(String),
     /// The actor may not do this.
     #[error("{0}")]
     Forbidden(String),

@@ -1,16 +1,18 @@
-// Security at the surface: another organisation's transfer is forbidden, a forged form is
-// refused, and signing out ends the session.
+// Security at the surface: another organisation's transfer looks like one that does not exist,
+// a forged form is refused, and signing out ends the session.
 import { test, expect } from '@playwright/test';
 import { people, session } from './helpers';
 
-test("a member of an unrelated organisation gets 403 on another's transfer", async ({ browser }) => {
+test("a member of an unrelated organisation gets 404 on another's transfer", async ({ browser }) => {
   const owner = await session(browser, people.northwind);
   await owner.page.goto('/transfers?show=all');
   const href = await owner.page.locator('#transfers a[href^="/transfers/"]').first().getAttribute('href');
   const outsider = await session(browser, people.yangtze);
   const res = await outsider.page.goto(href!);
-  expect(res!.status()).toBe(403);
-  await expect(outsider.page.locator('h1')).toHaveText('You cannot do this');
+  // Not "forbidden": the same answer as for a number that does not exist.
+  expect(res!.status()).toBe(404);
+  await expect(outsider.page.locator('h1')).toHaveText('Page not found');
+  await expect(outsider.page.locator('main')).toContainText('that you may see');
   await owner.context.close();
   await outsider.context.close();
 });
@@ -31,6 +33,7 @@ test('a form posted without a valid CSRF token is refused', async ({ browser }) 
     form: { csrf_token: 'x' },
   });
   expect(res.status()).toBe(403);
+  expect(await res.text()).toContain('from another site');
   await context.close();
 });
 

@@ -47,6 +47,9 @@ pub enum BlockError {
     /// A start-and-count block that runs past the last IPv4 address.
     #[error("{count} addresses starting at {start} run past 255.255.255.255")]
     PastEndOfSpace { start: Ipv4Addr, count: u64 },
+    /// A list holds more blocks than one transfer may.
+    #[error("the list has {count} blocks: list at most {max} blocks in one transfer")]
+    TooMany { count: usize, max: usize },
     /// Two blocks of one list share addresses.
     #[error("{block} overlaps {other} on line {other_line}")]
     Overlap {
@@ -263,9 +266,24 @@ pub fn parse_padded_addr(s: &str) -> Result<Ipv4Addr, BlockError> {
         })
 }
 
-/// Blocks typed one per line (blank lines are skipped). On failure, every bad line is reported
-/// with its 1-based number, as is every block that overlaps an earlier one in the list.
-pub fn parse_block_list(text: &str) -> Result<Vec<Ipv4Range>, Vec<(usize, BlockError)>> {
+/// Blocks typed one per line (blank lines are skipped), at most `max_blocks` of them. On
+/// failure, every bad line is reported with its 1-based number, as is every block that overlaps
+/// an earlier one in the list. A list over the cap is refused whole (as line 0) before any line
+/// is read, so the pairwise overlap report stays bounded by `max_blocks`².
+pub fn parse_block_list(
+    text: &str,
+    max_blocks: usize,
+) -> Result<Vec<Ipv4Range>, Vec<(usize, BlockError)>> {
+    let count = text.lines().filter(|l| !l.trim().is_empty()).count();
+    if count > max_blocks {
+        return Err(vec![(
+            0,
+            BlockError::TooMany {
+                count,
+                max: max_blocks,
+            },
+        )]);
+    }
     let mut blocks: Vec<(usize, Ipv4Range)> = Vec::new();
     let mut errors: Vec<(usize, BlockError)> = Vec::new();
     for (index, line) in text.lines().enumerate() {
@@ -1034,22 +1052,22 @@ mod tests {
     fn parse_block_list_reads_one_block_per_line() {
         let text = "198.51.100.0/24\n\n  203.0.113.0 - 203.0.113.127  \r\n192.0.2.7\n";
         assert_eq!(
-            parse_block_list(text),
+            parse_block_list(text, 64),
             Ok(vec![
                 range("198.51.100.0/24"),
                 range("203.0.113.0/25"),
                 range("192.0.2.7"),
             ])
         );
-        assert_eq!(parse_block_list(""), Ok(vec![]));
-        assert_eq!(parse_block_list("\n  \n"), Ok(vec![]));
+        assert_eq!(parse_block_list("", 64), Ok(vec![]));
+        assert_eq!(parse_block_list("\n  \n", 64), Ok(vec![]));
     }
 
     #[test]
     fn parse_block_list_reports_bad_lines_and_overlaps() {
         let text =
             "198.51.100.0/24\n198.51.300.0\n\n203.0.113.0/24\n198.51.100.128/25\n198.51.100.1/24";
-        let errors = parse_block_list(text).unwrap_err();
+        let errors = parse_block_list(text, 64).unwrap_err();
         let rendered: Vec<(usize, String)> = errors
             .iter()
             .map(|(line, e)| (*line, e.to_string()))
@@ -1072,10 +1090,26 @@ mod tests {
     }
 
     #[test]
+    fn parse_block_list_refuses_a_list_over_the_cap_before_reading_it() {
+        let flood = "192.0.2.0/24\n".repeat(1800);
+        assert_eq!(
+            parse_block_list(&flood, 64),
+            Err(vec![(
+                0,
+                BlockError::TooMany {
+                    count: 1800,
+                    max: 64
+                }
+            )])
+        );
+        assert_eq!(parse_block_list("192.0.2.0/24\n\n", 1).unwrap().len(), 1);
+    }
+
+    #[test]
     fn parse_block_list_names_every_overlapping_pair() {
         // Line 3 sorts first by address but is reported against the earlier lines.
         let text = "10.0.1.0/24\n10.0.0.0 - 10.0.1.0\n10.0.0.0/16\n10.1.0.0/16";
-        let errors = parse_block_list(text).unwrap_err();
+        let errors = parse_block_list(text, 64).unwrap_err();
         assert_eq!(
             errors,
             vec![
@@ -1105,7 +1139,7 @@ mod tests {
                 ),
             ]
         );
-        let duplicate = parse_block_list("192.0.2.0/24\n192.0.2.0/24").unwrap_err();
+        let duplicate = parse_block_list("192.0.2.0/24\n192.0.2.0/24", 64).unwrap_err();
         assert_eq!(
             duplicate[0].1.to_string(),
             "192.0.2.0/24 overlaps 192.0.2.0/24 on line 1"

@@ -1,5 +1,6 @@
 //! Accounts: password hashing (argon2id), sign-in with throttling and without user enumeration,
-//! invitations and password resets by single-use e-mailed tokens.
+//! invitations and password resets by single-use e-mailed tokens, and ending every session of an
+//! account when its password is reset or it is deactivated.
 
 use argon2::Argon2;
 use argon2::password_hash::phc::PasswordHash;
@@ -9,6 +10,7 @@ use sea_orm::{
     PaginatorTrait, QueryFilter, Set, TransactionTrait,
 };
 use sha2::{Digest, Sha256};
+use std::net::IpAddr;
 use time::{Duration, OffsetDateTime};
 
 use crate::db::entities::{auth_token, login_attempt, session, user};
@@ -19,9 +21,23 @@ use crate::domain::authz::{Actor, Role};
 use crate::error::{AppError, AppResult};
 use crate::services::notifications::{self, AccountEmail};
 
-/// Failed sign-ins per address within [`THROTTLE_WINDOW`] before further attempts are refused.
+/// Failed sign-ins to one account from one client address within [`THROTTLE_WINDOW`] before
+/// that address may not try that account for a while. Someone else's failures, from another
+/// address, do not count against the owner.
 pub const MAX_FAILED_LOGINS: u64 = 5;
+/// Failed sign-ins from one client address, to any accounts, within [`THROTTLE_WINDOW`] before
+/// the address may not sign in at all for a while: spraying one password across many accounts
+/// is slowed to this many guesses per window.
+pub const MAX_FAILED_PER_ADDRESS: u64 = 20;
+/// Failed sign-ins to one account from all addresses within [`THROTTLE_WINDOW`] before addresses
+/// that have not signed in to it successfully within a day are refused: a guessing attack
+/// spread over many addresses is bounded, and the owner's own address still gets in.
+pub const MAX_FAILED_PER_ACCOUNT: u64 = 100;
 pub const THROTTLE_WINDOW: Duration = Duration::minutes(15);
+/// Password-reset e-mails one account gets within [`RESET_WINDOW`]; more requests are answered
+/// the same but send nothing, so nobody can flood a mailbox through the form.
+pub const MAX_RESETS_PER_WINDOW: u64 = 3;
+pub const RESET_WINDOW: Duration = Duration::hours(1);
 pub const MIN_PASSWORD_LEN: usize = 12;
 pub const MAX_PASSWORD_LEN: usize = 128;
 pub const INVITATION_TTL: Duration = Duration::days(7);
@@ -121,47 +137,119 @@ pub async fn prune(db: &DatabaseConnection, now: OffsetDateTime) -> AppResult<u6
 /// The one message for every failed sign-in, so nobody learns which addresses have accounts.
 pub const SIGN_IN_FAILED: &str = "The e-mail address or the password is not right";
 
-/// Checks an e-mail address and password. Every attempt is recorded; after
-/// [`MAX_FAILED_LOGINS`] failures in [`THROTTLE_WINDOW`] the address is refused for a while,
-/// whether or not it has an account. Unknown addresses cost the same hashing time as known ones.
+/// The password of [`dummy_hash`]; it opens no account, as [`hash_to_check`] never lets the
+/// dummy hash succeed.
+pub const DUMMY_PASSWORD: &str = "not a password anyone has";
+
+/// A hash to spend the time of a real check on, for addresses without a usable password.
+pub fn dummy_hash() -> &'static str {
+    static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    DUMMY.get_or_init(|| hash_password(DUMMY_PASSWORD).unwrap_or_default())
+}
+
+/// The hash a sign-in is checked against and whether a match may succeed. An unknown address,
+/// an inactive account and an invited account without a password yet are all checked against
+/// the dummy hash, so each costs the time of a real check and timing tells none of them apart.
+pub fn hash_to_check(found: Option<&user::Model>) -> (&str, bool) {
+    match found {
+        Some(user::Model {
+            active: true,
+            password_hash: Some(h),
+            ..
+        }) => (h.as_str(), true),
+        _ => (dummy_hash(), false),
+    }
+}
+
+fn too_many(whose: &str) -> AppError {
+    AppError::Throttled(format!(
+        "Too many failed sign-ins {whose}. Wait {} minutes, or reset the password.",
+        THROTTLE_WINDOW.whole_minutes()
+    ))
+}
+
+/// What the throttle counts a client address as: an IPv4 address itself, an IPv6 address by its
+/// /64 (one subscriber's network, in which anyone has addresses to spare).
+fn throttle_key(client: IpAddr) -> String {
+    match client.to_canonical() {
+        IpAddr::V4(a) => a.to_string(),
+        IpAddr::V6(a) => {
+            let network = u128::from(a) & !((1u128 << 64) - 1);
+            format!("{}/64", std::net::Ipv6Addr::from(network))
+        }
+    }
+}
+
+/// Refuses a sign-in while failures are over one of the limits (see [`MAX_FAILED_LOGINS`],
+/// [`MAX_FAILED_PER_ADDRESS`], [`MAX_FAILED_PER_ACCOUNT`]).
+async fn check_throttle(
+    db: &DatabaseConnection,
+    email: &str,
+    client: Option<&str>,
+    now: OffsetDateTime,
+) -> AppResult<()> {
+    let failures = || {
+        login_attempt::Entity::find()
+            .filter(login_attempt::Column::Succeeded.eq(false))
+            .filter(login_attempt::Column::AttemptedAt.gt(now - THROTTLE_WINDOW))
+    };
+    let from_client = |q: sea_orm::Select<login_attempt::Entity>| match client {
+        Some(c) => q.filter(login_attempt::Column::ClientAddr.eq(c)),
+        None => q.filter(login_attempt::Column::ClientAddr.is_null()),
+    };
+    let this_account_here = from_client(failures())
+        .filter(login_attempt::Column::Email.eq(email))
+        .count(db)
+        .await?;
+    if this_account_here >= MAX_FAILED_LOGINS {
+        return Err(too_many("for this e-mail address from your network"));
+    }
+    if client.is_some() && from_client(failures()).count(db).await? >= MAX_FAILED_PER_ADDRESS {
+        return Err(too_many("from your network"));
+    }
+    let this_account = failures()
+        .filter(login_attempt::Column::Email.eq(email))
+        .count(db)
+        .await?;
+    if this_account >= MAX_FAILED_PER_ACCOUNT {
+        let known_here = from_client(login_attempt::Entity::find())
+            .filter(login_attempt::Column::Email.eq(email))
+            .filter(login_attempt::Column::Succeeded.eq(true))
+            .filter(login_attempt::Column::AttemptedAt.gt(now - Duration::days(1)))
+            .count(db)
+            .await?;
+        if known_here == 0 {
+            return Err(too_many("for this e-mail address"));
+        }
+    }
+    Ok(())
+}
+
+/// Checks an e-mail address and password from a client address. Every attempt is recorded;
+/// failures are throttled per account and address and per address (see [`check_throttle`]),
+/// whether or not the e-mail address has an account, and every check costs the same hashing
+/// time ([`hash_to_check`]).
 pub async fn authenticate(
     db: &DatabaseConnection,
     email: &str,
     password: &str,
+    client: Option<IpAddr>,
     now: OffsetDateTime,
 ) -> AppResult<user::Model> {
     let email = email.trim().to_lowercase();
-    let recent_failures = login_attempt::Entity::find()
-        .filter(login_attempt::Column::Email.eq(&email))
-        .filter(login_attempt::Column::Succeeded.eq(false))
-        .filter(login_attempt::Column::AttemptedAt.gt(now - THROTTLE_WINDOW))
-        .count(db)
-        .await?;
-    if recent_failures >= MAX_FAILED_LOGINS {
-        return Err(AppError::Throttled(format!(
-            "Too many failed sign-ins for this address. Wait {} minutes, or reset the password.",
-            THROTTLE_WINDOW.whole_minutes()
-        )));
-    }
+    let client = client.map(throttle_key);
+    check_throttle(db, &email, client.as_deref(), now).await?;
     let found = user::Entity::find()
         .filter(user::Column::Email.eq(&email))
         .one(db)
         .await?;
-    let ok = match &found {
-        Some(u) if u.active => u
-            .password_hash
-            .as_deref()
-            .is_some_and(|h| verify_password(h, password)),
-        _ => {
-            // Spend the time a real check takes, so timing does not tell accounts apart.
-            verify_password(dummy_hash(), password);
-            false
-        }
-    };
+    let (hash, can_succeed) = hash_to_check(found.as_ref());
+    let ok = verify_password(hash, password) && can_succeed;
     login_attempt::ActiveModel {
         email: Set(email),
         succeeded: Set(ok),
         attempted_at: Set(now),
+        client_addr: Set(client),
         ..Default::default()
     }
     .insert(db)
@@ -172,9 +260,26 @@ pub async fn authenticate(
     }
 }
 
-fn dummy_hash() -> &'static str {
-    static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    DUMMY.get_or_init(|| hash_password("not a password anyone has").unwrap_or_default())
+/// Ends every session of a user (they are signed out everywhere).
+pub async fn end_sessions(conn: &impl ConnectionTrait, user_id: i64) -> AppResult<u64> {
+    let r = session::Entity::delete_many()
+        .filter(session::Column::UserId.eq(user_id))
+        .exec(conn)
+        .await?;
+    Ok(r.rows_affected)
+}
+
+/// Deactivates or reactivates an account; deactivation ends its sessions in the same
+/// transaction, so reactivation does not bring an old cookie back to life. The caller has
+/// checked the actor may manage users. Returns whether the account exists.
+pub async fn set_active(db: &DatabaseConnection, user_id: i64, active: bool) -> AppResult<bool> {
+    let txn = db.begin().await?;
+    let found = users_db::set_active(&txn, user_id, active).await?;
+    if !active {
+        end_sessions(&txn, user_id).await?;
+    }
+    txn.commit().await?;
+    Ok(found)
 }
 
 /// A fresh 256-bit token from the operating system's CSPRNG (tower-sessions' ids are 128-bit
@@ -248,8 +353,8 @@ async fn valid_token(
         .ok_or_else(expired_link)
 }
 
-/// Sets a new password through an invitation or reset token, using the token up. The user's
-/// other unused tokens of the same purpose stop working too.
+/// Sets a new password through an invitation or reset token, using the token up, and ends every
+/// session of the account. The user's other unused tokens of the same purpose stop working too.
 pub async fn redeem_token(
     db: &DatabaseConnection,
     token: &str,
@@ -281,6 +386,8 @@ pub async fn redeem_token(
     let mut active: user::ActiveModel = u.into();
     active.password_hash = Set(Some(hash));
     let u = active.update(&txn).await?;
+    // Whoever knew the old password is signed out everywhere; the caller signs the person in.
+    end_sessions(&txn, u.id).await?;
     txn.commit().await?;
     Ok(u)
 }
@@ -413,8 +520,9 @@ async fn insert_account(
     .await?)
 }
 
-/// Starts a password reset: an active account gets an e-mail with a link; any other address
-/// gets nothing, and the caller shows the same page either way.
+/// Starts a password reset: an active account gets an e-mail with a link, at most
+/// [`MAX_RESETS_PER_WINDOW`] per [`RESET_WINDOW`]; any other address, or one over the limit, gets
+/// nothing, and the caller shows the same page either way.
 pub async fn request_password_reset(
     db: &DatabaseConnection,
     email: &str,
@@ -431,6 +539,19 @@ pub async fn request_password_reset(
     else {
         return Ok(());
     };
+    let recent = auth_token::Entity::find()
+        .filter(auth_token::Column::UserId.eq(u.id))
+        .filter(auth_token::Column::Purpose.eq(TokenPurpose::PasswordReset.as_str()))
+        .filter(auth_token::Column::CreatedAt.gt(now - RESET_WINDOW))
+        .count(&txn)
+        .await?;
+    if recent >= MAX_RESETS_PER_WINDOW {
+        tracing::warn!(
+            user = u.id,
+            "password reset e-mails over the limit: none sent"
+        );
+        return Ok(());
+    }
     let (token_id, token) =
         issue_token(&txn, u.id, TokenPurpose::PasswordReset, RESET_TTL, now).await?;
     let link = format!("{}/password-reset/{token}", base_url.trim_end_matches('/'));
@@ -444,4 +565,19 @@ pub async fn request_password_reset(
     outbox::enqueue(&txn, &[mail], now).await?;
     txn.commit().await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ipv6_clients_are_throttled_by_their_64() {
+        let key = |s: &str| throttle_key(s.parse().unwrap());
+        assert_eq!(key("192.0.2.7"), "192.0.2.7");
+        assert_eq!(key("::ffff:192.0.2.7"), "192.0.2.7");
+        assert_eq!(key("2001:db8:1:2:aaaa::1"), "2001:db8:1:2::/64");
+        assert_eq!(key("2001:db8:1:2:bbbb::9"), key("2001:db8:1:2::1"));
+        assert_ne!(key("2001:db8:1:3::1"), key("2001:db8:1:2::1"));
+    }
 }

@@ -33,6 +33,7 @@ use crate::domain::workflow::{
 };
 use crate::domain::{Finding, Ipv4Range, Side, TransferType};
 use crate::error::{AppError, AppResult};
+use crate::services::documents::{self, NewDocument};
 use crate::services::notifications;
 
 /// Counter behind the placeholder references of transfers being filed.
@@ -55,6 +56,9 @@ pub struct Settings {
     pub max_blocks: usize,
     /// Days each registry's hostmasters have for a step before the scheduler reminds them.
     pub service_levels: ServiceLevels,
+    /// Behind a reverse proxy: the header whose last address is the client's (the proxy sets
+    /// it). Without it, the TCP peer is the client.
+    pub client_ip_header: Option<String>,
 }
 
 impl Default for Settings {
@@ -69,6 +73,7 @@ impl Default for Settings {
             base_url: "http://127.0.0.1:8080".to_owned(),
             max_blocks: 64,
             service_levels: ServiceLevels::default(),
+            client_ip_header: None,
         }
     }
 }
@@ -296,8 +301,14 @@ pub async fn findings_of(
     evaluate(db, settings, &l.facts, stage, now).await
 }
 
-fn not_found(id: i64) -> AppError {
-    AppError::NotFound(format!("there is no transfer {id}"))
+/// What someone hears about a transfer that does not exist or that they may not see: the
+/// same words, so the two cannot be told apart.
+pub fn not_found_message(id: i64) -> String {
+    format!("There is no transfer {id} that you may see.")
+}
+
+pub(crate) fn not_found(id: i64) -> AppError {
+    AppError::NotFound(not_found_message(id))
 }
 
 fn workflow_error(e: WorkflowError) -> AppError {
@@ -367,6 +378,23 @@ pub async fn file(
     filing: Filing,
     now: OffsetDateTime,
 ) -> AppResult<i64> {
+    file_with_documents(db, settings, actor, filing, Vec::new(), now).await
+}
+
+/// [`file`] with the documents sent along, all in one transaction: a document that is refused
+/// (checked before anything is written) refuses the filing, and nothing is stored or e-mailed.
+pub async fn file_with_documents(
+    db: &DatabaseConnection,
+    settings: &Settings,
+    actor: &Actor,
+    filing: Filing,
+    documents: Vec<NewDocument>,
+    now: OffsetDateTime,
+) -> AppResult<i64> {
+    let content_types = documents
+        .iter()
+        .map(|d| documents::check_document(&d.filename, &d.bytes))
+        .collect::<AppResult<Vec<_>>>()?;
     match actor.role {
         Role::Member { org_id }
             if org_id == filing.source_org_id && authz::can(actor, Action::FileTransfer, None) => {}
@@ -515,7 +543,11 @@ pub async fn file(
         label,
         comment: None,
     };
-    let event_id = record_event(&txn, row.id, None, state_name, history, now).await?;
+    let event_id = record_event(&txn, row.id, None, state_name, history.clone(), now).await?;
+    for (doc, content_type) in documents.iter().zip(content_types) {
+        let who = (user_id, history.label.clone());
+        documents::store(&txn, row.id, state_name, doc, content_type, who, now).await?;
+    }
     let loaded = Loaded {
         row,
         facts,
@@ -547,10 +579,7 @@ pub async fn act(
     let txn = db::begin_write(db).await?;
     let mut l = lock_and_load(&txn, id).await?;
     if !authz::can(actor, Action::ViewTransfer, Some(&access(&l))) {
-        return Err(AppError::Forbidden(format!(
-            "you may not see transfer {}",
-            l.facts.reference
-        )));
+        return Err(not_found(id));
     }
     let (user_id, label) = actor_label(&txn, actor).await?;
     if let Command::Accept { need } = &command {
@@ -707,6 +736,7 @@ fn history_name(e: &Event, next: &State) -> String {
 }
 
 /// One row of a transfer's timeline: what happened, who did it, and what they wrote.
+#[derive(Clone)]
 pub(crate) struct History {
     pub event: String,
     pub actor: Option<i64>,

@@ -2,13 +2,14 @@
 
 use askama::Template;
 use axum::Router;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
 
 use super::AppState;
 use super::auth::{CsrfForm, Viewer, safe_next};
+use super::extract::{Path, Query};
 use super::forms::FormErrors;
 use super::page::{Chrome, render};
 use crate::error::AppError;
@@ -49,13 +50,15 @@ async fn login_form(
     Query(q): Query<NextQuery>,
 ) -> Result<Response, AppError> {
     if viewer.user.is_some() {
-        return Ok(Redirect::to(&safe_next(q.next.as_deref())).into_response());
+        return Ok(
+            Redirect::to(&safe_next(q.next.as_deref(), &app.settings.base_url)).into_response(),
+        );
     }
     Ok(render(&LoginPage {
         chrome: viewer.chrome_for_form(&app).await?,
         errors: FormErrors::default(),
         email: String::new(),
-        next: safe_next(q.next.as_deref()),
+        next: safe_next(q.next.as_deref(), &app.settings.base_url),
     })?
     .into_response())
 }
@@ -73,7 +76,7 @@ async fn login(
     State(app): State<AppState>,
     CsrfForm { viewer, form }: CsrfForm<LoginForm>,
 ) -> Result<Response, AppError> {
-    let next = safe_next(form.next.as_deref());
+    let next = safe_next(form.next.as_deref(), &app.settings.base_url);
     let failed = |message: String| async {
         let mut errors = FormErrors::default();
         errors.add("email", message);
@@ -85,7 +88,15 @@ async fn login(
         };
         render(&page)
     };
-    match accounts::authenticate(&app.db, &form.email, &form.password, app.clock.now()).await {
+    match accounts::authenticate(
+        &app.db,
+        &form.email,
+        &form.password,
+        viewer.client,
+        app.clock.now(),
+    )
+    .await
+    {
         Ok(u) => {
             viewer.sign_in(&u).await?;
             Ok(Redirect::to(&next).into_response())

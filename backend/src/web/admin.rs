@@ -3,7 +3,7 @@
 
 use askama::Template;
 use axum::Router;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -15,6 +15,7 @@ use serde::Deserialize;
 
 use super::AppState;
 use super::auth::{CsrfForm, SignedIn, Viewer, urlencode};
+use super::extract::{Path, Query};
 use super::forms::{self, FormErrors};
 use super::page::{Chrome, render};
 use super::view::registry_name;
@@ -694,7 +695,7 @@ async fn change_activation(
     let change = Activation::parse(&change)?;
     let u = other_user(&app, &viewer, id).await?;
     let active = change == Activation::Reactivate;
-    users_db::set_active(&app.db, u.id, active).await?;
+    accounts::set_active(&app.db, u.id, active).await?;
     viewer
         .flash(if active {
             format!("{} <{}> can sign in again", u.display_name, u.email)

@@ -8,7 +8,7 @@
 
 use askama::Template;
 use axum::Router;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::response::{Html, Response};
 use axum::routing::get;
 use serde::{Deserialize, Serialize};
@@ -16,6 +16,7 @@ use time::OffsetDateTime;
 
 use super::AppState;
 use super::auth::SignedIn;
+use super::extract::{Path, Query};
 use super::forms::FormErrors;
 use super::page::{Chrome, render};
 use super::public::stream_export;

@@ -1,8 +1,23 @@
 //! Who is asking: the session's user as an [`Actor`], the extractors that give it to handlers,
-//! and the session-bound CSRF token every state-changing form carries.
+//! and the CSRF token every state-changing form carries.
+//!
+//! A signed-in person's token lives in their session. Someone not signed in (the sign-in,
+//! password-reset and invitation forms) has no session, and gets none from merely looking at a
+//! form, so crawlers and scanners do not fill the sessions table: their token is a random value
+//! in a cookie of its own, `ipxfer_form`, that the form repeats (double submit). It is not signed:
+//! with no session to bind it to, a signature would add nothing, since anyone can get a validly
+//! signed pair from our own page; what keeps another site from planting its own pair is that
+//! the cookie is HttpOnly, SameSite=Strict and, over https, `__Host-` prefixed (no subdomain may
+//! set it), and that `CsrfLayer` refuses cross-site posts by Fetch Metadata or Origin first.
 
-use axum::extract::{FromRequest, FromRequestParts, Request};
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request, State};
 use axum::http::request::Parts;
+use axum::http::{HeaderValue, header};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use sea_orm::EntityTrait;
 use serde::de::DeserializeOwned;
@@ -10,12 +25,12 @@ use tower_sessions::Session;
 
 use super::AppState;
 use super::page::{Chrome, nav_for};
+use super::session_store::USER_KEY;
 use crate::db::entities::{organisation, user};
 use crate::domain::authz::{self, Action, Actor, Role};
 use crate::error::AppError;
 use crate::services::accounts::actor_of;
 
-const USER_KEY: &str = "user_id";
 const CSRF_KEY: &str = "csrf_token";
 const FLASH_KEY: &str = "flash";
 const SEEN_KEY: &str = "seen_at";
@@ -29,6 +44,76 @@ pub const CSRF_FIELD: &str = "csrf_token";
 /// Form bodies larger than this are refused (uploads have their own limit).
 const FORM_LIMIT: usize = 256 * 1024;
 
+/// The form-token cookie's name: `__Host-` over https, which only this exact host may set.
+fn form_cookie_name(secure: bool) -> &'static str {
+    if secure {
+        "__Host-ipxfer_form"
+    } else {
+        "ipxfer_form"
+    }
+}
+
+/// The CSRF token of someone not signed in: the `ipxfer_form` cookie the browser sent, or a fresh
+/// one that [`form_token_cookie`] sets if a page put it in a form.
+#[derive(Debug, Clone)]
+pub struct FormToken {
+    value: String,
+    /// Whether the browser sent it (only then may a form be checked against it).
+    sent: bool,
+    /// Set when a page puts the token in a form.
+    used: Arc<AtomicBool>,
+}
+
+impl FormToken {
+    fn value_for_form(&self) -> String {
+        self.used.store(true, Ordering::Relaxed);
+        self.value.clone()
+    }
+}
+
+/// Middleware: gives every request a [`FormToken`], and sets the cookie when a page used a new
+/// one. The token is 256 random bits, as the session's.
+pub async fn form_token_cookie(
+    State(secure): State<bool>,
+    mut req: Request,
+    next: Next,
+) -> Response {
+    let name = form_cookie_name(secure);
+    let sent = req
+        .headers()
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(n, v)| *n == name && v.len() == 64 && v.bytes().all(|b| b.is_ascii_hexdigit()))
+        .map(|(_, v)| v.to_owned());
+    let token = FormToken {
+        sent: sent.is_some(),
+        value: sent.unwrap_or_else(new_token),
+        used: Arc::new(AtomicBool::new(false)),
+    };
+    req.extensions_mut().insert(token.clone());
+    let mut res = next.run(req).await;
+    if !token.sent && token.used.load(Ordering::Relaxed) {
+        let cookie = format!(
+            "{name}={}; Path=/; HttpOnly; SameSite=Strict{}",
+            token.value,
+            if secure { "; Secure" } else { "" }
+        );
+        if let Ok(v) = HeaderValue::from_str(&cookie) {
+            res.headers_mut().append(header::SET_COOKIE, v);
+        }
+    }
+    res
+}
+
+/// 256 bits from the OS CSPRNG as 64 hex digits (tower-sessions' ids are 128 random bits).
+fn new_token() -> String {
+    let id = || tower_sessions::session::Id::default().0 as u128;
+    format!("{:032x}{:032x}", id(), id())
+}
+
 /// The person behind a request, signed in or not.
 #[derive(Debug, Clone)]
 pub struct Viewer {
@@ -37,6 +122,10 @@ pub struct Viewer {
     pub session: Session,
     /// The request's path, for the navigation.
     pub path: String,
+    /// The token of forms sent by someone not signed in.
+    form_token: Option<FormToken>,
+    /// Where the request comes from (the throttle of failed sign-ins counts per address).
+    pub client: Option<IpAddr>,
 }
 
 fn session_error(e: tower_sessions::session::Error) -> AppError {
@@ -62,8 +151,8 @@ impl Viewer {
         }
     }
 
-    /// The session's CSRF token, created on first use.
-    pub async fn csrf_token(&self) -> Result<String, AppError> {
+    /// The session's CSRF token, created on first use (signed-in viewers).
+    async fn session_csrf_token(&self) -> Result<String, AppError> {
         if let Some(t) = self
             .session
             .get::<String>(CSRF_KEY)
@@ -85,13 +174,32 @@ impl Viewer {
         Ok(token)
     }
 
-    /// Checks a submitted CSRF token against the session's.
+    /// The token for this viewer's forms: the session's when signed in, the form cookie's
+    /// otherwise (which stores nothing on the server).
+    pub async fn csrf_token(&self) -> Result<String, AppError> {
+        if self.user.is_some() {
+            return self.session_csrf_token().await;
+        }
+        self.form_token
+            .as_ref()
+            .map(FormToken::value_for_form)
+            .ok_or_else(|| AppError::Internal(anyhow::anyhow!("no form token layer")))
+    }
+
+    /// Checks a submitted CSRF token: against the session's when signed in, against the form
+    /// cookie the browser sent otherwise.
     pub async fn check_csrf(&self, submitted: Option<&str>) -> Result<(), AppError> {
-        let expected = self
-            .session
-            .get::<String>(CSRF_KEY)
-            .await
-            .map_err(session_error)?;
+        let expected = if self.user.is_some() {
+            self.session
+                .get::<String>(CSRF_KEY)
+                .await
+                .map_err(session_error)?
+        } else {
+            self.form_token
+                .as_ref()
+                .filter(|t| t.sent)
+                .map(|t| t.value.clone())
+        };
         match (expected, submitted) {
             (Some(e), Some(s)) if constant_time_eq(e.as_bytes(), s.as_bytes()) => Ok(()),
             _ => Err(AppError::Forbidden(
@@ -109,7 +217,7 @@ impl Viewer {
     }
 
     /// The layout's data for a page whose forms an anonymous visitor may send (sign-in, password
-    /// reset): the session and its CSRF token are created now if need be.
+    /// reset): the token comes from the form cookie, set now if need be; no session is stored.
     pub async fn chrome_for_form(&self, app: &AppState) -> Result<Chrome, AppError> {
         let mut chrome = self.chrome(app).await?;
         if chrome.csrf_token.is_empty() {
@@ -155,13 +263,9 @@ impl Viewer {
             role_label,
             nav: nav_for(&self.actor.role, &self.path),
             csrf_token: if self.user.is_some() {
-                self.csrf_token().await?
+                self.session_csrf_token().await?
             } else {
-                self.session
-                    .get::<String>(CSRF_KEY)
-                    .await
-                    .map_err(session_error)?
-                    .unwrap_or_default()
+                String::new()
             },
             flash,
         })
@@ -215,8 +319,33 @@ impl FromRequestParts<AppState> for Viewer {
             actor,
             session,
             path: parts.uri.path().to_owned(),
+            form_token: parts.extensions.get::<FormToken>().cloned(),
+            client: client_address(parts, app.settings.client_ip_header.as_deref()),
         })
     }
+}
+
+/// The client's address: the TCP peer, or behind a reverse proxy the last address of the header
+/// the operator named (`--client-ip-header`), which that proxy sets; clients can prepend to it
+/// but not change its last entry.
+fn client_address(parts: &Parts, header_name: Option<&str>) -> Option<IpAddr> {
+    if let Some(name) = header_name {
+        let from_proxy = parts
+            .headers
+            .get_all(name)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .next_back()
+            .and_then(|v| v.trim().parse::<IpAddr>().ok());
+        if from_proxy.is_some() {
+            return from_proxy;
+        }
+    }
+    parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(a)| a.ip())
 }
 
 /// Marks the session seen (which saves it and extends its expiry) when it was last marked more
@@ -283,12 +412,30 @@ pub fn urlencode(s: &str) -> String {
         .collect()
 }
 
-/// A same-site path to return to after signing in; anything else (another host, `//evil`)
-/// becomes `/`.
-pub fn safe_next(next: Option<&str>) -> String {
-    match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_owned(),
-        _ => "/".to_owned(),
+/// A path on this site to return to after signing in; anything else becomes `/`.
+///
+/// `next` is resolved against the public base URL the way a browser resolves a link (WHATWG URL
+/// parsing, which drops tabs and newlines and reads `\\` as `/`, so `/\t/evil.example` is
+/// `//evil.example`), and kept only when the result has the base URL's origin. Control
+/// characters and backslashes refuse it outright, and so does a resolved path starting with `//`,
+/// which a browser would read as another host once it is sent back as a relative redirect.
+pub fn safe_next(next: Option<&str>, base_url: &str) -> String {
+    let home = || "/".to_owned();
+    let Some(next) = next else { return home() };
+    if next.chars().any(char::is_control) || next.contains('\\') {
+        return home();
+    }
+    let Ok(base) = url::Url::parse(base_url) else {
+        return home();
+    };
+    match base.join(next) {
+        Ok(to) if to.origin() == base.origin() && !to.path().starts_with("//") => {
+            match to.query() {
+                Some(q) => format!("{}?{q}", to.path()),
+                None => to.path().to_owned(),
+            }
+        }
+        _ => home(),
     }
 }
 
@@ -328,11 +475,18 @@ mod tests {
 
     #[test]
     fn only_same_site_paths_are_followed_after_sign_in() {
-        assert_eq!(safe_next(Some("/transfers/3")), "/transfers/3");
-        assert_eq!(safe_next(Some("//evil.example/")), "/");
-        assert_eq!(safe_next(Some("https://evil.example/")), "/");
-        assert_eq!(safe_next(Some("/\\evil.example")), "/");
-        assert_eq!(safe_next(None), "/");
+        let next = |n| safe_next(n, "https://ipxfer.example");
+        assert_eq!(next(Some("/transfers/3")), "/transfers/3");
+        assert_eq!(next(Some("https://ipxfer.example/queue?x=1")), "/queue?x=1");
+        assert_eq!(next(Some("//evil.example/")), "/");
+        assert_eq!(next(Some("https://evil.example/")), "/");
+        assert_eq!(next(Some("http://ipxfer.example/")), "/");
+        assert_eq!(next(Some("/\\evil.example")), "/");
+        assert_eq!(next(Some("/\t/evil.example")), "/");
+        assert_eq!(next(Some("/.//evil.example")), "/");
+        assert_eq!(next(Some("/a\nb")), "/");
+        assert_eq!(next(None), "/");
+        assert_eq!(safe_next(Some("/x"), "not a url"), "/");
     }
 
     #[test]

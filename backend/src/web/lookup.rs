@@ -3,7 +3,7 @@
 
 use askama::Template;
 use axum::Router;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -12,6 +12,7 @@ use serde::Deserialize;
 
 use super::AppState;
 use super::auth::SignedIn;
+use super::extract::Query;
 use super::forms::FormErrors;
 use super::page::{Chrome, render};
 use crate::db::entities::organisation;

@@ -5,6 +5,7 @@ pub mod account;
 pub mod admin;
 pub mod audit;
 pub mod auth;
+pub mod extract;
 pub mod forms;
 pub mod lookup;
 pub mod page;
@@ -92,9 +93,19 @@ pub fn router(state: AppState) -> Router {
         .merge(audit::routes())
         .fallback(not_found)
         .layer(sessions)
-        // Cross-origin state changes are refused before any handler runs; the session-bound
-        // token in every form (`auth::CsrfForm`) covers browsers without Fetch Metadata.
-        .layer(CsrfLayer::new())
+        .layer(axum::middleware::from_fn_with_state(
+            secure,
+            auth::form_token_cookie,
+        ))
+        // Cross-origin state changes are refused before any handler runs; the token in every
+        // form (`auth::CsrfForm`) covers browsers without Fetch Metadata.
+        .layer(CsrfLayer::new().with_rejection_response(cross_site_refusal))
+        // Signed-in pages, documents and exports hold what only their viewer may see: no cache
+        // (browser, proxy) keeps a copy. Only the stylesheet says otherwise.
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
+        ))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_static(CONTENT_SECURITY_POLICY),
@@ -121,9 +132,13 @@ const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; style-src 'self'; img
 pub async fn serve(state: AppState, addr: SocketAddr) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(addr).await?;
     tracing::info!("ipxfer listening on http://{}", listener.local_addr()?);
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
+    // The peer address is the client's for the sign-in throttle (see `auth::client_address`).
+    axum::serve(
+        listener,
+        router(state).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await?;
     Ok(())
 }
 
@@ -170,6 +185,11 @@ impl IntoResponse for AppError {
                 "Please check what you entered",
                 m.clone(),
             ),
+            AppError::BadRequest(m) => (
+                StatusCode::BAD_REQUEST,
+                "This address is not right",
+                m.clone(),
+            ),
             AppError::NotFound(m) => (StatusCode::NOT_FOUND, "Page not found", m.clone()),
             AppError::Forbidden(m) => (StatusCode::FORBIDDEN, "You cannot do this", m.clone()),
             AppError::Throttled(m) => (StatusCode::TOO_MANY_REQUESTS, "Please wait", m.clone()),
@@ -187,15 +207,31 @@ impl IntoResponse for AppError {
                 )
             }
         };
-        let body = ErrorPage {
-            chrome: Chrome::default(),
-            title,
-            message: &message,
-        }
-        .render()
-        .unwrap_or_else(|_| format!("{title}: {message}"));
-        (status, Html(body)).into_response()
+        error_page(status, title, &message)
     }
+}
+
+/// The error page, on the layout without anyone's navigation.
+fn error_page(status: StatusCode, title: &str, message: &str) -> Response {
+    let body = ErrorPage {
+        chrome: Chrome::default(),
+        title,
+        message,
+    }
+    .render()
+    .unwrap_or_else(|_| format!("{title}: {message}"));
+    (status, Html(body)).into_response()
+}
+
+/// The page for a form that another site made the browser send (refused by `CsrfLayer`).
+fn cross_site_refusal(_: tower_http::csrf::ProtectionError) -> Response {
+    error_page(
+        StatusCode::FORBIDDEN,
+        "This form was sent from another site",
+        "Your browser sent this request to ipxfer from a page of another site, so ipxfer \
+         refused it: nothing was changed. If you meant to do this, open ipxfer yourself, go to \
+         the page again and send the form from there.",
+    )
 }
 
 async fn healthz(State(app): State<AppState>) -> Result<Json<serde_json::Value>, AppError> {
@@ -205,7 +241,11 @@ async fn healthz(State(app): State<AppState>) -> Result<Json<serde_json::Value>,
 
 async fn stylesheet() -> impl IntoResponse {
     (
-        [(header::CONTENT_TYPE, "text/css; charset=utf-8")],
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            // Public and the same for everyone; five minutes keeps a new release visible soon.
+            (header::CACHE_CONTROL, "public, max-age=300"),
+        ],
         include_str!("../../static/app.css"),
     )
 }

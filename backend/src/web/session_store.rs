@@ -1,8 +1,11 @@
 //! Sessions in the database, so several `ipxfer serve` instances share them. No published
 //! tower-sessions store supports sea-orm 2 with tower-sessions 0.15 (see `docs/architecture.md`),
-//! so this is the small one we keep: MessagePack records in the `tower_sessions` table.
+//! so this is the small one we keep: MessagePack records in the `tower_sessions` table, with the
+//! signed-in user's id beside each (so [`crate::services::accounts::end_sessions`] can end all of
+//! a user's sessions).
 
 use async_trait::async_trait;
+use sea_orm::sea_query::Expr;
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
 use time::OffsetDateTime;
@@ -11,6 +14,9 @@ use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::{self, ExpiredDeletion};
 
 use crate::db::entities::session::{self, Entity as SessionRow};
+
+/// The session key of the signed-in user's id (also copied into the `user_id` column).
+pub const USER_KEY: &str = "user_id";
 
 /// A tower-sessions store on the application's own database connection.
 #[derive(Debug, Clone)]
@@ -28,11 +34,20 @@ fn backend(e: impl std::fmt::Display) -> session_store::Error {
     session_store::Error::Backend(e.to_string())
 }
 
+fn encode(r: &Record) -> session_store::Result<Vec<u8>> {
+    rmp_serde::to_vec(r).map_err(|e| session_store::Error::Encode(e.to_string()))
+}
+
+fn user_of(r: &Record) -> Option<i64> {
+    r.data.get(USER_KEY).and_then(serde_json::Value::as_i64)
+}
+
 fn to_row(r: &Record) -> session_store::Result<session::ActiveModel> {
     Ok(session::ActiveModel {
         id: Set(r.id.to_string()),
-        data: Set(rmp_serde::to_vec(r).map_err(|e| session_store::Error::Encode(e.to_string()))?),
+        data: Set(encode(r)?),
         expiry_date: Set(r.expiry_date.unix_timestamp()),
+        user_id: Set(user_of(r)),
     })
 }
 
@@ -57,14 +72,20 @@ impl SessionStore for SeaOrmStore {
         }
     }
 
+    /// Updates a session that exists. tower-sessions calls `save` only for a record it loaded
+    /// (new ones go through `create`), so a missing row was deleted meanwhile: signed out, or
+    /// ended by a password reset or a deactivation while this request held it. It stays gone;
+    /// an upsert would bring it back.
     async fn save(&self, record: &Record) -> session_store::Result<()> {
-        SessionRow::insert(to_row(record)?)
-            .on_conflict(
-                OnConflict::column(session::Column::Id)
-                    .update_columns([session::Column::Data, session::Column::ExpiryDate])
-                    .to_owned(),
+        SessionRow::update_many()
+            .col_expr(session::Column::Data, Expr::value(encode(record)?))
+            .col_expr(
+                session::Column::ExpiryDate,
+                Expr::value(record.expiry_date.unix_timestamp()),
             )
-            .exec_without_returning(&self.db)
+            .col_expr(session::Column::UserId, Expr::value(user_of(record)))
+            .filter(session::Column::Id.eq(record.id.to_string()))
+            .exec(&self.db)
             .await
             .map_err(backend)?;
         Ok(())

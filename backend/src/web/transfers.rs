@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use askama::Template;
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, Multipart, Path, Query, State};
+use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -16,6 +16,7 @@ use serde::Deserialize;
 
 use super::AppState;
 use super::auth::{CsrfForm, SignedIn, Viewer};
+use super::extract::{Multipart, Path, Query};
 use super::forms::{self, FormErrors};
 use super::page::{Chrome, render};
 use super::view::{self, Parties, Tag};
@@ -31,7 +32,7 @@ use crate::domain::transfer::{DocumentKind, NeedJustification};
 use crate::domain::workflow::{Override, State as WorkflowState};
 use crate::domain::{Side, TransferType};
 use crate::error::AppError;
-use crate::services::documents;
+use crate::services::documents::{self, NewDocument};
 use crate::services::transfers::{self, Command, Filing};
 
 /// Uploads: two documents of at most 10 MiB each, plus the form.
@@ -39,6 +40,8 @@ const UPLOAD_LIMIT: usize = 2 * documents::MAX_BYTES + 256 * 1024;
 const PAGE_SIZE: u64 = 50;
 const QUEUE_SIZE: u64 = 200;
 const TEXT_MAX: usize = 4000;
+/// Problems of a block list shown at most.
+const LISTED_PROBLEMS: usize = 20;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -388,18 +391,11 @@ async fn new_form(
     .await
 }
 
-/// A file uploaded with a form.
-struct Upload {
-    kind: DocumentKind,
-    filename: String,
-    bytes: Vec<u8>,
-}
-
 /// Reads a multipart form into its text fields and files; the CSRF token is checked first.
 async fn read_multipart(
     viewer: &Viewer,
-    mut multipart: Multipart,
-) -> Result<(BTreeMap<String, String>, Vec<(String, Upload)>), AppError> {
+    mut multipart: axum::extract::Multipart,
+) -> Result<(BTreeMap<String, String>, Vec<(String, NewDocument)>), AppError> {
     let mut fields = BTreeMap::new();
     let mut files = Vec::new();
     let mut token_checked = false;
@@ -437,7 +433,7 @@ async fn read_multipart(
             };
             files.push((
                 name,
-                Upload {
+                NewDocument {
                     kind,
                     filename,
                     bytes: bytes.to_vec(),
@@ -457,9 +453,31 @@ async fn read_multipart(
     Ok((fields, files))
 }
 
-/// Checks an upload before anything is stored: size and type from its bytes.
-fn check_upload(errors: &mut FormErrors, field: &'static str, u: &Upload) {
-    if u.bytes.len() > documents::MAX_BYTES {
+/// The problems listed of a block list: the first [`LISTED_PROBLEMS`], then how many more, so
+/// the page stays short whatever was pasted.
+fn listed(problems: &[(usize, crate::domain::block::BlockError)]) -> String {
+    let mut lines: Vec<String> = problems
+        .iter()
+        .take(LISTED_PROBLEMS)
+        .map(|(line, e)| match line {
+            0 => capitalise(&e.to_string()),
+            _ => format!("line {line}: {e}"),
+        })
+        .collect();
+    if problems.len() > LISTED_PROBLEMS {
+        lines.push(format!(
+            "and {} more",
+            group_thousands((problems.len() - LISTED_PROBLEMS) as u64)
+        ));
+    }
+    lines.join("; ")
+}
+
+/// Checks an upload before anything is stored: its name, its size and its type from its bytes.
+fn check_upload(errors: &mut FormErrors, field: &'static str, u: &NewDocument) {
+    if let Err(problem) = documents::check_file_name(&u.filename) {
+        errors.add(field, problem);
+    } else if u.bytes.len() > documents::MAX_BYTES {
         errors.add(
             field,
             format!(
@@ -479,7 +497,7 @@ fn check_upload(errors: &mut FormErrors, field: &'static str, u: &Upload) {
 async fn create(
     State(app): State<AppState>,
     SignedIn(viewer): SignedIn,
-    multipart: Multipart,
+    Multipart(multipart): Multipart,
 ) -> Result<Response, AppError> {
     viewer.require(Action::FileTransfer)?;
     let Role::Member { org_id } = viewer.actor.role else {
@@ -525,22 +543,9 @@ async fn create(
     } else if form.blocks.len() > 20_000 {
         errors.add("blocks", "The list of blocks is too long");
     } else {
-        match parse_block_list(&form.blocks) {
-            Ok(b) if b.len() > app.settings.max_blocks => errors.add(
-                "blocks",
-                format!(
-                    "List at most {} blocks in one transfer",
-                    app.settings.max_blocks
-                ),
-            ),
+        match parse_block_list(&form.blocks, app.settings.max_blocks) {
             Ok(b) => blocks = b,
-            Err(list) => {
-                let lines: Vec<String> = list
-                    .iter()
-                    .map(|(line, e)| format!("line {line}: {e}"))
-                    .collect();
-                errors.add("blocks", lines.join("; "));
-            }
+            Err(list) => errors.add("blocks", listed(&list)),
         }
     }
     let mut agreed_price = None;
@@ -588,7 +593,11 @@ async fn create(
         agreed_price,
     };
     let now = app.clock.now();
-    let id = match transfers::file(&app.db, &app.settings, &viewer.actor, filing, now).await {
+    let docs = files.into_iter().map(|(_, u)| u).collect();
+    let filed =
+        transfers::file_with_documents(&app.db, &app.settings, &viewer.actor, filing, docs, now)
+            .await;
+    let id = match filed {
         Ok(id) => id,
         Err(AppError::Invalid(m) | AppError::Conflict(m)) => {
             let mut errors = FormErrors::default();
@@ -598,18 +607,6 @@ async fn create(
         }
         Err(e) => return Err(e),
     };
-    for (_, u) in files {
-        documents::attach(
-            &app.db,
-            &viewer.actor,
-            id,
-            u.kind,
-            &u.filename,
-            &u.bytes,
-            now,
-        )
-        .await?;
-    }
     let reference = transfers_db::load(&app.db, id)
         .await?
         .map(|l| l.facts.reference)
@@ -762,20 +759,18 @@ struct ShowPage {
     large: bool,
 }
 
-/// Loads a transfer the viewer may see, or refuses.
+/// Loads a transfer the viewer may see. One they may not see answers exactly as one that does
+/// not exist, so nobody learns which transfer numbers are taken.
 async fn load_visible(
     app: &AppState,
     viewer: &Viewer,
     id: i64,
 ) -> Result<(Loaded, TransferAccess), AppError> {
-    let l = transfers_db::load(&app.db, id)
-        .await?
-        .ok_or_else(|| AppError::NotFound(format!("There is no transfer {id}.")))?;
+    let hidden = || AppError::NotFound(transfers::not_found_message(id));
+    let l = transfers_db::load(&app.db, id).await?.ok_or_else(hidden)?;
     let access = TransferAccess::new(&l.facts, l.state.clone());
     if !authz::can(&viewer.actor, Action::ViewTransfer, Some(&access)) {
-        return Err(AppError::Forbidden(
-            "This transfer does not concern your organisation or registry.".into(),
-        ));
+        return Err(hidden());
     }
     Ok((l, access))
 }
@@ -1833,7 +1828,7 @@ async fn upload(
     State(app): State<AppState>,
     SignedIn(viewer): SignedIn,
     Path(id): Path<i64>,
-    multipart: Multipart,
+    Multipart(multipart): Multipart,
 ) -> Result<Response, AppError> {
     authorize(&app, &viewer, id, Action::UploadDocument).await?;
     let (fields, files) = read_multipart(&viewer, multipart).await?;

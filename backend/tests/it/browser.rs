@@ -2,10 +2,13 @@
 //! handlers), the session cookie is kept between requests, and pages are read with CSS
 //! selectors.
 
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
 use std::sync::OnceLock;
 
 use axum::Router;
 use axum::body::Body;
+use axum::extract::ConnectInfo;
 use axum::http::{Request, StatusCode, header};
 use http_body_util::BodyExt;
 use ipxfer::clock::SharedClock;
@@ -80,12 +83,19 @@ impl Page {
     }
 }
 
+/// The session cookie's name.
+const SESSION_COOKIE: &str = "ipxfer_session";
+
 /// One person's browser.
 pub struct Browser {
     app: Router,
-    cookie: Option<String>,
+    /// The cookie jar: name to value.
+    cookies: BTreeMap<String, String>,
     csrf: Option<String>,
+    /// The last `Set-Cookie` header of the session cookie.
     last_set_cookie: Option<String>,
+    /// The address the requests come from (the TCP peer `serve` sees).
+    address: Option<SocketAddr>,
 }
 
 impl Browser {
@@ -100,20 +110,33 @@ impl Browser {
     pub fn with_state(state: AppState) -> Browser {
         Browser {
             app: router(state),
-            cookie: None,
+            cookies: BTreeMap::new(),
             csrf: None,
             last_set_cookie: None,
+            address: None,
         }
+    }
+
+    /// The same browser, sending its requests from `address`.
+    pub fn at_address(mut self, address: &str) -> Browser {
+        self.address = Some(address.parse().expect("an address like 192.0.2.1:5000"));
+        self
     }
 
     async fn send(&mut self, req: Request<Body>) -> Page {
         let res = self.app.clone().oneshot(req).await.unwrap();
-        if let Some(c) = res.headers().get(header::SET_COOKIE) {
+        for c in res.headers().get_all(header::SET_COOKIE) {
             let c = c.to_str().unwrap();
-            self.last_set_cookie = Some(c.to_owned());
-            let pair = c.split(';').next().unwrap().to_owned();
+            let (name, value) = c.split(';').next().unwrap().split_once('=').unwrap();
+            if name == SESSION_COOKIE {
+                self.last_set_cookie = Some(c.to_owned());
+            }
             // An expired cookie (sign out) is removed.
-            self.cookie = (!c.contains("Max-Age=0")).then_some(pair);
+            if c.contains("Max-Age=0") {
+                self.cookies.remove(name);
+            } else {
+                self.cookies.insert(name.to_owned(), value.to_owned());
+            }
         }
         let status = res.status();
         let location = res
@@ -134,8 +157,16 @@ impl Browser {
 
     fn request(&self, method: &str, uri: &str) -> axum::http::request::Builder {
         let mut b = Request::builder().method(method).uri(uri);
-        if let Some(c) = &self.cookie {
-            b = b.header(header::COOKIE, c);
+        if !self.cookies.is_empty() {
+            let jar: Vec<String> = self
+                .cookies
+                .iter()
+                .map(|(name, value)| format!("{name}={value}"))
+                .collect();
+            b = b.header(header::COOKIE, jar.join("; "));
+        }
+        if let Some(a) = self.address {
+            b = b.extension(ConnectInfo(a));
         }
         b
     }
@@ -211,12 +242,20 @@ impl Browser {
 
     /// The session cookie sent with requests (`name=value`).
     pub fn cookie_value(&self) -> Option<String> {
-        self.cookie.clone()
+        self.cookies
+            .get(SESSION_COOKIE)
+            .map(|v| format!("{SESSION_COOKIE}={v}"))
     }
 
-    /// Uses another session cookie from now on.
+    /// Whether the jar holds a cookie of this name.
+    pub fn has_cookie(&self, name: &str) -> bool {
+        self.cookies.contains_key(name)
+    }
+
+    /// Uses another session cookie (`name=value`) from now on.
     pub fn set_cookie(&mut self, cookie: String) {
-        self.cookie = Some(cookie);
+        let (name, value) = cookie.split_once('=').unwrap();
+        self.cookies.insert(name.to_owned(), value.to_owned());
     }
 
     /// The whole last `Set-Cookie` header, attributes included.

@@ -61,6 +61,11 @@ async fn the_session_cookie_is_http_only_and_same_site_lax() {
     let w = World::new().await;
     let mut b = Browser::new(&w.db.conn);
     b.get("/login").await;
+    assert!(
+        b.last_set_cookie().is_none(),
+        "no session before signing in"
+    );
+    b.sign_in("src@example.net").await;
     let cookie = b.last_set_cookie().expect("a session cookie");
     assert!(cookie.starts_with("ipxfer_session="), "{cookie}");
     assert!(cookie.contains("HttpOnly"), "{cookie}");

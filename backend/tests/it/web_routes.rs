@@ -1,5 +1,5 @@
 //! Every route for every role: a walk through the router asserting who is let in, who is
-//! refused (403) and who is sent to sign in. It runs against transfers in several states, so
+//! refused (403), who is told a transfer does not exist (404) and who is sent to sign in. It runs against transfers in several states, so
 //! the state conditions of `authz::can` are enforced by the routes too. POSTs send forms that
 //! change nothing when accepted (a missing field is a 422), except the last withdrawal.
 
@@ -64,10 +64,12 @@ async fn everyone() -> World {
     w
 }
 
-/// What a role gets from a route: `Y` let in, `N` refused with 403, `L` sent to sign in.
+/// What a role gets from a route: `Y` let in, `N` refused with 403, `H` told there is no such
+/// transfer (404: one they may not see answers as one that does not exist), `L` sent to sign in.
 fn outcome(status: StatusCode, location: Option<&str>) -> char {
     match (status, location) {
         (StatusCode::FORBIDDEN, _) => 'N',
+        (StatusCode::NOT_FOUND, _) => 'H',
         (StatusCode::SEE_OTHER, Some(l)) if l.starts_with("/login") => 'L',
         (s, _) if s.is_success() || s.is_redirection() || s == StatusCode::UNPROCESSABLE_ENTITY => {
             'Y'
@@ -197,86 +199,86 @@ async fn every_route_lets_in_exactly_the_roles_authorization_allows() {
     walk.get("/stats", "               N   N   N   Y   Y   Y   Y   Y   L")
         .await;
     let t = format!("/transfers/{awaiting}");
-    walk.get(&t, "                     Y   Y   N   Y   Y   N   Y   Y   L")
+    walk.get(&t, "                     Y   Y   H   Y   Y   H   Y   Y   L")
         .await;
     let doc = {
         let page = walk.browsers[0].get(&t).await;
         page.attr("#documents a", "href").unwrap()
     };
-    walk.get(&doc, "                   Y   Y   N   Y   Y   N   Y   Y   L")
+    walk.get(&doc, "                   Y   Y   H   Y   Y   H   Y   Y   L")
         .await;
-    walk.get(&format!("{t}/withdraw"), "Y  N   N   N   N   N   N   N   L")
+    walk.get(&format!("{t}/withdraw"), "Y  N   H   N   N   H   N   N   L")
         .await;
-    walk.get(&format!("{t}/reject?side=source"), "N N N N N N  N   N   L")
+    walk.get(&format!("{t}/reject?side=source"), "N N H N N H  N   N   L")
         .await;
-    walk.get(&format!("{t}/finalize"), "N  N   N   N   N   N   N   N   L")
+    walk.get(&format!("{t}/finalize"), "N  N   H   N   N   H   N   N   L")
         .await;
     walk.post(
         &format!("{t}/accept"),
         &[("horizon_months", "x")],
-        "N Y N N N N N N N",
+        "N Y H N N H N N H",
     )
     .await;
-    walk.post(&format!("{t}/answer"), &[], "N N N N N N N N N")
+    walk.post(&format!("{t}/answer"), &[], "N N H N N H N N H")
         .await;
     walk.post(
         &format!("{t}/approve"),
         &[("side", "source")],
-        "N N N N N N N N N",
+        "N N H N N H N N H",
     )
     .await;
-    walk.post(&format!("{t}/confirm-fees"), &[], "N N N N N N N N N")
+    walk.post(&format!("{t}/confirm-fees"), &[], "N N H N N H N N H")
         .await;
-    walk.post(&format!("{t}/finalize"), &[], "N N N N N N N N N")
+    walk.post(&format!("{t}/finalize"), &[], "N N H N N H N N H")
         .await;
-    walk.post(&format!("{t}/dispute"), &[], "N N N N N N N N N")
+    walk.post(&format!("{t}/dispute"), &[], "N N H N N H N N H")
         .await;
-    walk.post(&format!("{t}/resolve-dispute"), &[], "N N N N N N N N N")
+    walk.post(&format!("{t}/resolve-dispute"), &[], "N N H N N H N N H")
         .await;
-    walk.upload(&format!("{t}/documents"), "Y Y N N N N N N L")
+    walk.upload(&format!("{t}/documents"), "Y Y H N N H N N L")
         .await;
 
     let r = format!("/transfers/{in_review}");
-    walk.get(&format!("{r}/reject?side=source"), "N N N Y N N  N   N   L")
+    walk.get(&format!("{r}/reject?side=source"), "N N H Y N H  N   N   L")
         .await;
     walk.get(
         &format!("{r}/reject?side=recipient"),
-        "N N N N N N N  N   L",
+        "N N H N N H N  N   L",
     )
     .await;
     walk.post(
         &format!("{r}/request-info"),
         &[("side", "source")],
-        "N N N Y N N N N N",
+        "N N H Y N H N N H",
     )
     .await;
     walk.post(
         &format!("{r}/reject"),
         &[("side", "source")],
-        "N N N Y N N N N N",
+        "N N H Y N H N N H",
     )
     .await;
     walk.post(
         &format!("{r}/approve"),
         &[("side", "recipient")],
-        "N N N N N N N N N",
+        "N N H N N H N N H",
     )
     .await;
-    walk.post(&format!("{r}/accept"), &[], "N N N N N N N N N")
+    walk.post(&format!("{r}/accept"), &[], "N N H N N H N N H")
         .await;
 
     let f = format!("/transfers/{finalizing}");
-    walk.get(&format!("{f}/finalize"), "N  N   N   Y   N   N   N   N   L")
+    walk.get(&format!("{f}/finalize"), "N  N   H   Y   N   H   N   N   L")
         .await;
-    walk.post(&format!("{f}/dispute"), &[], "N N N Y N N N N N")
+    walk.post(&format!("{f}/dispute"), &[], "N N H Y N H N N H")
         .await;
-    walk.post(&format!("{f}/confirm-fees"), &[], "N N N N N N N N N")
+    walk.post(&format!("{f}/confirm-fees"), &[], "N N H N N H N N H")
         .await;
 
     // Last, because they change the transfers: only the filer withdraws, until completion.
-    walk.post(&format!("{f}/withdraw"), &[], "Y N N N N N N N N")
+    walk.post(&format!("{f}/withdraw"), &[], "Y N H N N H N N H")
         .await;
-    walk.post(&format!("{t}/withdraw"), &[], "Y N N N N N N N N")
+    walk.post(&format!("{t}/withdraw"), &[], "Y N H N N H N N H")
         .await;
     walk.assert_all_passed();
 }

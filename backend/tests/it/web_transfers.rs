@@ -48,7 +48,7 @@ async fn recipient_option(b: &mut Browser, name: &str) -> String {
 }
 
 /// A third organisation (at APNIC) with a member, unrelated to the World's transfers.
-async fn outsider(w: &World) -> &'static str {
+pub async fn outsider(w: &World) -> &'static str {
     let apnic = "2|apnic|1|1|19700101|20260101|+1000\n\
                  apnic|AU|ipv4|1.0.0.0|256|20100101|allocated|apnic-holder\n";
     import::import_delegated(&w.db.conn, apnic.as_bytes(), now(), &NoProgress)
@@ -446,12 +446,13 @@ async fn people_outside_a_transfer_cannot_see_it() {
     let path = format!("/transfers/{id}");
     let email = outsider(&w).await;
     let mut other = Browser::signed_in(db, email).await;
+    // Someone who may not see it is told there is no such transfer (see security.rs).
     let page = other.get(&path).await;
-    assert_eq!(page.status, StatusCode::FORBIDDEN);
+    assert_eq!(page.status, StatusCode::NOT_FOUND);
     assert!(!page.body.contains("20.0.4.0"));
     assert!(!other.get("/transfers").await.body.contains("20.0.4.0/22"));
     let res = other.post(&format!("{path}/withdraw"), &[]).await;
-    assert_eq!(res.status, StatusCode::FORBIDDEN);
+    assert_eq!(res.status, StatusCode::NOT_FOUND);
     let mut anonymous = Browser::new(db);
     let res = anonymous.get(&path).await;
     assert_eq!(res.status, StatusCode::SEE_OTHER);
@@ -464,7 +465,7 @@ async fn people_outside_a_transfer_cannot_see_it() {
     let doc = src.get(&href).await;
     assert_eq!(doc.status, StatusCode::OK);
     assert!(doc.body.starts_with("%PDF"));
-    assert_eq!(other.get(&href).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(other.get(&href).await.status, StatusCode::NOT_FOUND);
 }
 
 #[tokio::test]

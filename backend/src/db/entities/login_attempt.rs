@@ -10,6 +10,8 @@ pub struct Model {
     pub email: String,
     pub succeeded: bool,
     pub attempted_at: TimeDateTimeWithTimeZone,
+    /// The client's IP address, when known.
+    pub client_addr: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

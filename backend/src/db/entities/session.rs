@@ -9,6 +9,8 @@ pub struct Model {
     pub id: String,
     pub data: Vec<u8>,
     pub expiry_date: i64,
+    /// The signed-in user, copied from the record so all of a user's sessions can be ended.
+    pub user_id: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -1,11 +1,13 @@
 //! CSV with one row per moved range (one per ledger entry), for spreadsheets and scripts. The
 //! header names the columns; addresses are dotted quads with the count and CIDRs beside them.
+//! Every cell is quoted, and one that a spreadsheet would run as a formula (an organisation named
+//! `=HYPERLINK(...)`) starts with `'` ([`super::spreadsheet`]).
 
 use std::io::{self, Read, Write};
 
 use serde::{Deserialize, Serialize};
 
-use super::utc;
+use super::{spreadsheet, utc};
 use crate::domain::Ipv4Range;
 use crate::domain::ledger::LedgerEntry;
 
@@ -88,11 +90,11 @@ impl<W: Write> CsvWriter<W> {
         // A csv::Writer per row, borrowing ours, so every row reaches `out` at once and the
         // caller can hand the bytes on between pages (csv::Writer gives no access to its inner
         // writer while it lives).
-        let mut w = csv::WriterBuilder::new()
-            .has_headers(self.rows == 0)
-            .buffer_capacity(1024)
-            .from_writer(&mut self.out);
-        w.serialize(CsvRow::of(e)).map_err(io::Error::other)?;
+        let mut w = spreadsheet::writer(&mut self.out);
+        if self.rows == 0 {
+            w.write_record(HEADER).map_err(io::Error::other)?;
+        }
+        spreadsheet::write_row(&mut w, &CsvRow::of(e)).map_err(io::Error::other)?;
         w.flush()?;
         self.rows += 1;
         Ok(())
@@ -106,7 +108,7 @@ impl<W: Write> CsvWriter<W> {
     pub fn finish(mut self) -> io::Result<W> {
         if self.rows == 0 {
             // No rows: still write the header so the file says what it would hold.
-            let mut w = csv::Writer::from_writer(&mut self.out);
+            let mut w = spreadsheet::writer(&mut self.out);
             w.write_record(HEADER).map_err(io::Error::other)?;
             w.flush()?;
         }
@@ -140,7 +142,8 @@ pub const HEADER: [&str; 21] = [
     "hash",
 ];
 
-/// Reads a CSV export back, row by row.
+/// Reads a CSV export back, row by row (cells as written: one that would start a formula keeps
+/// its leading `'`).
 pub fn read(input: impl Read) -> impl Iterator<Item = Result<CsvRow, String>> {
     csv::Reader::from_reader(input)
         .into_deserialize()
@@ -161,9 +164,15 @@ mod tests {
         }
         let bytes = w.finish().unwrap();
         let text = String::from_utf8(bytes.clone()).unwrap();
-        assert!(text.starts_with(&HEADER.join(",")), "{text}");
+        let quoted = |cells: &[&str]| format!("\"{}\"", cells.join("\",\""));
+        assert!(text.starts_with(&quoted(&HEADER)), "{text}");
         assert!(
-            text.contains("20.0.9.0,20.0.11.255,768,20.0.9.0/24 20.0.10.0/23"),
+            text.contains(&quoted(&[
+                "20.0.9.0",
+                "20.0.11.255",
+                "768",
+                "20.0.9.0/24 20.0.10.0/23"
+            ])),
             "{text}"
         );
         let rows: Vec<CsvRow> = read(bytes.as_slice()).collect::<Result<_, _>>().unwrap();
@@ -179,7 +188,7 @@ mod tests {
         let bytes = CsvWriter::new(Vec::new()).finish().unwrap();
         assert_eq!(
             String::from_utf8(bytes).unwrap(),
-            format!("{}\n", HEADER.join(","))
+            format!("\"{}\"\n", HEADER.join("\",\""))
         );
     }
 }

@@ -11,6 +11,9 @@ pub mod bundle;
 pub mod csv_rows;
 pub mod delegated;
 pub mod nro;
+pub mod spreadsheet;
+
+pub use spreadsheet::starts_formula;
 
 use time::Date;
 
