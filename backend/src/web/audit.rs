@@ -399,10 +399,13 @@ async fn download(
         ),
         "bundle" => {
             let text = q.filter.query_string();
+            let log = app.log.clone();
             stream_export(
                 "application/x-ndjson",
                 Some(format!("ledger-bundle_{stamp}.jsonl")),
-                move |mut sink| async move { export::bundle(&db, &mut sink, &filter, text, now).await },
+                move |mut sink| async move {
+                    export::bundle(&db, &mut sink, &filter, text, now, log.as_deref()).await
+                },
             )
         }
         "delegated" => {
