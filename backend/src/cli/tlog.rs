@@ -170,7 +170,7 @@ pub async fn witness(command: WitnessCommand) -> anyhow::Result<()> {
 fn read_witness_key(path: &Path) -> anyhow::Result<WitnessSigner> {
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("cannot read the witness key {}", path.display()))?;
-    Ok(WitnessSigner::parse(&text).with_context(|| format!("in {}", path.display()))?)
+    WitnessSigner::parse(&text).with_context(|| format!("in {}", path.display()))
 }
 
 /// `ipxfer ledger verify --file BUNDLE [--vkey VKEY ...]`: checks a bundle offline, reading it
