@@ -3,7 +3,7 @@
 
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
-    QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
+    QueryFilter, QueryOrder, QuerySelect, Set,
 };
 use time::OffsetDateTime;
 
@@ -224,7 +224,9 @@ pub async fn add_cosignatures(
     id: i64,
     lines: &[String],
 ) -> Result<(), DbErr> {
-    let txn = db.begin().await?;
+    // A write transaction from the start: on SQLite a read that turns into a write fails when
+    // another writer committed in between.
+    let txn = super::begin_write(db).await?;
     if let Some(m) = tlog_checkpoint::Entity::find_by_id(id).one(&txn).await? {
         let mut all = checkpoint_of(m.clone()).cosignatures;
         for l in lines {
