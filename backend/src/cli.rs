@@ -272,8 +272,6 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         .log_origin
         .clone()
         .unwrap_or_else(|| crate::services::tlog::default_origin(&settings.base_url));
-    crate::domain::tlog::check_key_name(&origin)
-        .context("set the log's origin with --log-origin")?;
     match cli.command {
         Command::Ledger(LedgerCommand::Verify {
             file: Some(file),

@@ -747,6 +747,9 @@ pub enum Refusal {
     Conflict(u64),
     #[error("{0}")]
     BadProof(String),
+    /// The witness could not record the tree; nothing was cosigned.
+    #[error("{0}")]
+    Unavailable(String),
 }
 
 impl Refusal {
@@ -758,6 +761,7 @@ impl Refusal {
             Refusal::UnknownLog(_) => 404,
             Refusal::Conflict(_) => 409,
             Refusal::BadProof(_) => 422,
+            Refusal::Unavailable(_) => 503,
         }
     }
 }

@@ -86,7 +86,7 @@ impl Witness {
         next.logs.insert(origin, (tree.size, tlog::b64(&tree.root)));
         save(&self.state_file, &next).map_err(|e| {
             tracing::error!("cannot record the witnessed tree: {e:#}");
-            tlog::Refusal::Malformed("the witness cannot record the tree; try again".to_owned())
+            tlog::Refusal::Unavailable("the witness cannot record the tree; try again".to_owned())
         })?;
         *state = next;
         let now = self.clock.now().unix_timestamp().max(0) as u64;

@@ -239,7 +239,15 @@ impl CheckpointView {
                     .collect();
                 (by, waiting)
             }
-            None => (Vec::new(), Vec::new()),
+            // A server without the log's key lists the cosigners by name, unverified.
+            None => {
+                let names = crate::domain::tlog::signature_lines(&note)
+                    .iter()
+                    .filter_map(|l| l.strip_prefix("— ")?.split(' ').next().map(str::to_owned))
+                    .filter(|n| *n != c.origin)
+                    .collect();
+                (names, Vec::new())
+            }
         };
         Ok(Some(CheckpointView {
             origin: c.origin.clone(),
