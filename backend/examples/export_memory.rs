@@ -122,7 +122,7 @@ async fn child(url: &str, format: &str) -> anyhow::Result<()> {
             export::transfer_log(&conn, &mut sink, NroVersion::V5_0, None, &filter, now).await?
         }
         "csv" => export::csv(&conn, &mut sink, &filter).await?,
-        _ => export::bundle(&conn, &mut sink, &filter, String::new(), now).await?,
+        _ => export::bundle(&conn, &mut sink, &filter, String::new(), now, None).await?,
     };
     let secs = started.elapsed().as_secs_f64();
     let status = std::fs::read_to_string("/proc/self/status")?;

@@ -109,6 +109,33 @@ pub fn spawn(
 }
 
 impl Background {
+    /// Adds the transparency log's job: a checkpoint when the ledger has grown (at most once per
+    /// `log.sign_every`), sent to the witnesses that have not cosigned it yet.
+    pub fn with_log(
+        mut self,
+        db: DatabaseConnection,
+        log: Arc<crate::services::tlog::LogConfig>,
+        clock: SharedClock,
+    ) -> Self {
+        let stopped = self.stop.subscribe();
+        self.tasks
+            .push(tokio::spawn(every(log.sign_every, stopped, move || {
+                let (db, log, clock) = (db.clone(), log.clone(), clock.clone());
+                async move {
+                    match crate::services::tlog::round(&db, &log, clock.now()).await {
+                        Ok(r) if r.signed.is_some() || !r.cosigned_by.is_empty() => tracing::info!(
+                            signed = r.signed,
+                            cosigned_by = r.cosigned_by.join(", "),
+                            "transparency log"
+                        ),
+                        Ok(_) => {}
+                        Err(e) => tracing::error!("transparency log: {e}"),
+                    }
+                }
+            })));
+        self
+    }
+
     /// Stops the jobs: waits up to 10 seconds for the rounds in progress, then abandons them (a
     /// message sent but not yet marked is sent again later, with the same Message-ID).
     pub async fn stop(self) {

@@ -23,7 +23,9 @@ use crate::services::{demo, ledger, outbox, stats};
 use crate::{db, web};
 
 mod export;
+mod tlog;
 pub use export::{ExportArgs, ExportCommand};
+pub use tlog::{LogKeyCommand, TrustArgs, WitnessCommand};
 
 /// Coordinates IPv4 address transfers between the five Regional Internet Registries.
 #[derive(Debug, Parser)]
@@ -46,6 +48,26 @@ pub struct Cli {
     /// Defaults to `http://` and the address `serve` listens on.
     #[arg(long, env = "IPXFER_BASE_URL", global = true, value_name = "URL")]
     pub base_url: Option<String>,
+
+    /// The transparency log's private key file (`ipxfer log-key generate`): `serve` signs
+    /// checkpoints with it and `export bundle` signs bundles.
+    #[arg(
+        long = "log-key",
+        env = "IPXFER_LOG_KEY",
+        global = true,
+        value_name = "FILE"
+    )]
+    pub log_key: Option<PathBuf>,
+
+    /// The log's origin, the first line of each checkpoint and its key's name (default: the
+    /// base URL without `http://`).
+    #[arg(
+        long = "log-origin",
+        env = "IPXFER_LOG_ORIGIN",
+        global = true,
+        value_name = "ORIGIN"
+    )]
+    pub log_origin: Option<String>,
 
     #[command(flatten)]
     pub mail: MailArgs,
@@ -104,6 +126,18 @@ pub enum Command {
         /// client address; without this, every client would share the proxy's.
         #[arg(long, env = "IPXFER_CLIENT_IP_HEADER", value_name = "HEADER")]
         client_ip_header: Option<String>,
+        /// A witness to send each checkpoint to, as `URL,VKEY`; repeat for each (needs
+        /// --log-key).
+        #[arg(
+            long = "witness",
+            env = "IPXFER_WITNESSES",
+            value_delimiter = ' ',
+            value_name = "URL,VKEY"
+        )]
+        witness: Vec<String>,
+        /// The ports of the demo's two witnesses (with --demo).
+        #[arg(long, value_delimiter = ',', default_value = "3920,3921")]
+        demo_witness_ports: Vec<u16>,
     },
     /// Seed data into an empty database.
     #[command(subcommand)]
@@ -140,6 +174,12 @@ pub enum Command {
     /// Export the ledger or the holdings in the registries' formats (see docs/exports.md).
     #[command(subcommand)]
     Export(ExportCommand),
+    /// The transparency log's signing key (see docs/transparency.md).
+    #[command(subcommand)]
+    LogKey(LogKeyCommand),
+    /// A witness that cosigns the log's checkpoints (run by a registry, on its own machine).
+    #[command(subcommand)]
+    Witness(WitnessCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -200,9 +240,23 @@ pub enum ImportCommand {
 pub enum LedgerCommand {
     /// Re-compute the hash chain and check the holdings against snapshot plus ledger.
     Verify {
-        /// Check an exported bundle offline instead (no database needed).
+        /// Check an exported bundle offline instead (no database needed); with --vkey, against
+        /// its signed checkpoint too.
         #[arg(long, value_name = "BUNDLE")]
         file: Option<PathBuf>,
+        #[command(flatten)]
+        trust: TrustArgs,
+    },
+    /// Follow a log from its public checkpoint and tiles: check that it only grows, check and
+    /// replay every new entry, and save the checkpoint in FILE for the next run.
+    Monitor {
+        /// The log's address (`https://ipxfer.example.net`).
+        #[arg(long, value_name = "URL")]
+        log: String,
+        #[command(flatten)]
+        trust: TrustArgs,
+        #[arg(long, value_name = "FILE")]
+        state: PathBuf,
     },
 }
 
@@ -219,8 +273,27 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         );
         return Ok(());
     }
-    if let Command::Ledger(LedgerCommand::Verify { file: Some(file) }) = &cli.command {
-        return export::verify_bundle(file);
+    let origin = cli
+        .log_origin
+        .clone()
+        .unwrap_or_else(|| crate::services::tlog::default_origin(&settings.base_url));
+    match cli.command {
+        Command::Ledger(LedgerCommand::Verify {
+            file: Some(file),
+            trust,
+        }) => return tlog::verify_bundle(&file, &trust),
+        Command::Ledger(LedgerCommand::Monitor { log, trust, state }) => {
+            return tlog::monitor(&log, &trust, &state).await;
+        }
+        Command::LogKey(command) => return tlog::log_key(command, &origin),
+        Command::Witness(command) => return tlog::witness(command).await,
+        _ => {}
+    }
+    if let Command::Ledger(LedgerCommand::Verify { trust, .. }) = &cli.command {
+        anyhow::ensure!(
+            trust.vkey.is_none(),
+            "--vkey checks a bundle: give it with --file BUNDLE"
+        );
     }
     let database_url = match &cli.command {
         // The demo starts afresh each time, beside (never in) the default database.
@@ -246,6 +319,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             addr,
             demo,
             client_ip_header,
+            witness,
+            demo_witness_ports,
         } => {
             // The demo keeps its mail in a folder unless SMTP_URL or MAIL_DIR says otherwise.
             let mail = if demo {
@@ -254,8 +329,34 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 cli.mail.config()
             };
             let mailer = Mailer::from_config(&mail)?;
+            let log = if demo && witness.is_empty() {
+                Some(tlog::demo_log(cli.log_key.as_deref(), &origin, &demo_witness_ports).await?)
+            } else {
+                tlog::log_config(cli.log_key.as_deref(), &origin, &witness)?
+            };
+            if let Some(log) = &log {
+                crate::services::tlog::check_key(&conn, log).await?;
+                tracing::info!(
+                    "transparency log {} with {} witnesses; verifier key {}",
+                    log.signer.origin(),
+                    log.witnesses.len(),
+                    log.signer.vkey()
+                );
+            }
             if demo {
                 seed_demo(&conn, &settings).await?;
+            }
+            let log = log.map(std::sync::Arc::new);
+            if let Some(log) = &log {
+                println!("log verifier key: {}", log.signer.vkey());
+                for w in &log.witnesses {
+                    println!(
+                        "witness {} at {}: {}",
+                        w.verifier.name(),
+                        w.url,
+                        w.verifier.vkey()
+                    );
+                }
             }
             let settings = std::sync::Arc::new(Settings {
                 client_ip_header,
@@ -268,10 +369,17 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 std::sync::Arc::new(SystemClock),
                 Intervals::default(),
             );
+            let jobs = match &log {
+                Some(log) => {
+                    jobs.with_log(conn.clone(), log.clone(), std::sync::Arc::new(SystemClock))
+                }
+                None => jobs,
+            };
             let state = web::AppState {
                 db: conn,
                 settings,
                 clock: std::sync::Arc::new(SystemClock),
+                log,
             };
             let served = web::serve(state, addr).await;
             jobs.stop().await;
@@ -462,8 +570,16 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("{} transfers expired", n(expired));
             Ok(())
         }
-        Command::Policy(_) => unreachable!("handled before the database is opened"),
-        Command::Export(command) => export::run(&conn, command).await,
+        Command::Policy(_) | Command::LogKey(_) | Command::Witness(_) => {
+            unreachable!("handled before the database is opened")
+        }
+        Command::Ledger(LedgerCommand::Monitor { .. }) => {
+            unreachable!("handled before the database is opened")
+        }
+        Command::Export(command) => {
+            let log = tlog::log_config(cli.log_key.as_deref(), &origin, &[])?;
+            export::run(&conn, command, log.as_ref()).await
+        }
         Command::Ledger(LedgerCommand::Verify { .. }) => {
             let v = ledger::verify(&conn).await?;
             println!("{}", v.summary());

@@ -9,6 +9,7 @@ mod m20261128_000003_create_transfers;
 mod m20261128_000004_create_ledger;
 mod m20261128_000005_create_outbox_and_sessions;
 mod m20261130_000006_add_session_owner_and_attempt_address;
+mod m20261130_000101_create_transparency_log;
 
 /// Applies ipxfer's migrations in order.
 pub struct Migrator;
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000004_create_ledger::Migration),
             Box::new(m20261128_000005_create_outbox_and_sessions::Migration),
             Box::new(m20261130_000006_add_session_owner_and_attempt_address::Migration),
+            Box::new(m20261130_000101_create_transparency_log::Migration),
         ]
     }
 }

@@ -1,8 +1,8 @@
-//! `ipxfer export ...` and `ipxfer ledger verify --file`: argument types, the output file or
-//! standard output, and one service call each.
+//! `ipxfer export ...`: argument types, the output file or standard output, and one service call
+//! each.
 
 use std::fs::File;
-use std::io::{self, BufRead, BufReader, BufWriter, Write};
+use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
@@ -12,7 +12,7 @@ use time::{Date, OffsetDateTime};
 
 use crate::domain::Rir;
 use crate::domain::export::nro::NroVersion;
-use crate::domain::export::{LedgerFilter, bundle, parse_day};
+use crate::domain::export::{LedgerFilter, parse_day};
 use crate::services::export::{self, ExportReport, WriteSink};
 
 #[derive(Debug, Subcommand)]
@@ -158,8 +158,12 @@ macro_rules! with_output {
 
 /// Runs one export command. A reader that stops early (`| head`) ends the export quietly, as
 /// other command-line tools do.
-pub async fn run(conn: &DatabaseConnection, command: ExportCommand) -> anyhow::Result<()> {
-    let report = match export(conn, command).await {
+pub async fn run(
+    conn: &DatabaseConnection,
+    command: ExportCommand,
+    log: Option<&crate::services::tlog::LogConfig>,
+) -> anyhow::Result<()> {
+    let report = match export(conn, command, log).await {
         Ok(report) => report,
         Err(e) if is_broken_pipe(&e) => return Ok(()),
         Err(e) => return Err(e),
@@ -180,7 +184,11 @@ fn is_broken_pipe(e: &anyhow::Error) -> bool {
     })
 }
 
-async fn export(conn: &DatabaseConnection, command: ExportCommand) -> anyhow::Result<ExportReport> {
+async fn export(
+    conn: &DatabaseConnection,
+    command: ExportCommand,
+    log: Option<&crate::services::tlog::LogConfig>,
+) -> anyhow::Result<ExportReport> {
     let now = OffsetDateTime::now_utc();
     Ok(match command {
         ExportCommand::TransferLog {
@@ -203,7 +211,7 @@ async fn export(conn: &DatabaseConnection, command: ExportCommand) -> anyhow::Re
             let filter = common.filter(conn).await?;
             let text = common.describe();
             with_output!(common.output.as_deref(), |sink| {
-                export::bundle(conn, &mut sink, &filter, text, now).await
+                export::bundle(conn, &mut sink, &filter, text, now, log).await
             })?
         }
         ExportCommand::Delegated {
@@ -220,27 +228,4 @@ async fn export(conn: &DatabaseConnection, command: ExportCommand) -> anyhow::Re
             })?
         }
     })
-}
-
-/// `ipxfer ledger verify --file BUNDLE`: checks a bundle offline, reading it line by line.
-pub fn verify_bundle(path: &Path) -> anyhow::Result<()> {
-    let file = File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let mut read_error = None;
-    let lines = BufReader::new(file)
-        .lines()
-        .map_while(|l| l.map_err(|e| read_error = Some(e)).ok());
-    let result = bundle::verify_lines(lines);
-    if let Some(e) = read_error {
-        return Err(e).with_context(|| format!("cannot read {}", path.display()));
-    }
-    match result {
-        Ok(check) => {
-            println!("{}", check.summary());
-            Ok(())
-        }
-        Err(e) => {
-            println!("{e}");
-            anyhow::bail!("the bundle {} did not verify", path.display())
-        }
-    }
 }

@@ -15,6 +15,7 @@ use super::organisations::BATCH;
 use crate::domain::ledger::{
     self, ChainHead, EntryKind, ImportKey, LedgerEntry, LedgerParty, Movement,
 };
+use crate::domain::tlog;
 use crate::domain::{Rir, TransferType};
 
 /// Arbitrary constant naming the PostgreSQL advisory lock that serialises ledger appends.
@@ -43,15 +44,9 @@ pub async fn append(
     movements: Vec<Movement>,
     recorded_at: OffsetDateTime,
 ) -> Result<Vec<LedgerEntry>, DbErr> {
-    if conn.get_database_backend() == DatabaseBackend::Postgres {
-        conn.execute_raw(Statement::from_sql_and_values(
-            DatabaseBackend::Postgres,
-            "SELECT pg_advisory_xact_lock($1)",
-            [LEDGER_LOCK_KEY.into()],
-        ))
-        .await?;
-    }
+    lock_appends(conn).await?;
     let mut tip = head(conn).await?;
+    let size_before = tip.as_ref().map_or(0, |h| h.seq as u64);
     let mut entries = Vec::with_capacity(movements.len());
     for m in movements {
         let e = ledger::next_entry(tip.as_ref(), m, recorded_at);
@@ -66,7 +61,24 @@ pub async fn append(
             .exec_without_returning(conn)
             .await?;
     }
+    // The Merkle tree grows in the same transaction: the tree and the ledger never disagree.
+    let leaves: Vec<Vec<u8>> = entries.iter().map(tlog::leaf_data).collect();
+    super::tlog::append_leaves(conn, size_before, &leaves).await?;
     Ok(entries)
+}
+
+/// Serialises appends until the caller's transaction ends: a transaction-scoped advisory lock on
+/// PostgreSQL; on SQLite the `BEGIN IMMEDIATE` write lock already does.
+pub async fn lock_appends(conn: &impl ConnectionTrait) -> Result<(), DbErr> {
+    if conn.get_database_backend() == DatabaseBackend::Postgres {
+        conn.execute_raw(Statement::from_sql_and_values(
+            DatabaseBackend::Postgres,
+            "SELECT pg_advisory_xact_lock($1)",
+            [LEDGER_LOCK_KEY.into()],
+        ))
+        .await?;
+    }
+    Ok(())
 }
 
 fn to_row(e: &LedgerEntry) -> ledger_entry::ActiveModel {

@@ -7,6 +7,7 @@ pub mod ledger;
 pub mod ledger_query;
 pub mod organisations;
 pub mod outbox;
+pub mod tlog;
 pub mod transfers;
 pub mod users;
 
@@ -46,8 +47,21 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
 }
 
 /// Applies every pending migration.
+///
+/// After the schema, the Merkle tree is back-filled for ledger entries written before it existed
+/// (the back-fill half of migration `m20261130_000101_create_transparency_log`: the leaves are
+/// the entries' canonical bytes, which only the application computes). It adds nothing when the
+/// tree already covers the ledger.
 pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
-    Migrator::up(db, None).await
+    Migrator::up(db, None).await?;
+    let added = tlog::backfill(db).await?;
+    if added > 0 {
+        tracing::info!(
+            leaves = added,
+            "Merkle tree back-filled for existing ledger entries"
+        );
+    }
+    Ok(())
 }
 
 /// Begins a transaction that will write. On SQLite it is `BEGIN IMMEDIATE`: the write lock is

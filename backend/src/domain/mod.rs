@@ -15,6 +15,7 @@ pub mod notification;
 pub mod policy;
 pub mod rir;
 pub mod statistics;
+pub mod tlog;
 pub mod transfer;
 pub mod transfer_log;
 pub mod workflow;

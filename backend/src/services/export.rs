@@ -93,22 +93,51 @@ async fn for_each_page<S: Sink>(
     let Some(head) = ledger_db::head(conn).await? else {
         return Ok(0);
     };
-    let mut cursor = None;
+    let mut pages = Pages::new(head.seq);
     let mut rows = 0;
-    loop {
-        let page = query::page(conn, filter, cursor, Direction::Forward, PAGE).await?;
-        let Some(last) = page.last() else { break };
-        cursor = Some(last.seq);
-        for e in page.iter().take_while(|e| e.seq <= head.seq) {
+    while let Some(page) = pages.next(conn, filter).await? {
+        for e in &page {
             each(sink, e).map_err(io_error)?;
             rows += 1;
         }
         sink.drain().await.map_err(io_error)?;
-        if last.seq >= head.seq {
-            break;
-        }
     }
     Ok(rows)
+}
+
+/// Keyset pages of the entries passing a filter, forward, up to entry `upto`.
+struct Pages {
+    cursor: Option<i64>,
+    upto: i64,
+    done: bool,
+}
+
+impl Pages {
+    fn new(upto: i64) -> Self {
+        Pages {
+            cursor: None,
+            upto,
+            done: false,
+        }
+    }
+
+    async fn next(
+        &mut self,
+        conn: &DatabaseTransaction,
+        filter: &LedgerFilter,
+    ) -> AppResult<Option<Vec<LedgerEntry>>> {
+        if self.done {
+            return Ok(None);
+        }
+        let mut page = query::page(conn, filter, self.cursor, Direction::Forward, PAGE).await?;
+        let Some(last) = page.last().map(|e| e.seq) else {
+            return Ok(None);
+        };
+        self.cursor = Some(last);
+        self.done = last >= self.upto;
+        page.retain(|e| e.seq <= self.upto);
+        Ok(Some(page))
+    }
 }
 
 // Each export reads inside one read transaction: every page sees the same snapshot of the
@@ -144,15 +173,26 @@ pub async fn csv<S: Sink>(
 }
 
 /// The verification bundle of the entries passing `filter` (the whole chain when it is empty).
+///
+/// With the log's key, the bundle is cut at a checkpoint (signed now if the ledger grew): it
+/// carries that checkpoint, holds no entry beyond it, gives each entry of a filtered bundle its
+/// inclusion proof, and ends with the log's signature over the header and the entries.
 pub async fn bundle<S: Sink>(
     db: &DatabaseConnection,
     sink: &mut S,
     filter: &LedgerFilter,
     filter_text: String,
     now: OffsetDateTime,
+    log: Option<&crate::services::tlog::LogConfig>,
 ) -> AppResult<ExportReport> {
+    if let Some(log) = log {
+        crate::services::tlog::sign_if_grown(db, log, now).await?;
+    }
     let txn = db.begin().await?;
-    let report = bundle_in(&txn, sink, filter, filter_text, now).await?;
+    let report = match log {
+        Some(log) => signed_bundle_in(&txn, sink, filter, filter_text, now, log).await?,
+        None => bundle_in(&txn, sink, filter, filter_text, now).await?,
+    };
     txn.commit().await?;
     Ok(report)
 }
@@ -309,6 +349,53 @@ async fn bundle_in<S: Sink>(
     let rows = for_each_page(conn, filter, sink, |sink, e| bundle::write_entry(sink, e)).await?;
     sink.drain().await.map_err(io_error)?;
     Ok(ExportReport { rows, in_flight: 0 })
+}
+
+/// A bundle cut at the latest checkpoint and signed (see [`bundle`]).
+async fn signed_bundle_in<S: Sink>(
+    conn: &DatabaseTransaction,
+    sink: &mut S,
+    filter: &LedgerFilter,
+    filter_text: String,
+    now: OffsetDateTime,
+    log: &crate::services::tlog::LogConfig,
+) -> AppResult<ExportReport> {
+    let checkpoint = crate::db::tlog::latest_checkpoint(conn)
+        .await?
+        .filter(|c| c.vkey == log.signer.vkey())
+        .ok_or_else(|| AppError::invalid("the log has signed no checkpoint with this key yet"))?;
+    let complete = filter.is_empty();
+    let header =
+        BundleHeader::new(now, complete, filter_text).at_checkpoint(checkpoint.published());
+    let header_line = bundle::header_line(&header).map_err(io_error)?;
+    sink.write_all(header_line.as_bytes()).map_err(io_error)?;
+    let mut signed = bundle::SignedEntries::default();
+    let mut pages = Pages::new(checkpoint.size as i64);
+    while let Some(page) = pages.next(conn, filter).await? {
+        let proofs = if complete {
+            vec![Vec::new(); page.len()]
+        } else {
+            let leaves: Vec<u64> = page.iter().map(|e| e.seq as u64 - 1).collect();
+            crate::services::tlog::inclusion_proofs(conn, checkpoint.size, &leaves).await?
+        };
+        for (e, proof) in page.iter().zip(&proofs) {
+            let p = (!complete).then_some(proof.as_slice());
+            bundle::write_entry_with_proof(sink, e, p).map_err(io_error)?;
+            signed.push(e);
+        }
+        sink.drain().await.map_err(io_error)?;
+    }
+    let statement = signed.statement(&header_line);
+    let note = log
+        .signer
+        .sign_note(&statement)
+        .map_err(|e| AppError::Internal(anyhow::anyhow!(e)))?;
+    bundle::write_signature(sink, &note).map_err(io_error)?;
+    sink.drain().await.map_err(io_error)?;
+    Ok(ExportReport {
+        rows: signed.count(),
+        in_flight: 0,
+    })
 }
 
 /// A delegated-extended snapshot of `registry`'s current holdings, then its inventory (only the

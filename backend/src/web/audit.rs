@@ -9,7 +9,7 @@
 use askama::Template;
 use axum::Router;
 use axum::extract::State;
-use axum::response::{Html, Response};
+use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -42,6 +42,7 @@ pub fn routes() -> Router<AppState> {
         .route("/ledger/exports", get(exports_page))
         .route("/ledger/export", get(download))
         .route("/ledger/{seq}", get(entry))
+        .route("/ledger/{seq}/proof", get(entry_proof))
         .route("/stats", get(stats_page))
 }
 
@@ -254,6 +255,65 @@ struct LedgerPage {
     more_open: bool,
     can_export: bool,
     can_verify: bool,
+    checkpoint: Option<CheckpointView>,
+}
+
+/// The latest signed checkpoint as the ledger page shows it.
+struct CheckpointView {
+    origin: String,
+    size: String,
+    signed_at: String,
+    /// Witnesses whose cosignature is on it.
+    witnessed_by: Vec<String>,
+    /// Configured witnesses that have not cosigned it (yet).
+    waiting_for: Vec<String>,
+    /// The checkpoint as `/tlog/checkpoint` serves it.
+    note: String,
+}
+
+impl CheckpointView {
+    async fn latest(app: &AppState) -> Result<Option<Self>, AppError> {
+        let Some(c) = crate::db::tlog::latest_checkpoint(&app.db).await? else {
+            return Ok(None);
+        };
+        let note = c.published();
+        let (witnessed_by, waiting_for) = match &app.log {
+            // With the log's configuration, each cosignature is verified against its witness.
+            Some(log) => {
+                let v = crate::domain::tlog::verify_checkpoint(
+                    &note,
+                    &log.verifier(),
+                    &log.witness_verifiers(),
+                )
+                .map_err(|e| AppError::Internal(anyhow::anyhow!(e)))?;
+                let by: Vec<String> = v.cosigned_by.into_iter().map(|(n, _)| n).collect();
+                let waiting = log
+                    .witnesses
+                    .iter()
+                    .map(|w| w.verifier.name().to_owned())
+                    .filter(|n| !by.contains(n))
+                    .collect();
+                (by, waiting)
+            }
+            // A server without the log's key lists the cosigners by name, unverified.
+            None => {
+                let names = crate::domain::tlog::signature_lines(&note)
+                    .iter()
+                    .filter_map(|l| l.strip_prefix("— ")?.split(' ').next().map(str::to_owned))
+                    .filter(|n| *n != c.origin)
+                    .collect();
+                (names, Vec::new())
+            }
+        };
+        Ok(Some(CheckpointView {
+            origin: c.origin.clone(),
+            size: group_thousands(c.size),
+            signed_at: day_time(c.signed_at),
+            witnessed_by,
+            waiting_for,
+            note,
+        }))
+    }
 }
 
 #[derive(Deserialize)]
@@ -306,6 +366,7 @@ async fn browse(
         filtered,
         can_export: crate::domain::authz::can(&viewer.actor, Action::Export, None),
         can_verify: crate::domain::authz::can(&viewer.actor, Action::VerifyLedger, None),
+        checkpoint: CheckpointView::latest(&app).await?,
     })
 }
 
@@ -324,6 +385,8 @@ struct EntryPage {
     hash: String,
     previous: Option<i64>,
     next: Option<i64>,
+    /// The inclusion proof against the latest checkpoint, as text.
+    proof: Option<String>,
 }
 
 async fn entry(
@@ -338,6 +401,9 @@ async fn entry(
         .await?
         .ok_or_else(not_found)?;
     let next = ledger_query::entry(&app.db, seq + 1).await?.map(|n| n.seq);
+    let proof = crate::services::tlog::inclusion(&app.db, seq)
+        .await?
+        .map(|p| p.text());
     let m = &e.movement;
     render(&EntryPage {
         chrome: viewer.chrome(&app).await?,
@@ -351,8 +417,36 @@ async fn entry(
         hash: e.hash.clone(),
         previous: (seq > 1).then_some(seq - 1),
         next,
+        proof,
         row: EntryRow::of(&e),
     })
+}
+
+/// An entry's inclusion proof with the checkpoint it leads to, as plain text for auditors'
+/// tools: the checkpoint note, a blank line, then the proof.
+async fn entry_proof(
+    State(app): State<AppState>,
+    SignedIn(viewer): SignedIn,
+    Path(seq): Path<String>,
+) -> Result<Response, AppError> {
+    viewer.require(Action::ViewLedger)?;
+    let not_found = || {
+        AppError::NotFound(
+            "This entry has no inclusion proof yet: no signed checkpoint includes it.".into(),
+        )
+    };
+    let seq: i64 = seq.parse().map_err(|_| not_found())?;
+    let p = crate::services::tlog::inclusion(&app.db, seq)
+        .await?
+        .ok_or_else(not_found)?;
+    Ok((
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/plain; charset=utf-8",
+        )],
+        format!("{}\n{}", p.checkpoint.published(), p.text()),
+    )
+        .into_response())
 }
 
 #[derive(Template)]
@@ -463,10 +557,13 @@ async fn download(
         ),
         "bundle" => {
             let text = q.filter.query_string();
+            let log = app.log.clone();
             stream_export(
                 "application/x-ndjson",
                 Some(format!("ledger-bundle_{stamp}.jsonl")),
-                move |mut sink| async move { export::bundle(&db, &mut sink, &filter, text, now).await },
+                move |mut sink| async move {
+                    export::bundle(&db, &mut sink, &filter, text, now, log.as_deref()).await
+                },
             )
         }
         "delegated" => {

@@ -11,6 +11,7 @@ pub mod lookup;
 pub mod page;
 pub mod public;
 pub mod session_store;
+pub mod tlog;
 pub mod transfers;
 pub mod view;
 
@@ -49,6 +50,8 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     /// Where "now" comes from (a test moves it to reach deadlines).
     pub clock: SharedClock,
+    /// The transparency log's key and witnesses, when `serve` runs with `--log-key`.
+    pub log: Option<Arc<crate::services::tlog::LogConfig>>,
 }
 
 impl AppState {
@@ -58,6 +61,15 @@ impl AppState {
             db,
             settings: Arc::new(settings),
             clock: Arc::new(SystemClock),
+            log: None,
+        }
+    }
+
+    /// The same state with a transparency log key.
+    pub fn with_log(self, log: Arc<crate::services::tlog::LogConfig>) -> Self {
+        AppState {
+            log: Some(log),
+            ..self
         }
     }
 
@@ -91,6 +103,7 @@ pub fn router(state: AppState) -> Router {
         .merge(lookup::routes())
         .merge(public::routes())
         .merge(audit::routes())
+        .merge(tlog::routes())
         .fallback(not_found)
         .layer(sessions)
         .layer(axum::middleware::from_fn_with_state(

@@ -175,6 +175,7 @@ async fn csv_and_bundle_read_back_entry_by_entry() {
         &LedgerFilter::default(),
         String::new(),
         now(),
+        None,
     )
     .await
     .unwrap();

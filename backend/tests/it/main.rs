@@ -14,6 +14,7 @@ mod mail;
 mod maildev;
 mod migrations;
 mod security;
+mod tlog;
 mod transfers;
 mod web;
 mod web_account;

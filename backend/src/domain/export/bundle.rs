@@ -6,10 +6,19 @@
 //! and `hash`. A bundle of the whole ledger (`"complete": true`) verifies as a chain from the
 //! genesis hash; a filtered one checks each entry's own hash and the links between entries that
 //! follow each other, since the entries in between are not in the file.
+//!
+//! Version 2 (exported with the log's key, `docs/transparency.md`) adds the signed checkpoint
+//! the bundle was cut at to the header, an inclusion proof to each entry of a filtered bundle,
+//! and a last line `{"signature": NOTE}`: the log's signed note over the SHA-256 of the header
+//! line, the number of entries and the SHA-256 of their leaf hashes. Verified against the log's
+//! key, a complete bundle must hold exactly the checkpoint's entries (its Merkle root is
+//! recomputed), each entry of a filtered one must prove its inclusion, and removing, adding or
+//! relabelling anything breaks the signature.
 
 use std::io::{self, Write};
 
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
@@ -17,6 +26,7 @@ use super::utc;
 use crate::domain::ledger::{
     ChainBreak, ChainHead, ChainVerifier, EntryKind, LedgerEntry, LedgerParty, Movement,
 };
+use crate::domain::tlog::{self, Hash, LogVerifier, RootBuilder, WitnessVerifier};
 use crate::domain::{Ipv4Range, Rir, TransferType};
 
 /// The `format` of line 1.
@@ -33,6 +43,9 @@ pub struct BundleHeader {
     /// The filter the bundle was exported with, for people (`registry=ARIN from=2026-01-01`).
     #[serde(default)]
     pub filter: String,
+    /// Version 2: the signed checkpoint (with cosignatures) the bundle was cut at.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checkpoint: Option<String>,
 }
 
 impl BundleHeader {
@@ -43,6 +56,16 @@ impl BundleHeader {
             produced_at: utc(produced_at),
             complete,
             filter,
+            checkpoint: None,
+        }
+    }
+
+    /// The version 2 header of a bundle cut at `checkpoint`.
+    pub fn at_checkpoint(self, checkpoint: String) -> Self {
+        BundleHeader {
+            version: 2,
+            checkpoint: Some(checkpoint),
+            ..self
         }
     }
 }
@@ -72,6 +95,9 @@ struct EntryLine {
     recorded_at: String,
     prev_hash: String,
     hash: String,
+    /// Version 2, filtered bundles: the inclusion proof against the checkpoint, base64 hashes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    proof: Option<Vec<String>>,
 }
 
 impl EntryLine {
@@ -100,6 +126,7 @@ impl EntryLine {
             recorded_at: utc(e.recorded_at),
             prev_hash: e.prev_hash.clone(),
             hash: e.hash.clone(),
+            proof: None,
         }
     }
 
@@ -161,10 +188,80 @@ pub fn write_header(out: &mut impl Write, h: &BundleHeader) -> io::Result<()> {
     out.write_all(b"\n")
 }
 
+/// Line 1 as text, newline included (version 2 signs its hash).
+pub fn header_line(h: &BundleHeader) -> io::Result<String> {
+    let mut out = Vec::new();
+    write_header(&mut out, h)?;
+    Ok(String::from_utf8(out).expect("JSON is UTF-8"))
+}
+
 /// Writes one entry line.
 pub fn write_entry(out: &mut impl Write, e: &LedgerEntry) -> io::Result<()> {
-    serde_json::to_writer(&mut *out, &EntryLine::of(e))?;
+    write_entry_with_proof(out, e, None)
+}
+
+/// Writes one entry line with its inclusion proof (filtered version 2 bundles).
+pub fn write_entry_with_proof(
+    out: &mut impl Write,
+    e: &LedgerEntry,
+    proof: Option<&[Hash]>,
+) -> io::Result<()> {
+    let mut line = EntryLine::of(e);
+    line.proof = proof.map(|p| p.iter().map(tlog::b64).collect());
+    serde_json::to_writer(&mut *out, &line)?;
     out.write_all(b"\n")
+}
+
+/// The last line of a version 2 bundle.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SignatureLine {
+    signature: String,
+}
+
+/// Writes the last line of a version 2 bundle: the log's signed note over its contents.
+pub fn write_signature(out: &mut impl Write, note: &str) -> io::Result<()> {
+    serde_json::to_writer(
+        &mut *out,
+        &SignatureLine {
+            signature: note.to_owned(),
+        },
+    )?;
+    out.write_all(b"\n")
+}
+
+/// What the log signs about a version 2 bundle, accumulated entry by entry.
+#[derive(Debug, Clone, Default)]
+pub struct SignedEntries {
+    count: u64,
+    leaves: Sha256,
+}
+
+impl SignedEntries {
+    pub fn push(&mut self, e: &LedgerEntry) {
+        self.push_leaf(tlog::leaf_hash(&tlog::leaf_data(e)));
+    }
+
+    fn push_leaf(&mut self, leaf: Hash) {
+        self.leaves.update(leaf.0);
+        self.count += 1;
+    }
+
+    pub fn count(&self) -> u64 {
+        self.count
+    }
+
+    /// The signed statement. Its second line is not a number, so it can never be read as a
+    /// checkpoint signed by the same key.
+    pub fn statement(&self, header_line: &str) -> String {
+        let b64 = |d: &[u8]| base64::Engine::encode(&base64::engine::general_purpose::STANDARD, d);
+        format!(
+            "ipxfer-ledger-bundle/v2\nheader {}\nentries {} {}\n",
+            b64(&Sha256::digest(header_line.as_bytes())),
+            self.count,
+            b64(&self.leaves.clone().finalize())
+        )
+    }
 }
 
 /// Reads line 1; anything but a bundle header is refused with what was expected.
@@ -172,9 +269,9 @@ pub fn read_header(line: &str) -> Result<BundleHeader, String> {
     let h: BundleHeader = serde_json::from_str(line).map_err(|e| {
         format!("line 1 is not an ipxfer ledger bundle header ({e}); export one with `ipxfer export bundle`")
     })?;
-    if h.format != FORMAT || h.version != 1 {
+    if h.format != FORMAT || !(1..=2).contains(&h.version) {
         return Err(format!(
-            "line 1 announces {:?} version {}; this ipxfer reads {FORMAT} version 1",
+            "line 1 announces {:?} version {}; this ipxfer reads {FORMAT} versions 1 and 2",
             h.format, h.version
         ));
     }
@@ -245,27 +342,172 @@ impl BundleCheck {
     }
 }
 
-/// Verifies a whole bundle given as lines; the error names the first broken entry or line.
+/// Verifies a whole bundle given as lines, the chain only; the error names the first broken
+/// entry or line.
 pub fn verify_lines<S: AsRef<str>>(
     lines: impl IntoIterator<Item = S>,
 ) -> Result<BundleCheck, String> {
+    verify_lines_with(lines, None).map(|(check, _)| check)
+}
+
+/// The keys a version 2 bundle is checked against.
+#[derive(Debug, Clone)]
+pub struct BundleKeys {
+    pub log: LogVerifier,
+    pub witnesses: Vec<WitnessVerifier>,
+    /// Witnesses that must have cosigned the checkpoint.
+    pub quorum: usize,
+}
+
+/// What a bundle verified against its checkpoint.
+#[derive(Debug, Clone)]
+pub struct CheckpointCheck {
+    pub checkpoint: tlog::VerifiedCheckpoint,
+}
+
+/// Verifies a bundle; with keys, also its checkpoint, completeness or inclusion proofs, and the
+/// signature over the whole, and the summary says so.
+pub fn verify_lines_with<S: AsRef<str>>(
+    lines: impl IntoIterator<Item = S>,
+    keys: Option<&BundleKeys>,
+) -> Result<(BundleCheck, Option<CheckpointCheck>), String> {
     let mut lines = lines.into_iter().enumerate();
-    let header = match lines.next() {
-        Some((_, l)) => read_header(l.as_ref())?,
+    let (header, header_text) = match lines.next() {
+        Some((_, l)) => (read_header(l.as_ref())?, format!("{}\n", l.as_ref())),
         None => return Err("the bundle is empty: it has no header line".to_owned()),
     };
+    let checkpoint = match keys {
+        None => None,
+        Some(k) => Some(check_checkpoint(&header, k)?),
+    };
     let mut check = BundleCheck::new(&header);
+    let mut signed = SignedEntries::default();
+    let mut root = RootBuilder::default();
+    let mut signature: Option<(usize, String)> = None;
     for (i, line) in lines {
         let line = line.as_ref();
         if line.trim().is_empty() {
             continue;
         }
-        let e = read_entry(i + 1, line)?;
+        if let Some((at, _)) = &signature {
+            return Err(format!(
+                "line {}: the bundle goes on after its signature on line {}",
+                i + 1,
+                at
+            ));
+        }
+        if let Ok(s) = serde_json::from_str::<SignatureLine>(line) {
+            signature = Some((i + 1, s.signature));
+            continue;
+        }
+        let raw: EntryLine =
+            serde_json::from_str(line).map_err(|e| format!("line {}: {e}", i + 1))?;
+        let proof = raw.proof.clone();
+        let e = raw
+            .into_entry()
+            .map_err(|e| format!("line {}: {e}", i + 1))?;
         check
             .push(&e)
             .map_err(|b| format!("ledger chain broken at {b}"))?;
+        let Some(c) = &checkpoint else { continue };
+        let c = &c.checkpoint;
+        let leaf = tlog::leaf_hash(&tlog::leaf_data(&e));
+        signed.push_leaf(leaf);
+        if e.seq as u64 > c.size {
+            return Err(format!(
+                "entry {}: beyond the checkpoint, whose tree size is {}",
+                e.seq, c.size
+            ));
+        }
+        if header.complete {
+            root.push(leaf);
+        } else {
+            let proof = proof
+                .ok_or_else(|| {
+                    format!(
+                        "entry {}: a filtered bundle needs its inclusion proof",
+                        e.seq
+                    )
+                })?
+                .iter()
+                .map(|h| tlog::parse_b64(h))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|m| format!("entry {}: {m}", e.seq))?;
+            tlog::check_inclusion(&proof, c.size, c.root, e.seq as u64 - 1, leaf)
+                .map_err(|m| format!("entry {}: {m}", e.seq))?;
+        }
     }
-    Ok(check)
+    if let (Some(c), Some(k)) = (&checkpoint, keys) {
+        let size = c.checkpoint.size;
+        if header.complete && (check.count() != size || root.root() != c.checkpoint.root) {
+            return Err(format!(
+                "the bundle says it is complete, but its {} entries are not the {size} entries of                  its checkpoint: entries were removed or added",
+                check.count()
+            ));
+        }
+        let (_, note) = signature.ok_or(
+            "the bundle has no signature line at its end: it was cut short, or exported              without the log's key",
+        )?;
+        let text =
+            tlog::verify_note(&note, &k.log).map_err(|e| format!("bundle signature: {e}"))?;
+        if text != signed.statement(&header_text) {
+            return Err(
+                "the bundle's signature does not cover this header and these entries: it was                  relabelled, or entries were removed or added"
+                    .to_owned(),
+            );
+        }
+    }
+    Ok((check, checkpoint))
+}
+
+/// Verifies the checkpoint in the header against the keys and the quorum of witnesses.
+fn check_checkpoint(header: &BundleHeader, keys: &BundleKeys) -> Result<CheckpointCheck, String> {
+    let note = header.checkpoint.as_deref().ok_or(
+        "the bundle carries no checkpoint: it was exported without the log's key (version 1), so          nothing signed says how long the ledger was",
+    )?;
+    let checkpoint = tlog::verify_checkpoint(note, &keys.log, &keys.witnesses)
+        .map_err(|e| format!("checkpoint: {e}"))?;
+    if checkpoint.cosigned_by.len() < keys.quorum {
+        let names: Vec<&str> = checkpoint
+            .cosigned_by
+            .iter()
+            .map(|(n, _)| n.as_str())
+            .collect();
+        return Err(format!(
+            "the checkpoint is cosigned by {} of the given witnesses ({}), fewer than the quorum              of {}",
+            names.len(),
+            if names.is_empty() {
+                "none".to_owned()
+            } else {
+                names.join(", ")
+            },
+            keys.quorum
+        ));
+    }
+    Ok(CheckpointCheck { checkpoint })
+}
+
+/// Parses an entry from its leaf data (canonical bytes) and the previous entry's hash: what a
+/// monitor reads from the log's tiles. The bytes must be exactly the entry's canonical encoding.
+pub fn entry_from_leaf(leaf: &[u8], prev_hash: &str) -> Result<LedgerEntry, String> {
+    let mut v: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_slice(leaf).map_err(|e| format!("not a ledger entry: {e}"))?;
+    if v.remove("v") != Some(serde_json::Value::from(1)) {
+        return Err("not a version 1 ledger entry".to_owned());
+    }
+    v.insert("prev_hash".into(), prev_hash.into());
+    v.insert("hash".into(), "".into());
+    let line: EntryLine = serde_json::from_value(serde_json::Value::Object(v))
+        .map_err(|e| format!("not a ledger entry: {e}"))?;
+    let mut e = line.into_entry()?;
+    e.hash = crate::domain::ledger::entry_hash(e.seq, &e.movement, e.recorded_at, &e.prev_hash);
+    if tlog::leaf_data(&e) != leaf {
+        return Err(format!(
+            "entry {}: the bytes are not its canonical encoding",
+            e.seq
+        ));
+    }
+    Ok(e)
 }
 
 #[cfg(test)]
