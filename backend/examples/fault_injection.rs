@@ -442,6 +442,8 @@ struct Tally {
     lost: AtomicU64,
     server_errors: Mutex<Vec<String>>,
     successes: Mutex<Vec<(Action, i64, String)>>,
+    /// Requests answered with the sign-in page instead: the session had ended.
+    signed_out: Mutex<Vec<String>>,
     /// Refusals by action, status and message, for the report.
     refusals: Mutex<BTreeMap<String, u64>>,
     kills: AtomicU64,
@@ -599,16 +601,17 @@ impl Client<'_> {
         self.send(who, "POST", action, Some(&content_type), &body)
     }
 
-    /// Counts an answer: a 303 is a success of `action` on transfer `id`.
+    /// Counts an answer: a redirect to the transfer is a success of `action` on transfer `id`.
     fn record(
-        &self,
+        &mut self,
+        who: &'static str,
         action: Action,
         id: i64,
         detail: String,
         reply: Option<Reply>,
     ) -> Option<Reply> {
         match &reply {
-            Some(r) if r.status == 303 => {
+            Some(r) if r.status == 303 && is_transfer_page(r.location.as_deref()) => {
                 self.w
                     .tally
                     .successes
@@ -630,6 +633,16 @@ impl Client<'_> {
                         page_message(&r.body)
                     ))
                     .or_default() += 1;
+            }
+            Some(r) if r.status == 303 => {
+                // Sent to sign in: the session is gone.
+                self.w
+                    .tally
+                    .signed_out
+                    .lock()
+                    .unwrap()
+                    .push(format!("{action:?} as {who} went to {:?}", r.location));
+                self.browsers.remove(who);
             }
             _ => {}
         }
@@ -724,7 +737,7 @@ impl Client<'_> {
         match id {
             Some(id) => {
                 self.w.filed.lock().unwrap().push(id);
-                self.record(Action::File, id, block, reply);
+                self.record(source, Action::File, id, block, reply);
                 for (_, name) in files {
                     self.w.tally.successes.lock().unwrap().push((
                         Action::Upload,
@@ -734,7 +747,7 @@ impl Client<'_> {
                 }
             }
             None => {
-                self.record(Action::File, 0, block, reply);
+                self.record(source, Action::File, 0, block, reply);
             }
         }
     }
@@ -781,7 +794,7 @@ impl Client<'_> {
                 &format!("{page}/withdraw"),
                 &[],
             );
-            self.record(Action::Withdraw, id, String::new(), reply);
+            self.record(source, Action::Withdraw, id, String::new(), reply);
             return;
         }
         if open && self.rng.u32(..100) < 12 {
@@ -794,7 +807,7 @@ impl Client<'_> {
                 &[("kind", kind)],
                 &[("file", &name)],
             );
-            self.record(Action::Upload, id, name, reply);
+            self.record(source, Action::Upload, id, name, reply);
             return;
         }
         match t.state.as_str() {
@@ -809,12 +822,12 @@ impl Client<'_> {
                         ("utilisation_percent", "80"),
                     ],
                 );
-                self.record(Action::Accept, id, String::new(), reply);
+                self.record(recipient, Action::Accept, id, String::new(), reply);
             }
             "source_review" => self.approve(hostmaster, id),
             "awaiting_finalization" if t.fees_confirmed_by.is_none() => {
                 let reply = self.post_form(hostmaster, &page, &format!("{page}/confirm-fees"), &[]);
-                self.record(Action::ConfirmFees, id, String::new(), reply);
+                self.record(hostmaster, Action::ConfirmFees, id, String::new(), reply);
             }
             "awaiting_finalization" => {
                 let reply = self.post_form(
@@ -823,7 +836,7 @@ impl Client<'_> {
                     &format!("{page}/finalize"),
                     &[],
                 );
-                self.record(Action::Finalize, id, String::new(), reply);
+                self.record(hostmaster, Action::Finalize, id, String::new(), reply);
             }
             _ => {}
         }
@@ -839,7 +852,7 @@ impl Client<'_> {
             _ => Vec::new(),
         };
         if rules.is_empty() {
-            self.record(Action::Approve, id, String::new(), reply);
+            self.record(hostmaster, Action::Approve, id, String::new(), reply);
             return;
         }
         let mut fields = vec![("side", "source")];
@@ -848,7 +861,7 @@ impl Client<'_> {
             fields.push(("reason", "Checked by the fault-injection hostmaster"));
         }
         let reply = self.post_form(hostmaster, &page, &action, &fields);
-        self.record(Action::Approve, id, rules.join(","), reply);
+        self.record(hostmaster, Action::Approve, id, rules.join(","), reply);
     }
 
     fn member_of(&self, org: i64) -> &'static str {
@@ -858,6 +871,12 @@ impl Client<'_> {
             .find(|m| self.w.org_of[m] == org)
             .unwrap_or(MEMBERS[0])
     }
+}
+
+fn is_transfer_page(location: Option<&str>) -> bool {
+    location
+        .and_then(|l| l.strip_prefix("/transfers/"))
+        .is_some_and(|id| id.parse::<i64>().is_ok())
 }
 
 /// The page's first error message, as text: the form's error summary or the error page's text.
@@ -1367,6 +1386,11 @@ fn check(
         outbox.len(),
         duplicates
     );
+    let signed_out = w.tally.signed_out.lock().unwrap().clone();
+    println!("  {} requests found their session ended", signed_out.len());
+    for s in signed_out.iter().take(5) {
+        println!("    {s}");
+    }
     println!("  refusals:");
     for (what, n) in w.tally.refusals.lock().unwrap().iter() {
         println!("    {n:>5}  {what}");
