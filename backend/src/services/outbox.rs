@@ -46,6 +46,9 @@ impl Default for DeliveryPolicy {
     }
 }
 
+/// The longest lease `--outbox-lease` accepts: a week.
+const MAX_LEASE_SECS: u64 = 7 * 24 * 3600;
+
 impl DeliveryPolicy {
     /// The defaults under another lease (`--outbox-lease`): the batch shrinks so that sending it
     /// still cannot outlast the lease. The lease must outlast one send
@@ -58,9 +61,14 @@ impl DeliveryPolicy {
                 "the outbox lease must be longer than the {send} seconds one send may take, not {secs} seconds"
             ));
         }
+        if secs > MAX_LEASE_SECS {
+            return Err(format!(
+                "the outbox lease is at most {MAX_LEASE_SECS} seconds (a week), not {secs}"
+            ));
+        }
         let default = DeliveryPolicy::default();
         Ok(DeliveryPolicy {
-            lease: Duration::seconds(secs as i64),
+            lease: Duration::seconds(secs.try_into().unwrap_or(i64::MAX)),
             // The most whole sends that end before the lease does.
             batch: ((secs - 1) / send).min(default.batch),
             ..default
@@ -230,6 +238,16 @@ mod tests {
                 p.batch
             );
         }
+        let error =
+            DeliveryPolicy::with_lease(std::time::Duration::from_secs(u64::MAX)).unwrap_err();
+        assert_eq!(
+            error,
+            format!(
+                "the outbox lease is at most 604800 seconds (a week), not {}",
+                u64::MAX
+            )
+        );
+        assert!(minutes(7 * 24 * 60).is_ok());
         let error = DeliveryPolicy::with_lease(std::time::Duration::from_secs(30)).unwrap_err();
         assert_eq!(
             error,
