@@ -881,9 +881,13 @@ fn is_transfer_page(location: Option<&str>) -> bool {
 
 /// The page's first error message, as text: the form's error summary or the error page's text.
 fn page_message(html: &str) -> String {
-    let from = ["There is a problem", "<main"]
-        .iter()
-        .find_map(|m| html.find(m).map(|at| at + m.len()))
+    let from = html
+        .find("There is a problem")
+        .map(|at| at + "There is a problem".len())
+        .or_else(|| {
+            let main = html.find("<main")?;
+            html[main..].find('>').map(|end| main + end + 1)
+        })
         .unwrap_or(0);
     let mut text = String::new();
     let mut in_tag = false;
@@ -1090,17 +1094,17 @@ fn holder_in(holdings: &[(u32, u32, i64)], addr: u32) -> Option<i64> {
         .map(|(_, _, o)| *o)
 }
 
-fn check(
-    w: &World,
-    before: &Snapshot,
-    bin: &Path,
-    db_url: &str,
-    worked: Duration,
-) -> anyhow::Result<()> {
-    let mut failures: Vec<String> = Vec::new();
-    let db = &w.db;
-    let rt = &w.rt;
+/// What reached MailDev.
+struct MailFigures {
+    outbox: Vec<email_outbox::Model>,
+    delivered: u32,
+    duplicates: u64,
+}
 
+/// Every outbox row is sent, each Message-ID reaches MailDev, and duplicates stay within their
+/// bound.
+fn check_mail(w: &World, failures: &mut Vec<String>) -> anyhow::Result<MailFigures> {
+    let (db, rt) = (&w.db, &w.rt);
     // Mail: every outbox row leaves, then MailDev holds each Message-ID.
     let drained = Instant::now();
     let outbox = loop {
@@ -1139,7 +1143,6 @@ fn check(
         }
         std::thread::sleep(Duration::from_millis(500));
     }
-    let kills = w.tally.kills.load(Ordering::Relaxed);
     let missing: Vec<&&str> = expected
         .iter()
         .filter(|id| !copies.contains_key(**id))
@@ -1166,12 +1169,29 @@ fn check(
         .sum();
     // A kill between the server's 250 and the row's mark can send one message again: at most
     // one per kill (a process sends one message at a time).
+    let kills = w.tally.kills.load(Ordering::Relaxed);
     if duplicates > kills {
         failures.push(format!(
             "{duplicates} duplicate deliveries but only {kills} kills"
         ));
     }
 
+    Ok(MailFigures {
+        delivered: copies.values().sum(),
+        outbox,
+        duplicates,
+    })
+}
+
+/// No holdings overlap, the address space is conserved, and the ledger written during the run
+/// replays over the holdings before it to today's holdings; returns today's holdings and those
+/// entries.
+fn check_space(
+    w: &World,
+    before: &Snapshot,
+    failures: &mut Vec<String>,
+) -> anyhow::Result<(Snapshot, Vec<ledger_entry::Model>)> {
+    let (db, rt) = (&w.db, &w.rt);
     // Holdings: no overlap, nothing created or lost.
     let after = rt.block_on(snapshot(db))?;
     for pair in after.holdings.windows(2) {
@@ -1229,6 +1249,18 @@ fn check(
         }
     }
 
+    Ok((after, entries))
+}
+
+/// Every action answered with success is in the database with its timeline entry, ledger
+/// entries and e-mails; returns the transfers concerned.
+fn check_successes(
+    w: &World,
+    entries: &[ledger_entry::Model],
+    outbox: &[email_outbox::Model],
+    failures: &mut Vec<String>,
+) -> anyhow::Result<Vec<transfer::Model>> {
+    let (db, rt) = (&w.db, &w.rt);
     // Every success is in the database with its timeline entry, ledger entries and e-mails.
     let successes = w.tally.successes.lock().unwrap().clone();
     let ids: BTreeSet<i64> = successes
@@ -1338,6 +1370,24 @@ fn check(
         }
     }
 
+    Ok(transfers)
+}
+
+fn check(
+    w: &World,
+    before: &Snapshot,
+    bin: &Path,
+    db_url: &str,
+    worked: Duration,
+) -> anyhow::Result<()> {
+    let mut failures: Vec<String> = Vec::new();
+    let mail = check_mail(w, &mut failures)?;
+    let (after, entries) = check_space(w, before, &mut failures)?;
+    let transfers = check_successes(w, &entries, &mail.outbox, &mut failures)?;
+    let (db, rt) = (&w.db, &w.rt);
+    let kills = w.tally.kills.load(Ordering::Relaxed);
+    let successes = w.tally.successes.lock().unwrap().clone();
+
     // The hash chain.
     let verify = Command::new(bin)
         .args(["ledger", "verify"])
@@ -1382,9 +1432,9 @@ fn check(
         "  {} transfers completed, {} ledger entries, {} e-mails sent ({} outbox rows, {} duplicate deliveries)",
         completed,
         entries.len(),
-        copies.values().sum::<u32>(),
-        outbox.len(),
-        duplicates
+        mail.delivered,
+        mail.outbox.len(),
+        mail.duplicates
     );
     let signed_out = w.tally.signed_out.lock().unwrap().clone();
     println!("  {} requests found their session ended", signed_out.len());
