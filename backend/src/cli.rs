@@ -18,6 +18,7 @@ use crate::domain::format::group_thousands as n;
 use crate::mail::{DEFAULT_FROM, MailConfig, Mailer};
 use crate::services::accounts::{self, Invitation};
 use crate::services::import::{self, Outcome, Progress};
+use crate::services::outbox::DeliveryPolicy;
 use crate::services::transfers::{self, Settings};
 use crate::services::{demo, ledger, outbox, stats};
 use crate::{db, web};
@@ -68,6 +69,17 @@ pub struct Cli {
         value_name = "ORIGIN"
     )]
     pub log_origin: Option<String>,
+
+    /// Seconds an outbox claim keeps other workers off a message being sent (default 600). A
+    /// process that dies holding claims has them released at once by the next `serve` or
+    /// `worker` started on the same machine; elsewhere they wait this long.
+    #[arg(
+        long,
+        env = "IPXFER_OUTBOX_LEASE",
+        global = true,
+        value_name = "SECONDS"
+    )]
+    pub outbox_lease: Option<u64>,
 
     #[command(flatten)]
     pub mail: MailArgs,
@@ -260,6 +272,16 @@ pub enum LedgerCommand {
     },
 }
 
+/// The background intervals, with the outbox lease the operator chose.
+fn intervals(outbox_lease: Option<u64>) -> anyhow::Result<Intervals> {
+    let mut intervals = Intervals::default();
+    if let Some(secs) = outbox_lease {
+        intervals.delivery = DeliveryPolicy::with_lease(std::time::Duration::from_secs(secs))
+            .map_err(|e| anyhow::anyhow!("--outbox-lease (IPXFER_OUTBOX_LEASE): {e}"))?;
+    }
+    Ok(intervals)
+}
+
 /// Runs a parsed command line. Errors are returned for `main` to print.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     // Bad policy overrides stop every command before anything else happens.
@@ -295,6 +317,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             "--vkey checks a bundle: give it with --file BUNDLE"
         );
     }
+    let intervals = intervals(cli.outbox_lease)?;
     let database_url = match &cli.command {
         // The demo starts afresh each time, beside (never in) the default database.
         Command::Serve { demo: true, .. } if cli.database_url == DEFAULT_DATABASE_URL => {
@@ -367,7 +390,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 settings.clone(),
                 mailer,
                 std::sync::Arc::new(SystemClock),
-                Intervals::default(),
+                intervals,
             );
             let jobs = match &log {
                 Some(log) => {
@@ -397,7 +420,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 std::sync::Arc::new(settings),
                 Some(mailer),
                 std::sync::Arc::new(SystemClock),
-                Intervals::default(),
+                intervals,
             );
             web::shutdown_signal().await;
             jobs.stop().await;
@@ -711,6 +734,20 @@ mod tests {
         std::fs::write(&bad, "[ripencc.minimum_size]\nprefx = \"/22\"\n").unwrap();
         let err = format!("{:#}", load_settings(Some(&bad)).unwrap_err());
         assert!(err.contains("bad.toml") && err.contains("prefx"), "{err}");
+    }
+
+    #[test]
+    fn the_outbox_lease_is_configurable_and_checked() {
+        let cli = Cli::try_parse_from(["ipxfer", "worker", "--outbox-lease", "90"]).unwrap();
+        let delivery = intervals(cli.outbox_lease).unwrap().delivery;
+        assert_eq!(delivery.lease, time::Duration::seconds(90));
+        assert_eq!(delivery.batch, 2);
+        assert_eq!(intervals(None).unwrap().delivery, DeliveryPolicy::default());
+        let err = format!("{:#}", intervals(Some(5)).unwrap_err());
+        assert!(
+            err.starts_with("--outbox-lease (IPXFER_OUTBOX_LEASE): "),
+            "{err}"
+        );
     }
 
     #[test]

@@ -7,7 +7,8 @@
 //! - [`web`]: the axum router, thin handlers and askama pages;
 //! - [`cli`]: the `ipxfer` command line;
 //! - [`mail`]: mail transports (SMTP, a folder of `.eml` files, a test stub);
-//! - [`background`]: the outbox worker and deadline scheduler, in `serve` or `ipxfer worker`.
+//! - [`background`]: the outbox worker and deadline scheduler, in `serve` or `ipxfer worker`;
+//! - [`process`]: this process as outbox claims name it, and whether a claimer has died.
 
 pub mod background;
 pub mod cli;
@@ -17,5 +18,6 @@ pub mod db;
 pub mod domain;
 pub mod error;
 pub mod mail;
+pub mod process;
 pub mod services;
 pub mod web;

@@ -230,6 +230,9 @@ mod tests {
             last_error: None,
             created_at: datetime!(2026-11-28 12:00 UTC),
             sent_at: None,
+            claimed_by: None,
+            claimed_pid: None,
+            claimed_pid_namespace: None,
         }
     }
 

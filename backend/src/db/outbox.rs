@@ -5,7 +5,8 @@
 //! `next_attempt_at` out by a lease and counts the attempt, in a short transaction of its own;
 //! on PostgreSQL the claim reads with `FOR UPDATE SKIP LOCKED`, so workers running side by side
 //! never claim the same row, and on SQLite the write transaction (`BEGIN IMMEDIATE`) serialises
-//! them.
+//! them. A claim names its process (`claimed_by`, `claimed_pid`, `claimed_pid_namespace`), so
+//! the claims of a process that died are released as soon as another process sees it dead.
 
 use sea_orm::sea_query::{Expr, ExprTrait, LockBehavior, LockType, OnConflict};
 use sea_orm::{
@@ -15,6 +16,7 @@ use sea_orm::{
 use time::{Duration, OffsetDateTime};
 
 use super::entities::email_outbox::{self, Column, Entity as Outbox};
+use crate::process::Claimer;
 
 /// A message to send.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -135,9 +137,16 @@ pub async fn claim_due(
     if rows.is_empty() {
         return Ok(rows);
     }
+    let me = Claimer::current();
     Outbox::update_many()
         .col_expr(Column::NextAttemptAt, Expr::value(now + lease))
         .col_expr(Column::Attempts, Expr::col(Column::Attempts).add(1))
+        .col_expr(Column::ClaimedBy, Expr::value(Some(me.label.clone())))
+        .col_expr(Column::ClaimedPid, Expr::value(Some(i64::from(me.pid))))
+        .col_expr(
+            Column::ClaimedPidNamespace,
+            Expr::value(me.namespace.clone()),
+        )
         .filter(Column::Id.is_in(rows.iter().map(|r| r.id)))
         .exec(&txn)
         .await?;
@@ -145,13 +154,78 @@ pub async fn claim_due(
     for r in &mut rows {
         r.attempts += 1;
         r.next_attempt_at = now + lease;
+        r.claimed_by = Some(me.label.clone());
+        r.claimed_pid = Some(i64::from(me.pid));
+        r.claimed_pid_namespace = me.namespace.clone();
     }
     Ok(rows)
 }
 
+/// Makes the claims of processes this one sees dead due at `now` (see [`crate::process`]), so a
+/// restarted or neighbouring process sends them without waiting out the lease; returns how many.
+/// Each claim is released only if it is still that process's, so a claim renewed meanwhile by a
+/// live worker stays.
+pub async fn release_dead_claims(
+    db: &DatabaseConnection,
+    now: OffsetDateTime,
+) -> Result<u64, DbErr> {
+    let me = Claimer::current();
+    let Some(namespace) = me.namespace.as_deref() else {
+        return Ok(0);
+    };
+    let claimers: Vec<(String, i64)> = Outbox::find()
+        .select_only()
+        .column(Column::ClaimedBy)
+        .column(Column::ClaimedPid)
+        .distinct()
+        .filter(Column::Status.eq(PENDING))
+        .filter(Column::NextAttemptAt.gt(now))
+        .filter(Column::ClaimedPidNamespace.eq(namespace))
+        .filter(Column::ClaimedBy.is_not_null())
+        .filter(Column::ClaimedPid.is_not_null())
+        .into_tuple()
+        .all(db)
+        .await?;
+    let mut released = 0;
+    for (label, pid) in claimers {
+        if !me.sees_dead(&label, pid, namespace) {
+            continue;
+        }
+        let res = Outbox::update_many()
+            .col_expr(Column::NextAttemptAt, Expr::value(now))
+            .col_expr(Column::ClaimedBy, Expr::value(Option::<String>::None))
+            .col_expr(Column::ClaimedPid, Expr::value(Option::<i64>::None))
+            .col_expr(
+                Column::ClaimedPidNamespace,
+                Expr::value(Option::<String>::None),
+            )
+            .filter(Column::Status.eq(PENDING))
+            .filter(Column::ClaimedBy.eq(label.as_str()))
+            .filter(Column::ClaimedPidNamespace.eq(namespace))
+            .exec(db)
+            .await?;
+        if res.rows_affected > 0 {
+            tracing::info!(claimer = %label, rows = res.rows_affected, "released the outbox claims of a process that ended");
+        }
+        released += res.rows_affected;
+    }
+    Ok(released)
+}
+
+/// The claim columns of a row no worker holds any more.
+fn unclaimed(update: sea_orm::UpdateMany<Outbox>) -> sea_orm::UpdateMany<Outbox> {
+    update
+        .col_expr(Column::ClaimedBy, Expr::value(Option::<String>::None))
+        .col_expr(Column::ClaimedPid, Expr::value(Option::<i64>::None))
+        .col_expr(
+            Column::ClaimedPidNamespace,
+            Expr::value(Option::<String>::None),
+        )
+}
+
 /// Marks a claimed row sent.
 pub async fn mark_sent(db: &DatabaseConnection, id: i64, now: OffsetDateTime) -> Result<(), DbErr> {
-    Outbox::update_many()
+    unclaimed(Outbox::update_many())
         .col_expr(Column::Status, Expr::value(SENT))
         .col_expr(Column::SentAt, Expr::value(Some(now)))
         .col_expr(Column::LastError, Expr::value(Option::<String>::None))
@@ -169,7 +243,7 @@ pub async fn mark_attempt_failed(
     error: &str,
     retry_at: Option<OffsetDateTime>,
 ) -> Result<(), DbErr> {
-    let mut update = Outbox::update_many()
+    let mut update = unclaimed(Outbox::update_many())
         .col_expr(Column::LastError, Expr::value(Some(error.to_owned())))
         .filter(Column::Id.eq(id))
         .filter(Column::Status.eq(PENDING));
@@ -202,7 +276,7 @@ pub async fn requeue_failed(
     id: i64,
     now: OffsetDateTime,
 ) -> Result<bool, DbErr> {
-    let res = Outbox::update_many()
+    let res = unclaimed(Outbox::update_many())
         .col_expr(Column::Status, Expr::value(PENDING))
         .col_expr(Column::Attempts, Expr::value(0))
         .col_expr(Column::NextAttemptAt, Expr::value(now))

@@ -3,9 +3,10 @@
 //! listed for admins, who may put it back in the queue.
 //!
 //! Delivery is at least once with a stable Message-ID: a worker that dies between the server's
-//! "250 OK" and marking the row sends the same message again once the claim's lease runs out, and
-//! mail clients show the two copies as one message. Nothing is ever sent twice otherwise: claims
-//! are exclusive (see `db::outbox::claim_due`).
+//! "250 OK" and marking the row leaves a claim that is sent again, by the next process on the same
+//! machine to see it dead (at once: see [`crate::process`]) or by any process once the lease runs
+//! out; mail clients show the two copies as one message. Nothing is ever sent twice otherwise:
+//! claims are exclusive (see `db::outbox::claim_due`), and only a dead claimer's are released.
 
 use sea_orm::DatabaseConnection;
 use time::{Duration, OffsetDateTime};
@@ -13,7 +14,7 @@ use time::{Duration, OffsetDateTime};
 use crate::db::entities::email_outbox;
 use crate::db::outbox;
 use crate::error::{AppError, AppResult};
-use crate::mail::Mailer;
+use crate::mail::{Mailer, SEND_TIMEOUT};
 
 /// How hard the worker tries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,7 +46,35 @@ impl Default for DeliveryPolicy {
     }
 }
 
+/// The longest lease `--outbox-lease` accepts: a week.
+const MAX_LEASE_SECS: u64 = 7 * 24 * 3600;
+
 impl DeliveryPolicy {
+    /// The defaults under another lease (`--outbox-lease`): the batch shrinks so that sending it
+    /// still cannot outlast the lease. The lease must outlast one send
+    /// ([`crate::mail::SEND_TIMEOUT`]).
+    pub fn with_lease(lease: std::time::Duration) -> Result<DeliveryPolicy, String> {
+        let send = SEND_TIMEOUT.as_secs();
+        let secs = lease.as_secs();
+        if secs <= send {
+            return Err(format!(
+                "the outbox lease must be longer than the {send} seconds one send may take, not {secs} seconds"
+            ));
+        }
+        if secs > MAX_LEASE_SECS {
+            return Err(format!(
+                "the outbox lease is at most {MAX_LEASE_SECS} seconds (a week), not {secs}"
+            ));
+        }
+        let default = DeliveryPolicy::default();
+        Ok(DeliveryPolicy {
+            lease: Duration::seconds(secs.try_into().unwrap_or(i64::MAX)),
+            // The most whole sends that end before the lease does.
+            batch: ((secs - 1) / send).min(default.batch),
+            ..default
+        })
+    }
+
     /// The wait after failed attempt number `attempts` (1-based): exponential, capped.
     pub fn backoff(&self, attempts: i32) -> Duration {
         let doublings = attempts.saturating_sub(1).clamp(0, 30) as u32;
@@ -82,6 +111,7 @@ pub async fn deliver_due(
     now: OffsetDateTime,
 ) -> AppResult<Delivered> {
     let mut done = Delivered::default();
+    outbox::release_dead_claims(db, now).await?;
     for row in outbox::claim_due(db, policy.batch, policy.lease, now).await? {
         match mailer.send(&row).await {
             Ok(()) => {
@@ -184,13 +214,45 @@ pub async fn retry(db: &DatabaseConnection, id: i64, now: OffsetDateTime) -> App
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::mail::SEND_TIMEOUT;
 
     #[test]
     fn a_lease_outlasts_a_batch_of_timed_out_sends() {
         let p = DeliveryPolicy::default();
         let worst = Duration::try_from(SEND_TIMEOUT).unwrap() * p.batch as i32;
         assert!(p.lease > worst, "{} <= {worst}", p.lease);
+    }
+
+    #[test]
+    fn a_configured_lease_shrinks_the_batch_to_fit() {
+        let minutes = |m: u64| DeliveryPolicy::with_lease(std::time::Duration::from_secs(m * 60));
+        assert_eq!(minutes(10).unwrap(), DeliveryPolicy::default());
+        assert_eq!(minutes(1).unwrap().batch, 1);
+        assert_eq!(minutes(1).unwrap().lease, Duration::minutes(1));
+        assert_eq!(minutes(60).unwrap().batch, 10);
+        for secs in [31, 59, 60, 61, 299, 300, 301, 3600] {
+            let p = DeliveryPolicy::with_lease(std::time::Duration::from_secs(secs)).unwrap();
+            let worst = Duration::try_from(SEND_TIMEOUT).unwrap() * p.batch as i32;
+            assert!(
+                p.batch >= 1 && p.lease > worst,
+                "{secs} s: batch {}",
+                p.batch
+            );
+        }
+        let error =
+            DeliveryPolicy::with_lease(std::time::Duration::from_secs(u64::MAX)).unwrap_err();
+        assert_eq!(
+            error,
+            format!(
+                "the outbox lease is at most 604800 seconds (a week), not {}",
+                u64::MAX
+            )
+        );
+        assert!(minutes(7 * 24 * 60).is_ok());
+        let error = DeliveryPolicy::with_lease(std::time::Duration::from_secs(30)).unwrap_err();
+        assert_eq!(
+            error,
+            "the outbox lease must be longer than the 30 seconds one send may take, not 30 seconds"
+        );
     }
 
     #[test]

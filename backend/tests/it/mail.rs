@@ -695,3 +695,138 @@ async fn a_queued_reminder_is_found_by_its_message_id_prefix_taken_literally() {
     assert!(!found("<TX-1.week_before.").await.unwrap());
     assert!(!found("<TX-1.%").await.unwrap());
 }
+
+/// Marks the row with this Message-ID as claimed by another process, under a lease until `until`.
+async fn claim_as(
+    w: &World,
+    message_id: &str,
+    (label, pid, namespace): (&str, i64, &str),
+    until: time::OffsetDateTime,
+) {
+    use sea_orm::sea_query::Expr;
+    email_outbox::Entity::update_many()
+        .col_expr(email_outbox::Column::NextAttemptAt, Expr::value(until))
+        .col_expr(email_outbox::Column::Attempts, Expr::value(1))
+        .col_expr(email_outbox::Column::ClaimedBy, Expr::value(Some(label)))
+        .col_expr(email_outbox::Column::ClaimedPid, Expr::value(Some(pid)))
+        .col_expr(
+            email_outbox::Column::ClaimedPidNamespace,
+            Expr::value(Some(namespace)),
+        )
+        .filter(email_outbox::Column::MessageId.eq(message_id))
+        .exec(&w.db.conn)
+        .await
+        .unwrap();
+}
+
+fn test_email(message_id: &str) -> OutboundEmail {
+    OutboundEmail {
+        message_id: message_id.into(),
+        kind: "Test".into(),
+        to: "someone@example.net".into(),
+        subject: message_id.into(),
+        body_text: "body".into(),
+        body_html: None,
+        transfer_id: None,
+    }
+}
+
+#[tokio::test]
+async fn the_claims_of_a_dead_process_are_sent_at_once_and_no_others() {
+    let w = World::new().await;
+    let ids = ["<dead.1@ipxfer>", "<live.1@ipxfer>", "<elsewhere.1@ipxfer>"];
+    let emails: Vec<_> = ids.iter().map(|id| test_email(id)).collect();
+    let t = now();
+    outbox_db::enqueue(&w.db.conn, &emails, t).await.unwrap();
+    let me = ipxfer::process::Claimer::current();
+    let ns = me.namespace.clone().expect("this test needs Linux's /proc");
+    // A process that claimed a message and was killed (here: one that ran and was reaped).
+    let mut gone = std::process::Command::new("true").spawn().unwrap();
+    let dead_pid = i64::from(gone.id());
+    gone.wait().unwrap();
+    let alive_pid = i64::from(std::os::unix::process::parent_id());
+    let lease_end = t + Duration::minutes(9);
+    claim_as(&w, ids[0], ("the killed one", dead_pid, &ns), lease_end).await;
+    claim_as(&w, ids[1], ("the live one", alive_pid, &ns), lease_end).await;
+    claim_as(
+        &w,
+        ids[2],
+        ("elsewhere", dead_pid, "other-boot/pid:[1]"),
+        lease_end,
+    )
+    .await;
+
+    // A process starting now sends the dead process's message at once, without its lease.
+    let stub = AsyncStubTransport::new_ok();
+    let policy = DeliveryPolicy::default();
+    let done = outbox::drain(&w.db.conn, &stub_mailer(&stub), &policy, || t)
+        .await
+        .unwrap();
+    assert_eq!(done.sent, 1);
+    let sent: Vec<String> = stub
+        .messages()
+        .await
+        .iter()
+        .map(|m| header(&m.1, "Message-ID").unwrap())
+        .collect();
+    assert_eq!(sent, [ids[0]]);
+    let rows = outbox_rows(&w).await;
+    assert_eq!(rows[0].status, "sent");
+    assert_eq!(
+        (rows[0].claimed_by.as_deref(), rows[0].claimed_pid),
+        (None, None)
+    );
+    assert_eq!(rows[0].attempts, 2, "the lost attempt still counts");
+    for row in &rows[1..] {
+        assert_eq!(
+            (row.status.as_str(), row.next_attempt_at),
+            ("pending", lease_end)
+        );
+    }
+    assert_eq!(rows[1].claimed_by.as_deref(), Some("the live one"));
+
+    // The others go once their lease ends, as before.
+    let later = outbox::drain(&w.db.conn, &stub_mailer(&stub), &policy, || lease_end)
+        .await
+        .unwrap();
+    assert_eq!(later.sent, 2);
+    assert_eq!(stub.messages().await.len(), 3);
+}
+
+#[tokio::test]
+async fn a_claim_names_its_process_which_keeps_it_while_alive() {
+    let w = World::new().await;
+    let t = now();
+    outbox_db::enqueue(&w.db.conn, &[test_email("<mine.1@ipxfer>")], t)
+        .await
+        .unwrap();
+    let claimed = outbox_db::claim_due(&w.db.conn, 10, Duration::minutes(10), t)
+        .await
+        .unwrap();
+    let me = ipxfer::process::Claimer::current();
+    let row = &outbox_rows(&w).await[0];
+    assert_eq!(claimed[0].claimed_by, row.claimed_by);
+    assert_eq!(row.claimed_by.as_deref(), Some(me.label.as_str()));
+    assert_eq!(row.claimed_pid, Some(i64::from(me.pid)));
+    assert_eq!(row.claimed_pid_namespace, me.namespace);
+    assert_eq!(
+        outbox_db::release_dead_claims(&w.db.conn, t).await.unwrap(),
+        0
+    );
+    assert_eq!(
+        outbox_rows(&w).await[0].next_attempt_at,
+        t + Duration::minutes(10)
+    );
+
+    // A failed attempt gives the claim up, so the backoff is not mistaken for a dead claim.
+    outbox_db::mark_attempt_failed(
+        &w.db.conn,
+        row.id,
+        "451 try later",
+        Some(t + Duration::minutes(1)),
+    )
+    .await
+    .unwrap();
+    let row = &outbox_rows(&w).await[0];
+    assert_eq!((row.claimed_by.as_deref(), row.claimed_pid), (None, None));
+}

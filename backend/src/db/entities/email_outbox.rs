@@ -21,6 +21,9 @@ pub struct Model {
     pub last_error: Option<String>,
     pub created_at: TimeDateTimeWithTimeZone,
     pub sent_at: Option<TimeDateTimeWithTimeZone>,
+    pub claimed_by: Option<String>,
+    pub claimed_pid: Option<i64>,
+    pub claimed_pid_namespace: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -132,6 +132,15 @@ impl EntryLine {
 
     fn into_entry(self) -> Result<LedgerEntry, String> {
         let seq = self.seq;
+        // A ledger counts from 1; the top value is refused so that "the next entry" always exists
+        // (seen while writing the bundle fuzz target: seq -9223372036854775808 in a filtered bundle
+        // overflowed `seq - 1`, and i64::MAX would overflow `seq + 1`).
+        if !(1..i64::MAX).contains(&seq) {
+            return Err(format!(
+                "entry {seq}: a sequence number runs from 1 to {}",
+                i64::MAX - 1
+            ));
+        }
         let bad = |what: &str, v: &str| format!("entry {seq}: {what} {v:?} is not valid");
         let time =
             |v: &str, what: &str| OffsetDateTime::parse(v, &Rfc3339).map_err(|_| bad(what, v));
@@ -524,6 +533,28 @@ mod tests {
             write_entry(&mut out, e).unwrap();
         }
         String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn sequence_numbers_out_of_range_are_refused_not_overflowed() {
+        let mut text = bundle(&sample_chain()[..1], false);
+        for seq in [i64::MIN, -1, 0, i64::MAX] {
+            let line =
+                text.lines()
+                    .nth(1)
+                    .unwrap()
+                    .replacen("\"seq\":1", &format!("\"seq\":{seq}"), 1);
+            let header = text.lines().next().unwrap().to_owned();
+            let error = verify_lines([header.as_str(), line.as_str()]).unwrap_err();
+            assert_eq!(
+                error,
+                format!(
+                    "line 2: entry {seq}: a sequence number runs from 1 to 9223372036854775806"
+                )
+            );
+        }
+        text.push('\n');
+        assert!(verify_lines(text.lines()).is_ok());
     }
 
     #[test]
