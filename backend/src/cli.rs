@@ -19,7 +19,7 @@ use crate::mail::{DEFAULT_FROM, MailConfig, Mailer};
 use crate::services::accounts::{self, Invitation};
 use crate::services::import::{self, Outcome, Progress};
 use crate::services::transfers::{self, Settings};
-use crate::services::{demo, ledger, outbox, stats};
+use crate::services::{demo, ledger, outbox, scale, stats};
 use crate::{db, web};
 
 mod export;
@@ -150,6 +150,32 @@ pub enum SeedCommand {
     /// The demo: real holdings of the five registries, people in every role, transfers in every
     /// state. Refuses a database that already has organisations or users.
     Demo,
+    /// The production-scale data set of issue 11 (docs/performance.md), through the real import
+    /// and transfer services. Refuses a database that already has organisations or users.
+    Scale(ScaleArgs),
+}
+
+/// Sizes of `seed scale`; the defaults are the scale the registries would run.
+#[derive(Debug, Args)]
+pub struct ScaleArgs {
+    /// Holdings over the five registries.
+    #[arg(long, default_value_t = 250_000)]
+    holdings: u64,
+    /// Ledger entries (imported history plus --finalized transfers).
+    #[arg(long, default_value_t = 60_000)]
+    ledger: u64,
+    /// Transfers finalized through the workflow (part of --ledger).
+    #[arg(long, default_value_t = 500)]
+    finalized: u64,
+    /// Open transfers, in every waiting state.
+    #[arg(long, default_value_t = 10_000)]
+    open: u64,
+    /// Member organisations, each with a member who signs in.
+    #[arg(long, default_value_t = 200)]
+    members: u64,
+    /// Seed of the generator: the same flags and seed give the same data.
+    #[arg(long, default_value_t = 11)]
+    seed: u64,
 }
 
 #[derive(Debug, Subcommand)]
@@ -309,6 +335,32 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Seed(SeedCommand::Demo) => seed_demo(&conn, &settings).await,
+        Command::Seed(SeedCommand::Scale(a)) => {
+            let sizes = scale::Scale {
+                holdings: a.holdings,
+                ledger: a.ledger,
+                finalized: a.finalized,
+                open: a.open,
+                members: a.members,
+                seed: a.seed,
+            };
+            let started = std::time::Instant::now();
+            let log = |line: &str| eprintln!("{:>6.1} s  {line}", started.elapsed().as_secs_f64());
+            let r = scale::seed(&conn, &settings, sizes, OffsetDateTime::now_utc(), &log).await?;
+            println!(
+                "scale data set seeded in {:.0} s: {} holdings, {} organisations, {} ledger \
+                 entries, {} open transfers",
+                started.elapsed().as_secs_f64(),
+                n(r.holdings),
+                n(r.organisations),
+                n(r.ledger_entries),
+                n(r.open_transfers)
+            );
+            for u in &r.users {
+                println!("scale user: {} {} {}", u.role, u.email, demo::DEMO_PASSWORD);
+            }
+            Ok(())
+        }
         Command::User(UserCommand::Add {
             email,
             name,

@@ -8,6 +8,7 @@ mod m20261128_000002_create_holdings;
 mod m20261128_000003_create_transfers;
 mod m20261128_000004_create_ledger;
 mod m20261128_000005_create_outbox_and_sessions;
+mod m20261130_110001_interval_indexes;
 
 /// Applies ipxfer's migrations in order.
 pub struct Migrator;
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000003_create_transfers::Migration),
             Box::new(m20261128_000004_create_ledger::Migration),
             Box::new(m20261128_000005_create_outbox_and_sessions::Migration),
+            Box::new(m20261130_110001_interval_indexes::Migration),
         ]
     }
 }

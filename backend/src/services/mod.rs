@@ -9,6 +9,7 @@ pub mod import;
 pub mod ledger;
 pub mod notifications;
 pub mod outbox;
+pub mod scale;
 pub mod scheduler;
 pub mod statistics;
 pub mod stats;

@@ -13,6 +13,7 @@ mod ledger_store;
 mod mail;
 mod maildev;
 mod migrations;
+mod page_cost;
 mod transfers;
 mod web;
 mod web_account;
