@@ -282,10 +282,23 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 std::sync::Arc::new(SystemClock),
                 Intervals::default(),
             );
+            // Long exports read through a pool of their own, as small as the bound on them.
+            let export_db = if database_url.contains(":memory:") {
+                conn.clone()
+            } else {
+                db::connect_pool(&database_url, web::spool::EXPORT_SLOTS)
+                    .await
+                    .context("cannot open the exports' database pool")?
+            };
             let state = web::AppState {
+                exports: std::sync::Arc::new(web::spool::Exports::new(
+                    export_db,
+                    web::spool::EXPORT_SLOTS,
+                )),
                 db: conn,
                 settings,
                 clock: std::sync::Arc::new(SystemClock),
+                caches: Default::default(),
             };
             let served = web::serve(state, addr).await;
             jobs.stop().await;

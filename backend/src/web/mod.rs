@@ -5,11 +5,13 @@ pub mod account;
 pub mod admin;
 pub mod audit;
 pub mod auth;
+pub mod cache;
 pub mod forms;
 pub mod lookup;
 pub mod page;
 pub mod public;
 pub mod session_store;
+pub mod spool;
 pub mod transfers;
 pub mod view;
 
@@ -39,7 +41,6 @@ use crate::domain::authz::Role;
 
 use crate::domain::format::group_thousands;
 use crate::error::AppError;
-use crate::services::stats;
 use crate::services::transfers::Settings;
 
 /// Shared state of every handler.
@@ -50,15 +51,30 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     /// Where "now" comes from (a test moves it to reach deadlines).
     pub clock: SharedClock,
+    /// What views would otherwise recompute from whole tables (see [`cache`]).
+    pub caches: Arc<cache::Caches>,
+    /// The bound on long exports and the connections they read with (see [`spool`]).
+    pub exports: Arc<spool::Exports>,
 }
 
 impl AppState {
     /// State on the system clock.
     pub fn new(db: DatabaseConnection, settings: Settings) -> Self {
         AppState {
+            exports: Arc::new(spool::Exports::new(db.clone(), spool::EXPORT_SLOTS)),
             db,
             settings: Arc::new(settings),
             clock: Arc::new(SystemClock),
+            caches: Default::default(),
+        }
+    }
+
+    /// The same state with long exports reading from their own pool (`serve` opens a small one,
+    /// so that exports never take the connections pages and the e-mail worker use).
+    pub fn with_export_db(self, db: DatabaseConnection) -> Self {
+        AppState {
+            exports: Arc::new(spool::Exports::new(db, spool::EXPORT_SLOTS)),
+            ..self
         }
     }
 
@@ -175,6 +191,7 @@ impl IntoResponse for AppError {
             AppError::NotFound(m) => (StatusCode::NOT_FOUND, "Page not found", m.clone()),
             AppError::Forbidden(m) => (StatusCode::FORBIDDEN, "You cannot do this", m.clone()),
             AppError::Throttled(m) => (StatusCode::TOO_MANY_REQUESTS, "Please wait", m.clone()),
+            AppError::Busy(m, _) => (StatusCode::SERVICE_UNAVAILABLE, "Please wait", m.clone()),
             AppError::Conflict(m) => (
                 StatusCode::CONFLICT,
                 "Something changed meanwhile",
@@ -196,7 +213,13 @@ impl IntoResponse for AppError {
         }
         .render()
         .unwrap_or_else(|_| format!("{title}: {message}"));
-        (status, Html(body)).into_response()
+        let mut response = (status, Html(body)).into_response();
+        if let AppError::Busy(_, seconds) = self {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
+        response
     }
 }
 
@@ -246,7 +269,7 @@ async fn home(State(app): State<AppState>, viewer: Viewer) -> Result<Response, A
     if let Some(to) = first_page {
         return Ok(Redirect::to(to).into_response());
     }
-    let s = stats::stats(&app.db).await?;
+    let s = cache::home_stats(&app).await?;
     let page = HomePage {
         chrome: viewer.chrome(&app).await?,
         registries: s

@@ -14,6 +14,7 @@ mod mail;
 mod maildev;
 mod migrations;
 mod page_cost;
+mod starvation;
 mod transfers;
 mod web;
 mod web_account;
