@@ -22,6 +22,7 @@ use crate::services::transfers::{self, Settings};
 use crate::services::{demo, ledger, outbox, scale, stats};
 use crate::{db, web};
 
+mod bare;
 mod export;
 pub use export::{ExportArgs, ExportCommand};
 
@@ -135,6 +136,13 @@ pub enum Command {
     /// Export the ledger or the holdings in the registries' formats (see docs/exports.md).
     #[command(subcommand)]
     Export(ExportCommand),
+    /// The load test's bare page: axum + askama + sea-orm reading 50 rows of a 60,000-row table
+    /// (created in the database given) on `/bare` (see docs/performance.md).
+    #[command(hide = true)]
+    BenchBare {
+        #[arg(long, default_value = "127.0.0.1:3901")]
+        addr: SocketAddr,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -431,6 +439,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Command::BenchBare { addr } => bare::serve(conn, addr).await,
         Command::Migrate => {
             println!("database is up to date");
             Ok(())
