@@ -20,9 +20,10 @@ use crate::services::accounts::{self, Invitation};
 use crate::services::import::{self, Outcome, Progress};
 use crate::services::outbox::DeliveryPolicy;
 use crate::services::transfers::{self, Settings};
-use crate::services::{demo, ledger, outbox, stats};
+use crate::services::{demo, ledger, outbox, scale, stats};
 use crate::{db, web};
 
+mod bare;
 mod export;
 mod tlog;
 pub use export::{ExportArgs, ExportCommand};
@@ -192,6 +193,13 @@ pub enum Command {
     /// A witness that cosigns the log's checkpoints (run by a registry, on its own machine).
     #[command(subcommand)]
     Witness(WitnessCommand),
+    /// The load test's bare page: axum + askama + sea-orm reading 50 rows of a 60,000-row table
+    /// (created in the database given) on `/bare` (see docs/performance.md).
+    #[command(hide = true)]
+    BenchBare {
+        #[arg(long, default_value = "127.0.0.1:3901")]
+        addr: SocketAddr,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -207,6 +215,32 @@ pub enum SeedCommand {
     /// The demo: real holdings of the five registries, people in every role, transfers in every
     /// state. Refuses a database that already has organisations or users.
     Demo,
+    /// The production-scale data set of issue 11 (docs/performance.md), through the real import
+    /// and transfer services. Refuses a database that already has organisations or users.
+    Scale(ScaleArgs),
+}
+
+/// Sizes of `seed scale`; the defaults are the scale the registries would run.
+#[derive(Debug, Args)]
+pub struct ScaleArgs {
+    /// Holdings over the five registries.
+    #[arg(long, default_value_t = 250_000)]
+    holdings: u64,
+    /// Ledger entries (imported history plus --finalized transfers).
+    #[arg(long, default_value_t = 60_000)]
+    ledger: u64,
+    /// Transfers finalized through the workflow (part of --ledger).
+    #[arg(long, default_value_t = 500)]
+    finalized: u64,
+    /// Open transfers, in every waiting state.
+    #[arg(long, default_value_t = 10_000)]
+    open: u64,
+    /// Member organisations, each with a member who signs in.
+    #[arg(long, default_value_t = 200)]
+    members: u64,
+    /// Seed of the generator: the same flags and seed give the same data.
+    #[arg(long, default_value_t = 11)]
+    seed: u64,
 }
 
 #[derive(Debug, Subcommand)]
@@ -398,11 +432,24 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 }
                 None => jobs,
             };
+            // Long exports read through a pool of their own, as small as the bound on them.
+            let export_db = if database_url.contains(":memory:") {
+                conn.clone()
+            } else {
+                db::connect_pool(&database_url, web::spool::EXPORT_SLOTS)
+                    .await
+                    .context("cannot open the exports' database pool")?
+            };
             let state = web::AppState {
+                exports: std::sync::Arc::new(web::spool::Exports::new(
+                    export_db,
+                    web::spool::EXPORT_SLOTS,
+                )),
                 db: conn,
                 settings,
                 clock: std::sync::Arc::new(SystemClock),
                 log,
+                caches: Default::default(),
             };
             let served = web::serve(state, addr).await;
             jobs.stop().await;
@@ -452,6 +499,32 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Seed(SeedCommand::Demo) => seed_demo(&conn, &settings).await,
+        Command::Seed(SeedCommand::Scale(a)) => {
+            let sizes = scale::Scale {
+                holdings: a.holdings,
+                ledger: a.ledger,
+                finalized: a.finalized,
+                open: a.open,
+                members: a.members,
+                seed: a.seed,
+            };
+            let started = std::time::Instant::now();
+            let log = |line: &str| eprintln!("{:>6.1} s  {line}", started.elapsed().as_secs_f64());
+            let r = scale::seed(&conn, &settings, sizes, OffsetDateTime::now_utc(), &log).await?;
+            println!(
+                "scale data set seeded in {:.0} s: {} holdings, {} organisations, {} ledger \
+                 entries, {} open transfers",
+                started.elapsed().as_secs_f64(),
+                n(r.holdings),
+                n(r.organisations),
+                n(r.ledger_entries),
+                n(r.open_transfers)
+            );
+            for u in &r.users {
+                println!("scale user: {} {} {}", u.role, u.email, demo::DEMO_PASSWORD);
+            }
+            Ok(())
+        }
         Command::User(UserCommand::Add {
             email,
             name,
@@ -509,6 +582,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Command::BenchBare { addr } => bare::serve(conn, addr).await,
         Command::Migrate => {
             println!("database is up to date");
             Ok(())

@@ -25,6 +25,9 @@ pub enum AppError {
     /// Too many attempts (failed sign-ins); the message says how long to wait.
     #[error("{0}")]
     Throttled(String),
+    /// Busy: as many long exports run as the server allows; try again after this many seconds.
+    #[error("{0}")]
+    Busy(String, u64),
     #[error("database error: {0}")]
     Database(#[from] DbErr),
     #[error(transparent)]

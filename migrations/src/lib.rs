@@ -10,6 +10,7 @@ mod m20261128_000004_create_ledger;
 mod m20261128_000005_create_outbox_and_sessions;
 mod m20261130_000006_add_session_owner_and_attempt_address;
 mod m20261130_000101_create_transparency_log;
+mod m20261130_110001_interval_indexes;
 mod m20261130_120000_outbox_claimed_by;
 
 /// Applies ipxfer's migrations in order.
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000005_create_outbox_and_sessions::Migration),
             Box::new(m20261130_000006_add_session_owner_and_attempt_address::Migration),
             Box::new(m20261130_000101_create_transparency_log::Migration),
+            Box::new(m20261130_110001_interval_indexes::Migration),
             Box::new(m20261130_120000_outbox_claimed_by::Migration),
         ]
     }

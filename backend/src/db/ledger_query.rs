@@ -7,8 +7,8 @@ use std::collections::HashMap;
 
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, Order, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect,
+    ColumnTrait, Condition, ConnectionTrait, DatabaseBackend, DbErr, EntityTrait, Order,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 use time::{Date, OffsetDateTime, Time};
 
@@ -36,7 +36,7 @@ fn midnight(d: Date) -> OffsetDateTime {
 }
 
 /// The filter as a SQL condition; the same conditions as [`LedgerFilter::matches`].
-fn condition(f: &LedgerFilter) -> Condition {
+fn condition(backend: DatabaseBackend, f: &LedgerFilter) -> Condition {
     use ledger_entry::Column as C;
     let mut c = Condition::all();
     if let Some(r) = f.registry {
@@ -67,9 +67,20 @@ fn condition(f: &LedgerFilter) -> Condition {
         c = c.add(C::TransferType.eq(t.nro_name()));
     }
     if let Some(r) = f.touching {
-        c = c
-            .add(C::StartAddr.lte(i64::from(r.end())))
-            .add(C::EndAddr.gte(i64::from(r.start())));
+        // Entries overlap one another, so `start <= E AND end >= S` on B-trees would read every
+        // entry below E: the interval index reads only those that touch (migration
+        // `interval_indexes`).
+        let (start, end) = (i64::from(r.start()), i64::from(r.end()));
+        c = c.add(match backend {
+            DatabaseBackend::Postgres => Expr::cust_with_values(
+                "int8range(start_addr, end_addr, '[]') && int8range($1, $2, '[]')",
+                [start, end],
+            ),
+            _ => Expr::cust_with_values(
+                "seq IN (SELECT seq FROM ledger_entry_intervals WHERE lo <= ? AND hi >= ?)",
+                [end - (1 << 31), start - (1 << 31)],
+            ),
+        });
     }
     c
 }
@@ -83,7 +94,7 @@ pub async fn page(
     limit: u64,
 ) -> Result<Vec<LedgerEntry>, DbErr> {
     use ledger_entry::Column as C;
-    let mut q = ledger_entry::Entity::find().filter(condition(filter));
+    let mut q = ledger_entry::Entity::find().filter(condition(conn.get_database_backend(), filter));
     q = match (direction, cursor) {
         (Direction::Forward, Some(c)) => q.filter(C::Seq.gt(c)),
         (Direction::Backward, Some(c)) => q.filter(C::Seq.lt(c)),
@@ -120,7 +131,7 @@ pub async fn date_bounds(
         ledger_entry::Entity::find()
             .select_only()
             .column(ledger_entry::Column::TransferDate)
-            .filter(condition(filter))
+            .filter(condition(conn.get_database_backend(), filter))
             .order_by(ledger_entry::Column::TransferDate, order)
             .into_tuple::<OffsetDateTime>()
             .one(conn)

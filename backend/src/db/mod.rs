@@ -24,6 +24,20 @@ use sea_orm::{
 /// SQLite gets WAL, a busy timeout and foreign keys; the pool size is set on purpose because
 /// sea-orm's SQLite default of one connection serialises every page (see `docs/architecture.md`).
 pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
+    // An in-memory database exists once per connection: keep it to exactly one.
+    let size = if url.contains(":memory:") {
+        1
+    } else if url.starts_with("sqlite:") {
+        4
+    } else {
+        16
+    };
+    connect_pool(url, size).await
+}
+
+/// Opens a pool of `size` connections on `url`, set up as [`connect`] describes (a second,
+/// small pool keeps long exports off the connections pages use).
+pub async fn connect_pool(url: &str, size: u32) -> Result<DatabaseConnection, DbErr> {
     let mut options = ConnectOptions::new(url.to_owned());
     // A refused connection is retried until the acquire timeout: keep failures quick to report
     // and requests from waiting long for a busy pool.
@@ -31,17 +45,14 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
         .sqlx_logging(false)
         .connect_timeout(Duration::from_secs(10))
         .acquire_timeout(Duration::from_secs(10));
+    options.max_connections(size);
     if url.starts_with("sqlite:") {
-        // An in-memory database exists once per connection: keep it to exactly one.
-        let pool = if url.contains(":memory:") { 1 } else { 4 };
-        options.max_connections(pool).map_sqlx_sqlite_opts(|o| {
+        options.map_sqlx_sqlite_opts(|o| {
             o.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
                 .busy_timeout(Duration::from_secs(30))
                 .foreign_keys(true)
                 .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Normal)
         });
-    } else {
-        options.max_connections(16);
     }
     Database::connect(options).await
 }

@@ -1,7 +1,10 @@
 //! Transfers: loading the aggregate the pure core decides on, in-flight claims, and history.
 
 use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseBackend, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    Statement,
+};
 
 use super::entities::{
     document, finding_override, organisation, transfer, transfer_block, transfer_event,
@@ -123,26 +126,97 @@ pub async fn holdings_touching(
     conn: &impl ConnectionTrait,
     blocks: &[Ipv4Range],
 ) -> Result<Vec<HoldingFacts>, DbErr> {
-    let mut out: Vec<HoldingFacts> = Vec::new();
-    let mut seen = std::collections::HashSet::new();
-    for block in blocks {
-        for h in super::holdings::overlapping(conn, *block).await? {
-            if !seen.insert(h.id) {
-                continue;
-            }
-            out.push(HoldingFacts {
-                range: range_of(h.start_addr, h.end_addr)?,
-                registry: Rir::from_token(&h.registry)
-                    .ok_or_else(|| corrupt(format!("holding {}: registry", h.id)))?,
-                org_id: h.organisation_id,
-                registered_on: h.registered_on,
-                received_on: h.received_on,
-                origin: HoldingOrigin::parse(&h.origin)
-                    .ok_or_else(|| corrupt(format!("holding {}: origin", h.id)))?,
-            });
+    Ok(holdings_touching_many(conn, &[blocks])
+        .await?
+        .pop()
+        .unwrap_or_default())
+}
+
+/// For each set of blocks (a page of transfers), the holdings that overlap any of them: one
+/// statement per [`PROBES`] blocks, however many transfers the page holds. Holdings never
+/// overlap one another, so those overlapping a block are the last one starting at or before it
+/// and those starting inside it: two tight probes of the `start_addr` index per block.
+pub async fn holdings_touching_many(
+    conn: &impl ConnectionTrait,
+    sets: &[&[Ipv4Range]],
+) -> Result<Vec<Vec<HoldingFacts>>, DbErr> {
+    use super::entities::holding;
+    let mut found: std::collections::BTreeMap<i64, holding::Model> = Default::default();
+    let all: Vec<Ipv4Range> = sets.iter().flat_map(|s| s.iter().copied()).collect();
+    for chunk in all.chunks(PROBES) {
+        let (values, params) = values_list(conn, chunk, false);
+        let sql = format!(
+            "WITH q(s, e) AS (VALUES {values}) \
+             SELECT * FROM holdings WHERE id IN ( \
+               SELECT (SELECT h.id FROM holdings h WHERE h.start_addr <= q.s \
+                       ORDER BY h.start_addr DESC LIMIT 1) FROM q \
+               UNION SELECT h.id FROM q JOIN holdings h \
+                       ON h.start_addr > q.s AND h.start_addr <= q.e)"
+        );
+        let stmt = Statement::from_sql_and_values(conn.get_database_backend(), sql, params);
+        for h in holding::Entity::find().from_raw_sql(stmt).all(conn).await? {
+            found.insert(h.id, h);
         }
     }
-    Ok(out)
+    let mut facts = Vec::with_capacity(found.len());
+    for h in found.into_values() {
+        facts.push(HoldingFacts {
+            range: range_of(h.start_addr, h.end_addr)?,
+            registry: Rir::from_token(&h.registry)
+                .ok_or_else(|| corrupt(format!("holding {}: registry", h.id)))?,
+            org_id: h.organisation_id,
+            registered_on: h.registered_on,
+            received_on: h.received_on,
+            origin: HoldingOrigin::parse(&h.origin)
+                .ok_or_else(|| corrupt(format!("holding {}: origin", h.id)))?,
+        });
+    }
+    Ok(sets
+        .iter()
+        .map(|blocks| {
+            facts
+                .iter()
+                .filter(|h| blocks.iter().any(|b| b.overlaps(&h.range)))
+                .cloned()
+                .collect()
+        })
+        .collect())
+}
+
+/// Blocks per statement of the batched lookups: three bind parameters each at most, well under
+/// SQLite's 32,766 and PostgreSQL's 65,535.
+const PROBES: usize = 2_000;
+
+/// `(CAST($1 AS BIGINT), CAST($2 AS BIGINT)), ...` for the blocks (with their index first when
+/// `keyed`), and its parameters: the rows of a `VALUES` list the batched lookups join to.
+fn values_list(
+    conn: &impl ConnectionTrait,
+    blocks: &[Ipv4Range],
+    keyed: bool,
+) -> (String, Vec<sea_orm::Value>) {
+    let postgres = conn.get_database_backend() == DatabaseBackend::Postgres;
+    let mut params: Vec<sea_orm::Value> = Vec::with_capacity(blocks.len() * 3);
+    let mut sql = String::with_capacity(blocks.len() * 64);
+    let mut cast = |value: i64, sql: &mut String| {
+        params.push(value.into());
+        if postgres {
+            sql.push_str(&format!("CAST(${} AS BIGINT)", params.len()));
+        } else {
+            sql.push_str("CAST(? AS INTEGER)");
+        }
+    };
+    for (i, b) in blocks.iter().enumerate() {
+        sql.push_str(if i == 0 { "(" } else { ", (" });
+        if keyed {
+            cast(i as i64, &mut sql);
+            sql.push_str(", ");
+        }
+        cast(i64::from(b.start()), &mut sql);
+        sql.push_str(", ");
+        cast(i64::from(b.end()), &mut sql);
+        sql.push(')');
+    }
+    (sql, params)
 }
 
 /// Blocks of other open transfers that overlap any of `blocks`.
@@ -151,30 +225,77 @@ pub async fn in_flight_claims(
     except: Option<i64>,
     blocks: &[Ipv4Range],
 ) -> Result<Vec<InFlightClaim>, DbErr> {
-    let mut claims = Vec::new();
-    for block in blocks {
-        let rows = transfer_block::Entity::find()
-            .filter(transfer_block::Column::StartAddr.lte(i64::from(block.end())))
-            .filter(transfer_block::Column::EndAddr.gte(i64::from(block.start())))
-            .find_also_related(transfer::Entity)
-            .filter(transfer::Column::State.is_not_in(State::TERMINAL_NAMES))
-            .all(conn)
-            .await?;
-        for (b, t) in rows {
-            let Some(t) = t else { continue };
-            if Some(t.id) == except {
+    Ok(in_flight_claims_many(conn, &[(except, blocks)])
+        .await?
+        .pop()
+        .unwrap_or_default())
+}
+
+/// For each transfer `(its id, its blocks)` of a page, the blocks of other open transfers that
+/// overlap its own, in one statement per [`PROBES`] blocks. Open claims may overlap one another
+/// (two filings racing, or the blocks of transfers that ended), so this reads them through an
+/// interval index (see the migration `interval_indexes`): only the claims that overlap.
+pub async fn in_flight_claims_many(
+    conn: &impl ConnectionTrait,
+    transfers: &[(Option<i64>, &[Ipv4Range])],
+) -> Result<Vec<Vec<InFlightClaim>>, DbErr> {
+    let owner: Vec<usize> = transfers
+        .iter()
+        .enumerate()
+        .flat_map(|(i, (_, blocks))| std::iter::repeat_n(i, blocks.len()))
+        .collect();
+    let all: Vec<Ipv4Range> = transfers
+        .iter()
+        .flat_map(|(_, b)| b.iter().copied())
+        .collect();
+    let mut out: Vec<Vec<InFlightClaim>> = vec![Vec::new(); transfers.len()];
+    let terminal = State::TERMINAL_NAMES
+        .iter()
+        .map(|s| format!("'{s}'"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let postgres = conn.get_database_backend() == DatabaseBackend::Postgres;
+    for (c, chunk) in all.chunks(PROBES).enumerate() {
+        let (values, params) = values_list(conn, chunk, true);
+        let overlapping = if postgres {
+            "transfer_blocks b ON int8range(b.start_addr, b.end_addr, '[]') \
+             && int8range(q.s, q.e, '[]')"
+                .to_owned()
+        } else {
+            "transfer_block_intervals r ON r.lo <= q.e - 2147483648 AND r.hi >= q.s - 2147483648 \
+             JOIN transfer_blocks b ON b.id = r.id"
+                .to_owned()
+        };
+        let sql = format!(
+            "WITH q(k, s, e) AS (VALUES {values}) \
+             SELECT q.k, b.start_addr, b.end_addr, t.id, t.reference FROM q JOIN {overlapping} \
+             JOIN transfers t ON t.id = b.transfer_id WHERE t.state NOT IN ({terminal})"
+        );
+        let stmt = Statement::from_sql_and_values(conn.get_database_backend(), sql, params);
+        for row in conn.query_all_raw(stmt).await? {
+            let k: i64 = row.try_get_by_index(0)?;
+            let (start, end): (i64, i64) = (row.try_get_by_index(1)?, row.try_get_by_index(2)?);
+            let (id, reference): (i64, String) =
+                (row.try_get_by_index(3)?, row.try_get_by_index(4)?);
+            let Some(&i) = usize::try_from(k)
+                .ok()
+                .and_then(|k| owner.get(c * PROBES + k))
+            else {
+                continue;
+            };
+            if Some(id) == transfers[i].0 {
                 continue;
             }
             let claim = InFlightClaim {
-                reference: t.reference,
-                range: range_of(b.start_addr, b.end_addr)?,
+                reference,
+                range: range_of(start, end)?,
             };
-            if !claims.contains(&claim) {
-                claims.push(claim);
+            if !out[i].contains(&claim) {
+                out[i].push(claim);
             }
         }
     }
-    Ok(claims)
+    Ok(out)
 }
 
 /// Overrides recorded for a transfer, as (rule id, reason).

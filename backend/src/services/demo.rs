@@ -492,13 +492,45 @@ pub async fn seed(
     })
 }
 
-/// The demo's people, by organisation key and registry.
-struct World<'a> {
-    db: &'a DatabaseConnection,
-    settings: &'a Settings,
+/// A registry approves its side, answering each warning with a written reason as a hostmaster
+/// would (the demo and the scale data set drive transfers this way).
+pub(crate) async fn approve_answering_warnings(
+    db: &DatabaseConnection,
+    settings: &Settings,
+    actor: &Actor,
+    id: i64,
+    side: Side,
+    at: OffsetDateTime,
+) -> AppResult<()> {
+    let overrides = transfers::findings(db, settings, id, at)
+        .await?
+        .into_iter()
+        .filter(|f| f.severity == Severity::Warning)
+        .map(|f| Override {
+            rule_id: f.rule_id,
+            reason: "Checked with the organisation; documents on file.".to_owned(),
+        })
+        .collect();
+    transfers::act(
+        db,
+        settings,
+        actor,
+        id,
+        Command::Approve { side, overrides },
+        at,
+    )
+    .await
+    .map(drop)
+}
+
+/// The demo's people, by organisation key and registry (the scale data set drives its
+/// transfers through it too, without named members).
+pub(crate) struct World<'a> {
+    pub(crate) db: &'a DatabaseConnection,
+    pub(crate) settings: &'a Settings,
     /// (key, organisation id, registry, member).
-    members: Vec<(&'static str, i64, Rir, Actor)>,
-    hostmasters: Vec<(Rir, Actor)>,
+    pub(crate) members: Vec<(&'static str, i64, Rir, Actor)>,
+    pub(crate) hostmasters: Vec<(Rir, Actor)>,
 }
 
 impl World<'_> {
@@ -510,7 +542,7 @@ impl World<'_> {
     }
 
     /// The `n`th hostmaster of a registry (the second finalizes after the first).
-    fn hostmaster(&self, registry: Rir, n: usize) -> AppResult<&Actor> {
+    pub(crate) fn hostmaster(&self, registry: Rir, n: usize) -> AppResult<&Actor> {
         self.hostmasters
             .iter()
             .filter(|(r, _)| *r == registry)
@@ -519,7 +551,7 @@ impl World<'_> {
             .ok_or_else(|| AppError::Internal(anyhow::anyhow!("no hostmaster {n} at {registry}")))
     }
 
-    async fn act(
+    pub(crate) async fn act(
         &self,
         actor: &Actor,
         id: i64,
@@ -531,26 +563,14 @@ impl World<'_> {
             .map(drop)
     }
 
-    /// A registry approves its side, answering each warning with a written reason as a
-    /// hostmaster would.
-    async fn approve(
+    pub(crate) async fn approve(
         &self,
         actor: &Actor,
         id: i64,
         side: Side,
         at: OffsetDateTime,
     ) -> AppResult<()> {
-        let overrides = transfers::findings(self.db, self.settings, id, at)
-            .await?
-            .into_iter()
-            .filter(|f| f.severity == Severity::Warning)
-            .map(|f| Override {
-                rule_id: f.rule_id,
-                reason: "Checked with the organisation; documents on file.".to_owned(),
-            })
-            .collect();
-        self.act(actor, id, Command::Approve { side, overrides }, at)
-            .await
+        approve_answering_warnings(self.db, self.settings, actor, id, side, at).await
     }
 
     /// Files a scripted transfer and takes it to its end state; returns its id.

@@ -253,24 +253,46 @@ async fn evaluate(
     stage: Stage,
     now: OffsetDateTime,
 ) -> AppResult<Vec<Finding>> {
-    let holdings = transfers_db::holdings_touching(conn, &facts.blocks).await?;
+    Ok(evaluate_many(conn, settings, &[(facts, stage)], now)
+        .await?
+        .pop()
+        .unwrap_or_default())
+}
+
+/// Evaluates policy for several transfers (a page of a queue) with one read of the holdings and
+/// one of the claims in flight for all of them.
+async fn evaluate_many(
+    conn: &impl ConnectionTrait,
+    settings: &Settings,
+    transfers: &[(&TransferFacts, Stage)],
+    now: OffsetDateTime,
+) -> AppResult<Vec<Vec<Finding>>> {
+    let blocks: Vec<&[Ipv4Range]> = transfers.iter().map(|(f, _)| f.blocks.as_slice()).collect();
+    let holdings = transfers_db::holdings_touching_many(conn, &blocks).await?;
     // At finalization the holdings registry itself decides who may move the addresses; other
     // transfers still in flight over them will fail on `source.holder` once this one completes.
-    let in_flight = match stage {
-        Stage::Finalization => Vec::new(),
-        _ => {
-            transfers_db::in_flight_claims(conn, Some(facts.id).filter(|id| *id > 0), &facts.blocks)
-                .await?
-        }
-    };
-    let input = PolicyInput {
-        transfer: facts,
-        source_holdings: &holdings,
-        in_flight: &in_flight,
-        today: now.date(),
-        stage,
-    };
-    Ok(policy::evaluate(&input, &settings.profiles))
+    let claimed: Vec<(Option<i64>, &[Ipv4Range])> = transfers
+        .iter()
+        .map(|(f, stage)| match stage {
+            Stage::Finalization => (None, &[][..]),
+            _ => (Some(f.id).filter(|id| *id > 0), f.blocks.as_slice()),
+        })
+        .collect();
+    let in_flight = transfers_db::in_flight_claims_many(conn, &claimed).await?;
+    Ok(transfers
+        .iter()
+        .zip(holdings.iter().zip(&in_flight))
+        .map(|((facts, stage), (holdings, in_flight))| {
+            let input = PolicyInput {
+                transfer: facts,
+                source_holdings: holdings,
+                in_flight,
+                today: now.date(),
+                stage: *stage,
+            };
+            policy::evaluate(&input, &settings.profiles)
+        })
+        .collect())
 }
 
 /// Findings of both registries for a transfer, as a reviewer sees them now.
@@ -286,19 +308,38 @@ pub async fn findings(
     findings_of(db, settings, &l, now).await
 }
 
-/// Findings of a transfer already loaded (a queue evaluates a page of them).
+/// Findings of a transfer already loaded.
 pub async fn findings_of(
     db: &DatabaseConnection,
     settings: &Settings,
     l: &Loaded,
     now: OffsetDateTime,
 ) -> AppResult<Vec<Finding>> {
-    let stage = match l.state {
-        State::AwaitingRecipient => Stage::Filing,
-        State::AwaitingFinalization { .. } => Stage::Finalization,
-        _ => Stage::Review,
-    };
-    evaluate(db, settings, &l.facts, stage, now).await
+    Ok(findings_of_many(db, settings, std::slice::from_ref(l), now)
+        .await?
+        .pop()
+        .unwrap_or_default())
+}
+
+/// Findings of a page of loaded transfers (a queue), with a constant number of queries.
+pub async fn findings_of_many(
+    db: &DatabaseConnection,
+    settings: &Settings,
+    loaded: &[Loaded],
+    now: OffsetDateTime,
+) -> AppResult<Vec<Vec<Finding>>> {
+    let transfers: Vec<(&TransferFacts, Stage)> = loaded
+        .iter()
+        .map(|l| {
+            let stage = match l.state {
+                State::AwaitingRecipient => Stage::Filing,
+                State::AwaitingFinalization { .. } => Stage::Finalization,
+                _ => Stage::Review,
+            };
+            (&l.facts, stage)
+        })
+        .collect();
+    evaluate_many(db, settings, &transfers, now).await
 }
 
 /// What someone hears about a transfer that does not exist or that they may not see: the

@@ -126,12 +126,13 @@ async fn attention(
             expires: format!("{} ({})", utc_minute(expires), relative(expires, now)),
         })
         .collect();
+    let counts = super::cache::admin_counts(&app).await?;
     render(&AttentionPage {
         chrome: viewer.chrome(&app).await?,
         failed_emails: outbox::count_failed(&app.db).await?,
         invitations,
-        organisations: group_thousands(organisation::Entity::find().count(&app.db).await?),
-        users: group_thousands(user::Entity::find().count(&app.db).await?),
+        organisations: group_thousands(counts.0),
+        users: group_thousands(counts.1),
     })
 }
 
@@ -481,7 +482,7 @@ async fn users(
         .map(|last| format!("/admin/users?after={last}"));
     render(&UsersPage {
         chrome: viewer.chrome(&app).await?,
-        total: group_thousands(user::Entity::find().count(&app.db).await?),
+        total: group_thousands(super::cache::admin_counts(&app).await?.1),
         rows: user_rows(&app, found).await?,
         next,
         first_page: query.after.is_none(),

@@ -19,7 +19,7 @@ use super::auth::SignedIn;
 use super::extract::{Path, Query};
 use super::forms::FormErrors;
 use super::page::{Chrome, render};
-use super::public::stream_export;
+use super::spool::spooled_export;
 use crate::db::ledger_query::{self, Direction};
 use crate::domain::authz::{Action, Role};
 use crate::domain::charts::{self, BarChart, Series};
@@ -30,7 +30,7 @@ use crate::domain::ledger::{EntryKind, LedgerEntry, ledger_time};
 use crate::domain::statistics::{DURATION_BUCKETS, SIZE_CLASSES};
 use crate::domain::{Ipv4Range, Rir, TransferType};
 use crate::error::AppError;
-use crate::services::{export, ledger, statistics};
+use crate::services::{export, ledger};
 
 /// Entries per page of the browser.
 const PAGE: u64 = 50;
@@ -537,7 +537,7 @@ async fn download(
         u8::from(now.month()),
         now.day()
     );
-    let db = app.db.clone();
+    let exports = &app.exports;
     let response = match q.format.as_str() {
         "nro-4.0" | "nro-5.0" => {
             let version = if q.format == "nro-4.0" {
@@ -546,25 +546,47 @@ async fn download(
                 NroVersion::V5_0
             };
             let name = format!("transfers_{version}_{stamp}.json");
-            stream_export("application/json", Some(name), move |mut sink| async move {
-                export::transfer_log(&db, &mut sink, version, producer, &filter, now).await
-            })
+            spooled_export(
+                exports,
+                "application/json",
+                Some(name),
+                |mut sink, db| async move {
+                    let report =
+                        export::transfer_log(&db, &mut sink, version, producer, &filter, now)
+                            .await?;
+                    Ok((report, sink))
+                },
+            )
+            .await?
         }
-        "csv" => stream_export(
-            "text/csv; charset=utf-8",
-            Some(format!("ledger_{stamp}.csv")),
-            move |mut sink| async move { export::csv(&db, &mut sink, &filter).await },
-        ),
+        "csv" => {
+            let name = format!("ledger_{stamp}.csv");
+            spooled_export(
+                exports,
+                "text/csv; charset=utf-8",
+                Some(name),
+                |mut sink, db| async move {
+                    let report = export::csv(&db, &mut sink, &filter).await?;
+                    Ok((report, sink))
+                },
+            )
+            .await?
+        }
         "bundle" => {
             let text = q.filter.query_string();
             let log = app.log.clone();
-            stream_export(
+            let name = format!("ledger-bundle_{stamp}.jsonl");
+            spooled_export(
+                exports,
                 "application/x-ndjson",
-                Some(format!("ledger-bundle_{stamp}.jsonl")),
-                move |mut sink| async move {
-                    export::bundle(&db, &mut sink, &filter, text, now, log.as_deref()).await
+                Some(name),
+                |mut sink, db| async move {
+                    let report =
+                        export::bundle(&db, &mut sink, &filter, text, now, log.as_deref()).await?;
+                    Ok((report, sink))
                 },
             )
+            .await?
         }
         "delegated" => {
             let registry = filter.registry.ok_or_else(|| {
@@ -573,14 +595,17 @@ async fn download(
                 )
             })?;
             let name = format!("delegated-{}-extended-{stamp}", registry.token());
-            stream_export(
+            spooled_export(
+                exports,
                 "text/plain; charset=utf-8",
                 Some(name),
-                move |mut sink| async move {
-                    export::delegated(&db, &mut sink, registry, filter.org_ids.as_deref(), now)
-                        .await
+                |mut sink, db| async move {
+                    let orgs = filter.org_ids.as_deref();
+                    let report = export::delegated(&db, &mut sink, registry, orgs, now).await?;
+                    Ok((report, sink))
                 },
             )
+            .await?
         }
         other => {
             return Err(AppError::invalid(format!(
@@ -621,7 +646,7 @@ async fn stats_page(
 ) -> Result<Html<String>, AppError> {
     viewer.require(Action::ViewLedger)?;
     let auditor = viewer.actor.role == Role::Auditor;
-    let s = statistics::statistics(&app.db, auditor).await?;
+    let s = super::cache::statistics(&app, auditor).await?;
     let names: Vec<&str> = Rir::ALL.iter().map(|r| r.nro_name()).collect();
 
     let flows = ChartBlock {

@@ -5,12 +5,14 @@ pub mod account;
 pub mod admin;
 pub mod audit;
 pub mod auth;
+pub mod cache;
 pub mod extract;
 pub mod forms;
 pub mod lookup;
 pub mod page;
 pub mod public;
 pub mod session_store;
+pub mod spool;
 pub mod tlog;
 pub mod transfers;
 pub mod view;
@@ -52,16 +54,22 @@ pub struct AppState {
     pub clock: SharedClock,
     /// The transparency log's key and witnesses, when `serve` runs with `--log-key`.
     pub log: Option<Arc<crate::services::tlog::LogConfig>>,
+    /// What views would otherwise recompute from whole tables (see [`cache`]).
+    pub caches: Arc<cache::Caches>,
+    /// The bound on long exports and the connections they read with (see [`spool`]).
+    pub exports: Arc<spool::Exports>,
 }
 
 impl AppState {
     /// State on the system clock.
     pub fn new(db: DatabaseConnection, settings: Settings) -> Self {
         AppState {
+            exports: Arc::new(spool::Exports::new(db.clone(), spool::EXPORT_SLOTS)),
             db,
             settings: Arc::new(settings),
             clock: Arc::new(SystemClock),
             log: None,
+            caches: Default::default(),
         }
     }
 
@@ -69,6 +77,15 @@ impl AppState {
     pub fn with_log(self, log: Arc<crate::services::tlog::LogConfig>) -> Self {
         AppState {
             log: Some(log),
+            ..self
+        }
+    }
+
+    /// The same state with long exports reading from their own pool (`serve` opens a small one,
+    /// so that exports never take the connections pages and the e-mail worker use).
+    pub fn with_export_db(self, db: DatabaseConnection) -> Self {
+        AppState {
+            exports: Arc::new(spool::Exports::new(db, spool::EXPORT_SLOTS)),
             ..self
         }
     }
@@ -206,6 +223,7 @@ impl IntoResponse for AppError {
             AppError::NotFound(m) => (StatusCode::NOT_FOUND, "Page not found", m.clone()),
             AppError::Forbidden(m) => (StatusCode::FORBIDDEN, "You cannot do this", m.clone()),
             AppError::Throttled(m) => (StatusCode::TOO_MANY_REQUESTS, "Please wait", m.clone()),
+            AppError::Busy(m, _) => (StatusCode::SERVICE_UNAVAILABLE, "Please wait", m.clone()),
             AppError::Conflict(m) => (
                 StatusCode::CONFLICT,
                 "Something changed meanwhile",
@@ -220,7 +238,13 @@ impl IntoResponse for AppError {
                 )
             }
         };
-        error_page(status, title, &message)
+        let mut response = error_page(status, title, &message);
+        if let AppError::Busy(_, seconds) = self {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
+        response
     }
 }
 

@@ -1,33 +1,33 @@
 //! Public, unauthenticated routes for the world: the NRO transfer log at
 //! `/stats/transfers_latest.json`, as the registries publish theirs (4.0, completed transfers,
-//! producer `NRO`, no prices), streamed while it is written; and `/holdings`, the holdings of
-//! each registry in one table. The home page links to both.
-//!
-//! Also the plumbing every streamed download shares: [`stream_export`] runs an export in a task
-//! that writes into a bounded channel, and the response body reads from it, so a slow client
-//! slows the export down instead of making it buffer.
+//! producer `NRO`, no prices). It is built once per state of the ledger into a stored artefact
+//! (JSON and gzip, in memory) and served from it with `ETag`/`Last-Modified` (304 on a match),
+//! so no download, however slow, holds a database connection. Also `/holdings`, the holdings of
+//! each registry in one table (cached like the home page's counts). The home page links to both.
 
-use std::future::Future;
-use std::io::{self, Write};
+use std::io::Write;
 
 use askama::Template;
 use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::extract::State;
-use axum::http::header;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
+use flate2::Compression;
+use flate2::write::GzEncoder;
 use time::OffsetDateTime;
-use tokio::sync::mpsc;
+use time::format_description::well_known::Rfc2822;
 
 use super::AppState;
 use super::auth::Viewer;
+use super::cache::{self, LedgerKey};
 use super::page::{Chrome, render};
 use crate::domain::export::LedgerFilter;
 use crate::domain::export::nro::NroVersion;
 use crate::domain::format::group_thousands;
 use crate::error::{AppError, AppResult};
-use crate::services::export::{self, ExportReport, Sink};
+use crate::services::export::{self, WriteSink};
 use crate::services::stats;
 
 /// The public routes.
@@ -63,11 +63,12 @@ fn entry_counts(s: &stats::Stats) -> (String, String) {
 
 /// The ledger's entries by kind, as the home page states them.
 pub async fn ledger_counts(app: &AppState) -> Result<(String, String), AppError> {
-    Ok(entry_counts(&stats::stats(&app.db).await?))
+    let stats = cache::home_stats(app).await?;
+    Ok(entry_counts(&stats))
 }
 
 async fn holdings(State(app): State<AppState>, viewer: Viewer) -> Result<Html<String>, AppError> {
-    let s = stats::stats(&app.db).await?;
+    let s = cache::home_stats(&app).await?;
     let (imported_entries, transfer_entries) = entry_counts(&s);
     render(&HoldingsPage {
         chrome: viewer.chrome(&app).await?,
@@ -87,79 +88,121 @@ async fn holdings(State(app): State<AppState>, viewer: Viewer) -> Result<Html<St
     })
 }
 
-async fn transfers_latest(State(app): State<AppState>) -> Response {
-    stream_export("application/json", None, move |mut sink| async move {
-        let filter = LedgerFilter::default();
-        let now = OffsetDateTime::now_utc();
-        export::transfer_log(&app.db, &mut sink, NroVersion::V4_0, None, &filter, now).await
-    })
+/// The public transfer log as built for one state of the ledger: the JSON and its gzip, sent
+/// from memory (no database connection is held while a client downloads it, however slowly).
+pub struct Artefact {
+    json: Bytes,
+    gzip: Bytes,
+    etag: HeaderValue,
+    last_modified: HeaderValue,
+    built_at: OffsetDateTime,
 }
 
-/// Chunks handed to the response body; a few in flight at most.
-const CHANNEL_CHUNKS: usize = 4;
-
-/// A [`Sink`] that sends what was written as one body chunk per page.
-pub struct ChannelSink {
-    buf: Vec<u8>,
-    tx: mpsc::Sender<io::Result<Bytes>>,
-}
-
-impl Write for ChannelSink {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.buf.extend_from_slice(buf);
-        Ok(buf.len())
+impl Artefact {
+    async fn build(app: &AppState, key: &LedgerKey) -> AppResult<Artefact> {
+        let mut sink = WriteSink(Vec::new());
+        let now = app.clock.now();
+        export::transfer_log(
+            &app.db,
+            &mut sink,
+            NroVersion::V4_0,
+            None,
+            &LedgerFilter::default(),
+            now,
+        )
+        .await?;
+        let json = sink.0;
+        let mut gz = GzEncoder::new(Vec::with_capacity(json.len() / 8), Compression::default());
+        gz.write_all(&json)
+            .and_then(|()| gz.finish())
+            .map(|gzip| {
+                let (seq, hash) = key.clone().unwrap_or_default();
+                // Whole seconds: that is what Last-Modified and If-Modified-Since can say.
+                let built_at = now.replace_nanosecond(0).unwrap_or(now);
+                Artefact {
+                    json: Bytes::from(json),
+                    gzip: Bytes::from(gzip),
+                    etag: HeaderValue::from_str(&format!(
+                        "\"{seq}-{}\"",
+                        &hash[..hash.len().min(16)]
+                    ))
+                    .unwrap_or(HeaderValue::from_static("\"empty\"")),
+                    last_modified: HeaderValue::from_str(&http_date(built_at))
+                        .unwrap_or(HeaderValue::from_static("Thu, 01 Jan 1970 00:00:00 GMT")),
+                    built_at,
+                }
+            })
+            .map_err(|e| AppError::Internal(e.into()))
     }
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
 
-impl Sink for ChannelSink {
-    async fn drain(&mut self) -> io::Result<()> {
-        if self.buf.is_empty() {
-            return Ok(());
+    /// Whether the client's copy (by `If-None-Match`, else `If-Modified-Since`) is this one.
+    fn is_fresh_for(&self, headers: &HeaderMap) -> bool {
+        if let Some(tags) = headers
+            .get(header::IF_NONE_MATCH)
+            .and_then(|v| v.to_str().ok())
+        {
+            let ours = self.etag.to_str().unwrap_or_default();
+            return tags.split(',').any(|t| {
+                let t = t.trim();
+                t == "*" || t.trim_start_matches("W/") == ours
+            });
         }
-        let chunk = Bytes::from(std::mem::take(&mut self.buf));
-        self.tx
-            .send(Ok(chunk))
-            .await
-            .map_err(|_| io::Error::new(io::ErrorKind::BrokenPipe, "the client went away"))
+        headers
+            .get(header::IF_MODIFIED_SINCE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| OffsetDateTime::parse(v, &Rfc2822).ok())
+            .is_some_and(|since| since >= self.built_at)
     }
 }
 
-/// Streams what `export` writes as the response body. An error after the first bytes can only
-/// cut the body short (the status is sent already): it is logged and the body ends with an I/O
-/// error, so the client sees an incomplete download rather than a truncated file that looks whole.
-pub fn stream_export<F, Fut>(
-    content_type: &'static str,
-    filename: Option<String>,
-    export: F,
-) -> Response
-where
-    F: FnOnce(ChannelSink) -> Fut + Send + 'static,
-    Fut: Future<Output = AppResult<ExportReport>> + Send + 'static,
-{
-    let (tx, rx) = mpsc::channel::<io::Result<Bytes>>(CHANNEL_CHUNKS);
-    let sink = ChannelSink {
-        buf: Vec::new(),
-        tx: tx.clone(),
+/// An HTTP date (RFC 9110 IMF-fixdate).
+fn http_date(t: OffsetDateTime) -> String {
+    let format = time::macros::format_description!(
+        "[weekday repr:short], [day] [month repr:short] [year] [hour]:[minute]:[second] GMT"
+    );
+    t.to_offset(time::UtcOffset::UTC)
+        .format(&format)
+        .unwrap_or_default()
+}
+
+async fn transfers_latest(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Response, AppError> {
+    let key = cache::ledger_key(&app.db).await?;
+    let artefact = app
+        .caches
+        .public_log
+        .get(key.clone(), Artefact::build(&app, &key))
+        .await?;
+    let mut response = if artefact.is_fresh_for(&headers) {
+        StatusCode::NOT_MODIFIED.into_response()
+    } else {
+        let gzip = headers
+            .get(header::ACCEPT_ENCODING)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.split(',').any(|e| e.trim().starts_with("gzip")));
+        let mut r = if gzip {
+            let mut r = Body::from(artefact.gzip.clone()).into_response();
+            r.headers_mut()
+                .insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+            r
+        } else {
+            Body::from(artefact.json.clone()).into_response()
+        };
+        r.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+        r
     };
-    tokio::spawn(async move {
-        if let Err(e) = export(sink).await {
-            tracing::error!(error = %e, "export failed while streaming");
-            let _ = tx.send(Err(io::Error::other("the export failed"))).await;
-        }
-    });
-    let body = Body::from_stream(futures_util::stream::unfold(rx, |mut rx| async move {
-        rx.recv().await.map(|chunk| (chunk, rx))
-    }));
-    let mut response = ([(header::CONTENT_TYPE, content_type)], body).into_response();
-    if let Some(name) = filename
-        && let Ok(value) = format!("attachment; filename=\"{name}\"").parse()
-    {
-        response
-            .headers_mut()
-            .insert(header::CONTENT_DISPOSITION, value);
-    }
-    response
+    let h = response.headers_mut();
+    h.insert(header::ETAG, artefact.etag.clone());
+    h.insert(header::LAST_MODIFIED, artefact.last_modified.clone());
+    h.insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, no-cache"),
+    );
+    Ok(response)
 }

@@ -264,14 +264,11 @@ async fn queue(
     let loaded = transfers_db::load_many(&app.db, found).await?;
     let now = app.clock.now();
     let service_days = app.settings.service_levels.of(registry).whole_days();
+    let findings = transfers::findings_of_many(&app.db, &app.settings, &loaded, now).await?;
     let mut rows = Vec::new();
-    for l in &loaded {
+    for (l, findings) in loaded.iter().zip(&findings) {
         let f = &l.facts;
-        let blocking = transfers::findings_of(&app.db, &app.settings, l, now)
-            .await?
-            .iter()
-            .filter(|x| x.is_blocking())
-            .count();
+        let blocking = findings.iter().filter(|x| x.is_blocking()).count();
         let (overdue, waited) = view::service_level(l.row.updated_at, now, service_days);
         rows.push(QueueRow {
             id: f.id,

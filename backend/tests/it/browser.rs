@@ -277,8 +277,14 @@ impl Browser {
 
     /// Signs in with [`PASSWORD`]; panics unless it works.
     pub async fn sign_in(&mut self, email: &str) {
+        self.sign_in_with(email, PASSWORD).await;
+    }
+
+    /// Signs in with another password (the demo's and the scale data set's); panics unless it
+    /// works.
+    pub async fn sign_in_with(&mut self, email: &str, password: &str) {
         let page = self
-            .post("/login", &[("email", email), ("password", PASSWORD)])
+            .post("/login", &[("email", email), ("password", password)])
             .await;
         assert_eq!(
             page.status,

@@ -15,6 +15,8 @@ mod maildev;
 mod migrations;
 mod security;
 mod tlog;
+mod page_cost;
+mod starvation;
 mod transfers;
 mod web;
 mod web_account;

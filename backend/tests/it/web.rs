@@ -100,3 +100,41 @@ async fn every_page_forbids_scripts_framing_and_sniffing() {
         assert_eq!(h["referrer-policy"], "same-origin", "{uri}");
     }
 }
+
+#[tokio::test]
+async fn the_public_log_answers_304_to_a_matching_etag_and_sends_gzip() {
+    let db = TestDb::new().await;
+    let app = router(AppState::new(db.conn.clone(), Default::default()));
+    let send = |headers: Vec<(&'static str, String)>| {
+        let app = app.clone();
+        async move {
+            let mut req = Request::get("/stats/transfers_latest.json");
+            for (k, v) in headers {
+                req = req.header(k, v);
+            }
+            app.oneshot(req.body(Body::empty()).unwrap()).await.unwrap()
+        }
+    };
+    let first = send(vec![]).await;
+    assert_eq!(first.status(), StatusCode::OK);
+    let etag = first.headers()["etag"].to_str().unwrap().to_owned();
+    let modified = first.headers()["last-modified"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let plain = first.into_body().collect().await.unwrap().to_bytes();
+    assert!(plain.starts_with(b"{"));
+    let again = send(vec![("if-none-match", etag.clone())]).await;
+    assert_eq!(again.status(), StatusCode::NOT_MODIFIED);
+    let again = send(vec![("if-modified-since", modified)]).await;
+    assert_eq!(again.status(), StatusCode::NOT_MODIFIED);
+    let other = send(vec![("if-none-match", "\"other\"".to_owned())]).await;
+    assert_eq!(other.status(), StatusCode::OK);
+    let gz = send(vec![("accept-encoding", "br, gzip".to_owned())]).await;
+    assert_eq!(gz.headers()["content-encoding"], "gzip");
+    let bytes = gz.into_body().collect().await.unwrap().to_bytes();
+    let mut unzipped = Vec::new();
+    std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&bytes[..]), &mut unzipped)
+        .unwrap();
+    assert_eq!(unzipped, plain.to_vec());
+}

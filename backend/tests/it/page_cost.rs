@@ -1,0 +1,112 @@
+//! What a page costs in statements (issue 11): the main pages issue the same number of SQL
+//! statements whatever the number of transfers waiting, counted with sea-orm's metric callback on
+//! a connection of their own. Speed itself is measured by `.ci/load-test`, never here.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use ipxfer::db::entities::organisation;
+use ipxfer::db::transfers as transfers_db;
+use ipxfer::domain::Rir;
+use ipxfer::services::demo::DEMO_PASSWORD;
+use ipxfer::services::scale::{self, Scale};
+use ipxfer::services::transfers::Settings;
+use ipxfer::web::AppState;
+use sea_orm::EntityTrait;
+
+use crate::browser::Browser;
+use crate::harness::{TestDb, now};
+
+/// Statements of each page (second view, after the session settled) on a scale data set with
+/// `open` open transfers.
+async fn statements_per_page(open: u64) -> Vec<(String, usize)> {
+    let db = TestDb::new().await;
+    let sizes = Scale {
+        holdings: 1_000,
+        ledger: 60,
+        finalized: 5,
+        open,
+        members: 10,
+        seed: 11,
+    };
+    scale::seed(&db.conn, &Settings::default(), sizes, now(), &|_| {})
+        .await
+        .unwrap();
+    let waiting = transfers_db::queue(&db.conn, Rir::Arin, 1).await.unwrap();
+    let first = waiting.first().expect("the ARIN queue has a transfer");
+    let transfer = first.id;
+    // Its source's member: organisation `<registry>-member-<n>` has `member<n>@<registry>...`.
+    let source = organisation::Entity::find_by_id(first.source_org_id)
+        .one(&db.conn)
+        .await
+        .unwrap()
+        .unwrap();
+    let (registry, n) = source.handle.split_once("-member-").unwrap();
+    let member = format!("member{n}@{registry}.scale.example");
+
+    let count = Arc::new(AtomicUsize::new(0));
+    let mut conn = ipxfer::db::connect(&db.url).await.unwrap();
+    let counter = count.clone();
+    conn.set_metric_callback(move |_| {
+        counter.fetch_add(1, Ordering::SeqCst);
+    });
+    let state = AppState::new(conn, Settings::default());
+    let mut out = Vec::new();
+    for (email, pages) in [
+        (
+            "hm1@arin.scale.example",
+            vec!["/queue".to_owned(), format!("/transfers/{transfer}")],
+        ),
+        (
+            member.as_str(),
+            vec!["/transfers".to_owned(), format!("/transfers/{transfer}")],
+        ),
+        (
+            "auditor@scale.example",
+            vec![
+                "/ledger".to_owned(),
+                "/lookup?q=24.0.0.0/16".to_owned(),
+                "/stats".to_owned(),
+            ],
+        ),
+        ("admin@scale.example", vec!["/admin".to_owned()]),
+    ] {
+        let mut browser = Browser::with_state(state.clone());
+        browser.sign_in_with(email, DEMO_PASSWORD).await;
+        for page in pages {
+            browser.get(&page).await.assert_ok();
+            count.store(0, Ordering::SeqCst);
+            browser.get(&page).await.assert_ok();
+            out.push((format!("{page} as {email}"), count.load(Ordering::SeqCst)));
+        }
+    }
+    out
+}
+
+#[tokio::test]
+async fn pages_cost_the_same_statements_however_many_transfers_wait() {
+    let few = statements_per_page(20).await;
+    let many = statements_per_page(100).await;
+    // The transfer's page names another transfer in each data set; its cost must not grow.
+    let pages = |v: &[(String, usize)]| {
+        v.iter()
+            .map(|(page, n)| {
+                let page = page.split(" as ").next().unwrap_or_default();
+                let kind = if page.starts_with("/transfers/") {
+                    "/transfers/{id}"
+                } else {
+                    page
+                };
+                (kind.to_owned(), *n)
+            })
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        pages(&few),
+        pages(&many),
+        "statements per page: {few:?} vs {many:?}"
+    );
+    for (page, n) in &many {
+        assert!(*n <= 20, "{page} issues {n} statements");
+    }
+}
