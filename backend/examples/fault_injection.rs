@@ -202,7 +202,8 @@ fn start_maildev(bin: &Path, dir: &Path) -> anyhow::Result<Child> {
 struct Reply {
     status: u16,
     location: Option<String>,
-    cookie: Option<String>,
+    /// Cookies the answer set (`Some(value)`) or removed (`None`), by name.
+    cookies: Vec<(String, Option<String>)>,
     body: String,
 }
 
@@ -266,7 +267,7 @@ fn http(
     let mut reply = Reply {
         status,
         location: None,
-        cookie: None,
+        cookies: Vec::new(),
         body: body.to_owned(),
     };
     for line in lines {
@@ -275,10 +276,16 @@ fn http(
         };
         match name.trim().to_ascii_lowercase().as_str() {
             "location" => reply.location = Some(value.trim().to_owned()),
+            // Every cookie, as a browser keeps them: the session, and the form token that a
+            // page shown before sign-in sets in its own cookie.
             "set-cookie" => {
                 let value = value.trim();
-                if value.starts_with("ipxfer_session=") && !value.contains("Max-Age=0") {
-                    reply.cookie = value.split(';').next().map(str::to_owned);
+                let pair = value.split(';').next().unwrap_or_default();
+                if let Some((name, v)) = pair.split_once('=') {
+                    let removed = value.contains("Max-Age=0");
+                    reply
+                        .cookies
+                        .push((name.to_owned(), (!removed).then(|| v.to_owned())));
                 }
             }
             _ => {}
@@ -464,11 +471,24 @@ struct World {
     filed: Mutex<Vec<i64>>,
 }
 
-/// One person's browser: a session cookie and the last CSRF token a page showed.
+/// One person's browser: its cookies and the last CSRF token a page showed.
 #[derive(Default, Clone)]
 struct Browser {
-    cookie: Option<String>,
+    cookies: std::collections::BTreeMap<String, String>,
     csrf: Option<String>,
+}
+
+impl Browser {
+    /// The `Cookie` header this browser sends, if it holds any cookie.
+    fn cookie_header(&self) -> Option<String> {
+        (!self.cookies.is_empty()).then(|| {
+            self.cookies
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect::<Vec<_>>()
+                .join("; ")
+        })
+    }
 }
 
 struct Client<'w> {
@@ -490,13 +510,16 @@ impl Client<'_> {
         let first = self.rng.usize(..PORTS.len());
         for attempt in 0..20 {
             let port = PORTS[(first + attempt) % PORTS.len()];
-            let cookie = self.browsers.get(who).and_then(|b| b.cookie.clone());
+            let cookie = self.browsers.get(who).and_then(Browser::cookie_header);
             self.w.tally.requests.fetch_add(1, Ordering::Relaxed);
             match http(port, method, path, cookie.as_deref(), content_type, body) {
                 Outcome::Answered(reply) => {
                     let b = self.browsers.entry(who).or_default();
-                    if let Some(c) = &reply.cookie {
-                        b.cookie = Some(c.clone());
+                    for (name, value) in &reply.cookies {
+                        match value {
+                            Some(v) => b.cookies.insert(name.clone(), v.clone()),
+                            None => b.cookies.remove(name),
+                        };
                     }
                     if let Some(t) = csrf_token(&reply.body) {
                         b.csrf = Some(t);
@@ -1450,6 +1473,24 @@ fn check(
         "  {} addresses held by {held} organisations before and after",
         after.total
     );
+    // Invariants that hold because nothing happened prove nothing: the run must have signed in,
+    // filed, finalized and completed transfers, and killed instances while it did.
+    for (what, n) in [
+        ("sign-ins", count(Action::SignIn)),
+        ("filings", count(Action::File)),
+        ("finalizations", count(Action::Finalize)),
+        ("completed transfers", completed),
+        ("ledger entries", entries.len()),
+    ] {
+        if n == 0 {
+            failures.push(format!("the run did no real work: 0 {what}"));
+        }
+    }
+    if kills < 2 {
+        failures.push(format!(
+            "only {kills} kills: the run was too short to test recovery"
+        ));
+    }
     if failures.is_empty() {
         println!("all invariants hold");
         Ok(())
