@@ -2,6 +2,7 @@
 //! transactions, and the query modules that map rows to domain types.
 
 pub mod entities;
+pub mod freshness;
 pub mod holdings;
 pub mod ledger;
 pub mod ledger_query;

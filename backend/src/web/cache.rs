@@ -40,8 +40,8 @@ impl<K: PartialEq, V> Memo<K, V> {
     }
 }
 
-/// The ledger's head as a cache key: `(seq, hash)` of the last entry; `None` when empty.
-pub type LedgerKey = Option<(i64, String)>;
+pub use crate::db::freshness::LedgerKey;
+use crate::db::freshness::{self, HoldingsKey};
 
 /// Every memo of the web interface.
 #[derive(Default)]
@@ -52,54 +52,17 @@ pub struct Caches {
     pub statistics: Memo<LedgerKey, crate::domain::statistics::TransferStatistics>,
     pub statistics_without_prices: Memo<LedgerKey, crate::domain::statistics::TransferStatistics>,
     /// The home page's counts, by ledger head and the newest organisation and import.
-    pub home: Memo<(LedgerKey, Option<i64>, Option<i64>), crate::services::stats::Stats>,
+    pub home: Memo<HoldingsKey, crate::services::stats::Stats>,
     /// The admin page's organisation and user counts, by the newest of each.
     pub admin_counts: Memo<(Option<i64>, Option<i64>), (u64, u64)>,
 }
 
-/// The ledger head, read with one indexed query.
-pub async fn ledger_key(conn: &impl sea_orm::ConnectionTrait) -> Result<LedgerKey, sea_orm::DbErr> {
-    Ok(crate::db::ledger::head(conn)
-        .await?
-        .map(|h| (h.seq, h.hash)))
-}
-
-/// The newest id of a table (its primary key's maximum, read from the index): rows are never
-/// deleted from `organisations` and `users`, so a count is valid as long as this is unchanged.
-pub async fn newest_id<E>(
-    conn: &impl sea_orm::ConnectionTrait,
-    id: E::Column,
-) -> Result<Option<i64>, sea_orm::DbErr>
-where
-    E: sea_orm::EntityTrait,
-{
-    use sea_orm::{QueryOrder, QuerySelect};
-    E::find()
-        .select_only()
-        .column(id)
-        .order_by_desc(id)
-        .limit(1)
-        .into_tuple::<i64>()
-        .one(conn)
-        .await
-}
-
 /// How many organisations and users there are, counted again only when one was added.
-pub async fn admin_counts(app: &super::AppState) -> Result<Arc<(u64, u64)>, sea_orm::DbErr> {
-    use crate::db::entities::{organisation, user};
-    use sea_orm::{EntityTrait, PaginatorTrait};
-    let key = (
-        newest_id::<organisation::Entity>(&app.db, organisation::Column::Id).await?,
-        newest_id::<user::Entity>(&app.db, user::Column::Id).await?,
-    );
+pub async fn admin_counts(app: &super::AppState) -> crate::error::AppResult<Arc<(u64, u64)>> {
+    let key = freshness::people_key(&app.db).await?;
     app.caches
         .admin_counts
-        .get(key, async {
-            Ok((
-                organisation::Entity::find().count(&app.db).await?,
-                user::Entity::find().count(&app.db).await?,
-            ))
-        })
+        .get(key, async { Ok(freshness::people_counts(&app.db).await?) })
         .await
 }
 
@@ -108,22 +71,7 @@ pub async fn admin_counts(app: &super::AppState) -> Result<Arc<(u64, u64)>, sea_
 pub async fn home_stats(
     app: &super::AppState,
 ) -> crate::error::AppResult<Arc<crate::services::stats::Stats>> {
-    use crate::db::entities::{organisation, registry_import};
-    use sea_orm::{EntityTrait, QueryOrder, QuerySelect};
-    // A registry imported again keeps its row but gets a new `imported_at`.
-    let imported: Option<time::OffsetDateTime> = registry_import::Entity::find()
-        .select_only()
-        .column(registry_import::Column::ImportedAt)
-        .order_by_desc(registry_import::Column::ImportedAt)
-        .limit(1)
-        .into_tuple()
-        .one(&app.db)
-        .await?;
-    let key = (
-        ledger_key(&app.db).await?,
-        newest_id::<organisation::Entity>(&app.db, organisation::Column::Id).await?,
-        imported.map(|t| (t.unix_timestamp_nanos() / 1_000) as i64),
-    );
+    let key = freshness::holdings_key(&app.db).await?;
     app.caches
         .home
         .get(key, crate::services::stats::stats(&app.db))
@@ -135,7 +83,7 @@ pub async fn statistics(
     app: &super::AppState,
     with_prices: bool,
 ) -> crate::error::AppResult<Arc<crate::domain::statistics::TransferStatistics>> {
-    let key = ledger_key(&app.db).await?;
+    let key = freshness::ledger_key(&app.db).await?;
     let memo = if with_prices {
         &app.caches.statistics
     } else {

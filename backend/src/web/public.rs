@@ -169,7 +169,7 @@ async fn transfers_latest(
     State(app): State<AppState>,
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
-    let key = cache::ledger_key(&app.db).await?;
+    let key = crate::db::freshness::ledger_key(&app.db).await?;
     let artefact = app
         .caches
         .public_log

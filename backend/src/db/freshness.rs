@@ -1,0 +1,68 @@
+//! What the web caches are keyed on (`web::cache`): cheap, indexed reads that change whenever the
+//! figures they stand for may have changed, so a page reads a key instead of a whole table.
+
+use sea_orm::{ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryOrder, QuerySelect};
+
+use super::entities::{organisation, registry_import, user};
+
+/// The ledger's head as a cache key: `(seq, hash)` of the last entry; `None` when empty.
+pub type LedgerKey = Option<(i64, String)>;
+
+/// The ledger head, read with one indexed query.
+pub async fn ledger_key(conn: &impl ConnectionTrait) -> Result<LedgerKey, DbErr> {
+    Ok(super::ledger::head(conn).await?.map(|h| (h.seq, h.hash)))
+}
+
+/// The newest id of a table (its primary key's maximum, read from the index): rows are never
+/// deleted from `organisations` and `users`, so a count is valid as long as this is unchanged.
+async fn newest_id<E: EntityTrait>(
+    conn: &impl ConnectionTrait,
+    id: E::Column,
+) -> Result<Option<i64>, DbErr> {
+    E::find()
+        .select_only()
+        .column(id)
+        .order_by_desc(id)
+        .limit(1)
+        .into_tuple::<i64>()
+        .one(conn)
+        .await
+}
+
+/// The key of the organisation and user counts: the newest of each.
+pub async fn people_key(conn: &impl ConnectionTrait) -> Result<(Option<i64>, Option<i64>), DbErr> {
+    Ok((
+        newest_id::<organisation::Entity>(conn, organisation::Column::Id).await?,
+        newest_id::<user::Entity>(conn, user::Column::Id).await?,
+    ))
+}
+
+/// How many organisations and users there are.
+pub async fn people_counts(conn: &impl ConnectionTrait) -> Result<(u64, u64), DbErr> {
+    Ok((
+        organisation::Entity::find().count(conn).await?,
+        user::Entity::find().count(conn).await?,
+    ))
+}
+
+/// The key of the holdings figures: the ledger head (finalized transfers move holdings), the
+/// newest organisation, and the latest import (a registry imported again keeps its row but gets
+/// a new `imported_at`), in microseconds.
+pub type HoldingsKey = (LedgerKey, Option<i64>, Option<i64>);
+
+/// Reads the [`HoldingsKey`].
+pub async fn holdings_key(conn: &impl ConnectionTrait) -> Result<HoldingsKey, DbErr> {
+    let imported: Option<time::OffsetDateTime> = registry_import::Entity::find()
+        .select_only()
+        .column(registry_import::Column::ImportedAt)
+        .order_by_desc(registry_import::Column::ImportedAt)
+        .limit(1)
+        .into_tuple()
+        .one(conn)
+        .await?;
+    Ok((
+        ledger_key(conn).await?,
+        newest_id::<organisation::Entity>(conn, organisation::Column::Id).await?,
+        imported.map(|t| (t.unix_timestamp_nanos() / 1_000) as i64),
+    ))
+}
