@@ -267,6 +267,8 @@ struct CheckpointView {
     witnessed_by: Vec<String>,
     /// Configured witnesses that have not cosigned it (yet).
     waiting_for: Vec<String>,
+    /// Whether this server checked the cosignatures (it can only with the log's configuration).
+    verified: bool,
     /// The checkpoint as `/tlog/checkpoint` serves it.
     note: String,
 }
@@ -277,6 +279,7 @@ impl CheckpointView {
             return Ok(None);
         };
         let note = c.published();
+        let verified = app.log.is_some();
         let (witnessed_by, waiting_for) = match &app.log {
             // With the log's configuration, each cosignature is verified against its witness.
             Some(log) => {
@@ -311,6 +314,7 @@ impl CheckpointView {
             signed_at: day_time(c.signed_at),
             witnessed_by,
             waiting_for,
+            verified,
             note,
         }))
     }
