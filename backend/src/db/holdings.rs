@@ -234,3 +234,27 @@ pub async fn load_live(conn: &impl ConnectionTrait) -> Result<Vec<Holding>, DbEr
 pub async fn load_snapshot(conn: &impl ConnectionTrait) -> Result<Vec<Holding>, DbErr> {
     load_all!(holding_snapshot, conn)
 }
+
+/// The inventory block (available or reserved space of a registry) that contains all of
+/// `range`, if one does. A registry's blocks do not overlap one another, so the one that may
+/// contain it is the last starting at or before its first address: one seek of the
+/// `(registry, start_addr)` index per registry.
+pub async fn inventory_containing(
+    conn: &impl ConnectionTrait,
+    range: Ipv4Range,
+) -> Result<Option<(Rir, registry_inventory::Model)>, DbErr> {
+    use registry_inventory::Column as C;
+    for rir in Rir::ALL {
+        let block = registry_inventory::Entity::find()
+            .filter(C::Registry.eq(rir.token()))
+            .filter(C::StartAddr.lte(i64::from(range.start())))
+            .order_by_desc(C::StartAddr)
+            .limit(1)
+            .one(conn)
+            .await?;
+        if let Some(block) = block.filter(|b| b.end_addr >= i64::from(range.end())) {
+            return Ok(Some((rir, block)));
+        }
+    }
+    Ok(None)
+}

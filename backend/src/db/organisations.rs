@@ -140,3 +140,33 @@ pub async fn create(
     .await
     .map(Some)
 }
+
+/// The organisations with these ids (any order; unknown ids are left out).
+pub async fn by_ids(
+    conn: &impl ConnectionTrait,
+    ids: impl IntoIterator<Item = i64>,
+) -> Result<Vec<organisation::Model>, DbErr> {
+    let mut ids: Vec<i64> = ids.into_iter().collect();
+    ids.sort_unstable();
+    ids.dedup();
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    Organisation::find()
+        .filter(organisation::Column::Id.is_in(ids))
+        .all(conn)
+        .await
+}
+
+/// The organisation of `registry` with this handle (the unique `(registry, handle)` index).
+pub async fn by_handle(
+    conn: &impl ConnectionTrait,
+    registry: Rir,
+    handle: &str,
+) -> Result<Option<organisation::Model>, DbErr> {
+    Organisation::find()
+        .filter(organisation::Column::Registry.eq(registry.token()))
+        .filter(organisation::Column::Handle.eq(handle))
+        .one(conn)
+        .await
+}

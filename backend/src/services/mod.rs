@@ -7,6 +7,7 @@ pub mod documents;
 pub mod export;
 pub mod import;
 pub mod ledger;
+pub mod lookup;
 pub mod monitor;
 pub mod notifications;
 pub mod outbox;

@@ -7,7 +7,6 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde::Deserialize;
 
 use super::AppState;
@@ -15,13 +14,12 @@ use super::auth::SignedIn;
 use super::extract::Query;
 use super::forms::FormErrors;
 use super::page::{Chrome, render};
-use crate::db::entities::organisation;
-use crate::db::holdings::{overlapping_at_most, range_of};
-use crate::db::ledger as ledger_db;
+use crate::db::holdings::range_of;
 use crate::domain::format::{capitalise, group_thousands, utc_day};
 use crate::domain::ledger::{LedgerParty, Movement};
 use crate::domain::{Ipv4Range, Rir};
 use crate::error::AppError;
+use crate::services::lookup;
 
 /// Most holdings and ledger entries a lookup shows (a wide range names the first ones).
 const SHOWN: u64 = 200;
@@ -146,29 +144,21 @@ async fn lookup(
         }
     };
 
-    let holdings = overlapping_at_most(&app.db, range, SHOWN + 1).await?;
-    let org_ids: Vec<i64> = holdings.iter().map(|h| h.organisation_id).collect();
-    let orgs = organisation::Entity::find()
-        .filter(organisation::Column::Id.is_in(org_ids))
-        .all(&app.db)
-        .await?;
+    let holdings = lookup::holdings(&app.db, range, SHOWN + 1).await?;
     page.more_holdings = holdings.len() as u64 > SHOWN;
-    for h in holdings.into_iter().take(SHOWN as usize) {
-        let org = orgs.iter().find(|o| o.id == h.organisation_id);
+    for held in holdings.into_iter().take(SHOWN as usize) {
+        let (h, org) = (held.holding, held.holder);
         let since = h.received_on.or(h.registered_on);
         page.holdings.push(HoldingRow {
-            holder: org.map_or_else(
-                || format!("organisation {}", h.organisation_id),
-                |o| o.name.clone(),
-            ),
-            handle: org.map(|o| o.handle.clone()).unwrap_or_default(),
+            holder: org.name,
+            handle: org.handle,
             registry: Rir::from_token(&h.registry).map_or("unknown", Rir::nro_name),
             range: cidrs(range_of(h.start_addr, h.end_addr)?),
             status: h.status,
             since: since.map(|d| d.to_string()).unwrap_or_default(),
         });
     }
-    let entries = ledger_db::touching(&app.db, range, SHOWN + 1).await?;
+    let entries = lookup::history(&app.db, range, SHOWN + 1).await?;
     page.more_entries = entries.len() as u64 > SHOWN;
     page.entries = entries
         .iter()

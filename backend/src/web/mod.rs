@@ -11,6 +11,7 @@ pub mod forms;
 pub mod lookup;
 pub mod page;
 pub mod public;
+pub mod rdap;
 pub mod session_store;
 pub mod spool;
 pub mod tlog;
@@ -119,6 +120,7 @@ pub fn router(state: AppState) -> Router {
         .merge(admin::routes())
         .merge(lookup::routes())
         .merge(public::routes())
+        .merge(rdap::routes())
         .merge(audit::routes())
         .merge(tlog::routes())
         .fallback(not_found)

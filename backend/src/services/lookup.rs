@@ -1,0 +1,93 @@
+//! Who holds an address or block now, and which ledger entries moved it: the reads behind the
+//! block lookup page and the public RDAP service, so both answer from one path to the data.
+//! Every read is an index seek or an interval-index scan: a lookup costs what it returns, never
+//! a scan of the holdings or the ledger.
+
+use sea_orm::ConnectionTrait;
+
+use crate::db::entities::{holding, organisation, registry_inventory};
+use crate::db::{holdings as holdings_db, ledger as ledger_db, organisations as orgs_db};
+use crate::domain::ledger::LedgerEntry;
+use crate::domain::{Ipv4Range, Rir};
+use crate::error::{AppError, AppResult};
+
+/// A live holding with the organisation that holds it.
+#[derive(Debug, Clone)]
+pub struct Held {
+    pub holding: holding::Model,
+    pub holder: organisation::Model,
+}
+
+/// What a registry records for a range that lies wholly inside one of its blocks.
+#[derive(Debug, Clone)]
+pub enum Registration {
+    /// Held by an organisation.
+    Held(Box<Held>),
+    /// In a registry's inventory: available or reserved.
+    Inventory {
+        registry: Rir,
+        block: registry_inventory::Model,
+    },
+}
+
+/// The first `limit` holdings that overlap `range`, in address order, each with its holder.
+pub async fn holdings(
+    conn: &impl ConnectionTrait,
+    range: Ipv4Range,
+    limit: u64,
+) -> AppResult<Vec<Held>> {
+    let rows = holdings_db::overlapping_at_most(conn, range, limit).await?;
+    let orgs = orgs_db::by_ids(conn, rows.iter().map(|h| h.organisation_id)).await?;
+    rows.into_iter()
+        .map(|h| {
+            let holder = orgs
+                .iter()
+                .find(|o| o.id == h.organisation_id)
+                .cloned()
+                .ok_or_else(|| {
+                    AppError::Internal(anyhow::anyhow!(
+                        "holding {}: organisation {} is missing",
+                        h.id,
+                        h.organisation_id
+                    ))
+                })?;
+            Ok(Held { holding: h, holder })
+        })
+        .collect()
+}
+
+/// The newest `limit` ledger entries that moved any address of `range`, newest first.
+pub async fn history(
+    conn: &impl ConnectionTrait,
+    range: Ipv4Range,
+    limit: u64,
+) -> AppResult<Vec<LedgerEntry>> {
+    Ok(ledger_db::touching(conn, range, limit).await?)
+}
+
+/// The registration that contains all of `range`: the holding, else the inventory block.
+/// `None` when nothing does (nobody holds it, or it spans more than one registration).
+pub async fn containing(
+    conn: &impl ConnectionTrait,
+    range: Ipv4Range,
+) -> AppResult<Option<Registration>> {
+    // Holdings never overlap, so the first one overlapping the range is the only candidate.
+    if let Some(held) = holdings(conn, range, 1).await?.into_iter().next() {
+        let held_range = holdings_db::range_of(held.holding.start_addr, held.holding.end_addr)?;
+        return Ok(held_range
+            .contains(&range)
+            .then(|| Registration::Held(Box::new(held))));
+    }
+    Ok(holdings_db::inventory_containing(conn, range)
+        .await?
+        .map(|(registry, block)| Registration::Inventory { registry, block }))
+}
+
+/// An organisation by its registry and handle.
+pub async fn organisation(
+    conn: &impl ConnectionTrait,
+    registry: Rir,
+    handle: &str,
+) -> AppResult<Option<organisation::Model>> {
+    Ok(orgs_db::by_handle(conn, registry, handle).await?)
+}
