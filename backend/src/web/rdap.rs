@@ -13,7 +13,7 @@ use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{any, get};
 use serde_json::{Value, json};
 use time::format_description::well_known::Rfc3339;
 use time::{Date, OffsetDateTime, Time};
@@ -37,18 +37,23 @@ const MAX_TRANSFERS: u64 = 100;
 const MAX_SEGMENT: usize = 100;
 
 pub fn routes() -> Router<AppState> {
-    let rdap = Router::new()
-        .route("/ip/{address}", get(ip))
-        .route("/ip/{prefix}/{length}", get(ip_prefix))
-        .route("/entity/{handle}", get(entity))
-        .route("/help", get(help))
-        .fallback(unsupported)
+    Router::new()
+        .route("/rdap/ip/{address}", get(ip).fallback(wrong_method))
+        .route(
+            "/rdap/ip/{prefix}/{length}",
+            get(ip_prefix).fallback(wrong_method),
+        )
+        .route("/rdap/entity/{handle}", get(entity).fallback(wrong_method))
+        .route("/rdap/help", get(help).fallback(wrong_method))
+        // Everything else under /rdap/ is answered as RDAP too, never with the HTML 404 page.
+        .route("/rdap", any(unsupported))
+        .route("/rdap/", any(unsupported))
+        .route("/rdap/{*rest}", any(unsupported))
         // RFC 7480 section 5.6: any web page may read RDAP answers.
         .layer(SetResponseHeaderLayer::overriding(
             header::ACCESS_CONTROL_ALLOW_ORIGIN,
             HeaderValue::from_static("*"),
-        ));
-    Router::new().nest("/rdap", rdap)
+        ))
 }
 
 /// An RDAP error response (RFC 9083 section 6): the HTTP status as `errorCode`, a title and
@@ -286,6 +291,15 @@ async fn help(State(app): State<AppState>) -> Response {
         }],
     });
     rdap_response(StatusCode::OK, &body)
+}
+
+/// RDAP is read with GET (and HEAD) only.
+async fn wrong_method() -> RdapError {
+    RdapError {
+        status: StatusCode::METHOD_NOT_ALLOWED,
+        title: "Method not allowed",
+        description: "RDAP queries are read with GET.".into(),
+    }
 }
 
 /// Known RDAP query types this server does not answer, and paths that are no RDAP query.
