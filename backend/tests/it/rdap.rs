@@ -24,6 +24,8 @@ struct Answer {
     status: StatusCode,
     content_type: String,
     cors: Option<String>,
+    /// Whether the answer set a cookie (a session or a form token): it never should.
+    sets_cookie: bool,
     json: Value,
 }
 
@@ -50,6 +52,7 @@ async fn send(state: AppState, method: &str, uri: &str) -> Answer {
     };
     let content_type = header(header::CONTENT_TYPE).unwrap_or_default();
     let cors = header(header::ACCESS_CONTROL_ALLOW_ORIGIN);
+    let sets_cookie = res.headers().contains_key(header::SET_COOKIE);
     let status = res.status();
     let body = res.into_body().collect().await.unwrap().to_bytes();
     let json = serde_json::from_slice(&body)
@@ -58,6 +61,7 @@ async fn send(state: AppState, method: &str, uri: &str) -> Answer {
         status,
         content_type,
         cors,
+        sets_cookie,
         json,
     }
 }
@@ -72,6 +76,7 @@ fn assert_rdap(a: &Answer, status: StatusCode) {
     assert_eq!(a.status, status, "{:#}", a.json);
     assert_eq!(a.content_type, "application/rdap+json");
     assert_eq!(a.cors.as_deref(), Some("*"));
+    assert!(!a.sets_cookie, "an RDAP answer set a cookie");
     assert_eq!(a.json["rdapConformance"][0], "rdap_level_0", "{:#}", a.json);
     assert!(a.json.get("port43").is_none());
 }
@@ -339,4 +344,40 @@ async fn a_query_costs_the_same_statements_however_large_the_ledger() {
     for (uri, n) in &large {
         assert!(*n <= 8, "{uri} issues {n} statements");
     }
+}
+
+#[tokio::test]
+async fn unread_answers_hold_no_database_connection() {
+    let w = World::new().await;
+    let id = w.ready_to_finalize("20.0.4.0/22").await;
+    w.act(&w.arin_hostmaster, id, Command::Finalize)
+        .await
+        .unwrap();
+    // One connection only: an answer that kept it while its reader is slow would block the next.
+    let conn = ipxfer::db::connect_pool(&w.db.url, 1).await.unwrap();
+    let state = AppState::new(conn.clone(), Settings::default());
+    let mut unread = Vec::new();
+    for uri in [
+        "/rdap/ip/20.0.5.7",
+        "/rdap/entity/ripe-holder-RIPE",
+        "/rdap/ip/198.51.100.1",
+    ] {
+        let res = router(state.clone())
+            .oneshot(Request::get(uri).body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        // The whole body is in memory before the first byte is sent: nothing streams from the
+        // database.
+        assert!(
+            axum::body::HttpBody::size_hint(res.body())
+                .exact()
+                .is_some(),
+            "{uri} streams its body"
+        );
+        unread.push(res);
+    }
+    conn.ping().await.unwrap();
+    let again = get_with(state, "/rdap/ip/20.0.0.1").await;
+    assert_rdap(&again, StatusCode::OK);
+    drop(unread);
 }
