@@ -173,6 +173,9 @@ async fn every_route_lets_in_exactly_the_roles_authorization_allows() {
         .await;
     walk.get("/lookup?q=20.0.0.0/22", "Y  Y   Y   Y   Y   Y   Y   Y   L")
         .await;
+    // RDAP is public: the same answer for everyone, signed in or not.
+    walk.get("/rdap/ip/20.0.0.1", "    Y   Y   Y   Y   Y   Y   Y   Y   Y")
+        .await;
     for admin_page in [
         "/admin",
         "/admin/organisations",
