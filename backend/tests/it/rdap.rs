@@ -297,9 +297,9 @@ async fn bad_queries_get_rdap_errors_never_pages_or_422() {
     assert_error(&a, StatusCode::METHOD_NOT_ALLOWED);
 }
 
-/// Statements one RDAP query issues, on a scale data set of `holdings` holdings and `ledger`
-/// ledger entries.
-async fn statements_per_query(holdings: u64, ledger: u64) -> Vec<(String, usize)> {
+/// A database with the scale data set: `holdings` holdings (a /24 each, in one /8 per registry;
+/// ARIN's is 24.0.0.0/8) and `ledger` historic transfers over them.
+async fn scale_db(holdings: u64, ledger: u64) -> TestDb {
     let db = TestDb::new().await;
     let sizes = Scale {
         holdings,
@@ -312,6 +312,13 @@ async fn statements_per_query(holdings: u64, ledger: u64) -> Vec<(String, usize)
     scale::seed(&db.conn, &Settings::default(), sizes, now(), &|_| {})
         .await
         .unwrap();
+    db
+}
+
+/// Statements one RDAP query issues, on a scale data set of `holdings` holdings and `ledger`
+/// ledger entries.
+async fn statements_per_query(holdings: u64, ledger: u64) -> Vec<(String, usize)> {
+    let db = scale_db(holdings, ledger).await;
     let count = Arc::new(AtomicUsize::new(0));
     let mut conn = ipxfer::db::connect(&db.url).await.unwrap();
     let counter = count.clone();
@@ -380,4 +387,72 @@ async fn unread_answers_hold_no_database_connection() {
     let again = get_with(state, "/rdap/ip/20.0.0.1").await;
     assert_rdap(&again, StatusCode::OK);
     drop(unread);
+}
+
+/// The query plans of the statements one RDAP query issues, one line per step: SQLite's
+/// `EXPLAIN QUERY PLAN` (its planner takes an index whenever one applies), PostgreSQL's
+/// `EXPLAIN` with sequential scans priced out (so a scan that remains has no index to use).
+async fn plans_of(uri: &str) -> Vec<(String, Vec<String>)> {
+    use sea_orm::{ConnectionTrait, Statement, TransactionTrait};
+    let db = scale_db(500, 30).await;
+    let seen = Arc::new(std::sync::Mutex::new(Vec::<Statement>::new()));
+    let mut conn = ipxfer::db::connect(&db.url).await.unwrap();
+    let sink = seen.clone();
+    conn.set_metric_callback(move |info| sink.lock().unwrap().push(info.statement.clone()));
+    let a = get_with(AppState::new(conn, Settings::default()), uri).await;
+    assert!(a.status.is_success() || a.status == StatusCode::NOT_FOUND);
+    let statements = seen.lock().unwrap().clone();
+    let txn = db.conn.begin().await.unwrap();
+    let (explain, column) = if db.is_postgres() {
+        txn.execute_unprepared("SET LOCAL enable_seqscan = off")
+            .await
+            .unwrap();
+        ("EXPLAIN", "QUERY PLAN")
+    } else {
+        ("EXPLAIN QUERY PLAN", "detail")
+    };
+    let mut out = Vec::new();
+    for s in statements {
+        let rows = txn
+            .query_all_raw(Statement {
+                sql: format!("{explain} {}", s.sql),
+                ..s.clone()
+            })
+            .await
+            .unwrap();
+        let plan = rows
+            .iter()
+            .map(|r| r.try_get::<String>("", column).unwrap().trim().to_owned())
+            .collect();
+        out.push((s.sql, plan));
+    }
+    txn.rollback().await.unwrap();
+    out
+}
+
+#[tokio::test]
+async fn queries_read_through_indexes_never_scan_a_table() {
+    for uri in [
+        "/rdap/ip/24.0.0.1",
+        "/rdap/ip/24.0.0.0/24",
+        "/rdap/ip/198.51.100.1",
+        "/rdap/entity/arin-member-0-ARIN",
+    ] {
+        for (sql, plan) in plans_of(uri).await {
+            for (i, step) in plan.iter().enumerate() {
+                // SQLite: `SCAN t` reads a whole table or index; only the R*Tree's virtual-table
+                // index is a search. PostgreSQL: `Seq Scan on t`, or an index scan without an
+                // index condition (the whole index in order).
+                let index_scan = step.contains("Index Scan") || step.contains("Index Only Scan");
+                let unbounded = !plan
+                    .get(i + 1)
+                    .is_some_and(|next| next.starts_with("Index Cond"));
+                let full_scan = (step.starts_with("SCAN ")
+                    && !step.contains("VIRTUAL TABLE INDEX"))
+                    || step.contains("Seq Scan")
+                    || (index_scan && unbounded);
+                assert!(!full_scan, "{uri}: {sql}\nplan: {plan:#?}");
+            }
+        }
+    }
 }
