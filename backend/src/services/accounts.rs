@@ -284,12 +284,13 @@ pub async fn set_active(db: &DatabaseConnection, user_id: i64, active: bool) -> 
 
 /// A fresh 256-bit token from the operating system's CSPRNG (tower-sessions' ids are 128-bit
 /// random values from it; two of them avoid another randomness dependency).
-fn new_token() -> String {
+pub(crate) fn new_token() -> String {
     use tower_sessions::session::Id;
     format!("{}{}", Id::default(), Id::default())
 }
 
-fn token_hash(token: &str) -> String {
+/// The SHA-256 of a token, hex: what is stored instead of the token.
+pub(crate) fn token_hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
