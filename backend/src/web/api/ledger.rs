@@ -259,6 +259,7 @@ impl Format {
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ExportParams {
+    #[param(inline)]
     format: Format,
     /// For the NRO formats: the producing registry (NRO name), or `NRO` (the default).
     producer: Option<String>,

@@ -109,16 +109,16 @@ impl Modify for BearerAuth {
     }
 }
 
-/// The API's operations and the document describing them.
+/// The API's operations, relative to `/api/v1`.
 fn api() -> OpenApiRouter<AppState> {
-    OpenApiRouter::with_openapi(ApiDoc::openapi())
+    OpenApiRouter::new()
         .merge(transfers::routes())
         .merge(ledger::routes())
 }
 
 /// The OpenAPI document, as served.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    let (_, doc) = OpenApiRouter::<AppState>::new()
+    let (_, doc) = OpenApiRouter::<AppState>::with_openapi(ApiDoc::openapi())
         .nest("/api/v1", api())
         .split_for_parts();
     doc
@@ -130,7 +130,7 @@ pub fn routes(state: AppState) -> Router<AppState> {
         // Document uploads are the largest bodies (see `web::transfers::UPLOAD_LIMIT`).
         .layer(DefaultBodyLimit::max(super::transfers::UPLOAD_LIMIT))
         .layer(axum::middleware::from_fn_with_state(state, gate));
-    let (router, doc) = OpenApiRouter::new()
+    let (router, doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .nest("/api/v1", gated)
         .split_for_parts();
     let document = Arc::new(doc.to_json().unwrap_or_default());

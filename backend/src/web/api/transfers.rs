@@ -350,6 +350,7 @@ pub enum Show {
 #[into_params(parameter_in = Query)]
 pub struct ListParams {
     /// `open` (the default) or `all`.
+    #[param(inline)]
     show: Option<Show>,
     /// Only transfers with an id below this (the previous page's `next_before`).
     #[param(minimum = 1)]
@@ -444,7 +445,7 @@ fn invalid(errors: FormErrors) -> ApiError {
 /// Files a transfer from the token owner's organisation. Blocking policy findings refuse it
 /// with the rules' messages; nothing is stored.
 #[utoipa::path(post, path = "/transfers", tag = "transfers", request_body = FileTransfer,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry return the first answer instead of filing again")),
+    params(("Idempotency-Key" = Option<String>, Header, nullable = false, pattern = "^[!-~]{1,255}$", description = "Makes a retry return the first answer instead of filing again")),
     responses((status = 201, description = "Filed", body = TransferDetail,
         headers(("Location" = String, description = "The transfer's address in the API"))), Problems))]
 async fn file(
@@ -541,7 +542,7 @@ struct DocumentUpload {
 /// Attaches a PDF, PNG or JPEG document (at most 10 MiB) to a transfer.
 #[utoipa::path(post, path = "/transfers/{id}/documents", tag = "transfers",
     params(("id" = i64, Path, description = "The transfer's id"),
-        ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry return the first answer instead of attaching again")),
+        ("Idempotency-Key" = Option<String>, Header, nullable = false, pattern = "^[!-~]{1,255}$", description = "Makes a retry return the first answer instead of attaching again")),
     request_body(content = DocumentUpload, content_type = "multipart/form-data"),
     responses((status = 201, description = "Attached", body = DocumentOut), Problems))]
 async fn upload(
@@ -659,7 +660,7 @@ pub struct AcceptBody {
 /// Accepts a transfer as its recipient.
 #[utoipa::path(post, path = "/transfers/{id}/accept", tag = "transfers", request_body = AcceptBody,
     params(("id" = i64, Path, description = ID),
-        ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry return the first answer")),
+        ("Idempotency-Key" = Option<String>, Header, nullable = false, pattern = "^[!-~]{1,255}$", description = "Makes a retry return the first answer")),
     responses((status = 200, description = "Accepted", body = TransferDetail), Problems))]
 async fn accept(
     State(app): State<AppState>,
@@ -709,7 +710,7 @@ pub struct AnswerBody {
 /// Answers a request for information.
 #[utoipa::path(post, path = "/transfers/{id}/answer", tag = "transfers", request_body = AnswerBody,
     params(("id" = i64, Path, description = ID),
-        ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry return the first answer")),
+        ("Idempotency-Key" = Option<String>, Header, nullable = false, pattern = "^[!-~]{1,255}$", description = "Makes a retry return the first answer")),
     responses((status = 200, description = "Answered", body = TransferDetail), Problems))]
 async fn answer(
     State(app): State<AppState>,
@@ -736,7 +737,7 @@ async fn answer(
 /// Withdraws a transfer (the source organisation, before it is finalized).
 #[utoipa::path(post, path = "/transfers/{id}/withdraw", tag = "transfers",
     params(("id" = i64, Path, description = ID),
-        ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry return the first answer")),
+        ("Idempotency-Key" = Option<String>, Header, nullable = false, pattern = "^[!-~]{1,255}$", description = "Makes a retry return the first answer")),
     responses((status = 200, description = "Withdrawn", body = TransferDetail), Problems))]
 async fn withdraw(
     State(app): State<AppState>,
@@ -785,7 +786,7 @@ pub struct ApproveBody {
 /// Approves one side of a transfer (a hostmaster of that side's registry).
 #[utoipa::path(post, path = "/transfers/{id}/approve", tag = "review", request_body = ApproveBody,
     params(("id" = i64, Path, description = ID),
-        ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry return the first answer")),
+        ("Idempotency-Key" = Option<String>, Header, nullable = false, pattern = "^[!-~]{1,255}$", description = "Makes a retry return the first answer")),
     responses((status = 200, description = "Approved", body = TransferDetail), Problems))]
 async fn approve(
     State(app): State<AppState>,
@@ -825,7 +826,7 @@ pub struct RequestInfoBody {
 /// Asks an organisation for information, pausing the review.
 #[utoipa::path(post, path = "/transfers/{id}/request-info", tag = "review", request_body = RequestInfoBody,
     params(("id" = i64, Path, description = ID),
-        ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry return the first answer")),
+        ("Idempotency-Key" = Option<String>, Header, nullable = false, pattern = "^[!-~]{1,255}$", description = "Makes a retry return the first answer")),
     responses((status = 200, description = "Asked", body = TransferDetail), Problems))]
 async fn request_info(
     State(app): State<AppState>,
@@ -862,7 +863,7 @@ pub struct RejectBody {
 /// Rejects a transfer for one side's registry: it ends and nothing moves.
 #[utoipa::path(post, path = "/transfers/{id}/reject", tag = "review", request_body = RejectBody,
     params(("id" = i64, Path, description = ID),
-        ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry return the first answer")),
+        ("Idempotency-Key" = Option<String>, Header, nullable = false, pattern = "^[!-~]{1,255}$", description = "Makes a retry return the first answer")),
     responses((status = 200, description = "Rejected", body = TransferDetail), Problems))]
 async fn reject(
     State(app): State<AppState>,
@@ -891,7 +892,7 @@ async fn reject(
 /// Confirms that the registries' fees are paid (a hostmaster of the source registry).
 #[utoipa::path(post, path = "/transfers/{id}/confirm-fees", tag = "review",
     params(("id" = i64, Path, description = ID),
-        ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry return the first answer")),
+        ("Idempotency-Key" = Option<String>, Header, nullable = false, pattern = "^[!-~]{1,255}$", description = "Makes a retry return the first answer")),
     responses((status = 200, description = "Fees confirmed", body = TransferDetail), Problems))]
 async fn confirm_fees(
     State(app): State<AppState>,
@@ -908,7 +909,7 @@ async fn confirm_fees(
 /// transfer needs a second hostmaster's finalization.
 #[utoipa::path(post, path = "/transfers/{id}/finalize", tag = "review",
     params(("id" = i64, Path, description = ID),
-        ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry return the first answer")),
+        ("Idempotency-Key" = Option<String>, Header, nullable = false, pattern = "^[!-~]{1,255}$", description = "Makes a retry return the first answer")),
     responses((status = 200, description = "Finalized (or the first of two finalizations)", body = TransferDetail), Problems))]
 async fn finalize(
     State(app): State<AppState>,
