@@ -159,3 +159,16 @@ pub async fn fees(
 pub fn sees_price(actor: &Actor) -> bool {
     actor.role != Role::Admin
 }
+
+/// The organisations a member of `own` may file to: every other organisation with a member
+/// who could accept, by registry and name.
+pub async fn recipients(
+    db: &DatabaseConnection,
+    own: i64,
+) -> AppResult<Vec<crate::db::entities::organisation::Model>> {
+    Ok(crate::db::organisations::with_members(db)
+        .await?
+        .into_iter()
+        .filter(|o| o.id != own)
+        .collect())
+}

@@ -340,10 +340,7 @@ async fn recipient_choices(
     own: i64,
 ) -> Result<Vec<(String, Vec<(String, String)>)>, AppError> {
     let mut groups: Vec<(String, Vec<(String, String)>)> = Vec::new();
-    for o in crate::db::organisations::with_members(&app.db).await? {
-        if o.id == own {
-            continue;
-        }
+    for o in access::recipients(&app.db, own).await? {
         let registry = view::registry_name(&o.registry);
         if groups.last().is_none_or(|(r, _)| *r != registry) {
             groups.push((registry.clone(), Vec::new()));

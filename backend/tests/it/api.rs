@@ -641,6 +641,7 @@ async fn the_openapi_document_describes_every_operation_without_a_token() {
         ("/api/v1/transfers/{id}/answer", "post"),
         ("/api/v1/transfers/{id}/withdraw", "post"),
         ("/api/v1/queue", "get"),
+        ("/api/v1/recipients", "get"),
         ("/api/v1/transfers/{id}/approve", "post"),
         ("/api/v1/transfers/{id}/request-info", "post"),
         ("/api/v1/transfers/{id}/reject", "post"),

@@ -11,7 +11,6 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use sea_orm::EntityTrait;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use utoipa::{IntoParams, ToSchema};
@@ -19,7 +18,6 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::problem::{ApiError, ApiJson, ApiPath, ApiQuery, Problems};
-use crate::db::entities::organisation;
 use crate::db::transfers::{self as transfers_db, Loaded};
 use crate::domain::authz::{self, Action, Actor, TransferAccess};
 use crate::domain::block::parse_block_list;
@@ -58,6 +56,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(confirm_fees))
         .routes(routes!(finalize))
         .routes(routes!(queue))
+        .routes(routes!(recipients))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -416,6 +415,45 @@ async fn queue(
 // ---------------------------------------------------------------------------------------------
 // Filing
 
+/// An organisation a transfer may be filed to.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Recipient {
+    pub org_id: i64,
+    pub name: String,
+    /// NRO name of its registry.
+    pub registry: String,
+    /// Its registry's opaque id.
+    pub handle: String,
+}
+
+/// The organisations the token owner's organisation may file transfers to (members only), as
+/// the filing form lists them.
+#[utoipa::path(get, path = "/recipients", tag = "transfers",
+    responses((status = 200, description = "Possible recipients", body = Vec<Recipient>), Problems))]
+async fn recipients(
+    State(app): State<AppState>,
+    caller: Caller,
+) -> Result<Json<Vec<Recipient>>, ApiError> {
+    caller.require(Scope::Read)?;
+    access::require(&caller.actor, Action::FileTransfer)?;
+    let crate::domain::authz::Role::Member { org_id } = caller.actor.role else {
+        return Err(AppError::Forbidden("Only organisation members file transfers.".into()).into());
+    };
+    Ok(Json(
+        access::recipients(&app.db, org_id)
+            .await?
+            .into_iter()
+            .map(|o| Recipient {
+                org_id: o.id,
+                registry: crate::domain::Rir::from_token(&o.registry)
+                    .map_or_else(|| o.registry.clone(), |r| r.nro_name().to_owned()),
+                name: o.name,
+                handle: o.handle,
+            })
+            .collect(),
+    ))
+}
+
 /// A new transfer, filed by a member of the source organisation.
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct FileTransfer {
@@ -488,10 +526,11 @@ async fn file(
         errors.add(field, m);
         None
     });
-    let recipient = organisation::Entity::find_by_id(body.recipient_org_id)
-        .one(&app.db)
-        .await?;
-    if recipient.is_none() || body.recipient_org_id == org_id {
+    let chosen = access::recipients(&app.db, org_id)
+        .await?
+        .iter()
+        .any(|o| o.id == body.recipient_org_id);
+    if !chosen {
         errors.add(
             "recipient",
             "Choose the recipient organisation from the list",
