@@ -269,14 +269,20 @@ pub async fn end_sessions(conn: &impl ConnectionTrait, user_id: i64) -> AppResul
     Ok(r.rows_affected)
 }
 
-/// Deactivates or reactivates an account; deactivation ends its sessions in the same
-/// transaction, so reactivation does not bring an old cookie back to life. The caller has
-/// checked the actor may manage users. Returns whether the account exists.
-pub async fn set_active(db: &DatabaseConnection, user_id: i64, active: bool) -> AppResult<bool> {
+/// Deactivates or reactivates an account; deactivation ends its sessions and revokes its API
+/// tokens in the same transaction, so reactivation does not bring an old cookie or token back to
+/// life. The caller has checked the actor may manage users. Returns whether the account exists.
+pub async fn set_active(
+    db: &DatabaseConnection,
+    user_id: i64,
+    active: bool,
+    now: OffsetDateTime,
+) -> AppResult<bool> {
     let txn = db.begin().await?;
     let found = users_db::set_active(&txn, user_id, active).await?;
     if !active {
         end_sessions(&txn, user_id).await?;
+        crate::services::api_tokens::revoke_all(&txn, user_id, now).await?;
     }
     txn.commit().await?;
     Ok(found)

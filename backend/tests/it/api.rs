@@ -383,6 +383,25 @@ async fn calls_without_a_good_token_or_the_right_scope_are_refused_and_change_no
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
     assert_eq!(transfers_filed(&w).await, 0, "nothing was filed");
 
+    // Deactivating the owner revokes their tokens: reactivation does not bring them back.
+    let owner = token(db, "dst@example.net", RW).await;
+    let dst_id = w.recipient_member.user_id.unwrap();
+    let at = OffsetDateTime::now_utc();
+    ipxfer::services::accounts::set_active(db, dst_id, false, at)
+        .await
+        .unwrap();
+    assert_eq!(
+        api.get("/api/v1/transfers", Some(&owner)).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    ipxfer::services::accounts::set_active(db, dst_id, true, at)
+        .await
+        .unwrap();
+    assert_eq!(
+        api.get("/api/v1/transfers", Some(&owner)).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+
     // A write-only token may not read.
     let write = token(db, "src@example.net", &[Scope::TransfersWrite]).await;
     assert_eq!(
