@@ -523,16 +523,11 @@ async fn download(
 /// An export as a file (the exports page's downloads and the API's `/ledger/export`); the caller
 /// has checked that the person may export.
 pub(crate) async fn export_file(app: &AppState, q: DownloadQuery) -> Result<Response, AppError> {
-    let filter = q.filter.parse(app).await.map_err(|errors| {
-        AppError::invalid(
-            errors
-                .items
-                .iter()
-                .map(|e| format!("{}: {}", e.field, e.message))
-                .collect::<Vec<_>>()
-                .join("; "),
-        )
-    })?;
+    let filter = q
+        .filter
+        .parse(app)
+        .await
+        .map_err(FormErrors::into_invalid)?;
     let producer = match q.producer.trim() {
         "" | "NRO" => None,
         p => Some(

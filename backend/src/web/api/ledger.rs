@@ -12,6 +12,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use super::page_size;
 use super::problem::{ApiError, ApiPath, ApiQuery, Problems};
 use crate::db::ledger_query::{self, Direction};
 use crate::domain::authz::Action;
@@ -21,6 +22,7 @@ use crate::services::api_tokens::{Caller, Scope};
 use crate::services::transfer_access::require;
 use crate::web::AppState;
 use crate::web::audit::{DownloadQuery, FilterQuery, export_file};
+use crate::web::forms::FormErrors;
 
 const MAX_LIMIT: u64 = 200;
 const DEFAULT_LIMIT: u64 = 50;
@@ -159,18 +161,6 @@ pub struct Paging {
     limit: Option<u64>,
 }
 
-/// Problems of a filter as one message, field by field, as the browser lists them.
-fn filter_problems(errors: crate::web::forms::FormErrors) -> AppError {
-    AppError::invalid(
-        errors
-            .items
-            .iter()
-            .map(|e| format!("{}: {}", e.field, e.message))
-            .collect::<Vec<_>>()
-            .join("; "),
-    )
-}
-
 /// Ledger entries passing the filters, newest first (auditors).
 #[utoipa::path(get, path = "/ledger/entries", tag = "ledger", params(Filters, Paging),
     responses((status = 200, description = "A page of entries", body = EntryPage), Problems))]
@@ -182,11 +172,12 @@ async fn entries(
 ) -> Result<Json<EntryPage>, ApiError> {
     caller.require(Scope::Read)?;
     require(&caller.actor, Action::ViewLedger)?;
-    let limit = paging.limit.unwrap_or(DEFAULT_LIMIT);
-    if !(1..=MAX_LIMIT).contains(&limit) {
-        return Err(AppError::BadRequest(format!("limit must be from 1 to {MAX_LIMIT}.")).into());
-    }
-    let filter = filters.query().parse(&app).await.map_err(filter_problems)?;
+    let limit = page_size(paging.limit, DEFAULT_LIMIT, MAX_LIMIT)?;
+    let filter = filters
+        .query()
+        .parse(&app)
+        .await
+        .map_err(FormErrors::into_invalid)?;
     let found = ledger_query::page(
         &app.db,
         &filter,
@@ -209,7 +200,7 @@ async fn entries(
 
 /// One ledger entry (auditors).
 #[utoipa::path(get, path = "/ledger/entries/{seq}", tag = "ledger",
-    params(("seq" = i64, Path, description = "The entry's sequence number")),
+    params(("seq" = i64, Path, description = "The entry's sequence number", example = 1)),
     responses((status = 200, description = "The entry", body = EntryOut), Problems))]
 async fn entry(
     State(app): State<AppState>,

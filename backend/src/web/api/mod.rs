@@ -157,6 +157,16 @@ async fn not_found() -> ApiError {
     ))
 }
 
+/// The size of a page of a list: `limit` as asked (1 to `max`), or `default`.
+fn page_size(limit: Option<u64>, default: u64, max: u64) -> Result<u64, ApiError> {
+    match limit.unwrap_or(default) {
+        n if (1..=max).contains(&n) => Ok(n),
+        _ => Err(ApiError(AppError::BadRequest(format!(
+            "limit must be from 1 to {max}."
+        )))),
+    }
+}
+
 /// The bearer token of a request, if it sent one.
 fn bearer(req: &Request) -> Option<&str> {
     let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;

@@ -17,6 +17,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use super::page_size;
 use super::problem::{ApiError, ApiJson, ApiPath, ApiQuery, Problems};
 use crate::db::transfers::{self as transfers_db, Loaded};
 use crate::domain::authz::{self, Action, Actor, TransferAccess};
@@ -369,10 +370,7 @@ async fn list(
     ApiQuery(q): ApiQuery<ListParams>,
 ) -> Result<Json<TransferPage>, ApiError> {
     caller.require(Scope::Read)?;
-    let limit = q.limit.unwrap_or(DEFAULT_LIMIT);
-    if !(1..=MAX_LIMIT).contains(&limit) {
-        return Err(AppError::BadRequest(format!("limit must be from 1 to {MAX_LIMIT}.")).into());
-    }
+    let limit = page_size(q.limit, DEFAULT_LIMIT, MAX_LIMIT)?;
     let open_only = q.show.unwrap_or_default() == Show::Open;
     let found = access::list(&app.db, &caller.actor, open_only, q.before, limit + 1).await?;
     let more = found.len() as u64 > limit;
@@ -387,7 +385,7 @@ async fn list(
 
 /// One transfer with its fees, findings, documents and history.
 #[utoipa::path(get, path = "/transfers/{id}", tag = "transfers",
-    params(("id" = i64, Path, description = "The transfer's id")),
+    params(("id" = i64, Path, description = ID, example = 12)),
     responses((status = 200, description = "The transfer", body = TransferDetail), Problems))]
 async fn show(
     State(app): State<AppState>,
@@ -468,18 +466,6 @@ pub struct FileTransfer {
     pub agreed_price: Option<Price>,
 }
 
-/// An [`AppError::Invalid`] listing a form's problems as the page lists them by field.
-fn invalid(errors: FormErrors) -> ApiError {
-    ApiError(AppError::Invalid(
-        errors
-            .items
-            .iter()
-            .map(|e| format!("{}: {}", e.field, e.message))
-            .collect::<Vec<_>>()
-            .join("; "),
-    ))
-}
-
 /// Files a transfer from the token owner's organisation. Blocking policy findings refuse it
 /// with the rules' messages; nothing is stored.
 #[utoipa::path(post, path = "/transfers", tag = "transfers", request_body = FileTransfer,
@@ -537,7 +523,7 @@ async fn file(
         );
     }
     let (Some(kind), true) = (kind, errors.is_empty()) else {
-        return Err(invalid(errors));
+        return Err(errors.into_invalid().into());
     };
     let filing = Filing {
         source_org_id: org_id,
@@ -580,7 +566,7 @@ struct DocumentUpload {
 
 /// Attaches a PDF, PNG or JPEG document (at most 10 MiB) to a transfer.
 #[utoipa::path(post, path = "/transfers/{id}/documents", tag = "transfers",
-    params(("id" = i64, Path, description = "The transfer's id"),
+    params(("id" = i64, Path, description = ID, example = 12),
         ("Idempotency-Key" = Option<String>, Header, nullable = false, pattern = "^[!-~]{1,255}$", description = "Makes a retry return the first answer instead of attaching again")),
     request_body(content = DocumentUpload, content_type = "multipart/form-data"),
     responses((status = 201, description = "Attached", body = DocumentOut), Problems))]
@@ -619,11 +605,11 @@ async fn upload(
     let mut errors = FormErrors::default();
     let Some(u) = file else {
         errors.add("document", "Choose a file to upload");
-        return Err(invalid(errors));
+        return Err(errors.into_invalid().into());
     };
     check_upload(&mut errors, "document", &u);
     if !errors.is_empty() {
-        return Err(invalid(errors));
+        return Err(errors.into_invalid().into());
     }
     let now = app.clock.now();
     documents::attach(&app.db, &caller.actor, id, kind, &u.filename, &u.bytes, now).await?;
@@ -665,7 +651,7 @@ async fn step(
     let mut errors = FormErrors::default();
     let command = checked(&mut errors);
     let (Some(command), true) = (command, errors.is_empty()) else {
-        return Err(invalid(errors));
+        return Err(errors.into_invalid().into());
     };
     let now = app.clock.now();
     transfers::act(&app.db, &app.settings, &caller.actor, id, command, now)
@@ -698,7 +684,7 @@ pub struct AcceptBody {
 
 /// Accepts a transfer as its recipient.
 #[utoipa::path(post, path = "/transfers/{id}/accept", tag = "transfers", request_body = AcceptBody,
-    params(("id" = i64, Path, description = ID),
+    params(("id" = i64, Path, description = ID, example = 12),
         ("Idempotency-Key" = Option<String>, Header, nullable = false, pattern = "^[!-~]{1,255}$", description = "Makes a retry return the first answer")),
     responses((status = 200, description = "Accepted", body = TransferDetail), Problems))]
 async fn accept(
@@ -748,7 +734,7 @@ pub struct AnswerBody {
 
 /// Answers a request for information.
 #[utoipa::path(post, path = "/transfers/{id}/answer", tag = "transfers", request_body = AnswerBody,
-    params(("id" = i64, Path, description = ID),
+    params(("id" = i64, Path, description = ID, example = 12),
         ("Idempotency-Key" = Option<String>, Header, nullable = false, pattern = "^[!-~]{1,255}$", description = "Makes a retry return the first answer")),
     responses((status = 200, description = "Answered", body = TransferDetail), Problems))]
 async fn answer(
@@ -775,7 +761,7 @@ async fn answer(
 
 /// Withdraws a transfer (the source organisation, before it is finalized).
 #[utoipa::path(post, path = "/transfers/{id}/withdraw", tag = "transfers",
-    params(("id" = i64, Path, description = ID),
+    params(("id" = i64, Path, description = ID, example = 12),
         ("Idempotency-Key" = Option<String>, Header, nullable = false, pattern = "^[!-~]{1,255}$", description = "Makes a retry return the first answer")),
     responses((status = 200, description = "Withdrawn", body = TransferDetail), Problems))]
 async fn withdraw(
@@ -824,7 +810,7 @@ pub struct ApproveBody {
 
 /// Approves one side of a transfer (a hostmaster of that side's registry).
 #[utoipa::path(post, path = "/transfers/{id}/approve", tag = "review", request_body = ApproveBody,
-    params(("id" = i64, Path, description = ID),
+    params(("id" = i64, Path, description = ID, example = 12),
         ("Idempotency-Key" = Option<String>, Header, nullable = false, pattern = "^[!-~]{1,255}$", description = "Makes a retry return the first answer")),
     responses((status = 200, description = "Approved", body = TransferDetail), Problems))]
 async fn approve(
@@ -864,7 +850,7 @@ pub struct RequestInfoBody {
 
 /// Asks an organisation for information, pausing the review.
 #[utoipa::path(post, path = "/transfers/{id}/request-info", tag = "review", request_body = RequestInfoBody,
-    params(("id" = i64, Path, description = ID),
+    params(("id" = i64, Path, description = ID, example = 12),
         ("Idempotency-Key" = Option<String>, Header, nullable = false, pattern = "^[!-~]{1,255}$", description = "Makes a retry return the first answer")),
     responses((status = 200, description = "Asked", body = TransferDetail), Problems))]
 async fn request_info(
@@ -901,7 +887,7 @@ pub struct RejectBody {
 
 /// Rejects a transfer for one side's registry: it ends and nothing moves.
 #[utoipa::path(post, path = "/transfers/{id}/reject", tag = "review", request_body = RejectBody,
-    params(("id" = i64, Path, description = ID),
+    params(("id" = i64, Path, description = ID, example = 12),
         ("Idempotency-Key" = Option<String>, Header, nullable = false, pattern = "^[!-~]{1,255}$", description = "Makes a retry return the first answer")),
     responses((status = 200, description = "Rejected", body = TransferDetail), Problems))]
 async fn reject(
@@ -930,7 +916,7 @@ async fn reject(
 
 /// Confirms that the registries' fees are paid (a hostmaster of the source registry).
 #[utoipa::path(post, path = "/transfers/{id}/confirm-fees", tag = "review",
-    params(("id" = i64, Path, description = ID),
+    params(("id" = i64, Path, description = ID, example = 12),
         ("Idempotency-Key" = Option<String>, Header, nullable = false, pattern = "^[!-~]{1,255}$", description = "Makes a retry return the first answer")),
     responses((status = 200, description = "Fees confirmed", body = TransferDetail), Problems))]
 async fn confirm_fees(
@@ -947,7 +933,7 @@ async fn confirm_fees(
 /// Finalizes a transfer: the addresses move and the ledger gets one entry per block. A large
 /// transfer needs a second hostmaster's finalization.
 #[utoipa::path(post, path = "/transfers/{id}/finalize", tag = "review",
-    params(("id" = i64, Path, description = ID),
+    params(("id" = i64, Path, description = ID, example = 12),
         ("Idempotency-Key" = Option<String>, Header, nullable = false, pattern = "^[!-~]{1,255}$", description = "Makes a retry return the first answer")),
     responses((status = 200, description = "Finalized (or the first of two finalizations)", body = TransferDetail), Problems))]
 async fn finalize(
