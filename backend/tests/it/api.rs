@@ -788,3 +788,110 @@ async fn people_create_name_list_and_revoke_their_tokens_on_the_account_page() {
         StatusCode::UNAUTHORIZED
     );
 }
+
+#[tokio::test]
+async fn hostmasters_ask_reject_and_members_answer_and_withdraw_through_the_api() {
+    let w = World::new().await;
+    let db = &w.db.conn;
+    let api = Api::new(db);
+    let src = token(db, "src@example.net", RW).await;
+    let dst = token(db, "dst@example.net", RW).await;
+    let arin = token(db, "hm1@arin.example", RW).await;
+    let file = |block: &'static str| {
+        let api = &api;
+        let src = src.clone();
+        let body = filing(&w, block);
+        async move {
+            let filed = api.post("/api/v1/transfers", Some(&src), Some(body)).await;
+            assert_eq!(filed.status, StatusCode::CREATED, "{}", filed.body);
+            filed.body["id"].as_i64().unwrap()
+        }
+    };
+    let accept =
+        json!({"need_text": "Broadband growth", "horizon_months": 60, "utilisation_percent": 50});
+
+    // ARIN asks the source a question; the source answers; ARIN rejects with a reason.
+    let id = file("20.0.4.0/22").await;
+    let at = |path: &str| format!("/api/v1/transfers/{id}/{path}");
+    api.post(&at("accept"), Some(&dst), Some(accept.clone()))
+        .await;
+    let empty = api
+        .post(
+            &at("request-info"),
+            Some(&arin),
+            Some(json!({"side": "source", "asked": "source", "question": " "})),
+        )
+        .await;
+    assert_eq!(empty.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(empty.detail(), "Question: Enter your question");
+    let asked = api
+        .post(
+            &at("request-info"),
+            Some(&arin),
+            Some(json!({"side": "source", "asked": "source", "question": "Who signed the agreement?"})),
+        )
+        .await;
+    assert_eq!(asked.status, StatusCode::OK, "{}", asked.body);
+    assert_eq!(asked.body["state"], "info_requested");
+    let answered = api
+        .post(
+            &at("answer"),
+            Some(&src),
+            Some(json!({"answer": "Our CFO, under the board's resolution."})),
+        )
+        .await;
+    assert_eq!(answered.status, StatusCode::OK, "{}", answered.body);
+    assert_eq!(answered.body["state"], "source_review");
+    let rejected = api
+        .post(
+            &at("reject"),
+            Some(&arin),
+            Some(json!({"side": "source", "reason": "The agreement is not signed."})),
+        )
+        .await;
+    assert_eq!(rejected.status, StatusCode::OK, "{}", rejected.body);
+    assert_eq!(rejected.body["state"], "rejected");
+    // Finished transfers leave the open list and stay in `show=all`.
+    let open = api.get("/api/v1/transfers", Some(&src)).await;
+    assert!(open.body["items"].as_array().unwrap().is_empty());
+    let all = api.get("/api/v1/transfers?show=all", Some(&src)).await;
+    assert_eq!(all.body["items"][0]["id"], id);
+
+    // The source withdraws another one; a second withdrawal is refused with the page's words.
+    let id = file("20.0.8.0/22").await;
+    let withdrawn = api
+        .post(
+            &format!("/api/v1/transfers/{id}/withdraw"),
+            Some(&src),
+            None,
+        )
+        .await;
+    assert_eq!(withdrawn.status, StatusCode::OK, "{}", withdrawn.body);
+    assert_eq!(withdrawn.body["state"], "withdrawn");
+    let again = api
+        .post(
+            &format!("/api/v1/transfers/{id}/withdraw"),
+            Some(&src),
+            None,
+        )
+        .await;
+    assert_eq!(again.status, StatusCode::FORBIDDEN);
+    assert!(again.detail().starts_with("This step is not yours to take"));
+
+    // Keyset pages: one at a time, newest first.
+    let first = api
+        .get("/api/v1/transfers?show=all&limit=1", Some(&src))
+        .await;
+    assert_eq!(first.body["items"][0]["id"], id);
+    let before = first.body["next_before"].as_i64().unwrap();
+    let second = api
+        .get(
+            &format!("/api/v1/transfers?show=all&limit=1&before={before}"),
+            Some(&src),
+        )
+        .await;
+    assert_eq!(second.body["items"][0]["id"], id - 1);
+    assert!(second.body["next_before"].is_null());
+    let too_many = api.get("/api/v1/transfers?limit=1000", Some(&src)).await;
+    assert_eq!(too_many.status, StatusCode::BAD_REQUEST);
+}
