@@ -523,7 +523,12 @@ async fn the_api_says_what_the_pages_say_when_it_refuses() {
         refused.detail()
     );
 
-    // An unknown operation is a problem document too.
+    // A method an operation does not take, and an unknown operation, are problem documents too.
+    let wrong = api.get("/api/v1/transfers/1/accept", Some(&src)).await;
+    assert_eq!(wrong.status, StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(wrong.content_type(), "application/problem+json");
+    assert_eq!(wrong.headers[header::ALLOW], "POST");
+    assert_eq!(wrong.body["status"], 405);
     let nothing = api.get("/api/v1/nothing-here", Some(&src)).await;
     assert_eq!(nothing.status, StatusCode::NOT_FOUND);
     assert_eq!(nothing.content_type(), "application/problem+json");

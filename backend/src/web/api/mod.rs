@@ -149,6 +149,16 @@ pub fn routes(state: AppState) -> Router<AppState> {
         )
         .route("/api/v1/{*rest}", any(not_found))
         .route("/api/v1", any(not_found))
+        .method_not_allowed_fallback(method_not_allowed)
+}
+
+/// A method an operation does not take (axum adds the `Allow` header).
+async fn method_not_allowed() -> Response {
+    problem::problem(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "This address is not right",
+        "This operation does not take this method: see /api/v1/openapi.json.",
+    )
 }
 
 async fn not_found() -> ApiError {

@@ -49,6 +49,7 @@ fn slug(status: StatusCode) -> &'static str {
         403 => "forbidden",
         404 => "not-found",
         409 => "conflict",
+        405 => "method-not-allowed",
         422 => "invalid",
         429 => "rate-limited",
         503 => "busy",
@@ -59,27 +60,35 @@ fn slug(status: StatusCode) -> &'static str {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, title, detail) = self.0.presentation();
-        let problem = Problem {
-            kind: format!("tag:ipxfer,2026:problem:{}", slug(status)),
-            title: title.to_owned(),
-            status: status.as_u16(),
-            detail: capitalise(&detail),
-        };
-        let body = serde_json::to_string(&problem).unwrap_or_default();
-        let mut response = (status, body).into_response();
-        let headers = response.headers_mut();
-        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
+        let mut response = problem(status, title, &detail);
         if let Some(seconds) = self.0.retry_after() {
-            headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));
-        }
-        if status == StatusCode::UNAUTHORIZED {
-            headers.insert(
-                header::WWW_AUTHENTICATE,
-                HeaderValue::from_static("Bearer realm=\"ipxfer\""),
-            );
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
         }
         response
     }
+}
+
+/// A problem document with this status, title and detail.
+pub fn problem(status: StatusCode, title: &str, detail: &str) -> Response {
+    let problem = Problem {
+        kind: format!("tag:ipxfer,2026:problem:{}", slug(status)),
+        title: title.to_owned(),
+        status: status.as_u16(),
+        detail: capitalise(detail),
+    };
+    let body = serde_json::to_string(&problem).unwrap_or_default();
+    let mut response = (status, body).into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
+    if status == StatusCode::UNAUTHORIZED {
+        headers.insert(
+            header::WWW_AUTHENTICATE,
+            HeaderValue::from_static("Bearer realm=\"ipxfer\""),
+        );
+    }
+    response
 }
 
 impl From<JsonRejection> for AppError {
