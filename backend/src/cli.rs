@@ -26,6 +26,7 @@ use crate::{db, web};
 mod bare;
 mod export;
 mod tlog;
+mod token;
 pub use export::{ExportArgs, ExportCommand};
 pub use tlog::{LogKeyCommand, TrustArgs, WitnessCommand};
 
@@ -151,7 +152,13 @@ pub enum Command {
         /// The ports of the demo's two witnesses (with --demo).
         #[arg(long, value_delimiter = ',', default_value = "3920,3921")]
         demo_witness_ports: Vec<u16>,
+        /// Requests one API token may make per minute (a burst of as many).
+        #[arg(long, env = "IPXFER_API_REQUESTS_PER_MINUTE", default_value_t = web::api::DEFAULT_REQUESTS_PER_MINUTE)]
+        api_requests_per_minute: u32,
     },
+    /// Personal access tokens of the JSON API.
+    #[command(subcommand)]
+    Token(token::TokenCommand),
     /// Seed data into an empty database.
     #[command(subcommand)]
     Seed(SeedCommand),
@@ -378,6 +385,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             client_ip_header,
             witness,
             demo_witness_ports,
+            api_requests_per_minute,
         } => {
             // The demo keeps its mail in a folder unless SMTP_URL or MAIL_DIR says otherwise.
             let mail = if demo {
@@ -450,6 +458,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 clock: std::sync::Arc::new(SystemClock),
                 log,
                 caches: Default::default(),
+                api_limits: std::sync::Arc::new(web::api::Limits::per_minute(
+                    api_requests_per_minute,
+                )),
             };
             let served = web::serve(state, addr).await;
             jobs.stop().await;
@@ -525,6 +536,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Command::Token(command) => token::run(&conn, command).await,
         Command::User(UserCommand::Add {
             email,
             name,

@@ -16,6 +16,9 @@ pub enum AppError {
     /// the form expected): 400.
     #[error("{0}")]
     BadRequest(String),
+    /// No valid credentials came with the request (an API call without a good bearer token): 401.
+    #[error("{0}")]
+    Unauthenticated(String),
     /// The actor may not do this.
     #[error("{0}")]
     Forbidden(String),
@@ -25,6 +28,9 @@ pub enum AppError {
     /// Too many attempts (failed sign-ins); the message says how long to wait.
     #[error("{0}")]
     Throttled(String),
+    /// Too many requests with one API token; try again after this many seconds.
+    #[error("{0}")]
+    RateLimited(String, u64),
     /// Busy: as many long exports run as the server allows; try again after this many seconds.
     #[error("{0}")]
     Busy(String, u64),

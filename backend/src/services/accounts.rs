@@ -269,14 +269,20 @@ pub async fn end_sessions(conn: &impl ConnectionTrait, user_id: i64) -> AppResul
     Ok(r.rows_affected)
 }
 
-/// Deactivates or reactivates an account; deactivation ends its sessions in the same
-/// transaction, so reactivation does not bring an old cookie back to life. The caller has
-/// checked the actor may manage users. Returns whether the account exists.
-pub async fn set_active(db: &DatabaseConnection, user_id: i64, active: bool) -> AppResult<bool> {
+/// Deactivates or reactivates an account; deactivation ends its sessions and revokes its API
+/// tokens in the same transaction, so reactivation does not bring an old cookie or token back to
+/// life. The caller has checked the actor may manage users. Returns whether the account exists.
+pub async fn set_active(
+    db: &DatabaseConnection,
+    user_id: i64,
+    active: bool,
+    now: OffsetDateTime,
+) -> AppResult<bool> {
     let txn = db.begin().await?;
     let found = users_db::set_active(&txn, user_id, active).await?;
     if !active {
         end_sessions(&txn, user_id).await?;
+        crate::services::api_tokens::revoke_all(&txn, user_id, now).await?;
     }
     txn.commit().await?;
     Ok(found)
@@ -284,12 +290,13 @@ pub async fn set_active(db: &DatabaseConnection, user_id: i64, active: bool) -> 
 
 /// A fresh 256-bit token from the operating system's CSPRNG (tower-sessions' ids are 128-bit
 /// random values from it; two of them avoid another randomness dependency).
-fn new_token() -> String {
+pub(crate) fn new_token() -> String {
     use tower_sessions::session::Id;
     format!("{}{}", Id::default(), Id::default())
 }
 
-fn token_hash(token: &str) -> String {
+/// The SHA-256 of a token, hex: what is stored instead of the token.
+pub(crate) fn token_hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 

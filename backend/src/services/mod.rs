@@ -2,9 +2,11 @@
 //! `domain`, then persist every consequence (state, history, ledger, holdings, outbox) together.
 
 pub mod accounts;
+pub mod api_tokens;
 pub mod demo;
 pub mod documents;
 pub mod export;
+pub mod idempotency;
 pub mod import;
 pub mod ledger;
 pub mod lookup;
@@ -16,5 +18,6 @@ pub mod scheduler;
 pub mod statistics;
 pub mod stats;
 pub mod tlog;
+pub mod transfer_access;
 pub mod transfers;
 pub mod witness;

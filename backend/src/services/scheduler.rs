@@ -79,7 +79,8 @@ pub async fn tick(
         }
     }
 
-    let pruned = crate::services::accounts::prune(db, now).await?;
+    let pruned = crate::services::accounts::prune(db, now).await?
+        + crate::services::idempotency::prune(db, now).await?;
 
     Ok(Tick {
         expired,

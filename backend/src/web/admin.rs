@@ -696,7 +696,7 @@ async fn change_activation(
     let change = Activation::parse(&change)?;
     let u = other_user(&app, &viewer, id).await?;
     let active = change == Activation::Reactivate;
-    accounts::set_active(&app.db, u.id, active).await?;
+    accounts::set_active(&app.db, u.id, active, app.clock.now()).await?;
     viewer
         .flash(if active {
             format!("{} <{}> can sign in again", u.display_name, u.email)

@@ -68,7 +68,7 @@ pub struct FilterQuery {
 
 impl FilterQuery {
     /// The filter, or what is wrong with each field.
-    async fn parse(&self, app: &AppState) -> Result<LedgerFilter, FormErrors> {
+    pub(crate) async fn parse(&self, app: &AppState) -> Result<LedgerFilter, FormErrors> {
         let mut errors = FormErrors::default();
         let mut f = LedgerFilter::default();
         let t = |s: &String| s.trim().to_owned();
@@ -502,13 +502,13 @@ async fn exports_page(
 }
 
 #[derive(Deserialize)]
-struct DownloadQuery {
+pub(crate) struct DownloadQuery {
     #[serde(default)]
-    format: String,
+    pub format: String,
     #[serde(default)]
-    producer: String,
+    pub producer: String,
     #[serde(flatten)]
-    filter: FilterQuery,
+    pub filter: FilterQuery,
 }
 
 async fn download(
@@ -517,16 +517,17 @@ async fn download(
     Query(q): Query<DownloadQuery>,
 ) -> Result<Response, AppError> {
     viewer.require(Action::Export)?;
-    let filter = q.filter.parse(&app).await.map_err(|errors| {
-        AppError::invalid(
-            errors
-                .items
-                .iter()
-                .map(|e| format!("{}: {}", e.field, e.message))
-                .collect::<Vec<_>>()
-                .join("; "),
-        )
-    })?;
+    export_file(&app, q).await
+}
+
+/// An export as a file (the exports page's downloads and the API's `/ledger/export`); the caller
+/// has checked that the person may export.
+pub(crate) async fn export_file(app: &AppState, q: DownloadQuery) -> Result<Response, AppError> {
+    let filter = q
+        .filter
+        .parse(app)
+        .await
+        .map_err(FormErrors::into_invalid)?;
     let producer = match q.producer.trim() {
         "" | "NRO" => None,
         p => Some(

@@ -38,6 +38,20 @@ impl FormErrors {
     }
 }
 
+impl FormErrors {
+    /// The problems as one [`AppError::Invalid`], `field: message` each, for answers without a
+    /// form to show them on (downloads, the JSON API).
+    pub fn into_invalid(self) -> crate::error::AppError {
+        crate::error::AppError::Invalid(
+            self.items
+                .iter()
+                .map(|e| format!("{}: {}", e.field, e.message))
+                .collect::<Vec<_>>()
+                .join("; "),
+        )
+    }
+}
+
 impl From<Vec<(&'static str, String)>> for FormErrors {
     fn from(v: Vec<(&'static str, String)>) -> Self {
         FormErrors {

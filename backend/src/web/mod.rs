@@ -3,6 +3,7 @@
 
 pub mod account;
 pub mod admin;
+pub mod api;
 pub mod audit;
 pub mod auth;
 pub mod cache;
@@ -59,6 +60,8 @@ pub struct AppState {
     pub caches: Arc<cache::Caches>,
     /// The bound on long exports and the connections they read with (see [`spool`]).
     pub exports: Arc<spool::Exports>,
+    /// The JSON API's rate limit per token (see [`api`]).
+    pub api_limits: Arc<api::Limits>,
 }
 
 impl AppState {
@@ -71,6 +74,15 @@ impl AppState {
             clock: Arc::new(SystemClock),
             log: None,
             caches: Default::default(),
+            api_limits: Default::default(),
+        }
+    }
+
+    /// The same state with another API rate limit (requests per minute per token).
+    pub fn with_api_rate_limit(self, per_minute: u32) -> Self {
+        AppState {
+            api_limits: Arc::new(api::Limits::per_minute(per_minute)),
+            ..self
         }
     }
 
@@ -123,6 +135,8 @@ pub fn router(state: AppState) -> Router {
         .merge(rdap::routes())
         .merge(audit::routes())
         .merge(tlog::routes())
+        .merge(api::tokens::routes())
+        .merge(api::routes(state.clone()))
         .fallback(not_found)
         .layer(sessions)
         .layer(axum::middleware::from_fn_with_state(
@@ -209,9 +223,11 @@ struct ErrorPage<'a> {
     message: &'a str,
 }
 
-impl IntoResponse for AppError {
-    fn into_response(self) -> Response {
-        let (status, title, message) = match &self {
+impl AppError {
+    /// The status, title and message people are shown for this error, on a page or in an API
+    /// problem document alike: the one mapping of [`AppError`] to what is answered.
+    pub fn presentation(&self) -> (StatusCode, &'static str, String) {
+        match self {
             AppError::Invalid(m) => (
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "Please check what you entered",
@@ -223,8 +239,11 @@ impl IntoResponse for AppError {
                 m.clone(),
             ),
             AppError::NotFound(m) => (StatusCode::NOT_FOUND, "Page not found", m.clone()),
+            AppError::Unauthenticated(m) => (StatusCode::UNAUTHORIZED, "Sign in first", m.clone()),
             AppError::Forbidden(m) => (StatusCode::FORBIDDEN, "You cannot do this", m.clone()),
-            AppError::Throttled(m) => (StatusCode::TOO_MANY_REQUESTS, "Please wait", m.clone()),
+            AppError::Throttled(m) | AppError::RateLimited(m, _) => {
+                (StatusCode::TOO_MANY_REQUESTS, "Please wait", m.clone())
+            }
             AppError::Busy(m, _) => (StatusCode::SERVICE_UNAVAILABLE, "Please wait", m.clone()),
             AppError::Conflict(m) => (
                 StatusCode::CONFLICT,
@@ -239,9 +258,23 @@ impl IntoResponse for AppError {
                     "The error was logged. Please try again in a moment.".to_owned(),
                 )
             }
-        };
+        }
+    }
+
+    /// Seconds to wait before trying again, when the error says so (`Retry-After`).
+    pub fn retry_after(&self) -> Option<u64> {
+        match self {
+            AppError::Busy(_, seconds) | AppError::RateLimited(_, seconds) => Some(*seconds),
+            _ => None,
+        }
+    }
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        let (status, title, message) = self.presentation();
         let mut response = error_page(status, title, &message);
-        if let AppError::Busy(_, seconds) = self {
+        if let Some(seconds) = self.retry_after() {
             response
                 .headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from(seconds));

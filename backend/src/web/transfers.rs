@@ -11,7 +11,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use rust_decimal::Decimal;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde::Deserialize;
 
 use super::AppState;
@@ -20,8 +20,8 @@ use super::extract::{Multipart, Path, Query};
 use super::forms::{self, FormErrors};
 use super::page::{Chrome, render};
 use super::view::{self, Parties, Tag};
-use crate::db::entities::{document, fee_line, organisation};
-use crate::db::transfers::{self as transfers_db, Loaded, Scope};
+use crate::db::entities::{document, organisation};
+use crate::db::transfers::{self as transfers_db, Loaded};
 use crate::domain::authz::{self, Action, Role, TransferAccess};
 use crate::domain::block::parse_block_list;
 use crate::domain::fees::format_amount;
@@ -33,13 +33,14 @@ use crate::domain::workflow::{Override, State as WorkflowState};
 use crate::domain::{Side, TransferType};
 use crate::error::AppError;
 use crate::services::documents::{self, NewDocument};
+use crate::services::transfer_access::{self as access, scope_of};
 use crate::services::transfers::{self, Command, Filing};
 
 /// Uploads: two documents of at most 10 MiB each, plus the form.
-const UPLOAD_LIMIT: usize = 2 * documents::MAX_BYTES + 256 * 1024;
+pub(crate) const UPLOAD_LIMIT: usize = 2 * documents::MAX_BYTES + 256 * 1024;
 const PAGE_SIZE: u64 = 50;
 const QUEUE_SIZE: u64 = 200;
-const TEXT_MAX: usize = 4000;
+pub(crate) const TEXT_MAX: usize = 4000;
 /// Problems of a block list shown at most.
 const LISTED_PROBLEMS: usize = 20;
 
@@ -114,23 +115,14 @@ struct ListQuery {
     show: Option<String>,
 }
 
-fn scope_of(role: &Role) -> Scope {
-    match role {
-        Role::Member { org_id } => Scope::Organisation(*org_id),
-        Role::Hostmaster { registry } => Scope::Registry(*registry),
-        _ => Scope::Everything,
-    }
-}
-
 async fn list(
     State(app): State<AppState>,
     SignedIn(viewer): SignedIn,
     Query(q): Query<ListQuery>,
 ) -> Result<Html<String>, AppError> {
-    viewer.require(Action::ViewTransfer)?;
     let scope = scope_of(&viewer.actor.role);
     let open_only = q.show.as_deref() != Some("all");
-    let found = transfers_db::list(&app.db, scope, open_only, q.before, PAGE_SIZE + 1).await?;
+    let found = access::list(&app.db, &viewer.actor, open_only, q.before, PAGE_SIZE + 1).await?;
     let more = found.len() as u64 > PAGE_SIZE;
     let found: Vec<_> = found.into_iter().take(PAGE_SIZE as usize).collect();
     let next_page = more.then(|| {
@@ -255,13 +247,7 @@ async fn queue(
     State(app): State<AppState>,
     SignedIn(viewer): SignedIn,
 ) -> Result<Html<String>, AppError> {
-    let Role::Hostmaster { registry } = viewer.actor.role else {
-        return Err(AppError::Forbidden(
-            "The queue is for registry hostmasters.".into(),
-        ));
-    };
-    let found = transfers_db::queue(&app.db, registry, QUEUE_SIZE).await?;
-    let loaded = transfers_db::load_many(&app.db, found).await?;
+    let (registry, loaded) = access::queue(&app.db, &viewer.actor, QUEUE_SIZE).await?;
     let now = app.clock.now();
     let service_days = app.settings.service_levels.of(registry).whole_days();
     let findings = transfers::findings_of_many(&app.db, &app.settings, &loaded, now).await?;
@@ -354,10 +340,7 @@ async fn recipient_choices(
     own: i64,
 ) -> Result<Vec<(String, Vec<(String, String)>)>, AppError> {
     let mut groups: Vec<(String, Vec<(String, String)>)> = Vec::new();
-    for o in crate::db::organisations::with_members(&app.db).await? {
-        if o.id == own {
-            continue;
-        }
+    for o in access::recipients(&app.db, own).await? {
         let registry = view::registry_name(&o.registry);
         if groups.last().is_none_or(|(r, _)| *r != registry) {
             groups.push((registry.clone(), Vec::new()));
@@ -452,7 +435,7 @@ async fn read_multipart(
 
 /// The problems listed of a block list: the first [`LISTED_PROBLEMS`], then how many more, so
 /// the page stays short whatever was pasted.
-fn listed(problems: &[(usize, crate::domain::block::BlockError)]) -> String {
+pub(crate) fn listed(problems: &[(usize, crate::domain::block::BlockError)]) -> String {
     let mut lines: Vec<String> = problems
         .iter()
         .take(LISTED_PROBLEMS)
@@ -470,8 +453,34 @@ fn listed(problems: &[(usize, crate::domain::block::BlockError)]) -> String {
     lines.join("; ")
 }
 
+/// The agreed price as typed (empty for none) with its currency, or the field that is wrong and
+/// why (the filing page and the API say the same).
+pub(crate) fn agreed_price(
+    price: &str,
+    currency: &str,
+) -> Result<Option<(Decimal, String)>, (&'static str, &'static str)> {
+    if price.is_empty() {
+        return Ok(None);
+    }
+    match price.replace(',', "").parse::<Decimal>() {
+        Ok(p) if p.is_sign_negative() => Err(("price", "The price cannot be negative")),
+        Ok(p) if p.scale() > 4 || p > Decimal::from(1_000_000_000_000i64) => Err((
+            "price",
+            "Enter the price with at most 4 decimals, such as 45000.00",
+        )),
+        Ok(p) if currency.len() == 3 && currency.bytes().all(|b| b.is_ascii_uppercase()) => {
+            Ok(Some((p, currency.to_owned())))
+        }
+        Ok(_) => Err((
+            "currency",
+            "Enter a three-letter currency code, such as USD",
+        )),
+        Err(_) => Err(("price", "Enter the price as a number, such as 45000.00")),
+    }
+}
+
 /// Checks an upload before anything is stored: its name, its size and its type from its bytes.
-fn check_upload(errors: &mut FormErrors, field: &'static str, u: &NewDocument) {
+pub(crate) fn check_upload(errors: &mut FormErrors, field: &'static str, u: &NewDocument) {
     if let Err(problem) = documents::check_file_name(&u.filename) {
         errors.add(field, problem);
     } else if u.bytes.len() > documents::MAX_BYTES {
@@ -545,28 +554,10 @@ async fn create(
             Err(list) => errors.add("blocks", listed(&list)),
         }
     }
-    let mut agreed_price = None;
-    if !form.price.is_empty() {
-        match form.price.replace(',', "").parse::<Decimal>() {
-            Ok(p) if p.is_sign_negative() => errors.add("price", "The price cannot be negative"),
-            Ok(p) if p.scale() > 4 || p > Decimal::from(1_000_000_000_000i64) => errors.add(
-                "price",
-                "Enter the price with at most 4 decimals, such as 45000.00",
-            ),
-            Ok(p) => {
-                if form.currency.len() == 3 && form.currency.bytes().all(|b| b.is_ascii_uppercase())
-                {
-                    agreed_price = Some((p, form.currency.clone()));
-                } else {
-                    errors.add(
-                        "currency",
-                        "Enter a three-letter currency code, such as USD",
-                    );
-                }
-            }
-            Err(_) => errors.add("price", "Enter the price as a number, such as 45000.00"),
-        }
-    }
+    let agreed_price = agreed_price(&form.price, &form.currency).unwrap_or_else(|(field, m)| {
+        errors.add(field, m);
+        None
+    });
     for (name, u) in &files {
         let field = if name == "registration" {
             "registration"
@@ -763,16 +754,10 @@ async fn load_visible(
     viewer: &Viewer,
     id: i64,
 ) -> Result<(Loaded, TransferAccess), AppError> {
-    let hidden = || AppError::NotFound(transfers::not_found_message(id));
-    let l = transfers_db::load(&app.db, id).await?.ok_or_else(hidden)?;
-    let access = TransferAccess::new(&l.facts, l.state.clone());
-    if !authz::can(&viewer.actor, Action::ViewTransfer, Some(&access)) {
-        return Err(hidden());
-    }
-    Ok((l, access))
+    access::load_visible(&app.db, &viewer.actor, id).await
 }
 
-fn document_kind_label(kind: &str) -> &'static str {
+pub(crate) fn document_kind_label(kind: &str) -> &'static str {
     match DocumentKind::parse(kind) {
         Some(DocumentKind::TransferAgreement) => "Transfer agreement",
         Some(DocumentKind::CompanyRegistration) => "Company registration",
@@ -780,7 +765,7 @@ fn document_kind_label(kind: &str) -> &'static str {
     }
 }
 
-fn event_label(event: &str) -> String {
+pub(crate) fn event_label(event: &str) -> String {
     match event {
         "filed" => "Filed".into(),
         "recipient_accepted" => "Recipient accepted".into(),
@@ -896,43 +881,22 @@ async fn show_page(
     } else {
         Vec::new()
     };
-    let docs: Vec<(i64, String, String, i64, String, i64, time::OffsetDateTime)> =
-        document::Entity::find()
-            .select_only()
-            .columns([
-                document::Column::Id,
-                document::Column::Kind,
-                document::Column::Filename,
-                document::Column::SizeBytes,
-                document::Column::Sha256,
-                document::Column::UploadedBy,
-                document::Column::CreatedAt,
-            ])
-            .filter(document::Column::TransferId.eq(id))
-            .order_by_asc(document::Column::Id)
-            .into_tuple()
-            .all(&app.db)
-            .await?;
-    let documents = docs
+    let documents = access::documents(&app.db, id)
+        .await?
         .into_iter()
-        .map(
-            |(doc_id, kind, filename, size, sha256, _by, at)| DocumentView {
-                id: doc_id,
-                kind: document_kind_label(&kind),
-                filename,
-                size: format!(
-                    "{} bytes",
-                    group_thousands(u64::try_from(size).unwrap_or(0))
-                ),
-                sha256,
-                uploaded: utc_minute(at),
-            },
-        )
+        .map(|d| DocumentView {
+            id: d.id,
+            kind: document_kind_label(&d.kind),
+            filename: d.filename,
+            size: format!(
+                "{} bytes",
+                group_thousands(u64::try_from(d.size_bytes).unwrap_or(0))
+            ),
+            sha256: d.sha256,
+            uploaded: utc_minute(d.uploaded_at),
+        })
         .collect();
-    let fees = fee_line::Entity::find()
-        .filter(fee_line::Column::TransferId.eq(id))
-        .order_by_asc(fee_line::Column::Id)
-        .all(&app.db)
+    let fees = access::fees(&app.db, id)
         .await?
         .into_iter()
         .map(|x| FeeView {
@@ -969,7 +933,7 @@ async fn show_page(
     let need_req = policy::need_requirement(f, &app.settings.profiles);
     let price = match (&l.row.agreed_price, &l.row.price_currency) {
         // Confidential to the parties, their registries and auditors.
-        (Some(p), Some(c)) if viewer.actor.role != Role::Admin => p
+        (Some(p), Some(c)) if access::sees_price(&viewer.actor) => p
             .parse::<Decimal>()
             .map(|a| format_amount(a, c))
             .unwrap_or_default(),
@@ -1085,16 +1049,8 @@ async fn authorize(
     id: i64,
     action: Action,
 ) -> Result<(), AppError> {
-    let (l, access) = load_visible(app, viewer, id).await?;
-    if authz::can(&viewer.actor, action, Some(&access)) {
-        Ok(())
-    } else {
-        Err(AppError::Forbidden(format!(
-            "This step is not yours to take: {} is {}.",
-            l.facts.reference,
-            l.state.describe()
-        )))
-    }
+    access::authorize(&app.db, &viewer.actor, id, action).await?;
+    Ok(())
 }
 
 /// Applies a command; a refusal the person can act on comes back on the transfer page, next

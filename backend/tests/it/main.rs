@@ -1,6 +1,7 @@
 //! The integration suite: one binary, every test on a fresh database. SQLite by default;
 //! PostgreSQL when `TEST_DATABASE_URL` names a server (then each test gets its own database).
 
+mod api;
 mod architecture;
 mod browser;
 mod cli;

@@ -1,6 +1,8 @@
 //! sea-orm entities, one per table. They mirror `migrations/` exactly and hold no logic:
 //! mapping to domain types lives in the `db` query modules.
 
+pub mod api_idempotency_key;
+pub mod api_token;
 pub mod auth_token;
 pub mod document;
 pub mod email_outbox;
