@@ -10,6 +10,7 @@ pub mod ledger;
 pub mod monitor;
 pub mod notifications;
 pub mod outbox;
+pub mod records;
 pub mod scale;
 pub mod scheduler;
 pub mod statistics;
