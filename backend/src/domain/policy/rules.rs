@@ -390,7 +390,7 @@ pub(super) fn holding_period(input: &PolicyInput<'_>, profiles: &Profiles) -> Ve
 
 /// A holding-period finding: blocking, unless the profile's exception has been recorded for
 /// this transfer by a hostmaster (then for information, quoting the reason); while it is not,
-/// the message says when it applies.
+/// the message says when it applies, and at filing (before anyone can record it) it warns.
 fn held(input: &PolicyInput<'_>, rule: &HoldingPeriod, text: String) -> Finding {
     let mut f = finding(
         rule_id::HOLDING_PERIOD,
@@ -420,6 +420,10 @@ fn held(input: &PolicyInput<'_>, rule: &HoldingPeriod, text: String) -> Finding 
                 f.message, exception.name, exception.description
             );
             f.exception = Some(exception.name.clone());
+            // The hostmaster can only record it once the transfer is filed.
+            if input.stage == Stage::Filing {
+                f.severity = Severity::Warning;
+            }
         }
     }
     f

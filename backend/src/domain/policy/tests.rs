@@ -462,6 +462,13 @@ fn holding_period_arin_blocks_unless_the_swap_exception_is_recorded() {
         )]
     );
     assert_eq!(findings[0].exception.as_deref(), Some("ARIN-2020-6"));
+    // Filing is not refused: the exception can only be recorded once the transfer is filed.
+    case.stage = Stage::Filing;
+    assert_eq!(
+        case.run(rules::holding_period)[0].severity,
+        Severity::Warning
+    );
+    case.stage = Stage::Review;
 
     // A recorded exception of another name, or for another rule, changes nothing.
     case.exceptions = vec![RecordedException {
