@@ -281,7 +281,13 @@ const SCRIPTS: &[Script] = &[
         End::AwaitingFinalization,
     ),
     script("deccan", "pampa", "1.6.4.0/22", 12, End::RecipientReview),
-    script("laguna", "highveld", "2.32.8.0/22", 10, End::RecipientReview),
+    script(
+        "laguna",
+        "highveld",
+        "2.32.8.0/22",
+        10,
+        End::RecipientReview,
+    ),
     script(
         "serraverde",
         "andes",
@@ -594,16 +600,8 @@ impl World<'_> {
         for f in findings.iter().filter(|f| f.exception.is_some()) {
             let reason = "The source received a smaller block to renumber into and releases \
                           its larger block (checked against its renumbering plan).";
-            transfers::record_exception(
-                self.db,
-                self.settings,
-                hm,
-                id,
-                &f.rule_id,
-                reason,
-                at,
-            )
-            .await?;
+            transfers::record_exception(self.db, self.settings, hm, id, &f.rule_id, reason, at)
+                .await?;
         }
         Ok(())
     }

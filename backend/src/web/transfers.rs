@@ -856,7 +856,11 @@ async fn show_page(
     // A finding shared by both registries is shown once, under both.
     let groups = [
         (Some(Side::Source), f.source_rir().to_string(), "source"),
-        (Some(Side::Recipient), f.recipient_rir().to_string(), "recipient"),
+        (
+            Some(Side::Recipient),
+            f.recipient_rir().to_string(),
+            "recipient",
+        ),
         (
             None,
             format!("{} and {}", f.source_rir(), f.recipient_rir()),
@@ -1874,7 +1878,16 @@ async fn record_exception(
             refuse(&app, &viewer, id, "exception", m, typed, status).await
         }
         Err(AppError::Conflict(m)) => {
-            refuse(&app, &viewer, id, "exception", m, typed, StatusCode::CONFLICT).await
+            refuse(
+                &app,
+                &viewer,
+                id,
+                "exception",
+                m,
+                typed,
+                StatusCode::CONFLICT,
+            )
+            .await
         }
         Err(e) => Err(e),
     }

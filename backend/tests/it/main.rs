@@ -14,6 +14,7 @@ mod mail;
 mod maildev;
 mod migrations;
 mod page_cost;
+mod policy_fidelity;
 mod security;
 mod starvation;
 mod tlog;
