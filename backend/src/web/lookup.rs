@@ -18,6 +18,7 @@ use super::page::{Chrome, render};
 use crate::db::entities::organisation;
 use crate::db::holdings::{overlapping_at_most, range_of};
 use crate::db::ledger as ledger_db;
+use crate::domain::authz::Role;
 use crate::domain::format::{capitalise, group_thousands, utc_day};
 use crate::domain::ledger::{LedgerParty, Movement};
 use crate::domain::{Ipv4Range, Rir};
@@ -52,6 +53,9 @@ struct HoldingRow {
     range: Cidrs,
     status: String,
     since: String,
+    origin: String,
+    /// The holding's records page, for registry staff and auditors.
+    href: Option<String>,
 }
 
 struct EntryRow {
@@ -153,6 +157,10 @@ async fn lookup(
         .all(&app.db)
         .await?;
     page.more_holdings = holdings.len() as u64 > SHOWN;
+    let staff = matches!(
+        viewer.actor.role,
+        Role::Hostmaster { .. } | Role::Admin | Role::Auditor
+    );
     for h in holdings.into_iter().take(SHOWN as usize) {
         let org = orgs.iter().find(|o| o.id == h.organisation_id);
         let since = h.received_on.or(h.registered_on);
@@ -166,6 +174,8 @@ async fn lookup(
             range: cidrs(range_of(h.start_addr, h.end_addr)?),
             status: h.status,
             since: since.map(|d| d.to_string()).unwrap_or_default(),
+            origin: h.origin.replace('_', " "),
+            href: staff.then(|| format!("/holdings/{}", h.id)),
         });
     }
     let entries = ledger_db::touching(&app.db, range, SHOWN + 1).await?;

@@ -11,6 +11,7 @@ pub mod forms;
 pub mod lookup;
 pub mod page;
 pub mod public;
+pub mod records;
 pub mod session_store;
 pub mod spool;
 pub mod tlog;
@@ -118,6 +119,7 @@ pub fn router(state: AppState) -> Router {
         .merge(transfers::routes())
         .merge(admin::routes())
         .merge(lookup::routes())
+        .merge(records::routes())
         .merge(public::routes())
         .merge(audit::routes())
         .merge(tlog::routes())

@@ -4,6 +4,7 @@
 //! and each registry confirming its own fee lines; recorded origins changing the outcome; an
 //! unconfirmed value labelled and not blocking; a rule for both sides reported once.
 
+use axum::http::StatusCode;
 use ipxfer::db::entities::{fee_line, holding, organisation, record_change, transfer_event};
 use ipxfer::domain::authz::{Actor, Role};
 use ipxfer::domain::transfer::HoldingOrigin;
@@ -545,5 +546,81 @@ async fn a_rule_for_both_sides_reports_once_and_both_reviews_weigh_it() {
     assert!(
         page.text("main")
             .contains("ARIN and RIPE NCC (both sides, reported once)")
+    );
+}
+
+#[tokio::test]
+async fn a_hostmaster_records_an_origin_and_names_the_holder_on_the_holdings_page() {
+    let w = World::new().await;
+    let h = holding::Entity::find()
+        .filter(holding::Column::OrganisationId.eq(w.arin_org))
+        .order_by_asc(holding::Column::StartAddr)
+        .one(&w.db.conn)
+        .await
+        .unwrap()
+        .unwrap();
+    // The lookup links staff to the holding's records.
+    let mut arin = Browser::signed_in(&w.db.conn, "hm1@arin.example").await;
+    let lookup = arin.get("/lookup?q=20.0.4.0/22").await;
+    assert_eq!(
+        lookup.attr(".holdings tbody a", "href"),
+        Some(format!("/holdings/{}", h.id))
+    );
+    let page = arin.get(&format!("/holdings/{}", h.id)).await;
+    assert_eq!(page.text("#origin-now"), "Registry issued");
+    // A reason is required; nothing changes without one.
+    let refused = arin
+        .post(
+            &format!("/holdings/{}/origin", h.id),
+            &[("origin", "legacy"), ("reason", "")],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let done = arin
+        .post(
+            &format!("/holdings/{}/origin", h.id),
+            &[
+                ("origin", "legacy"),
+                ("reason", "InterNIC allocation of 1990"),
+            ],
+        )
+        .await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER);
+    let page = arin.get(&format!("/holdings/{}", h.id)).await;
+    assert_eq!(
+        page.text("#origin-now"),
+        "Legacy (issued before the registry)"
+    );
+    assert!(
+        page.text("#changes")
+            .contains("InterNIC allocation of 1990")
+    );
+    let done = arin
+        .post(
+            &format!("/holdings/{}/holder-name", h.id),
+            &[("name", "Contoso Networks"), ("reason", "name on the RSA")],
+        )
+        .await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER);
+    let page = arin.get(&format!("/holdings/{}", h.id)).await;
+    assert!(page.text("#holding").contains("Contoso Networks"));
+    assert!(page.text("#holding").contains("arin-holder"));
+
+    // Another registry's hostmaster reads the records but may not change them.
+    let mut ripe = Browser::signed_in(&w.db.conn, "hm@ripe.example").await;
+    let page = ripe.get(&format!("/holdings/{}", h.id)).await;
+    assert!(!page.has("#origin-form"));
+    let refused = ripe
+        .post(
+            &format!("/holdings/{}/origin", h.id),
+            &[("origin", "waiting_list"), ("reason", "guess")],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    // Members do not see holdings' records.
+    let mut member = Browser::signed_in(&w.db.conn, "src@example.net").await;
+    assert_eq!(
+        member.get(&format!("/holdings/{}", h.id)).await.status,
+        StatusCode::FORBIDDEN
     );
 }
