@@ -287,6 +287,10 @@ pub enum ImportCommand {
     Delegated { file: PathBuf },
     /// A published NRO transfer log (4.0, 4.1, 5.0): historic transfers as `imported` entries.
     Transfers { file: PathBuf },
+    /// Holdings' origins from a CSV file of `range,origin` lines (origin: legacy, waiting_list,
+    /// registry_issued, transferred); each range must be exactly one holding. Any bad line
+    /// changes nothing.
+    Origins { file: PathBuf },
 }
 
 #[derive(Debug, Subcommand)]
@@ -329,11 +333,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let mut settings = load_settings(cli.policy.as_deref())?;
     settings.base_url = base_url(&cli)?;
     if let Command::Policy(PolicyCommand::Check { file }) = &cli.command {
-        load_settings(Some(file))?;
+        let checked = load_settings(Some(file))?;
         println!(
             "{}: the overrides apply cleanly to the shipped profiles",
             file.display()
         );
+        print!("{}", unconfirmed_report(&checked.profiles));
         return Ok(());
     }
     let origin = cli
@@ -627,6 +632,25 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Command::Import(ImportCommand::Origins { file }) => {
+            let bytes = read(&file)?;
+            let text = String::from_utf8(bytes)
+                .map_err(|_| anyhow::anyhow!("{} is not UTF-8 text", file.display()))?;
+            let r = crate::services::records::import_origins(
+                &conn,
+                &text,
+                &file.display().to_string(),
+                OffsetDateTime::now_utc(),
+            )
+            .await?;
+            println!(
+                "{}: {} holdings' origins recorded, {} already as listed",
+                file.display(),
+                n(r.changed as u64),
+                n(r.unchanged as u64)
+            );
+            Ok(())
+        }
         Command::Import(ImportCommand::Transfers { file }) => {
             let bytes = read(&file)?;
             let r = import::import_transfer_log(&conn, &bytes, OffsetDateTime::now_utc()).await?;
@@ -738,6 +762,30 @@ fn base_url(cli: &Cli) -> anyhow::Result<String> {
 
 /// Where `serve --demo` writes its e-mails when no transport is configured.
 const DEMO_MAIL_DIR: &str = "data/demo-mail";
+
+/// The profile values still marked unconfirmed, as `policy check` lists them: findings and fee
+/// lines resting on them are labelled and never blocking until the operator confirms them.
+pub fn unconfirmed_report(profiles: &crate::domain::policy::Profiles) -> String {
+    let values = crate::domain::policy::unconfirmed(profiles);
+    if values.is_empty() {
+        return "every value is confirmed\n".to_owned();
+    }
+    let mut out = format!(
+        "{} values are configurable defaults, not confirmed against the registry's published \
+         policy (findings resting on them are never blocking; set `confirmed = true` in the \
+         override file once checked):\n",
+        values.len()
+    );
+    for v in values {
+        out.push_str(&format!(
+            "  {} {}: {}\n",
+            v.registry.token(),
+            v.key,
+            v.value
+        ));
+    }
+    out
+}
 
 /// The transfer settings, with the operator's policy overrides when a file is given.
 fn load_settings(policy: Option<&Path>) -> anyhow::Result<Settings> {

@@ -110,6 +110,15 @@ export async function approve(page: Page, path: string, side: 'source' | 'recipi
   await expect(page.locator('.banner')).toContainText(`approved the ${side} side`);
 }
 
+/** ARIN holds a source that received space within twelve months (Meridian, in the demo): the
+ * hostmaster records that ARIN-2020-6 applies, with a reason, before approving. */
+export async function recordSwapException(page: Page, path: string): Promise<void> {
+  await page.goto(path);
+  await page.getByLabel('Why ARIN-2020-6 applies').fill('Renumbered into the smaller block it received before releasing this one.');
+  await page.getByRole('button', { name: 'Record that ARIN-2020-6 applies' }).click();
+  await expect(page.locator('.banner')).toContainText('The exception is recorded');
+}
+
 export async function confirmFeesAndFinalize(page: Page, path: string): Promise<void> {
   await page.goto(path);
   await page.getByRole('button', { name: 'Confirm the fees are paid' }).click();

@@ -1,7 +1,9 @@
 // The other paths people take: within one registry, a question and its answer, a rejection,
 // a withdrawal, and a large transfer that needs a second hostmaster.
 import { test, expect } from '@playwright/test';
-import { people, session, fileTransfer, accept, approve, confirmFeesAndFinalize, mailTo } from './helpers';
+import {
+  people, session, fileTransfer, accept, approve, confirmFeesAndFinalize, mailTo, recordSwapException,
+} from './helpers';
 
 test('an intra-RIR transfer at ARIN is reviewed once and completes', async ({ browser }) => {
   const source = await session(browser, people.meridian);
@@ -10,6 +12,12 @@ test('an intra-RIR transfer at ARIN is reviewed once and completes', async ({ br
   const recipient = await session(browser, people.greatlakes);
   await accept(recipient.page, path);
   const arin = await session(browser, people.arin1);
+  // Meridian received space from Pampa this year: ARIN's hold blocks until ARIN-2020-6 is
+  // recorded with a reason.
+  await arin.page.goto(path);
+  await expect(arin.page.locator('.findings')).toContainText('a source may not have received IPv4 space from ARIN');
+  await recordSwapException(arin.page, path);
+  await expect(arin.page.locator('#history, main')).toContainText('ARIN-2020-6 applies');
   await approve(arin.page, path, 'source');
   await confirmFeesAndFinalize(arin.page, path);
   await expect(arin.page.locator('h1 .tag')).toHaveText('Completed');
@@ -82,6 +90,7 @@ test('a large transfer needs a second hostmaster to finalize', async ({ browser 
   const recipient = await session(browser, people.greatlakes);
   await accept(recipient.page, path);
   const first = await session(browser, people.arin1);
+  await recordSwapException(first.page, path);
   await approve(first.page, path, 'source');
   await first.page.getByRole('button', { name: 'Confirm the fees are paid' }).click();
   await first.page.getByRole('link', { name: 'Finalize…' }).click();

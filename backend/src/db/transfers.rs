@@ -7,10 +7,12 @@ use sea_orm::{
 };
 
 use super::entities::{
-    document, finding_override, organisation, transfer, transfer_block, transfer_event,
+    document, finding_override, holding, organisation, policy_exception, transfer, transfer_block,
+    transfer_event,
 };
 use super::holdings::range_of;
 use super::organisations::to_facts;
+use crate::domain::policy::RecordedException;
 use crate::domain::transfer::{
     DocumentKind, HoldingFacts, HoldingOrigin, InFlightClaim, NeedJustification, TransferFacts,
 };
@@ -158,19 +160,10 @@ pub async fn holdings_touching_many(
             found.insert(h.id, h);
         }
     }
-    let mut facts = Vec::with_capacity(found.len());
-    for h in found.into_values() {
-        facts.push(HoldingFacts {
-            range: range_of(h.start_addr, h.end_addr)?,
-            registry: Rir::from_token(&h.registry)
-                .ok_or_else(|| corrupt(format!("holding {}: registry", h.id)))?,
-            org_id: h.organisation_id,
-            registered_on: h.registered_on,
-            received_on: h.received_on,
-            origin: HoldingOrigin::parse(&h.origin)
-                .ok_or_else(|| corrupt(format!("holding {}: origin", h.id)))?,
-        });
-    }
+    let facts = found
+        .into_values()
+        .map(|h| holding_facts(&h))
+        .collect::<Result<Vec<_>, _>>()?;
     Ok(sets
         .iter()
         .map(|blocks| {
@@ -181,6 +174,72 @@ pub async fn holdings_touching_many(
                 .collect()
         })
         .collect())
+}
+
+/// A holdings row as the rules see it.
+pub fn holding_facts(h: &holding::Model) -> Result<HoldingFacts, DbErr> {
+    Ok(HoldingFacts {
+        range: range_of(h.start_addr, h.end_addr)?,
+        registry: Rir::from_token(&h.registry)
+            .ok_or_else(|| corrupt(format!("holding {}: registry", h.id)))?,
+        org_id: h.organisation_id,
+        registered_on: h.registered_on,
+        received_on: h.received_on,
+        origin: HoldingOrigin::parse(&h.origin)
+            .ok_or_else(|| corrupt(format!("holding {}: origin", h.id)))?,
+    })
+}
+
+/// Holdings of these organisations received (or, without a receipt date, registered) on or
+/// after `since`: what a holding period on the source rather than the block looks at.
+pub async fn recent_receipts(
+    conn: &impl ConnectionTrait,
+    org_ids: &[i64],
+    since: time::Date,
+) -> Result<Vec<HoldingFacts>, DbErr> {
+    if org_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    holding::Entity::find()
+        .filter(holding::Column::OrganisationId.is_in(org_ids.iter().copied()))
+        .filter(
+            sea_orm::Condition::any()
+                .add(holding::Column::ReceivedOn.gte(since))
+                .add(holding::Column::RegisteredOn.gte(since)),
+        )
+        .all(conn)
+        .await?
+        .iter()
+        .map(holding_facts)
+        .collect()
+}
+
+/// Policy exceptions recorded for these transfers, by transfer id.
+pub async fn exceptions_many(
+    conn: &impl ConnectionTrait,
+    ids: &[i64],
+) -> Result<std::collections::HashMap<i64, Vec<RecordedException>>, DbErr> {
+    let mut by_transfer: std::collections::HashMap<i64, Vec<RecordedException>> =
+        Default::default();
+    if ids.is_empty() {
+        return Ok(by_transfer);
+    }
+    for e in policy_exception::Entity::find()
+        .filter(policy_exception::Column::TransferId.is_in(ids.iter().copied()))
+        .order_by_asc(policy_exception::Column::Id)
+        .all(conn)
+        .await?
+    {
+        by_transfer
+            .entry(e.transfer_id)
+            .or_default()
+            .push(RecordedException {
+                rule_id: e.rule_id,
+                name: e.name,
+                reason: e.reason,
+            });
+    }
+    Ok(by_transfer)
 }
 
 /// Blocks per statement of the batched lookups: three bind parameters each at most, well under

@@ -208,6 +208,17 @@ pub fn can(actor: &Actor, action: Action, transfer: Option<&TransferAccess>) -> 
     }
 }
 
+/// Whether the actor may correct one registry's records (a holding's origin, the real name of
+/// an imported organisation): that registry's hostmasters, and the administrator.
+pub fn can_edit_records(actor: &Actor, registry: Rir) -> bool {
+    actor.user_id.is_some()
+        && match actor.role {
+            Role::Admin => true,
+            Role::Hostmaster { registry: own } => own == registry,
+            _ => false,
+        }
+}
+
 fn member_can(org_id: OrgId, action: Action, transfer: Option<&TransferAccess>) -> bool {
     let Some(t) = transfer else {
         return matches!(action, Action::ViewTransfer | Action::FileTransfer);
@@ -252,8 +263,9 @@ fn hostmaster_can(
                     (State::SourceReview, Side::Source) | (State::RecipientReview, Side::Recipient)
                 )
         }
+        // Each registry confirms its own fee lines (the service checks which are unpaid).
         Action::ConfirmFees => {
-            source_registry
+            t.involves_rir(registry)
                 && matches!(
                     t.state,
                     State::AwaitingFinalization {
@@ -546,10 +558,20 @@ mod tests {
             fees_confirmed: false,
             first_finalizer: None,
         });
-        for action in [Action::ConfirmFees, Action::Finalize, Action::MarkDisputed] {
+        for action in [Action::Finalize, Action::MarkDisputed] {
             assert!(can(&arin, action, Some(&ready)), "{action}");
             assert!(!can(&ripe, action, Some(&ready)), "{action}");
         }
+        // Each registry confirms its own fee lines; one that is not involved confirms none.
+        let apnic = Actor::new(
+            6,
+            Role::Hostmaster {
+                registry: Rir::Apnic,
+            },
+        );
+        assert!(can(&arin, Action::ConfirmFees, Some(&ready)));
+        assert!(can(&ripe, Action::ConfirmFees, Some(&ready)));
+        assert!(!can(&apnic, Action::ConfirmFees, Some(&ready)));
         let paid = transfer(State::AwaitingFinalization {
             fees_confirmed: true,
             first_finalizer: None,

@@ -26,6 +26,8 @@ pub struct FeeLine {
     pub amount: Decimal,
     /// ISO 4217 code: "USD", "AUD", "EUR".
     pub currency: String,
+    /// False when the line rests on a schedule value marked `confirmed = false`.
+    pub confirmed: bool,
 }
 
 impl FeeLine {
@@ -103,11 +105,20 @@ pub struct FeeItem {
     #[serde(default, deserialize_with = "exact_decimal_opt")]
     pub percent: Option<Decimal>,
     /// Whether merger-or-acquisition transfers are charged (LACNIC: no).
-    #[serde(default = "charged_by_default")]
+    #[serde(default = "yes")]
     pub merger_acquisition: bool,
+    /// False when the amount is a default not confirmed against the registry's schedule.
+    #[serde(default = "yes")]
+    pub confirmed: bool,
+    /// False when whether mergers and acquisitions are charged is not confirmed.
+    #[serde(default = "yes")]
+    pub merger_acquisition_confirmed: bool,
+    /// False when the item is confirmed for transfers within the registry only.
+    #[serde(default = "yes")]
+    pub inter_rir_confirmed: bool,
 }
 
-fn charged_by_default() -> bool {
+fn yes() -> bool {
     true
 }
 
@@ -191,6 +202,10 @@ pub struct FeeSchedule {
     pub currency: String,
     #[serde(default)]
     pub items: Vec<FeeItem>,
+    /// False when the list of items itself is a default (no fee is confirmed: RIPE NCC,
+    /// AFRINIC).
+    #[serde(default = "yes")]
+    pub confirmed: bool,
 }
 
 impl FeeSchedule {
@@ -284,12 +299,16 @@ pub fn invoice(transfer: &TransferFacts, schedules: &FeeSchedules) -> Vec<FeeLin
             } else {
                 item.description.clone()
             };
+            let confirmed = item.confirmed
+                && (!merger || item.merger_acquisition_confirmed)
+                && (!transfer.is_inter_rir() || item.inter_rir_confirmed);
             lines.push(FeeLine {
                 registry,
                 payer,
                 description,
                 amount: item.amount_for(addresses),
                 currency: schedule.currency.clone(),
+                confirmed,
             });
         }
     }
@@ -454,7 +473,7 @@ mod tests {
                 line(
                     Rir::Arin,
                     Side::Source,
-                    "ARIN transfer processing fee (source)",
+                    "ARIN transfer processing fee",
                     "500.00",
                     "USD"
                 ),
@@ -476,28 +495,71 @@ mod tests {
             [line(
                 Rir::Arin,
                 Side::Source,
-                "ARIN transfer processing fee (source)",
+                "ARIN transfer processing fee",
                 "500.00",
                 "USD"
             )]
         );
-        assert_eq!(
-            amounts(&transfer(Rir::RipeNcc, Rir::Arin, &["185.10.0.0/24"])),
-            [dec!(187.50)]
+        // NRPM 8.4 inbound: ARIN bills its processing fee to the ARIN-side party, the
+        // recipient, as well as the recipient fee.
+        let inbound = invoice(
+            &transfer(Rir::RipeNcc, Rir::Arin, &["185.10.0.0/24"]),
+            &FeeSchedules::default_shipped(),
         );
         assert_eq!(
+            inbound
+                .iter()
+                .map(|l| (l.registry, l.payer, l.amount, l.confirmed))
+                .collect::<Vec<_>>(),
+            [
+                (Rir::Arin, Side::Recipient, dec!(500.00), true),
+                (Rir::Arin, Side::Recipient, dec!(187.50), false),
+            ]
+        );
+    }
+
+    #[test]
+    fn lines_resting_on_unconfirmed_values_say_so() {
+        let facts = transfer(Rir::Lacnic, Rir::Lacnic, &["200.10.0.0/22"]);
+        let intra = invoice(&facts, &FeeSchedules::default_shipped());
+        assert!(intra.iter().all(|l| l.confirmed), "{intra:?}");
+        // LACNIC's fee is confirmed within the region only.
+        let inter = invoice(
+            &transfer(Rir::Lacnic, Rir::RipeNcc, &["200.10.0.0/22"]),
+            &FeeSchedules::default_shipped(),
+        );
+        assert!(inter.iter().all(|l| !l.confirmed), "{inter:?}");
+        // Whether ARIN charges mergers is not confirmed.
+        let arin = invoice(
+            &merger(transfer(Rir::Arin, Rir::Arin, &["64.32.4.0/22"])),
+            &FeeSchedules::default_shipped(),
+        );
+        assert_eq!(
+            arin.iter()
+                .map(|l| (l.amount, l.confirmed))
+                .collect::<Vec<_>>(),
+            [(dec!(500.00), false)]
+        );
+        // The operator confirms an amount in the override file.
+        let schedules = FeeSchedules::from_toml_with_overrides(
+            SHIPPED_PROFILES,
+            Some("[[lacnic.fees.items]]\ndescription = \"LACNIC transfer fee\"\npayer = \"source_else_recipient\"\namount = \"1000.00\"\n"),
+        )
+        .expect("valid override");
+        assert!(
             invoice(
-                &transfer(Rir::RipeNcc, Rir::Arin, &["185.10.0.0/24"]),
-                &FeeSchedules::default_shipped()
+                &transfer(Rir::Lacnic, Rir::RipeNcc, &["200.10.0.0/22"]),
+                &schedules
             )[0]
-            .payer,
-            Side::Recipient
+            .confirmed
         );
     }
 
     #[test]
     fn arin_recipient_fee_follows_the_size_table() {
-        let recipient_fee = |blocks: &[&str]| amounts(&transfer(Rir::RipeNcc, Rir::Arin, blocks));
+        // The processing fee first, then the recipient fee.
+        let recipient_fee =
+            |blocks: &[&str]| amounts(&transfer(Rir::RipeNcc, Rir::Arin, blocks))[1..].to_vec();
         assert_eq!(recipient_fee(&["185.10.0.0/24"]), [dec!(187.50)]);
         assert_eq!(recipient_fee(&["185.10.0.0/23"]), [dec!(750.00)]);
         // 768 addresses: more than a /24, not more than a /22.
@@ -586,6 +648,7 @@ mod tests {
             [
                 (Rir::Lacnic, Side::Source, dec!(1000.00)),
                 (Rir::Lacnic, Side::Source, dec!(200.00)),
+                (Rir::Arin, Side::Recipient, dec!(500.00)),
                 (Rir::Arin, Side::Recipient, dec!(750.00)),
             ]
         );
@@ -695,6 +758,7 @@ amount = "500.00"
                 .collect::<Vec<_>>(),
             [
                 (Rir::RipeNcc, Side::Source, "EUR 500.00".to_owned()),
+                (Rir::Arin, Side::Recipient, "USD 500.00".to_owned()),
                 (Rir::Arin, Side::Recipient, "USD 750.00".to_owned()),
             ]
         );
@@ -702,7 +766,7 @@ amount = "500.00"
             total_by_currency(&lines),
             BTreeMap::from([
                 ("EUR".to_owned(), dec!(500.00)),
-                ("USD".to_owned(), dec!(750.00))
+                ("USD".to_owned(), dec!(1250.00))
             ])
         );
     }
@@ -725,6 +789,7 @@ amount = "500.00"
                 description: "test".to_owned(),
                 amount: dec!(0.10),
                 currency: "EUR".to_owned(),
+                confirmed: true,
             })
             .collect();
         assert_eq!(total_by_currency(&cent_lines)["EUR"], dec!(1.00));
@@ -740,6 +805,9 @@ amount = "500.00"
             bands: None,
             percent: Some(dec!(50)),
             merger_acquisition: true,
+            confirmed: true,
+            merger_acquisition_confirmed: true,
+            inter_rir_confirmed: true,
         };
         assert_eq!(item.amount_for(256), dec!(5.03));
     }

@@ -12,6 +12,7 @@ pub mod finding;
 pub mod format;
 pub mod ledger;
 pub mod notification;
+pub mod origins;
 pub mod policy;
 pub mod rir;
 pub mod statistics;

@@ -904,7 +904,11 @@ fn check_approval(
     overrides: &[Override],
 ) -> Result<(), WorkflowError> {
     let sides = ctx.sides_reviewed(step);
-    let reviewed = || ctx.findings.iter().filter(|f| sides.contains(&f.side));
+    let reviewed = || {
+        ctx.findings
+            .iter()
+            .filter(|f| sides.iter().any(|side| f.concerns(*side)))
+    };
     let blocking: Vec<Finding> = reviewed().filter(|f| f.is_blocking()).cloned().collect();
     if !blocking.is_empty() {
         return Err(WorkflowError::BlockingFindings(blocking));
@@ -1095,13 +1099,13 @@ mod tests {
     }
 
     fn finding(rule_id: &str, side: Side, severity: Severity) -> Finding {
-        Finding {
-            rule_id: rule_id.into(),
+        Finding::new(
+            rule_id,
             side,
             severity,
-            message: format!("{rule_id} applies"),
-            citation: "test policy".into(),
-        }
+            "test policy",
+            format!("{rule_id} applies"),
+        )
     }
 
     fn approve(side: Side) -> Event {

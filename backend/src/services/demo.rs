@@ -10,7 +10,7 @@ use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter};
 use time::{Duration, OffsetDateTime};
 
-use crate::db::entities::{email_outbox, organisation, user};
+use crate::db::entities::{email_outbox, fee_line, organisation, user};
 use crate::db::users::{self as users_db, NewUser};
 use crate::domain::authz::{Actor, Role};
 use crate::domain::transfer::{DocumentKind, NeedJustification};
@@ -248,9 +248,12 @@ const fn script(
 const SCRIPTS: &[Script] = &[
     script("northwind", "rhone", "3.0.4.0/22", 150, End::Completed),
     script("thames", "kansai", "2.24.8.0/22", 125, End::Completed),
+    script("thames", "laguna", "2.24.32.0/22", 115, End::Completed),
     script("yangtze", "deccan", "1.3.16.0/20", 105, End::Completed),
     script("pampa", "meridian", "24.232.64.0/22", 85, End::Completed),
     script("highveld", "nile", "41.0.32.0/21", 65, End::Completed),
+    // Meridian received space from Pampa within twelve months: ARIN's hold applies, and the
+    // hostmaster records that ARIN-2020-6 does.
     script("meridian", "greatlakes", "4.0.8.0/22", 45, End::Completed),
     script("kansai", "thames", "1.5.0.0/22", 95, End::Expired),
     script("laguna", "serraverde", "2.32.0.0/22", 70, End::Rejected),
@@ -270,7 +273,21 @@ const SCRIPTS: &[Script] = &[
         18,
         End::AwaitingFinalization,
     ),
+    script(
+        "greatlakes",
+        "karoo",
+        "15.128.16.0/22",
+        15,
+        End::AwaitingFinalization,
+    ),
     script("deccan", "pampa", "1.6.4.0/22", 12, End::RecipientReview),
+    script(
+        "laguna",
+        "highveld",
+        "2.32.8.0/22",
+        10,
+        End::RecipientReview,
+    ),
     script(
         "serraverde",
         "andes",
@@ -278,7 +295,10 @@ const SCRIPTS: &[Script] = &[
         9,
         End::InfoRequested,
     ),
-    script("nile", "karoo", "41.32.0.0/22", 6, End::SourceReview),
+    script("deccan", "nile", "1.6.8.0/22", 7, End::SourceReview),
+    // Nile received space from Highveld within twelve months: under AFRINIC's hold it may not
+    // be a source, so Karoo is.
+    script("karoo", "nile", "41.48.0.0/22", 6, End::SourceReview),
     script(
         "meridian",
         "kansai",
@@ -574,6 +594,44 @@ impl World<'_> {
     }
 
     /// Files a scripted transfer and takes it to its end state; returns its id.
+    /// Records the policy exceptions a source-side finding offers (ARIN-2020-6 in the demo).
+    async fn record_exceptions(&self, hm: &Actor, id: i64, at: OffsetDateTime) -> AppResult<()> {
+        let findings = transfers::findings(self.db, self.settings, id, at).await?;
+        for f in findings.iter().filter(|f| f.exception.is_some()) {
+            let reason = "The source received a smaller block to renumber into and releases \
+                          its larger block (checked against its renumbering plan).";
+            transfers::record_exception(self.db, self.settings, hm, id, &f.rule_id, reason, at)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Each registry that bills the transfer confirms its own lines; when none does, the source
+    /// registry confirms.
+    pub(crate) async fn confirm_fees(
+        &self,
+        source_rir: Rir,
+        id: i64,
+        at: OffsetDateTime,
+    ) -> AppResult<()> {
+        let mut billing: Vec<Rir> = fee_line::Entity::find()
+            .filter(fee_line::Column::TransferId.eq(id))
+            .all(self.db)
+            .await?
+            .iter()
+            .filter_map(|l| Rir::from_token(&l.registry))
+            .collect();
+        billing.dedup();
+        if billing.is_empty() {
+            billing.push(source_rir);
+        }
+        for registry in billing {
+            let hm = self.hostmaster(registry, 0)?;
+            self.act(hm, id, Command::ConfirmFees, at).await?;
+        }
+        Ok(())
+    }
+
     async fn run(&self, s: &Script, now: OffsetDateTime) -> AppResult<i64> {
         let (_, source_id, source_rir, source) = *self.member(s.from)?;
         let (_, recipient_id, recipient_rir, recipient) = *self.member(s.to)?;
@@ -658,6 +716,7 @@ impl World<'_> {
             }
             _ => {}
         }
+        self.record_exceptions(source_hm, id, day(5)).await?;
         self.approve(source_hm, id, Side::Source, day(5)).await?;
         if s.end == End::RecipientReview {
             return Ok(id);
@@ -670,8 +729,7 @@ impl World<'_> {
         if s.end == End::AwaitingFinalization {
             return Ok(id);
         }
-        self.act(source_hm, id, Command::ConfirmFees, day(8))
-            .await?;
+        self.confirm_fees(source_rir, id, day(8)).await?;
         if s.end == End::Disputed {
             let reason = "A third party claims the block under a prior sale agreement.".to_owned();
             self.act(source_hm, id, Command::MarkDisputed { reason }, day(9))

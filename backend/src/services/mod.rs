@@ -13,6 +13,7 @@ pub mod lookup;
 pub mod monitor;
 pub mod notifications;
 pub mod outbox;
+pub mod records;
 pub mod scale;
 pub mod scheduler;
 pub mod statistics;

@@ -7,6 +7,7 @@
 //! any point rolls everything back.
 
 use rust_decimal::Decimal;
+use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseConnection,
     EntityTrait, QueryFilter, QuerySelect, Set,
@@ -14,8 +15,8 @@ use sea_orm::{
 use time::{Duration, OffsetDateTime, Time};
 
 use crate::db::entities::{
-    fee_line, finding_override, holding, organisation, transfer, transfer_block, transfer_event,
-    user,
+    fee_line, finding_override, holding, organisation, policy_exception, transfer, transfer_block,
+    transfer_event, user,
 };
 use crate::db::holdings::{self as holdings_db, HoldingRow};
 use crate::db::outbox;
@@ -31,7 +32,7 @@ use crate::domain::transfer::{HoldingOrigin, NeedJustification, TransferFacts};
 use crate::domain::workflow::{
     self, DeadlineKind, Effect, Event, Override, State, Transition, WorkflowContext, WorkflowError,
 };
-use crate::domain::{Finding, Ipv4Range, Side, TransferType};
+use crate::domain::{Finding, Ipv4Range, Rir, Side, TransferType};
 use crate::error::{AppError, AppResult};
 use crate::services::documents::{self, NewDocument};
 use crate::services::notifications;
@@ -279,15 +280,42 @@ async fn evaluate_many(
         })
         .collect();
     let in_flight = transfers_db::in_flight_claims_many(conn, &claimed).await?;
+    // Sources whose registry holds the source rather than the block (ARIN, AFRINIC): what they
+    // received within the longest period that applies.
+    let today = now.date();
+    let mut receipt_orgs = Vec::new();
+    let mut since = today;
+    for (facts, _) in transfers {
+        let hold = &settings.profiles.get(facts.source_rir()).holding_period;
+        if hold.any_receipt {
+            receipt_orgs.push(facts.source.id);
+            let months = hold.months.max(hold.registry_issued_months.unwrap_or(0));
+            since = since.min(policy::months_before(today, months));
+        }
+    }
+    let receipts = transfers_db::recent_receipts(conn, &receipt_orgs, since).await?;
+    let ids: Vec<i64> = transfers
+        .iter()
+        .map(|(f, _)| f.id)
+        .filter(|id| *id > 0)
+        .collect();
+    let exceptions = transfers_db::exceptions_many(conn, &ids).await?;
     Ok(transfers
         .iter()
         .zip(holdings.iter().zip(&in_flight))
         .map(|((facts, stage), (holdings, in_flight))| {
+            let source_receipts: Vec<_> = receipts
+                .iter()
+                .filter(|h| h.org_id == facts.source.id)
+                .cloned()
+                .collect();
             let input = PolicyInput {
                 transfer: facts,
                 source_holdings: holdings,
                 in_flight,
-                today: now.date(),
+                source_receipts: &source_receipts,
+                exceptions: exceptions.get(&facts.id).map_or(&[], Vec::as_slice),
+                today,
                 stage: *stage,
             };
             policy::evaluate(&input, &settings.profiles)
@@ -384,7 +412,7 @@ fn explain(
                 .filter(|f| rule_ids.contains(&f.rule_id))
                 // An inter-RIR approval answers for its own side; the one intra-RIR review for both.
                 .filter(|f| match command {
-                    Command::Approve { side, .. } if facts.is_inter_rir() => f.side == *side,
+                    Command::Approve { side, .. } if facts.is_inter_rir() => f.concerns(*side),
                     _ => true,
                 })
                 .map(|f| f.message.as_str())
@@ -572,6 +600,7 @@ pub async fn file_with_documents(
             description: Set(l.description.clone()),
             amount: Set(l.amount.normalize().to_string()),
             currency: Set(l.currency.clone()),
+            confirmed: Set(l.confirmed),
             ..Default::default()
         }))
         .exec_without_returning(&txn)
@@ -659,6 +688,28 @@ pub async fn act(
     }
     let transition =
         transition.map_err(|e| explain(e, &command, &l.facts, &ctx.findings, settings))?;
+    // Each registry confirms its own fee lines; the fees are confirmed once every registry that
+    // bills something has.
+    let mut comment = comment;
+    if matches!(command, Command::ConfirmFees) {
+        let (all_paid, said) = confirm_registry_fees(&txn, actor, &l, user_id, now).await?;
+        if !all_paid {
+            let history = History {
+                event: "fees_paid".to_owned(),
+                actor: Some(user_id),
+                label,
+                comment: Some(said),
+            };
+            let state = l.state.as_str();
+            record_event(&txn, id, Some(state), state, history, now).await?;
+            txn.commit().await?;
+            return Ok(Applied {
+                state: l.state,
+                ledger_entries: Vec::new(),
+            });
+        }
+        comment = Some(said);
+    }
 
     let mut row: transfer::ActiveModel = l.row.clone().into();
     match &command {
@@ -697,6 +748,129 @@ pub async fn act(
         state,
         ledger_entries,
     })
+}
+
+/// Marks the fee lines of the confirming hostmaster's registry paid. Returns whether every
+/// registry's lines are now paid, and what to write on the timeline. A transfer nobody bills
+/// is confirmed by one hostmaster of either registry.
+async fn confirm_registry_fees(
+    conn: &impl ConnectionTrait,
+    actor: &Actor,
+    l: &Loaded,
+    user_id: i64,
+    now: OffsetDateTime,
+) -> AppResult<(bool, String)> {
+    let Role::Hostmaster { registry } = actor.role else {
+        return Err(AppError::Forbidden(
+            "only a hostmaster of a registry that bills the transfer confirms its fees".into(),
+        ));
+    };
+    let lines = fee_line::Entity::find()
+        .filter(fee_line::Column::TransferId.eq(l.row.id))
+        .all(conn)
+        .await?;
+    if lines.is_empty() {
+        return Ok((true, "no registry bills this transfer".to_owned()));
+    }
+    let token = registry.token();
+    let own: Vec<&fee_line::Model> = lines.iter().filter(|x| x.registry == token).collect();
+    if own.is_empty() {
+        return Err(AppError::Conflict(format!(
+            "{registry} bills nothing for transfer {}: the registries that do confirm their own fees",
+            l.facts.reference
+        )));
+    }
+    if own.iter().all(|x| x.paid_by.is_some()) {
+        return Err(AppError::Conflict(format!(
+            "{registry}'s fees for transfer {} are already confirmed",
+            l.facts.reference
+        )));
+    }
+    fee_line::Entity::update_many()
+        .col_expr(fee_line::Column::PaidBy, Expr::value(Some(user_id)))
+        .col_expr(fee_line::Column::PaidAt, Expr::value(Some(now)))
+        .filter(fee_line::Column::TransferId.eq(l.row.id))
+        .filter(fee_line::Column::Registry.eq(token))
+        .exec(conn)
+        .await?;
+    let waiting: std::collections::BTreeSet<String> = lines
+        .iter()
+        .filter(|x| x.registry != token && x.paid_by.is_none())
+        .filter_map(|x| Rir::from_token(&x.registry).map(|r| r.to_string()))
+        .collect();
+    let all_paid = waiting.is_empty();
+    let mut said = format!("{registry}'s fees confirmed paid");
+    if all_paid {
+        said.push_str("; every registry's fees are paid");
+    } else {
+        let names: Vec<String> = waiting.into_iter().collect();
+        said.push_str(&format!("; waiting for {}", names.join(" and ")));
+    }
+    Ok((all_paid, said))
+}
+
+/// Records, with a reason, that a policy exception the profile names (ARIN-2020-6) applies to a
+/// transfer: the finding it lifts becomes information. Only a hostmaster reviewing the side of
+/// that finding may, and only while the finding stands.
+pub async fn record_exception(
+    db: &DatabaseConnection,
+    settings: &Settings,
+    actor: &Actor,
+    id: i64,
+    rule_id: &str,
+    reason: &str,
+    now: OffsetDateTime,
+) -> AppResult<()> {
+    let txn = db::begin_write(db).await?;
+    let l = lock_and_load(&txn, id).await?;
+    if !authz::can(actor, Action::ViewTransfer, Some(&access(&l))) {
+        return Err(not_found(id));
+    }
+    let findings = evaluate(&txn, settings, &l.facts, Stage::Review, now).await?;
+    let Some((side, name)) = findings
+        .iter()
+        .find(|f| f.rule_id == rule_id && f.exception.is_some())
+        .map(|f| (f.side, f.exception.clone().unwrap_or_default()))
+    else {
+        return Err(AppError::Conflict(format!(
+            "no finding of transfer {} can be lifted by recording an exception to {rule_id}",
+            l.facts.reference
+        )));
+    };
+    if !authz::can(actor, Action::Decide { side }, Some(&access(&l))) {
+        return Err(AppError::Forbidden(format!(
+            "only a {} hostmaster reviewing transfer {} may record that {name} applies",
+            l.facts.registry_of(side),
+            l.facts.reference
+        )));
+    }
+    if reason.trim().is_empty() {
+        return Err(AppError::invalid(format!(
+            "say why {name} applies: recording it needs a written reason"
+        )));
+    }
+    let (user_id, label) = actor_label(&txn, actor).await?;
+    policy_exception::ActiveModel {
+        transfer_id: Set(id),
+        rule_id: Set(rule_id.to_owned()),
+        name: Set(name.clone()),
+        reason: Set(reason.trim().to_owned()),
+        user_id: Set(user_id),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    let history = History {
+        event: "exception_recorded".to_owned(),
+        actor: Some(user_id),
+        label,
+        comment: Some(format!("{name} applies: {}", reason.trim())),
+    };
+    let state = l.state.as_str();
+    record_event(&txn, id, Some(state), state, history, now).await?;
+    txn.commit().await?;
+    Ok(())
 }
 
 /// Expires every transfer whose consent or information deadline passed; returns how many.
@@ -862,6 +1036,15 @@ async fn store_transition(
         // A resolved dispute starts finalization again: the earlier confirmation no longer holds.
         if !fees_confirmed {
             row.fees_confirmed_by = Set(None);
+            fee_line::Entity::update_many()
+                .col_expr(fee_line::Column::PaidBy, Expr::value(Option::<i64>::None))
+                .col_expr(
+                    fee_line::Column::PaidAt,
+                    Expr::value(Option::<OffsetDateTime>::None),
+                )
+                .filter(fee_line::Column::TransferId.eq(l.row.id))
+                .exec(conn)
+                .await?;
         }
     }
     if transition.next == State::Completed {

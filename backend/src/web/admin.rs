@@ -733,6 +733,8 @@ struct RegistryPolicy {
     rules: Vec<Rule>,
     currency: String,
     fees: Vec<FeeRow>,
+    /// The values that are configurable defaults, not confirmed (`confirmed = false`).
+    defaults: Vec<String>,
 }
 
 #[derive(Template)]
@@ -852,6 +854,7 @@ async fn policy(
     SignedIn(viewer): SignedIn,
 ) -> Result<Html<String>, AppError> {
     viewer.require(Action::ManagePolicyProfiles)?;
+    let unconfirmed = crate::domain::policy::unconfirmed(&app.settings.profiles);
     let registries = Rir::ALL
         .iter()
         .map(|rir| {
@@ -888,6 +891,11 @@ async fn policy(
                 })
                 .collect();
             RegistryPolicy {
+                defaults: unconfirmed
+                    .iter()
+                    .filter(|u| u.registry == *rir)
+                    .map(|u| format!("{} ({})", u.value, u.key))
+                    .collect(),
                 name: rir.nro_name(),
                 token: rir.token(),
                 transfer_policy: p.transfer_policy.clone(),

@@ -15,6 +15,7 @@ use super::extract::Query;
 use super::forms::FormErrors;
 use super::page::{Chrome, render};
 use crate::db::holdings::range_of;
+use crate::domain::authz::Role;
 use crate::domain::format::{capitalise, group_thousands, utc_day};
 use crate::domain::ledger::{LedgerParty, Movement};
 use crate::domain::{Ipv4Range, Rir};
@@ -50,6 +51,9 @@ struct HoldingRow {
     range: Cidrs,
     status: String,
     since: String,
+    origin: String,
+    /// The holding's records page, for registry staff and auditors.
+    href: Option<String>,
 }
 
 struct EntryRow {
@@ -146,6 +150,10 @@ async fn lookup(
 
     let holdings = lookup::holdings(&app.db, range, SHOWN + 1).await?;
     page.more_holdings = holdings.len() as u64 > SHOWN;
+    let staff = matches!(
+        viewer.actor.role,
+        Role::Hostmaster { .. } | Role::Admin | Role::Auditor
+    );
     for held in holdings.into_iter().take(SHOWN as usize) {
         let (h, org) = (held.holding, held.holder);
         let since = h.received_on.or(h.registered_on);
@@ -156,6 +164,8 @@ async fn lookup(
             range: cidrs(range_of(h.start_addr, h.end_addr)?),
             status: h.status,
             since: since.map(|d| d.to_string()).unwrap_or_default(),
+            origin: h.origin.replace('_', " "),
+            href: staff.then(|| format!("/holdings/{}", h.id)),
         });
     }
     let entries = lookup::history(&app.db, range, SHOWN + 1).await?;

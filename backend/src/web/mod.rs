@@ -13,6 +13,7 @@ pub mod lookup;
 pub mod page;
 pub mod public;
 pub mod rdap;
+pub mod records;
 pub mod session_store;
 pub mod spool;
 pub mod tlog;
@@ -131,6 +132,7 @@ pub fn router(state: AppState) -> Router {
         .merge(transfers::routes())
         .merge(admin::routes())
         .merge(lookup::routes())
+        .merge(records::routes())
         .merge(public::routes())
         .merge(rdap::routes())
         .merge(audit::routes())

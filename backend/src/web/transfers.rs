@@ -25,7 +25,7 @@ use crate::db::transfers::{self as transfers_db, Loaded};
 use crate::domain::authz::{self, Action, Role, TransferAccess};
 use crate::domain::block::parse_block_list;
 use crate::domain::fees::format_amount;
-use crate::domain::finding::{Finding, Severity};
+use crate::domain::finding::{Finding, Severity, UNCONFIRMED_NOTE};
 use crate::domain::format::{capitalise, group_thousands, utc_minute};
 use crate::domain::policy;
 use crate::domain::transfer::{DocumentKind, NeedJustification};
@@ -64,6 +64,7 @@ pub fn routes() -> Router<AppState> {
         .route("/transfers/{id}/reject", get(confirm_reject).post(reject))
         .route("/transfers/{id}/request-info", post(request_info))
         .route("/transfers/{id}/confirm-fees", post(confirm_fees))
+        .route("/transfers/{id}/exception", post(record_exception))
         .route(
             "/transfers/{id}/finalize",
             get(confirm_finalize).post(finalize),
@@ -646,6 +647,17 @@ struct FeeView {
     payer: String,
     description: String,
     amount: String,
+    /// "Paid (confirmed by ARIN on ...)" or "Not confirmed yet".
+    paid: String,
+    /// The line rests on an unconfirmed schedule value.
+    unconfirmed: bool,
+}
+
+/// A finding the viewer may lift by recording the policy exception it names, with a reason.
+struct ExceptionView {
+    rule_id: String,
+    name: String,
+    message: String,
 }
 
 struct HoldingView {
@@ -732,8 +744,12 @@ struct ShowPage {
     deadline: String,
     need: String,
     fees: Vec<FeeView>,
+    /// Registries of this transfer whose "no fee" is an unconfirmed default.
+    fee_notes: Vec<String>,
     fees_confirmed: bool,
     finding_groups: Vec<FindingGroup>,
+    exceptions: Vec<ExceptionView>,
+    unconfirmed_note: &'static str,
     terminal: bool,
     holdings: Vec<HoldingView>,
     documents: Vec<DocumentView>,
@@ -803,7 +819,7 @@ async fn show_page(
     let decide_side = [Side::Source, Side::Recipient]
         .into_iter()
         .find(|s| can(Action::Decide { side: *s }));
-    let actions = Actions {
+    let mut actions = Actions {
         accept: can(Action::AcceptAsRecipient),
         answer: can(Action::AnswerInfo),
         withdraw: can(Action::Withdraw),
@@ -822,10 +838,27 @@ async fn show_page(
     };
     let overrides = transfers_db::overrides(&app.db, id).await?;
     let mut finding_groups = Vec::new();
-    for side in [Side::Source, Side::Recipient] {
+    // A finding shared by both registries is shown once, under both.
+    let groups = [
+        (Some(Side::Source), f.source_rir().to_string(), "source"),
+        (
+            Some(Side::Recipient),
+            f.recipient_rir().to_string(),
+            "recipient",
+        ),
+        (
+            None,
+            format!("{} and {}", f.source_rir(), f.recipient_rir()),
+            "both",
+        ),
+    ];
+    for (side, registry, side_name) in groups {
         let of_side: Vec<FindingView> = findings
             .iter()
-            .filter(|x| x.side == side)
+            .filter(|x| match side {
+                Some(side) => x.side == side && !x.shared,
+                None => x.shared,
+            })
             .map(|x| FindingView {
                 severity: x.severity.as_str(),
                 message: x.message.clone(),
@@ -838,19 +871,37 @@ async fn show_page(
                     .unwrap_or_default(),
             })
             .collect();
+        if side.is_none() && of_side.is_empty() {
+            continue;
+        }
         finding_groups.push(FindingGroup {
-            registry: f.registry_of(side).to_string(),
-            side: side.as_str(),
+            registry,
+            side: side_name,
             findings: of_side,
         });
     }
+    let exceptions = decide_side
+        .map(|side| {
+            findings
+                .iter()
+                .filter(|x| x.side == side)
+                .filter_map(|x| {
+                    x.exception.as_ref().map(|name| ExceptionView {
+                        rule_id: x.rule_id.clone(),
+                        name: name.clone(),
+                        message: x.message.clone(),
+                    })
+                })
+                .collect()
+        })
+        .unwrap_or_default();
     let warnings = decide_side
         .map(|side| {
             findings
                 .iter()
                 // An inter-RIR approval answers for its own side; the one intra-RIR review for both.
                 .filter(|x| {
-                    x.severity == Severity::Warning && (!f.is_inter_rir() || x.side == side)
+                    x.severity == Severity::Warning && (!f.is_inter_rir() || x.concerns(side))
                 })
                 .map(|x| WarningView {
                     rule_id: x.rule_id.clone(),
@@ -896,8 +947,31 @@ async fn show_page(
             uploaded: utc_minute(d.uploaded_at),
         })
         .collect();
-    let fees = access::fees(&app.db, id)
-        .await?
+    let fee_rows = access::fees(&app.db, id).await?;
+    // Each registry confirms its own lines: the button is offered to one with unpaid lines, or,
+    // when nobody bills anything, to either registry.
+    if let Role::Hostmaster { registry } = viewer.actor.role {
+        let own: Vec<&crate::db::entities::fee_line::Model> = fee_rows
+            .iter()
+            .filter(|x| x.registry == registry.token())
+            .collect();
+        actions.confirm_fees &= if fee_rows.is_empty() {
+            true
+        } else {
+            own.iter().any(|x| x.paid_by.is_none())
+        };
+    }
+    let fee_notes = [f.source_rir(), f.recipient_rir()]
+        .into_iter()
+        .enumerate()
+        .filter(|(i, r)| *i == 0 || f.is_inter_rir() && *r != f.source_rir())
+        .filter(|(_, r)| {
+            !app.settings.fees.get(*r).confirmed
+                && !fee_rows.iter().any(|x| x.registry == r.token())
+        })
+        .map(|(_, r)| format!("{r} bills nothing here"))
+        .collect();
+    let fees = fee_rows
         .into_iter()
         .map(|x| FeeView {
             registry: view::registry_name(&x.registry),
@@ -908,6 +982,11 @@ async fn show_page(
                 .parse::<Decimal>()
                 .map(|a| format_amount(a, &x.currency))
                 .unwrap_or_else(|_| format!("{} {}", x.currency, x.amount)),
+            paid: match x.paid_at {
+                Some(at) => format!("Paid (confirmed {})", utc_minute(at)),
+                None => "Not confirmed yet".to_owned(),
+            },
+            unconfirmed: !x.confirmed,
         })
         .collect();
     let history = transfers_db::history(&app.db, id).await?;
@@ -1007,8 +1086,11 @@ async fn show_page(
         deadline: l.row.deadline.map(utc_minute).unwrap_or_default(),
         need,
         fees,
+        fee_notes,
         fees_confirmed: l.row.fees_confirmed_by.is_some(),
         finding_groups,
+        exceptions,
+        unconfirmed_note: UNCONFIRMED_NOTE,
         terminal,
         holdings,
         documents,
@@ -1681,14 +1763,89 @@ async fn confirm_fees(
         Action::ConfirmFees,
         Command::ConfirmFees,
         "fees",
-        |l| {
-            format!(
+        |l| match l.state {
+            WorkflowState::AwaitingFinalization {
+                fees_confirmed: true,
+                ..
+            } => format!(
                 "Fees of {} confirmed. It can be finalized now.",
                 l.facts.reference
-            )
+            ),
+            _ => format!(
+                "Your registry's fees of {} are confirmed; the other registry confirms its own.",
+                l.facts.reference
+            ),
         },
     )
     .await
+}
+
+#[derive(Deserialize)]
+struct ExceptionForm {
+    #[serde(default)]
+    rule: String,
+    #[serde(default)]
+    reason: String,
+}
+
+/// Records that a policy exception applies (ARIN-2020-6), with the hostmaster's reason.
+async fn record_exception(
+    State(app): State<AppState>,
+    Path(id): Path<i64>,
+    CsrfForm { viewer, form }: CsrfForm<ExceptionForm>,
+) -> Result<Response, AppError> {
+    let typed = Typed {
+        reason: form.reason.clone(),
+        ..Typed::default()
+    };
+    let mut errors = FormErrors::default();
+    forms::text(
+        &mut errors,
+        "exception",
+        &form.reason,
+        "why the exception applies",
+        true,
+        TEXT_MAX,
+    );
+    if !errors.is_empty() {
+        return invalid_form(&app, &viewer, id, errors, typed).await;
+    }
+    let now = app.clock.now();
+    match transfers::record_exception(
+        &app.db,
+        &app.settings,
+        &viewer.actor,
+        id,
+        &form.rule,
+        &form.reason,
+        now,
+    )
+    .await
+    {
+        Ok(()) => {
+            viewer
+                .flash("The exception is recorded; its finding no longer blocks approval.")
+                .await?;
+            Ok(Redirect::to(&format!("/transfers/{id}")).into_response())
+        }
+        Err(AppError::Invalid(m)) => {
+            let status = StatusCode::UNPROCESSABLE_ENTITY;
+            refuse(&app, &viewer, id, "exception", m, typed, status).await
+        }
+        Err(AppError::Conflict(m)) => {
+            refuse(
+                &app,
+                &viewer,
+                id,
+                "exception",
+                m,
+                typed,
+                StatusCode::CONFLICT,
+            )
+            .await
+        }
+        Err(e) => Err(e),
+    }
 }
 
 async fn finalize(

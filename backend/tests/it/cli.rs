@@ -93,3 +93,48 @@ async fn a_base_url_that_is_not_http_is_refused_before_anything_runs() {
         "{err}"
     );
 }
+
+#[tokio::test]
+async fn policy_check_lists_the_unconfirmed_values_and_import_origins_sets_them_in_bulk() {
+    let db = TestDb::new().await;
+    let dir = tempfile::tempdir().unwrap();
+    let overrides = dir.path().join("policy.toml");
+    std::fs::write(&overrides, "[ripencc.minimum_size]\nconfirmed = true\n").unwrap();
+    let (ok, out, err) = ipxfer(&db, &["policy", "check", overrides.to_str().unwrap()]);
+    assert!(ok, "{err}");
+    assert!(out.contains("values are configurable defaults, not confirmed against the registry's published policy"), "{out}");
+    assert!(
+        out.contains("  afrinic inter_rir.enabled: takes part in intra-RIR transfers only"),
+        "{out}"
+    );
+    // The operator confirmed RIPE NCC's minimum: it is no longer listed.
+    assert!(!out.contains("ripencc minimum_size"), "{out}");
+
+    let delegated = dir.path().join("arin");
+    std::fs::write(
+        &delegated,
+        "2.3|arin|1|1|19700101|20260101|-0400\narin|US|ipv4|20.0.0.0|4096|20100101|allocated|h1\n",
+    )
+    .unwrap();
+    let (ok, _, err) = ipxfer(&db, &["import", "delegated", delegated.to_str().unwrap()]);
+    assert!(ok, "{err}");
+    let origins = dir.path().join("origins.csv");
+    std::fs::write(
+        &origins,
+        "range,origin\n20.0.0.0/20,legacy\n20.9.0.0/24,legacy\n",
+    )
+    .unwrap();
+    let (ok, _, err) = ipxfer(&db, &["import", "origins", origins.to_str().unwrap()]);
+    assert!(!ok);
+    assert!(
+        err.contains("line 3: no holding covers 20.9.0.0/24"),
+        "{err}"
+    );
+    std::fs::write(&origins, "range,origin\n20.0.0.0/20,legacy\n").unwrap();
+    let (ok, out, err) = ipxfer(&db, &["import", "origins", origins.to_str().unwrap()]);
+    assert!(ok, "{err}");
+    assert!(
+        out.ends_with("1 holdings' origins recorded, 0 already as listed\n"),
+        "{out}"
+    );
+}

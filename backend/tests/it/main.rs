@@ -15,6 +15,7 @@ mod mail;
 mod maildev;
 mod migrations;
 mod page_cost;
+mod policy_fidelity;
 mod rdap;
 mod security;
 mod starvation;

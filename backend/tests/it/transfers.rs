@@ -751,15 +751,16 @@ async fn refusals_say_what_to_give_not_which_rule() {
     w.act(&w.recipient_member, id, Command::Accept { need: need() })
         .await
         .unwrap();
-    // Only the approving registry's own warnings are asked about, in words, not rule ids.
+    // Only warnings the approving registry weighs are asked about, in words, not rule ids; the
+    // documents both registries need are one warning, citing both.
     let err = w
         .approve(&w.arin_hostmaster, id, Side::Source)
         .await
         .unwrap_err();
     assert_eq!(
         err.to_string(),
-        "to approve, give a written reason for overriding each warning: ARIN NRPM 8.3, 8.4: the \
-         signed transfer agreement and the company registration are missing; ARIN needs them \
-         before finalization"
+        "to approve, give a written reason for overriding each warning: ARIN NRPM 8.3, 8.4; RIPE \
+         NCC ripe-816: the signed transfer agreement and the company registration are missing \
+         and needed before finalization"
     );
 }

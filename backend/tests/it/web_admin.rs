@@ -499,14 +499,26 @@ async fn the_policy_page_shows_the_running_profiles_with_overrides() {
     assert_eq!(
         page.texts("#arin table.fees tbody tr:first-child > *"),
         [
-            "ARIN transfer processing fee (source)",
-            "source",
+            "ARIN transfer processing fee",
+            "source (recipient if outside the registry)",
             "USD 500.00"
         ]
     );
     assert!(
         page.texts("#afrinic table.rules tbody td")
             .contains(&"not accepted".to_owned())
+    );
+    // Which values are confirmed and which are defaults, per registry.
+    let ripe = page.text("#defaults-ripencc");
+    assert!(
+        ripe.contains("Configurable defaults, not confirmed against RIPE NCC's published policy")
+            && ripe.contains("smallest block /22 (minimum_size)")
+            && ripe.contains("no transfer fee (fees)"),
+        "{ripe}"
+    );
+    assert!(
+        page.text("#defaults-arin")
+            .contains("restricted: the NRPM 4.10")
     );
 }
 

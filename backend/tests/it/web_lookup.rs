@@ -27,18 +27,21 @@ async fn a_range_with_history_shows_its_holders_and_ledger_entries() {
             "1,024",
             "allocated",
             "2010-01-01",
+            "registry issued",
             "RIPE NCC holder ripe-holder Registry id ripe-holder",
             "RIPE NCC",
             "20.0.4.0/22",
             "1,024",
             "allocated",
             "2026-11-28",
+            "transferred",
             "ARIN holder arin-holder Registry id arin-holder",
             "ARIN",
             "20.0.8.0/21",
             "2,048",
             "allocated",
             "2010-01-01",
+            "registry issued",
         ]
     );
     let entry = page.texts("table.history tbody td");

@@ -529,7 +529,7 @@ async fn the_queue_counts_each_steps_blocking_findings() {
                 .await
                 .unwrap()
                 .into_iter()
-                .filter(|f| f.severity == Severity::Warning && f.side == side)
+                .filter(|f| f.severity == Severity::Warning && f.concerns(side))
                 .map(|f| Override {
                     rule_id: f.rule_id,
                     reason: "seen on paper at the counter".into(),

@@ -13,6 +13,9 @@ pub struct Model {
     pub description: String,
     pub amount: String,
     pub currency: String,
+    pub confirmed: bool,
+    pub paid_by: Option<i64>,
+    pub paid_at: Option<TimeDateTimeWithTimeZone>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -13,6 +13,8 @@ pub mod holding_snapshot;
 pub mod ledger_entry;
 pub mod login_attempt;
 pub mod organisation;
+pub mod policy_exception;
+pub mod record_change;
 pub mod registry_import;
 pub mod registry_inventory;
 pub mod session;

@@ -223,6 +223,13 @@ pub struct MinimumSize {
     pub prefix: PrefixLength,
     /// The policy text the findings cite ("ARIN NRPM 8.5.3").
     pub citation: String,
+    /// False for a default not confirmed against the registry's policy (see [`Unconfirmed`]).
+    #[serde(default = "yes")]
+    pub confirmed: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// How long the source must have held a block before transferring it.
@@ -231,6 +238,11 @@ pub struct MinimumSize {
 pub struct HoldingPeriod {
     /// Months since the holder received the block; 0 disables the rule.
     pub months: u32,
+    /// The hold is on the source, not the block (ARIN NRPM 8.3/8.4, AFRINIC): it may not have
+    /// received any IPv4 space from the registry, by allocation or transfer, in the `months`
+    /// before approval.
+    #[serde(default)]
+    pub any_receipt: bool,
     /// A different period for space the registry (or an NIR) issued to the holder.
     #[serde(default)]
     pub registry_issued_months: Option<u32>,
@@ -238,11 +250,29 @@ pub struct HoldingPeriod {
     pub counts_merger_acquisition_receipt: bool,
     /// Whether a merger-or-acquisition transfer may move the block within the period.
     pub exempt_merger_acquisition: bool,
-    /// A policy exception the reviewer may apply: the finding becomes a warning that quotes it.
+    /// A policy exception a hostmaster of the source registry may record for a transfer, with
+    /// a reason; the finding stays blocking until it is recorded.
     #[serde(default)]
-    pub exception: Option<String>,
+    pub exception: Option<PolicyException>,
     /// The policy text the findings cite ("ARIN NRPM 8.5.3").
     pub citation: String,
+    /// False for a default not confirmed against the registry's policy.
+    #[serde(default = "yes")]
+    pub confirmed: bool,
+    /// False when how mergers and acquisitions count (`counts_merger_acquisition_receipt`,
+    /// `exempt_merger_acquisition`) is a default not confirmed against the registry's policy.
+    #[serde(default = "yes")]
+    pub merger_acquisition_confirmed: bool,
+}
+
+/// A named exception to a rule that a hostmaster records for one transfer, with a reason.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PolicyException {
+    /// Short name shown on the button and in the history ("ARIN-2020-6").
+    pub name: String,
+    /// When it applies, for the finding's message.
+    pub description: String,
 }
 
 /// Space the registry does not let go, matched by prefix, by origin or by both.
@@ -265,6 +295,9 @@ pub struct Restriction {
     pub description: String,
     /// The policy text the findings cite ("ARIN NRPM 8.5.3").
     pub citation: String,
+    /// False for a default not confirmed against the registry's policy.
+    #[serde(default = "yes")]
+    pub confirmed: bool,
 }
 
 /// Which other registries this registry transfers with.
@@ -280,6 +313,13 @@ pub struct InterRir {
     pub outbound_origins: Option<Vec<HoldingOrigin>>,
     /// The policy text the findings cite ("ARIN NRPM 8.5.3").
     pub citation: String,
+    /// False when `enabled` is a default not confirmed against the registry's policy (AFRINIC:
+    /// whether inter-RIR transfers are being processed).
+    #[serde(default = "yes")]
+    pub confirmed: bool,
+    /// Partners listed by default whose arrangement with this registry is not confirmed.
+    #[serde(default)]
+    pub unconfirmed_partners: Vec<Rir>,
 }
 
 /// The recipient's standing with its registry.
@@ -288,6 +328,10 @@ pub struct InterRir {
 pub struct MembershipPolicy {
     /// The policy text the findings cite ("ARIN NRPM 8.5.3").
     pub citation: String,
+    /// The source must be a member in good standing too (AFRINIC: both parties), unless all it
+    /// transfers is legacy space.
+    #[serde(default)]
+    pub source_must_be_member: bool,
 }
 
 /// What the recipient must show to justify the space.
@@ -305,6 +349,13 @@ pub struct NeedPolicy {
     /// Whether merger-or-acquisition recipients are exempt.
     pub exempt_merger_acquisition: bool,
     pub citation: String,
+    /// False when the horizon or utilisation is a default not confirmed against the registry's
+    /// policy.
+    #[serde(default = "yes")]
+    pub confirmed: bool,
+    /// False when `exempt_merger_acquisition` is a default not confirmed.
+    #[serde(default = "yes")]
+    pub merger_acquisition_confirmed: bool,
     /// A first block the registry gives without further justification (ARIN NRPM 8.5.4).
     #[serde(default)]
     pub initial_block: Option<InitialBlock>,

@@ -3,10 +3,12 @@
 
 use time::{Date, Month};
 
-use super::profile::Profiles;
+use super::profile::{HoldingPeriod, Profiles};
 use super::{PolicyInput, Stage};
 use crate::domain::format::group_thousands;
-use crate::domain::transfer::{DocumentKind, HoldingFacts, HoldingOrigin, Membership, OrgId};
+use crate::domain::transfer::{
+    DocumentKind, HoldingFacts, HoldingOrigin, Membership, OrgFacts, OrgId,
+};
 use crate::domain::{Finding, Ipv4Range, Severity, Side, TransferFacts, TransferType};
 
 /// The stable ids of the rules, as stored with findings and overrides.
@@ -19,6 +21,7 @@ pub mod rule_id {
     pub const REGISTRY_PAIR: &str = "both.registry_pair";
     pub const SPECIAL_PURPOSE: &str = "both.special_purpose";
     pub const MEMBERSHIP: &str = "recipient.membership";
+    pub const SOURCE_MEMBERSHIP: &str = "source.membership";
     pub const NEED: &str = "recipient.need";
     pub const DOCUMENTS: &str = "both.documents";
     pub const DISTINCT_ORGS: &str = "both.distinct_orgs";
@@ -28,13 +31,49 @@ pub mod rule_id {
 const SPECIAL_PURPOSE_CITATION: &str = "RFC 6890";
 
 fn finding(rule_id: &str, side: Side, severity: Severity, citation: &str, text: String) -> Finding {
-    Finding {
-        rule_id: rule_id.to_owned(),
+    Finding::new(
+        rule_id,
         side,
         severity,
-        message: format!("{citation}: {text}"),
-        citation: citation.to_owned(),
+        citation,
+        format!("{citation}: {text}"),
+    )
+}
+
+/// A `both.` rule reports once: in an inter-RIR transfer, a recipient-side finding that says
+/// what a source-side finding of the same rule says (same text, severity and confirmation) is
+/// folded into it, which then cites both registries and is weighed by both reviews.
+pub(super) fn once_for_both(findings: Vec<Finding>) -> Vec<Finding> {
+    let body = |f: &Finding| {
+        f.message
+            .strip_prefix(&format!("{}: ", f.citation))
+            .unwrap_or(&f.message)
+            .to_owned()
+    };
+    let mut kept: Vec<Finding> = Vec::with_capacity(findings.len());
+    for f in findings {
+        let twin = kept.iter_mut().find(|k| {
+            k.side == Side::Source
+                && !k.shared
+                && f.side == Side::Recipient
+                && k.rule_id == f.rule_id
+                && k.severity == f.severity
+                && k.confirmed == f.confirmed
+                && body(k) == body(&f)
+        });
+        match twin {
+            Some(k) => {
+                if k.citation != f.citation {
+                    let text = body(k);
+                    k.citation = format!("{}; {}", k.citation, f.citation);
+                    k.message = format!("{}: {text}", k.citation);
+                }
+                k.shared = true;
+            }
+            None => kept.push(f),
+        }
     }
+    kept
 }
 
 /// The sides a `both.` rule reports for: one per registry involved.
@@ -95,15 +134,28 @@ fn join_words(items: &[&str], conjunction: &str) -> String {
 
 /// `date` plus whole calendar months; the 31st becomes the month's last day when needed.
 pub(crate) fn add_months(date: Date, months: u32) -> Date {
+    shift_months(date, i64::from(months))
+}
+
+/// `date` minus whole calendar months (the start of a look-back period).
+pub fn months_before(date: Date, months: u32) -> Date {
+    shift_months(date, -i64::from(months))
+}
+
+fn shift_months(date: Date, months: i64) -> Date {
     let index = i64::from(date.year()) * 12 + i64::from(u8::from(date.month()) - 1);
-    let index = index + i64::from(months);
+    let index = index + months;
     let Ok(year) = i32::try_from(index.div_euclid(12)) else {
-        return Date::MAX;
+        return if months < 0 { Date::MIN } else { Date::MAX };
     };
     // rem_euclid(12) is 0..=11, so the month number is 1..=12.
     let month = Month::try_from(index.rem_euclid(12) as u8 + 1).unwrap_or(Month::December);
     let day = date.day().min(month.length(year));
-    Date::from_calendar_date(year, month, day).unwrap_or(Date::MAX)
+    Date::from_calendar_date(year, month, day).unwrap_or(if months < 0 {
+        Date::MIN
+    } else {
+        Date::MAX
+    })
 }
 
 /// `source.holder`: each block lies within one holding of the source at the source registry.
@@ -204,20 +256,25 @@ pub(super) fn minimum_size(input: &PolicyInput<'_>, profiles: &Profiles) -> Vec<
                     })
             };
             if let Some(shortfall) = shortfall {
-                findings.push(finding(
-                    rule_id::MINIMUM_SIZE,
-                    side,
-                    Severity::Blocking,
-                    &rule.citation,
-                    format!("minimum transfer size is {minimum}, but {shortfall}"),
-                ));
+                findings.push(
+                    finding(
+                        rule_id::MINIMUM_SIZE,
+                        side,
+                        Severity::Blocking,
+                        &rule.citation,
+                        format!("minimum transfer size is {minimum}, but {shortfall}"),
+                    )
+                    .resting_on(rule.confirmed),
+                );
             }
         }
     }
     findings
 }
 
-/// `source.holding_period`: the source has held each block long enough.
+/// `source.holding_period`: the source has held each block long enough or, where the hold is on
+/// the source (`any_receipt`: ARIN NRPM 8.3/8.4, AFRINIC), has received no IPv4 space from the
+/// registry within the period at all.
 pub(super) fn holding_period(input: &PolicyInput<'_>, profiles: &Profiles) -> Vec<Finding> {
     let transfer = input.transfer;
     let registry = transfer.source_rir();
@@ -226,66 +283,150 @@ pub(super) fn holding_period(input: &PolicyInput<'_>, profiles: &Profiles) -> Ve
         return Vec::new();
     }
     let source = &transfer.source.name;
+    let months_for = |holding: &HoldingFacts| match holding.origin {
+        HoldingOrigin::RegistryIssued | HoldingOrigin::WaitingList => {
+            rule.registry_issued_months.unwrap_or(rule.months)
+        }
+        HoldingOrigin::MergerAcquisition if !rule.counts_merger_acquisition_receipt => 0,
+        _ => rule.months,
+    };
+    // For space the holder got first-hand, registration and receipt are the same day.
+    let received = |holding: &HoldingFacts| match holding.origin {
+        HoldingOrigin::Transferred | HoldingOrigin::MergerAcquisition => holding.received_on,
+        _ => holding.received_on.or(holding.registered_on),
+    };
+    // Whether receipt by merger starts the period is not confirmed everywhere; a finding about
+    // space received by merger rests on it.
+    let confirmed = |holding: &HoldingFacts| {
+        rule.confirmed
+            && (rule.merger_acquisition_confirmed
+                || holding.origin != HoldingOrigin::MergerAcquisition)
+    };
     let mut findings = Vec::new();
+    let mut own = Vec::new();
     for block in &transfer.blocks {
         // Without a holding, source.holder already blocks.
         let Some(holding) = holding_of(input, block) else {
             continue;
         };
-        let months = match holding.origin {
-            HoldingOrigin::RegistryIssued | HoldingOrigin::WaitingList => {
-                rule.registry_issued_months.unwrap_or(rule.months)
-            }
-            HoldingOrigin::MergerAcquisition if !rule.counts_merger_acquisition_receipt => 0,
-            _ => rule.months,
-        };
+        let months = months_for(holding);
         if months == 0 {
             continue;
         }
-        // For space the holder got first-hand, registration and receipt are the same day.
-        let received = match holding.origin {
-            HoldingOrigin::Transferred | HoldingOrigin::MergerAcquisition => holding.received_on,
-            _ => holding.received_on.or(holding.registered_on),
-        };
-        let Some(received) = received else {
-            findings.push(finding(
-                rule_id::HOLDING_PERIOD,
-                Side::Source,
-                Severity::Warning,
-                &rule.citation,
-                format!(
-                    "the date {source} received {block} is not recorded, so the {months}-month \
-                     holding period cannot be checked"
-                ),
-            ));
+        if received(holding).is_none() {
+            findings.push(
+                finding(
+                    rule_id::HOLDING_PERIOD,
+                    Side::Source,
+                    Severity::Warning,
+                    &rule.citation,
+                    format!(
+                        "the date {source} received {block} is not recorded, so the \
+                         {months}-month holding period cannot be checked"
+                    ),
+                )
+                .resting_on(confirmed(holding)),
+            );
+            continue;
+        }
+        own.push((*block, holding));
+    }
+
+    if rule.any_receipt {
+        // Every receipt from this registry counts, the transferred blocks' own included; the
+        // latest one decides when the source may transfer again.
+        let mut receipts: Vec<(Ipv4Range, &HoldingFacts)> = own.clone();
+        receipts.extend(
+            input
+                .source_receipts
+                .iter()
+                .filter(|h| {
+                    h.org_id == transfer.source.id
+                        && h.registry == registry
+                        && h.origin != HoldingOrigin::Legacy
+                })
+                .map(|h| (h.range, h)),
+        );
+        let latest = receipts
+            .into_iter()
+            .filter_map(|(range, holding)| {
+                let months = months_for(holding);
+                let on = received(holding)?;
+                let eligible = add_months(on, months);
+                (months > 0 && input.today < eligible).then_some((eligible, on, range, holding))
+            })
+            .max_by_key(|(eligible, ..)| *eligible);
+        if let Some((eligible, on, range, holding)) = latest {
+            let text = format!(
+                "{source} received {range} ({}) from {registry} on {on}; a source may not have \
+                 received IPv4 space from {registry} in the {} months before the transfer is \
+                 approved, so it may transfer only from {eligible}",
+                origin_phrase(holding.origin),
+                months_for(holding)
+            );
+            findings.push(held(input, rule, text).resting_on(confirmed(holding)));
+        }
+        return findings;
+    }
+
+    for (block, holding) in own {
+        let months = months_for(holding);
+        let Some(on) = received(holding) else {
             continue;
         };
-        let eligible = add_months(received, months);
+        let eligible = add_months(on, months);
         if input.today >= eligible {
             continue;
         }
-        let mut text = format!(
-            "{source} received {block} ({}) on {received} and may transfer it only {months} \
-             months later, from {eligible}",
+        let text = format!(
+            "{source} received {block} ({}) on {on} and may transfer it only {months} months \
+             later, from {eligible}",
             origin_phrase(holding.origin)
         );
-        let severity = match &rule.exception {
-            Some(exception) => {
-                text.push_str("; ");
-                text.push_str(exception);
-                Severity::Warning
-            }
-            None => Severity::Blocking,
-        };
-        findings.push(finding(
-            rule_id::HOLDING_PERIOD,
-            Side::Source,
-            severity,
-            &rule.citation,
-            text,
-        ));
+        findings.push(held(input, rule, text).resting_on(confirmed(holding)));
     }
     findings
+}
+
+/// A holding-period finding: blocking, unless the profile's exception has been recorded for
+/// this transfer by a hostmaster (then for information, quoting the reason); while it is not,
+/// the message says when it applies, and at filing (before anyone can record it) it warns.
+fn held(input: &PolicyInput<'_>, rule: &HoldingPeriod, text: String) -> Finding {
+    let mut f = finding(
+        rule_id::HOLDING_PERIOD,
+        Side::Source,
+        Severity::Blocking,
+        &rule.citation,
+        text,
+    );
+    let Some(exception) = &rule.exception else {
+        return f;
+    };
+    let recorded = input
+        .exceptions
+        .iter()
+        .find(|e| e.rule_id == rule_id::HOLDING_PERIOD && e.name == exception.name);
+    match recorded {
+        Some(e) => {
+            f.severity = Severity::Info;
+            f.message = format!(
+                "{}; a hostmaster recorded that {} applies: {}",
+                f.message, exception.name, e.reason
+            );
+        }
+        None => {
+            f.message = format!(
+                "{}; unless {} applies ({}), which a hostmaster records with a reason",
+                f.message, exception.name, exception.description
+            );
+            f.exception = Some(exception.name.clone());
+            // The hostmaster can only record it once the transfer is filed.
+            if input.stage == Stage::Filing {
+                f.severity = Severity::Warning;
+            }
+        }
+    }
+    f
 }
 
 /// `source.restricted_space`: no block is space the source registry keeps from transfer.
@@ -320,6 +461,7 @@ pub(super) fn restricted_space(input: &PolicyInput<'_>, profiles: &Profiles) -> 
                     &restriction.citation,
                     text,
                 )
+                .resting_on(restriction.confirmed)
             };
             let Some(months) = restriction.months else {
                 findings.push(blocked(
@@ -366,14 +508,17 @@ pub(super) fn registry_pair(input: &PolicyInput<'_>, profiles: &Profiles) -> Vec
     let outbound = &profiles.get(from).inter_rir;
     let inbound = &profiles.get(to).inter_rir;
     let mut findings = Vec::new();
-    let mut refuse = |side, citation: &str, text: String| {
-        findings.push(finding(
-            rule_id::REGISTRY_PAIR,
-            side,
-            Severity::Blocking,
-            citation,
-            text,
-        ));
+    let mut refuse = |side, citation: &str, text: String, confirmed: bool| {
+        findings.push(
+            finding(
+                rule_id::REGISTRY_PAIR,
+                side,
+                Severity::Blocking,
+                citation,
+                text,
+            )
+            .resting_on(confirmed),
+        );
     };
 
     if !outbound.enabled {
@@ -384,12 +529,14 @@ pub(super) fn registry_pair(input: &PolicyInput<'_>, profiles: &Profiles) -> Vec
                 "{from} takes part in intra-RIR transfers only, so a transfer from {from} to \
                  {to} is not allowed"
             ),
+            outbound.confirmed,
         );
     } else if !outbound.partners.contains(&to) {
         refuse(
             Side::Source,
             &outbound.citation,
             format!("{from} has no inter-RIR transfer arrangement with {to}"),
+            true,
         );
     } else if let Some(origins) = &outbound.outbound_origins {
         let allowed: Vec<&str> = origins.iter().map(|o| origin_phrase(*o)).collect();
@@ -406,6 +553,7 @@ pub(super) fn registry_pair(input: &PolicyInput<'_>, profiles: &Profiles) -> Vec
                         join_words(&allowed, "or"),
                         origin_phrase(holding.origin)
                     ),
+                    true,
                 );
             }
         }
@@ -419,13 +567,33 @@ pub(super) fn registry_pair(input: &PolicyInput<'_>, profiles: &Profiles) -> Vec
                 "{to} takes part in intra-RIR transfers only, so a transfer from {from} to {to} \
                  is not allowed"
             ),
+            inbound.confirmed,
         );
     } else if !inbound.partners.contains(&from) {
         refuse(
             Side::Recipient,
             &inbound.citation,
             format!("{to} has no inter-RIR transfer arrangement with {from}"),
+            true,
         );
+    }
+    // A pair allowed only by a partner listed by default says so.
+    for (side, registry, policy, other) in [
+        (Side::Source, from, outbound, to),
+        (Side::Recipient, to, inbound, from),
+    ] {
+        if policy.enabled && policy.unconfirmed_partners.contains(&other) {
+            findings.push(
+                finding(
+                    rule_id::REGISTRY_PAIR,
+                    side,
+                    Severity::Info,
+                    &policy.citation,
+                    format!("{registry} lists {other} as an inter-RIR partner"),
+                )
+                .resting_on(false),
+            );
+        }
     }
     findings
 }
@@ -454,13 +622,20 @@ pub(super) fn special_purpose(input: &PolicyInput<'_>, _profiles: &Profiles) -> 
     findings
 }
 
+/// Why `org` is not a member in good standing, if it is not.
+fn standing(org: &OrgFacts) -> Option<&'static str> {
+    match org.membership {
+        Membership::GoodStanding => None,
+        Membership::Suspended => Some("is suspended"),
+        Membership::NonMember => Some("is not a member"),
+    }
+}
+
 /// `recipient.membership`: the recipient is a member in good standing of its registry.
 pub(super) fn membership(input: &PolicyInput<'_>, profiles: &Profiles) -> Vec<Finding> {
     let recipient = &input.transfer.recipient;
-    let standing = match recipient.membership {
-        Membership::GoodStanding => return Vec::new(),
-        Membership::Suspended => "is suspended",
-        Membership::NonMember => "is not a member",
+    let Some(standing) = standing(recipient) else {
+        return Vec::new();
     };
     let registry = recipient.registry;
     vec![finding(
@@ -475,12 +650,47 @@ pub(super) fn membership(input: &PolicyInput<'_>, profiles: &Profiles) -> Vec<Fi
     )]
 }
 
+/// `source.membership`: where the source registry asks it of both parties (AFRINIC), the source
+/// is a member in good standing too, unless all it transfers is legacy space (legacy holders
+/// are sources in their own right).
+pub(super) fn source_membership(input: &PolicyInput<'_>, profiles: &Profiles) -> Vec<Finding> {
+    let transfer = input.transfer;
+    let source = &transfer.source;
+    let policy = &profiles.get(source.registry).membership;
+    if !policy.source_must_be_member {
+        return Vec::new();
+    }
+    let Some(standing) = standing(source) else {
+        return Vec::new();
+    };
+    let all_legacy = transfer
+        .blocks
+        .iter()
+        .all(|block| holding_of(input, block).is_some_and(|h| h.origin == HoldingOrigin::Legacy));
+    if all_legacy && source.membership == Membership::NonMember {
+        return Vec::new();
+    }
+    vec![finding(
+        rule_id::SOURCE_MEMBERSHIP,
+        Side::Source,
+        Severity::Blocking,
+        &policy.citation,
+        format!(
+            "the source must be a member in good standing of {} unless it transfers legacy \
+             space only, but {} {standing}",
+            source.registry, source.name
+        ),
+    )]
+}
+
 /// What a need justification must show, from whichever policy asks for it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NeedRequirement<'a> {
     pub horizon_months: Option<u32>,
     pub min_utilisation_percent: Option<u32>,
     pub citation: &'a str,
+    /// False when the horizon or utilisation is an unconfirmed default.
+    pub confirmed: bool,
 }
 
 /// The justification the recipient of `transfer` must give, if any: its own registry's need
@@ -500,6 +710,7 @@ pub fn need_requirement<'a>(
             horizon_months: policy.horizon_months,
             min_utilisation_percent: policy.min_utilisation_percent,
             citation: &policy.citation,
+            confirmed: policy.confirmed,
         });
     }
     policy
@@ -510,6 +721,7 @@ pub fn need_requirement<'a>(
             horizon_months: Some(plan.horizon_months),
             min_utilisation_percent: Some(plan.min_utilisation_percent),
             citation: &plan.citation,
+            confirmed: true,
         })
 }
 
@@ -616,13 +828,18 @@ pub(super) fn need(input: &PolicyInput<'_>, profiles: &Profiles) -> Vec<Finding>
             ),
         ),
     };
-    vec![finding(
-        rule_id::NEED,
-        Side::Recipient,
-        severity,
-        requirement.citation,
-        text,
-    )]
+    // Only a shortfall against the horizon or utilisation rests on those numbers.
+    let confirmed = given.is_none() || requirement.confirmed;
+    vec![
+        finding(
+            rule_id::NEED,
+            Side::Recipient,
+            severity,
+            requirement.citation,
+            text,
+        )
+        .resting_on(confirmed),
+    ]
 }
 
 /// `both.documents`: the documents each registry requires are on file; blocking at
@@ -631,8 +848,7 @@ pub(super) fn documents(input: &PolicyInput<'_>, profiles: &Profiles) -> Vec<Fin
     let transfer = input.transfer;
     let mut findings = Vec::new();
     for &side in sides(transfer) {
-        let registry = transfer.registry_of(side);
-        let policy = &profiles.get(registry).documents;
+        let policy = &profiles.get(transfer.registry_of(side)).documents;
         let missing: Vec<&str> = policy
             .required
             .iter()
@@ -648,18 +864,19 @@ pub(super) fn documents(input: &PolicyInput<'_>, profiles: &Profiles) -> Vec<Fin
             ("are", "them")
         };
         let list = join_words(&missing, "and");
+        // The registry is named by the citation, so that both registries' findings read the
+        // same and report once.
         let (severity, text) = if input.stage == Stage::Finalization {
             (
                 Severity::Blocking,
                 format!(
-                    "{list} {verb} missing; {registry} cannot finalize the transfer without \
-                     {pronoun}"
+                    "{list} {verb} missing; the transfer cannot be finalized without {pronoun}"
                 ),
             )
         } else {
             (
                 Severity::Warning,
-                format!("{list} {verb} missing; {registry} needs {pronoun} before finalization"),
+                format!("{list} {verb} missing and needed before finalization"),
             )
         };
         findings.push(finding(

@@ -68,6 +68,8 @@ struct Case {
     transfer: TransferFacts,
     holdings: Vec<HoldingFacts>,
     in_flight: Vec<InFlightClaim>,
+    receipts: Vec<HoldingFacts>,
+    exceptions: Vec<RecordedException>,
     today: Date,
     stage: Stage,
 }
@@ -85,6 +87,8 @@ impl Case {
             transfer,
             holdings,
             in_flight: Vec::new(),
+            receipts: Vec::new(),
+            exceptions: Vec::new(),
             today: TODAY,
             stage: Stage::Review,
         }
@@ -95,6 +99,8 @@ impl Case {
             transfer: &self.transfer,
             source_holdings: &self.holdings,
             in_flight: &self.in_flight,
+            source_receipts: &self.receipts,
+            exceptions: &self.exceptions,
             today: self.today,
             stage: self.stage,
         }
@@ -164,6 +170,7 @@ fn evaluate_runs_rules_in_a_stable_order() {
             "both.registry_pair",
             "both.special_purpose",
             "recipient.membership",
+            "source.membership",
             "recipient.need",
             "both.documents",
             "both.distinct_orgs",
@@ -175,6 +182,9 @@ fn evaluate_runs_rules_in_a_stable_order() {
     case.holdings.clear();
     case.transfer.recipient.id = 1;
     case.transfer.recipient.membership = Membership::Suspended;
+    case.transfer.source.registry = Rir::Afrinic;
+    case.transfer.source.membership = Membership::Suspended;
+    case.transfer.recipient.registry = Rir::Arin;
     case.transfer.need = None;
     case.transfer.documents.clear();
     case.in_flight = vec![InFlightClaim {
@@ -358,16 +368,34 @@ fn minimum_size_blocks_a_range_that_splits_into_small_prefixes() {
 
 #[test]
 fn minimum_size_checks_each_registry_with_its_own_profile() {
+    // RIPE NCC's minimum is an unconfirmed default: its finding says so and only warns ...
     let profiles = with_override("[ripencc.minimum_size]\nprefix = \"/23\"\n");
     let case = Case::new(Rir::Arin, Rir::RipeNcc, &["64.32.4.0/24"]);
+    let text = "RIPE NCC practice (ripe-807): minimum transfer size is /23, but 64.32.4.0/24 has \
+                256 addresses";
+    let unconfirmed = format!(
+        "{text} (configurable default, not confirmed against the registry's published policy)"
+    );
+    let findings = case.run_with(rules::minimum_size, &profiles);
+    assert_eq!(
+        summary(&findings),
+        [(
+            "both.minimum_size",
+            Side::Recipient,
+            Severity::Warning,
+            unconfirmed.as_str()
+        )]
+    );
+    assert!(!findings[0].confirmed);
+    // ... until the operator confirms it in the override file.
+    let profiles = with_override("[ripencc.minimum_size]\nprefix = \"/23\"\nconfirmed = true\n");
     assert_eq!(
         summary(&case.run_with(rules::minimum_size, &profiles)),
         [(
             "both.minimum_size",
             Side::Recipient,
             Severity::Blocking,
-            "RIPE NCC practice (ripe-807): minimum transfer size is /23, but 64.32.4.0/24 has \
-             256 addresses"
+            text
         )]
     );
 }
@@ -405,27 +433,141 @@ fn holding_period_passes_after_the_period() {
     assert_eq!(case.run(rules::holding_period), Vec::new());
 }
 
+const ARIN_HOLD: &str = "ARIN NRPM 8.3, 8.4: Source Org received 64.32.4.0/22 (transferred-in) \
+    from ARIN on 2025-12-01; a source may not have received IPv4 space from ARIN in the 12 months \
+    before the transfer is approved, so it may transfer only from 2026-12-01";
+
 #[test]
-fn holding_period_arin_warns_with_the_swap_exception() {
-    let case = held_since(
+fn holding_period_arin_blocks_unless_the_swap_exception_is_recorded() {
+    let mut case = held_since(
         Rir::Arin,
         Rir::RipeNcc,
         "64.32.4.0/22",
         date!(2025 - 12 - 01),
         HoldingOrigin::Transferred,
     );
+    let findings = case.run(rules::holding_period);
+    let expected = format!(
+        "{ARIN_HOLD}; unless ARIN-2020-6 applies (a source that received a smaller block to \
+         renumber into may still transfer out its larger block), which a hostmaster records \
+         with a reason"
+    );
     assert_eq!(
-        summary(&case.run(rules::holding_period)),
+        summary(&findings),
         [(
             "source.holding_period",
             Side::Source,
-            Severity::Warning,
-            "ARIN NRPM 8.3, 8.4: Source Org received 64.32.4.0/22 (transferred-in) on 2025-12-01 \
-             and may transfer it only 12 months later, from 2026-12-01; under ARIN-2020-6 a \
-             source that received a smaller block to renumber into may still transfer out its \
-             larger block; a hostmaster may accept this with a written reason"
+            Severity::Blocking,
+            expected.as_str()
         )]
     );
+    assert_eq!(findings[0].exception.as_deref(), Some("ARIN-2020-6"));
+    // Filing is not refused: the exception can only be recorded once the transfer is filed.
+    case.stage = Stage::Filing;
+    assert_eq!(
+        case.run(rules::holding_period)[0].severity,
+        Severity::Warning
+    );
+    case.stage = Stage::Review;
+
+    // A recorded exception of another name, or for another rule, changes nothing.
+    case.exceptions = vec![RecordedException {
+        rule_id: "source.holding_period".into(),
+        name: "ARIN-2099-1".into(),
+        reason: "x".into(),
+    }];
+    assert!(case.run(rules::holding_period)[0].is_blocking());
+
+    case.exceptions = vec![RecordedException {
+        rule_id: "source.holding_period".into(),
+        name: "ARIN-2020-6".into(),
+        reason: "renumbered into 64.40.0.0/24 before releasing the /22".into(),
+    }];
+    let findings = case.run(rules::holding_period);
+    let expected = format!(
+        "{ARIN_HOLD}; a hostmaster recorded that ARIN-2020-6 applies: renumbered into \
+         64.40.0.0/24 before releasing the /22"
+    );
+    assert_eq!(
+        summary(&findings),
+        [(
+            "source.holding_period",
+            Side::Source,
+            Severity::Info,
+            expected.as_str()
+        )]
+    );
+    assert_eq!(findings[0].exception, None);
+}
+
+#[test]
+fn holding_period_arin_counts_any_receipt_of_the_source_not_only_the_block() {
+    // The block itself was received three years ago ...
+    let mut case = Case::new(Rir::Arin, Rir::RipeNcc, &["64.32.4.0/22"]);
+    assert_eq!(case.run(rules::holding_period), Vec::new());
+    // ... but ARIN allocated the source another block four months ago, and one seven months ago.
+    let mut recent = holding("23.10.0.0/24", Rir::Arin, 1, date!(2026 - 02 - 01));
+    recent.origin = HoldingOrigin::RegistryIssued;
+    let older = holding("23.11.0.0/24", Rir::Arin, 1, date!(2025 - 11 - 01));
+    // Receipts of other organisations, from other registries, or of legacy space do not count.
+    let other_org = holding("23.12.0.0/24", Rir::Arin, 7, date!(2026 - 05 - 01));
+    let other_registry = holding("185.1.0.0/24", Rir::RipeNcc, 1, date!(2026 - 05 - 01));
+    let mut legacy = holding("23.13.0.0/24", Rir::Arin, 1, date!(2026 - 05 - 01));
+    legacy.origin = HoldingOrigin::Legacy;
+    case.receipts = vec![older, recent, other_org, other_registry, legacy];
+    assert_eq!(
+        summary(&case.run(rules::holding_period))
+            .into_iter()
+            .map(|(id, side, severity, message)| (
+                id,
+                side,
+                severity,
+                message.split(';').next().unwrap().to_owned()
+            ))
+            .collect::<Vec<_>>(),
+        [(
+            "source.holding_period",
+            Side::Source,
+            Severity::Blocking,
+            "ARIN NRPM 8.3, 8.4: Source Org received 23.10.0.0/24 (registry-issued) from ARIN on \
+             2026-02-01"
+                .to_owned()
+        )]
+    );
+    let message = &case.run(rules::holding_period)[0].message;
+    assert!(
+        message.contains("so it may transfer only from 2027-02-01"),
+        "{message}"
+    );
+    // A receipt received by merger does not count at ARIN (8.2 is out of scope).
+    case.receipts[1].origin = HoldingOrigin::MergerAcquisition;
+    case.receipts[0].origin = HoldingOrigin::MergerAcquisition;
+    assert_eq!(case.run(rules::holding_period), Vec::new());
+    // Twelve months after the latest receipt, the source is free again.
+    case.receipts[0].origin = HoldingOrigin::Transferred;
+    case.today = date!(2026 - 11 - 01);
+    assert_eq!(case.run(rules::holding_period), Vec::new());
+}
+
+#[test]
+fn holding_period_afrinic_any_receipt_blocks_without_exception() {
+    let mut case = Case::new(Rir::Afrinic, Rir::Afrinic, &["196.4.160.0/22"]);
+    let mut recent = holding("41.1.0.0/24", Rir::Afrinic, 1, date!(2026 - 01 - 15));
+    recent.origin = HoldingOrigin::RegistryIssued;
+    case.receipts = vec![recent];
+    let findings = case.run(rules::holding_period);
+    assert_eq!(
+        summary(&findings),
+        [(
+            "source.holding_period",
+            Side::Source,
+            Severity::Blocking,
+            "AFPUB-2020-GEN-006-D3: Source Org received 41.1.0.0/24 (registry-issued) from \
+             AFRINIC on 2026-01-15; a source may not have received IPv4 space from AFRINIC in the \
+             12 months before the transfer is approved, so it may transfer only from 2027-01-15"
+        )]
+    );
+    assert_eq!(findings[0].exception, None);
 }
 
 #[test]
@@ -489,6 +631,15 @@ fn holding_period_lacnic_three_years_for_issued_space_and_no_merger_exemption() 
     let mut merger = case;
     merger.transfer.kind = TransferType::MergerAcquisition;
     assert_eq!(merger.run(rules::holding_period), findings);
+    // Whether LACNIC counts a receipt by merger is not confirmed: such a finding says so.
+    merger.holdings[0].origin = HoldingOrigin::MergerAcquisition;
+    merger.holdings[0].received_on = Some(date!(2026 - 01 - 01));
+    merger.transfer.kind = TransferType::ResourceTransfer;
+    let profiles =
+        with_override("[lacnic.holding_period]\ncounts_merger_acquisition_receipt = true\n");
+    let findings = merger.run_with(rules::holding_period, &profiles);
+    assert_eq!(findings[0].severity, Severity::Warning);
+    assert!(!findings[0].confirmed);
 
     // Transferred-in space needs one year only.
     let case = held_since(
@@ -589,15 +740,16 @@ fn restricted_arin_waiting_list_space_except_by_merger() {
 
 #[test]
 fn restricted_arin_reserved_pool_is_never_transferable() {
+    // The prefix of the 4.10 pool is not in the reference: an unconfirmed default.
     let case = Case::new(Rir::Arin, Rir::RipeNcc, &["23.128.4.0/24"]);
     assert_eq!(
         summary(&case.run(rules::restricted_space)),
         [(
             "source.restricted_space",
             Side::Source,
-            Severity::Blocking,
+            Severity::Warning,
             "ARIN NRPM 4.10: 23.128.4.0/24 lies in 23.128.0.0/10, the NRPM 4.10 IPv6-transition \
-             reserved pool, which is never transferable"
+             reserved pool, which is never transferable (configurable default, not confirmed against the registry's published policy)"
         )]
     );
 }
@@ -640,33 +792,72 @@ fn registry_pair_allows_the_four_partners_and_intra_rir() {
 
 #[test]
 fn registry_pair_keeps_afrinic_intra_rir_by_default() {
+    // Whether AFRINIC processes inter-RIR transfers is not confirmed, nor is ARIN's acceptance
+    // of AFRINIC: both findings say so, and neither blocks.
     let case = Case::new(Rir::Arin, Rir::Afrinic, &["64.32.4.0/22"]);
     assert_eq!(
         summary(&case.run(rules::registry_pair)),
-        [(
-            "both.registry_pair",
-            Side::Recipient,
-            Severity::Blocking,
-            "AFRINIC CPM 5.7; AFPUB-2020-GEN-006-D3: AFRINIC takes part in intra-RIR transfers \
-             only, so a transfer from ARIN to AFRINIC is not allowed"
-        )]
+        [
+            (
+                "both.registry_pair",
+                Side::Recipient,
+                Severity::Warning,
+                "AFPUB-2020-GEN-006-D3: AFRINIC takes part in intra-RIR transfers only, so a \
+                 transfer from ARIN to AFRINIC is not allowed (configurable default, not confirmed against the registry's published policy)"
+            ),
+            (
+                "both.registry_pair",
+                Side::Source,
+                Severity::Info,
+                "ARIN NRPM 8.4: ARIN lists AFRINIC as an inter-RIR partner (configurable default, not confirmed against the registry's published policy)"
+            )
+        ]
     );
+    // An operator who confirms AFRINIC's flag makes the refusal blocking.
+    let profiles = with_override("[afrinic.inter_rir]\nconfirmed = true\n");
     let case = Case::new(Rir::Afrinic, Rir::RipeNcc, &["196.4.160.0/22"]);
     assert_eq!(
-        summary(&case.run(rules::registry_pair)),
-        [(
+        summary(&case.run_with(rules::registry_pair, &profiles))[0],
+        (
             "both.registry_pair",
             Side::Source,
             Severity::Blocking,
-            "AFRINIC CPM 5.7; AFPUB-2020-GEN-006-D3: AFRINIC takes part in intra-RIR transfers \
-             only, so a transfer from AFRINIC to RIPE NCC is not allowed"
-        )]
+            "AFPUB-2020-GEN-006-D3: AFRINIC takes part in intra-RIR transfers only, so a \
+             transfer from AFRINIC to RIPE NCC is not allowed"
+        )
     );
 }
 
 #[test]
-fn registry_pair_afrinic_flag_lets_only_legacy_and_transferred_in_space_leave() {
+fn registry_pair_lacnic_does_not_transfer_with_afrinic() {
     let profiles = with_override("[afrinic.inter_rir]\nenabled = true\n");
+    for (from, to, block) in [
+        (Rir::Lacnic, Rir::Afrinic, "200.10.0.0/22"),
+        (Rir::Afrinic, Rir::Lacnic, "196.4.160.0/22"),
+    ] {
+        let mut case = Case::new(from, to, &[block]);
+        case.holdings[0].origin = HoldingOrigin::Legacy;
+        let findings = case.run_with(rules::registry_pair, &profiles);
+        let lacnic: Vec<&Finding> = findings
+            .iter()
+            .filter(|f| f.citation.starts_with("LACNIC"))
+            .collect();
+        assert_eq!(lacnic.len(), 1, "{from} -> {to}: {findings:#?}");
+        assert!(lacnic[0].is_blocking());
+        assert!(
+            lacnic[0]
+                .message
+                .ends_with("LACNIC has no inter-RIR transfer arrangement with AFRINIC")
+        );
+    }
+}
+
+#[test]
+fn registry_pair_afrinic_flag_lets_only_legacy_and_transferred_in_space_leave() {
+    let profiles = with_override(
+        "[afrinic.inter_rir]\nenabled = true\n[ripencc.inter_rir]\nunconfirmed_partners = []\n\
+         [arin.inter_rir]\nunconfirmed_partners = []\n",
+    );
     let mut case = Case::new(Rir::Afrinic, Rir::RipeNcc, &["196.4.160.0/22"]);
     assert_eq!(case.run_with(rules::registry_pair, &profiles), Vec::new());
     case.holdings[0].origin = HoldingOrigin::Legacy;
@@ -678,8 +869,8 @@ fn registry_pair_afrinic_flag_lets_only_legacy_and_transferred_in_space_leave() 
             "both.registry_pair",
             Side::Source,
             Severity::Blocking,
-            "AFRINIC CPM 5.7; AFPUB-2020-GEN-006-D3: only legacy or transferred-in space may \
-             leave AFRINIC, but 196.4.160.0/22 is registry-issued"
+            "AFPUB-2020-GEN-006-D3: only legacy or transferred-in space may leave AFRINIC, but \
+             196.4.160.0/22 is registry-issued"
         )]
     );
     // Inbound to AFRINIC has no origin condition.
@@ -822,13 +1013,28 @@ fn need_short_plan_is_a_warning_at_filing_and_blocking_later() {
     let text = "APNIC-127 §11 (prop-104): Recipient Org's justification falls short of a plan to \
                 use at least 50% of the space within 24 months: it spans 36 months, more than \
                 24; it plans to use 30%, less than 50%";
+    // APNIC's 50% is a default: the shortfall is labelled and only warns ...
+    let unconfirmed = format!(
+        "{text} (configurable default, not confirmed against the registry's published policy)"
+    );
     assert_eq!(
         summary(&case.run(rules::need)),
+        [(
+            "recipient.need",
+            Side::Recipient,
+            Severity::Warning,
+            unconfirmed.as_str()
+        )]
+    );
+    // ... blocking at review once the operator confirms it, a warning at filing.
+    let profiles = with_override("[apnic.need]\nconfirmed = true\n");
+    assert_eq!(
+        summary(&case.run_with(rules::need, &profiles)),
         [("recipient.need", Side::Recipient, Severity::Blocking, text)]
     );
     case.stage = Stage::Filing;
     assert_eq!(
-        summary(&case.run(rules::need)),
+        summary(&case.run_with(rules::need, &profiles)),
         [("recipient.need", Side::Recipient, Severity::Warning, text)]
     );
 }
@@ -880,7 +1086,7 @@ fn need_lacnic_twelve_months_and_afrinic_detailed_plan() {
     assert_eq!(
         case.run(rules::need)[0].message,
         "LACNIC Policy Manual 2.3.2.18: Recipient Org's justification falls short of a plan for \
-         the space's use within 12 months: it spans 24 months, more than 12"
+         the space's use within 12 months: it spans 24 months, more than 12 (configurable default, not confirmed against the registry's published policy)"
     );
 
     let mut case = Case::new(Rir::Afrinic, Rir::Afrinic, &["196.4.160.0/22"]);
@@ -926,13 +1132,14 @@ fn documents_missing_warn_before_and_block_at_finalization() {
             Side::Source,
             Severity::Warning,
             "ARIN NRPM 8.3, 8.4: the signed transfer agreement and the company registration are \
-             missing; ARIN needs them before finalization"
+             missing and needed before finalization"
         )]
     );
 
     let mut case = Case::new(Rir::Arin, Rir::RipeNcc, &["64.32.4.0/22"]);
     case.transfer.documents = vec![DocumentKind::TransferAgreement, DocumentKind::Other];
     case.stage = Stage::Finalization;
+    // Each registry's rule speaks for itself ...
     assert_eq!(
         summary(&case.run(rules::documents)),
         [
@@ -940,18 +1147,175 @@ fn documents_missing_warn_before_and_block_at_finalization() {
                 "both.documents",
                 Side::Source,
                 Severity::Blocking,
-                "ARIN NRPM 8.3, 8.4: the company registration is missing; ARIN cannot finalize \
-                 the transfer without it"
+                "ARIN NRPM 8.3, 8.4: the company registration is missing; the transfer cannot be \
+                 finalized without it"
             ),
             (
                 "both.documents",
                 Side::Recipient,
                 Severity::Blocking,
-                "RIPE NCC ripe-816: the company registration is missing; RIPE NCC cannot \
-                 finalize the transfer without it"
+                "RIPE NCC ripe-816: the company registration is missing; the transfer cannot be \
+                 finalized without it"
             ),
         ]
     );
+    // ... and evaluate reports the same conclusion once, citing both, for both reviews.
+    let findings: Vec<Finding> = evaluate(&case.input(), &Profiles::default_shipped())
+        .into_iter()
+        .filter(|f| f.rule_id == "both.documents")
+        .collect();
+    assert_eq!(
+        summary(&findings),
+        [(
+            "both.documents",
+            Side::Source,
+            Severity::Blocking,
+            "ARIN NRPM 8.3, 8.4; RIPE NCC ripe-816: the company registration is missing; the \
+             transfer cannot be finalized without it"
+        )]
+    );
+    assert!(findings[0].shared);
+    assert!(findings[0].concerns(Side::Source) && findings[0].concerns(Side::Recipient));
+    assert_cited(&findings);
+}
+
+#[test]
+fn both_rules_report_once_per_inter_rir_transfer() {
+    let mut case = Case::new(Rir::Arin, Rir::Apnic, &["10.0.0.0/25"]);
+    case.transfer.recipient.id = 1;
+    case.in_flight = vec![InFlightClaim {
+        reference: "XFER-7".to_owned(),
+        range: block("10.0.0.0/24"),
+    }];
+    let findings = evaluate(&case.input(), &Profiles::default_shipped());
+    for id in [
+        "both.in_flight",
+        "both.minimum_size",
+        "both.special_purpose",
+        "both.distinct_orgs",
+    ] {
+        let of_rule: Vec<&Finding> = findings.iter().filter(|f| f.rule_id == id).collect();
+        assert_eq!(of_rule.len(), 1, "{id}: {of_rule:#?}");
+        assert!(of_rule[0].shared, "{id}");
+    }
+    let special = findings
+        .iter()
+        .find(|f| f.rule_id == "both.special_purpose")
+        .unwrap();
+    // One citation when both registries cite the same text.
+    assert_eq!(special.citation, "RFC 6890");
+    let minimum = findings
+        .iter()
+        .find(|f| f.rule_id == "both.minimum_size")
+        .unwrap();
+    assert_eq!(
+        minimum.message,
+        "ARIN NRPM 8.5.3; APNIC-127 §11 (prop-050): minimum transfer size is /24, but \
+         10.0.0.0/25 has 128 addresses"
+    );
+    // Different conclusions stay apart: RIPE NCC's minimum is unconfirmed, ARIN's is not.
+    let case = Case::new(Rir::Arin, Rir::RipeNcc, &["64.32.4.0/25"]);
+    let findings = evaluate(&case.input(), &Profiles::default_shipped());
+    let minimum: Vec<(Side, Severity, bool)> = findings
+        .iter()
+        .filter(|f| f.rule_id == "both.minimum_size")
+        .map(|f| (f.side, f.severity, f.shared))
+        .collect();
+    assert_eq!(
+        minimum,
+        [
+            (Side::Source, Severity::Blocking, false),
+            (Side::Recipient, Severity::Warning, false)
+        ]
+    );
+    // Within one registry nothing is shared.
+    let mut case = Case::new(Rir::Arin, Rir::Arin, &["10.0.0.0/25"]);
+    case.transfer.recipient.id = 1;
+    assert!(
+        evaluate(&case.input(), &Profiles::default_shipped())
+            .iter()
+            .all(|f| !f.shared && f.side == Side::Source)
+    );
+}
+
+#[test]
+fn source_membership_is_checked_where_the_registry_asks_it_of_both_parties() {
+    let mut case = Case::new(Rir::Afrinic, Rir::Afrinic, &["196.4.160.0/22"]);
+    assert_eq!(case.run(rules::source_membership), Vec::new());
+    case.transfer.source.membership = Membership::Suspended;
+    assert_eq!(
+        summary(&case.run(rules::source_membership)),
+        [(
+            "source.membership",
+            Side::Source,
+            Severity::Blocking,
+            "AFPUB-2020-GEN-006-D3: the source must be a member in good standing of AFRINIC \
+             unless it transfers legacy space only, but Source Org is suspended"
+        )]
+    );
+    // A legacy holder that is not a member may transfer its legacy space ...
+    case.transfer.source.membership = Membership::NonMember;
+    case.holdings[0].origin = HoldingOrigin::Legacy;
+    assert_eq!(case.run(rules::source_membership), Vec::new());
+    // ... but not registry-issued space.
+    case.holdings[0].origin = HoldingOrigin::RegistryIssued;
+    assert_eq!(case.run(rules::source_membership).len(), 1);
+    // Other registries do not ask it of the source.
+    let mut case = Case::new(Rir::Arin, Rir::Afrinic, &["64.32.4.0/22"]);
+    case.transfer.source.membership = Membership::NonMember;
+    assert_eq!(case.run(rules::source_membership), Vec::new());
+}
+
+#[test]
+fn afrinic_rules_cite_the_policy_that_replaced_cpm_5_7() {
+    let profiles = Profiles::default_shipped();
+    let p = profiles.get(Rir::Afrinic);
+    for citation in [
+        &p.transfer_policy,
+        &p.minimum_size.citation,
+        &p.holding_period.citation,
+        &p.inter_rir.citation,
+        &p.membership.citation,
+        &p.need.citation,
+    ] {
+        assert!(!citation.contains("CPM 5.7"), "{citation}");
+        assert!(citation.contains("AFPUB-2020-GEN-006-D3"), "{citation}");
+    }
+    assert!(
+        !profiles
+            .get(Rir::Lacnic)
+            .inter_rir
+            .partners
+            .contains(&Rir::Afrinic)
+    );
+}
+
+#[test]
+fn unconfirmed_values_are_listed_and_confirming_one_removes_it() {
+    let shipped = unconfirmed(&Profiles::default_shipped());
+    let keys: Vec<(Rir, &str)> = shipped
+        .iter()
+        .map(|u| (u.registry, u.key.as_str()))
+        .collect();
+    for expected in [
+        (Rir::Arin, "restricted[1]"),
+        (Rir::Arin, "inter_rir.unconfirmed_partners"),
+        (Rir::Arin, "fees.items[1]"),
+        (Rir::RipeNcc, "minimum_size"),
+        (Rir::RipeNcc, "fees"),
+        (Rir::Apnic, "holding_period"),
+        (Rir::Apnic, "need"),
+        (Rir::Lacnic, "need"),
+        (Rir::Lacnic, "holding_period.merger_acquisition_confirmed"),
+        (Rir::Afrinic, "minimum_size"),
+        (Rir::Afrinic, "inter_rir.enabled"),
+        (Rir::Afrinic, "fees"),
+    ] {
+        assert!(keys.contains(&expected), "{expected:?} not in {keys:?}");
+    }
+    assert!(!keys.contains(&(Rir::Arin, "minimum_size")));
+    let confirmed = unconfirmed(&with_override("[ripencc.minimum_size]\nconfirmed = true\n"));
+    assert_eq!(confirmed.len(), shipped.len() - 1);
 }
 
 // ---------------------------------------------------------------------------------------------
