@@ -957,6 +957,19 @@ async fn show_page(
             .unwrap_or_default(),
         _ => String::new(),
     };
+    // What the NRO log has published, from the history: nothing for a transfer cancelled
+    // before its source registry approved.
+    let nro = if f.is_inter_rir() {
+        let states: Vec<(&str, time::OffsetDateTime)> = history
+            .iter()
+            .map(|e| (e.to_state.as_str(), e.created_at))
+            .collect();
+        crate::domain::workflow::published_status(&states, &l.state)
+            .map(|(s, _)| s.as_str().to_owned())
+            .unwrap_or_default()
+    } else {
+        String::new()
+    };
     let events = history
         .into_iter()
         .map(|e| EventView {
@@ -1011,11 +1024,7 @@ async fn show_page(
         id,
         reference: f.reference.clone(),
         tag: view::state_tag(&l.state),
-        nro: l
-            .state
-            .nro_status(f.is_inter_rir())
-            .map(|s| s.as_str().to_owned())
-            .unwrap_or_default(),
+        nro,
         sentence: view::status_sentence(&l.state, &parties, l.row.updated_at, l.row.deadline, now),
         source: OrgView {
             name: f.source.name.clone(),
