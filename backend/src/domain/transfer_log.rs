@@ -135,6 +135,21 @@ impl LogTransfer {
     }
 }
 
+/// The reference the ledger entries of one imported record share: the producer's token, the
+/// file's id (the start of its SHA-256) and the record's index in `transfers`, for example
+/// `ripencc log 3f9a1c2e #3` for `transfers[3]` of RIPE NCC's log; at most 32 characters.
+pub fn record_reference(version: &LogVersion, file_id: &str, path: &str) -> String {
+    let producer = version.producer_rir().map_or("nro", Rir::token);
+    let index = path
+        .strip_prefix("transfers[")
+        .and_then(|p| p.strip_suffix(']'))
+        .unwrap_or(path);
+    let file_id: String = file_id.chars().take(8).collect();
+    let mut reference = format!("{producer} log {file_id} #{index}");
+    reference.truncate(32);
+    reference
+}
+
 /// How the ranges of one record are kept in the ledger, which stores one entry per range: the
 /// original block of each transferred range (the one range of `original_set` holding it, when
 /// exactly one does), and the whole `original_set` when those per-range originals do not give
@@ -728,6 +743,17 @@ mod tests {
                                       "end_date": "2026-04-14T18:59:21Z"}}}},
                "transfers": [{transfers}]}}"#
         )
+    }
+
+    #[test]
+    fn record_references_name_the_producer_the_file_and_the_record_in_32_characters() {
+        let log = parse_str(&doc("")).unwrap();
+        assert_eq!(
+            record_reference(&log.version, "3f9a1c2e77", "transfers[3]"),
+            "ripencc log 3f9a1c2e #3"
+        );
+        let long = record_reference(&log.version, "3f9a1c2e", "transfers[1234567890123]");
+        assert!(long.len() <= 32, "{long}");
     }
 
     #[test]

@@ -339,7 +339,8 @@ pub async fn import_transfer_log(
 /// only, never re-applied to the holdings. Importing the same log twice adds nothing.
 ///
 /// The ledger keeps one entry per range; the entries of one record carry the record's reference
-/// (`<producer> log <file hash> transfers[N]`) as their `transfer_reference`, and each its
+/// (`ripencc log 3f9a1c2e #3`, see [`transfer_log::record_reference`]) as their
+/// `transfer_reference`, and each its
 /// original block, so exports give the record back as one object. A record's `original_set`
 /// that its entries cannot give back exactly is kept beside them (`imported_original_sets`).
 pub async fn import_transfer_log_with(
@@ -382,8 +383,9 @@ pub async fn import_transfer_log_with(
             name: o.as_ref().and_then(|o| o.name.clone()),
             country: o.as_ref().and_then(|o| o.country_code.clone()),
         };
-        // The record is the unit: its ranges (over every ip4nets object) share a reference.
-        let reference = format!("{} log {file_id} {}", log.version.producer, t.path);
+        // The record is the unit: its ranges (over every ip4nets object) share a reference,
+        // which fits the 32 characters of `transfer_reference`.
+        let reference = transfer_log::record_reference(&log.version, &file_id, &t.path);
         let transfer_set: Vec<Ipv4Range> = t.transferred_ranges().collect();
         let original_set: Vec<Ipv4Range> = t
             .ip4

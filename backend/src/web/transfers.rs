@@ -165,6 +165,15 @@ async fn rows_for(
 ) -> Result<Vec<Row>, AppError> {
     let now = app.clock.now();
     let loaded = transfers_db::load_many(&app.db, found).await?;
+    // A cancelled inter-RIR transfer shows its cancel status only if the NRO log had heard of
+    // it (SOURCE_INITIALIZED); one read for the whole page, and none when nothing was cancelled.
+    let cancelled: Vec<i64> = loaded
+        .iter()
+        .filter(|l| l.facts.is_inter_rir() && l.state.is_terminal())
+        .filter(|l| l.state != crate::domain::workflow::State::Completed)
+        .map(|l| l.facts.id)
+        .collect();
+    let initialized = transfers_db::ever_initialized(&app.db, &cancelled).await?;
     Ok(loaded
         .iter()
         .map(|l| {
@@ -182,6 +191,7 @@ async fn rows_for(
                 nro: l
                     .state
                     .nro_status(f.is_inter_rir())
+                    .filter(|_| !cancelled.contains(&f.id) || initialized.contains(&f.id))
                     .map(|s| s.as_str().to_owned())
                     .unwrap_or_default(),
                 waiting_on: view::waiting_on(&l.state, &parties).unwrap_or_default(),

@@ -176,8 +176,9 @@ fn statuses(bytes: &[u8]) -> Vec<(String, Option<String>, Option<String>)> {
 }
 
 /// Inter-RIR transfers rejected, withdrawn and expired after ARIN initialized them, one
-/// withdrawn before, and one in flight; returns the world and a time after the expiry.
-async fn cancelled_world() -> (World, OffsetDateTime) {
+/// withdrawn before, and one in flight; returns the world, a time after the expiry, and the ids
+/// of the transfer withdrawn before and of the one withdrawn after initialization.
+async fn cancelled_world() -> (World, OffsetDateTime, i64, i64) {
     let w = World::new().await;
     // Initialized by ARIN, then rejected by RIPE NCC.
     let rejected = w.initialized("20.0.0.0/24").await;
@@ -226,12 +227,12 @@ async fn cancelled_world() -> (World, OffsetDateTime) {
         .unwrap();
     // Still in flight: initialized.
     w.initialized("20.0.4.0/24").await;
-    (w, later + time::Duration::hours(1))
+    (w, later + time::Duration::hours(1), early, withdrawn)
 }
 
 #[tokio::test]
 async fn cancel_statuses_are_published_only_after_source_initialized() {
-    let (w, at) = cancelled_world().await;
+    let (w, at, early, withdrawn) = cancelled_world().await;
     let bytes = export_log(&w.db.conn, NroVersion::V5_0, at).await;
     let day = "2026-11-28T12:00:00Z".to_owned();
     assert_eq!(
@@ -274,6 +275,25 @@ async fn cancel_statuses_are_published_only_after_source_initialized() {
     // 4.0 lists completed transfers only.
     let four = export_log(&w.db.conn, NroVersion::V4_0, at).await;
     assert!(statuses(&four).is_empty());
+
+    // The transfer pages say the same: nothing for the one withdrawn before initialization.
+    let mut member = crate::browser::Browser::signed_in(&w.db.conn, "src@example.net").await;
+    let list = member.get("/transfers?show=all").await;
+    let mut shown = list.texts("td .nro");
+    shown.sort();
+    assert_eq!(
+        shown,
+        [
+            "RECIPIENT_CANCELLED",
+            "RECIPIENT_CANCELLED",
+            "SOURCE_CANCELLED",
+            "SOURCE_INITIALIZED"
+        ]
+    );
+    let withdrawn_early = member.get(&format!("/transfers/{early}")).await;
+    assert!(!withdrawn_early.has("h1 .nro"));
+    let withdrawn_late = member.get(&format!("/transfers/{withdrawn}")).await;
+    assert_eq!(withdrawn_late.text("h1 .nro"), "SOURCE_CANCELLED");
 }
 
 #[tokio::test]
@@ -503,7 +523,7 @@ async fn transfer_dates_after_production_or_in_the_future_are_refused() {
 #[tokio::test]
 #[ignore = "needs .ci/.venv with Python's jsonschema; .ci/run runs it"]
 async fn grouped_and_cancelled_exports_validate_against_the_nro_schemas() {
-    let (w, at) = cancelled_world().await;
+    let (w, at, _, _) = cancelled_world().await;
     for name in LOGS {
         import::import_transfer_log(&w.db.conn, &fixture_bytes(name), now())
             .await
