@@ -483,6 +483,79 @@ mod tests {
     }
 
     #[test]
+    fn the_ranges_of_one_imported_record_are_one_object_with_its_original_set() {
+        let chain = sample_chain();
+        let imported = |reference: Option<&str>, range: &str, original: Option<&str>| {
+            let mut e = chain[0].clone();
+            e.movement.transfer_reference = reference.map(str::to_owned);
+            e.movement.range = range.parse().unwrap();
+            e.movement.original = original.map(|o| o.parse().unwrap());
+            e
+        };
+        let mut w = TransferLogWriter::new(Vec::new(), &header(NroVersion::V4_0, None)).unwrap();
+        // Kept beside the entries: listed in another order than the entries give.
+        w.add_original_set(
+            "ripencc log 3f9a1c2e #1".into(),
+            vec![
+                "20.1.0.0/16".parse().unwrap(),
+                "20.0.0.0/16".parse().unwrap(),
+            ],
+        );
+        for e in [
+            imported(
+                Some("ripencc log 3f9a1c2e #0"),
+                "20.0.1.0/24",
+                Some("20.0.0.0/16"),
+            ),
+            imported(
+                Some("ripencc log 3f9a1c2e #0"),
+                "20.0.3.0/24",
+                Some("20.0.0.0/16"),
+            ),
+            imported(
+                Some("ripencc log 3f9a1c2e #1"),
+                "20.0.5.0/24",
+                Some("20.0.0.0/16"),
+            ),
+            imported(
+                Some("ripencc log 3f9a1c2e #1"),
+                "20.1.5.0/24",
+                Some("20.1.0.0/16"),
+            ),
+            // Imported before records were kept whole: one object per entry.
+            imported(None, "20.2.0.0/24", None),
+            imported(None, "20.2.1.0/24", None),
+        ] {
+            w.push_entry(e).unwrap();
+        }
+        let text = String::from_utf8(w.finish().unwrap()).unwrap();
+        let log = transfer_log::parse_str(&text).unwrap();
+        let sets: Vec<(usize, Vec<String>)> = log
+            .transfers
+            .iter()
+            .map(|t| {
+                (
+                    t.transferred_ranges().count(),
+                    t.ip4[0]
+                        .original_set
+                        .iter()
+                        .map(|r| r.to_string())
+                        .collect(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            sets,
+            [
+                (2, vec!["20.0.0.0/16".to_owned()]),
+                (2, vec!["20.1.0.0/16".to_owned(), "20.0.0.0/16".to_owned()]),
+                (1, vec![]),
+                (1, vec![]),
+            ]
+        );
+    }
+
+    #[test]
     fn version_4_refuses_in_flight_transfers() {
         let mut w =
             TransferLogWriter::new(Vec::new(), &header(NroVersion::V4_0, Some(Rir::Arin))).unwrap();
