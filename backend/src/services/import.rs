@@ -340,9 +340,10 @@ pub async fn import_transfer_log(
 ///
 /// The ledger keeps one entry per range; the entries of one record carry the record's reference
 /// (`ripencc log 3f9a1c2e #3`, see [`transfer_log::record_reference`]) as their
-/// `transfer_reference`, and each its
-/// original block, so exports give the record back as one object. A record's `original_set`
-/// that its entries cannot give back exactly is kept beside them (`imported_original_sets`).
+/// `transfer_reference`, and each its original block, so exports give the record back as one
+/// object. A record's `original_set` that its entries cannot give back exactly is kept beside
+/// them (`imported_original_sets`). Transfer dates after the log's production date or `now`
+/// are refused unless `options` allow them.
 pub async fn import_transfer_log_with(
     db: &DatabaseConnection,
     bytes: &[u8],
