@@ -345,17 +345,13 @@ impl<W: Write> TransferLogWriter<W> {
         self.write_object(&object)
     }
 
+    /// Serialises straight into the writer: no buffer of its own per object.
     fn write_object(&mut self, object: &TransferObject<'_>) -> io::Result<()> {
-        let bytes = serde_json::to_vec(object)?;
-        self.write_raw(&bytes)
-    }
-
-    fn write_raw(&mut self, object: &[u8]) -> io::Result<()> {
         if self.written > 0 {
             self.out.write_all(b",")?;
         }
         self.out.write_all(b"\n")?;
-        self.out.write_all(object)?;
+        serde_json::to_writer(&mut self.out, object)?;
         self.written += 1;
         Ok(())
     }
