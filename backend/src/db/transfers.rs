@@ -337,11 +337,7 @@ pub async fn ever_initialized(
         .column(transfer_event::Column::TransferId)
         .distinct()
         .filter(transfer_event::Column::TransferId.is_in(ids.iter().copied()))
-        .filter(transfer_event::Column::ToState.is_in([
-            "recipient_review",
-            "awaiting_finalization",
-            "disputed",
-        ]))
+        .filter(transfer_event::Column::ToState.is_in(crate::domain::workflow::INITIALIZED_NAMES))
         .into_tuple()
         .all(conn)
         .await?;

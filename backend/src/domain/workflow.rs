@@ -106,6 +106,10 @@ impl fmt::Display for NroStatus {
     }
 }
 
+/// The stored names of the states an unfinished inter-RIR transfer enters only after its source
+/// registry approved: entering one published `SOURCE_INITIALIZED` (first the recipient's review).
+pub const INITIALIZED_NAMES: [&str; 3] = ["recipient_review", "awaiting_finalization", "disputed"];
+
 /// The NRO status an inter-RIR transfer has published, and since when: `history` is the name
 /// of each state it entered ([`State::as_str`]) with the time, oldest first, and `now` its state
 /// now (for the side of a cancellation). `None` while nothing is published: before the source
@@ -1639,6 +1643,16 @@ mod tests {
             published_status(&withdrawn, &State::Withdrawn),
             Some((NroStatus::SourceCancelled, t(6)))
         );
+        // The names queries use to tell initialized transfers agree with this function.
+        for name in INITIALIZED_NAMES {
+            assert!(published_status(&[(name, t(0))], &State::Disputed).is_some());
+        }
+        for name in ["awaiting_recipient", "source_review", "info_requested"] {
+            assert_eq!(
+                published_status(&[(name, t(0))], &State::SourceReview),
+                None
+            );
+        }
         let expired = [("awaiting_recipient", t(0)), ("expired", t(9))];
         assert_eq!(
             published_status(&expired, &State::Expired { at: Side::Source }),
