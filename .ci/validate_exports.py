@@ -4,8 +4,11 @@ independent validator (Python's jsonschema), formats (date-time, ipv4, ipv6) inc
 
 usage: validate_exports.py FILE...   (the schema is chosen by each file's stats_version)
 
-There is no published 4.0 schema: 4.1 is the backwards-compatible revision of 4.0, so a 4.0 file
-is checked against the 4.1 schema with only the stats_version constant changed."""
+There is no published 4.0 schema: 4.1 is the backwards-compatible revision of 4.0, so the
+repository ships docs/spec/rir-transfer-log-4.0.schema.json, the 4.1 schema with only the
+stats_version constant changed. Before validating anything, this script checks that the two
+differ in that constant and nowhere else, so a 4.0 export that drifts from 4.1 in any other way
+fails, and so does an edit of either schema that is not made to both."""
 import json
 import pathlib
 import sys
@@ -15,13 +18,32 @@ from jsonschema import Draft202012Validator
 SPEC = pathlib.Path(__file__).resolve().parent.parent / "docs" / "spec"
 
 
+SCHEMAS = {
+    "4.0": "rir-transfer-log-4.0.schema.json",
+    "4.1": "rir-transfer-log-4.1.schema.json",
+    "5.0": "rir-transfer-log-5.0.schema.json",
+}
+
+
+def load(version):
+    return json.loads((SPEC / SCHEMAS[version]).read_text())
+
+
+def check_4_0_is_derived_from_4_1():
+    """The 4.0 schema must be the 4.1 schema with only the stats_version constant changed."""
+    v40, v41 = load("4.0"), load("4.1")
+    constant = lambda s: s["properties"]["version"]["properties"]["stats_version"]
+    if constant(v40).get("const") != "4.0" or constant(v41).get("const") != "4.1":
+        raise SystemExit("FAIL: the 4.0 and 4.1 schemas must pin stats_version to 4.0 and 4.1")
+    constant(v40)["const"] = "4.1"
+    if v40 != v41:
+        raise SystemExit("FAIL: docs/spec/rir-transfer-log-4.0.schema.json differs from the 4.1 "
+                         "schema in more than the stats_version constant")
+
+
 def schema_for(version):
-    if version == "5.0":
-        return json.loads((SPEC / "rir-transfer-log-5.0.schema.json").read_text())
-    if version in ("4.0", "4.1"):
-        schema = json.loads((SPEC / "rir-transfer-log-4.1.schema.json").read_text())
-        schema["properties"]["version"]["properties"]["stats_version"]["const"] = version
-        return schema
+    if version in SCHEMAS:
+        return load(version)
     raise SystemExit(f"FAIL: no schema for stats_version {version!r}")
 
 
@@ -33,6 +55,7 @@ def main(paths):
     if missing:
         raise SystemExit(f"FAIL: the format checker cannot check {sorted(missing)}; "
                          "install rfc3339-validator")
+    check_4_0_is_derived_from_4_1()
     failed = False
     for path in paths:
         doc = json.loads(pathlib.Path(path).read_text())

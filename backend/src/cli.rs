@@ -284,9 +284,19 @@ pub enum PolicyCommand {
 #[derive(Debug, Subcommand)]
 pub enum ImportCommand {
     /// A delegated-extended statistics file of one RIR: organisations, holdings, inventory.
-    Delegated { file: PathBuf },
+    Delegated {
+        file: PathBuf,
+        /// Import the file even if it is dated before the registry's snapshot in place.
+        #[arg(long)]
+        replace_older: bool,
+    },
     /// A published NRO transfer log (4.0, 4.1, 5.0): historic transfers as `imported` entries.
-    Transfers { file: PathBuf },
+    Transfers {
+        file: PathBuf,
+        /// Keep transfer dates after the log's production date or in the future, as given.
+        #[arg(long)]
+        allow_future_dates: bool,
+    },
     /// Holdings' origins from a CSV file of `range,origin` lines (origin: legacy, waiting_list,
     /// registry_issued, transferred); each range must be exactly one holding. Any bad line
     /// changes nothing.
@@ -604,11 +614,21 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("database is up to date");
             Ok(())
         }
-        Command::Import(ImportCommand::Delegated { file }) => {
+        Command::Import(ImportCommand::Delegated {
+            file,
+            replace_older,
+        }) => {
             let bytes = read(&file)?;
             let bar = Bar::new();
-            let r =
-                import::import_delegated(&conn, &bytes, OffsetDateTime::now_utc(), &bar).await?;
+            let options = import::DelegatedOptions { replace_older };
+            let r = import::import_delegated_with(
+                &conn,
+                &bytes,
+                OffsetDateTime::now_utc(),
+                &bar,
+                options,
+            )
+            .await?;
             bar.0.finish_and_clear();
             for m in &r.count_mismatches {
                 eprintln!("note: {m}");
@@ -651,9 +671,15 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             );
             Ok(())
         }
-        Command::Import(ImportCommand::Transfers { file }) => {
+        Command::Import(ImportCommand::Transfers {
+            file,
+            allow_future_dates,
+        }) => {
             let bytes = read(&file)?;
-            let r = import::import_transfer_log(&conn, &bytes, OffsetDateTime::now_utc()).await?;
+            let options = import::TransferLogOptions { allow_future_dates };
+            let r =
+                import::import_transfer_log_with(&conn, &bytes, OffsetDateTime::now_utc(), options)
+                    .await?;
             for n in &r.notes {
                 eprintln!("note: {n}");
             }

@@ -169,7 +169,7 @@ pub async fn run(
         Err(e) => return Err(e),
     };
     let in_flight = if report.in_flight > 0 {
-        format!(" and {} in-flight transfers", report.in_flight)
+        format!(" and {} in-flight or cancelled transfers", report.in_flight)
     } else {
         String::new()
     };

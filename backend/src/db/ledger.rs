@@ -239,3 +239,68 @@ pub async fn touching(
     };
     page(conn, &filter, None, Direction::Backward, limit).await
 }
+
+/// Keeps the `original_set` of imported records whose entries cannot give it back themselves,
+/// keyed by the records' references (see `services::import::import_transfer_log_with`).
+pub async fn keep_original_sets(
+    conn: &impl ConnectionTrait,
+    sets: &[(String, Vec<crate::domain::Ipv4Range>)],
+) -> Result<(), DbErr> {
+    use super::entities::imported_original_set as row;
+    let rows: Vec<row::ActiveModel> = sets
+        .iter()
+        .flat_map(|(reference, set)| {
+            set.iter().enumerate().map(|(i, r)| row::ActiveModel {
+                reference: Set(reference.clone()),
+                position: Set(i as i32),
+                start_addr: Set(i64::from(r.start())),
+                end_addr: Set(i64::from(r.end())),
+                ..Default::default()
+            })
+        })
+        .collect();
+    for chunk in rows.chunks(BATCH) {
+        row::Entity::insert_many(chunk.iter().cloned())
+            .exec_without_returning(conn)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Whether any imported record keeps its `original_set` beside its entries (exports skip the
+/// look-ups below when none does).
+pub async fn any_original_set(conn: &impl ConnectionTrait) -> Result<bool, DbErr> {
+    use super::entities::imported_original_set as row;
+    let found = row::Entity::find()
+        .select_only()
+        .column(row::Column::Id)
+        .into_tuple::<i64>()
+        .one(conn)
+        .await?;
+    Ok(found.is_some())
+}
+
+/// The kept `original_set` of each of these records that has one, in the log's order.
+pub async fn original_sets(
+    conn: &impl ConnectionTrait,
+    references: &[String],
+) -> Result<std::collections::HashMap<String, Vec<crate::domain::Ipv4Range>>, DbErr> {
+    use super::entities::imported_original_set as row;
+    let mut out: std::collections::HashMap<String, Vec<crate::domain::Ipv4Range>> =
+        std::collections::HashMap::new();
+    if references.is_empty() {
+        return Ok(out);
+    }
+    let rows = row::Entity::find()
+        .filter(row::Column::Reference.is_in(references.iter().cloned()))
+        .order_by_asc(row::Column::Reference)
+        .order_by_asc(row::Column::Position)
+        .all(conn)
+        .await?;
+    for r in rows {
+        out.entry(r.reference)
+            .or_default()
+            .push(range_of(r.start_addr, r.end_addr)?);
+    }
+    Ok(out)
+}

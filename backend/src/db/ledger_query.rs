@@ -14,6 +14,7 @@ use time::{Date, OffsetDateTime, Time};
 
 use super::entities::{
     holding, ledger_entry, organisation, registry_inventory, transfer, transfer_block,
+    transfer_event,
 };
 use super::holdings::range_of;
 use super::ledger::from_row;
@@ -277,18 +278,22 @@ pub async fn inventory_page(
         .collect()
 }
 
-/// An inter-RIR transfer that is not terminal, with what a transfer log shows of it.
+/// An inter-RIR transfer that is not completed, with what a transfer log shows of it.
 #[derive(Debug, Clone)]
 pub struct OpenTransfer {
     pub row: transfer::Model,
     pub state: State,
     pub blocks: Vec<Ipv4Range>,
+    /// The state each of its events entered, with the time, oldest first.
+    pub history: Vec<(String, OffsetDateTime)>,
     pub source: organisation::Model,
     pub recipient: organisation::Model,
 }
 
-/// Up to `limit` inter-RIR transfers after id `after`, terminal ones left out, in id order.
-pub async fn open_inter_rir_page(
+/// Up to `limit` inter-RIR transfers after id `after` that are not completed (in flight or
+/// cancelled), in id order, each with its history (the state each event entered, oldest first):
+/// what the 5.0 transfer log publishes besides the ledger. Completed transfers are in the ledger.
+pub async fn unfinished_inter_rir_page(
     conn: &impl ConnectionTrait,
     after: i64,
     limit: u64,
@@ -297,12 +302,26 @@ pub async fn open_inter_rir_page(
     let rows = transfer::Entity::find()
         .filter(C::Id.gt(after))
         .filter(Expr::col(C::SourceRegistry).ne(Expr::col(C::RecipientRegistry)))
-        .filter(C::State.is_not_in(State::TERMINAL_NAMES))
+        .filter(C::State.ne("completed"))
         .order_by_asc(C::Id)
         .limit(limit)
         .all(conn)
         .await?;
     let ids: Vec<i64> = rows.iter().map(|t| t.id).collect();
+    let mut history: HashMap<i64, Vec<(String, OffsetDateTime)>> = HashMap::new();
+    for (transfer_id, to_state, at) in transfer_event::Entity::find()
+        .select_only()
+        .column(transfer_event::Column::TransferId)
+        .column(transfer_event::Column::ToState)
+        .column(transfer_event::Column::CreatedAt)
+        .filter(transfer_event::Column::TransferId.is_in(ids.clone()))
+        .order_by_asc(transfer_event::Column::Id)
+        .into_tuple::<(i64, String, OffsetDateTime)>()
+        .all(conn)
+        .await?
+    {
+        history.entry(transfer_id).or_default().push((to_state, at));
+    }
     let mut blocks: HashMap<i64, Vec<Ipv4Range>> = HashMap::new();
     for b in transfer_block::Entity::find()
         .filter(transfer_block::Column::TransferId.is_in(ids))
@@ -337,6 +356,7 @@ pub async fn open_inter_rir_page(
             };
             Ok(OpenTransfer {
                 blocks: blocks.remove(&row.id).unwrap_or_default(),
+                history: history.remove(&row.id).unwrap_or_default(),
                 source: org(row.source_org_id)?,
                 recipient: org(row.recipient_org_id)?,
                 state,
@@ -344,4 +364,15 @@ pub async fn open_inter_rir_page(
             })
         })
         .collect()
+}
+
+/// The record of `registry`'s imported delegated file, if one was imported.
+pub async fn registry_import(
+    conn: &impl ConnectionTrait,
+    registry: Rir,
+) -> Result<Option<super::entities::registry_import::Model>, DbErr> {
+    super::entities::registry_import::Entity::find()
+        .filter(super::entities::registry_import::Column::Registry.eq(registry.token()))
+        .one(conn)
+        .await
 }

@@ -381,6 +381,28 @@ pub async fn history(
         .await
 }
 
+/// Which of these transfers ever reached the recipient registry's review, that is published
+/// `SOURCE_INITIALIZED` (no read when `ids` is empty).
+pub async fn ever_initialized(
+    conn: &impl ConnectionTrait,
+    ids: &[i64],
+) -> Result<std::collections::HashSet<i64>, DbErr> {
+    use sea_orm::QuerySelect;
+    if ids.is_empty() {
+        return Ok(Default::default());
+    }
+    let found: Vec<i64> = transfer_event::Entity::find()
+        .select_only()
+        .column(transfer_event::Column::TransferId)
+        .distinct()
+        .filter(transfer_event::Column::TransferId.is_in(ids.iter().copied()))
+        .filter(transfer_event::Column::ToState.is_in(crate::domain::workflow::INITIALIZED_NAMES))
+        .into_tuple()
+        .all(conn)
+        .await?;
+    Ok(found.into_iter().collect())
+}
+
 /// Whose transfers a list shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scope {

@@ -135,6 +135,56 @@ impl LogTransfer {
     }
 }
 
+/// The reference the ledger entries of one imported record share: the producer's token, the
+/// file's id (the start of its SHA-256) and the record's index in `transfers`, for example
+/// `ripencc log 3f9a1c2e #3` for `transfers[3]` of RIPE NCC's log; at most 32 characters.
+pub fn record_reference(version: &LogVersion, file_id: &str, path: &str) -> String {
+    let producer = version.producer_rir().map_or("nro", Rir::token);
+    let index = path
+        .strip_prefix("transfers[")
+        .and_then(|p| p.strip_suffix(']'))
+        .unwrap_or(path);
+    let file_id: String = file_id.chars().take(8).collect();
+    let mut reference = format!("{producer} log {file_id} #{index}");
+    reference.truncate(32);
+    reference
+}
+
+/// How the ranges of one record are kept in the ledger, which stores one entry per range: the
+/// original block of each transferred range (the one range of `original_set` holding it, when
+/// exactly one does), and the whole `original_set` when those per-range originals do not give
+/// it back exactly (see [`distinct_originals`]), to be kept beside the entries.
+pub fn originals_per_range(
+    original_set: &[Ipv4Range],
+    transfer_set: &[Ipv4Range],
+) -> (Vec<Option<Ipv4Range>>, Option<Vec<Ipv4Range>>) {
+    let per_range: Vec<Option<Ipv4Range>> = transfer_set
+        .iter()
+        .map(|t| {
+            let mut holding = original_set.iter().filter(|o| o.contains(t));
+            match (holding.next(), holding.next()) {
+                (Some(o), None) => Some(*o),
+                _ => None,
+            }
+        })
+        .collect();
+    let kept = (distinct_originals(per_range.iter().copied()) != original_set)
+        .then(|| original_set.to_vec());
+    (per_range, kept)
+}
+
+/// The `original_set` the entries of one record give back: their originals, each once, in the
+/// order of the entries.
+pub fn distinct_originals(originals: impl Iterator<Item = Option<Ipv4Range>>) -> Vec<Ipv4Range> {
+    let mut out: Vec<Ipv4Range> = Vec::new();
+    for o in originals.flatten() {
+        if !out.contains(&o) {
+            out.push(o);
+        }
+    }
+    out
+}
+
 /// A parsed transfer log, split by status.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TransferLog {
@@ -147,6 +197,42 @@ pub struct TransferLog {
     pub in_progress: Vec<LogTransfer>,
     /// Transfers that were cancelled (`SOURCE_CANCELLED`, `RECIPIENT_CANCELLED`; 5.0 only).
     pub cancelled: Vec<LogTransfer>,
+}
+
+/// Refuses a completed transfer dated after the log's production date (a log cannot record what
+/// had not happened when it was produced) or after `now`, naming the record; the first one found.
+pub fn check_dates(log: &TransferLog, now: OffsetDateTime) -> Result<(), String> {
+    let show = |t: OffsetDateTime| {
+        t.to_offset(UtcOffset::UTC)
+            .format(&Rfc3339)
+            .unwrap_or_else(|_| t.to_string())
+    };
+    for t in &log.transfers {
+        let Some(date) = t.transfer_date else {
+            continue;
+        };
+        if let Some(produced) = log.version.production_date
+            && date > produced
+        {
+            return Err(format!(
+                "{}.transfer_date: {} is after the log's production_date {}; a log cannot \
+                 record a later transfer (pass --allow-future-dates to keep it as given)",
+                t.path,
+                show(date),
+                show(produced)
+            ));
+        }
+        if date > now {
+            return Err(format!(
+                "{}.transfer_date: {} is in the future (now is {}); pass --allow-future-dates \
+                 to keep it as given",
+                t.path,
+                show(date),
+                show(now)
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Why a document is not a usable transfer log.
@@ -657,6 +743,77 @@ mod tests {
                                       "end_date": "2026-04-14T18:59:21Z"}}}},
                "transfers": [{transfers}]}}"#
         )
+    }
+
+    #[test]
+    fn record_references_name_the_producer_the_file_and_the_record_in_32_characters() {
+        let log = parse_str(&doc("")).unwrap();
+        assert_eq!(
+            record_reference(&log.version, "3f9a1c2e77", "transfers[3]"),
+            "ripencc log 3f9a1c2e #3"
+        );
+        let long = record_reference(&log.version, "3f9a1c2e", "transfers[1234567890123]");
+        assert!(long.len() <= 32, "{long}");
+    }
+
+    #[test]
+    fn each_range_keeps_its_original_and_the_set_is_kept_when_they_do_not_give_it_back() {
+        let (a, b) = (range("20.0.0.0/16"), range("20.1.0.0/16"));
+        let (t1, t2) = (range("20.0.4.0/24"), range("20.1.8.0/22"));
+        // One original per range, in order: the entries give the set back.
+        assert_eq!(
+            originals_per_range(&[a, b], &[t1, t2]),
+            (vec![Some(a), Some(b)], None)
+        );
+        // The same set listed the other way round must be kept as written.
+        assert_eq!(
+            originals_per_range(&[b, a], &[t1, t2]),
+            (vec![Some(a), Some(b)], Some(vec![b, a]))
+        );
+        // A range spanning two originals has none of its own.
+        let span = range("20.0.0.0/15");
+        assert_eq!(
+            originals_per_range(&[a, b], &[span]),
+            (vec![None], Some(vec![a, b]))
+        );
+        assert_eq!(originals_per_range(&[], &[t1]), (vec![None], None));
+        assert_eq!(
+            distinct_originals([Some(a), None, Some(a), Some(b)].into_iter()),
+            [a, b]
+        );
+    }
+
+    #[test]
+    fn transfer_dates_after_the_production_date_or_now_are_refused_by_record() {
+        let record = |date: &str| {
+            format!(
+                r#"{{"transfer_date": "{date}", "source_rir": "RIPE NCC", "recipient_rir": "RIPE NCC",
+                    "type": "RESOURCE_TRANSFER",
+                    "ip4nets": {{"transfer_set": [{{"start_address": "20.0.0.0", "end_address": "20.0.0.255"}}]}}}}"#
+            )
+        };
+        let now = datetime!(2026-11-30 12:00 UTC);
+        let ok = parse_str(&doc(&record("2026-04-14T18:59:21Z"))).unwrap();
+        assert_eq!(check_dates(&ok, now), Ok(()));
+        let two = format!(
+            "{},{}",
+            record("2026-04-14T18:59:21Z"),
+            record("2026-04-16T00:00:00Z")
+        );
+        let late = parse_str(&doc(&two)).unwrap();
+        let err = check_dates(&late, now).unwrap_err();
+        assert!(
+            err.starts_with("transfers[1].transfer_date: 2026-04-16T00:00:00Z is after")
+                && err.contains("2026-04-15T03:59:11Z")
+                && err.contains("--allow-future-dates"),
+            "{err}"
+        );
+        let early_now = datetime!(2026-04-14 00:00 UTC);
+        let err = check_dates(&ok, early_now).unwrap_err();
+        assert!(
+            err.contains("transfers[0]") && err.contains("in the future"),
+            "{err}"
+        );
     }
 
     fn error_of(transfers: &str) -> String {

@@ -106,6 +106,48 @@ impl fmt::Display for NroStatus {
     }
 }
 
+/// The stored names of the states an unfinished inter-RIR transfer enters only after its source
+/// registry approved: entering one published `SOURCE_INITIALIZED` (first the recipient's review).
+pub const INITIALIZED_NAMES: [&str; 3] = ["recipient_review", "awaiting_finalization", "disputed"];
+
+/// The NRO status an inter-RIR transfer has published, and since when: `history` is the name
+/// of each state it entered ([`State::as_str`]) with the time, oldest first, and `now` its state
+/// now (for the side of a cancellation). `None` while nothing is published: before the source
+/// registry approved, and for a transfer cancelled before it ever published
+/// `SOURCE_INITIALIZED`, which the NRO log never heard of. The time is that of the event that
+/// reached the status; a status held through several states (an information request during
+/// the recipient's review, a dispute) keeps its first time.
+pub fn published_status(
+    history: &[(&str, time::OffsetDateTime)],
+    now: &State,
+) -> Option<(NroStatus, time::OffsetDateTime)> {
+    let mut published: Option<(NroStatus, time::OffsetDateTime)> = None;
+    for &(name, at) in history {
+        let status = match name {
+            "recipient_review" => Some(NroStatus::SourceInitialized),
+            "awaiting_finalization" | "disputed" => Some(NroStatus::RecipientAccepted),
+            "completed" => Some(NroStatus::SourceFinalized),
+            "rejected" | "withdrawn" | "expired" => match published {
+                Some(_) => now.nro_status(true).filter(|s| {
+                    matches!(
+                        s,
+                        NroStatus::SourceCancelled | NroStatus::RecipientCancelled
+                    )
+                }),
+                None => None,
+            },
+            // Filing, the source's review, information requests: nothing new is published.
+            _ => published.map(|(s, _)| s),
+        };
+        published = match (status, published) {
+            (Some(s), Some((was, since))) if s == was => Some((was, since)),
+            (Some(s), _) => Some((s, at)),
+            (None, _) => None,
+        };
+    }
+    published
+}
+
 /// Who must act or hear about a transfer; the service resolves it to people.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Party {
@@ -271,7 +313,9 @@ impl State {
     pub const TERMINAL_NAMES: [&'static str; 4] = ["completed", "rejected", "withdrawn", "expired"];
 
     /// The NRO status this state publishes; `None` for intra-RIR transfers and before the
-    /// source registry has acted.
+    /// source registry has acted. A cancelled state (rejected, withdrawn, expired) gives the
+    /// status its side would publish, which is published only when the transfer had published
+    /// `SOURCE_INITIALIZED` before: [`published_status`] decides that from the history.
     pub fn nro_status(&self, inter_rir: bool) -> Option<NroStatus> {
         if !inter_rir {
             return None;
@@ -1552,6 +1596,72 @@ mod tests {
             refusal(&ctx, &waiting, approve(Side::Recipient)),
             WorkflowError::NotAllowed { .. }
         ));
+    }
+
+    #[test]
+    fn cancellations_publish_only_after_source_initialized() {
+        use time::macros::datetime;
+        let t = |h: u8| datetime!(2026-11-01 0:00 UTC) + time::Duration::hours(h.into());
+        // Withdrawn during the source's review: the NRO log never heard of it.
+        let early = [
+            ("awaiting_recipient", t(0)),
+            ("source_review", t(1)),
+            ("withdrawn", t(2)),
+        ];
+        assert_eq!(published_status(&early, &State::Withdrawn), None);
+        // Rejected by the recipient registry after the source approved.
+        let rejected = [
+            ("awaiting_recipient", t(0)),
+            ("source_review", t(1)),
+            ("recipient_review", t(2)),
+            ("info_requested", t(3)),
+            ("recipient_review", t(4)),
+            ("rejected", t(5)),
+        ];
+        let by_recipient = State::Rejected {
+            by: Side::Recipient,
+        };
+        assert_eq!(
+            published_status(&rejected[..5], &State::RecipientReview),
+            Some((NroStatus::SourceInitialized, t(2)))
+        );
+        assert_eq!(
+            published_status(&rejected, &by_recipient),
+            Some((NroStatus::RecipientCancelled, t(5)))
+        );
+        // Withdrawn after RECIPIENT_ACCEPTED, and a dispute keeps RECIPIENT_ACCEPTED's time.
+        let late = [
+            ("awaiting_recipient", t(0)),
+            ("source_review", t(1)),
+            ("recipient_review", t(2)),
+            ("awaiting_finalization", t(3)),
+            ("disputed", t(4)),
+        ];
+        assert_eq!(
+            published_status(&late, &State::Disputed),
+            Some((NroStatus::RecipientAccepted, t(3)))
+        );
+        let mut withdrawn = late.to_vec();
+        withdrawn.push(("withdrawn", t(6)));
+        assert_eq!(
+            published_status(&withdrawn, &State::Withdrawn),
+            Some((NroStatus::SourceCancelled, t(6)))
+        );
+        // The names queries use to tell initialized transfers agree with this function.
+        for name in INITIALIZED_NAMES {
+            assert!(published_status(&[(name, t(0))], &State::Disputed).is_some());
+        }
+        for name in ["awaiting_recipient", "source_review", "info_requested"] {
+            assert_eq!(
+                published_status(&[(name, t(0))], &State::SourceReview),
+                None
+            );
+        }
+        let expired = [("awaiting_recipient", t(0)), ("expired", t(9))];
+        assert_eq!(
+            published_status(&expired, &State::Expired { at: Side::Source }),
+            None
+        );
     }
 
     #[test]

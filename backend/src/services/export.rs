@@ -18,9 +18,12 @@ use crate::domain::delegated::RecordStatus;
 use crate::domain::export::LedgerFilter;
 use crate::domain::export::bundle::{self, BundleHeader};
 use crate::domain::export::csv_rows::CsvWriter;
-use crate::domain::export::delegated::{self as snapshot, SnapshotHeader, SnapshotRecord};
+use crate::domain::export::delegated::{
+    self as snapshot, RegistryFile, SnapshotHeader, SnapshotRecord,
+};
 use crate::domain::export::nro::{InFlight, LogHeader, NroVersion, TransferLogWriter};
-use crate::domain::ledger::{LedgerEntry, LedgerParty};
+use crate::domain::ledger::{EntryKind, LedgerEntry, LedgerParty};
+use crate::domain::workflow::published_status;
 use crate::error::{AppError, AppResult};
 
 /// Entries (or holdings) read per page.
@@ -55,7 +58,7 @@ impl<W: Write + Send> Sink for WriteSink<W> {
 pub struct ExportReport {
     /// Ledger entries, holdings or inventory blocks written.
     pub rows: u64,
-    /// In-flight transfers written (transfer log 5.0 only).
+    /// In-flight and cancelled inter-RIR transfers written (transfer log 5.0 only).
     pub in_flight: u64,
 }
 
@@ -236,31 +239,56 @@ async fn transfer_log_in<S: Sink>(
     let (start, end) = query::date_bounds(conn, &filter)
         .await?
         .unwrap_or((now, now));
+    // A log cannot cover records after it was produced (dates imported with
+    // --allow-future-dates, or a clock behind the ledger's): the interval ends at production.
+    let end = end.min(now);
     let header = LogHeader {
         version,
         producer,
         production_date: now,
-        records_start: start,
+        records_start: start.min(end),
         records_end: end,
     };
     // The writer borrows the sink; the entries go through a small staging buffer per page so
     // the page loop can drain the sink itself.
     let mut writer = TransferLogWriter::new(Vec::new(), &header).map_err(io_error)?;
     hand_on(sink, writer.get_mut()).map_err(io_error)?;
-    let rows = for_each_page(conn, &filter, sink, |sink, e| {
-        writer.push_entry(e)?;
-        hand_on(sink, writer.get_mut())
-    })
-    .await?;
+    let mut rows = 0;
+    if let Some(head) = ledger_db::head(conn).await? {
+        let kept_sets = ledger_db::any_original_set(conn).await?;
+        let mut pages = Pages::new(head.seq);
+        while let Some(page) = pages.next(conn, &filter).await? {
+            if kept_sets {
+                let references: Vec<String> = page
+                    .iter()
+                    .filter(|e| e.movement.kind == EntryKind::Imported)
+                    .filter_map(|e| e.movement.transfer_reference.clone())
+                    .collect();
+                for (reference, set) in ledger_db::original_sets(conn, &references).await? {
+                    writer.add_original_set(reference, set);
+                }
+            }
+            for e in page {
+                writer.push_entry(e).map_err(io_error)?;
+                rows += 1;
+            }
+            hand_on(sink, writer.get_mut()).map_err(io_error)?;
+            sink.drain().await.map_err(io_error)?;
+        }
+    }
     let mut in_flight = 0;
     if version == NroVersion::V5_0 {
         let mut after = 0;
         loop {
-            let page = query::open_inter_rir_page(conn, after, PAGE).await?;
+            let page = query::unfinished_inter_rir_page(conn, after, PAGE).await?;
             let Some(last) = page.last() else { break };
             after = last.row.id;
             for t in page {
-                let Some(status) = t.state.nro_status(true) else {
+                let history: Vec<(&str, OffsetDateTime)> =
+                    t.history.iter().map(|(s, at)| (s.as_str(), *at)).collect();
+                // Nothing for a transfer the NRO log never heard of (cancelled before the
+                // source registry approved).
+                let Some((status, since)) = published_status(&history, &t.state) else {
                     continue;
                 };
                 let source_rir = Rir::from_token(&t.row.source_registry);
@@ -273,8 +301,8 @@ async fn transfer_log_in<S: Sink>(
                     && filter.org_ids.as_ref().is_none_or(|ids| {
                         ids.contains(&t.row.source_org_id) || ids.contains(&t.row.recipient_org_id)
                     })
-                    && filter.from.is_none_or(|d| t.row.filed_at.date() >= d)
-                    && filter.to.is_none_or(|d| t.row.filed_at.date() <= d)
+                    && filter.from.is_none_or(|d| since.date() >= d)
+                    && filter.to.is_none_or(|d| since.date() <= d)
                     && filter.kind.is_none()
                     && filter
                         .transfer_type
@@ -304,6 +332,8 @@ async fn transfer_log_in<S: Sink>(
                         blocks: t.blocks.clone(),
                         source_registration_date: None,
                         status,
+                        // Never after the production date, as the interval.
+                        status_date: since.min(now),
                     })
                     .map_err(io_error)?;
                 in_flight += 1;
@@ -408,6 +438,19 @@ async fn delegated_in<S: Sink>(
     now: OffsetDateTime,
 ) -> AppResult<ExportReport> {
     let (held, inventory, start_date) = query::registry_counts(conn, registry, org_ids).await?;
+    // The version line as the registry's own file had it; its serial only while the snapshot
+    // is still that file's (no ipxfer transfer has moved this registry's space since).
+    let registry_file = match query::registry_import(conn, registry).await? {
+        Some(import) => {
+            let unchanged = !ledger_db::has_transfers_touching(conn, registry).await?;
+            Some(RegistryFile {
+                format_version: import.format_version.unwrap_or_else(|| "2.3".to_owned()),
+                serial: unchanged.then_some(import.serial),
+                utc_offset: import.utc_offset.unwrap_or_else(|| "+0000".to_owned()),
+            })
+        }
+        None => None,
+    };
     snapshot::write_header(
         sink,
         &SnapshotHeader {
@@ -415,6 +458,7 @@ async fn delegated_in<S: Sink>(
             produced_at: now,
             records: held + inventory,
             start_date,
+            registry_file,
         },
     )
     .map_err(io_error)?;

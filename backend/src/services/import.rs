@@ -2,7 +2,7 @@
 //! holdings and inventory; NRO transfer logs into `imported` ledger entries. Each import parses
 //! the whole input first and writes in one transaction, so bad input changes nothing.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
@@ -68,6 +68,25 @@ pub async fn import_delegated(
     bytes: &[u8],
     now: OffsetDateTime,
     progress: &dyn Progress,
+) -> AppResult<DelegatedReport> {
+    import_delegated_with(db, bytes, now, progress, DelegatedOptions::default()).await
+}
+
+/// How a delegated-extended file is imported.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DelegatedOptions {
+    /// Let a file dated before the registry's snapshot in place replace it (`--replace-older`);
+    /// refused otherwise, so an old download never silently undoes a newer one.
+    pub replace_older: bool,
+}
+
+/// [`import_delegated`] with options.
+pub async fn import_delegated_with(
+    db: &DatabaseConnection,
+    bytes: &[u8],
+    now: OffsetDateTime,
+    progress: &dyn Progress,
+    options: DelegatedOptions,
 ) -> AppResult<DelegatedReport> {
     let file =
         delegated::parse_document_bytes(bytes).map_err(|e| AppError::invalid(e.to_string()))?;
@@ -141,6 +160,16 @@ pub async fn import_delegated(
             report.outcome = Outcome::Unchanged;
             return Ok(report);
         }
+        if let (Some(older), Some(newer)) = (file.header.end_date, prev.file_date)
+            && older < newer
+            && !options.replace_older
+        {
+            return Err(AppError::invalid(format!(
+                "this {registry} file is dated {older} (its version line), older than the \
+                 snapshot in place, dated {newer}; importing it would replace newer data with \
+                 older, so it was refused (pass --replace-older to import it anyway)"
+            )));
+        }
         if ledger_db::has_transfers_touching(&txn, registry).await? {
             return Err(AppError::conflict(format!(
                 "{registry} already has transfers finalized in the ledger; importing a different \
@@ -184,6 +213,11 @@ pub async fn import_delegated(
         file_date: Set(file.header.end_date),
         records: Set(file.counted.total() as i64),
         imported_at: Set(now),
+        format_version: Set(Some(file.header.version.clone())),
+        utc_offset: Set(Some(file.header.utc_offset.clone())),
+        notes: Set(
+            (!report.count_mismatches.is_empty()).then(|| report.count_mismatches.join("\n"))
+        ),
         ..Default::default()
     };
     registry_import::Entity::insert(record)
@@ -195,6 +229,9 @@ pub async fn import_delegated(
                     registry_import::Column::FileDate,
                     registry_import::Column::Records,
                     registry_import::Column::ImportedAt,
+                    registry_import::Column::FormatVersion,
+                    registry_import::Column::UtcOffset,
+                    registry_import::Column::Notes,
                 ])
                 .to_owned(),
         )
@@ -280,14 +317,45 @@ pub struct TransferLogReport {
     pub notes: Vec<String>,
 }
 
-/// Imports a published NRO transfer log (4.0, 4.1 or 5.0) as `imported` ledger entries: history
-/// only, never re-applied to the holdings. Importing the same log twice adds nothing.
+/// How a transfer log is imported.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TransferLogOptions {
+    /// Keep transfer dates after the log's production date or in the future, as given
+    /// (`--allow-future-dates`); refused otherwise.
+    pub allow_future_dates: bool,
+}
+
+/// Imports a published NRO transfer log with the default options (see
+/// [`import_transfer_log_with`]).
 pub async fn import_transfer_log(
     db: &DatabaseConnection,
     bytes: &[u8],
     now: OffsetDateTime,
 ) -> AppResult<TransferLogReport> {
+    import_transfer_log_with(db, bytes, now, TransferLogOptions::default()).await
+}
+
+/// Imports a published NRO transfer log (4.0, 4.1 or 5.0) as `imported` ledger entries: history
+/// only, never re-applied to the holdings. Importing the same log twice adds nothing.
+///
+/// The ledger keeps one entry per range; the entries of one record carry the record's reference
+/// (`ripencc log 3f9a1c2e #3`, see [`transfer_log::record_reference`]) as their
+/// `transfer_reference`, and each its original block, so exports give the record back as one
+/// object. A record's `original_set` that its entries cannot give back exactly is kept beside
+/// them (`imported_original_sets`). Transfer dates after the log's production date or `now`
+/// are refused unless `options` allow them.
+pub async fn import_transfer_log_with(
+    db: &DatabaseConnection,
+    bytes: &[u8],
+    now: OffsetDateTime,
+    options: TransferLogOptions,
+) -> AppResult<TransferLogReport> {
     let log = transfer_log::parse_bytes(bytes).map_err(|e| AppError::invalid(e.to_string()))?;
+    if !options.allow_future_dates {
+        transfer_log::check_dates(&log, now).map_err(AppError::invalid)?;
+    }
+    let file_id = hex::encode(&Sha256::digest(bytes)[..4]);
+    let mut original_sets: Vec<(String, Vec<Ipv4Range>)> = Vec::new();
     let mut report = TransferLogReport {
         producer: log.version.producer.clone(),
         stats_version: log.version.stats_version.clone(),
@@ -316,28 +384,34 @@ pub async fn import_transfer_log(
             name: o.as_ref().and_then(|o| o.name.clone()),
             country: o.as_ref().and_then(|o| o.country_code.clone()),
         };
-        for net in &t.ip4 {
-            // The original block is only meaningful when it is one range.
-            let original = match net.original_set.as_slice() {
-                [one] => Some(*one),
-                _ => None,
-            };
-            for range in &net.transfer_set {
-                movements.push(Movement {
-                    kind: EntryKind::Imported,
-                    transfer_id: None,
-                    transfer_reference: None,
-                    transfer_type: t.kind,
-                    source_rir: t.source_rir,
-                    recipient_rir: t.recipient_rir,
-                    source: party(&t.source_org),
-                    recipient: party(&t.recipient_org),
-                    range: *range,
-                    original,
-                    transfer_date: date,
-                    source_registration_date: t.source_registration_date,
-                });
-            }
+        // The record is the unit: its ranges (over every ip4nets object) share a reference,
+        // which fits the 32 characters of `transfer_reference`.
+        let reference = transfer_log::record_reference(&log.version, &file_id, &t.path);
+        let transfer_set: Vec<Ipv4Range> = t.transferred_ranges().collect();
+        let original_set: Vec<Ipv4Range> = t
+            .ip4
+            .iter()
+            .flat_map(|n| n.original_set.iter().copied())
+            .collect();
+        let (originals, kept) = transfer_log::originals_per_range(&original_set, &transfer_set);
+        if let Some(set) = kept {
+            original_sets.push((reference.clone(), set));
+        }
+        for (range, original) in transfer_set.into_iter().zip(originals) {
+            movements.push(Movement {
+                kind: EntryKind::Imported,
+                transfer_id: None,
+                transfer_reference: Some(reference.clone()),
+                transfer_type: t.kind,
+                source_rir: t.source_rir,
+                recipient_rir: t.recipient_rir,
+                source: party(&t.source_org),
+                recipient: party(&t.recipient_org),
+                range,
+                original,
+                transfer_date: date,
+                source_registration_date: t.source_registration_date,
+            });
         }
     }
     let not_final = report.in_progress + log.cancelled.len() as u64;
@@ -359,7 +433,16 @@ pub async fn import_transfer_log(
         }
     }
     report.entries_added = fresh.len() as u64;
+    // Only the records that added entries keep their original_set beside them.
+    if !original_sets.is_empty() {
+        let added: HashSet<&str> = fresh
+            .iter()
+            .filter_map(|m| m.transfer_reference.as_deref())
+            .collect();
+        original_sets.retain(|(reference, _)| added.contains(reference.as_str()));
+    }
     ledger_db::append(&txn, fresh, now).await?;
+    ledger_db::keep_original_sets(&txn, &original_sets).await?;
     txn.commit().await?;
     Ok(report)
 }

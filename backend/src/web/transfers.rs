@@ -158,6 +158,15 @@ async fn rows_for(
 ) -> Result<Vec<Row>, AppError> {
     let now = app.clock.now();
     let loaded = transfers_db::load_many(&app.db, found).await?;
+    // A cancelled inter-RIR transfer shows its cancel status only if the NRO log had heard of
+    // it (SOURCE_INITIALIZED); one read for the whole page, and none when nothing was cancelled.
+    let cancelled: Vec<i64> = loaded
+        .iter()
+        .filter(|l| l.facts.is_inter_rir() && l.state.is_terminal())
+        .filter(|l| l.state != crate::domain::workflow::State::Completed)
+        .map(|l| l.facts.id)
+        .collect();
+    let initialized = transfers_db::ever_initialized(&app.db, &cancelled).await?;
     Ok(loaded
         .iter()
         .map(|l| {
@@ -175,6 +184,7 @@ async fn rows_for(
                 nro: l
                     .state
                     .nro_status(f.is_inter_rir())
+                    .filter(|_| !cancelled.contains(&f.id) || initialized.contains(&f.id))
                     .map(|s| s.as_str().to_owned())
                     .unwrap_or_default(),
                 waiting_on: view::waiting_on(&l.state, &parties).unwrap_or_default(),
@@ -1000,6 +1010,19 @@ async fn show_page(
             .unwrap_or_default(),
         _ => String::new(),
     };
+    // What the NRO log has published, from the history: nothing for a transfer cancelled
+    // before its source registry approved.
+    let nro = if f.is_inter_rir() {
+        let states: Vec<(&str, time::OffsetDateTime)> = history
+            .iter()
+            .map(|e| (e.to_state.as_str(), e.created_at))
+            .collect();
+        crate::domain::workflow::published_status(&states, &l.state)
+            .map(|(s, _)| s.as_str().to_owned())
+            .unwrap_or_default()
+    } else {
+        String::new()
+    };
     let events = history
         .into_iter()
         .map(|e| EventView {
@@ -1054,11 +1077,7 @@ async fn show_page(
         id,
         reference: f.reference.clone(),
         tag: view::state_tag(&l.state),
-        nro: l
-            .state
-            .nro_status(f.is_inter_rir())
-            .map(|s| s.as_str().to_owned())
-            .unwrap_or_default(),
+        nro,
         sentence: view::status_sentence(&l.state, &parties, l.row.updated_at, l.row.deadline, now),
         source: OrgView {
             name: f.source.name.clone(),

@@ -7,6 +7,7 @@ mod browser;
 mod cli;
 mod demo;
 mod exports;
+mod fidelity;
 mod harness;
 mod import;
 mod invariants;

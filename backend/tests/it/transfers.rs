@@ -161,8 +161,9 @@ impl World {
         }
     }
 
-    /// Files a transfer and takes it to awaiting finalization with the fees confirmed.
-    pub async fn ready_to_finalize(&self, block: &str) -> i64 {
+    /// Files a transfer and takes it to the recipient registry's review: the source registry
+    /// approved (the NRO log's `SOURCE_INITIALIZED`).
+    pub async fn initialized(&self, block: &str) -> i64 {
         let id = self.file(block).await.unwrap();
         self.attach_documents(id).await;
         self.act(&self.recipient_member, id, Command::Accept { need: need() })
@@ -171,6 +172,12 @@ impl World {
         self.approve(&self.arin_hostmaster, id, Side::Source)
             .await
             .unwrap();
+        id
+    }
+
+    /// Files a transfer and takes it to awaiting finalization with the fees confirmed.
+    pub async fn ready_to_finalize(&self, block: &str) -> i64 {
+        let id = self.initialized(block).await;
         self.approve(&self.ripe_hostmaster, id, Side::Recipient)
             .await
             .unwrap();

@@ -109,7 +109,7 @@ async fn an_auditor_finds_a_transfer_by_address_verifies_and_exports() {
         .await;
     delegated.assert_ok();
     assert!(
-        delegated.body.starts_with("2.3|ripencc|"),
+        delegated.body.starts_with("2|ripencc|"),
         "{}",
         delegated.body
     );

@@ -10,6 +10,7 @@ pub mod fee_line;
 pub mod finding_override;
 pub mod holding;
 pub mod holding_snapshot;
+pub mod imported_original_set;
 pub mod ledger_entry;
 pub mod login_attempt;
 pub mod organisation;

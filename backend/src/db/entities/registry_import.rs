@@ -14,6 +14,9 @@ pub struct Model {
     pub file_date: Option<TimeDate>,
     pub records: i64,
     pub imported_at: TimeDateTimeWithTimeZone,
+    pub format_version: Option<String>,
+    pub utc_offset: Option<String>,
+    pub notes: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -3,13 +3,18 @@
 //!
 //! - 4.0 lists completed transfers only, as every registry publishes today.
 //! - 5.0 (2026 draft) adds in-flight inter-RIR transfers with their `status`
-//!   (`SOURCE_INITIALIZED`, `RECIPIENT_ACCEPTED`); completed inter-RIR transfers carry
-//!   `SOURCE_FINALIZED`, intra-RIR ones no status (the draft's example does the same).
+//!   (`SOURCE_INITIALIZED`, `RECIPIENT_ACCEPTED`) and cancelled ones that had published
+//!   `SOURCE_INITIALIZED` (`SOURCE_CANCELLED`, `RECIPIENT_CANCELLED`); completed inter-RIR
+//!   transfers carry `SOURCE_FINALIZED`, intra-RIR ones no status (the draft's example does the
+//!   same). Every 5.0 object has a `transfer_date`: the time of its latest status.
 //!
-//! Consecutive ledger entries of one ipxfer transfer (one entry per moved range) become one
-//! transfer object whose `transfer_set` lists every range, as a registry lists one transfer.
-//! Imported entries stay one object each. Prices never appear: the NRO logs do not carry them.
+//! The transfer is the unit, not the ledger entry (one per moved range): consecutive entries of
+//! one ipxfer transfer, or of one imported record (the same `transfer_reference`), become one
+//! transfer object whose `transfer_set` lists every range and whose `original_set` lists the
+//! blocks they were cut from, as the registry's log had them. Prices never appear: the NRO logs
+//! do not carry them.
 
+use std::collections::HashMap;
 use std::fmt;
 use std::io::{self, Write};
 use std::str::FromStr;
@@ -18,7 +23,8 @@ use serde::Serialize;
 use time::OffsetDateTime;
 
 use super::{country_code, utc};
-use crate::domain::ledger::{LedgerEntry, LedgerParty};
+use crate::domain::ledger::{EntryKind, LedgerEntry, LedgerParty};
+use crate::domain::transfer_log::distinct_originals;
 use crate::domain::workflow::NroStatus;
 use crate::domain::{Ipv4Range, Rir, TransferType};
 
@@ -73,7 +79,7 @@ pub struct LogHeader {
     pub records_end: OffsetDateTime,
 }
 
-/// An inter-RIR transfer still in flight (5.0 only).
+/// An inter-RIR transfer still in flight, or cancelled after it was published (5.0 only).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InFlight {
     pub transfer_type: TransferType,
@@ -83,8 +89,10 @@ pub struct InFlight {
     pub recipient: LedgerParty,
     pub blocks: Vec<Ipv4Range>,
     pub source_registration_date: Option<OffsetDateTime>,
-    /// `SOURCE_INITIALIZED` or `RECIPIENT_ACCEPTED`.
+    /// `SOURCE_INITIALIZED`, `RECIPIENT_ACCEPTED`, `SOURCE_CANCELLED` or `RECIPIENT_CANCELLED`.
     pub status: NroStatus,
+    /// When the transfer reached that status: its `transfer_date` in the log.
+    pub status_date: OffsetDateTime,
 }
 
 #[derive(Serialize)]
@@ -179,13 +187,33 @@ struct TransferObject<'a> {
     status: Option<&'static str>,
 }
 
+/// Whether two entries belong to one transfer object: the same ipxfer transfer, or the same
+/// imported record (entries imported before records were kept whole have no reference and stay
+/// one object each).
+fn same_transfer(a: &crate::domain::ledger::Movement, b: &crate::domain::ledger::Movement) -> bool {
+    match (a.kind, b.kind) {
+        (EntryKind::Transfer, EntryKind::Transfer) => {
+            a.transfer_id.is_some() && a.transfer_id == b.transfer_id
+        }
+        (EntryKind::Imported, EntryKind::Imported) => {
+            a.transfer_reference.is_some() && a.transfer_reference == b.transfer_reference
+        }
+        _ => false,
+    }
+}
+
 /// Writes one transfer log; call [`TransferLogWriter::finish`] to close the document.
 pub struct TransferLogWriter<W: Write> {
     out: W,
     version: NroVersion,
     written: u64,
-    /// Entries of the ipxfer transfer being collected (one transfer's ranges at most).
-    pending: Vec<LedgerEntry>,
+    /// The first entry of the transfer being collected, and the ranges and originals of all its
+    /// entries (one transfer's at most).
+    pending: Option<LedgerEntry>,
+    ranges: Vec<Ipv4Range>,
+    originals: Vec<Option<Ipv4Range>>,
+    /// `original_set`s kept beside the entries of imported records, by reference.
+    original_sets: HashMap<String, Vec<Ipv4Range>>,
 }
 
 impl<W: Write> TransferLogWriter<W> {
@@ -212,24 +240,39 @@ impl<W: Write> TransferLogWriter<W> {
             out,
             version: header.version,
             written: 0,
-            pending: Vec::new(),
+            pending: None,
+            ranges: Vec::new(),
+            originals: Vec::new(),
+            original_sets: HashMap::new(),
         })
     }
 
-    /// Adds a completed ledger entry; consecutive entries of one ipxfer transfer are joined.
-    pub fn push_entry(&mut self, e: &LedgerEntry) -> io::Result<()> {
-        let joins = match (self.pending.first(), e.movement.transfer_id) {
-            (Some(first), Some(id)) => first.movement.transfer_id == Some(id),
-            _ => false,
-        };
+    /// Gives the `original_set` kept beside the entries of the imported record `reference`;
+    /// give it before the record's first entry.
+    pub fn add_original_set(&mut self, reference: String, set: Vec<Ipv4Range>) {
+        self.original_sets.insert(reference, set);
+    }
+
+    /// Adds a completed ledger entry; consecutive entries of one ipxfer transfer, or of one
+    /// imported record, are joined into one object.
+    pub fn push_entry(&mut self, e: LedgerEntry) -> io::Result<()> {
+        let joins = self
+            .pending
+            .as_ref()
+            .is_some_and(|first| same_transfer(&first.movement, &e.movement));
         if !joins {
             self.flush_pending()?;
         }
-        self.pending.push(e.clone());
+        self.ranges.push(e.movement.range);
+        self.originals.push(e.movement.original);
+        if self.pending.is_none() {
+            self.pending = Some(e);
+        }
         Ok(())
     }
 
-    /// Adds an in-flight inter-RIR transfer; refused by 4.0, which lists completed ones only.
+    /// Adds an in-flight or cancelled inter-RIR transfer; refused by 4.0, which lists completed
+    /// ones only.
     pub fn push_in_flight(&mut self, t: &InFlight) -> io::Result<()> {
         if self.version != NroVersion::V5_0 {
             return Err(io::Error::other(
@@ -247,7 +290,7 @@ impl<W: Write> TransferLogWriter<W> {
             source_organization: Organization::of(&t.source),
             source_registration_date: t.source_registration_date.map(utc),
             source_rir: t.source_rir.nro_name(),
-            transfer_date: None,
+            transfer_date: Some(utc(t.status_date)),
             kind: t.transfer_type.nro_name(),
             status: Some(t.status.as_str()),
         };
@@ -273,28 +316,22 @@ impl<W: Write> TransferLogWriter<W> {
     }
 
     fn flush_pending(&mut self) -> io::Result<()> {
-        let Some(first) = self.pending.first() else {
+        let Some(first) = self.pending.take() else {
             return Ok(());
         };
         let m = &first.movement;
-        let mut originals: Vec<Ipv4Range> = Vec::new();
-        for e in &self.pending {
-            if let Some(o) = e.movement.original
-                && !originals.contains(&o)
-            {
-                originals.push(o);
-            }
-        }
+        let kept = match (m.kind, &m.transfer_reference) {
+            (EntryKind::Imported, Some(reference)) => self.original_sets.remove(reference),
+            _ => None,
+        };
+        let originals = kept.unwrap_or_else(|| distinct_originals(self.originals.drain(..)));
+        self.originals.clear();
         let status = (self.version == NroVersion::V5_0 && m.source_rir != m.recipient_rir)
             .then_some(NroStatus::SourceFinalized.as_str());
         let object = TransferObject {
             ip4nets: Ip4Nets {
                 original_set: originals.iter().map(Ip4Range::of).collect(),
-                transfer_set: self
-                    .pending
-                    .iter()
-                    .map(|e| Ip4Range::of(&e.movement.range))
-                    .collect(),
+                transfer_set: self.ranges.drain(..).map(|r| Ip4Range::of(&r)).collect(),
             },
             recipient_organization: Organization::of(&m.recipient),
             recipient_rir: m.recipient_rir.nro_name(),
@@ -305,22 +342,16 @@ impl<W: Write> TransferLogWriter<W> {
             kind: m.transfer_type.nro_name(),
             status,
         };
-        let bytes = serde_json::to_vec(&object)?;
-        self.pending.clear();
-        self.write_raw(&bytes)
+        self.write_object(&object)
     }
 
+    /// Serialises straight into the writer: no buffer of its own per object.
     fn write_object(&mut self, object: &TransferObject<'_>) -> io::Result<()> {
-        let bytes = serde_json::to_vec(object)?;
-        self.write_raw(&bytes)
-    }
-
-    fn write_raw(&mut self, object: &[u8]) -> io::Result<()> {
         if self.written > 0 {
             self.out.write_all(b",")?;
         }
         self.out.write_all(b"\n")?;
-        self.out.write_all(object)?;
+        serde_json::to_writer(&mut self.out, object)?;
         self.written += 1;
         Ok(())
     }
@@ -346,7 +377,7 @@ mod tests {
     fn write(version: NroVersion, in_flight: &[InFlight]) -> String {
         let mut w = TransferLogWriter::new(Vec::new(), &header(version, None)).unwrap();
         for e in sample_chain() {
-            w.push_entry(&e).unwrap();
+            w.push_entry(e).unwrap();
         }
         for t in in_flight {
             w.push_in_flight(t).unwrap();
@@ -368,6 +399,7 @@ mod tests {
             blocks: vec!["1.0.0.0/24".parse().unwrap()],
             source_registration_date: None,
             status: NroStatus::RecipientAccepted,
+            status_date: datetime!(2026-11-29 08:00 UTC),
         }
     }
 
@@ -435,7 +467,7 @@ mod tests {
         assert_eq!(json["transfers"][1]["status"], "SOURCE_FINALIZED");
         let last = &json["transfers"][3];
         assert_eq!(last["status"], "RECIPIENT_ACCEPTED");
-        assert!(last.get("transfer_date").is_none());
+        assert_eq!(last["transfer_date"], "2026-11-29T08:00:00Z");
         assert!(last.get("recipient_organization").is_none());
         let log = transfer_log::parse_str(&text).unwrap();
         assert_eq!(log.transfers.len(), 3);
@@ -443,6 +475,79 @@ mod tests {
         assert_eq!(
             log.in_progress[0].status,
             Some(NroStatus::RecipientAccepted)
+        );
+    }
+
+    #[test]
+    fn the_ranges_of_one_imported_record_are_one_object_with_its_original_set() {
+        let chain = sample_chain();
+        let imported = |reference: Option<&str>, range: &str, original: Option<&str>| {
+            let mut e = chain[0].clone();
+            e.movement.transfer_reference = reference.map(str::to_owned);
+            e.movement.range = range.parse().unwrap();
+            e.movement.original = original.map(|o| o.parse().unwrap());
+            e
+        };
+        let mut w = TransferLogWriter::new(Vec::new(), &header(NroVersion::V4_0, None)).unwrap();
+        // Kept beside the entries: listed in another order than the entries give.
+        w.add_original_set(
+            "ripencc log 3f9a1c2e #1".into(),
+            vec![
+                "20.1.0.0/16".parse().unwrap(),
+                "20.0.0.0/16".parse().unwrap(),
+            ],
+        );
+        for e in [
+            imported(
+                Some("ripencc log 3f9a1c2e #0"),
+                "20.0.1.0/24",
+                Some("20.0.0.0/16"),
+            ),
+            imported(
+                Some("ripencc log 3f9a1c2e #0"),
+                "20.0.3.0/24",
+                Some("20.0.0.0/16"),
+            ),
+            imported(
+                Some("ripencc log 3f9a1c2e #1"),
+                "20.0.5.0/24",
+                Some("20.0.0.0/16"),
+            ),
+            imported(
+                Some("ripencc log 3f9a1c2e #1"),
+                "20.1.5.0/24",
+                Some("20.1.0.0/16"),
+            ),
+            // Imported before records were kept whole: one object per entry.
+            imported(None, "20.2.0.0/24", None),
+            imported(None, "20.2.1.0/24", None),
+        ] {
+            w.push_entry(e).unwrap();
+        }
+        let text = String::from_utf8(w.finish().unwrap()).unwrap();
+        let log = transfer_log::parse_str(&text).unwrap();
+        let sets: Vec<(usize, Vec<String>)> = log
+            .transfers
+            .iter()
+            .map(|t| {
+                (
+                    t.transferred_ranges().count(),
+                    t.ip4[0]
+                        .original_set
+                        .iter()
+                        .map(|r| r.to_string())
+                        .collect(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            sets,
+            [
+                (2, vec!["20.0.0.0/16".to_owned()]),
+                (2, vec!["20.1.0.0/16".to_owned(), "20.0.0.0/16".to_owned()]),
+                (1, vec![]),
+                (1, vec![]),
+            ]
         );
     }
 
