@@ -85,9 +85,9 @@ fn policy(c: &mut Criterion) {
 
 /// Parsing a block list, subtracting a block from a holding, coalescing many ranges.
 fn blocks(c: &mut Criterion) {
-    let list = "192.0.2.0/24, 198.51.100.0/22\n203.0.113.0 - 203.0.113.127\n24.1.0.0/16";
+    let list = "192.0.2.0/24\n198.51.100.0/22\n203.0.113.0 - 203.0.113.127\n24.1.0.0/16";
     c.bench_function("blocks: parse a list of four", |b| {
-        b.iter(|| parse_block_list(black_box(list)))
+        b.iter(|| parse_block_list(black_box(list), 64))
     });
     let holding: Ipv4Range = "24.0.0.0/16".parse().expect("a /16");
     let hole: Ipv4Range = "24.0.77.0/24".parse().expect("a /24");

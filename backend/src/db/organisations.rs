@@ -20,6 +20,9 @@ pub struct NewOrganisation {
     pub country: Option<String>,
 }
 
+/// An organisation as a bulk row: registry, handle, name, country, membership, created at.
+type BulkOrganisation<'a> = (&'a str, &'a str, &'a str, Option<&'a str>, &'a str, &'a str);
+
 /// Inserts the organisations not yet known at `registry` and returns the id of every handle.
 pub async fn upsert_many(
     conn: &impl ConnectionTrait,
@@ -28,7 +31,7 @@ pub async fn upsert_many(
     now: OffsetDateTime,
 ) -> Result<HashMap<String, i64>, DbErr> {
     let created_at = super::bulk::timestamp(now)?;
-    let rows: Vec<(&str, &str, &str, Option<&str>, &str, &str)> = orgs
+    let rows: Vec<BulkOrganisation<'_>> = orgs
         .iter()
         .map(|o| {
             (
