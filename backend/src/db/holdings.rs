@@ -50,8 +50,9 @@ type BulkHolding<'a> = (
     Option<&'a str>,
 );
 
-/// Writes imported rows into the live holdings, in bulk statements (`db::bulk`);
-/// [`snapshot_registry`] then copies them into the snapshot.
+/// Writes imported rows into both the live holdings and the snapshot that verification replays
+/// from, in bulk statements (`db::bulk`). The snapshot gets the same rows, not a copy of the
+/// registry's live holdings: those may already hold space received by transfer.
 pub async fn insert_imported(
     conn: &impl ConnectionTrait,
     rows: &[HoldingRow],
@@ -72,33 +73,8 @@ pub async fn insert_imported(
             )
         })
         .collect();
-    bulk::insert(conn, "holdings", HOLDING_COLUMNS, &bulk, None).await
-}
-
-/// Copies a freshly imported registry's live holdings into the snapshot that verification
-/// replays from, in one `INSERT ... SELECT` (its live holdings are exactly the imported rows:
-/// the old ones were deleted first).
-pub async fn snapshot_registry(conn: &impl ConnectionTrait, registry: Rir) -> Result<(), DbErr> {
-    let columns = HOLDING_COLUMNS
-        .iter()
-        .map(|(name, _)| *name)
-        .collect::<Vec<_>>()
-        .join(", ");
-    let backend = conn.get_database_backend();
-    let param = match backend {
-        DatabaseBackend::Postgres => "$1",
-        _ => "?",
-    };
-    conn.execute_raw(Statement::from_sql_and_values(
-        backend,
-        format!(
-            "INSERT INTO holding_snapshot ({columns}) SELECT {columns} FROM holdings \
-             WHERE registry = {param}"
-        ),
-        [registry.token().into()],
-    ))
-    .await?;
-    Ok(())
+    bulk::insert(conn, "holdings", HOLDING_COLUMNS, &bulk, None).await?;
+    bulk::insert(conn, "holding_snapshot", HOLDING_COLUMNS, &bulk, None).await
 }
 
 /// The first of `registry`'s live holdings that shares addresses with another registry's, as

@@ -174,7 +174,6 @@ pub async fn import_delegated(
         );
     }
     check_no_conflict_with_other_registries(&txn, registry, &held).await?;
-    holdings_db::snapshot_registry(&txn, registry).await?;
     holdings_db::insert_inventory(&txn, registry, &inventory).await?;
     progress.advance(total, total);
 
@@ -229,7 +228,8 @@ fn check_no_overlap(ranges: impl Iterator<Item = (usize, Ipv4Range)>) -> AppResu
 /// A registry's holdings must not overlap another registry's: that is exactly the conflict an
 /// unfinished inter-RIR transfer leaves behind, and importing it would corrupt the registry.
 /// Checked after the registry's rows are written (in the same transaction, which an error rolls
-/// back) with one ordered scan in the database, instead of reading every other holding.
+/// back) by two index probes per holding in the database (`holdings_db::first_conflict`),
+/// instead of reading every other registry's holding.
 async fn check_no_conflict_with_other_registries(
     conn: &impl sea_orm::ConnectionTrait,
     registry: Rir,
