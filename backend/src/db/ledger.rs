@@ -256,12 +256,8 @@ pub async fn page_after(
             [after_seq.into(), limit.into()],
         ))
         .await?;
-    let Some(json) = row
-        .map(|r| r.try_get::<Option<String>>("", "page"))
-        .transpose()?
-    else {
-        return Ok(Vec::new());
-    };
+    // An empty page is `[]` from SQLite's `json_group_array` and NULL from `json_agg`.
+    let json: Option<String> = row.map(|r| r.try_get("", "page")).transpose()?.flatten();
     let Some(json) = json else {
         return Ok(Vec::new());
     };
