@@ -12,6 +12,7 @@ mod m20261130_000006_add_session_owner_and_attempt_address;
 mod m20261130_000101_create_transparency_log;
 mod m20261130_110001_interval_indexes;
 mod m20261130_120000_outbox_claimed_by;
+mod m20261201_110001_documents_transfer_index;
 mod m20261201_140001_registry_fidelity;
 mod m20261201_140101_policy_fidelity;
 mod m20261201_160101_create_api_tokens;
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000101_create_transparency_log::Migration),
             Box::new(m20261130_110001_interval_indexes::Migration),
             Box::new(m20261130_120000_outbox_claimed_by::Migration),
+            Box::new(m20261201_110001_documents_transfer_index::Migration),
             Box::new(m20261201_140001_registry_fidelity::Migration),
             Box::new(m20261201_140101_policy_fidelity::Migration),
             Box::new(m20261201_160101_create_api_tokens::Migration),

@@ -2,11 +2,12 @@
 //! conversion to the pure core's [`Holding`].
 
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    ColumnTrait, ConnectionTrait, DatabaseBackend, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Statement,
 };
 
+use super::bulk::{self, Kind};
 use super::entities::{holding, holding_snapshot, registry_inventory};
-use super::organisations::BATCH;
 use crate::domain::ledger::Holding;
 use crate::domain::{Ipv4Range, Rir};
 
@@ -23,75 +24,148 @@ pub struct HoldingRow {
     pub country: Option<String>,
 }
 
-/// Writes rows into both the live holdings and the snapshot that verification replays from.
+/// The columns of `holdings` and `holding_snapshot` that imports write (they share a shape).
+const HOLDING_COLUMNS: &[(&str, Kind)] = &[
+    ("registry", Kind::Text),
+    ("organisation_id", Kind::Int),
+    ("start_addr", Kind::Int),
+    ("end_addr", Kind::Int),
+    ("status", Kind::Text),
+    ("origin", Kind::Text),
+    ("registered_on", Kind::Date),
+    ("received_on", Kind::Date),
+    ("country", Kind::Text),
+];
+
+/// A holding as a bulk row, in the order of [`HOLDING_COLUMNS`].
+type BulkHolding<'a> = (
+    &'a str,
+    i64,
+    i64,
+    i64,
+    &'a str,
+    &'a str,
+    Option<String>,
+    Option<String>,
+    Option<&'a str>,
+);
+
+/// Writes imported rows into both the live holdings and the snapshot that verification replays
+/// from, in bulk statements (`db::bulk`). The snapshot gets the same rows, not a copy of the
+/// registry's live holdings: those may already hold space received by transfer.
 pub async fn insert_imported(
     conn: &impl ConnectionTrait,
     rows: &[HoldingRow],
 ) -> Result<(), DbErr> {
-    for chunk in rows.chunks(BATCH) {
-        holding::Entity::insert_many(chunk.iter().map(live_row))
-            .exec_without_returning(conn)
-            .await?;
-        holding_snapshot::Entity::insert_many(chunk.iter().map(snapshot_row))
-            .exec_without_returning(conn)
-            .await?;
-    }
-    Ok(())
+    let bulk: Vec<BulkHolding<'_>> = rows
+        .iter()
+        .map(|r| {
+            (
+                r.registry.token(),
+                r.org_id,
+                i64::from(r.range.start()),
+                i64::from(r.range.end()),
+                r.status.as_str(),
+                r.origin.as_str(),
+                r.registered_on.map(bulk::date),
+                r.received_on.map(bulk::date),
+                r.country.as_deref(),
+            )
+        })
+        .collect();
+    bulk::insert(conn, "holdings", HOLDING_COLUMNS, &bulk, None).await?;
+    bulk::insert(conn, "holding_snapshot", HOLDING_COLUMNS, &bulk, None).await
 }
 
-/// The active model of a row for either table (`holdings` and `holding_snapshot` share a shape).
-macro_rules! active_row {
-    ($entity:ident, $r:expr) => {{
-        use sea_orm::Set;
-        let r: &HoldingRow = $r;
-        $entity::ActiveModel {
-            registry: Set(r.registry.token().to_owned()),
-            organisation_id: Set(r.org_id),
-            start_addr: Set(i64::from(r.range.start())),
-            end_addr: Set(i64::from(r.range.end())),
-            status: Set(r.status.clone()),
-            origin: Set(r.origin.clone()),
-            registered_on: Set(r.registered_on),
-            received_on: Set(r.received_on),
-            country: Set(r.country.clone()),
-            restrictions: Set(None),
-            ..Default::default()
-        }
-    }};
+/// The first of `registry`'s live holdings that shares addresses with another registry's, as
+/// `(its (start, end), the other's (start, end), the other registry)`, in address order (the
+/// lowest other holding when several overlap it). Holdings of one registry never overlap one
+/// another, so only two rows can show a conflict with a holding: the last one starting at or
+/// before it and the first one starting inside it; two probes of the `start_addr` index per
+/// holding, in the database.
+pub async fn first_conflict(
+    conn: &impl ConnectionTrait,
+    registry: Rir,
+) -> Result<Option<((i64, i64), (i64, i64), String)>, DbErr> {
+    let backend = conn.get_database_backend();
+    let param = match backend {
+        DatabaseBackend::Postgres => "$1",
+        _ => "?",
+    };
+    let sql = format!(
+        "SELECT h.start_addr AS start_addr, h.end_addr AS end_addr, \
+           o.start_addr AS other_start, o.end_addr AS other_end, o.registry AS other \
+         FROM holdings h JOIN holdings o ON o.id IN ( \
+           (SELECT x.id FROM holdings x WHERE x.start_addr <= h.start_addr AND x.id <> h.id \
+            ORDER BY x.start_addr DESC LIMIT 1), \
+           (SELECT x.id FROM holdings x \
+            WHERE x.start_addr > h.start_addr AND x.start_addr <= h.end_addr \
+            ORDER BY x.start_addr LIMIT 1)) \
+         WHERE h.registry = {param} AND o.registry <> h.registry \
+           AND o.end_addr >= h.start_addr AND o.start_addr <= h.end_addr \
+         ORDER BY h.start_addr, o.start_addr LIMIT 1"
+    );
+    let row = conn
+        .query_one_raw(Statement::from_sql_and_values(
+            backend,
+            sql,
+            [registry.token().into()],
+        ))
+        .await?;
+    row.map(|r| {
+        Ok((
+            (r.try_get("", "start_addr")?, r.try_get("", "end_addr")?),
+            (r.try_get("", "other_start")?, r.try_get("", "other_end")?),
+            r.try_get("", "other")?,
+        ))
+    })
+    .transpose()
 }
 
 /// The live-holdings active model of a row.
 pub fn live_row(r: &HoldingRow) -> holding::ActiveModel {
-    active_row!(holding, r)
+    use sea_orm::Set;
+    holding::ActiveModel {
+        registry: Set(r.registry.token().to_owned()),
+        organisation_id: Set(r.org_id),
+        start_addr: Set(i64::from(r.range.start())),
+        end_addr: Set(i64::from(r.range.end())),
+        status: Set(r.status.clone()),
+        origin: Set(r.origin.clone()),
+        registered_on: Set(r.registered_on),
+        received_on: Set(r.received_on),
+        country: Set(r.country.clone()),
+        restrictions: Set(None),
+        ..Default::default()
+    }
 }
 
-fn snapshot_row(r: &HoldingRow) -> holding_snapshot::ActiveModel {
-    active_row!(holding_snapshot, r)
-}
-
-/// Inventory (available or reserved space) of a registry.
+/// Inventory (available or reserved space) of a registry, in bulk statements.
 pub async fn insert_inventory(
     conn: &impl ConnectionTrait,
     registry: Rir,
     rows: &[(Ipv4Range, &'static str, Option<time::Date>)],
 ) -> Result<(), DbErr> {
-    use sea_orm::Set;
-    for chunk in rows.chunks(BATCH) {
-        let models = chunk
-            .iter()
-            .map(|(range, status, date)| registry_inventory::ActiveModel {
-                registry: Set(registry.token().to_owned()),
-                start_addr: Set(i64::from(range.start())),
-                end_addr: Set(i64::from(range.end())),
-                status: Set((*status).to_owned()),
-                record_date: Set(*date),
-                ..Default::default()
-            });
-        registry_inventory::Entity::insert_many(models)
-            .exec_without_returning(conn)
-            .await?;
-    }
-    Ok(())
+    let bulk: Vec<(&str, i64, i64, &str, Option<String>)> = rows
+        .iter()
+        .map(|(range, status, date)| {
+            (
+                registry.token(),
+                i64::from(range.start()),
+                i64::from(range.end()),
+                *status,
+                date.map(bulk::date),
+            )
+        })
+        .collect();
+    let columns = [
+        ("registry", Kind::Text),
+        ("start_addr", Kind::Int),
+        ("end_addr", Kind::Int),
+        ("status", Kind::Text),
+        ("record_date", Kind::Date),
+    ];
+    bulk::insert(conn, "registry_inventory", &columns, &bulk, None).await
 }
 
 /// Removes a registry's holdings, snapshot and inventory (before it is imported afresh).
@@ -207,32 +281,62 @@ pub fn range_of(start: i64, end: i64) -> Result<Ipv4Range, DbErr> {
     Ipv4Range::new(s, e).map_err(|e| DbErr::Custom(format!("stored range {start}..{end}: {e}")))
 }
 
-/// Every row of `holdings` or `holding_snapshot` in the pure core's shape.
-macro_rules! load_all {
-    ($entity:ident, $conn:expr) => {{
-        let rows: Vec<(String, i64, i64, i64)> = $entity::Entity::find()
-            .select_only()
-            .column($entity::Column::Registry)
-            .column($entity::Column::OrganisationId)
-            .column($entity::Column::StartAddr)
-            .column($entity::Column::EndAddr)
-            .into_tuple()
-            .all($conn)
+/// Rows read per page when a whole holdings table is loaded.
+const LOAD_PAGE: i64 = 20_000;
+
+/// Every row of `holdings` or `holding_snapshot` (`table`) in the pure core's shape, read in
+/// keyset pages of the id, each page as ONE row holding a JSON array (the driver's cost is per
+/// row; a plain query held every raw row, about 1 kB each, before any became a holding).
+async fn load_all(conn: &impl ConnectionTrait, table: &str) -> Result<Vec<Holding>, DbErr> {
+    let backend = conn.get_database_backend();
+    let sql = match backend {
+        DatabaseBackend::Postgres => format!(
+            "SELECT json_agg(json_build_array(id, registry, organisation_id, start_addr, \
+             end_addr) ORDER BY id)::text AS page FROM (SELECT * FROM {table} WHERE id > $1 \
+             ORDER BY id LIMIT $2) h"
+        ),
+        _ => format!(
+            "SELECT json_group_array(json_array(id, registry, organisation_id, start_addr, \
+             end_addr) ORDER BY id) AS page FROM (SELECT * FROM {table} WHERE id > ? \
+             ORDER BY id LIMIT ?)"
+        ),
+    };
+    let mut out = Vec::new();
+    let mut after = 0i64;
+    loop {
+        let row = conn
+            .query_one_raw(Statement::from_sql_and_values(
+                backend,
+                sql.clone(),
+                [after.into(), LOAD_PAGE.into()],
+            ))
             .await?;
-        rows.into_iter()
-            .map(|(r, o, s, e)| to_holding(&r, o, s, e))
-            .collect()
-    }};
+        let json: Option<String> = match row {
+            Some(r) => r.try_get("", "page")?,
+            None => None,
+        };
+        let rows: Vec<(i64, String, i64, i64, i64)> = match json {
+            Some(j) => serde_json::from_str(&j)
+                .map_err(|e| DbErr::Custom(format!("a page of {table} after id {after}: {e}")))?,
+            None => Vec::new(),
+        };
+        let Some(last) = rows.last() else { break };
+        after = last.0;
+        for (_, registry, org, start, end) in rows {
+            out.push(to_holding(&registry, org, start, end)?);
+        }
+    }
+    Ok(out)
 }
 
 /// The live holdings registry, in the pure core's shape.
 pub async fn load_live(conn: &impl ConnectionTrait) -> Result<Vec<Holding>, DbErr> {
-    load_all!(holding, conn)
+    load_all(conn, "holdings").await
 }
 
 /// The imported snapshot, in the pure core's shape.
 pub async fn load_snapshot(conn: &impl ConnectionTrait) -> Result<Vec<Holding>, DbErr> {
-    load_all!(holding_snapshot, conn)
+    load_all(conn, "holding_snapshot").await
 }
 
 /// The inventory block (available or reserved space of a registry) that contains all of

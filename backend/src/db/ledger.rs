@@ -5,13 +5,13 @@ use std::collections::HashSet;
 
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, DatabaseBackend, DbErr, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set, Statement,
+    QueryOrder, QuerySelect, Statement,
 };
 use time::OffsetDateTime;
 
+use super::bulk::{self, Kind};
 use super::entities::ledger_entry::{self, Entity as LedgerEntryRow};
 use super::holdings::range_of;
-use super::organisations::BATCH;
 use crate::domain::ledger::{
     self, ChainHead, EntryKind, ImportKey, LedgerEntry, LedgerParty, Movement,
 };
@@ -56,11 +56,7 @@ pub async fn append(
         });
         entries.push(e);
     }
-    for chunk in entries.chunks(BATCH) {
-        LedgerEntryRow::insert_many(chunk.iter().map(to_row))
-            .exec_without_returning(conn)
-            .await?;
-    }
+    insert_entries(conn, &entries).await?;
     // The Merkle tree grows in the same transaction: the tree and the ledger never disagree.
     let leaves: Vec<Vec<u8>> = entries.iter().map(tlog::leaf_data).collect();
     super::tlog::append_leaves(conn, size_before, &leaves).await?;
@@ -81,32 +77,96 @@ pub async fn lock_appends(conn: &impl ConnectionTrait) -> Result<(), DbErr> {
     Ok(())
 }
 
-fn to_row(e: &LedgerEntry) -> ledger_entry::ActiveModel {
-    let m = &e.movement;
-    ledger_entry::ActiveModel {
-        seq: Set(e.seq),
-        kind: Set(m.kind.as_str().to_owned()),
-        transfer_id: Set(m.transfer_id),
-        transfer_reference: Set(m.transfer_reference.clone()),
-        transfer_type: Set(m.transfer_type.nro_name().to_owned()),
-        source_registry: Set(m.source_rir.token().to_owned()),
-        recipient_registry: Set(m.recipient_rir.token().to_owned()),
-        source_org_id: Set(m.source.org_id),
-        recipient_org_id: Set(m.recipient.org_id),
-        source_org_name: Set(m.source.name.clone()),
-        recipient_org_name: Set(m.recipient.name.clone()),
-        source_country: Set(m.source.country.clone()),
-        recipient_country: Set(m.recipient.country.clone()),
-        start_addr: Set(i64::from(m.range.start())),
-        end_addr: Set(i64::from(m.range.end())),
-        original_start: Set(m.original.map(|r| i64::from(r.start()))),
-        original_end: Set(m.original.map(|r| i64::from(r.end()))),
-        transfer_date: Set(m.transfer_date),
-        source_registration_date: Set(m.source_registration_date),
-        recorded_at: Set(e.recorded_at),
-        prev_hash: Set(e.prev_hash.clone()),
-        hash: Set(e.hash.clone()),
-    }
+/// The columns of `ledger_entries`, in the order of [`BulkEntry`].
+const ENTRY_COLUMNS: &[(&str, Kind)] = &[
+    ("seq", Kind::Int),
+    ("kind", Kind::Text),
+    ("transfer_id", Kind::Int),
+    ("transfer_reference", Kind::Text),
+    ("transfer_type", Kind::Text),
+    ("source_registry", Kind::Text),
+    ("recipient_registry", Kind::Text),
+    ("source_org_id", Kind::Int),
+    ("recipient_org_id", Kind::Int),
+    ("source_org_name", Kind::Text),
+    ("recipient_org_name", Kind::Text),
+    ("source_country", Kind::Text),
+    ("recipient_country", Kind::Text),
+    ("start_addr", Kind::Int),
+    ("end_addr", Kind::Int),
+    ("original_start", Kind::Int),
+    ("original_end", Kind::Int),
+    ("transfer_date", Kind::Timestamp),
+    ("source_registration_date", Kind::Timestamp),
+    ("recorded_at", Kind::Timestamp),
+    ("prev_hash", Kind::Text),
+    ("hash", Kind::Text),
+];
+
+/// An entry as a bulk row: the identity columns, the parties, the ranges, the times and the
+/// chain (a tuple struct: serde serialises tuples of at most sixteen).
+#[derive(serde::Serialize)]
+struct BulkEntry<'a>(
+    i64,
+    &'a str,
+    Option<i64>,
+    Option<&'a str>,
+    &'a str,
+    &'a str,
+    &'a str,
+    Option<i64>,
+    Option<i64>,
+    Option<&'a str>,
+    Option<&'a str>,
+    Option<&'a str>,
+    Option<&'a str>,
+    i64,
+    i64,
+    Option<i64>,
+    Option<i64>,
+    String,
+    Option<String>,
+    String,
+    &'a str,
+    &'a str,
+);
+
+/// Writes entries in bulk statements (`db::bulk`); the values are exactly what sea-orm would
+/// store, so reading an entry back gives the bytes its hash was computed over.
+async fn insert_entries(conn: &impl ConnectionTrait, entries: &[LedgerEntry]) -> Result<(), DbErr> {
+    let rows = entries
+        .iter()
+        .map(|e| {
+            let m = &e.movement;
+            Ok(BulkEntry(
+                e.seq,
+                m.kind.as_str(),
+                m.transfer_id,
+                m.transfer_reference.as_deref(),
+                m.transfer_type.nro_name(),
+                m.source_rir.token(),
+                m.recipient_rir.token(),
+                m.source.org_id,
+                m.recipient.org_id,
+                m.source.name.as_deref(),
+                m.recipient.name.as_deref(),
+                m.source.country.as_deref(),
+                m.recipient.country.as_deref(),
+                i64::from(m.range.start()),
+                i64::from(m.range.end()),
+                m.original.map(|r| i64::from(r.start())),
+                m.original.map(|r| i64::from(r.end())),
+                bulk::timestamp(m.transfer_date)?,
+                m.source_registration_date
+                    .map(bulk::timestamp)
+                    .transpose()?,
+                bulk::timestamp(e.recorded_at)?,
+                e.prev_hash.as_str(),
+                e.hash.as_str(),
+            ))
+        })
+        .collect::<Result<Vec<_>, DbErr>>()?;
+    bulk::insert(conn, "ledger_entries", ENTRY_COLUMNS, &rows, None).await
 }
 
 /// Maps a stored row back to the pure entry, exactly as stored (verification recomputes hashes
@@ -156,21 +216,123 @@ pub fn from_row(r: ledger_entry::Model) -> Result<LedgerEntry, DbErr> {
     })
 }
 
-/// Up to `limit` entries after `after_seq`, in order: keyset pages for streaming readers.
+/// Up to `limit` entries after `after_seq`, in order: keyset pages for streaming readers
+/// (verification, statistics, the Merkle tree's back-fill).
+///
+/// The page comes back as ONE row holding a JSON array of the entries (`json_group_array` on
+/// SQLite, `json_agg` on PostgreSQL): the driver's cost is per row (on SQLite every row crosses
+/// a channel from its worker thread), which made it, not hashing, the bulk of a verification.
+/// Times are read as whole Unix seconds, which is all the chain hashes (`ledger::ledger_time`).
 pub async fn page_after(
     conn: &impl ConnectionTrait,
     after_seq: i64,
     limit: u64,
 ) -> Result<Vec<LedgerEntry>, DbErr> {
-    use super::ledger_query::{Direction, page};
-    page(
-        conn,
-        &crate::domain::export::LedgerFilter::default(),
-        Some(after_seq),
-        Direction::Forward,
-        limit,
-    )
-    .await
+    let backend = conn.get_database_backend();
+    let sql = match backend {
+        DatabaseBackend::Postgres => {
+            let secs = |c: &str| format!("floor(extract(epoch FROM {c}))::bigint");
+            format!(
+                "SELECT json_agg(json_build_array({}, {}, {}, {}, prev_hash, hash) ORDER BY seq)::text \
+                 AS page FROM (SELECT * FROM ledger_entries WHERE seq > $1 ORDER BY seq LIMIT $2) e",
+                PACKED_COLUMNS,
+                secs("transfer_date"),
+                secs("source_registration_date"),
+                secs("recorded_at"),
+            )
+        }
+        _ => format!(
+            "SELECT json_group_array(json_array({PACKED_COLUMNS}, unixepoch(transfer_date), \
+             unixepoch(source_registration_date), unixepoch(recorded_at), prev_hash, hash) \
+             ORDER BY seq) AS page \
+             FROM (SELECT * FROM ledger_entries WHERE seq > ? ORDER BY seq LIMIT ?)"
+        ),
+    };
+    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+    let row = conn
+        .query_one_raw(Statement::from_sql_and_values(
+            backend,
+            sql,
+            [after_seq.into(), limit.into()],
+        ))
+        .await?;
+    // An empty page is `[]` from SQLite's `json_group_array` and NULL from `json_agg`.
+    let json: Option<String> = row.map(|r| r.try_get("", "page")).transpose()?.flatten();
+    let Some(json) = json else {
+        return Ok(Vec::new());
+    };
+    let rows: Vec<PackedEntry> = serde_json::from_str(&json)
+        .map_err(|e| DbErr::Custom(format!("a page of ledger entries after {after_seq}: {e}")))?;
+    rows.into_iter().map(PackedEntry::into_entry).collect()
+}
+
+/// The columns of a packed entry before its times, in the order of [`PackedEntry`].
+const PACKED_COLUMNS: &str = "seq, kind, transfer_id, transfer_reference, transfer_type, \
+    source_registry, recipient_registry, source_org_id, recipient_org_id, source_org_name, \
+    recipient_org_name, source_country, recipient_country, start_addr, end_addr, \
+    original_start, original_end";
+
+/// A ledger entry as [`page_after`] reads it: the stored columns, times as Unix seconds.
+#[derive(serde::Deserialize)]
+struct PackedEntry(
+    i64,
+    String,
+    Option<i64>,
+    Option<String>,
+    String,
+    String,
+    String,
+    Option<i64>,
+    Option<i64>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    i64,
+    i64,
+    Option<i64>,
+    Option<i64>,
+    i64,
+    Option<i64>,
+    i64,
+    String,
+    String,
+);
+
+impl PackedEntry {
+    /// The entry, through the same checks as a row read by sea-orm ([`from_row`]).
+    fn into_entry(self) -> Result<LedgerEntry, DbErr> {
+        let seq = self.0;
+        let time = |secs: i64| {
+            OffsetDateTime::from_unix_timestamp(secs).map_err(|e| {
+                DbErr::Custom(format!("ledger entry {seq}: time {secs} out of range: {e}"))
+            })
+        };
+        from_row(ledger_entry::Model {
+            seq,
+            kind: self.1,
+            transfer_id: self.2,
+            transfer_reference: self.3,
+            transfer_type: self.4,
+            source_registry: self.5,
+            recipient_registry: self.6,
+            source_org_id: self.7,
+            recipient_org_id: self.8,
+            source_org_name: self.9,
+            recipient_org_name: self.10,
+            source_country: self.11,
+            recipient_country: self.12,
+            start_addr: self.13,
+            end_addr: self.14,
+            original_start: self.15,
+            original_end: self.16,
+            transfer_date: time(self.17)?,
+            source_registration_date: self.18.map(time).transpose()?,
+            recorded_at: time(self.19)?,
+            prev_hash: self.20,
+            hash: self.21,
+        })
+    }
 }
 
 /// The keys of every imported entry, read in one query, so that importing a transfer log again
@@ -251,15 +413,15 @@ pub async fn keep_original_sets(
         .iter()
         .flat_map(|(reference, set)| {
             set.iter().enumerate().map(|(i, r)| row::ActiveModel {
-                reference: Set(reference.clone()),
-                position: Set(i as i32),
-                start_addr: Set(i64::from(r.start())),
-                end_addr: Set(i64::from(r.end())),
+                reference: sea_orm::Set(reference.clone()),
+                position: sea_orm::Set(i as i32),
+                start_addr: sea_orm::Set(i64::from(r.start())),
+                end_addr: sea_orm::Set(i64::from(r.end())),
                 ..Default::default()
             })
         })
         .collect();
-    for chunk in rows.chunks(BATCH) {
+    for chunk in rows.chunks(super::organisations::BATCH) {
         row::Entity::insert_many(chunk.iter().cloned())
             .exec_without_returning(conn)
             .await?;

@@ -1,6 +1,7 @@
 //! Database access: connecting (SQLite embedded default or PostgreSQL), migrating, write
 //! transactions, and the query modules that map rows to domain types.
 
+pub mod bulk;
 pub mod entities;
 pub mod freshness;
 pub mod holdings;
@@ -53,6 +54,10 @@ pub async fn connect_pool(url: &str, size: u32) -> Result<DatabaseConnection, Db
                 .busy_timeout(Duration::from_secs(30))
                 .foreign_keys(true)
                 .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Normal)
+                // 32 MiB of page cache per connection instead of 2: an import's index pages
+                // stay in memory instead of spilling to the WAL mid-transaction (half the
+                // system time of a bulk insert), and pages re-read less (docs/performance.md).
+                .pragma("cache_size", "-32768")
         });
     }
     Database::connect(options).await

@@ -2,10 +2,10 @@
 
 use std::collections::HashMap;
 
-use sea_orm::sea_query::OnConflict;
 use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QuerySelect, Set};
 use time::OffsetDateTime;
 
+use super::bulk::Kind;
 use super::entities::organisation::{self, Entity as Organisation};
 use crate::domain::Rir;
 use crate::domain::transfer::{Membership, OrgFacts};
@@ -20,6 +20,9 @@ pub struct NewOrganisation {
     pub country: Option<String>,
 }
 
+/// An organisation as a bulk row: registry, handle, name, country, membership, created at.
+type BulkOrganisation<'a> = (&'a str, &'a str, &'a str, Option<&'a str>, &'a str, &'a str);
+
 /// Inserts the organisations not yet known at `registry` and returns the id of every handle.
 pub async fn upsert_many(
     conn: &impl ConnectionTrait,
@@ -27,25 +30,30 @@ pub async fn upsert_many(
     orgs: Vec<NewOrganisation>,
     now: OffsetDateTime,
 ) -> Result<HashMap<String, i64>, DbErr> {
-    for chunk in orgs.chunks(BATCH) {
-        let rows = chunk.iter().map(|o| organisation::ActiveModel {
-            registry: Set(registry.token().to_owned()),
-            handle: Set(o.handle.clone()),
-            name: Set(o.name.clone()),
-            country: Set(o.country.clone()),
-            membership: Set(Membership::GoodStanding.as_str().to_owned()),
-            created_at: Set(now),
-            ..Default::default()
-        });
-        Organisation::insert_many(rows)
-            .on_conflict(
-                OnConflict::columns([organisation::Column::Registry, organisation::Column::Handle])
-                    .do_nothing()
-                    .to_owned(),
+    let created_at = super::bulk::timestamp(now)?;
+    let rows: Vec<BulkOrganisation<'_>> = orgs
+        .iter()
+        .map(|o| {
+            (
+                registry.token(),
+                o.handle.as_str(),
+                o.name.as_str(),
+                o.country.as_deref(),
+                Membership::GoodStanding.as_str(),
+                created_at.as_str(),
             )
-            .exec_without_returning(conn)
-            .await?;
-    }
+        })
+        .collect();
+    let columns = [
+        ("registry", Kind::Text),
+        ("handle", Kind::Text),
+        ("name", Kind::Text),
+        ("country", Kind::Text),
+        ("membership", Kind::Text),
+        ("created_at", Kind::Timestamp),
+    ];
+    let on_conflict = "ON CONFLICT (registry, handle) DO NOTHING";
+    super::bulk::insert(conn, "organisations", &columns, &rows, Some(on_conflict)).await?;
     ids_by_handle(conn, registry).await
 }
 

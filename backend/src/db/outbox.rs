@@ -104,13 +104,21 @@ pub async fn any_with_prefix(conn: &impl ConnectionTrait, prefix: &str) -> Resul
             .replace('%', "\\%")
             .replace('_', "\\_")
     );
-    let found: Option<i64> = Outbox::find()
+    let mut query = Outbox::find()
         .select_only()
         .column(Column::Id)
-        .filter(Expr::col(Column::MessageId).like(LikeExpr::new(pattern).escape('\\')))
-        .into_tuple()
-        .one(conn)
-        .await?;
+        .filter(Expr::col(Column::MessageId).like(LikeExpr::new(pattern).escape('\\')));
+    // SQLite's LIKE with ESCAPE never uses an index: the scheduler asked this of every overdue
+    // transfer each minute, each a scan of the whole outbox (docs/performance.md). The same
+    // prefix as a range of the unique `message_id` index reads only the matches (byte order:
+    // every string starting with the prefix lies between it and the prefix followed by the
+    // largest character). PostgreSQL's collation need not sort by bytes, so it keeps LIKE alone.
+    if conn.get_database_backend() == sea_orm::DatabaseBackend::Sqlite {
+        query = query
+            .filter(Column::MessageId.gte(prefix))
+            .filter(Column::MessageId.lt(format!("{prefix}{}", char::MAX)));
+    }
+    let found: Option<i64> = query.into_tuple().one(conn).await?;
     Ok(found.is_some())
 }
 

@@ -74,14 +74,15 @@ pub async fn append_leaves(
                 "cannot extend the Merkle tree of {size} leaves ({e}); it does not match the ledger"
             ))
         })?;
-    for chunk in written.chunks(BATCH) {
-        tlog_hash::Entity::insert_many(chunk.iter().map(|(i, h)| tlog_hash::ActiveModel {
-            idx: Set(*i as i64),
-            hash: Set(h.0.to_vec()),
-        }))
-        .exec_without_returning(conn)
-        .await?;
-    }
+    let rows: Vec<(i64, String)> = written
+        .iter()
+        .map(|(i, h)| (*i as i64, hex::encode(h.0)))
+        .collect();
+    let columns = [
+        ("idx", super::bulk::Kind::Int),
+        ("hash", super::bulk::Kind::Blob),
+    ];
+    super::bulk::insert(conn, "tlog_hashes", &columns, &rows, None).await?;
     Ok(())
 }
 

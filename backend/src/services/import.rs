@@ -178,7 +178,6 @@ pub async fn import_delegated_with(
         }
         holdings_db::delete_registry(&txn, registry).await?;
     }
-    check_no_conflict_with_other_registries(&txn, registry, &held).await?;
 
     let total = report.organisations + report.holdings + report.inventory_records;
     let ids = orgs_db::upsert_many(&txn, registry, orgs.into_values().collect(), now).await?;
@@ -203,6 +202,7 @@ pub async fn import_delegated_with(
             total,
         );
     }
+    check_no_conflict_with_other_registries(&txn, registry, &held).await?;
     holdings_db::insert_inventory(&txn, registry, &inventory).await?;
     progress.advance(total, total);
 
@@ -264,39 +264,29 @@ fn check_no_overlap(ranges: impl Iterator<Item = (usize, Ipv4Range)>) -> AppResu
 
 /// A registry's holdings must not overlap another registry's: that is exactly the conflict an
 /// unfinished inter-RIR transfer leaves behind, and importing it would corrupt the registry.
+/// Checked after the registry's rows are written (in the same transaction, which an error rolls
+/// back) by two index probes per holding in the database (`holdings_db::first_conflict`),
+/// instead of reading every other registry's holding.
 async fn check_no_conflict_with_other_registries(
     conn: &impl sea_orm::ConnectionTrait,
     registry: Rir,
     held: &[(&delegated::DelegatedRecord, Ipv4Range)],
 ) -> AppResult<()> {
-    let others: Vec<(i64, i64, String)> = holdings_db::all_ranges(conn)
-        .await?
-        .into_iter()
-        .filter(|(_, _, r)| r != registry.token())
-        .collect();
-    if others.is_empty() {
+    let Some(((start, end), (other_start, other_end), other)) =
+        holdings_db::first_conflict(conn, registry).await?
+    else {
         return Ok(());
-    }
-    let mut mine: Vec<(usize, Ipv4Range)> =
-        held.iter().map(|(r, range)| (r.line, *range)).collect();
-    mine.sort_by_key(|(_, r)| *r);
-    // Both lists are sorted by start: walk them together.
-    let mut j = 0;
-    for (line, range) in mine {
-        while j < others.len() && others[j].1 < i64::from(range.start()) {
-            j += 1;
-        }
-        if let Some((start, end, other)) = others.get(j)
-            && *start <= i64::from(range.end())
-        {
-            let theirs = holdings_db::range_of(*start, *end)?;
-            return Err(AppError::invalid(format!(
-                "line {line}: {range} overlaps {theirs}, which {other} already lists as held; \
-                 resolve the conflict between the registries before importing"
-            )));
-        }
-    }
-    Ok(())
+    };
+    let range = holdings_db::range_of(start, end)?;
+    let theirs = holdings_db::range_of(other_start, other_end)?;
+    let line = held
+        .iter()
+        .find(|(_, r)| *r == range)
+        .map_or(0, |(record, _)| record.line);
+    Err(AppError::invalid(format!(
+        "line {line}: {range} overlaps {theirs}, which {other} already lists as held; \
+         resolve the conflict between the registries before importing"
+    )))
 }
 
 /// What a transfer-log import did.

@@ -204,6 +204,22 @@ fn transfer_log(scale: &Scale, entries: u64, rng: &mut SplitMix) -> AppResult<Ve
     serde_json::to_vec(&log).map_err(|e| AppError::Internal(e.into()))
 }
 
+/// The generated files the data set imports, as `seed` generates them: the five registries'
+/// delegated-extended files and the NRO transfer log of `ledger - finalized` entries. For
+/// measuring the bulk paths alone (`examples/bulk_paths.rs`).
+pub fn import_files(scale: &Scale) -> AppResult<(Vec<String>, Vec<u8>)> {
+    let mut rng = SplitMix(scale.seed);
+    let files = (0..5)
+        .map(|registry| delegated_file(scale, registry, &mut rng))
+        .collect::<AppResult<Vec<_>>>()?;
+    let log = transfer_log(
+        scale,
+        scale.ledger.saturating_sub(scale.finalized),
+        &mut rng,
+    )?;
+    Ok((files, log))
+}
+
 /// One signed-in person of the data set, for the load test to sign in as.
 #[derive(Debug, Clone)]
 pub struct ScaleUser {
