@@ -74,6 +74,9 @@ fn policy(c: &mut Criterion) {
             transfer: &transfer,
             source_holdings: &holdings,
             in_flight: &in_flight,
+            // No other receipts and no recorded exceptions: the common case.
+            source_receipts: &[],
+            exceptions: &[],
             today: date!(2026 - 11 - 30),
             stage: Stage::Review,
         };
