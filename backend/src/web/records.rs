@@ -182,15 +182,42 @@ struct OriginForm {
     reason: String,
 }
 
+/// The holding's page again with the form's errors and what was typed (422).
 async fn again(
     app: &AppState,
     viewer: &Viewer,
     id: i64,
     errors: FormErrors,
     typed: Typed,
-    status: StatusCode,
 ) -> Result<Response, AppError> {
-    Ok((status, page(app, viewer, id, errors, typed).await?).into_response())
+    Ok((
+        StatusCode::UNPROCESSABLE_ENTITY,
+        page(app, viewer, id, errors, typed).await?,
+    )
+        .into_response())
+}
+
+/// What a recorded change answers: the holding's page with `flash` when it was recorded, or the
+/// form again with the service's refusal beside `field`.
+async fn settle(
+    app: &AppState,
+    viewer: &Viewer,
+    id: i64,
+    outcome: Result<(), AppError>,
+    flash: String,
+    (field, mut errors, typed): (&'static str, FormErrors, Typed),
+) -> Result<Response, AppError> {
+    match outcome {
+        Ok(()) => {
+            viewer.flash(flash).await?;
+            Ok(Redirect::to(&format!("/holdings/{id}")).into_response())
+        }
+        Err(AppError::Invalid(m)) => {
+            errors.add(field, capitalise(&m));
+            again(app, viewer, id, errors, typed).await
+        }
+        Err(e) => Err(e),
+    }
 }
 
 async fn record_origin(
@@ -218,41 +245,16 @@ async fn record_origin(
         REASON_MAX,
     );
     let (Some(origin), true) = (origin, errors.is_empty()) else {
-        return again(
-            &app,
-            &viewer,
-            id,
-            errors,
-            typed,
-            StatusCode::UNPROCESSABLE_ENTITY,
-        )
-        .await;
+        return again(&app, &viewer, id, errors, typed).await;
     };
     let now = app.clock.now();
-    match records::record_origin(&app.db, &viewer.actor, id, origin, &form.reason, now).await {
-        Ok(()) => {
-            viewer
-                .flash(format!(
-                    "Origin recorded: {}.",
-                    origin_label(origin.as_str()).to_lowercase()
-                ))
-                .await?;
-            Ok(Redirect::to(&format!("/holdings/{id}")).into_response())
-        }
-        Err(AppError::Invalid(m)) => {
-            errors.add("origin", capitalise(&m));
-            again(
-                &app,
-                &viewer,
-                id,
-                errors,
-                typed,
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await
-        }
-        Err(e) => Err(e),
-    }
+    let outcome =
+        records::record_origin(&app.db, &viewer.actor, id, origin, &form.reason, now).await;
+    let flash = format!(
+        "Origin recorded: {}.",
+        origin_label(origin.as_str()).to_lowercase()
+    );
+    settle(&app, &viewer, id, outcome, flash, ("origin", errors, typed)).await
 }
 
 #[derive(Deserialize)]
@@ -296,39 +298,13 @@ async fn rename_holder(
         REASON_MAX,
     );
     if !errors.is_empty() {
-        return again(
-            &app,
-            &viewer,
-            id,
-            errors,
-            typed,
-            StatusCode::UNPROCESSABLE_ENTITY,
-        )
-        .await;
+        return again(&app, &viewer, id, errors, typed).await;
     }
     let now = app.clock.now();
     let org = h.organisation_id;
-    match records::rename_organisation(&app.db, &viewer.actor, org, &form.name, &form.reason, now)
-        .await
-    {
-        Ok(()) => {
-            viewer
-                .flash(format!("The holder is now named {}.", form.name.trim()))
-                .await?;
-            Ok(Redirect::to(&format!("/holdings/{id}")).into_response())
-        }
-        Err(AppError::Invalid(m)) => {
-            errors.add("name", capitalise(&m));
-            again(
-                &app,
-                &viewer,
-                id,
-                errors,
-                typed,
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await
-        }
-        Err(e) => Err(e),
-    }
+    let outcome =
+        records::rename_organisation(&app.db, &viewer.actor, org, &form.name, &form.reason, now)
+            .await;
+    let flash = format!("The holder is now named {}.", form.name.trim());
+    settle(&app, &viewer, id, outcome, flash, ("name", errors, typed)).await
 }
