@@ -12,10 +12,10 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use crate::clock::SharedClock;
+use crate::config::Settings;
 use crate::mail::Mailer;
 use crate::services::outbox::{self, DeliveryPolicy};
 use crate::services::scheduler;
-use crate::services::transfers::Settings;
 
 /// How often each job runs, and how hard the worker tries.
 #[derive(Debug, Clone, Copy)]

@@ -11,7 +11,8 @@ use time::OffsetDateTime;
 use crate::background::{self, Intervals};
 use crate::clock::{Clock, SystemClock};
 use crate::config::{
-    DEFAULT_DATABASE_URL, DEMO_DATABASE_URL, prepare_database_url, remove_demo_database,
+    DEFAULT_DATABASE_URL, DEMO_DATABASE_URL, Settings, prepare_database_url, redact,
+    remove_demo_database,
 };
 use crate::domain::Rir;
 use crate::domain::format::group_thousands as n;
@@ -19,7 +20,7 @@ use crate::mail::{DEFAULT_FROM, MailConfig, Mailer};
 use crate::services::accounts::{self, Invitation};
 use crate::services::import::{self, Outcome, Progress};
 use crate::services::outbox::DeliveryPolicy;
-use crate::services::transfers::{self, Settings};
+use crate::services::transfers;
 use crate::services::{demo, ledger, outbox, scale, stats};
 use crate::{db, web};
 
@@ -829,18 +830,6 @@ fn read(path: &Path) -> anyhow::Result<Vec<u8>> {
     std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))
 }
 
-/// Hides the password of a database or SMTP URL in messages.
-pub(crate) fn redact(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(scheme), Some(at)) if at > scheme => {
-            let userinfo = &url[scheme + 3..at];
-            let user = userinfo.split(':').next().unwrap_or_default();
-            format!("{}{}:***{}", &url[..scheme + 3], user, &url[at..])
-        }
-        _ => url.to_owned(),
-    }
-}
-
 /// A progress bar on standard error, drawn only when it is a terminal.
 struct Bar(ProgressBar);
 
@@ -865,15 +854,6 @@ impl Progress for Bar {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn passwords_are_redacted() {
-        assert_eq!(
-            redact("postgres://ipxfer:secret@127.0.0.1/ipxfer"),
-            "postgres://ipxfer:***@127.0.0.1/ipxfer"
-        );
-        assert_eq!(redact(DEFAULT_DATABASE_URL), DEFAULT_DATABASE_URL);
-    }
 
     #[test]
     fn policy_overrides_are_checked() {

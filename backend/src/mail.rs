@@ -1,6 +1,7 @@
 //! Mail transports (lettre): SMTP in production, a folder of `.eml` files in development and the
-//! demo, lettre's stub in tests. The delivery worker (`services::outbox`) sends outbox rows
-//! through a [`Mailer`]; nothing else here touches the database.
+//! demo, lettre's stub in tests. The delivery worker (`services::outbox`) turns each outbox row
+//! into an [`Outgoing`] message and sends it through a [`Mailer`]; nothing here knows the
+//! database.
 
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
@@ -10,7 +11,9 @@ use lettre::transport::smtp::AsyncSmtpTransport;
 use lettre::transport::stub::AsyncStubTransport;
 use lettre::{AsyncFileTransport, AsyncTransport, Message, Tokio1Executor};
 
-use crate::db::entities::email_outbox;
+use time::OffsetDateTime;
+
+use crate::config::redact;
 use crate::error::{AppError, AppResult};
 
 /// The longest one SMTP send may take before it counts as failed.
@@ -50,6 +53,18 @@ impl MailConfig {
         }
         self
     }
+}
+
+/// One message as it leaves: what the outbox stored, without the outbox's bookkeeping.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outgoing {
+    pub message_id: String,
+    pub to_address: String,
+    pub subject: String,
+    pub body_text: String,
+    pub body_html: Option<String>,
+    /// When the change happened: the `Date` header, the same on every attempt.
+    pub created_at: OffsetDateTime,
 }
 
 /// A mail transport.
@@ -103,7 +118,7 @@ impl Mailer {
                 AppError::invalid(format!(
                     "SMTP_URL {} is not a usable SMTP URL ({e}); write it as \
                      smtp://host:port or smtps://user:pass@host",
-                    crate::cli::redact(url)
+                    redact(url)
                 ))
             })?
             .timeout(Some(SEND_TIMEOUT))
@@ -150,8 +165,8 @@ impl Mailer {
         &self.from
     }
 
-    /// Sends one outbox row: the same Message-ID and Date on every attempt.
-    pub async fn send(&self, row: &email_outbox::Model) -> Result<(), SendError> {
+    /// Sends one message: the same Message-ID and Date on every attempt.
+    pub async fn send(&self, row: &Outgoing) -> Result<(), SendError> {
         let message = build_message(&self.from, row).map_err(|message| SendError {
             message,
             permanent: true,
@@ -182,8 +197,8 @@ pub fn parse_from(from: &str) -> AppResult<Mailbox> {
     })
 }
 
-/// The MIME message of an outbox row: text, plus HTML as an alternative when the row has it.
-pub fn build_message(from: &Mailbox, row: &email_outbox::Model) -> Result<Message, String> {
+/// The MIME message: text, plus HTML as an alternative when there is some.
+pub fn build_message(from: &Mailbox, row: &Outgoing) -> Result<Message, String> {
     let to: Mailbox = row
         .to_address
         .parse()
@@ -214,25 +229,14 @@ mod tests {
     use super::*;
     use time::macros::datetime;
 
-    fn row(html: Option<&str>) -> email_outbox::Model {
-        email_outbox::Model {
-            id: 1,
+    fn row(html: Option<&str>) -> Outgoing {
+        Outgoing {
             message_id: "<TX-2026-000001.4.0@ipxfer>".into(),
-            kind: "Filed".into(),
             to_address: "dst@example.net".into(),
             subject: "[ipxfer] TX-2026-000001: Acme asks you to accept a transfer".into(),
             body_text: "Plain body".into(),
             body_html: html.map(str::to_owned),
-            transfer_id: Some(1),
-            status: "pending".into(),
-            attempts: 0,
-            next_attempt_at: datetime!(2026-11-28 12:00 UTC),
-            last_error: None,
             created_at: datetime!(2026-11-28 12:00 UTC),
-            sent_at: None,
-            claimed_by: None,
-            claimed_pid: None,
-            claimed_pid_namespace: None,
         }
     }
 

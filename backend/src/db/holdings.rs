@@ -1,13 +1,17 @@
-//! The holdings registry and its imported snapshot: bulk writes for imports, range queries, and
-//! conversion to the pure core's [`Holding`].
+//! The holdings registry and its imported snapshot: bulk writes for imports, range queries,
+//! conversion to the pure core's [`Holding`], and the pages of one registry's holdings and
+//! inventory in address order that exports read.
+
+use std::collections::HashMap;
 
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseBackend, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Statement,
+    ColumnTrait, ConnectionTrait, DatabaseBackend, DbErr, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, Statement,
 };
+use time::Date;
 
 use super::bulk::{self, Kind};
-use super::entities::{holding, holding_snapshot, registry_inventory};
+use super::entities::{holding, holding_snapshot, organisation, registry_inventory};
 use crate::domain::ledger::Holding;
 use crate::domain::{Ipv4Range, Rir};
 
@@ -361,4 +365,133 @@ pub async fn inventory_containing(
         }
     }
     Ok(None)
+}
+
+/// One holding or inventory block of a registry, as a delegated file lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RegistryBlock {
+    pub range: Ipv4Range,
+    pub status: String,
+    pub country: Option<String>,
+    pub date: Option<Date>,
+    /// The holder's handle; `None` for inventory.
+    pub handle: Option<String>,
+}
+
+/// How many holdings (of `org_ids`, if given) and inventory blocks a registry lists, and the
+/// earliest date among them.
+pub async fn registry_counts(
+    conn: &impl ConnectionTrait,
+    registry: Rir,
+    org_ids: Option<&[i64]>,
+) -> Result<(u64, u64, Option<Date>), DbErr> {
+    let mut holdings =
+        holding::Entity::find().filter(holding::Column::Registry.eq(registry.token()));
+    if let Some(ids) = org_ids {
+        holdings = holdings.filter(holding::Column::OrganisationId.is_in(ids.to_vec()));
+    }
+    let held = holdings.clone().count(conn).await?;
+    let first_held: Option<Option<Date>> = holdings
+        .select_only()
+        .column(holding::Column::ReceivedOn)
+        .filter(holding::Column::ReceivedOn.is_not_null())
+        .order_by_asc(holding::Column::ReceivedOn)
+        .into_tuple()
+        .one(conn)
+        .await?;
+    let inventory = match org_ids {
+        Some(_) => 0,
+        None => {
+            registry_inventory::Entity::find()
+                .filter(registry_inventory::Column::Registry.eq(registry.token()))
+                .count(conn)
+                .await?
+        }
+    };
+    Ok((held, inventory, first_held.flatten()))
+}
+
+/// Up to `limit` holdings of a registry starting after address `after`, in address order.
+pub async fn holdings_page(
+    conn: &impl ConnectionTrait,
+    registry: Rir,
+    org_ids: Option<&[i64]>,
+    after: Option<i64>,
+    limit: u64,
+) -> Result<Vec<RegistryBlock>, DbErr> {
+    use holding::Column as C;
+    let mut q = holding::Entity::find().filter(C::Registry.eq(registry.token()));
+    if let Some(ids) = org_ids {
+        q = q.filter(C::OrganisationId.is_in(ids.to_vec()));
+    }
+    if let Some(a) = after {
+        q = q.filter(C::StartAddr.gt(a));
+    }
+    let rows = q.order_by_asc(C::StartAddr).limit(limit).all(conn).await?;
+    let mut ids: Vec<i64> = rows.iter().map(|h| h.organisation_id).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let handles: HashMap<i64, String> = organisation::Entity::find()
+        .select_only()
+        .column(organisation::Column::Id)
+        .column(organisation::Column::Handle)
+        .filter(organisation::Column::Id.is_in(ids))
+        .into_tuple()
+        .all(conn)
+        .await?
+        .into_iter()
+        .collect();
+    rows.into_iter()
+        .map(|h| {
+            Ok(RegistryBlock {
+                range: range_of(h.start_addr, h.end_addr)?,
+                status: h.status,
+                country: h.country,
+                date: h.received_on.or(h.registered_on),
+                handle: Some(handles.get(&h.organisation_id).cloned().ok_or_else(|| {
+                    DbErr::Custom(format!("holding {}: organisation is missing", h.id))
+                })?),
+            })
+        })
+        .collect()
+}
+
+/// Up to `limit` inventory blocks of a registry starting after address `after`.
+pub async fn inventory_page(
+    conn: &impl ConnectionTrait,
+    registry: Rir,
+    after: Option<i64>,
+    limit: u64,
+) -> Result<Vec<RegistryBlock>, DbErr> {
+    use registry_inventory::Column as C;
+    let mut q = registry_inventory::Entity::find().filter(C::Registry.eq(registry.token()));
+    if let Some(a) = after {
+        q = q.filter(C::StartAddr.gt(a));
+    }
+    q.order_by_asc(C::StartAddr)
+        .limit(limit)
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|r| {
+            Ok(RegistryBlock {
+                range: range_of(r.start_addr, r.end_addr)?,
+                status: r.status,
+                country: None,
+                date: r.record_date,
+                handle: None,
+            })
+        })
+        .collect()
+}
+
+/// The record of `registry`'s imported delegated file, if one was imported.
+pub async fn registry_import(
+    conn: &impl ConnectionTrait,
+    registry: Rir,
+) -> Result<Option<super::entities::registry_import::Model>, DbErr> {
+    super::entities::registry_import::Entity::find()
+        .filter(super::entities::registry_import::Column::Registry.eq(registry.token()))
+        .one(conn)
+        .await
 }

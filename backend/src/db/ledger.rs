@@ -1,20 +1,18 @@
-//! The stored ledger. Insert-only by API: there is an `append` and readers, and no function that
-//! updates or deletes an entry (the database triggers forbid both anyway).
-
-use std::collections::HashSet;
+//! The stored ledger. Insert-only by API: there is an `append`, the row mapping, the chain read
+//! in order (verification, replay, the Merkle tree's back-fill), and no function that updates or
+//! deletes an entry (the database triggers forbid both anyway). Filtered reads for people are in
+//! `db::ledger_query`.
 
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, DatabaseBackend, DbErr, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, Statement,
+    ConnectionTrait, DatabaseBackend, DatabaseConnection, DbErr, EntityTrait, QueryOrder,
+    QuerySelect, Statement,
 };
 use time::OffsetDateTime;
 
 use super::bulk::{self, Kind};
 use super::entities::ledger_entry::{self, Entity as LedgerEntryRow};
 use super::holdings::range_of;
-use crate::domain::ledger::{
-    self, ChainHead, EntryKind, ImportKey, LedgerEntry, LedgerParty, Movement,
-};
+use crate::domain::ledger::{self, ChainHead, EntryKind, LedgerEntry, LedgerParty, Movement};
 use crate::domain::tlog;
 use crate::domain::{Rir, TransferType};
 
@@ -335,71 +333,28 @@ impl PackedEntry {
     }
 }
 
-/// The keys of every imported entry, read in one query, so that importing a transfer log again
-/// records each movement once.
-pub async fn imported_keys(conn: &impl ConnectionTrait) -> Result<HashSet<ImportKey>, DbErr> {
-    let rows: Vec<(i64, i64, String, String, OffsetDateTime)> = LedgerEntryRow::find()
-        .select_only()
-        .column(ledger_entry::Column::StartAddr)
-        .column(ledger_entry::Column::EndAddr)
-        .column(ledger_entry::Column::SourceRegistry)
-        .column(ledger_entry::Column::RecipientRegistry)
-        .column(ledger_entry::Column::TransferDate)
-        .filter(ledger_entry::Column::Kind.eq(EntryKind::Imported.as_str()))
-        .into_tuple()
-        .all(conn)
-        .await?;
-    rows.into_iter()
-        .map(|(start, end, source, recipient, date)| {
-            let range = range_of(start, end)?;
-            let rir = |token: &str| {
-                Rir::from_token(token)
-                    .ok_or_else(|| DbErr::Custom(format!("ledger entry with registry {token:?}")))
-            };
-            Ok((
-                range.start(),
-                range.end(),
-                rir(&source)?,
-                rir(&recipient)?,
-                date.unix_timestamp(),
-            ))
-        })
-        .collect()
-}
+/// Entries read per page by the back-fill.
+const BACKFILL_PAGE: u64 = 2_000;
 
-/// Whether any finalized transfer touched a registry (then its snapshot may not be replaced).
-pub async fn has_transfers_touching(
-    conn: &impl ConnectionTrait,
-    registry: Rir,
-) -> Result<bool, DbErr> {
-    let found = LedgerEntryRow::find()
-        .select_only()
-        .column(ledger_entry::Column::Seq)
-        .filter(ledger_entry::Column::Kind.eq(EntryKind::Transfer.as_str()))
-        .filter(
-            Condition::any()
-                .add(ledger_entry::Column::SourceRegistry.eq(registry.token()))
-                .add(ledger_entry::Column::RecipientRegistry.eq(registry.token())),
-        )
-        .into_tuple::<i64>()
-        .one(conn)
-        .await?;
-    Ok(found.is_some())
-}
-
-/// The newest `limit` entries whose range shares addresses with `range`, newest first (the
-/// history of a block in the lookup).
-pub async fn touching(
-    conn: &impl ConnectionTrait,
-    range: crate::domain::Ipv4Range,
-    limit: u64,
-) -> Result<Vec<LedgerEntry>, DbErr> {
-    use super::ledger_query::{Direction, page};
-    let filter = crate::domain::export::LedgerFilter {
-        touching: Some(range),
-        ..Default::default()
-    };
-    page(conn, &filter, None, Direction::Backward, limit).await
+/// Builds the Merkle tree (`db::tlog`) for entries that predate it (a ledger from before the transparency log), in
+/// one write transaction under the append lock; returns the leaves added.
+pub async fn backfill_tree(db: &DatabaseConnection) -> Result<u64, DbErr> {
+    let txn = super::begin_write(db).await?;
+    lock_appends(&txn).await?;
+    let ledger = head(&txn).await?.map_or(0, |h| h.seq as u64);
+    let mut size = super::tlog::tree_size(&txn).await?;
+    let added = ledger.saturating_sub(size);
+    while size < ledger {
+        let page = page_after(&txn, size as i64, BACKFILL_PAGE).await?;
+        if page.is_empty() {
+            break;
+        }
+        let leaves: Vec<Vec<u8>> = page.iter().map(tlog::leaf_data).collect();
+        super::tlog::append_leaves(&txn, size, &leaves).await?;
+        size += leaves.len() as u64;
+    }
+    txn.commit().await?;
+    Ok(added)
 }
 
 /// Keeps the `original_set` of imported records whose entries cannot give it back themselves,
@@ -427,42 +382,4 @@ pub async fn keep_original_sets(
             .await?;
     }
     Ok(())
-}
-
-/// Whether any imported record keeps its `original_set` beside its entries (exports skip the
-/// look-ups below when none does).
-pub async fn any_original_set(conn: &impl ConnectionTrait) -> Result<bool, DbErr> {
-    use super::entities::imported_original_set as row;
-    let found = row::Entity::find()
-        .select_only()
-        .column(row::Column::Id)
-        .into_tuple::<i64>()
-        .one(conn)
-        .await?;
-    Ok(found.is_some())
-}
-
-/// The kept `original_set` of each of these records that has one, in the log's order.
-pub async fn original_sets(
-    conn: &impl ConnectionTrait,
-    references: &[String],
-) -> Result<std::collections::HashMap<String, Vec<crate::domain::Ipv4Range>>, DbErr> {
-    use super::entities::imported_original_set as row;
-    let mut out: std::collections::HashMap<String, Vec<crate::domain::Ipv4Range>> =
-        std::collections::HashMap::new();
-    if references.is_empty() {
-        return Ok(out);
-    }
-    let rows = row::Entity::find()
-        .filter(row::Column::Reference.is_in(references.iter().cloned()))
-        .order_by_asc(row::Column::Reference)
-        .order_by_asc(row::Column::Position)
-        .all(conn)
-        .await?;
-    for r in rows {
-        out.entry(r.reference)
-            .or_default()
-            .push(range_of(r.start_addr, r.end_addr)?);
-    }
-    Ok(out)
 }

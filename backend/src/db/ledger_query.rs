@@ -1,26 +1,22 @@
-//! Read-only queries over the ledger, the holdings and the open transfers for auditors: filtered
-//! keyset pages of ledger entries (exports read them oldest first, the ledger browser newest
-//! first), one entry by sequence number, the date bounds of a filtered export, holdings and
-//! inventory of one registry in address order, and in-flight inter-RIR transfers.
+//! Read-only queries over the stored ledger (`db::ledger` owns the row mapping and `append`):
+//! filtered keyset pages of entries (exports read them oldest first, the ledger browser newest
+//! first), one entry by sequence number, the date bounds of a filtered export, the history of a
+//! block, the keys imports deduplicate by, and the `original_set`s imports kept.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
-use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::sea_query::Expr;
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, DatabaseBackend, DbErr, EntityTrait, Order,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    QueryFilter, QueryOrder, QuerySelect,
 };
 use time::{Date, OffsetDateTime, Time};
 
-use super::entities::{
-    holding, ledger_entry, organisation, registry_inventory, transfer, transfer_block,
-    transfer_event,
-};
+use super::entities::{ledger_entry, organisation};
 use super::holdings::range_of;
 use super::ledger::from_row;
 use crate::domain::export::LedgerFilter;
-use crate::domain::ledger::LedgerEntry;
-use crate::domain::workflow::State;
+use crate::domain::ledger::{EntryKind, ImportKey, LedgerEntry};
 use crate::domain::{Ipv4Range, Rir};
 
 /// Which way a page of entries runs.
@@ -160,219 +156,105 @@ pub async fn organisation_ids(conn: &impl ConnectionTrait, org: &str) -> Result<
     q.into_tuple().all(conn).await
 }
 
-/// One holding or inventory block of a registry, as a delegated file lists it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RegistryBlock {
-    pub range: Ipv4Range,
-    pub status: String,
-    pub country: Option<String>,
-    pub date: Option<Date>,
-    /// The holder's handle; `None` for inventory.
-    pub handle: Option<String>,
-}
-
-/// How many holdings (of `org_ids`, if given) and inventory blocks a registry lists, and the
-/// earliest date among them.
-pub async fn registry_counts(
-    conn: &impl ConnectionTrait,
-    registry: Rir,
-    org_ids: Option<&[i64]>,
-) -> Result<(u64, u64, Option<Date>), DbErr> {
-    let mut holdings =
-        holding::Entity::find().filter(holding::Column::Registry.eq(registry.token()));
-    if let Some(ids) = org_ids {
-        holdings = holdings.filter(holding::Column::OrganisationId.is_in(ids.to_vec()));
-    }
-    let held = holdings.clone().count(conn).await?;
-    let first_held: Option<Option<Date>> = holdings
+/// The keys of every imported entry, read in one query, so that importing a transfer log again
+/// records each movement once.
+pub async fn imported_keys(conn: &impl ConnectionTrait) -> Result<HashSet<ImportKey>, DbErr> {
+    let rows: Vec<(i64, i64, String, String, OffsetDateTime)> = ledger_entry::Entity::find()
         .select_only()
-        .column(holding::Column::ReceivedOn)
-        .filter(holding::Column::ReceivedOn.is_not_null())
-        .order_by_asc(holding::Column::ReceivedOn)
-        .into_tuple()
-        .one(conn)
-        .await?;
-    let inventory = match org_ids {
-        Some(_) => 0,
-        None => {
-            registry_inventory::Entity::find()
-                .filter(registry_inventory::Column::Registry.eq(registry.token()))
-                .count(conn)
-                .await?
-        }
-    };
-    Ok((held, inventory, first_held.flatten()))
-}
-
-/// Up to `limit` holdings of a registry starting after address `after`, in address order.
-pub async fn holdings_page(
-    conn: &impl ConnectionTrait,
-    registry: Rir,
-    org_ids: Option<&[i64]>,
-    after: Option<i64>,
-    limit: u64,
-) -> Result<Vec<RegistryBlock>, DbErr> {
-    use holding::Column as C;
-    let mut q = holding::Entity::find().filter(C::Registry.eq(registry.token()));
-    if let Some(ids) = org_ids {
-        q = q.filter(C::OrganisationId.is_in(ids.to_vec()));
-    }
-    if let Some(a) = after {
-        q = q.filter(C::StartAddr.gt(a));
-    }
-    let rows = q.order_by_asc(C::StartAddr).limit(limit).all(conn).await?;
-    let mut ids: Vec<i64> = rows.iter().map(|h| h.organisation_id).collect();
-    ids.sort_unstable();
-    ids.dedup();
-    let handles: HashMap<i64, String> = organisation::Entity::find()
-        .select_only()
-        .column(organisation::Column::Id)
-        .column(organisation::Column::Handle)
-        .filter(organisation::Column::Id.is_in(ids))
+        .column(ledger_entry::Column::StartAddr)
+        .column(ledger_entry::Column::EndAddr)
+        .column(ledger_entry::Column::SourceRegistry)
+        .column(ledger_entry::Column::RecipientRegistry)
+        .column(ledger_entry::Column::TransferDate)
+        .filter(ledger_entry::Column::Kind.eq(EntryKind::Imported.as_str()))
         .into_tuple()
         .all(conn)
-        .await?
-        .into_iter()
-        .collect();
-    rows.into_iter()
-        .map(|h| {
-            Ok(RegistryBlock {
-                range: range_of(h.start_addr, h.end_addr)?,
-                status: h.status,
-                country: h.country,
-                date: h.received_on.or(h.registered_on),
-                handle: Some(handles.get(&h.organisation_id).cloned().ok_or_else(|| {
-                    DbErr::Custom(format!("holding {}: organisation is missing", h.id))
-                })?),
-            })
-        })
-        .collect()
-}
-
-/// Up to `limit` inventory blocks of a registry starting after address `after`.
-pub async fn inventory_page(
-    conn: &impl ConnectionTrait,
-    registry: Rir,
-    after: Option<i64>,
-    limit: u64,
-) -> Result<Vec<RegistryBlock>, DbErr> {
-    use registry_inventory::Column as C;
-    let mut q = registry_inventory::Entity::find().filter(C::Registry.eq(registry.token()));
-    if let Some(a) = after {
-        q = q.filter(C::StartAddr.gt(a));
-    }
-    q.order_by_asc(C::StartAddr)
-        .limit(limit)
-        .all(conn)
-        .await?
-        .into_iter()
-        .map(|r| {
-            Ok(RegistryBlock {
-                range: range_of(r.start_addr, r.end_addr)?,
-                status: r.status,
-                country: None,
-                date: r.record_date,
-                handle: None,
-            })
-        })
-        .collect()
-}
-
-/// An inter-RIR transfer that is not completed, with what a transfer log shows of it.
-#[derive(Debug, Clone)]
-pub struct OpenTransfer {
-    pub row: transfer::Model,
-    pub state: State,
-    pub blocks: Vec<Ipv4Range>,
-    /// The state each of its events entered, with the time, oldest first.
-    pub history: Vec<(String, OffsetDateTime)>,
-    pub source: organisation::Model,
-    pub recipient: organisation::Model,
-}
-
-/// Up to `limit` inter-RIR transfers after id `after` that are not completed (in flight or
-/// cancelled), in id order, each with its history (the state each event entered, oldest first):
-/// what the 5.0 transfer log publishes besides the ledger. Completed transfers are in the ledger.
-pub async fn unfinished_inter_rir_page(
-    conn: &impl ConnectionTrait,
-    after: i64,
-    limit: u64,
-) -> Result<Vec<OpenTransfer>, DbErr> {
-    use transfer::Column as C;
-    let rows = transfer::Entity::find()
-        .filter(C::Id.gt(after))
-        .filter(Expr::col(C::SourceRegistry).ne(Expr::col(C::RecipientRegistry)))
-        .filter(C::State.ne("completed"))
-        .order_by_asc(C::Id)
-        .limit(limit)
-        .all(conn)
         .await?;
-    let ids: Vec<i64> = rows.iter().map(|t| t.id).collect();
-    let mut history: HashMap<i64, Vec<(String, OffsetDateTime)>> = HashMap::new();
-    for (transfer_id, to_state, at) in transfer_event::Entity::find()
-        .select_only()
-        .column(transfer_event::Column::TransferId)
-        .column(transfer_event::Column::ToState)
-        .column(transfer_event::Column::CreatedAt)
-        .filter(transfer_event::Column::TransferId.is_in(ids.clone()))
-        .order_by_asc(transfer_event::Column::Id)
-        .into_tuple::<(i64, String, OffsetDateTime)>()
-        .all(conn)
-        .await?
-    {
-        history.entry(transfer_id).or_default().push((to_state, at));
-    }
-    let mut blocks: HashMap<i64, Vec<Ipv4Range>> = HashMap::new();
-    for b in transfer_block::Entity::find()
-        .filter(transfer_block::Column::TransferId.is_in(ids))
-        .order_by_asc(transfer_block::Column::StartAddr)
-        .all(conn)
-        .await?
-    {
-        blocks
-            .entry(b.transfer_id)
-            .or_default()
-            .push(range_of(b.start_addr, b.end_addr)?);
-    }
-    let org_ids: Vec<i64> = rows
-        .iter()
-        .flat_map(|t| [t.source_org_id, t.recipient_org_id])
-        .collect();
-    let orgs: HashMap<i64, organisation::Model> = organisation::Entity::find()
-        .filter(organisation::Column::Id.is_in(org_ids))
-        .all(conn)
-        .await?
-        .into_iter()
-        .map(|o| (o.id, o))
-        .collect();
     rows.into_iter()
-        .map(|row| {
-            let state = State::from_parts(&row.state, row.state_data.as_deref())
-                .map_err(|e| DbErr::Custom(format!("transfer {}: {e}", row.id)))?;
-            let org = |id: i64| {
-                orgs.get(&id)
-                    .cloned()
-                    .ok_or_else(|| DbErr::Custom(format!("organisation {id} is missing")))
+        .map(|(start, end, source, recipient, date)| {
+            let range = range_of(start, end)?;
+            let rir = |token: &str| {
+                Rir::from_token(token)
+                    .ok_or_else(|| DbErr::Custom(format!("ledger entry with registry {token:?}")))
             };
-            Ok(OpenTransfer {
-                blocks: blocks.remove(&row.id).unwrap_or_default(),
-                history: history.remove(&row.id).unwrap_or_default(),
-                source: org(row.source_org_id)?,
-                recipient: org(row.recipient_org_id)?,
-                state,
-                row,
-            })
+            Ok((
+                range.start(),
+                range.end(),
+                rir(&source)?,
+                rir(&recipient)?,
+                date.unix_timestamp(),
+            ))
         })
         .collect()
 }
 
-/// The record of `registry`'s imported delegated file, if one was imported.
-pub async fn registry_import(
+/// Whether any finalized transfer touched a registry (then its snapshot may not be replaced).
+pub async fn has_transfers_touching(
     conn: &impl ConnectionTrait,
     registry: Rir,
-) -> Result<Option<super::entities::registry_import::Model>, DbErr> {
-    super::entities::registry_import::Entity::find()
-        .filter(super::entities::registry_import::Column::Registry.eq(registry.token()))
+) -> Result<bool, DbErr> {
+    let found = ledger_entry::Entity::find()
+        .select_only()
+        .column(ledger_entry::Column::Seq)
+        .filter(ledger_entry::Column::Kind.eq(EntryKind::Transfer.as_str()))
+        .filter(
+            Condition::any()
+                .add(ledger_entry::Column::SourceRegistry.eq(registry.token()))
+                .add(ledger_entry::Column::RecipientRegistry.eq(registry.token())),
+        )
+        .into_tuple::<i64>()
         .one(conn)
-        .await
+        .await?;
+    Ok(found.is_some())
+}
+
+/// The newest `limit` entries whose range shares addresses with `range`, newest first (the
+/// history of a block in the lookup).
+pub async fn touching(
+    conn: &impl ConnectionTrait,
+    range: Ipv4Range,
+    limit: u64,
+) -> Result<Vec<LedgerEntry>, DbErr> {
+    let filter = LedgerFilter {
+        touching: Some(range),
+        ..Default::default()
+    };
+    page(conn, &filter, None, Direction::Backward, limit).await
+}
+
+/// Whether any imported record keeps its `original_set` beside its entries (exports skip the
+/// look-ups below when none does).
+pub async fn any_original_set(conn: &impl ConnectionTrait) -> Result<bool, DbErr> {
+    use super::entities::imported_original_set as row;
+    let found = row::Entity::find()
+        .select_only()
+        .column(row::Column::Id)
+        .into_tuple::<i64>()
+        .one(conn)
+        .await?;
+    Ok(found.is_some())
+}
+
+/// The kept `original_set` of each of these records that has one, in the log's order.
+pub async fn original_sets(
+    conn: &impl ConnectionTrait,
+    references: &[String],
+) -> Result<HashMap<String, Vec<Ipv4Range>>, DbErr> {
+    use super::entities::imported_original_set as row;
+    let mut out: HashMap<String, Vec<Ipv4Range>> = HashMap::new();
+    if references.is_empty() {
+        return Ok(out);
+    }
+    let rows = row::Entity::find()
+        .filter(row::Column::Reference.is_in(references.iter().cloned()))
+        .order_by_asc(row::Column::Reference)
+        .order_by_asc(row::Column::Position)
+        .all(conn)
+        .await?;
+    for r in rows {
+        out.entry(r.reference)
+            .or_default()
+            .push(range_of(r.start_addr, r.end_addr)?);
+    }
+    Ok(out)
 }

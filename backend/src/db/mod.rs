@@ -71,7 +71,7 @@ pub async fn connect_pool(url: &str, size: u32) -> Result<DatabaseConnection, Db
 /// tree already covers the ledger.
 pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
     Migrator::up(db, None).await?;
-    let added = tlog::backfill(db).await?;
+    let added = ledger::backfill_tree(db).await?;
     if added > 0 {
         tracing::info!(
             leaves = added,

@@ -106,30 +106,6 @@ pub async fn root(conn: &impl ConnectionTrait, size: u64) -> Result<Hash, DbErr>
     compute(conn, |h| tlog::tree_hash(size, h)).await
 }
 
-/// Entries read per page by the back-fill.
-const BACKFILL_PAGE: u64 = 2_000;
-
-/// Builds the tree for entries that predate it (a ledger from before the transparency log), in
-/// one write transaction under the append lock; returns the leaves added.
-pub async fn backfill(db: &DatabaseConnection) -> Result<u64, DbErr> {
-    let txn = super::begin_write(db).await?;
-    super::ledger::lock_appends(&txn).await?;
-    let ledger = super::ledger::head(&txn).await?.map_or(0, |h| h.seq as u64);
-    let mut size = tree_size(&txn).await?;
-    let added = ledger.saturating_sub(size);
-    while size < ledger {
-        let page = super::ledger::page_after(&txn, size as i64, BACKFILL_PAGE).await?;
-        if page.is_empty() {
-            break;
-        }
-        let leaves: Vec<Vec<u8>> = page.iter().map(tlog::leaf_data).collect();
-        append_leaves(&txn, size, &leaves).await?;
-        size += leaves.len() as u64;
-    }
-    txn.commit().await?;
-    Ok(added)
-}
-
 /// A checkpoint the log signed, with the cosignatures it collected.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredCheckpoint {

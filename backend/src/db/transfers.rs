@@ -533,3 +533,94 @@ pub async fn organisation_names(
         .map(|o| (o.id, o.name))
         .collect())
 }
+
+/// An inter-RIR transfer that is not completed, with what a transfer log shows of it.
+#[derive(Debug, Clone)]
+pub struct OpenTransfer {
+    pub row: transfer::Model,
+    pub state: State,
+    pub blocks: Vec<Ipv4Range>,
+    /// The state each of its events entered, with the time, oldest first.
+    pub history: Vec<(String, time::OffsetDateTime)>,
+    pub source: organisation::Model,
+    pub recipient: organisation::Model,
+}
+
+/// Up to `limit` inter-RIR transfers after id `after` that are not completed (in flight or
+/// cancelled), in id order, each with its history (the state each event entered, oldest first):
+/// what the 5.0 transfer log publishes besides the ledger. Completed transfers are in the ledger.
+pub async fn unfinished_inter_rir_page(
+    conn: &impl ConnectionTrait,
+    after: i64,
+    limit: u64,
+) -> Result<Vec<OpenTransfer>, DbErr> {
+    use sea_orm::QuerySelect;
+    use std::collections::HashMap;
+    use time::OffsetDateTime;
+    use transfer::Column as C;
+    let rows = transfer::Entity::find()
+        .filter(C::Id.gt(after))
+        .filter(Expr::col(C::SourceRegistry).ne(Expr::col(C::RecipientRegistry)))
+        .filter(C::State.ne("completed"))
+        .order_by_asc(C::Id)
+        .limit(limit)
+        .all(conn)
+        .await?;
+    let ids: Vec<i64> = rows.iter().map(|t| t.id).collect();
+    let mut history: HashMap<i64, Vec<(String, OffsetDateTime)>> = HashMap::new();
+    for (transfer_id, to_state, at) in transfer_event::Entity::find()
+        .select_only()
+        .column(transfer_event::Column::TransferId)
+        .column(transfer_event::Column::ToState)
+        .column(transfer_event::Column::CreatedAt)
+        .filter(transfer_event::Column::TransferId.is_in(ids.clone()))
+        .order_by_asc(transfer_event::Column::Id)
+        .into_tuple::<(i64, String, OffsetDateTime)>()
+        .all(conn)
+        .await?
+    {
+        history.entry(transfer_id).or_default().push((to_state, at));
+    }
+    let mut blocks: HashMap<i64, Vec<Ipv4Range>> = HashMap::new();
+    for b in transfer_block::Entity::find()
+        .filter(transfer_block::Column::TransferId.is_in(ids))
+        .order_by_asc(transfer_block::Column::StartAddr)
+        .all(conn)
+        .await?
+    {
+        blocks
+            .entry(b.transfer_id)
+            .or_default()
+            .push(range_of(b.start_addr, b.end_addr)?);
+    }
+    let org_ids: Vec<i64> = rows
+        .iter()
+        .flat_map(|t| [t.source_org_id, t.recipient_org_id])
+        .collect();
+    let orgs: HashMap<i64, organisation::Model> = organisation::Entity::find()
+        .filter(organisation::Column::Id.is_in(org_ids))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|o| (o.id, o))
+        .collect();
+    rows.into_iter()
+        .map(|row| {
+            let state = State::from_parts(&row.state, row.state_data.as_deref())
+                .map_err(|e| DbErr::Custom(format!("transfer {}: {e}", row.id)))?;
+            let org = |id: i64| {
+                orgs.get(&id)
+                    .cloned()
+                    .ok_or_else(|| DbErr::Custom(format!("organisation {id} is missing")))
+            };
+            Ok(OpenTransfer {
+                blocks: blocks.remove(&row.id).unwrap_or_default(),
+                history: history.remove(&row.id).unwrap_or_default(),
+                source: org(row.source_org_id)?,
+                recipient: org(row.recipient_org_id)?,
+                state,
+                row,
+            })
+        })
+        .collect()
+}

@@ -6,6 +6,7 @@ use sea_orm::{
 };
 use time::OffsetDateTime;
 
+use super::entities::api_token;
 use super::entities::user::{self, Entity as User};
 use crate::domain::Rir;
 
@@ -112,4 +113,22 @@ pub async fn set_active(conn: &impl ConnectionTrait, id: i64, active: bool) -> R
         .exec(conn)
         .await?;
     Ok(r.rows_affected == 1)
+}
+
+/// Revokes every live API token of a user (their account is being deactivated).
+pub async fn revoke_api_tokens(
+    conn: &impl ConnectionTrait,
+    user_id: i64,
+    now: OffsetDateTime,
+) -> Result<u64, DbErr> {
+    Ok(api_token::Entity::update_many()
+        .col_expr(
+            api_token::Column::RevokedAt,
+            sea_orm::sea_query::Expr::value(now),
+        )
+        .filter(api_token::Column::UserId.eq(user_id))
+        .filter(api_token::Column::RevokedAt.is_null())
+        .exec(conn)
+        .await?
+        .rows_affected)
 }

@@ -404,6 +404,47 @@ impl fmt::Display for Ipv4Range {
     }
 }
 
+/// A prefix length written `/24`, used where a size is meant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct PrefixLength(u8);
+
+impl PrefixLength {
+    /// `/len`; `None` above 32.
+    pub fn new(len: u8) -> Option<PrefixLength> {
+        (len <= 32).then_some(PrefixLength(len))
+    }
+
+    /// The length in bits.
+    pub fn bits(self) -> u8 {
+        self.0
+    }
+
+    /// Number of addresses in a prefix of this length.
+    pub fn addresses(self) -> u64 {
+        1u64 << (32 - u32::from(self.0))
+    }
+}
+
+impl fmt::Display for PrefixLength {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "/{}", self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for PrefixLength {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        text.strip_prefix('/')
+            .and_then(|digits| digits.parse::<u8>().ok())
+            .and_then(PrefixLength::new)
+            .ok_or_else(|| {
+                serde::de::Error::custom(format!(
+                    "\"{text}\" is not a prefix length: write it as \"/24\""
+                ))
+            })
+    }
+}
+
 impl Serialize for Ipv4Range {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.collect_str(self)

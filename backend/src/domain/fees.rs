@@ -13,8 +13,8 @@ use std::str::FromStr;
 use rust_decimal::{Decimal, RoundingStrategy};
 use serde::{Deserialize, Deserializer, Serialize};
 
+use super::block::PrefixLength;
 use super::format::{group_digits, group_thousands};
-use super::policy::{PrefixLength, ProfileError, Profiles};
 use super::{Rir, Side, TransferFacts, TransferType};
 
 /// One line of a transfer's invoice: what one registry charges one party.
@@ -221,56 +221,13 @@ impl FeeSchedule {
     }
 }
 
-/// The fee schedules of all five registries.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FeeSchedules {
-    by_registry: BTreeMap<Rir, FeeSchedule>,
-}
-
-impl FeeSchedules {
-    /// The schedules of the shipped profiles.
-    pub fn default_shipped() -> FeeSchedules {
-        FeeSchedules::from_profiles(&Profiles::default_shipped())
-    }
-
-    /// The schedules of the shipped profiles with an operator override merged in.
-    ///
-    /// # Errors
-    /// As [`Profiles::from_toml_with_overrides`].
-    pub fn from_toml_with_overrides(
-        shipped: &str,
-        operator_override: Option<&str>,
-    ) -> Result<FeeSchedules, ProfileError> {
-        Profiles::from_toml_with_overrides(shipped, operator_override)
-            .map(|profiles| FeeSchedules::from_profiles(&profiles))
-    }
-
-    /// The `fees` table of each profile.
-    pub fn from_profiles(profiles: &Profiles) -> FeeSchedules {
-        FeeSchedules {
-            by_registry: Rir::ALL
-                .into_iter()
-                .map(|rir| (rir, profiles.get(rir).fees.clone()))
-                .collect(),
-        }
-    }
-
-    /// One registry's schedule.
-    pub fn get(&self, rir: Rir) -> &FeeSchedule {
-        &self.by_registry[&rir]
-    }
-
-    /// One registry's schedule, to adjust in code.
-    pub fn get_mut(&mut self, rir: Rir) -> &mut FeeSchedule {
-        self.by_registry
-            .get_mut(&rir)
-            .expect("every registry has a schedule")
-    }
-}
-
 /// The invoice lines of a transfer: the source registry's lines first, then (inter-RIR) the
-/// recipient registry's, each in schedule order.
-pub fn invoice(transfer: &TransferFacts, schedules: &FeeSchedules) -> Vec<FeeLine> {
+/// recipient registry's, each in schedule order. `schedule` gives each registry's schedule (the
+/// `fees` table of its profile: the profiles hold the one copy).
+pub fn invoice<'a>(
+    transfer: &TransferFacts,
+    schedule: impl Fn(Rir) -> &'a FeeSchedule,
+) -> Vec<FeeLine> {
     let addresses = transfer.address_count();
     let merger = transfer.kind == TransferType::MergerAcquisition;
     let mut registries = vec![transfer.source_rir()];
@@ -280,7 +237,7 @@ pub fn invoice(transfer: &TransferFacts, schedules: &FeeSchedules) -> Vec<FeeLin
 
     let mut lines = Vec::new();
     for registry in registries {
-        let schedule = schedules.get(registry);
+        let schedule = schedule(registry);
         let holds_source = transfer.source_rir() == registry;
         let holds_recipient = transfer.recipient_rir() == registry;
         for item in &schedule.items {
@@ -389,7 +346,12 @@ impl serde::de::Visitor<'_> for ExactDecimal {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::policy::SHIPPED_PROFILES;
+    use crate::domain::policy::{Profiles, SHIPPED_PROFILES};
+
+    /// The invoice under `profiles`' fee tables.
+    fn bill(facts: &TransferFacts, profiles: &Profiles) -> Vec<FeeLine> {
+        invoice(facts, |rir| &profiles.get(rir).fees)
+    }
     use crate::domain::transfer::{Membership, OrgFacts};
 
     /// An exact decimal from its literal text (rust_decimal's own `dec!` needs a feature).
@@ -428,7 +390,7 @@ mod tests {
 
     /// (registry, payer, description, amount as text, currency) per line.
     fn lines(facts: &TransferFacts) -> Vec<(Rir, Side, String, String, String)> {
-        invoice(facts, &FeeSchedules::default_shipped())
+        bill(facts, &Profiles::default_shipped())
             .into_iter()
             .map(|l| {
                 (
@@ -459,7 +421,7 @@ mod tests {
     }
 
     fn amounts(facts: &TransferFacts) -> Vec<Decimal> {
-        invoice(facts, &FeeSchedules::default_shipped())
+        bill(facts, &Profiles::default_shipped())
             .into_iter()
             .map(|l| l.amount)
             .collect()
@@ -502,9 +464,9 @@ mod tests {
         );
         // NRPM 8.4 inbound: ARIN bills its processing fee to the ARIN-side party, the
         // recipient, as well as the recipient fee.
-        let inbound = invoice(
+        let inbound = bill(
             &transfer(Rir::RipeNcc, Rir::Arin, &["185.10.0.0/24"]),
-            &FeeSchedules::default_shipped(),
+            &Profiles::default_shipped(),
         );
         assert_eq!(
             inbound
@@ -521,18 +483,18 @@ mod tests {
     #[test]
     fn lines_resting_on_unconfirmed_values_say_so() {
         let facts = transfer(Rir::Lacnic, Rir::Lacnic, &["200.10.0.0/22"]);
-        let intra = invoice(&facts, &FeeSchedules::default_shipped());
+        let intra = bill(&facts, &Profiles::default_shipped());
         assert!(intra.iter().all(|l| l.confirmed), "{intra:?}");
         // LACNIC's fee is confirmed within the region only.
-        let inter = invoice(
+        let inter = bill(
             &transfer(Rir::Lacnic, Rir::RipeNcc, &["200.10.0.0/22"]),
-            &FeeSchedules::default_shipped(),
+            &Profiles::default_shipped(),
         );
         assert!(inter.iter().all(|l| !l.confirmed), "{inter:?}");
         // Whether ARIN charges mergers is not confirmed.
-        let arin = invoice(
+        let arin = bill(
             &merger(transfer(Rir::Arin, Rir::Arin, &["64.32.4.0/22"])),
-            &FeeSchedules::default_shipped(),
+            &Profiles::default_shipped(),
         );
         assert_eq!(
             arin.iter()
@@ -541,13 +503,13 @@ mod tests {
             [(dec!(500.00), false)]
         );
         // The operator confirms an amount in the override file.
-        let schedules = FeeSchedules::from_toml_with_overrides(
+        let schedules = Profiles::from_toml_with_overrides(
             SHIPPED_PROFILES,
             Some("[[lacnic.fees.items]]\ndescription = \"LACNIC transfer fee\"\npayer = \"source_else_recipient\"\namount = \"1000.00\"\n"),
         )
         .expect("valid override");
         assert!(
-            invoice(
+            bill(
                 &transfer(Rir::Lacnic, Rir::RipeNcc, &["200.10.0.0/22"]),
                 &schedules
             )[0]
@@ -638,9 +600,9 @@ mod tests {
     fn lacnic_inter_rir_charges_its_own_side() {
         // Outbound: the LACNIC source pays LACNIC; ARIN charges its recipient.
         assert_eq!(
-            invoice(
+            bill(
                 &transfer(Rir::Lacnic, Rir::Arin, &["200.10.0.0/22"]),
-                &FeeSchedules::default_shipped()
+                &Profiles::default_shipped()
             )
             .iter()
             .map(|l| (l.registry, l.payer, l.amount))
@@ -654,9 +616,9 @@ mod tests {
         );
         // Inbound: the LACNIC recipient pays LACNIC.
         assert_eq!(
-            invoice(
+            bill(
                 &transfer(Rir::Arin, Rir::Lacnic, &["64.32.0.0/19"]),
-                &FeeSchedules::default_shipped()
+                &Profiles::default_shipped()
             )
             .iter()
             .map(|l| (l.registry, l.payer, l.amount))
@@ -690,18 +652,18 @@ mod tests {
 
     #[test]
     fn apnic_side_party_pays_inter_rir() {
-        let outbound = invoice(
+        let outbound = bill(
             &transfer(Rir::Apnic, Rir::RipeNcc, &["1.178.112.0/22"]),
-            &FeeSchedules::default_shipped(),
+            &Profiles::default_shipped(),
         );
         assert_eq!(outbound.len(), 1);
         assert_eq!(
             (outbound[0].registry, outbound[0].payer),
             (Rir::Apnic, Side::Source)
         );
-        let inbound = invoice(
+        let inbound = bill(
             &transfer(Rir::Arin, Rir::Apnic, &["64.32.4.0/22"]),
-            &FeeSchedules::default_shipped(),
+            &Profiles::default_shipped(),
         );
         assert_eq!(
             inbound
@@ -737,7 +699,7 @@ mod tests {
 
     #[test]
     fn operator_can_add_a_ripe_fee() {
-        let schedules = FeeSchedules::from_toml_with_overrides(
+        let schedules = Profiles::from_toml_with_overrides(
             SHIPPED_PROFILES,
             Some(
                 r#"
@@ -750,7 +712,7 @@ amount = "500.00"
         )
         .expect("valid override");
         let facts = transfer(Rir::RipeNcc, Rir::Arin, &["185.10.0.0/22"]);
-        let lines = invoice(&facts, &schedules);
+        let lines = bill(&facts, &schedules);
         assert_eq!(
             lines
                 .iter()
@@ -773,9 +735,9 @@ amount = "500.00"
 
     #[test]
     fn totals_add_exactly_per_currency() {
-        let lines = invoice(
+        let lines = bill(
             &transfer(Rir::Arin, Rir::Lacnic, &["64.32.0.0/19"]),
-            &FeeSchedules::default_shipped(),
+            &Profiles::default_shipped(),
         );
         assert_eq!(
             total_by_currency(&lines),
@@ -826,7 +788,7 @@ amount = "500.00"
 
     #[test]
     fn schedules_refuse_floats_and_inconsistent_items() {
-        let error = FeeSchedules::from_toml_with_overrides(
+        let error = Profiles::from_toml_with_overrides(
             SHIPPED_PROFILES,
             Some("[[ripencc.fees.items]]\ndescription = \"x\"\npayer = \"source\"\namount = 0.1\n"),
         )
@@ -834,7 +796,7 @@ amount = "500.00"
         assert!(error.to_string().contains("floating-point"), "{error}");
         assert!(error.to_string().contains("ripencc.fees.items"), "{error}");
 
-        let error = FeeSchedules::from_toml_with_overrides(
+        let error = Profiles::from_toml_with_overrides(
             SHIPPED_PROFILES,
             Some(
                 "[[ripencc.fees.items]]\ndescription = \"x\"\npayer = \"source\"\namount = \"1\"\n\
@@ -847,7 +809,7 @@ amount = "500.00"
             "policy profile for RIPE NCC is inconsistent: fee item \"x\" has both `amount` and `bands`"
         );
 
-        let error = FeeSchedules::from_toml_with_overrides(
+        let error = Profiles::from_toml_with_overrides(
             SHIPPED_PROFILES,
             Some(
                 "[[ripencc.fees.items]]\ndescription = \"x\"\npayer = \"source\"\n\
@@ -860,14 +822,14 @@ amount = "500.00"
             "{error}"
         );
 
-        let error = FeeSchedules::from_toml_with_overrides(
+        let error = Profiles::from_toml_with_overrides(
             SHIPPED_PROFILES,
             Some("[ripencc.fees]\ncurrency = \"euro\"\n"),
         )
         .unwrap_err();
         assert!(error.to_string().contains("ISO 4217"), "{error}");
 
-        let error = FeeSchedules::from_toml_with_overrides(
+        let error = Profiles::from_toml_with_overrides(
             SHIPPED_PROFILES,
             Some(
                 "[[ripencc.fees.items]]\ndescription = \"x\"\npayer = \"buyer\"\namount = \"1\"\n",

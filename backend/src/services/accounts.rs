@@ -282,7 +282,7 @@ pub async fn set_active(
     let found = users_db::set_active(&txn, user_id, active).await?;
     if !active {
         end_sessions(&txn, user_id).await?;
-        crate::services::api_tokens::revoke_all(&txn, user_id, now).await?;
+        crate::db::users::revoke_api_tokens(&txn, user_id, now).await?;
     }
     txn.commit().await?;
     Ok(found)

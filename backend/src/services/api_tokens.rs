@@ -231,24 +231,6 @@ pub async fn revoke(
     Ok(TokenInfo::of(active.update(db).await?, String::new()))
 }
 
-/// Revokes every live token of a user (their account is being deactivated).
-pub async fn revoke_all(
-    conn: &impl sea_orm::ConnectionTrait,
-    user_id: i64,
-    now: OffsetDateTime,
-) -> AppResult<u64> {
-    Ok(api_token::Entity::update_many()
-        .col_expr(
-            api_token::Column::RevokedAt,
-            sea_orm::sea_query::Expr::value(now),
-        )
-        .filter(api_token::Column::UserId.eq(user_id))
-        .filter(api_token::Column::RevokedAt.is_null())
-        .exec(conn)
-        .await?
-        .rows_affected)
-}
-
 /// Who a request's bearer token acts for.
 #[derive(Debug, Clone)]
 pub struct Caller {

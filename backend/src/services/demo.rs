@@ -10,6 +10,7 @@ use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter};
 use time::{Duration, OffsetDateTime};
 
+use crate::config::Settings;
 use crate::db::entities::{email_outbox, fee_line, organisation, user};
 use crate::db::users::{self as users_db, NewUser};
 use crate::domain::authz::{Actor, Role};
@@ -19,7 +20,7 @@ use crate::domain::{Rir, Severity, Side, TransferType};
 use crate::error::{AppError, AppResult};
 use crate::services::accounts::{self, Invitation};
 use crate::services::import::{self, NoProgress};
-use crate::services::transfers::{self, Command, Filing, Settings};
+use crate::services::transfers::{self, Command, Filing};
 use crate::services::{documents, ledger};
 
 /// The password of every demo user (printed at seeding; the demo is not for production data).

@@ -11,8 +11,10 @@ use std::io::{self, Write};
 use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction, TransactionTrait};
 use time::OffsetDateTime;
 
+use crate::db::holdings as holdings_db;
 use crate::db::ledger as ledger_db;
 use crate::db::ledger_query::{self as query, Direction};
+use crate::db::transfers as transfers_db;
 use crate::domain::Rir;
 use crate::domain::delegated::RecordStatus;
 use crate::domain::export::LedgerFilter;
@@ -255,7 +257,7 @@ async fn transfer_log_in<S: Sink>(
     hand_on(sink, writer.get_mut()).map_err(io_error)?;
     let mut rows = 0;
     if let Some(head) = ledger_db::head(conn).await? {
-        let kept_sets = ledger_db::any_original_set(conn).await?;
+        let kept_sets = query::any_original_set(conn).await?;
         let mut pages = Pages::new(head.seq);
         while let Some(page) = pages.next(conn, &filter).await? {
             if kept_sets {
@@ -264,7 +266,7 @@ async fn transfer_log_in<S: Sink>(
                     .filter(|e| e.movement.kind == EntryKind::Imported)
                     .filter_map(|e| e.movement.transfer_reference.clone())
                     .collect();
-                for (reference, set) in ledger_db::original_sets(conn, &references).await? {
+                for (reference, set) in query::original_sets(conn, &references).await? {
                     writer.add_original_set(reference, set);
                 }
             }
@@ -280,7 +282,7 @@ async fn transfer_log_in<S: Sink>(
     if version == NroVersion::V5_0 {
         let mut after = 0;
         loop {
-            let page = query::unfinished_inter_rir_page(conn, after, PAGE).await?;
+            let page = transfers_db::unfinished_inter_rir_page(conn, after, PAGE).await?;
             let Some(last) = page.last() else { break };
             after = last.row.id;
             for t in page {
@@ -437,12 +439,13 @@ async fn delegated_in<S: Sink>(
     org_ids: Option<&[i64]>,
     now: OffsetDateTime,
 ) -> AppResult<ExportReport> {
-    let (held, inventory, start_date) = query::registry_counts(conn, registry, org_ids).await?;
+    let (held, inventory, start_date) =
+        holdings_db::registry_counts(conn, registry, org_ids).await?;
     // The version line as the registry's own file had it; its serial only while the snapshot
     // is still that file's (no ipxfer transfer has moved this registry's space since).
-    let registry_file = match query::registry_import(conn, registry).await? {
+    let registry_file = match holdings_db::registry_import(conn, registry).await? {
         Some(import) => {
-            let unchanged = !ledger_db::has_transfers_touching(conn, registry).await?;
+            let unchanged = !query::has_transfers_touching(conn, registry).await?;
             Some(RegistryFile {
                 format_version: import.format_version.unwrap_or_else(|| "2.3".to_owned()),
                 serial: unchanged.then_some(import.serial),
@@ -465,7 +468,7 @@ async fn delegated_in<S: Sink>(
     let mut rows = 0;
     let mut after = None;
     loop {
-        let page = query::holdings_page(conn, registry, org_ids, after, PAGE).await?;
+        let page = holdings_db::holdings_page(conn, registry, org_ids, after, PAGE).await?;
         let Some(last) = page.last() else { break };
         after = Some(i64::from(last.range.start()));
         for b in &page {
@@ -488,7 +491,7 @@ async fn delegated_in<S: Sink>(
     if org_ids.is_none() {
         let mut after = None;
         loop {
-            let page = query::inventory_page(conn, registry, after, PAGE).await?;
+            let page = holdings_db::inventory_page(conn, registry, after, PAGE).await?;
             let Some(last) = page.last() else { break };
             after = Some(i64::from(last.range.start()));
             for b in &page {

@@ -12,7 +12,7 @@ use time::OffsetDateTime;
 use crate::db::entities::registry_import;
 use crate::db::holdings::{self as holdings_db, HoldingRow};
 use crate::db::organisations::{self as orgs_db, NewOrganisation};
-use crate::db::{self, ledger as ledger_db};
+use crate::db::{self, ledger as ledger_db, ledger_query};
 use crate::domain::delegated::{self, RecordStatus, ResourceKind};
 use crate::domain::ledger::{EntryKind, LedgerParty, Movement};
 use crate::domain::transfer::HoldingOrigin;
@@ -170,7 +170,7 @@ pub async fn import_delegated_with(
                  older, so it was refused (pass --replace-older to import it anyway)"
             )));
         }
-        if ledger_db::has_transfers_touching(&txn, registry).await? {
+        if ledger_query::has_transfers_touching(&txn, registry).await? {
             return Err(AppError::conflict(format!(
                 "{registry} already has transfers finalized in the ledger; importing a different \
                  snapshot would rewrite the holdings they moved, so it was refused"
@@ -413,7 +413,7 @@ pub async fn import_transfer_log_with(
 
     let txn = db::begin_write(db).await?;
     // Already in the ledger, or earlier in this very file: recorded once.
-    let mut seen = ledger_db::imported_keys(&txn).await?;
+    let mut seen = ledger_query::imported_keys(&txn).await?;
     let mut fresh: Vec<Movement> = Vec::with_capacity(movements.len());
     for m in movements {
         if seen.insert(m.import_key()) {

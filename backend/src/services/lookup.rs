@@ -6,7 +6,7 @@
 use sea_orm::ConnectionTrait;
 
 use crate::db::entities::{holding, organisation, registry_inventory};
-use crate::db::{holdings as holdings_db, ledger as ledger_db, organisations as orgs_db};
+use crate::db::{holdings as holdings_db, ledger_query, organisations as orgs_db};
 use crate::domain::ledger::LedgerEntry;
 use crate::domain::{Ipv4Range, Rir};
 use crate::error::{AppError, AppResult};
@@ -62,7 +62,7 @@ pub async fn history(
     range: Ipv4Range,
     limit: u64,
 ) -> AppResult<Vec<LedgerEntry>> {
-    Ok(ledger_db::touching(conn, range, limit).await?)
+    Ok(ledger_query::touching(conn, range, limit).await?)
 }
 
 /// The registration that contains all of `range`: the holding, else the inventory block.

@@ -23,7 +23,6 @@ use crate::domain::ledger::LedgerEntry;
 use crate::domain::notification::{self, Reminder};
 use crate::domain::workflow::{Notification, Party};
 use crate::error::{AppError, AppResult};
-use crate::services::transfers::Settings;
 
 /// A person a notification reaches.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -68,7 +67,7 @@ pub async fn recipients(
 /// wrote, quoted by the notifications that carry it (a rejection's reason, a question).
 pub async fn transition_emails(
     conn: &impl ConnectionTrait,
-    settings: &Settings,
+    base_url: &str,
     l: &Loaded,
     notifications: &[&Notification],
     entries: &[LedgerEntry],
@@ -78,7 +77,7 @@ pub async fn transition_emails(
     let mut emails = Vec::new();
     for n in notifications {
         let mut content = TransferMessage::new(
-            settings,
+            base_url,
             l,
             notification::headline(n.kind, &l.facts.source.name),
             notification::call_to_action(n.kind).map(str::to_owned),
@@ -122,14 +121,14 @@ pub fn reminder_message_prefix(l: &Loaded, reminder: Reminder, anchor: OffsetDat
 /// same reminder is queued once however often the scheduler runs.
 pub async fn reminder_emails(
     conn: &impl ConnectionTrait,
-    settings: &Settings,
+    base_url: &str,
     l: &Loaded,
     reminder: Reminder,
     party: Party,
     anchor: OffsetDateTime,
 ) -> AppResult<Vec<OutboundEmail>> {
     let content = TransferMessage::new(
-        settings,
+        base_url,
         l,
         reminder.headline(),
         Some(reminder.call_to_action().to_owned()),
@@ -196,7 +195,7 @@ struct TransferHtml<'a> {
 
 impl TransferMessage {
     fn new(
-        settings: &Settings,
+        base_url: &str,
         l: &Loaded,
         headline: String,
         action: Option<String>,
@@ -226,7 +225,7 @@ impl TransferMessage {
                     hash: e.hash.clone(),
                 })
                 .collect(),
-            link: transfer_link(settings, l.row.id),
+            link: transfer_link(base_url, l.row.id),
         }
     }
 
@@ -238,8 +237,8 @@ impl TransferMessage {
 }
 
 /// The page of a transfer, where every party acts on it.
-pub fn transfer_link(settings: &Settings, id: i64) -> String {
-    format!("{}/transfers/{id}", settings.base_url.trim_end_matches('/'))
+pub fn transfer_link(base_url: &str, id: i64) -> String {
+    format!("{}/transfers/{id}", base_url.trim_end_matches('/'))
 }
 
 /// What an invitation or a password-reset e-mail needs; the web layer makes the token and link.

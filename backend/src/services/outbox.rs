@@ -14,7 +14,7 @@ use time::{Duration, OffsetDateTime};
 use crate::db::entities::email_outbox;
 use crate::db::outbox;
 use crate::error::{AppError, AppResult};
-use crate::mail::{Mailer, SEND_TIMEOUT};
+use crate::mail::{Mailer, Outgoing, SEND_TIMEOUT};
 
 /// How hard the worker tries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -103,6 +103,18 @@ impl Delivered {
     }
 }
 
+/// The message an outbox row carries, without the outbox's bookkeeping.
+fn outgoing(row: &email_outbox::Model) -> Outgoing {
+    Outgoing {
+        message_id: row.message_id.clone(),
+        to_address: row.to_address.clone(),
+        subject: row.subject.clone(),
+        body_text: row.body_text.clone(),
+        body_html: row.body_html.clone(),
+        created_at: row.created_at,
+    }
+}
+
 /// One round: claims up to a batch of due rows and tries each once.
 pub async fn deliver_due(
     db: &DatabaseConnection,
@@ -113,7 +125,7 @@ pub async fn deliver_due(
     let mut done = Delivered::default();
     outbox::release_dead_claims(db, now).await?;
     for row in outbox::claim_due(db, policy.batch, policy.lease, now).await? {
-        match mailer.send(&row).await {
+        match mailer.send(&outgoing(&row)).await {
             Ok(()) => {
                 outbox::mark_sent(db, row.id, now).await?;
                 done.sent += 1;

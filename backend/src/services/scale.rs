@@ -14,6 +14,7 @@ use std::fmt::Write as _;
 use sea_orm::{DatabaseConnection, EntityTrait, PaginatorTrait};
 use time::{Duration, OffsetDateTime};
 
+use crate::config::Settings;
 use crate::db::entities::{organisation, user};
 use crate::db::organisations as orgs_db;
 use crate::db::users::{self as users_db, NewUser};
@@ -23,7 +24,7 @@ use crate::domain::{Ipv4Range, Rir, Side, TransferType};
 use crate::error::{AppError, AppResult};
 use crate::services::demo::{self, DEMO_PASSWORD};
 use crate::services::import::{self, NoProgress};
-use crate::services::transfers::{self, Command, Filing, Settings};
+use crate::services::transfers::{self, Command, Filing};
 use crate::services::{accounts, documents};
 
 /// The sizes of the data set; the defaults are issue 11's production scale.

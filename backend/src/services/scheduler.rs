@@ -9,6 +9,7 @@
 use sea_orm::{ColumnTrait, Condition, DatabaseConnection, DbErr, EntityTrait, QueryFilter};
 use time::OffsetDateTime;
 
+use crate::config::Settings;
 use crate::db::entities::transfer;
 use crate::db::transfers::Loaded;
 use crate::db::{outbox, transfers as transfers_db};
@@ -16,7 +17,7 @@ use crate::domain::notification::{self, WEEK_BEFORE};
 use crate::domain::workflow::{Party, State};
 use crate::error::AppResult;
 use crate::services::notifications;
-use crate::services::transfers::{self, Settings};
+use crate::services::transfers;
 
 /// What one tick did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -112,6 +113,7 @@ async fn remind(
     if outbox::any_with_prefix(db, &prefix).await? {
         return Ok(0);
     }
-    let emails = notifications::reminder_emails(db, settings, l, reminder, party, anchor).await?;
+    let emails =
+        notifications::reminder_emails(db, &settings.base_url, l, reminder, party, anchor).await?;
     Ok(outbox::enqueue_once(db, &emails, now).await?)
 }

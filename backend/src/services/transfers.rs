@@ -24,10 +24,10 @@ use crate::db::transfers::{self as transfers_db, Loaded};
 use crate::db::{self, ledger as ledger_db};
 use crate::domain::authz::{self, Action, Actor, Role, TransferAccess};
 
-use crate::domain::fees::{self, FeeSchedules};
+use crate::config::Settings;
+use crate::domain::fees;
 use crate::domain::ledger::{EntryKind, LedgerEntry, LedgerParty, Movement};
-use crate::domain::notification::ServiceLevels;
-use crate::domain::policy::{self, PolicyInput, Profiles, Stage};
+use crate::domain::policy::{self, PolicyInput, Stage};
 use crate::domain::transfer::{HoldingOrigin, NeedJustification, TransferFacts};
 use crate::domain::workflow::{
     self, DeadlineKind, Effect, Event, Override, State, Transition, WorkflowContext, WorkflowError,
@@ -39,60 +39,6 @@ use crate::services::notifications;
 
 /// Counter behind the placeholder references of transfers being filed.
 static PLACEHOLDERS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-
-/// The operator's settings the transfer services apply.
-#[derive(Debug, Clone)]
-pub struct Settings {
-    pub profiles: Profiles,
-    pub fees: FeeSchedules,
-    /// Transfers of at least this many addresses need two hostmasters to finalize (/16).
-    pub four_eyes_addresses: u64,
-    /// Days the recipient has to accept (APNIC practice: 30).
-    pub consent_days: i64,
-    /// Days an organisation has to answer a request for information.
-    pub information_days: i64,
-    /// Where links in e-mails point.
-    pub base_url: String,
-    /// Most blocks one transfer may list.
-    pub max_blocks: usize,
-    /// Days each registry's hostmasters have for a step before the scheduler reminds them.
-    pub service_levels: ServiceLevels,
-    /// Behind a reverse proxy: the header whose last address is the client's (the proxy sets
-    /// it). Without it, the TCP peer is the client.
-    pub client_ip_header: Option<String>,
-}
-
-impl Default for Settings {
-    fn default() -> Self {
-        let profiles = Profiles::default_shipped();
-        Settings {
-            fees: FeeSchedules::from_profiles(&profiles),
-            profiles,
-            four_eyes_addresses: 1 << 16,
-            consent_days: 30,
-            information_days: 30,
-            base_url: "http://127.0.0.1:8080".to_owned(),
-            max_blocks: 64,
-            service_levels: ServiceLevels::default(),
-            client_ip_header: None,
-        }
-    }
-}
-
-impl Settings {
-    /// The defaults with an operator's policy override file (TOML, any subset of the shipped
-    /// profiles' keys) applied on top. An unknown key or a bad value is an error naming it.
-    pub fn with_policy_overrides(operator_toml: &str) -> AppResult<Settings> {
-        let profiles =
-            Profiles::from_toml_with_overrides(policy::SHIPPED_PROFILES, Some(operator_toml))
-                .map_err(|e| AppError::invalid(e.to_string()))?;
-        Ok(Settings {
-            fees: FeeSchedules::from_profiles(&profiles),
-            profiles,
-            ..Settings::default()
-        })
-    }
-}
 
 /// A filing by a member of the source organisation.
 #[derive(Debug, Clone)]
@@ -591,7 +537,7 @@ pub async fn file_with_documents(
         reference,
         ..facts
     };
-    let lines = fees::invoice(&facts, &settings.fees);
+    let lines = fees::invoice(&facts, |rir| &settings.profiles.get(rir).fees);
     if !lines.is_empty() {
         fee_line::Entity::insert_many(lines.iter().map(|l| fee_line::ActiveModel {
             transfer_id: Set(row.id),
@@ -1095,7 +1041,7 @@ async fn perform(
     }
     let emails = notifications::transition_emails(
         conn,
-        settings,
+        &settings.base_url,
         l,
         &notifications,
         &entries,

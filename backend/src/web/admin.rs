@@ -859,7 +859,7 @@ async fn policy(
         .iter()
         .map(|rir| {
             let p = app.settings.profiles.get(*rir);
-            let schedule = app.settings.fees.get(*rir);
+            let schedule = &app.settings.profiles.get(*rir).fees;
             let fees = schedule
                 .items
                 .iter()
@@ -1032,7 +1032,7 @@ mod tests {
 
     #[test]
     fn every_registry_profile_reads_as_rules_with_citations() {
-        let settings = crate::services::transfers::Settings::default();
+        let settings = crate::config::Settings::default();
         for rir in Rir::ALL {
             let rules = rules_of(settings.profiles.get(rir));
             assert_eq!(rules[0].name, "Smallest block");

@@ -7,6 +7,9 @@
 
 use std::sync::Arc;
 
+use axum::body::Bytes;
+use axum::http::HeaderValue;
+use time::OffsetDateTime;
 use tokio::sync::Mutex;
 
 /// One computed value and the key it is valid for.
@@ -43,11 +46,22 @@ impl<K: PartialEq, V> Memo<K, V> {
 pub use crate::db::freshness::LedgerKey;
 use crate::db::freshness::{self, HoldingsKey};
 
+/// The public transfer log as built for one state of the ledger: the JSON and its gzip, sent
+/// from memory (no database connection is held while a client downloads it, however slowly).
+/// `web::public` builds and serves it.
+pub struct Artefact {
+    pub(super) json: Bytes,
+    pub(super) gzip: Bytes,
+    pub(super) etag: HeaderValue,
+    pub(super) last_modified: HeaderValue,
+    pub(super) built_at: OffsetDateTime,
+}
+
 /// Every memo of the web interface.
 #[derive(Default)]
 pub struct Caches {
     /// The public transfer log, by ledger head.
-    pub public_log: Memo<LedgerKey, super::public::Artefact>,
+    pub public_log: Memo<LedgerKey, Artefact>,
     /// Auditors' statistics (with prices) and everyone else's, by ledger head.
     pub statistics: Memo<LedgerKey, crate::domain::statistics::TransferStatistics>,
     pub statistics_without_prices: Memo<LedgerKey, crate::domain::statistics::TransferStatistics>,

@@ -44,8 +44,8 @@ use self::session_store::SeaOrmStore;
 use crate::clock::{SharedClock, SystemClock};
 use crate::domain::authz::Role;
 
+use crate::config::Settings;
 use crate::error::AppError;
-use crate::services::transfers::Settings;
 
 /// Shared state of every handler.
 #[derive(Clone)]

@@ -21,7 +21,7 @@ use time::format_description::well_known::Rfc2822;
 
 use super::AppState;
 use super::auth::Viewer;
-use super::cache::{self, LedgerKey};
+use super::cache::{self, Artefact, LedgerKey};
 use super::page::{Chrome, render};
 use crate::domain::export::LedgerFilter;
 use crate::domain::export::nro::NroVersion;
@@ -86,16 +86,6 @@ async fn holdings(State(app): State<AppState>, viewer: Viewer) -> Result<Html<St
         imported_entries,
         transfer_entries,
     })
-}
-
-/// The public transfer log as built for one state of the ledger: the JSON and its gzip, sent
-/// from memory (no database connection is held while a client downloads it, however slowly).
-pub struct Artefact {
-    json: Bytes,
-    gzip: Bytes,
-    etag: HeaderValue,
-    last_modified: HeaderValue,
-    built_at: OffsetDateTime,
 }
 
 impl Artefact {

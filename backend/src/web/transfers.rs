@@ -976,7 +976,7 @@ async fn show_page(
         .enumerate()
         .filter(|(i, r)| *i == 0 || f.is_inter_rir() && *r != f.source_rir())
         .filter(|(_, r)| {
-            !app.settings.fees.get(*r).confirmed
+            !app.settings.profiles.get(*r).fees.confirmed
                 && !fee_rows.iter().any(|x| x.registry == r.token())
         })
         .map(|(_, r)| format!("{r} bills nothing here"))

@@ -12,7 +12,7 @@ use axum::extract::ConnectInfo;
 use axum::http::{Request, StatusCode, header};
 use http_body_util::BodyExt;
 use ipxfer::clock::SharedClock;
-use ipxfer::services::transfers::Settings;
+use ipxfer::config::Settings;
 use ipxfer::web::{AppState, router};
 use scraper::{Html, Selector};
 use sea_orm::DatabaseConnection;

@@ -2,10 +2,10 @@
 //! printed user able to sign in.
 
 use axum::http::StatusCode;
+use ipxfer::config::Settings;
 use ipxfer::db::entities::{email_outbox, transfer, user};
 use ipxfer::services::demo::{self, DEMO_PASSWORD};
 use ipxfer::services::ledger;
-use ipxfer::services::transfers::Settings;
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use std::collections::BTreeSet;
 

@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use ipxfer::background::{self, Intervals};
 use ipxfer::clock::ManualClock;
+use ipxfer::config::Settings;
 use ipxfer::db::entities::email_outbox;
 use ipxfer::db::outbox::{self as outbox_db, OutboundEmail};
 use ipxfer::domain::Side;
@@ -14,7 +15,7 @@ use ipxfer::domain::authz::Actor;
 use ipxfer::mail::{DEFAULT_FROM, Mailer, parse_from};
 use ipxfer::services::outbox::{self, DeliveryPolicy};
 use ipxfer::services::scheduler;
-use ipxfer::services::transfers::{Command, Settings};
+use ipxfer::services::transfers::Command;
 use lettre::transport::stub::AsyncStubTransport;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use time::Duration;

@@ -5,12 +5,12 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use ipxfer::config::Settings;
 use ipxfer::db::entities::organisation;
 use ipxfer::db::transfers as transfers_db;
 use ipxfer::domain::Rir;
 use ipxfer::services::demo::DEMO_PASSWORD;
 use ipxfer::services::scale::{self, Scale};
-use ipxfer::services::transfers::Settings;
 use ipxfer::web::AppState;
 use sea_orm::EntityTrait;
 

@@ -5,6 +5,7 @@
 //! unconfirmed value labelled and not blocking; a rule for both sides reported once.
 
 use axum::http::StatusCode;
+use ipxfer::config::Settings;
 use ipxfer::db::entities::{fee_line, holding, organisation, record_change, transfer_event};
 use ipxfer::domain::authz::{Actor, Role};
 use ipxfer::domain::transfer::HoldingOrigin;
@@ -12,7 +13,7 @@ use ipxfer::domain::workflow::State;
 use ipxfer::domain::{Side, TransferType};
 use ipxfer::error::AppError;
 use ipxfer::services::records;
-use ipxfer::services::transfers::{self, Command, Filing, Settings};
+use ipxfer::services::transfers::{self, Command, Filing};
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 use time::Duration;
 

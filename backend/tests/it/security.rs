@@ -112,10 +112,11 @@ async fn file_names_are_checked_whole_with_the_real_problem_named() {
 
 #[tokio::test]
 async fn the_filing_service_attaches_documents_in_its_own_transaction() {
+    use ipxfer::config::Settings;
     use ipxfer::domain::TransferType;
     use ipxfer::domain::transfer::DocumentKind;
     use ipxfer::services::documents::NewDocument;
-    use ipxfer::services::transfers::{self, Filing, Settings};
+    use ipxfer::services::transfers::{self, Filing};
     let w = World::new().await;
     let filing = || Filing {
         source_org_id: w.arin_org,

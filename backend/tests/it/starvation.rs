@@ -5,9 +5,9 @@
 
 use std::time::Duration;
 
+use ipxfer::config::Settings;
 use ipxfer::services::demo::DEMO_PASSWORD;
 use ipxfer::services::scale::{self, Scale};
-use ipxfer::services::transfers::Settings;
 use ipxfer::web::{AppState, router, spool};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;

@@ -224,7 +224,7 @@ async fn an_existing_ledger_is_back_filled_and_the_tree_is_append_only() {
     assert_eq!(tlog_db::tree_size(&db.conn).await.unwrap(), 40);
     assert_eq!(tlog_db::root(&db.conn, 40).await.unwrap(), root);
     // Migrating again adds nothing.
-    assert_eq!(tlog_db::backfill(&db.conn).await.unwrap(), 0);
+    assert_eq!(ledger_db::backfill_tree(&db.conn).await.unwrap(), 0);
 }
 
 async fn drop_tree_triggers(db: &TestDb) {
@@ -530,7 +530,7 @@ async fn the_command_line_verifies_a_bundle_against_the_vkey_offline() {
 #[tokio::test]
 async fn every_demo_entry_proves_its_inclusion_and_the_ledger_page_shows_the_witnesses() {
     let db = TestDb::new().await;
-    let settings = ipxfer::services::transfers::Settings::default();
+    let settings = ipxfer::config::Settings::default();
     ipxfer::services::demo::seed(&db.conn, &settings, now())
         .await
         .unwrap();
@@ -659,7 +659,7 @@ async fn an_operator_who_rewrites_history_passes_ledger_verify_but_not_the_monit
         prev = hash;
     }
     exec("DELETE FROM tlog_hashes".into()).await.unwrap();
-    tlog_db::backfill(&db.conn).await.unwrap();
+    ledger_db::backfill_tree(&db.conn).await.unwrap();
     append(&db, 306, 2).await;
     let r = ipxfer::services::tlog::round(&db.conn, &log, now())
         .await

@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 
+use ipxfer::config::Settings;
 use ipxfer::db::entities::{email_outbox, holding, transfer};
 use ipxfer::db::users::{self, NewUser};
 use ipxfer::domain::authz::{Actor, Role};
@@ -11,7 +12,7 @@ use ipxfer::domain::workflow::State;
 use ipxfer::domain::{Ipv4Range, Rir, Side, TransferType};
 use ipxfer::error::AppError;
 use ipxfer::services::import::{self, NoProgress};
-use ipxfer::services::transfers::{self, Command, Filing, Settings};
+use ipxfer::services::transfers::{self, Command, Filing};
 use ipxfer::services::{documents, ledger};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set, Statement,

@@ -2,12 +2,12 @@
 //! and refused for every other role.
 
 use axum::http::StatusCode;
+use ipxfer::config::Settings;
 use ipxfer::db::entities::{email_outbox, organisation, user};
 use ipxfer::db::organisations::{self, NewOrganisation};
 use ipxfer::db::outbox::{self, OutboundEmail};
 use ipxfer::db::users::{self, NewUser};
 use ipxfer::domain::Rir;
-use ipxfer::services::transfers::Settings;
 use ipxfer::web::AppState;
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};

@@ -507,9 +507,10 @@ async fn the_queue_marks_steps_past_their_service_level_in_words() {
 
 #[tokio::test]
 async fn the_queue_counts_each_steps_blocking_findings() {
+    use ipxfer::config::Settings;
     use ipxfer::domain::finding::Severity;
     use ipxfer::domain::workflow::Override;
-    use ipxfer::services::transfers::{self, Command, Settings};
+    use ipxfer::services::transfers::{self, Command};
     let w = World::new().await;
     let settings = Settings::default();
     let findings = |id: i64| transfers::findings(&w.db.conn, &settings, id, now());

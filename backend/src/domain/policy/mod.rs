@@ -21,8 +21,8 @@ use super::transfer::{HoldingFacts, InFlightClaim, TransferFacts};
 
 pub use profile::{
     DocumentsPolicy, HoldingPeriod, InboundPlan, InitialBlock, InterRir, MembershipPolicy,
-    MinimumSize, NeedPolicy, PolicyException, PrefixLength, ProfileError, Profiles,
-    RegistryProfile, Restriction, SHIPPED_PROFILES,
+    MinimumSize, NeedPolicy, PolicyException, ProfileError, Profiles, RegistryProfile, Restriction,
+    SHIPPED_PROFILES,
 };
 pub use rules::{NeedRequirement, months_before, need_requirement, rule_id};
 pub use unconfirmed::{Unconfirmed, unconfirmed};
