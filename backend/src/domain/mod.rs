@@ -16,6 +16,7 @@ pub mod origins;
 pub mod policy;
 pub mod rir;
 pub mod statistics;
+pub mod timeline;
 pub mod tlog;
 pub mod transfer;
 pub mod transfer_log;

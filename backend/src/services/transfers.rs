@@ -28,6 +28,7 @@ use crate::domain::fees::{self, FeeSchedules};
 use crate::domain::ledger::{EntryKind, LedgerEntry, LedgerParty, Movement};
 use crate::domain::notification::ServiceLevels;
 use crate::domain::policy::{self, PolicyInput, Profiles, Stage};
+use crate::domain::timeline::TimelineEvent;
 use crate::domain::transfer::{HoldingOrigin, NeedJustification, TransferFacts};
 use crate::domain::workflow::{
     self, DeadlineKind, Effect, Event, Override, State, Transition, WorkflowContext, WorkflowError,
@@ -608,7 +609,7 @@ pub async fn file_with_documents(
     }
     let (user_id, label) = actor_label(&txn, actor).await?;
     let history = History {
-        event: "filed".to_owned(),
+        event: TimelineEvent::Filed,
         actor: Some(user_id),
         label,
         comment: None,
@@ -695,7 +696,7 @@ pub async fn act(
         let (all_paid, said) = confirm_registry_fees(&txn, actor, &l, user_id, now).await?;
         if !all_paid {
             let history = History {
-                event: "fees_paid".to_owned(),
+                event: TimelineEvent::FeesPaid,
                 actor: Some(user_id),
                 label,
                 comment: Some(said),
@@ -736,7 +737,7 @@ pub async fn act(
         _ => {}
     }
     let history = History {
-        event: history_name(&event, &transition.next),
+        event: TimelineEvent::of(&event, &transition.next),
         actor: Some(user_id),
         label,
         comment,
@@ -862,7 +863,7 @@ pub async fn record_exception(
     .insert(&txn)
     .await?;
     let history = History {
-        event: "exception_recorded".to_owned(),
+        event: TimelineEvent::ExceptionRecorded,
         actor: Some(user_id),
         label,
         comment: Some(format!("{name} applies: {}", reason.trim())),
@@ -904,7 +905,7 @@ pub async fn expire_overdue(
             continue;
         };
         let history = History {
-            event: "expired".to_owned(),
+            event: TimelineEvent::Expired,
             actor: None,
             label: "ipxfer (deadline passed)".to_owned(),
             comment: None,
@@ -931,29 +932,10 @@ fn describe_action(a: Action) -> &'static str {
     }
 }
 
-/// The timeline's name for an applied event.
-fn history_name(e: &Event, next: &State) -> String {
-    match e {
-        Event::RecipientAccept => "recipient_accepted".into(),
-        Event::Approve { side, .. } => format!("approved_{}", side.as_str()),
-        Event::Reject { side, .. } => format!("rejected_{}", side.as_str()),
-        Event::RequestInfo { side, .. } => format!("information_requested_{}", side.as_str()),
-        Event::AnswerInfo => "information_answered".into(),
-        Event::Withdraw => "withdrawn".into(),
-        Event::ConfirmFees { .. } => "fees_confirmed".into(),
-        // A large transfer's first finalization moves nothing yet: a second hostmaster must follow.
-        Event::Finalize { .. } if *next != State::Completed => "first_of_two_finalizations".into(),
-        Event::Finalize { .. } => "finalized".into(),
-        Event::MarkDisputed { .. } => "disputed".into(),
-        Event::ResolveDispute => "dispute_resolved".into(),
-        Event::Expire => "expired".into(),
-    }
-}
-
 /// One row of a transfer's timeline: what happened, who did it, and what they wrote.
 #[derive(Clone)]
 pub(crate) struct History {
-    pub event: String,
+    pub event: TimelineEvent,
     pub actor: Option<i64>,
     /// As the timeline shows it: "Ana Lima (ARIN hostmaster)", "ipxfer (deadline passed)".
     pub label: String,
@@ -971,7 +953,7 @@ pub(crate) async fn record_event(
 ) -> AppResult<i64> {
     let row = transfer_event::ActiveModel {
         transfer_id: Set(transfer_id),
-        event: Set(h.event),
+        event: Set(h.event.as_str().to_owned()),
         from_state: Set(from.map(str::to_owned)),
         to_state: Set(to.to_owned()),
         actor_user_id: Set(h.actor),

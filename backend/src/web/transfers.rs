@@ -28,6 +28,7 @@ use crate::domain::fees::format_amount;
 use crate::domain::finding::{Finding, Severity, UNCONFIRMED_NOTE};
 use crate::domain::format::{capitalise, group_thousands, utc_minute};
 use crate::domain::policy;
+use crate::domain::timeline::TimelineEvent;
 use crate::domain::transfer::{DocumentKind, NeedJustification};
 use crate::domain::workflow::{Override, State as WorkflowState};
 use crate::domain::{Side, TransferType};
@@ -792,26 +793,7 @@ pub(crate) fn document_kind_label(kind: &str) -> &'static str {
 }
 
 pub(crate) fn event_label(event: &str) -> String {
-    match event {
-        "filed" => "Filed".into(),
-        "recipient_accepted" => "Recipient accepted".into(),
-        "approved_source" => "Source registry approved".into(),
-        "approved_recipient" => "Recipient registry approved".into(),
-        "rejected_source" => "Source registry rejected".into(),
-        "rejected_recipient" => "Recipient registry rejected".into(),
-        "information_requested_source" => "Source registry asked for information".into(),
-        "information_requested_recipient" => "Recipient registry asked for information".into(),
-        "information_answered" => "Information given".into(),
-        "withdrawn" => "Withdrawn".into(),
-        "fees_confirmed" => "Fees confirmed".into(),
-        "first_of_two_finalizations" => "First of two finalizations".into(),
-        "finalized" => "Finalized: the addresses moved".into(),
-        "disputed" => "Marked disputed".into(),
-        "dispute_resolved" => "Dispute resolved".into(),
-        "expired" => "Expired".into(),
-        "document_attached" => "Document attached".into(),
-        other => capitalise(&other.replace('_', " ")),
-    }
+    TimelineEvent::label_of(event)
 }
 
 async fn show_page(
