@@ -15,17 +15,19 @@ use sea_orm::{
 use time::{Duration, OffsetDateTime, Time};
 
 use crate::db::entities::{
-    fee_line, finding_override, holding, organisation, policy_exception, transfer, transfer_block,
+    fee_line, finding_override, organisation, policy_exception, transfer, transfer_block,
     transfer_event, user,
 };
-use crate::db::holdings::{self as holdings_db, HoldingRow};
+use crate::db::holdings as holdings_db;
 use crate::db::outbox;
 use crate::db::transfers::{self as transfers_db, Loaded};
 use crate::db::{self, ledger as ledger_db};
 use crate::domain::authz::{self, Action, Actor, Role, TransferAccess};
 
 use crate::domain::fees::{self, FeeSchedules};
-use crate::domain::ledger::{EntryKind, LedgerEntry, LedgerParty, Movement};
+use crate::domain::ledger::{
+    self, EntryKind, HoldingRecord, LedgerEntry, LedgerParty, MoveError, MoveTo, Movement,
+};
 use crate::domain::notification::ServiceLevels;
 use crate::domain::policy::{self, PolicyInput, Profiles, Stage};
 use crate::domain::timeline::TimelineEvent;
@@ -1089,9 +1091,10 @@ async fn perform(
     Ok(entries)
 }
 
-/// Moves every block: the source holding that contains it is replaced by its remainders, the
-/// recipient gains the block, and one ledger entry per block is appended. A holding that is no
-/// longer there (another transfer moved it first) is a conflict and rolls everything back.
+/// Moves every block: the plan of the pure core ([`ledger::plan_move`]) says which of the
+/// source's holdings end and which begin (their remainders, the recipient's blocks); they are
+/// written here with one ledger entry per block. A holding that is no longer there (another
+/// transfer moved it first) is a conflict and rolls everything back.
 async fn move_blocks(
     conn: &impl ConnectionTrait,
     l: &Loaded,
@@ -1107,61 +1110,41 @@ async fn move_blocks(
             .find(|o| o.id == id)
             .and_then(|o| o.country.clone())
     };
-    let origin = match f.kind {
-        TransferType::ResourceTransfer => HoldingOrigin::Transferred,
-        TransferType::MergerAcquisition => HoldingOrigin::MergerAcquisition,
-    };
-    let mut movements = Vec::new();
+    let mut held: Vec<(i64, HoldingRecord)> = Vec::new();
     for block in &f.blocks {
-        let from = holdings_db::overlapping(conn, *block)
-            .await?
-            .into_iter()
-            .find(|h| {
-                h.organisation_id == f.source.id
-                    && h.registry == f.source_rir().token()
-                    && h.start_addr <= i64::from(block.start())
-                    && h.end_addr >= i64::from(block.end())
-            })
-            .ok_or_else(|| moved_meanwhile(f, block))?;
-        let deleted = holding::Entity::delete_by_id(from.id).exec(conn).await?;
-        // On PostgreSQL a concurrent finalizer that deleted the row first leaves us 0 rows.
-        if deleted.rows_affected != 1 {
+        for h in holdings_db::overlapping(conn, *block).await? {
+            let source = h.organisation_id == f.source.id && h.registry == f.source_rir().token();
+            if source && !held.iter().any(|(id, _)| *id == h.id) {
+                held.push(holdings_db::record_of(h)?);
+            }
+        }
+    }
+    let to = MoveTo {
+        registry: f.recipient_rir(),
+        org_id: f.recipient.id,
+        origin: match f.kind {
+            TransferType::ResourceTransfer => HoldingOrigin::Transferred,
+            TransferType::MergerAcquisition => HoldingOrigin::MergerAcquisition,
+        },
+        received_on: now.date(),
+        country: country(f.recipient.id),
+    };
+    let plan = ledger::plan_move(&held, (f.source.id, f.source_rir()), &f.blocks, &to).map_err(
+        |e| match e {
+            MoveError::NotHeld { range, .. } => moved_meanwhile(f, &range),
+            other => AppError::Internal(other.into()),
+        },
+    )?;
+    for (id, block) in &plan.delete {
+        if !holdings_db::delete_live(conn, *id).await? {
             return Err(moved_meanwhile(f, block));
         }
-        let held = holdings_db::range_of(from.start_addr, from.end_addr)?;
-        let base = HoldingRow {
-            registry: f.source_rir(),
-            org_id: from.organisation_id,
-            range: held,
-            status: from.status.clone(),
-            origin: from.origin.clone(),
-            registered_on: from.registered_on,
-            received_on: from.received_on,
-            country: from.country.clone(),
-        };
-        let mut rows: Vec<HoldingRow> = held
-            .subtract(block)
-            .into_iter()
-            .map(|range| HoldingRow {
-                range,
-                ..base.clone()
-            })
-            .collect();
-        rows.push(HoldingRow {
-            registry: f.recipient_rir(),
-            org_id: f.recipient.id,
-            range: *block,
-            // The recipient registry registers transferred space as an allocation.
-            status: "allocated".to_owned(),
-            origin: origin.as_str().to_owned(),
-            registered_on: from.registered_on,
-            received_on: Some(now.date()),
-            country: country(f.recipient.id),
-        });
-        holding::Entity::insert_many(rows.iter().map(holdings_db::live_row))
-            .exec_without_returning(conn)
-            .await?;
-        movements.push(Movement {
+    }
+    holdings_db::insert_live(conn, &plan.create).await?;
+    let movements = plan
+        .moved
+        .into_iter()
+        .map(|m| Movement {
             kind: EntryKind::Transfer,
             transfer_id: Some(f.id),
             transfer_reference: Some(f.reference.clone()),
@@ -1178,14 +1161,14 @@ async fn move_blocks(
                 name: Some(f.recipient.name.clone()),
                 country: country(f.recipient.id),
             },
-            range: *block,
-            original: Some(held),
+            range: m.block,
+            original: Some(m.original),
             transfer_date: now,
-            source_registration_date: from
+            source_registration_date: m
                 .registered_on
                 .map(|d| d.with_time(Time::MIDNIGHT).assume_utc()),
-        });
-    }
+        })
+        .collect();
     Ok(ledger_db::append(conn, movements, now).await?)
 }
 
