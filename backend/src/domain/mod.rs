@@ -5,6 +5,7 @@
 pub mod authz;
 pub mod block;
 pub mod charts;
+pub mod currency;
 pub mod delegated;
 pub mod export;
 pub mod fees;

@@ -651,7 +651,10 @@ impl World<'_> {
                 recipient_org_id: recipient_id,
                 kind: TransferType::ResourceTransfer,
                 blocks: vec![block],
-                agreed_price: Some((rust_decimal::Decimal::new(25_000, 0), "USD".to_owned())),
+                agreed_price: Some((
+                    rust_decimal::Decimal::new(25_000, 0),
+                    "USD".parse().expect("USD is a currency"),
+                )),
             },
             start,
         )

@@ -24,6 +24,7 @@ use crate::db::transfers::{self as transfers_db, Loaded};
 use crate::db::{self, ledger as ledger_db};
 use crate::domain::authz::{self, Action, Actor, Role, TransferAccess};
 
+use crate::domain::currency::Currency;
 use crate::domain::fees::{self, FeeSchedules};
 use crate::domain::ledger::{
     self, EntryKind, HoldingRecord, LedgerEntry, LedgerParty, MoveError, MoveTo, Movement,
@@ -105,7 +106,7 @@ pub struct Filing {
     pub kind: TransferType,
     pub blocks: Vec<Ipv4Range>,
     /// Optional agreed price and its ISO currency: confidential to parties, registries, auditors.
-    pub agreed_price: Option<(Decimal, String)>,
+    pub agreed_price: Option<(Decimal, Currency)>,
 }
 
 /// What a person asks to do with a transfer.
@@ -493,14 +494,10 @@ pub async fn file_with_documents(
             w[0], w[1]
         )));
     }
-    if let Some((price, currency)) = &filing.agreed_price
-        && (price.is_sign_negative()
-            || currency.len() != 3
-            || !currency.bytes().all(|b| b.is_ascii_uppercase()))
+    if let Some((price, _)) = &filing.agreed_price
+        && price.is_sign_negative()
     {
-        return Err(AppError::invalid(
-            "the agreed price must be zero or more, with a three-letter currency such as USD",
-        ));
+        return Err(AppError::invalid("the agreed price must be zero or more"));
     }
 
     let txn = db::begin_write(db).await?;
@@ -569,7 +566,7 @@ pub async fn file_with_documents(
             .agreed_price
             .as_ref()
             .map(|(p, _)| p.normalize().to_string())),
-        price_currency: Set(filing.agreed_price.as_ref().map(|(_, c)| c.clone())),
+        price_currency: Set(filing.agreed_price.as_ref().map(|(_, c)| c.to_string())),
         filed_by: Set(actor.user_id),
         filed_at: Set(now),
         updated_at: Set(now),
@@ -602,7 +599,7 @@ pub async fn file_with_documents(
             payer: Set(l.payer.as_str().to_owned()),
             description: Set(l.description.clone()),
             amount: Set(l.amount.normalize().to_string()),
-            currency: Set(l.currency.clone()),
+            currency: Set(l.currency.to_string()),
             confirmed: Set(l.confirmed),
             ..Default::default()
         }))

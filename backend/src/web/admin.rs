@@ -900,7 +900,7 @@ async fn policy(
                 token: rir.token(),
                 transfer_policy: p.transfer_policy.clone(),
                 rules: rules_of(p),
-                currency: schedule.currency.clone(),
+                currency: schedule.currency.to_string(),
                 fees,
             }
         })

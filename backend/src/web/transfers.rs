@@ -24,6 +24,7 @@ use crate::db::entities::{document, organisation};
 use crate::db::transfers::{self as transfers_db, Loaded};
 use crate::domain::authz::{self, Action, Role, TransferAccess};
 use crate::domain::block::parse_block_list;
+use crate::domain::currency::Currency;
 use crate::domain::fees::format_amount;
 use crate::domain::finding::{Finding, Severity, UNCONFIRMED_NOTE};
 use crate::domain::format::{capitalise, group_thousands, utc_minute};
@@ -470,7 +471,7 @@ pub(crate) fn listed(problems: &[(usize, crate::domain::block::BlockError)]) -> 
 pub(crate) fn agreed_price(
     price: &str,
     currency: &str,
-) -> Result<Option<(Decimal, String)>, (&'static str, &'static str)> {
+) -> Result<Option<(Decimal, Currency)>, (&'static str, &'static str)> {
     if price.is_empty() {
         return Ok(None);
     }
@@ -480,13 +481,13 @@ pub(crate) fn agreed_price(
             "price",
             "Enter the price with at most 4 decimals, such as 45000.00",
         )),
-        Ok(p) if currency.len() == 3 && currency.bytes().all(|b| b.is_ascii_uppercase()) => {
-            Ok(Some((p, currency.to_owned())))
-        }
-        Ok(_) => Err((
-            "currency",
-            "Enter a three-letter currency code, such as USD",
-        )),
+        Ok(p) => match Currency::parse(currency) {
+            Ok(c) => Ok(Some((p, c))),
+            Err(_) => Err((
+                "currency",
+                "Enter a three-letter currency code, such as USD",
+            )),
+        },
         Err(_) => Err(("price", "Enter the price as a number, such as 45000.00")),
     }
 }
