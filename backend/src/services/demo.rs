@@ -12,7 +12,7 @@ use time::{Duration, OffsetDateTime};
 
 use crate::db::entities::{email_outbox, fee_line, organisation, user};
 use crate::db::users::{self as users_db, NewUser};
-use crate::domain::authz::{Actor, Role};
+use crate::domain::authz::{AccountRole, Actor, Role};
 use crate::domain::transfer::{DocumentKind, NeedJustification};
 use crate::domain::workflow::Override;
 use crate::domain::{Rir, Severity, Side, TransferType};
@@ -484,7 +484,7 @@ pub async fn seed(
         &Invitation {
             email: INVITED.1.to_owned(),
             display_name: INVITED.0.to_owned(),
-            role: "hostmaster".to_owned(),
+            role: AccountRole::Hostmaster,
             organisation_id: None,
             registry: Some(Rir::Apnic),
         },
