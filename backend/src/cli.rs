@@ -15,6 +15,7 @@ use crate::config::{
     remove_demo_database,
 };
 use crate::domain::Rir;
+use crate::domain::authz::AccountRole;
 use crate::domain::format::group_thousands as n;
 use crate::mail::{DEFAULT_FROM, MailConfig, Mailer};
 use crate::services::accounts::{self, Invitation};
@@ -262,7 +263,7 @@ pub enum UserCommand {
         name: String,
         /// member, hostmaster, auditor or admin.
         #[arg(long)]
-        role: String,
+        role: AccountRole,
         /// The member's organisation (its handle at --registry).
         #[arg(long, requires = "registry")]
         org_handle: Option<String>,

@@ -12,21 +12,8 @@ use time::Date;
 
 use super::bulk::{self, Kind};
 use super::entities::{holding, holding_snapshot, organisation, registry_inventory};
-use crate::domain::ledger::Holding;
+use crate::domain::ledger::{Holding, HoldingRecord};
 use crate::domain::{Ipv4Range, Rir};
-
-/// One row for `holdings` and `holding_snapshot` (they share a shape).
-#[derive(Debug, Clone)]
-pub struct HoldingRow {
-    pub registry: Rir,
-    pub org_id: i64,
-    pub range: Ipv4Range,
-    pub status: String,
-    pub origin: String,
-    pub registered_on: Option<time::Date>,
-    pub received_on: Option<time::Date>,
-    pub country: Option<String>,
-}
 
 /// The columns of `holdings` and `holding_snapshot` that imports write (they share a shape).
 const HOLDING_COLUMNS: &[(&str, Kind)] = &[
@@ -59,7 +46,7 @@ type BulkHolding<'a> = (
 /// registry's live holdings: those may already hold space received by transfer.
 pub async fn insert_imported(
     conn: &impl ConnectionTrait,
-    rows: &[HoldingRow],
+    rows: &[HoldingRecord],
 ) -> Result<(), DbErr> {
     let bulk: Vec<BulkHolding<'_>> = rows
         .iter()
@@ -126,8 +113,43 @@ pub async fn first_conflict(
     .transpose()
 }
 
+/// Inserts live holdings (a finalization's remainders and received blocks).
+pub async fn insert_live(conn: &impl ConnectionTrait, rows: &[HoldingRecord]) -> Result<(), DbErr> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    holding::Entity::insert_many(rows.iter().map(live_row))
+        .exec_without_returning(conn)
+        .await
+        .map(drop)
+}
+
+/// Deletes a live holding; false when it was already gone (on PostgreSQL, a concurrent
+/// finalizer that deleted it first).
+pub async fn delete_live(conn: &impl ConnectionTrait, id: i64) -> Result<bool, DbErr> {
+    let deleted = holding::Entity::delete_by_id(id).exec(conn).await?;
+    Ok(deleted.rows_affected == 1)
+}
+
+/// A live holding row, by id, in the pure core's shape.
+pub fn record_of(h: holding::Model) -> Result<(i64, HoldingRecord), DbErr> {
+    let registry = Rir::from_token(&h.registry)
+        .ok_or_else(|| DbErr::Custom(format!("stored registry {:?} is unknown", h.registry)))?;
+    let record = HoldingRecord {
+        registry,
+        org_id: h.organisation_id,
+        range: range_of(h.start_addr, h.end_addr)?,
+        status: h.status,
+        origin: h.origin,
+        registered_on: h.registered_on,
+        received_on: h.received_on,
+        country: h.country,
+    };
+    Ok((h.id, record))
+}
+
 /// The live-holdings active model of a row.
-pub fn live_row(r: &HoldingRow) -> holding::ActiveModel {
+fn live_row(r: &HoldingRecord) -> holding::ActiveModel {
     use sea_orm::Set;
     holding::ActiveModel {
         registry: Set(r.registry.token().to_owned()),

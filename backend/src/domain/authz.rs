@@ -27,6 +27,48 @@ pub enum Role {
     Anonymous,
 }
 
+/// The role an account is given (`users.role`); with the account's organisation or registry it
+/// makes the [`Role`] it acts in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AccountRole {
+    Member,
+    Hostmaster,
+    Auditor,
+    Admin,
+}
+
+impl AccountRole {
+    pub const ALL: [AccountRole; 4] = [
+        AccountRole::Member,
+        AccountRole::Hostmaster,
+        AccountRole::Auditor,
+        AccountRole::Admin,
+    ];
+
+    /// The name stored in `users.role` and typed in forms and on the command line.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AccountRole::Member => "member",
+            AccountRole::Hostmaster => "hostmaster",
+            AccountRole::Auditor => "auditor",
+            AccountRole::Admin => "admin",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<AccountRole> {
+        AccountRole::ALL.into_iter().find(|r| r.as_str() == name)
+    }
+}
+
+impl std::str::FromStr for AccountRole {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        AccountRole::parse(s)
+            .ok_or_else(|| format!("{s:?} is not a role: use member, hostmaster, auditor or admin"))
+    }
+}
+
 /// The person asking.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Actor {
@@ -291,6 +333,21 @@ fn hostmaster_can(
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn account_roles_round_trip_their_stored_names() {
+        for r in AccountRole::ALL {
+            assert_eq!(AccountRole::parse(r.as_str()), Some(r));
+            assert_eq!(r.as_str().parse::<AccountRole>(), Ok(r));
+        }
+        assert_eq!(AccountRole::parse("Admin"), None);
+        assert!(
+            "root"
+                .parse::<AccountRole>()
+                .unwrap_err()
+                .contains("not a role")
+        );
+    }
+
     use super::*;
     use crate::domain::workflow::ReviewStep;
 

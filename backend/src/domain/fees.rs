@@ -14,6 +14,7 @@ use rust_decimal::{Decimal, RoundingStrategy};
 use serde::{Deserialize, Deserializer, Serialize};
 
 use super::block::PrefixLength;
+use super::currency::Currency;
 use super::format::{group_digits, group_thousands};
 use super::{Rir, Side, TransferFacts, TransferType};
 
@@ -24,8 +25,7 @@ pub struct FeeLine {
     pub payer: Side,
     pub description: String,
     pub amount: Decimal,
-    /// ISO 4217 code: "USD", "AUD", "EUR".
-    pub currency: String,
+    pub currency: Currency,
     /// False when the line rests on a schedule value marked `confirmed = false`.
     pub confirmed: bool,
 }
@@ -198,8 +198,8 @@ impl FeeItem {
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FeeSchedule {
-    /// ISO 4217 code of every amount in the schedule.
-    pub currency: String,
+    /// The currency of every amount in the schedule.
+    pub currency: Currency,
     #[serde(default)]
     pub items: Vec<FeeItem>,
     /// False when the list of items itself is a default (no fee is confirmed: RIPE NCC,
@@ -209,14 +209,8 @@ pub struct FeeSchedule {
 }
 
 impl FeeSchedule {
-    /// Checks what the types cannot: a currency code, one amount per item, an open last band.
+    /// Checks what the types cannot: one amount per item, an open last band.
     pub(crate) fn validate(&self) -> Result<(), String> {
-        let currency = &self.currency;
-        if currency.len() != 3 || !currency.bytes().all(|b| b.is_ascii_uppercase()) {
-            return Err(format!(
-                "fee currency \"{currency}\" is not an ISO 4217 code such as \"USD\""
-            ));
-        }
         self.items.iter().try_for_each(FeeItem::validate)
     }
 }
@@ -283,7 +277,9 @@ fn to_cents(amount: Decimal) -> Decimal {
 pub fn total_by_currency(lines: &[FeeLine]) -> BTreeMap<String, Decimal> {
     let mut totals = BTreeMap::new();
     for line in lines {
-        *totals.entry(line.currency.clone()).or_insert(Decimal::ZERO) += line.amount;
+        *totals
+            .entry(line.currency.to_string())
+            .or_insert(Decimal::ZERO) += line.amount;
     }
     totals
 }
@@ -398,7 +394,7 @@ mod tests {
                     l.payer,
                     l.description,
                     l.amount.to_string(),
-                    l.currency,
+                    l.currency.to_string(),
                 )
             })
             .collect()
@@ -750,7 +746,7 @@ amount = "500.00"
                 payer: Side::Source,
                 description: "test".to_owned(),
                 amount: dec!(0.10),
-                currency: "EUR".to_owned(),
+                currency: "EUR".parse().unwrap(),
                 confirmed: true,
             })
             .collect();

@@ -9,11 +9,11 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 use sha2::{Digest, Sha256};
-use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
+use time::{Date, OffsetDateTime};
 
 use super::block::coalesce;
-use super::transfer::{OrgId, TransferType};
+use super::transfer::{HoldingOrigin, OrgId, TransferType};
 use super::{Ipv4Range, Rir};
 
 /// `prev_hash` of the first entry.
@@ -544,10 +544,133 @@ pub fn first_difference(
     None
 }
 
+/// A live holding with what a finalization carries over to the remainders it leaves: the row of
+/// the holdings registry (`holdings` and `holding_snapshot` share this shape).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HoldingRecord {
+    pub registry: Rir,
+    pub org_id: OrgId,
+    pub range: Ipv4Range,
+    pub status: String,
+    pub origin: String,
+    pub registered_on: Option<Date>,
+    pub received_on: Option<Date>,
+    pub country: Option<String>,
+}
+
+/// Who gains the blocks of a finalization, and how the recipient registry records them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MoveTo {
+    pub registry: Rir,
+    pub org_id: OrgId,
+    pub origin: HoldingOrigin,
+    pub received_on: Date,
+    pub country: Option<String>,
+}
+
+/// One block of a finalization and the holding it was cut from (its ledger entry names both).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MovedBlock {
+    pub block: Ipv4Range,
+    /// The range the source held before this block left it.
+    pub original: Ipv4Range,
+    pub registered_on: Option<Date>,
+}
+
+/// What a finalization does to the holdings registry, for the service to carry out in its
+/// transaction: delete the stored holdings the blocks leave, then insert what remains of them
+/// and what the recipient gains.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MovePlan {
+    /// Stored holdings that end, by id, each with the first block cut from it (a holding that
+    /// is gone when deleted was moved by another transfer first: that block is the conflict).
+    pub delete: Vec<(i64, Ipv4Range)>,
+    /// New holdings: the source's remainders and the recipient's blocks.
+    pub create: Vec<HoldingRecord>,
+    /// Per block, in the order given.
+    pub moved: Vec<MovedBlock>,
+}
+
+/// Plans the move of `blocks` from the source organisation at its registry to `to`, over the
+/// stored holdings `held` (by id; others' holdings may be among them). Each block must lie within
+/// ONE holding of the source; the blocks move one after the other, so a second block of the same
+/// holding is cut from what the first left, and its ledger entry names that remainder as its
+/// original, as the ledger replay ([`Replay::apply`]) expects. A remainder is planned only if no
+/// later block consumes it.
+///
+/// # Errors
+/// [`MoveError::NotHeld`] for the first block no single holding of the source contains.
+pub fn plan_move(
+    held: &[(i64, HoldingRecord)],
+    source: (OrgId, Rir),
+    blocks: &[Ipv4Range],
+    to: &MoveTo,
+) -> Result<MovePlan, MoveError> {
+    let (source_org, source_rir) = source;
+    // Every holding as the blocks leave it: the stored id, or `None` for one this plan creates.
+    let mut pieces: Vec<(Option<i64>, HoldingRecord)> =
+        held.iter().map(|(id, h)| (Some(*id), h.clone())).collect();
+    let mut delete = Vec::new();
+    let mut moved = Vec::new();
+    for block in blocks {
+        let at = pieces
+            .iter()
+            .position(|(_, h)| {
+                h.org_id == source_org && h.registry == source_rir && h.range.contains(block)
+            })
+            .ok_or(MoveError::NotHeld {
+                range: *block,
+                org_id: source_org,
+                registry: source_rir,
+            })?;
+        let (id, from) = pieces.remove(at);
+        if let Some(id) = id {
+            delete.push((id, *block));
+        }
+        for rest in from.range.subtract(block) {
+            pieces.push((
+                None,
+                HoldingRecord {
+                    range: rest,
+                    ..from.clone()
+                },
+            ));
+        }
+        pieces.push((
+            None,
+            HoldingRecord {
+                registry: to.registry,
+                org_id: to.org_id,
+                range: *block,
+                // The recipient registry registers transferred space as an allocation.
+                status: "allocated".to_owned(),
+                origin: to.origin.as_str().to_owned(),
+                registered_on: from.registered_on,
+                received_on: Some(to.received_on),
+                country: to.country.clone(),
+            },
+        ));
+        moved.push(MovedBlock {
+            block: *block,
+            original: from.range,
+            registered_on: from.registered_on,
+        });
+    }
+    let create = pieces
+        .into_iter()
+        .filter_map(|(id, h)| id.is_none().then_some(h))
+        .collect();
+    Ok(MovePlan {
+        delete,
+        create,
+        moved,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use time::macros::datetime;
+    use time::macros::{date, datetime};
 
     fn range(s: &str) -> Ipv4Range {
         s.parse().unwrap()
@@ -782,5 +905,190 @@ mod tests {
             diff,
             "organisation 1 at ARIN: snapshot plus ledger gives 20.0.0.0/24, but the holdings registry has 20.0.0.0/25"
         );
+    }
+
+    fn record(r: &str, org_id: OrgId) -> HoldingRecord {
+        HoldingRecord {
+            registry: Rir::Arin,
+            org_id,
+            range: range(r),
+            status: "allocated".into(),
+            origin: "registry_issued".into(),
+            registered_on: Some(date!(1994 - 03 - 01)),
+            received_on: None,
+            country: Some("US".into()),
+        }
+    }
+
+    fn to_ripe() -> MoveTo {
+        MoveTo {
+            registry: Rir::RipeNcc,
+            org_id: 2,
+            origin: HoldingOrigin::Transferred,
+            received_on: date!(2026 - 11 - 30),
+            country: Some("NL".into()),
+        }
+    }
+
+    fn received(r: &str) -> HoldingRecord {
+        HoldingRecord {
+            registry: Rir::RipeNcc,
+            org_id: 2,
+            range: range(r),
+            status: "allocated".into(),
+            origin: "transferred".into(),
+            registered_on: Some(date!(1994 - 03 - 01)),
+            received_on: Some(date!(2026 - 11 - 30)),
+            country: Some("NL".into()),
+        }
+    }
+
+    fn ranges(v: &[HoldingRecord]) -> Vec<(OrgId, String)> {
+        v.iter().map(|h| (h.org_id, h.range.to_string())).collect()
+    }
+
+    #[test]
+    fn a_whole_holding_moves_without_remainder() {
+        let held = [(10, record("20.0.0.0/22", 1))];
+        let plan = plan_move(&held, (1, Rir::Arin), &[range("20.0.0.0/22")], &to_ripe()).unwrap();
+        assert_eq!(plan.delete, vec![(10, range("20.0.0.0/22"))]);
+        assert_eq!(plan.create, vec![received("20.0.0.0/22")]);
+        assert_eq!(
+            plan.moved,
+            vec![MovedBlock {
+                block: range("20.0.0.0/22"),
+                original: range("20.0.0.0/22"),
+                registered_on: Some(date!(1994 - 03 - 01)),
+            }]
+        );
+    }
+
+    #[test]
+    fn part_of_a_holding_leaves_the_rest_with_the_source_as_it_was() {
+        let held = [(10, record("20.0.0.0/22", 1))];
+        let plan = plan_move(&held, (1, Rir::Arin), &[range("20.0.1.0/24")], &to_ripe()).unwrap();
+        assert_eq!(plan.delete, vec![(10, range("20.0.1.0/24"))]);
+        assert_eq!(
+            plan.create,
+            vec![
+                record("20.0.0.0/24", 1),
+                record("20.0.2.0/23", 1),
+                received("20.0.1.0/24"),
+            ]
+        );
+        assert_eq!(plan.moved[0].original, range("20.0.0.0/22"));
+    }
+
+    #[test]
+    fn several_blocks_of_one_holding_are_cut_one_after_the_other() {
+        let held = [(10, record("20.0.0.0/22", 1))];
+        let blocks = [range("20.0.0.0/24"), range("20.0.2.0/24")];
+        let plan = plan_move(&held, (1, Rir::Arin), &blocks, &to_ripe()).unwrap();
+        // The holding is deleted once; the remainder the first block left is never stored.
+        assert_eq!(plan.delete, vec![(10, range("20.0.0.0/24"))]);
+        assert_eq!(
+            ranges(&plan.create),
+            vec![
+                (2, "20.0.0.0/24".to_owned()),
+                (1, "20.0.1.0/24".to_owned()),
+                (1, "20.0.3.0/24".to_owned()),
+                (2, "20.0.2.0/24".to_owned()),
+            ]
+        );
+        // The second block's ledger entry names the remainder it was cut from.
+        let originals: Vec<String> = plan.moved.iter().map(|m| m.original.to_string()).collect();
+        assert_eq!(originals, ["20.0.0.0/22", "20.0.1.0 - 20.0.3.255"]);
+    }
+
+    #[test]
+    fn blocks_of_several_holdings_delete_each_holding() {
+        let held = [
+            (10, record("20.0.0.0/24", 1)),
+            (11, record("20.0.8.0/23", 1)),
+        ];
+        let blocks = [range("20.0.8.0/24"), range("20.0.0.0/24")];
+        let plan = plan_move(&held, (1, Rir::Arin), &blocks, &to_ripe()).unwrap();
+        assert_eq!(
+            plan.delete,
+            vec![(11, range("20.0.8.0/24")), (10, range("20.0.0.0/24"))]
+        );
+        assert_eq!(
+            ranges(&plan.create),
+            vec![
+                (1, "20.0.9.0/24".to_owned()),
+                (2, "20.0.8.0/24".to_owned()),
+                (2, "20.0.0.0/24".to_owned()),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_block_across_two_holdings_is_not_held_and_plans_nothing() {
+        let held = [
+            (10, record("20.0.0.0/24", 1)),
+            (11, record("20.0.1.0/24", 1)),
+        ];
+        let err = plan_move(&held, (1, Rir::Arin), &[range("20.0.0.0/23")], &to_ripe());
+        assert_eq!(
+            err,
+            Err(MoveError::NotHeld {
+                range: range("20.0.0.0/23"),
+                org_id: 1,
+                registry: Rir::Arin,
+            })
+        );
+    }
+
+    #[test]
+    fn only_the_source_at_its_registry_gives_a_block() {
+        let others = [
+            (10, record("20.0.0.0/22", 3)),
+            (
+                11,
+                HoldingRecord {
+                    registry: Rir::Apnic,
+                    ..record("20.0.0.0/22", 1)
+                },
+            ),
+        ];
+        for held in [&others[..1], &others[1..], &[][..]] {
+            let plan = plan_move(held, (1, Rir::Arin), &[range("20.0.0.0/24")], &to_ripe());
+            assert!(matches!(plan, Err(MoveError::NotHeld { .. })), "{held:?}");
+        }
+        // A block moved twice in one plan is not held the second time.
+        let held = [(10, record("20.0.0.0/22", 1))];
+        let twice = [range("20.0.0.0/24"), range("20.0.0.0/24")];
+        assert!(plan_move(&held, (1, Rir::Arin), &twice, &to_ripe()).is_err());
+    }
+
+    #[test]
+    fn a_plan_agrees_with_the_ledger_replay() {
+        let held = [
+            (10, record("20.0.0.0/22", 1)),
+            (11, record("20.0.8.0/24", 1)),
+        ];
+        let blocks = [
+            range("20.0.1.0/24"),
+            range("20.0.8.0/24"),
+            range("20.0.2.0/23"),
+        ];
+        let plan = plan_move(&held, (1, Rir::Arin), &blocks, &to_ripe()).unwrap();
+        let as_holding = |h: &HoldingRecord| Holding {
+            registry: h.registry,
+            org_id: h.org_id,
+            range: h.range,
+        };
+        let mut replay = Replay::new(held.iter().map(|(_, h)| as_holding(h))).unwrap();
+        for m in &plan.moved {
+            replay.apply(&movement(&m.block.to_string(), 1, 2)).unwrap();
+        }
+        let mut planned: Vec<Holding> = held
+            .iter()
+            .filter(|(id, _)| !plan.delete.iter().any(|(d, _)| d == id))
+            .map(|(_, h)| as_holding(h))
+            .chain(plan.create.iter().map(as_holding))
+            .collect();
+        planned.sort();
+        assert_eq!(normalise(&planned), normalise(&replay.holdings()));
     }
 }

@@ -5,6 +5,7 @@
 pub mod authz;
 pub mod block;
 pub mod charts;
+pub mod currency;
 pub mod delegated;
 pub mod export;
 pub mod fees;
@@ -16,6 +17,7 @@ pub mod origins;
 pub mod policy;
 pub mod rir;
 pub mod statistics;
+pub mod timeline;
 pub mod tlog;
 pub mod transfer;
 pub mod transfer_log;

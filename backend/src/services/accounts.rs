@@ -17,7 +17,7 @@ use crate::db::entities::{auth_token, login_attempt, session, user};
 use crate::db::outbox;
 use crate::db::users::{self as users_db, NewUser};
 use crate::domain::Rir;
-use crate::domain::authz::{Actor, Role};
+use crate::domain::authz::{AccountRole, Actor, Role};
 use crate::error::{AppError, AppResult};
 use crate::services::notifications::{self, AccountEmail};
 
@@ -404,10 +404,42 @@ pub async fn redeem_token(
 pub struct Invitation {
     pub email: String,
     pub display_name: String,
-    /// `member`, `hostmaster`, `auditor` or `admin`.
-    pub role: String,
+    pub role: AccountRole,
+    /// A member's organisation.
     pub organisation_id: Option<i64>,
+    /// A hostmaster's registry.
     pub registry: Option<Rir>,
+}
+
+impl Invitation {
+    /// An invitation from what an admin typed, or the problems per field (an unknown role
+    /// among them).
+    pub fn from_form(
+        email: &str,
+        display_name: &str,
+        role: &str,
+        organisation_id: Option<i64>,
+        registry: Option<Rir>,
+    ) -> Result<Invitation, Vec<(&'static str, String)>> {
+        let parsed = AccountRole::parse(role);
+        let inv = Invitation {
+            email: email.to_owned(),
+            display_name: display_name.to_owned(),
+            // Checked for its own fields only; an admin needs no organisation or registry.
+            role: parsed.unwrap_or(AccountRole::Admin),
+            organisation_id,
+            registry,
+        };
+        let mut problems = check_invitation(&inv);
+        if parsed.is_none() {
+            problems.push(("role", "Choose a role".into()));
+        }
+        if problems.is_empty() {
+            Ok(inv)
+        } else {
+            Err(problems)
+        }
+    }
 }
 
 /// Checks an invitation form; returns the problems per field.
@@ -426,15 +458,14 @@ pub fn check_invitation(inv: &Invitation) -> Vec<(&'static str, String)> {
             "Enter the person's name (up to 120 characters)".into(),
         ));
     }
-    match inv.role.as_str() {
-        "member" if inv.organisation_id.is_none() => {
+    match inv.role {
+        AccountRole::Member if inv.organisation_id.is_none() => {
             errors.push(("organisation_id", "Choose the member's organisation".into()));
         }
-        "hostmaster" if inv.registry.is_none() => {
+        AccountRole::Hostmaster if inv.registry.is_none() => {
             errors.push(("registry", "Choose the hostmaster's registry".into()));
         }
-        "member" | "hostmaster" | "auditor" | "admin" => {}
-        _ => errors.push(("role", "Choose a role".into())),
+        _ => {}
     }
     errors
 }
@@ -517,9 +548,11 @@ async fn insert_account(
         NewUser {
             email: &email,
             display_name: inv.display_name.trim(),
-            role: &inv.role,
-            organisation_id: inv.organisation_id.filter(|_| inv.role == "member"),
-            registry: inv.registry.filter(|_| inv.role == "hostmaster"),
+            role: inv.role.as_str(),
+            organisation_id: inv
+                .organisation_id
+                .filter(|_| inv.role == AccountRole::Member),
+            registry: inv.registry.filter(|_| inv.role == AccountRole::Hostmaster),
             password_hash,
         },
         now,

@@ -13,7 +13,7 @@ use time::{Duration, OffsetDateTime};
 use crate::config::Settings;
 use crate::db::entities::{email_outbox, fee_line, organisation, user};
 use crate::db::users::{self as users_db, NewUser};
-use crate::domain::authz::{Actor, Role};
+use crate::domain::authz::{AccountRole, Actor, Role};
 use crate::domain::transfer::{DocumentKind, NeedJustification};
 use crate::domain::workflow::Override;
 use crate::domain::{Rir, Severity, Side, TransferType};
@@ -485,7 +485,7 @@ pub async fn seed(
         &Invitation {
             email: INVITED.1.to_owned(),
             display_name: INVITED.0.to_owned(),
-            role: "hostmaster".to_owned(),
+            role: AccountRole::Hostmaster,
             organisation_id: None,
             registry: Some(Rir::Apnic),
         },
@@ -652,7 +652,10 @@ impl World<'_> {
                 recipient_org_id: recipient_id,
                 kind: TransferType::ResourceTransfer,
                 blocks: vec![block],
-                agreed_price: Some((rust_decimal::Decimal::new(25_000, 0), "USD".to_owned())),
+                agreed_price: Some((
+                    rust_decimal::Decimal::new(25_000, 0),
+                    "USD".parse().expect("USD is a currency"),
+                )),
             },
             start,
         )

@@ -8,6 +8,7 @@ use time::OffsetDateTime;
 use crate::db;
 use crate::db::entities::document;
 use crate::domain::authz::{self, Action, Actor, TransferAccess};
+use crate::domain::timeline::TimelineEvent;
 use crate::domain::transfer::DocumentKind;
 use crate::error::{AppError, AppResult};
 use crate::services::transfers::{self, History};
@@ -130,7 +131,7 @@ pub(crate) async fn store(
     .insert(txn)
     .await?;
     let history = History {
-        event: "document_added".to_owned(),
+        event: TimelineEvent::DocumentAdded,
         actor: Some(user_id),
         label,
         comment: Some(format!("{}: {filename}", doc.kind.as_str())),

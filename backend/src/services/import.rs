@@ -10,11 +10,11 @@ use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
 use crate::db::entities::registry_import;
-use crate::db::holdings::{self as holdings_db, HoldingRow};
+use crate::db::holdings as holdings_db;
 use crate::db::organisations::{self as orgs_db, NewOrganisation};
 use crate::db::{self, ledger as ledger_db, ledger_query};
 use crate::domain::delegated::{self, RecordStatus, ResourceKind};
-use crate::domain::ledger::{EntryKind, LedgerParty, Movement};
+use crate::domain::ledger::{EntryKind, HoldingRecord, LedgerParty, Movement};
 use crate::domain::transfer::HoldingOrigin;
 use crate::domain::transfer_log;
 use crate::domain::{Ipv4Range, Rir};
@@ -182,9 +182,9 @@ pub async fn import_delegated_with(
     let total = report.organisations + report.holdings + report.inventory_records;
     let ids = orgs_db::upsert_many(&txn, registry, orgs.into_values().collect(), now).await?;
     progress.advance(report.organisations, total);
-    let rows: Vec<HoldingRow> = held
+    let rows: Vec<HoldingRecord> = held
         .iter()
-        .map(|(record, range)| HoldingRow {
+        .map(|(record, range)| HoldingRecord {
             registry,
             org_id: ids[record.opaque_id.as_deref().unwrap_or_default()],
             range: *range,

@@ -484,7 +484,10 @@ async fn drive(
             recipient_org_id: to.org_id,
             kind: TransferType::ResourceTransfer,
             blocks: vec![block],
-            agreed_price: Some((rust_decimal::Decimal::new(12_000, 0), "USD".to_owned())),
+            agreed_price: Some((
+                rust_decimal::Decimal::new(12_000, 0),
+                "USD".parse().expect("USD is a currency"),
+            )),
         },
         at,
     )

@@ -15,19 +15,23 @@ use sea_orm::{
 use time::{Duration, OffsetDateTime, Time};
 
 use crate::db::entities::{
-    fee_line, finding_override, holding, organisation, policy_exception, transfer, transfer_block,
+    fee_line, finding_override, organisation, policy_exception, transfer, transfer_block,
     transfer_event, user,
 };
-use crate::db::holdings::{self as holdings_db, HoldingRow};
+use crate::db::holdings as holdings_db;
 use crate::db::outbox;
 use crate::db::transfers::{self as transfers_db, Loaded};
 use crate::db::{self, ledger as ledger_db};
 use crate::domain::authz::{self, Action, Actor, Role, TransferAccess};
 
 use crate::config::Settings;
+use crate::domain::currency::Currency;
 use crate::domain::fees;
-use crate::domain::ledger::{EntryKind, LedgerEntry, LedgerParty, Movement};
+use crate::domain::ledger::{
+    self, EntryKind, HoldingRecord, LedgerEntry, LedgerParty, MoveError, MoveTo, Movement,
+};
 use crate::domain::policy::{self, PolicyInput, Stage};
+use crate::domain::timeline::TimelineEvent;
 use crate::domain::transfer::{HoldingOrigin, NeedJustification, TransferFacts};
 use crate::domain::workflow::{
     self, DeadlineKind, Effect, Event, Override, State, Transition, WorkflowContext, WorkflowError,
@@ -48,7 +52,7 @@ pub struct Filing {
     pub kind: TransferType,
     pub blocks: Vec<Ipv4Range>,
     /// Optional agreed price and its ISO currency: confidential to parties, registries, auditors.
-    pub agreed_price: Option<(Decimal, String)>,
+    pub agreed_price: Option<(Decimal, Currency)>,
 }
 
 /// What a person asks to do with a transfer.
@@ -436,14 +440,10 @@ pub async fn file_with_documents(
             w[0], w[1]
         )));
     }
-    if let Some((price, currency)) = &filing.agreed_price
-        && (price.is_sign_negative()
-            || currency.len() != 3
-            || !currency.bytes().all(|b| b.is_ascii_uppercase()))
+    if let Some((price, _)) = &filing.agreed_price
+        && price.is_sign_negative()
     {
-        return Err(AppError::invalid(
-            "the agreed price must be zero or more, with a three-letter currency such as USD",
-        ));
+        return Err(AppError::invalid("the agreed price must be zero or more"));
     }
 
     let txn = db::begin_write(db).await?;
@@ -512,7 +512,7 @@ pub async fn file_with_documents(
             .agreed_price
             .as_ref()
             .map(|(p, _)| p.normalize().to_string())),
-        price_currency: Set(filing.agreed_price.as_ref().map(|(_, c)| c.clone())),
+        price_currency: Set(filing.agreed_price.as_ref().map(|(_, c)| c.to_string())),
         filed_by: Set(actor.user_id),
         filed_at: Set(now),
         updated_at: Set(now),
@@ -545,7 +545,7 @@ pub async fn file_with_documents(
             payer: Set(l.payer.as_str().to_owned()),
             description: Set(l.description.clone()),
             amount: Set(l.amount.normalize().to_string()),
-            currency: Set(l.currency.clone()),
+            currency: Set(l.currency.to_string()),
             confirmed: Set(l.confirmed),
             ..Default::default()
         }))
@@ -554,7 +554,7 @@ pub async fn file_with_documents(
     }
     let (user_id, label) = actor_label(&txn, actor).await?;
     let history = History {
-        event: "filed".to_owned(),
+        event: TimelineEvent::Filed,
         actor: Some(user_id),
         label,
         comment: None,
@@ -641,7 +641,7 @@ pub async fn act(
         let (all_paid, said) = confirm_registry_fees(&txn, actor, &l, user_id, now).await?;
         if !all_paid {
             let history = History {
-                event: "fees_paid".to_owned(),
+                event: TimelineEvent::FeesPaid,
                 actor: Some(user_id),
                 label,
                 comment: Some(said),
@@ -682,7 +682,7 @@ pub async fn act(
         _ => {}
     }
     let history = History {
-        event: history_name(&event, &transition.next),
+        event: TimelineEvent::of(&event, &transition.next),
         actor: Some(user_id),
         label,
         comment,
@@ -808,7 +808,7 @@ pub async fn record_exception(
     .insert(&txn)
     .await?;
     let history = History {
-        event: "exception_recorded".to_owned(),
+        event: TimelineEvent::ExceptionRecorded,
         actor: Some(user_id),
         label,
         comment: Some(format!("{name} applies: {}", reason.trim())),
@@ -850,7 +850,7 @@ pub async fn expire_overdue(
             continue;
         };
         let history = History {
-            event: "expired".to_owned(),
+            event: TimelineEvent::Expired,
             actor: None,
             label: "ipxfer (deadline passed)".to_owned(),
             comment: None,
@@ -877,29 +877,10 @@ fn describe_action(a: Action) -> &'static str {
     }
 }
 
-/// The timeline's name for an applied event.
-fn history_name(e: &Event, next: &State) -> String {
-    match e {
-        Event::RecipientAccept => "recipient_accepted".into(),
-        Event::Approve { side, .. } => format!("approved_{}", side.as_str()),
-        Event::Reject { side, .. } => format!("rejected_{}", side.as_str()),
-        Event::RequestInfo { side, .. } => format!("information_requested_{}", side.as_str()),
-        Event::AnswerInfo => "information_answered".into(),
-        Event::Withdraw => "withdrawn".into(),
-        Event::ConfirmFees { .. } => "fees_confirmed".into(),
-        // A large transfer's first finalization moves nothing yet: a second hostmaster must follow.
-        Event::Finalize { .. } if *next != State::Completed => "first_of_two_finalizations".into(),
-        Event::Finalize { .. } => "finalized".into(),
-        Event::MarkDisputed { .. } => "disputed".into(),
-        Event::ResolveDispute => "dispute_resolved".into(),
-        Event::Expire => "expired".into(),
-    }
-}
-
 /// One row of a transfer's timeline: what happened, who did it, and what they wrote.
 #[derive(Clone)]
 pub(crate) struct History {
-    pub event: String,
+    pub event: TimelineEvent,
     pub actor: Option<i64>,
     /// As the timeline shows it: "Ana Lima (ARIN hostmaster)", "ipxfer (deadline passed)".
     pub label: String,
@@ -917,7 +898,7 @@ pub(crate) async fn record_event(
 ) -> AppResult<i64> {
     let row = transfer_event::ActiveModel {
         transfer_id: Set(transfer_id),
-        event: Set(h.event),
+        event: Set(h.event.as_str().to_owned()),
         from_state: Set(from.map(str::to_owned)),
         to_state: Set(to.to_owned()),
         actor_user_id: Set(h.actor),
@@ -1053,9 +1034,10 @@ async fn perform(
     Ok(entries)
 }
 
-/// Moves every block: the source holding that contains it is replaced by its remainders, the
-/// recipient gains the block, and one ledger entry per block is appended. A holding that is no
-/// longer there (another transfer moved it first) is a conflict and rolls everything back.
+/// Moves every block: the plan of the pure core ([`ledger::plan_move`]) says which of the
+/// source's holdings end and which begin (their remainders, the recipient's blocks); they are
+/// written here with one ledger entry per block. A holding that is no longer there (another
+/// transfer moved it first) is a conflict and rolls everything back.
 async fn move_blocks(
     conn: &impl ConnectionTrait,
     l: &Loaded,
@@ -1071,61 +1053,41 @@ async fn move_blocks(
             .find(|o| o.id == id)
             .and_then(|o| o.country.clone())
     };
-    let origin = match f.kind {
-        TransferType::ResourceTransfer => HoldingOrigin::Transferred,
-        TransferType::MergerAcquisition => HoldingOrigin::MergerAcquisition,
-    };
-    let mut movements = Vec::new();
+    let mut held: Vec<(i64, HoldingRecord)> = Vec::new();
     for block in &f.blocks {
-        let from = holdings_db::overlapping(conn, *block)
-            .await?
-            .into_iter()
-            .find(|h| {
-                h.organisation_id == f.source.id
-                    && h.registry == f.source_rir().token()
-                    && h.start_addr <= i64::from(block.start())
-                    && h.end_addr >= i64::from(block.end())
-            })
-            .ok_or_else(|| moved_meanwhile(f, block))?;
-        let deleted = holding::Entity::delete_by_id(from.id).exec(conn).await?;
-        // On PostgreSQL a concurrent finalizer that deleted the row first leaves us 0 rows.
-        if deleted.rows_affected != 1 {
+        for h in holdings_db::overlapping(conn, *block).await? {
+            let source = h.organisation_id == f.source.id && h.registry == f.source_rir().token();
+            if source && !held.iter().any(|(id, _)| *id == h.id) {
+                held.push(holdings_db::record_of(h)?);
+            }
+        }
+    }
+    let to = MoveTo {
+        registry: f.recipient_rir(),
+        org_id: f.recipient.id,
+        origin: match f.kind {
+            TransferType::ResourceTransfer => HoldingOrigin::Transferred,
+            TransferType::MergerAcquisition => HoldingOrigin::MergerAcquisition,
+        },
+        received_on: now.date(),
+        country: country(f.recipient.id),
+    };
+    let plan = ledger::plan_move(&held, (f.source.id, f.source_rir()), &f.blocks, &to).map_err(
+        |e| match e {
+            MoveError::NotHeld { range, .. } => moved_meanwhile(f, &range),
+            other => AppError::Internal(other.into()),
+        },
+    )?;
+    for (id, block) in &plan.delete {
+        if !holdings_db::delete_live(conn, *id).await? {
             return Err(moved_meanwhile(f, block));
         }
-        let held = holdings_db::range_of(from.start_addr, from.end_addr)?;
-        let base = HoldingRow {
-            registry: f.source_rir(),
-            org_id: from.organisation_id,
-            range: held,
-            status: from.status.clone(),
-            origin: from.origin.clone(),
-            registered_on: from.registered_on,
-            received_on: from.received_on,
-            country: from.country.clone(),
-        };
-        let mut rows: Vec<HoldingRow> = held
-            .subtract(block)
-            .into_iter()
-            .map(|range| HoldingRow {
-                range,
-                ..base.clone()
-            })
-            .collect();
-        rows.push(HoldingRow {
-            registry: f.recipient_rir(),
-            org_id: f.recipient.id,
-            range: *block,
-            // The recipient registry registers transferred space as an allocation.
-            status: "allocated".to_owned(),
-            origin: origin.as_str().to_owned(),
-            registered_on: from.registered_on,
-            received_on: Some(now.date()),
-            country: country(f.recipient.id),
-        });
-        holding::Entity::insert_many(rows.iter().map(holdings_db::live_row))
-            .exec_without_returning(conn)
-            .await?;
-        movements.push(Movement {
+    }
+    holdings_db::insert_live(conn, &plan.create).await?;
+    let movements = plan
+        .moved
+        .into_iter()
+        .map(|m| Movement {
             kind: EntryKind::Transfer,
             transfer_id: Some(f.id),
             transfer_reference: Some(f.reference.clone()),
@@ -1142,14 +1104,14 @@ async fn move_blocks(
                 name: Some(f.recipient.name.clone()),
                 country: country(f.recipient.id),
             },
-            range: *block,
-            original: Some(held),
+            range: m.block,
+            original: Some(m.original),
             transfer_date: now,
-            source_registration_date: from
+            source_registration_date: m
                 .registered_on
                 .map(|d| d.with_time(Time::MIDNIGHT).assume_utc()),
-        });
-    }
+        })
+        .collect();
     Ok(ledger_db::append(conn, movements, now).await?)
 }
 

@@ -573,14 +573,14 @@ async fn invite_user(
             }
         }
     }
-    let inv = Invitation {
-        email: form.email.trim().to_owned(),
-        display_name: form.display_name.trim().to_owned(),
-        role: form.role.clone(),
+    let inv = Invitation::from_form(
+        form.email.trim(),
+        form.display_name.trim(),
+        &form.role,
         organisation_id,
         registry,
-    };
-    for (field, message) in accounts::check_invitation(&inv) {
+    );
+    for (field, message) in inv.clone().err().unwrap_or_default() {
         // A member without an organisation is already explained at the handle.
         if field != "organisation_id" && errors.get(field).is_empty() {
             errors.add(field, message);
@@ -591,8 +591,8 @@ async fn invite_user(
             .iter()
             .position(|f| *f == e.field)
     });
-    if errors.is_empty() {
-        match accounts::invite(&app.db, &inv, &app.settings.base_url, app.clock.now()).await {
+    if let (true, Ok(inv)) = (errors.is_empty(), &inv) {
+        match accounts::invite(&app.db, inv, &app.settings.base_url, app.clock.now()).await {
             Ok(u) => {
                 viewer
                     .flash(format!(
@@ -900,7 +900,7 @@ async fn policy(
                 token: rir.token(),
                 transfer_policy: p.transfer_policy.clone(),
                 rules: rules_of(p),
-                currency: schedule.currency.clone(),
+                currency: schedule.currency.to_string(),
                 fees,
             }
         })

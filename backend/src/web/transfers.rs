@@ -24,10 +24,12 @@ use crate::db::entities::{document, organisation};
 use crate::db::transfers::{self as transfers_db, Loaded};
 use crate::domain::authz::{self, Action, Role, TransferAccess};
 use crate::domain::block::parse_block_list;
+use crate::domain::currency::Currency;
 use crate::domain::fees::format_amount;
 use crate::domain::finding::{Finding, Severity, UNCONFIRMED_NOTE};
 use crate::domain::format::{capitalise, group_thousands, utc_minute};
 use crate::domain::policy;
+use crate::domain::timeline::TimelineEvent;
 use crate::domain::transfer::{DocumentKind, NeedJustification};
 use crate::domain::workflow::{Override, State as WorkflowState};
 use crate::domain::{Side, TransferType};
@@ -469,7 +471,7 @@ pub(crate) fn listed(problems: &[(usize, crate::domain::block::BlockError)]) -> 
 pub(crate) fn agreed_price(
     price: &str,
     currency: &str,
-) -> Result<Option<(Decimal, String)>, (&'static str, &'static str)> {
+) -> Result<Option<(Decimal, Currency)>, (&'static str, &'static str)> {
     if price.is_empty() {
         return Ok(None);
     }
@@ -479,13 +481,13 @@ pub(crate) fn agreed_price(
             "price",
             "Enter the price with at most 4 decimals, such as 45000.00",
         )),
-        Ok(p) if currency.len() == 3 && currency.bytes().all(|b| b.is_ascii_uppercase()) => {
-            Ok(Some((p, currency.to_owned())))
-        }
-        Ok(_) => Err((
-            "currency",
-            "Enter a three-letter currency code, such as USD",
-        )),
+        Ok(p) => match Currency::parse(currency) {
+            Ok(c) => Ok(Some((p, c))),
+            Err(_) => Err((
+                "currency",
+                "Enter a three-letter currency code, such as USD",
+            )),
+        },
         Err(_) => Err(("price", "Enter the price as a number, such as 45000.00")),
     }
 }
@@ -792,26 +794,7 @@ pub(crate) fn document_kind_label(kind: &str) -> &'static str {
 }
 
 pub(crate) fn event_label(event: &str) -> String {
-    match event {
-        "filed" => "Filed".into(),
-        "recipient_accepted" => "Recipient accepted".into(),
-        "approved_source" => "Source registry approved".into(),
-        "approved_recipient" => "Recipient registry approved".into(),
-        "rejected_source" => "Source registry rejected".into(),
-        "rejected_recipient" => "Recipient registry rejected".into(),
-        "information_requested_source" => "Source registry asked for information".into(),
-        "information_requested_recipient" => "Recipient registry asked for information".into(),
-        "information_answered" => "Information given".into(),
-        "withdrawn" => "Withdrawn".into(),
-        "fees_confirmed" => "Fees confirmed".into(),
-        "first_of_two_finalizations" => "First of two finalizations".into(),
-        "finalized" => "Finalized: the addresses moved".into(),
-        "disputed" => "Marked disputed".into(),
-        "dispute_resolved" => "Dispute resolved".into(),
-        "expired" => "Expired".into(),
-        "document_attached" => "Document attached".into(),
-        other => capitalise(&other.replace('_', " ")),
-    }
+    TimelineEvent::label_of(event)
 }
 
 async fn show_page(

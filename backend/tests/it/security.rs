@@ -6,6 +6,7 @@
 
 use axum::http::StatusCode;
 use ipxfer::db::entities::{email_outbox, session, transfer};
+use ipxfer::domain::authz::AccountRole;
 use ipxfer::domain::export::LedgerFilter;
 use ipxfer::domain::export::csv_rows;
 use ipxfer::domain::export::spreadsheet::OWASP_PAYLOADS;
@@ -527,7 +528,7 @@ async fn an_account_without_a_password_is_checked_against_the_dummy_hash() {
         &Invitation {
             email: "invited@example.net".into(),
             display_name: "Invited".into(),
-            role: "member".into(),
+            role: AccountRole::Member,
             organisation_id: Some(w.arin_org),
             registry: None,
         },

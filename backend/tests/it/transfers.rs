@@ -111,7 +111,7 @@ impl World {
             recipient_org_id: self.ripe_org,
             kind: TransferType::ResourceTransfer,
             blocks: vec![block.parse().unwrap()],
-            agreed_price: Some(("25000".parse().unwrap(), "USD".into())),
+            agreed_price: Some(("25000".parse().unwrap(), "USD".parse().unwrap())),
         };
         transfers::file(
             &self.db.conn,

@@ -2,6 +2,7 @@
 
 use axum::http::StatusCode;
 use ipxfer::db::entities::email_outbox;
+use ipxfer::domain::authz::AccountRole;
 use ipxfer::services::accounts::{self, Invitation};
 use sea_orm::{EntityTrait, PaginatorTrait};
 
@@ -252,7 +253,7 @@ async fn an_invited_person_chooses_a_password_and_is_signed_in() {
     let inv = Invitation {
         email: "New.Person@Example.net".into(),
         display_name: "New Person".into(),
-        role: "member".into(),
+        role: AccountRole::Member,
         organisation_id: Some(w.ripe_org),
         registry: None,
     };

@@ -106,6 +106,8 @@ async fn an_inter_rir_transfer_goes_through_every_page_to_completion() {
     );
     assert!(page.text("#summary").contains("USD 25,000.00"));
     assert_eq!(page.texts("#documents tbody tr").len(), 2);
+    // Stored as `document_added`, labelled as the timeline says it (the two once disagreed).
+    assert!(page.text("#timeline").contains("Document attached"));
     assert!(
         !page.has("#accept-form"),
         "the source cannot accept its own filing"
