@@ -7,10 +7,6 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
-use sea_orm::{
-    ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
-};
 use serde::Deserialize;
 
 use super::AppState;
@@ -19,9 +15,9 @@ use super::extract::{Path, Query};
 use super::forms::{self, FormErrors};
 use super::page::{Chrome, render};
 use super::view::registry_name;
-use crate::db::entities::{holding, organisation, user};
+use crate::db::entities::user;
 use crate::db::organisations::{self as orgs_db, NewOrganisation};
-use crate::db::{outbox, users as users_db};
+use crate::db::{holdings, outbox, users as users_db};
 use crate::domain::Rir;
 use crate::domain::authz::Action;
 use crate::domain::fees::{Payer, format_amount};
@@ -188,49 +184,12 @@ async fn organisations(
 ) -> Result<Html<String>, AppError> {
     viewer.require(Action::ManageOrganisations)?;
     let q: String = query.q.trim().chars().take(MAX_SEARCH).collect();
-    let mut matching = Condition::all();
-    if !q.is_empty() {
-        // Case-insensitive "contains" on both databases, with the user's % and _ taken literally.
-        let pattern = format!(
-            "%{}%",
-            q.to_lowercase()
-                .replace('\\', "\\\\")
-                .replace('%', "\\%")
-                .replace('_', "\\_")
-        );
-        let like = |col: organisation::Column| {
-            Expr::expr(Func::lower(Expr::col(col))).like(LikeExpr::new(&pattern).escape('\\'))
-        };
-        matching = matching.add(
-            Condition::any()
-                .add(like(organisation::Column::Name))
-                .add(like(organisation::Column::Handle)),
-        );
-    }
-    let total = organisation::Entity::find()
-        .filter(matching.clone())
-        .count(&app.db)
-        .await?;
-    let mut page = organisation::Entity::find()
-        .filter(matching)
-        .order_by_asc(organisation::Column::Id)
-        .limit(PAGE + 1);
-    if let Some(after) = query.after {
-        page = page.filter(organisation::Column::Id.gt(after));
-    }
-    let mut orgs = page.all(&app.db).await?;
+    let total = orgs_db::count_matching(&app.db, &q).await?;
+    let mut orgs = orgs_db::search(&app.db, &q, query.after, PAGE + 1).await?;
     let more = orgs.len() as u64 > PAGE;
     orgs.truncate(PAGE as usize);
-    let ids: Vec<i64> = orgs.iter().map(|o| o.id).collect();
-    let counts: Vec<(i64, i64)> = holding::Entity::find()
-        .select_only()
-        .column(holding::Column::OrganisationId)
-        .column_as(holding::Column::Id.count(), "holdings")
-        .filter(holding::Column::OrganisationId.is_in(ids))
-        .group_by(holding::Column::OrganisationId)
-        .into_tuple()
-        .all(&app.db)
-        .await?;
+    let counts =
+        holdings::count_by_organisation(&app.db, orgs.iter().map(|o| o.id).collect()).await?;
     let next = more
         .then(|| orgs.last().map(|o| o.id))
         .flatten()
@@ -431,10 +390,7 @@ struct UsersPage {
 /// Each user with what the list shows about them, organisations named.
 async fn user_rows(app: &AppState, users: Vec<user::Model>) -> Result<Vec<UserRow>, AppError> {
     let org_ids: Vec<i64> = users.iter().filter_map(|u| u.organisation_id).collect();
-    let orgs = organisation::Entity::find()
-        .filter(organisation::Column::Id.is_in(org_ids))
-        .all(&app.db)
-        .await?;
+    let orgs = orgs_db::by_ids(&app.db, org_ids).await?;
     Ok(users
         .into_iter()
         .map(|u| {
@@ -467,13 +423,7 @@ async fn users(
     Query(query): Query<ListQuery>,
 ) -> Result<Html<String>, AppError> {
     viewer.require(Action::ManageUsers)?;
-    let mut page = user::Entity::find()
-        .order_by_asc(user::Column::Id)
-        .limit(PAGE + 1);
-    if let Some(after) = query.after {
-        page = page.filter(user::Column::Id.gt(after));
-    }
-    let mut found = page.all(&app.db).await?;
+    let mut found = users_db::page(&app.db, query.after, PAGE + 1).await?;
     let more = found.len() as u64 > PAGE;
     found.truncate(PAGE as usize);
     let next = more
@@ -558,10 +508,7 @@ async fn invite_user(
                 format!("The handle must be {MAX_HANDLE} characters or fewer"),
             ),
             Some(rir) => {
-                organisation_id = organisation::Entity::find()
-                    .filter(organisation::Column::Registry.eq(rir.token()))
-                    .filter(organisation::Column::Handle.eq(handle))
-                    .one(&app.db)
+                organisation_id = orgs_db::by_handle(&app.db, rir, handle)
                     .await?
                     .map(|o| o.id);
                 if organisation_id.is_none() {
@@ -648,8 +595,7 @@ struct ActivationPage {
 
 /// The user `id`, refusing the viewer's own account (an administrator cannot lock themself out).
 async fn other_user(app: &AppState, viewer: &Viewer, id: i64) -> Result<user::Model, AppError> {
-    let u = user::Entity::find_by_id(id)
-        .one(&app.db)
+    let u = users_db::by_id(&app.db, id)
         .await?
         .ok_or_else(|| AppError::NotFound(format!("There is no user {id}.")))?;
     if viewer.actor.user_id == Some(u.id) {
