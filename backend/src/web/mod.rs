@@ -41,9 +41,9 @@ use self::auth::Viewer;
 use self::page::{Chrome, render};
 use self::session_store::SeaOrmStore;
 use crate::clock::{SharedClock, SystemClock};
+use crate::db::Db;
 use crate::domain::authz::Role;
 
-use crate::db::Db;
 use crate::error::AppError;
 use crate::services::transfers::Settings;
 
