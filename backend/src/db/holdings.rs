@@ -211,6 +211,28 @@ pub async fn delete_registry(conn: &impl ConnectionTrait, registry: Rir) -> Resu
     Ok(())
 }
 
+/// The live holding with this id.
+pub async fn by_id(conn: &impl ConnectionTrait, id: i64) -> Result<Option<holding::Model>, DbErr> {
+    holding::Entity::find_by_id(id).one(conn).await
+}
+
+/// How many live holdings each of these organisations has, as `(organisation, count)`;
+/// organisations with none are left out.
+pub async fn count_by_organisation(
+    conn: &impl ConnectionTrait,
+    org_ids: Vec<i64>,
+) -> Result<Vec<(i64, i64)>, DbErr> {
+    holding::Entity::find()
+        .select_only()
+        .column(holding::Column::OrganisationId)
+        .column_as(holding::Column::Id.count(), "holdings")
+        .filter(holding::Column::OrganisationId.is_in(org_ids))
+        .group_by(holding::Column::OrganisationId)
+        .into_tuple()
+        .all(conn)
+        .await
+}
+
 /// Every live holding as `(start, end)` ordered by start, for overlap checks.
 pub async fn all_ranges(conn: &impl ConnectionTrait) -> Result<Vec<(i64, i64, String)>, DbErr> {
     holding::Entity::find()

@@ -21,6 +21,9 @@ use sea_orm::{
     SqliteTransactionMode, TransactionOptions, TransactionTrait,
 };
 
+/// A pool of connections, as the web layer holds it (so that only `db` names sea-orm).
+pub type Db = DatabaseConnection;
+
 /// Opens a pool on `url` (`sqlite://path?mode=rwc`, `sqlite::memory:` or `postgres://...`).
 ///
 /// SQLite gets WAL, a busy timeout and foreign keys; the pool size is set on purpose because

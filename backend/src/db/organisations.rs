@@ -2,7 +2,11 @@
 
 use std::collections::HashMap;
 
-use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QuerySelect, Set};
+use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set,
+};
 use time::OffsetDateTime;
 
 use super::bulk::Kind;
@@ -147,6 +151,63 @@ pub async fn create(
     .insert(conn)
     .await
     .map(Some)
+}
+
+/// The organisation with this id.
+pub async fn by_id(
+    conn: &impl ConnectionTrait,
+    id: i64,
+) -> Result<Option<organisation::Model>, DbErr> {
+    Organisation::find_by_id(id).one(conn).await
+}
+
+/// What an administrator's search of organisations matches: a case-insensitive part of the name
+/// or handle, with the searcher's `%` and `_` taken literally; everything when `text` is empty.
+fn matching(text: &str) -> Condition {
+    if text.is_empty() {
+        return Condition::all();
+    }
+    let pattern = format!(
+        "%{}%",
+        text.to_lowercase()
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_")
+    );
+    let like = |col: organisation::Column| {
+        Expr::expr(Func::lower(Expr::col(col))).like(LikeExpr::new(&pattern).escape('\\'))
+    };
+    Condition::all().add(
+        Condition::any()
+            .add(like(organisation::Column::Name))
+            .add(like(organisation::Column::Handle)),
+    )
+}
+
+/// How many organisations the search `text` matches (see [`search`]).
+pub async fn count_matching(conn: &impl ConnectionTrait, text: &str) -> Result<u64, DbErr> {
+    Organisation::find()
+        .filter(matching(text))
+        .count(conn)
+        .await
+}
+
+/// The first `limit` organisations the search `text` matches with an id above `after`, by id
+/// (keyset pagination).
+pub async fn search(
+    conn: &impl ConnectionTrait,
+    text: &str,
+    after: Option<i64>,
+    limit: u64,
+) -> Result<Vec<organisation::Model>, DbErr> {
+    let mut page = Organisation::find()
+        .filter(matching(text))
+        .order_by_asc(organisation::Column::Id)
+        .limit(limit);
+    if let Some(after) = after {
+        page = page.filter(organisation::Column::Id.gt(after));
+    }
+    page.all(conn).await
 }
 
 /// The organisations with these ids (any order; unknown ids are left out).

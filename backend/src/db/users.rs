@@ -2,7 +2,7 @@
 
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    Set,
+    QuerySelect, Set,
 };
 use time::OffsetDateTime;
 
@@ -40,6 +40,24 @@ pub async fn insert(
     }
     .insert(conn)
     .await
+}
+
+/// The user with this id.
+pub async fn by_id(conn: &impl ConnectionTrait, id: i64) -> Result<Option<user::Model>, DbErr> {
+    User::find_by_id(id).one(conn).await
+}
+
+/// The first `limit` users with an id above `after`, by id (keyset pagination).
+pub async fn page(
+    conn: &impl ConnectionTrait,
+    after: Option<i64>,
+    limit: u64,
+) -> Result<Vec<user::Model>, DbErr> {
+    let mut page = User::find().order_by_asc(user::Column::Id).limit(limit);
+    if let Some(after) = after {
+        page = page.filter(user::Column::Id.gt(after));
+    }
+    page.all(conn).await
 }
 
 /// Active members of an organisation.

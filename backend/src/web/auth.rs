@@ -19,14 +19,13 @@ use axum::http::request::Parts;
 use axum::http::{HeaderValue, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
-use sea_orm::EntityTrait;
 use serde::de::DeserializeOwned;
 use tower_sessions::Session;
 
 use super::AppState;
 use super::page::{Chrome, nav_for};
 use super::session_store::USER_KEY;
-use crate::db::entities::{organisation, user};
+use crate::db::entities::user;
 use crate::domain::authz::{self, Action, Actor, Role};
 use crate::error::AppError;
 use crate::services::accounts::actor_of;
@@ -245,9 +244,7 @@ impl Viewer {
         };
         let role_label = match self.actor.role {
             Role::Member { org_id } => {
-                let org = organisation::Entity::find_by_id(org_id)
-                    .one(&app.db)
-                    .await?;
+                let org = crate::db::organisations::by_id(&app.db, org_id).await?;
                 format!(
                     "member of {}",
                     org.map_or_else(|| format!("organisation {org_id}"), |o| o.name)
@@ -304,8 +301,7 @@ impl FromRequestParts<AppState> for Viewer {
             .map_err(|(_, m)| AppError::Internal(anyhow::anyhow!("no session layer: {m}")))?;
         let user_id = session.get::<i64>(USER_KEY).await.map_err(session_error)?;
         let user = match user_id {
-            Some(id) => user::Entity::find_by_id(id)
-                .one(&app.db)
+            Some(id) => crate::db::users::by_id(&app.db, id)
                 .await?
                 .filter(|u| u.active),
             None => None,

@@ -30,7 +30,6 @@ use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use sea_orm::DatabaseConnection;
 use time::Duration;
 use tower_http::csrf::CsrfLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
@@ -42,6 +41,7 @@ use self::auth::Viewer;
 use self::page::{Chrome, render};
 use self::session_store::SeaOrmStore;
 use crate::clock::{SharedClock, SystemClock};
+use crate::db::Db;
 use crate::domain::authz::Role;
 
 use crate::config::Settings;
@@ -50,7 +50,7 @@ use crate::error::AppError;
 /// Shared state of every handler.
 #[derive(Clone)]
 pub struct AppState {
-    pub db: DatabaseConnection,
+    pub db: Db,
     /// Registry policy profiles, fees and workflow settings, with the operator's overrides.
     pub settings: Arc<Settings>,
     /// Where "now" comes from (a test moves it to reach deadlines).
@@ -67,7 +67,7 @@ pub struct AppState {
 
 impl AppState {
     /// State on the system clock.
-    pub fn new(db: DatabaseConnection, settings: Settings) -> Self {
+    pub fn new(db: Db, settings: Settings) -> Self {
         AppState {
             exports: Arc::new(spool::Exports::new(db.clone(), spool::EXPORT_SLOTS)),
             db,
@@ -97,7 +97,7 @@ impl AppState {
 
     /// The same state with long exports reading from their own pool (`serve` opens a small one,
     /// so that exports never take the connections pages and the e-mail worker use).
-    pub fn with_export_db(self, db: DatabaseConnection) -> Self {
+    pub fn with_export_db(self, db: Db) -> Self {
         AppState {
             exports: Arc::new(spool::Exports::new(db, spool::EXPORT_SLOTS)),
             ..self

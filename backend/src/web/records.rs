@@ -9,7 +9,6 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use sea_orm::EntityTrait;
 use serde::Deserialize;
 
 use super::AppState;
@@ -17,8 +16,8 @@ use super::auth::{CsrfForm, SignedIn, Viewer};
 use super::extract::Path;
 use super::forms::{self, FormErrors};
 use super::page::{Chrome, render};
-use crate::db::entities::{holding, organisation};
-use crate::db::holdings::range_of;
+use crate::db::holdings::{self, range_of};
+use crate::db::organisations;
 use crate::domain::authz::{self, Role};
 use crate::domain::format::{group_thousands, utc_minute};
 use crate::domain::origins::{self, RECORDABLE};
@@ -103,13 +102,10 @@ async fn page(
     typed: Typed,
 ) -> Result<Html<String>, AppError> {
     require_staff(viewer)?;
-    let h = holding::Entity::find_by_id(id)
-        .one(&app.db)
+    let h = holdings::by_id(&app.db, id)
         .await?
         .ok_or_else(|| AppError::NotFound(format!("There is no holding {id}.")))?;
-    let org = organisation::Entity::find_by_id(h.organisation_id)
-        .one(&app.db)
-        .await?;
+    let org = organisations::by_id(&app.db, h.organisation_id).await?;
     let registry = Rir::from_token(&h.registry);
     let range = range_of(h.start_addr, h.end_addr)?;
     let mut changes = records::history(&app.db, records::HOLDING, id).await?;
@@ -271,8 +267,7 @@ async fn rename_holder(
     CsrfForm { viewer, form }: CsrfForm<NameForm>,
 ) -> Result<Response, AppError> {
     require_staff(&viewer)?;
-    let h = holding::Entity::find_by_id(id)
-        .one(&app.db)
+    let h = holdings::by_id(&app.db, id)
         .await?
         .ok_or_else(|| AppError::NotFound(format!("There is no holding {id}.")))?;
     let typed = Typed {

@@ -18,10 +18,10 @@ use std::sync::Arc;
 use axum::body::{Body, Bytes};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use sea_orm::DatabaseConnection;
 use tokio::io::AsyncReadExt;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
+use crate::db::Db;
 use crate::error::{AppError, AppResult};
 use crate::services::export::{ExportReport, Sink};
 
@@ -37,11 +37,11 @@ const CHUNK: usize = 64 * 1024;
 /// The bound on long exports and the pool they read through.
 pub struct Exports {
     slots: Arc<Semaphore>,
-    db: DatabaseConnection,
+    db: Db,
 }
 
 impl Exports {
-    pub fn new(db: DatabaseConnection, slots: u32) -> Self {
+    pub fn new(db: Db, slots: u32) -> Self {
         Exports {
             slots: Arc::new(Semaphore::new(slots as usize)),
             db,
@@ -49,7 +49,7 @@ impl Exports {
     }
 
     /// The connections exports read through.
-    pub fn db(&self) -> DatabaseConnection {
+    pub fn db(&self) -> Db {
         self.db.clone()
     }
 
@@ -101,7 +101,7 @@ pub async fn spooled_export<F, Fut>(
     export: F,
 ) -> AppResult<Response>
 where
-    F: FnOnce(SpoolSink, DatabaseConnection) -> Fut,
+    F: FnOnce(SpoolSink, Db) -> Fut,
     Fut: Future<Output = AppResult<(ExportReport, SpoolSink)>>,
 {
     let slot = exports.slot()?;
