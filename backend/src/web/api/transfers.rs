@@ -30,7 +30,7 @@ use crate::domain::{Side, TransferType};
 use crate::error::AppError;
 use crate::services::api_tokens::{Caller, Scope};
 use crate::services::documents::{self, NewDocument};
-use crate::services::transfer_access as access;
+use crate::services::transfer_access::{self as access, DocumentInfo};
 use crate::services::transfers::{self, Command, Filing};
 use crate::web::AppState;
 use crate::web::forms::{self, FormErrors};
@@ -257,14 +257,14 @@ fn summary(actor: &Actor, l: &Loaded) -> TransferSummary {
 }
 
 async fn detail(app: &AppState, actor: &Actor, id: i64) -> Result<TransferDetail, ApiError> {
-    let (l, _) = access::load_visible(&app.db, actor, id).await?;
+    let (d, _) = access::details(&app.db, actor, id, false).await?;
+    let l = &d.transfer;
     let now = app.clock.now();
     let findings: Vec<Finding> = if l.state.is_terminal() {
         Vec::new()
     } else {
-        transfers::findings_of(&app.db, &app.settings, &l, now).await?
+        transfers::findings_of(&app.db, &app.settings, l, now).await?
     };
-    let overrides = transfers_db::overrides(&app.db, id).await?;
     let price = match (&l.row.agreed_price, &l.row.price_currency) {
         (Some(amount), Some(currency)) if access::sees_price(actor) => Some(Price {
             amount: amount.clone(),
@@ -279,8 +279,8 @@ async fn detail(app: &AppState, actor: &Actor, id: i64) -> Result<TransferDetail
             horizon_months: n.horizon_months,
             utilisation_percent: n.planned_utilisation_percent,
         }),
-        fees: access::fees(&app.db, id)
-            .await?
+        fees: d
+            .fees
             .into_iter()
             .map(|x| Fee {
                 registry: view::registry_name(&x.registry),
@@ -299,26 +299,16 @@ async fn detail(app: &AppState, actor: &Actor, id: i64) -> Result<TransferDetail
                 rule_id: x.rule_id.clone(),
                 message: x.message.clone(),
                 citation: x.citation.clone(),
-                override_reason: overrides
+                override_reason: d
+                    .overrides
                     .iter()
                     .find(|o| o.rule_id == x.rule_id)
                     .map(|o| o.reason.clone()),
             })
             .collect(),
-        documents: access::documents(&app.db, id)
-            .await?
-            .into_iter()
-            .map(|d| DocumentOut {
-                id: d.id,
-                kind: d.kind,
-                filename: d.filename,
-                size_bytes: d.size_bytes,
-                sha256: d.sha256,
-                uploaded_at: d.uploaded_at,
-            })
-            .collect(),
-        events: transfers_db::history(&app.db, id)
-            .await?
+        documents: d.documents.into_iter().map(DocumentOut::from).collect(),
+        events: d
+            .history
             .into_iter()
             .map(|e| EventOut {
                 at: e.created_at,
@@ -328,8 +318,21 @@ async fn detail(app: &AppState, actor: &Actor, id: i64) -> Result<TransferDetail
                 comment: e.comment,
             })
             .collect(),
-        summary: summary(actor, &l),
+        summary: summary(actor, l),
     })
+}
+
+impl From<DocumentInfo> for DocumentOut {
+    fn from(d: DocumentInfo) -> Self {
+        DocumentOut {
+            id: d.id,
+            kind: d.kind,
+            filename: d.filename,
+            size_bytes: d.size_bytes,
+            sha256: d.sha256,
+            uploaded_at: d.uploaded_at,
+        }
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -620,18 +623,7 @@ async fn upload(
         .ok_or_else(|| {
             AppError::Internal(anyhow::anyhow!("the document just attached is missing"))
         })?;
-    Ok((
-        StatusCode::CREATED,
-        Json(DocumentOut {
-            id: doc.id,
-            kind: doc.kind,
-            filename: doc.filename,
-            size_bytes: doc.size_bytes,
-            sha256: doc.sha256,
-            uploaded_at: doc.uploaded_at,
-        }),
-    )
-        .into_response())
+    Ok((StatusCode::CREATED, Json(DocumentOut::from(doc))).into_response())
 }
 
 // ---------------------------------------------------------------------------------------------
