@@ -20,10 +20,44 @@ use crate::domain::workflow::State;
 use crate::domain::{Ipv4Range, Rir, TransferType};
 
 /// A transfer as stored, with what the core needs.
+#[derive(Debug, Clone)]
 pub struct Loaded {
-    pub row: transfer::Model,
+    /// What the row says beyond the facts and the state.
+    pub row: Record,
     pub facts: TransferFacts,
     pub state: State,
+}
+
+/// The columns of a transfer's row that are neither its facts nor its state: when it was filed
+/// and last changed, its deadline, the agreed price as written, and who confirmed the fees.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Record {
+    pub id: i64,
+    pub filed_by: Option<i64>,
+    pub filed_at: time::OffsetDateTime,
+    pub updated_at: time::OffsetDateTime,
+    pub deadline: Option<time::OffsetDateTime>,
+    pub completed_at: Option<time::OffsetDateTime>,
+    /// The agreed price as stored (a decimal number), and its currency.
+    pub agreed_price: Option<String>,
+    pub price_currency: Option<String>,
+    pub fees_confirmed_by: Option<i64>,
+}
+
+impl Record {
+    pub(super) fn of(row: &transfer::Model) -> Record {
+        Record {
+            id: row.id,
+            filed_by: row.filed_by,
+            filed_at: row.filed_at,
+            updated_at: row.updated_at,
+            deadline: row.deadline,
+            completed_at: row.completed_at,
+            agreed_price: row.agreed_price.clone(),
+            price_currency: row.price_currency.clone(),
+            fees_confirmed_by: row.fees_confirmed_by,
+        }
+    }
 }
 
 fn corrupt(what: String) -> DbErr {
@@ -132,7 +166,11 @@ async fn load_with_parties(
                 .filter_map(|(_, k)| DocumentKind::parse(k))
                 .collect(),
         };
-        loaded.push(Loaded { row, facts, state });
+        loaded.push(Loaded {
+            row: Record::of(&row),
+            facts,
+            state,
+        });
     }
     Ok((loaded, orgs))
 }

@@ -4,12 +4,11 @@
 
 use sea_orm::DatabaseConnection;
 
-use crate::db::entities::transfer;
 pub use crate::db::transfers::DocumentInfo;
 use crate::db::transfers::{self as transfers_db, Details, DocumentFile, Loaded, Scope};
 use crate::domain::authz::{self, Action, Actor, Role, TransferAccess};
 use crate::error::{AppError, AppResult};
-use crate::services::transfers::not_found;
+use crate::services::transfers::{not_found, not_yours};
 
 /// Whose transfers an actor's lists show.
 pub fn scope_of(role: &Role) -> Scope {
@@ -38,10 +37,11 @@ pub async fn list(
     open_only: bool,
     before: Option<i64>,
     limit: u64,
-) -> AppResult<Vec<transfer::Model>> {
+) -> AppResult<Vec<Loaded>> {
     require(actor, Action::ViewTransfer)?;
     let scope = scope_of(&actor.role);
-    Ok(transfers_db::list(db, scope, open_only, before, limit).await?)
+    let found = transfers_db::list(db, scope, open_only, before, limit).await?;
+    Ok(transfers_db::load_many(db, found).await?)
 }
 
 /// The oldest-waiting steps of a hostmaster's registry.
@@ -87,11 +87,7 @@ pub async fn authorize(
     if authz::can(actor, action, Some(&access)) {
         Ok(l)
     } else {
-        Err(AppError::Forbidden(format!(
-            "This step is not yours to take: {} is {}.",
-            l.facts.reference,
-            l.state.describe()
-        )))
+        Err(not_yours(&l))
     }
 }
 

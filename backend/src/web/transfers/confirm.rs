@@ -219,15 +219,9 @@ pub(super) async fn withdraw(
     Path(id): Path<i64>,
     CsrfForm { viewer, .. }: CsrfForm<Empty>,
 ) -> Result<Response, AppError> {
-    button_step(
-        &app,
-        &viewer,
-        id,
-        Action::Withdraw,
-        Command::Withdraw,
-        "withdraw",
-        |l| format!("You withdrew {}.", l.facts.reference),
-    )
+    button_step(&app, &viewer, id, Command::Withdraw, "withdraw", |l| {
+        format!("You withdrew {}.", l.reference)
+    })
     .await
 }
 
@@ -237,7 +231,6 @@ pub(super) async fn reject(
     CsrfForm { viewer, form }: CsrfForm<ReasonForm>,
 ) -> Result<Response, AppError> {
     let side = parse_side(&form.side)?;
-    authorize(&app, &viewer, id, Action::Decide { side }).await?;
     let mut errors = FormErrors::default();
     forms::text(
         &mut errors,
@@ -248,6 +241,7 @@ pub(super) async fn reject(
         TEXT_MAX,
     );
     if !errors.is_empty() {
+        authorize(&app, &viewer, id, Action::Decide { side }).await?;
         let page =
             confirm_page(&app, &viewer, id, "reject", Some(side), errors, form.reason).await?;
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
@@ -267,7 +261,7 @@ pub(super) async fn reject(
         |l| {
             format!(
                 "You rejected {}. Both organisations are told why.",
-                l.facts.reference
+                l.reference
             )
         },
     )
@@ -283,7 +277,6 @@ pub(super) async fn confirm_fees(
         &app,
         &viewer,
         id,
-        Action::ConfirmFees,
         Command::ConfirmFees,
         "fees",
         |l| match l.state {
@@ -292,11 +285,11 @@ pub(super) async fn confirm_fees(
                 ..
             } => format!(
                 "Fees of {} confirmed. It can be finalized now.",
-                l.facts.reference
+                l.reference
             ),
             _ => format!(
                 "Your registry's fees of {} are confirmed; the other registry confirms its own.",
-                l.facts.reference
+                l.reference
             ),
         },
     )
@@ -376,27 +369,19 @@ pub(super) async fn finalize(
     Path(id): Path<i64>,
     CsrfForm { viewer, .. }: CsrfForm<Empty>,
 ) -> Result<Response, AppError> {
-    button_step(
-        &app,
-        &viewer,
-        id,
-        Action::Finalize,
-        Command::Finalize,
-        "finalize",
-        |l| {
-            if l.state == WorkflowState::Completed {
-                format!(
-                    "{} is complete: the addresses moved and the ledger has the entries.",
-                    l.facts.reference
-                )
-            } else {
-                format!(
-                    "You finalized {} once. A second hostmaster must finalize it too.",
-                    l.facts.reference
-                )
-            }
-        },
-    )
+    button_step(&app, &viewer, id, Command::Finalize, "finalize", |l| {
+        if l.state == WorkflowState::Completed {
+            format!(
+                "{} is complete: the addresses moved and the ledger has the entries.",
+                l.reference
+            )
+        } else {
+            format!(
+                "You finalized {} once. A second hostmaster must finalize it too.",
+                l.reference
+            )
+        }
+    })
     .await
 }
 
@@ -424,7 +409,7 @@ pub(super) async fn dispute(
         |l| {
             format!(
                 "{} is marked disputed; nothing moves until it is resolved.",
-                l.facts.reference
+                l.reference
             )
         },
     )
@@ -437,19 +422,11 @@ pub(super) async fn resolve_dispute(
     CsrfForm { viewer, .. }: CsrfForm<Empty>,
 ) -> Result<Response, AppError> {
     let step = Command::ResolveDispute;
-    button_step(
-        &app,
-        &viewer,
-        id,
-        Action::ResolveDispute,
-        step,
-        "dispute_reason",
-        |l| {
-            format!(
-                "The dispute over {} is resolved; it awaits finalization again.",
-                l.facts.reference
-            )
-        },
-    )
+    button_step(&app, &viewer, id, step, "dispute_reason", |l| {
+        format!(
+            "The dispute over {} is resolved; it awaits finalization again.",
+            l.reference
+        )
+    })
     .await
 }

@@ -5,7 +5,7 @@ use axum::extract::State;
 use axum::response::Html;
 use serde::Deserialize;
 
-use crate::db::transfers as transfers_db;
+use crate::db::transfers::{self as transfers_db, Loaded};
 use crate::domain::Side;
 use crate::domain::authz::{self, Action, Role, TransferAccess};
 use crate::domain::format::group_thousands;
@@ -68,7 +68,7 @@ pub(super) async fn list(
     let next_page = more.then(|| {
         format!(
             "/transfers?before={}{}",
-            found.last().map_or(0, |t| t.id),
+            found.last().map_or(0, |t| t.facts.id),
             if open_only { "" } else { "&show=all" }
         )
     });
@@ -93,10 +93,9 @@ pub(super) async fn list(
 async fn rows_for(
     app: &AppState,
     viewer: &Viewer,
-    found: Vec<crate::db::entities::transfer::Model>,
+    loaded: Vec<Loaded>,
 ) -> Result<Vec<Row>, AppError> {
     let now = app.clock.now();
-    let loaded = transfers_db::load_many(&app.db, found).await?;
     // A cancelled inter-RIR transfer shows its cancel status only if the NRO log had heard of
     // it (SOURCE_INITIALIZED); one read for the whole page, and none when nothing was cancelled.
     let cancelled: Vec<i64> = loaded

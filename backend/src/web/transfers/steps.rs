@@ -8,7 +8,6 @@ use serde::Deserialize;
 
 use super::TEXT_MAX;
 use super::show::{Typed, show_page};
-use crate::db::transfers::{self as transfers_db, Loaded};
 use crate::domain::Side;
 use crate::domain::authz::Action;
 use crate::domain::format::capitalise;
@@ -16,14 +15,15 @@ use crate::domain::transfer::NeedJustification;
 use crate::domain::workflow::Override;
 use crate::error::AppError;
 use crate::services::transfer_access as access;
-use crate::services::transfers::{self, Command};
+use crate::services::transfers::{self, Applied, Command};
 use crate::web::AppState;
 use crate::web::auth::{CsrfForm, Viewer};
 use crate::web::extract::Path;
 use crate::web::forms::{self, FormErrors};
 
-/// Refuses unless the viewer may take `action` on the transfer now: checked before the form is
-/// validated, so a person who may not act learns nothing from the form's errors.
+/// Refuses unless the viewer may take `action` on the transfer now: checked before a form's
+/// errors are shown, so a person who may not act learns nothing from them. A valid form needs
+/// no such read: the service refuses the step in the same words (`transfers::take_step`).
 pub(super) async fn authorize(
     app: &AppState,
     viewer: &Viewer,
@@ -34,8 +34,9 @@ pub(super) async fn authorize(
     Ok(())
 }
 
-/// Applies a command; a refusal the person can act on comes back on the transfer page, next
-/// to the form it concerns, with what they typed.
+/// Applies a command, refused if the step is not the viewer's; a refusal the person can act on
+/// comes back on the transfer page, next to the form it concerns, with what they typed. The
+/// flash says what happened from what the service answers, so the transfer is read once.
 pub(super) async fn apply(
     app: &AppState,
     viewer: &Viewer,
@@ -43,14 +44,12 @@ pub(super) async fn apply(
     command: Command,
     field: &'static str,
     typed: Typed,
-    done: impl FnOnce(&Loaded) -> String,
+    done: impl FnOnce(&Applied) -> String,
 ) -> Result<Response, AppError> {
     let now = app.clock.now();
-    match transfers::act(&app.db, &app.settings, &viewer.actor, id, command, now).await {
-        Ok(_) => {
-            if let Some(l) = transfers_db::load(&app.db, id).await? {
-                viewer.flash(done(&l)).await?;
-            }
+    match transfers::take_step(&app.db, &app.settings, &viewer.actor, id, command, now).await {
+        Ok(applied) => {
+            viewer.flash(done(&applied)).await?;
             Ok(Redirect::to(&format!("/transfers/{id}")).into_response())
         }
         Err(AppError::Invalid(m)) => {
@@ -98,22 +97,33 @@ pub(super) async fn invalid_form(
     Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
 }
 
+/// The form of a step comes back with its errors, if the step is the viewer's to take.
+async fn invalid_step(
+    app: &AppState,
+    viewer: &Viewer,
+    id: i64,
+    action: Action,
+    errors: FormErrors,
+    typed: Typed,
+) -> Result<Response, AppError> {
+    authorize(app, viewer, id, action).await?;
+    invalid_form(app, viewer, id, errors, typed).await
+}
+
 /// A step that is one button (withdraw, confirm fees, finalize, resolve a dispute).
 pub(super) async fn button_step(
     app: &AppState,
     viewer: &Viewer,
     id: i64,
-    action: Action,
     command: Command,
     field: &'static str,
-    done: impl FnOnce(&Loaded) -> String,
+    done: impl FnOnce(&Applied) -> String,
 ) -> Result<Response, AppError> {
-    authorize(app, viewer, id, action).await?;
     apply(app, viewer, id, command, field, Typed::default(), done).await
 }
 
-/// A step whose form is one required text (an answer, what is disputed): authorized, checked,
-/// then applied, or shown again with the error and the text as typed.
+/// A step whose form is one required text (an answer, what is disputed): checked, then applied,
+/// or, if it is the viewer's step, shown again with the error and the text as typed.
 pub(super) struct TextStep {
     pub(super) action: Action,
     pub(super) field: &'static str,
@@ -133,13 +143,12 @@ impl TextStep {
         text: String,
         typed: Typed,
         command: impl FnOnce(String) -> Command,
-        done: impl FnOnce(&Loaded) -> String,
+        done: impl FnOnce(&Applied) -> String,
     ) -> Result<Response, AppError> {
-        authorize(app, viewer, id, self.action).await?;
         let mut errors = FormErrors::default();
         forms::text(&mut errors, self.field, &text, self.label, true, TEXT_MAX);
         if !errors.is_empty() {
-            return invalid_form(app, viewer, id, errors, typed).await;
+            return invalid_step(app, viewer, id, self.action, errors, typed).await;
         }
         let command = command(text.trim().to_owned());
         apply(app, viewer, id, command, self.field, typed, done).await
@@ -184,7 +193,6 @@ pub(super) async fn accept(
     Path(id): Path<i64>,
     CsrfForm { viewer, form }: CsrfForm<AcceptForm>,
 ) -> Result<Response, AppError> {
-    authorize(&app, &viewer, id, Action::AcceptAsRecipient).await?;
     let typed = Typed {
         need_text: form.need_text.clone(),
         horizon_months: form.horizon_months.clone(),
@@ -215,7 +223,8 @@ pub(super) async fn accept(
         100,
     );
     if !errors.is_empty() {
-        return invalid_form(&app, &viewer, id, errors, typed).await;
+        let action = Action::AcceptAsRecipient;
+        return invalid_step(&app, &viewer, id, action, errors, typed).await;
     }
     let need = NeedJustification {
         text: form.need_text.trim().to_owned(),
@@ -232,8 +241,7 @@ pub(super) async fn accept(
         |l| {
             format!(
                 "You accepted {}. {} reviews it next.",
-                l.facts.reference,
-                l.facts.source_rir()
+                l.reference, l.source_rir
             )
         },
     )
@@ -267,12 +275,7 @@ pub(super) async fn answer(
         form.answer,
         typed,
         |text| Command::Answer { text },
-        |l| {
-            format!(
-                "Your answer is with the hostmasters of {}.",
-                l.facts.reference
-            )
-        },
+        |l| format!("Your answer is with the hostmasters of {}.", l.reference),
     )
     .await
 }
@@ -304,13 +307,13 @@ pub(super) async fn approve(
     CsrfForm { viewer, form }: CsrfForm<ApproveForm>,
 ) -> Result<Response, AppError> {
     let side = parse_side(&form.side)?;
-    authorize(&app, &viewer, id, Action::Decide { side }).await?;
     let mut errors = FormErrors::default();
     for r in &form.reason {
         forms::text(&mut errors, "override", r, "the reason", false, TEXT_MAX);
     }
     if !errors.is_empty() {
-        return invalid_form(&app, &viewer, id, errors, Typed::default()).await;
+        let action = Action::Decide { side };
+        return invalid_step(&app, &viewer, id, action, errors, Typed::default()).await;
     }
     let overrides = form
         .rule
@@ -333,7 +336,7 @@ pub(super) async fn approve(
             format!(
                 "You approved the {} side of {}.",
                 side.as_str(),
-                l.facts.reference
+                l.reference
             )
         },
     )
@@ -356,7 +359,6 @@ pub(super) async fn request_info(
     CsrfForm { viewer, form }: CsrfForm<RequestInfoForm>,
 ) -> Result<Response, AppError> {
     let side = parse_side(&form.side)?;
-    authorize(&app, &viewer, id, Action::Decide { side }).await?;
     let typed = Typed {
         question: form.question.clone(),
         ..Default::default()
@@ -379,7 +381,8 @@ pub(super) async fn request_info(
         TEXT_MAX,
     );
     let (Some(asked), true) = (asked, errors.is_empty()) else {
-        return invalid_form(&app, &viewer, id, errors, typed).await;
+        let action = Action::Decide { side };
+        return invalid_step(&app, &viewer, id, action, errors, typed).await;
     };
     let question = form.question.trim().to_owned();
     apply(
@@ -393,7 +396,7 @@ pub(super) async fn request_info(
         },
         "question",
         typed,
-        |l| format!("Your question on {} was sent.", l.facts.reference),
+        |l| format!("Your question on {} was sent.", l.reference),
     )
     .await
 }
