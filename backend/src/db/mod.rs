@@ -10,6 +10,7 @@ pub mod ledger_query;
 pub mod organisations;
 pub mod outbox;
 pub mod tlog;
+pub mod transfer_store;
 pub mod transfers;
 pub mod users;
 

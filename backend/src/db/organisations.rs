@@ -77,6 +77,14 @@ pub async fn ids_by_handle(
     Ok(rows.into_iter().collect())
 }
 
+/// One organisation, by id.
+pub async fn by_id(
+    conn: &impl ConnectionTrait,
+    id: i64,
+) -> Result<Option<organisation::Model>, DbErr> {
+    Organisation::find_by_id(id).one(conn).await
+}
+
 /// Maps a row to the facts the rules decide on.
 pub fn to_facts(row: &organisation::Model) -> Result<OrgFacts, DbErr> {
     let registry = Rir::from_token(&row.registry).ok_or_else(|| {
@@ -151,14 +159,6 @@ pub async fn create(
     .insert(conn)
     .await
     .map(Some)
-}
-
-/// The organisation with this id.
-pub async fn by_id(
-    conn: &impl ConnectionTrait,
-    id: i64,
-) -> Result<Option<organisation::Model>, DbErr> {
-    Organisation::find_by_id(id).one(conn).await
 }
 
 /// What an administrator's search of organisations matches: a case-insensitive part of the name

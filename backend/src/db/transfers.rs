@@ -7,8 +7,8 @@ use sea_orm::{
 };
 
 use super::entities::{
-    document, finding_override, holding, organisation, policy_exception, transfer, transfer_block,
-    transfer_event,
+    document, fee_line, finding_override, holding, organisation, policy_exception, transfer,
+    transfer_block, transfer_event,
 };
 use super::holdings::range_of;
 use super::organisations::to_facts;
@@ -20,10 +20,44 @@ use crate::domain::workflow::State;
 use crate::domain::{Ipv4Range, Rir, TransferType};
 
 /// A transfer as stored, with what the core needs.
+#[derive(Debug, Clone)]
 pub struct Loaded {
-    pub row: transfer::Model,
+    /// What the row says beyond the facts and the state.
+    pub row: Record,
     pub facts: TransferFacts,
     pub state: State,
+}
+
+/// The columns of a transfer's row that are neither its facts nor its state: when it was filed
+/// and last changed, its deadline, the agreed price as written, and who confirmed the fees.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Record {
+    pub id: i64,
+    pub filed_by: Option<i64>,
+    pub filed_at: time::OffsetDateTime,
+    pub updated_at: time::OffsetDateTime,
+    pub deadline: Option<time::OffsetDateTime>,
+    pub completed_at: Option<time::OffsetDateTime>,
+    /// The agreed price as stored (a decimal number), and its currency.
+    pub agreed_price: Option<String>,
+    pub price_currency: Option<String>,
+    pub fees_confirmed_by: Option<i64>,
+}
+
+impl Record {
+    pub(super) fn of(row: &transfer::Model) -> Record {
+        Record {
+            id: row.id,
+            filed_by: row.filed_by,
+            filed_at: row.filed_at,
+            updated_at: row.updated_at,
+            deadline: row.deadline,
+            completed_at: row.completed_at,
+            agreed_price: row.agreed_price.clone(),
+            price_currency: row.price_currency.clone(),
+            fees_confirmed_by: row.fees_confirmed_by,
+        }
+    }
 }
 
 fn corrupt(what: String) -> DbErr {
@@ -59,9 +93,23 @@ pub async fn load_many(
     conn: &impl ConnectionTrait,
     rows: Vec<transfer::Model>,
 ) -> Result<Vec<Loaded>, DbErr> {
+    Ok(load_with_parties(conn, rows).await?.0)
+}
+
+/// [`load_many`], with the organisation rows of the parties (their handles are on the page).
+async fn load_with_parties(
+    conn: &impl ConnectionTrait,
+    rows: Vec<transfer::Model>,
+) -> Result<
+    (
+        Vec<Loaded>,
+        std::collections::HashMap<i64, organisation::Model>,
+    ),
+    DbErr,
+> {
     use sea_orm::QuerySelect;
     if rows.is_empty() {
-        return Ok(Vec::new());
+        return Ok((Vec::new(), Default::default()));
     }
     let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
     let orgs: std::collections::HashMap<i64, organisation::Model> = organisation::Entity::find()
@@ -118,9 +166,13 @@ pub async fn load_many(
                 .filter_map(|(_, k)| DocumentKind::parse(k))
                 .collect(),
         };
-        loaded.push(Loaded { row, facts, state });
+        loaded.push(Loaded {
+            row: Record::of(&row),
+            facts,
+            state,
+        });
     }
-    Ok(loaded)
+    Ok((loaded, orgs))
 }
 
 /// Holdings that overlap any of the blocks, whoever holds them, as the rules see them.
@@ -379,6 +431,146 @@ pub async fn history(
         .order_by_asc(transfer_event::Column::Id)
         .all(conn)
         .await
+}
+
+/// A document's particulars, without its content.
+#[derive(Debug, Clone)]
+pub struct DocumentInfo {
+    pub id: i64,
+    pub kind: String,
+    pub filename: String,
+    pub size_bytes: i64,
+    pub sha256: String,
+    pub uploaded_at: time::OffsetDateTime,
+}
+
+/// The documents of a transfer in upload order; their bytes stay in the database.
+pub async fn documents(conn: &impl ConnectionTrait, id: i64) -> Result<Vec<DocumentInfo>, DbErr> {
+    use sea_orm::QuerySelect;
+    let rows: Vec<(i64, String, String, i64, String, time::OffsetDateTime)> =
+        document::Entity::find()
+            .select_only()
+            .columns([
+                document::Column::Id,
+                document::Column::Kind,
+                document::Column::Filename,
+                document::Column::SizeBytes,
+                document::Column::Sha256,
+                document::Column::CreatedAt,
+            ])
+            .filter(document::Column::TransferId.eq(id))
+            .order_by_asc(document::Column::Id)
+            .into_tuple()
+            .all(conn)
+            .await?;
+    Ok(rows
+        .into_iter()
+        .map(
+            |(id, kind, filename, size_bytes, sha256, uploaded_at)| DocumentInfo {
+                id,
+                kind,
+                filename,
+                size_bytes,
+                sha256,
+                uploaded_at,
+            },
+        )
+        .collect())
+}
+
+/// A document to hand out: its name as uploaded, its type and its bytes.
+pub struct DocumentFile {
+    pub filename: String,
+    pub content_type: String,
+    pub content: Vec<u8>,
+}
+
+/// Document `doc` of transfer `id`, if the transfer has it.
+pub async fn document_file(
+    conn: &impl ConnectionTrait,
+    id: i64,
+    doc: i64,
+) -> Result<Option<DocumentFile>, DbErr> {
+    Ok(document::Entity::find_by_id(doc)
+        .filter(document::Column::TransferId.eq(id))
+        .one(conn)
+        .await?
+        .map(|d| DocumentFile {
+            filename: d.filename,
+            content_type: d.content_type,
+            content: d.content,
+        }))
+}
+
+/// The fee lines of a transfer, in the order they were billed.
+pub async fn fee_lines(
+    conn: &impl ConnectionTrait,
+    id: i64,
+) -> Result<Vec<fee_line::Model>, DbErr> {
+    fee_line::Entity::find()
+        .filter(fee_line::Column::TransferId.eq(id))
+        .order_by_asc(fee_line::Column::Id)
+        .all(conn)
+        .await
+}
+
+/// A holding one of a transfer's blocks touches, with its holder's name.
+pub struct HeldBy {
+    pub holding: HoldingFacts,
+    pub holder: String,
+}
+
+/// Everything shown of one transfer (the transfer page, the API's transfer), read together.
+pub struct Details {
+    pub transfer: Loaded,
+    /// Registry handles of the two parties, by organisation id.
+    pub handles: std::collections::HashMap<i64, String>,
+    pub overrides: Vec<finding_override::Model>,
+    pub documents: Vec<DocumentInfo>,
+    pub fees: Vec<fee_line::Model>,
+    /// The timeline, oldest first.
+    pub history: Vec<transfer_event::Model>,
+    /// The holdings its blocks touch; read only when asked (for those who review).
+    pub holdings: Vec<HeldBy>,
+}
+
+/// Reads what is shown of a transfer: `None` when it does not exist or `visible` refuses it,
+/// in which case nothing more than the transfer is read.
+pub async fn details(
+    conn: &impl ConnectionTrait,
+    id: i64,
+    with_holdings: bool,
+    visible: impl FnOnce(&Loaded) -> bool,
+) -> Result<Option<Details>, DbErr> {
+    let Some(row) = transfer::Entity::find_by_id(id).one(conn).await? else {
+        return Ok(None);
+    };
+    let (mut loaded, orgs) = load_with_parties(conn, vec![row]).await?;
+    let Some(transfer) = loaded.pop().filter(|l| visible(l)) else {
+        return Ok(None);
+    };
+    let holdings = if with_holdings {
+        let touching = holdings_touching(conn, &transfer.facts.blocks).await?;
+        let names = organisation_names(conn, touching.iter().map(|h| h.org_id)).await?;
+        touching
+            .into_iter()
+            .map(|holding| HeldBy {
+                holder: names.get(&holding.org_id).cloned().unwrap_or_default(),
+                holding,
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    Ok(Some(Details {
+        handles: orgs.into_values().map(|o| (o.id, o.handle)).collect(),
+        overrides: overrides(conn, id).await?,
+        documents: documents(conn, id).await?,
+        fees: fee_lines(conn, id).await?,
+        history: history(conn, id).await?,
+        holdings,
+        transfer,
+    }))
 }
 
 /// Which of these transfers ever reached the recipient registry's review, that is published

@@ -10,6 +10,14 @@ use super::entities::api_token;
 use super::entities::user::{self, Entity as User};
 use crate::domain::Rir;
 
+/// A user's display name, by id.
+pub async fn display_name(conn: &impl ConnectionTrait, id: i64) -> Result<Option<String>, DbErr> {
+    Ok(User::find_by_id(id)
+        .one(conn)
+        .await?
+        .map(|u| u.display_name))
+}
+
 /// A user to create.
 pub struct NewUser<'a> {
     pub email: &'a str,

@@ -173,7 +173,7 @@ pub async fn attach(
     let id = store(
         &txn,
         transfer_id,
-        &l.row.state,
+        l.state.as_str(),
         &doc,
         content_type,
         who,

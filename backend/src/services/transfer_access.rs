@@ -4,11 +4,11 @@
 
 use sea_orm::DatabaseConnection;
 
-use crate::db::entities::transfer;
-use crate::db::transfers::{self as transfers_db, Loaded, Scope};
+pub use crate::db::transfers::DocumentInfo;
+use crate::db::transfers::{self as transfers_db, Details, DocumentFile, Loaded, Scope};
 use crate::domain::authz::{self, Action, Actor, Role, TransferAccess};
 use crate::error::{AppError, AppResult};
-use crate::services::transfers::not_found;
+use crate::services::transfers::{not_found, not_yours};
 
 /// Whose transfers an actor's lists show.
 pub fn scope_of(role: &Role) -> Scope {
@@ -37,10 +37,11 @@ pub async fn list(
     open_only: bool,
     before: Option<i64>,
     limit: u64,
-) -> AppResult<Vec<transfer::Model>> {
+) -> AppResult<Vec<Loaded>> {
     require(actor, Action::ViewTransfer)?;
     let scope = scope_of(&actor.role);
-    Ok(transfers_db::list(db, scope, open_only, before, limit).await?)
+    let found = transfers_db::list(db, scope, open_only, before, limit).await?;
+    Ok(transfers_db::load_many(db, found).await?)
 }
 
 /// The oldest-waiting steps of a hostmaster's registry.
@@ -86,78 +87,61 @@ pub async fn authorize(
     if authz::can(actor, action, Some(&access)) {
         Ok(l)
     } else {
-        Err(AppError::Forbidden(format!(
-            "This step is not yours to take: {} is {}.",
-            l.facts.reference,
-            l.state.describe()
-        )))
+        Err(not_yours(&l))
     }
-}
-
-/// A document's particulars, without its content.
-#[derive(Debug, Clone)]
-pub struct DocumentInfo {
-    pub id: i64,
-    pub kind: String,
-    pub filename: String,
-    pub size_bytes: i64,
-    pub sha256: String,
-    pub uploaded_at: time::OffsetDateTime,
 }
 
 /// The documents of a transfer (the caller has checked it may see it), in upload order.
 pub async fn documents(db: &DatabaseConnection, id: i64) -> AppResult<Vec<DocumentInfo>> {
-    use crate::db::entities::document;
-    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
-    let rows: Vec<(i64, String, String, i64, String, time::OffsetDateTime)> =
-        document::Entity::find()
-            .select_only()
-            .columns([
-                document::Column::Id,
-                document::Column::Kind,
-                document::Column::Filename,
-                document::Column::SizeBytes,
-                document::Column::Sha256,
-                document::Column::CreatedAt,
-            ])
-            .filter(document::Column::TransferId.eq(id))
-            .order_by_asc(document::Column::Id)
-            .into_tuple()
-            .all(db)
-            .await?;
-    Ok(rows
-        .into_iter()
-        .map(
-            |(id, kind, filename, size_bytes, sha256, uploaded_at)| DocumentInfo {
-                id,
-                kind,
-                filename,
-                size_bytes,
-                sha256,
-                uploaded_at,
-            },
-        )
-        .collect())
+    Ok(transfers_db::documents(db, id).await?)
 }
 
-/// The fee lines of a transfer (the caller has checked it may see it).
-pub async fn fees(
+/// What is shown of a transfer the actor may see (see [`transfers_db::details`]); the holdings
+/// its blocks touch are read when `with_holdings`.
+pub async fn details(
     db: &DatabaseConnection,
+    actor: &Actor,
     id: i64,
-) -> AppResult<Vec<crate::db::entities::fee_line::Model>> {
-    use crate::db::entities::fee_line;
-    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
-    Ok(fee_line::Entity::find()
-        .filter(fee_line::Column::TransferId.eq(id))
-        .order_by_asc(fee_line::Column::Id)
-        .all(db)
-        .await?)
+    with_holdings: bool,
+) -> AppResult<(Details, TransferAccess)> {
+    let visible = |l: &Loaded| {
+        let access = TransferAccess::new(&l.facts, l.state.clone());
+        authz::can(actor, Action::ViewTransfer, Some(&access))
+    };
+    let d = transfers_db::details(db, id, with_holdings, visible)
+        .await?
+        .ok_or_else(|| not_found(id))?;
+    let access = TransferAccess::new(&d.transfer.facts, d.transfer.state.clone());
+    Ok((d, access))
+}
+
+/// A document of a transfer the actor may see, with its bytes.
+pub async fn document_file(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    id: i64,
+    doc: i64,
+) -> AppResult<DocumentFile> {
+    load_visible(db, actor, id).await?;
+    transfers_db::document_file(db, id, doc)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("Transfer {id} has no document {doc}.")))
 }
 
 /// Whether the actor may read the agreed price: the parties, their registries and auditors; an
 /// administrator (who runs the system, not transfers) may not.
 pub fn sees_price(actor: &Actor) -> bool {
     actor.role != Role::Admin
+}
+
+/// The organisation a member files for.
+pub async fn organisation(
+    db: &DatabaseConnection,
+    id: i64,
+) -> AppResult<crate::db::entities::organisation::Model> {
+    crate::db::organisations::by_id(db, id)
+        .await?
+        .ok_or_else(|| AppError::NotFound("your organisation is missing".into()))
 }
 
 /// The organisations a member of `own` may file to: every other organisation with a member

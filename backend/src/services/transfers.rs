@@ -7,20 +7,16 @@
 //! any point rolls everything back.
 
 use rust_decimal::Decimal;
-use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseConnection,
-    EntityTrait, QueryFilter, QuerySelect, Set,
+    ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseConnection, EntityTrait, QueryFilter,
 };
 use time::{Duration, OffsetDateTime, Time};
 
-use crate::db::entities::{
-    fee_line, finding_override, organisation, policy_exception, transfer, transfer_block,
-    transfer_event, user,
-};
+use crate::db::entities::organisation;
 use crate::db::holdings as holdings_db;
 use crate::db::outbox;
-use crate::db::transfers::{self as transfers_db, Loaded};
+use crate::db::transfer_store::{self as store, NewEvent, NewException, NewTransfer, StateWrite};
+use crate::db::transfers::{self as transfers_db, Loaded, Record};
 use crate::db::{self, ledger as ledger_db};
 use crate::domain::authz::{self, Action, Actor, Role, TransferAccess};
 
@@ -151,9 +147,13 @@ impl Command {
     }
 }
 
-/// What an applied event did.
+/// What an applied event did, with what the page that asked for it says next: a step reads its
+/// transfer once, in its transaction.
 #[derive(Debug, Clone)]
 pub struct Applied {
+    pub reference: String,
+    pub source_rir: Rir,
+    /// The state the transfer is in now.
     pub state: State,
     /// Ledger entries appended (finalization only).
     pub ledger_entries: Vec<LedgerEntry>,
@@ -167,8 +167,7 @@ pub(crate) async fn actor_label(
     let id = actor
         .user_id
         .ok_or_else(|| AppError::Forbidden("sign in first".into()))?;
-    let u = user::Entity::find_by_id(id)
-        .one(conn)
+    let name = crate::db::users::display_name(conn, id)
         .await?
         .ok_or_else(|| AppError::Forbidden("unknown user".into()))?;
     let role = match actor.role {
@@ -178,7 +177,7 @@ pub(crate) async fn actor_label(
         Role::Admin => "admin".to_owned(),
         Role::Anonymous => "anonymous".to_owned(),
     };
-    Ok((id, format!("{} ({role})", u.display_name)))
+    Ok((id, format!("{name} ({role})")))
 }
 
 fn access(l: &Loaded) -> TransferAccess {
@@ -457,8 +456,7 @@ pub async fn file_with_documents(
     let org = |id: i64| {
         let txn = &txn;
         async move {
-            organisation::Entity::find_by_id(id)
-                .one(txn)
+            crate::db::organisations::by_id(txn, id)
                 .await?
                 .ok_or_else(|| AppError::invalid(format!("there is no organisation {id}")))
         }
@@ -491,67 +489,28 @@ pub async fn file_with_documents(
     }
 
     let transition = workflow::filed();
-    let (state_name, state_data) = transition.next.to_parts();
-    let row = transfer::ActiveModel {
-        // Unique placeholder until the id is known (the clock may be fixed, hence the counter).
-        reference: Set(format!(
-            "pending-{}-{}",
-            now.unix_timestamp_nanos(),
-            PLACEHOLDERS.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
-        )),
-        kind: Set(facts.kind.nro_name().to_owned()),
-        source_org_id: Set(facts.source.id),
-        recipient_org_id: Set(facts.recipient.id),
-        source_registry: Set(facts.source_rir().token().to_owned()),
-        recipient_registry: Set(facts.recipient_rir().token().to_owned()),
-        state: Set(state_name.to_owned()),
-        state_data: Set(state_data),
-        deadline: Set(deadline_after(&transition.effects, None, settings, now)),
-        version: Set(0),
-        agreed_price: Set(filing
-            .agreed_price
-            .as_ref()
-            .map(|(p, _)| p.normalize().to_string())),
-        price_currency: Set(filing.agreed_price.as_ref().map(|(_, c)| c.to_string())),
-        filed_by: Set(actor.user_id),
-        filed_at: Set(now),
-        updated_at: Set(now),
-        ..Default::default()
-    }
-    .insert(&txn)
-    .await?;
-    let reference = format!("TX-{}-{:06}", now.year(), row.id);
-    let mut active: transfer::ActiveModel = row.into();
-    active.reference = Set(reference.clone());
-    let row = active.update(&txn).await?;
-    transfer_block::Entity::insert_many(facts.blocks.iter().map(|b| transfer_block::ActiveModel {
-        transfer_id: Set(row.id),
-        start_addr: Set(i64::from(b.start())),
-        end_addr: Set(i64::from(b.end())),
-        ..Default::default()
-    }))
-    .exec_without_returning(&txn)
-    .await?;
+    let new = NewTransfer {
+        facts: &facts,
+        state: &transition.next,
+        deadline: deadline_after(&transition.effects, None, settings, now),
+        agreed_price: filing.agreed_price.as_ref(),
+        filed_by: actor.user_id,
+    };
+    // Unique placeholder until the id is known (the clock may be fixed, hence the counter).
+    let placeholder = format!(
+        "pending-{}-{}",
+        now.unix_timestamp_nanos(),
+        PLACEHOLDERS.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    );
+    let reference = |id: i64| format!("TX-{}-{:06}", now.year(), id);
+    let (id, reference, row) = store::insert(&txn, new, placeholder, reference, now).await?;
     let facts = TransferFacts {
-        id: row.id,
+        id,
         reference,
         ..facts
     };
     let lines = fees::invoice(&facts, |rir| &settings.profiles.get(rir).fees);
-    if !lines.is_empty() {
-        fee_line::Entity::insert_many(lines.iter().map(|l| fee_line::ActiveModel {
-            transfer_id: Set(row.id),
-            registry: Set(l.registry.token().to_owned()),
-            payer: Set(l.payer.as_str().to_owned()),
-            description: Set(l.description.clone()),
-            amount: Set(l.amount.normalize().to_string()),
-            currency: Set(l.currency.to_string()),
-            confirmed: Set(l.confirmed),
-            ..Default::default()
-        }))
-        .exec_without_returning(&txn)
-        .await?;
-    }
+    store::insert_fee_lines(&txn, id, &lines).await?;
     let (user_id, label) = actor_label(&txn, actor).await?;
     let history = History {
         event: TimelineEvent::Filed,
@@ -559,10 +518,11 @@ pub async fn file_with_documents(
         label,
         comment: None,
     };
-    let event_id = record_event(&txn, row.id, None, state_name, history.clone(), now).await?;
+    let state_name = transition.next.as_str();
+    let event_id = record_event(&txn, id, None, state_name, history.clone(), now).await?;
     for (doc, content_type) in documents.iter().zip(content_types) {
         let who = (user_id, history.label.clone());
-        documents::store(&txn, row.id, state_name, doc, content_type, who, now).await?;
+        documents::store(&txn, id, state_name, doc, content_type, who, now).await?;
     }
     let loaded = Loaded {
         row,
@@ -580,7 +540,7 @@ pub async fn file_with_documents(
     )
     .await?;
     txn.commit().await?;
-    Ok(loaded.row.id)
+    Ok(id)
 }
 
 /// Applies a person's command to a transfer.
@@ -592,10 +552,49 @@ pub async fn act(
     command: Command,
     now: OffsetDateTime,
 ) -> AppResult<Applied> {
+    apply_command(db, settings, actor, id, command, now, false).await
+}
+
+/// [`act`] for a step a person takes from a page or the API: a step that is not theirs to take
+/// is refused first, in the words of [`not_yours`], as `transfer_access::authorize` refuses it
+/// before their input is checked. The caller needs no read of its own: the transfer is loaded
+/// once, under its lock.
+pub async fn take_step(
+    db: &DatabaseConnection,
+    settings: &Settings,
+    actor: &Actor,
+    id: i64,
+    command: Command,
+    now: OffsetDateTime,
+) -> AppResult<Applied> {
+    apply_command(db, settings, actor, id, command, now, true).await
+}
+
+/// What someone hears about a step they may not take on a transfer they may see.
+pub(crate) fn not_yours(l: &Loaded) -> AppError {
+    AppError::Forbidden(format!(
+        "This step is not yours to take: {} is {}.",
+        l.facts.reference,
+        l.state.describe()
+    ))
+}
+
+async fn apply_command(
+    db: &DatabaseConnection,
+    settings: &Settings,
+    actor: &Actor,
+    id: i64,
+    command: Command,
+    now: OffsetDateTime,
+    step_first: bool,
+) -> AppResult<Applied> {
     let txn = db::begin_write(db).await?;
     let mut l = lock_and_load(&txn, id).await?;
     if !authz::can(actor, Action::ViewTransfer, Some(&access(&l))) {
         return Err(not_found(id));
+    }
+    if step_first && !authz::can(actor, command.action(), Some(&access(&l))) {
+        return Err(not_yours(&l));
     }
     let (user_id, label) = actor_label(&txn, actor).await?;
     if let Command::Accept { need } = &command {
@@ -650,6 +649,8 @@ pub async fn act(
             record_event(&txn, id, Some(state), state, history, now).await?;
             txn.commit().await?;
             return Ok(Applied {
+                reference: l.facts.reference.clone(),
+                source_rir: l.facts.source_rir(),
                 state: l.state,
                 ledger_entries: Vec::new(),
             });
@@ -657,26 +658,14 @@ pub async fn act(
         comment = Some(said);
     }
 
-    let mut row: transfer::ActiveModel = l.row.clone().into();
+    // What the event itself writes on the row; the transition adds the rest.
+    let mut write = RowWrite::default();
     match &command {
-        Command::Accept { need } => {
-            row.need_text = Set(Some(need.text.clone()));
-            row.need_horizon_months = Set(need.horizon_months.map(|m| m as i32));
-            row.need_utilisation_percent = Set(need.planned_utilisation_percent.map(|p| p as i32));
-        }
-        Command::ConfirmFees => row.fees_confirmed_by = Set(Some(user_id)),
+        Command::Accept { need } => write.need = Some(need.clone()),
+        Command::ConfirmFees => write.fees_confirmed_by = Some(Some(user_id)),
         Command::Approve { overrides, .. } => {
             for o in overrides {
-                finding_override::ActiveModel {
-                    transfer_id: Set(id),
-                    rule_id: Set(o.rule_id.clone()),
-                    reason: Set(o.reason.clone()),
-                    user_id: Set(user_id),
-                    created_at: Set(now),
-                    ..Default::default()
-                }
-                .insert(&txn)
-                .await?;
+                store::insert_override(&txn, id, o, user_id, now).await?;
             }
         }
         _ => {}
@@ -688,9 +677,13 @@ pub async fn act(
         comment,
     };
     let state = transition.next.clone();
-    let ledger_entries = store_transition(&txn, settings, l, row, transition, history, now).await?;
+    let (reference, source_rir) = (l.facts.reference.clone(), l.facts.source_rir());
+    let ledger_entries =
+        store_transition(&txn, settings, l, write, transition, history, now).await?;
     txn.commit().await?;
     Ok(Applied {
+        reference,
+        source_rir,
         state,
         ledger_entries,
     })
@@ -711,15 +704,12 @@ async fn confirm_registry_fees(
             "only a hostmaster of a registry that bills the transfer confirms its fees".into(),
         ));
     };
-    let lines = fee_line::Entity::find()
-        .filter(fee_line::Column::TransferId.eq(l.row.id))
-        .all(conn)
-        .await?;
+    let lines = transfers_db::fee_lines(conn, l.facts.id).await?;
     if lines.is_empty() {
         return Ok((true, "no registry bills this transfer".to_owned()));
     }
     let token = registry.token();
-    let own: Vec<&fee_line::Model> = lines.iter().filter(|x| x.registry == token).collect();
+    let own: Vec<_> = lines.iter().filter(|x| x.registry == token).collect();
     if own.is_empty() {
         return Err(AppError::Conflict(format!(
             "{registry} bills nothing for transfer {}: the registries that do confirm their own fees",
@@ -732,13 +722,7 @@ async fn confirm_registry_fees(
             l.facts.reference
         )));
     }
-    fee_line::Entity::update_many()
-        .col_expr(fee_line::Column::PaidBy, Expr::value(Some(user_id)))
-        .col_expr(fee_line::Column::PaidAt, Expr::value(Some(now)))
-        .filter(fee_line::Column::TransferId.eq(l.row.id))
-        .filter(fee_line::Column::Registry.eq(token))
-        .exec(conn)
-        .await?;
+    store::mark_fees_paid(conn, l.facts.id, registry, user_id, now).await?;
     let waiting: std::collections::BTreeSet<String> = lines
         .iter()
         .filter(|x| x.registry != token && x.paid_by.is_none())
@@ -796,17 +780,13 @@ pub async fn record_exception(
         )));
     }
     let (user_id, label) = actor_label(&txn, actor).await?;
-    policy_exception::ActiveModel {
-        transfer_id: Set(id),
-        rule_id: Set(rule_id.to_owned()),
-        name: Set(name.clone()),
-        reason: Set(reason.trim().to_owned()),
-        user_id: Set(user_id),
-        created_at: Set(now),
-        ..Default::default()
-    }
-    .insert(&txn)
-    .await?;
+    let exception = NewException {
+        rule_id,
+        name: &name,
+        reason: reason.trim(),
+        user_id,
+    };
+    store::insert_exception(&txn, id, exception, now).await?;
     let history = History {
         event: TimelineEvent::ExceptionRecorded,
         actor: Some(user_id),
@@ -826,14 +806,8 @@ pub async fn expire_overdue(
     settings: &Settings,
     now: OffsetDateTime,
 ) -> AppResult<u64> {
-    let due: Vec<i64> = transfer::Entity::find()
-        .select_only()
-        .column(transfer::Column::Id)
-        // Only waiting states carry a deadline: leaving one clears it.
-        .filter(transfer::Column::Deadline.lte(now))
-        .into_tuple()
-        .all(db)
-        .await?;
+    // Only waiting states carry a deadline: leaving one clears it.
+    let due = store::past_deadline(db, now).await?;
     let mut expired = 0;
     for id in due {
         let txn = db::begin_write(db).await?;
@@ -855,8 +829,8 @@ pub async fn expire_overdue(
             label: "ipxfer (deadline passed)".to_owned(),
             comment: None,
         };
-        let row = l.row.clone().into();
-        store_transition(&txn, settings, l, row, transition, history, now).await?;
+        let write = RowWrite::default();
+        store_transition(&txn, settings, l, write, transition, history, now).await?;
         txn.commit().await?;
         expired += 1;
     }
@@ -896,20 +870,16 @@ pub(crate) async fn record_event(
     h: History,
     now: OffsetDateTime,
 ) -> AppResult<i64> {
-    let row = transfer_event::ActiveModel {
-        transfer_id: Set(transfer_id),
-        event: Set(h.event.as_str().to_owned()),
-        from_state: Set(from.map(str::to_owned)),
-        to_state: Set(to.to_owned()),
-        actor_user_id: Set(h.actor),
-        actor_label: Set(h.label),
-        comment: Set(h.comment.filter(|c| !c.trim().is_empty())),
-        created_at: Set(now),
-        ..Default::default()
-    }
-    .insert(conn)
-    .await?;
-    Ok(row.id)
+    let event = NewEvent {
+        transfer_id,
+        event: h.event,
+        from_state: from,
+        to_state: to,
+        actor: h.actor,
+        label: h.label,
+        comment: h.comment.filter(|c| !c.trim().is_empty()),
+    };
+    Ok(store::insert_event(conn, event, now).await?)
 }
 
 /// The deadline a transfer runs under once a transition's effects apply.
@@ -933,56 +903,63 @@ fn deadline_after(
         })
 }
 
+/// What an event writes on a transfer's row before its transition adds the rest.
+#[derive(Default)]
+struct RowWrite {
+    need: Option<NeedJustification>,
+    fees_confirmed_by: Option<Option<i64>>,
+}
+
 /// Stores a transition of a loaded transfer: the new state and what it implies on the row
-/// (prepared by the caller with any event-specific columns), a timeline row, then the effects.
+/// (with the event's own columns from the caller), a timeline row, then the effects.
 async fn store_transition(
     conn: &impl ConnectionTrait,
     settings: &Settings,
     l: Loaded,
-    mut row: transfer::ActiveModel,
+    write: RowWrite,
     transition: Transition,
     history: History,
     now: OffsetDateTime,
 ) -> AppResult<Vec<LedgerEntry>> {
-    let (name, data) = transition.next.to_parts();
-    row.state = Set(name.to_owned());
-    row.state_data = Set(data);
-    row.updated_at = Set(now);
-    row.deadline = Set(deadline_after(
-        &transition.effects,
-        l.row.deadline,
-        settings,
-        now,
-    ));
+    let id = l.facts.id;
+    let deadline = deadline_after(&transition.effects, l.row.deadline, settings, now);
+    let mut fees_confirmed_by = write.fees_confirmed_by;
+    let mut first_finalizer = None;
     if let State::AwaitingFinalization {
-        first_finalizer,
+        first_finalizer: first,
         fees_confirmed,
     } = &transition.next
     {
-        row.first_finalizer_id = Set(*first_finalizer);
+        first_finalizer = Some(*first);
         // A resolved dispute starts finalization again: the earlier confirmation no longer holds.
         if !fees_confirmed {
-            row.fees_confirmed_by = Set(None);
-            fee_line::Entity::update_many()
-                .col_expr(fee_line::Column::PaidBy, Expr::value(Option::<i64>::None))
-                .col_expr(
-                    fee_line::Column::PaidAt,
-                    Expr::value(Option::<OffsetDateTime>::None),
-                )
-                .filter(fee_line::Column::TransferId.eq(l.row.id))
-                .exec(conn)
-                .await?;
+            fees_confirmed_by = Some(None);
+            store::clear_fee_payments(conn, id).await?;
         }
     }
-    if transition.next == State::Completed {
-        row.completed_at = Set(Some(now));
-    }
-    let row = row.update(conn).await?;
+    let completed_at = (transition.next == State::Completed).then_some(now);
+    let state_write = StateWrite {
+        state: &transition.next,
+        updated_at: now,
+        deadline,
+        need: write.need.as_ref(),
+        fees_confirmed_by,
+        first_finalizer,
+        completed_at,
+    };
+    store::store_state(conn, id, state_write).await?;
     // The e-mails quote what the person wrote (a rejection's reason, a question).
     let comment = history.comment.clone();
-    let event_id = record_event(conn, l.row.id, Some(&l.row.state), name, history, now).await?;
+    let (name, from) = (transition.next.as_str(), l.state.as_str());
+    let event_id = record_event(conn, id, Some(from), name, history, now).await?;
     let loaded = Loaded {
-        row,
+        row: Record {
+            updated_at: now,
+            deadline,
+            completed_at: completed_at.or(l.row.completed_at),
+            fees_confirmed_by: fees_confirmed_by.unwrap_or(l.row.fees_confirmed_by),
+            ..l.row
+        },
         facts: l.facts,
         state: transition.next,
     };

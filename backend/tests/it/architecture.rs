@@ -508,10 +508,6 @@ fn an_import_circle_fails_with_its_path() {
 const WEB_MAY_NAME_SEA_ORM: &[&str] = &[
     // tower-sessions' store on our database: a storage adapter, not a page.
     "session_store.rs",
-    // Still being sealed on the arch-transfers branch (issue 13): the coordinator removes these
-    // two entries when that branch merges.
-    "transfers.rs",
-    "api/transfers.rs",
 ];
 
 /// The lines (1-based) of `source` whose code, not comments, names sea-orm or its query builder.
@@ -586,16 +582,11 @@ fn the_database_check_sees_queries_and_not_comments() {
 /// Longest file under `backend/src/web/`, tests included: a longer one is split along its pages.
 const WEB_MAX_LINES: usize = 600;
 
-/// Files under `backend/src/web/` still over [`WEB_MAX_LINES`]: both are being split on the
-/// arch-transfers branch (issue 13); the coordinator removes these entries when it merges.
-const WEB_LONG_FILES: &[&str] = &["transfers.rs", "api/transfers.rs"];
-
 #[test]
 fn no_web_file_is_over_600_lines() {
     let web = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/web");
     let long: Vec<String> = rust_files(&web)
         .into_iter()
-        .filter(|f| !WEB_LONG_FILES.contains(&f.as_str()))
         .filter_map(|f| {
             let lines = std::fs::read_to_string(web.join(&f))
                 .unwrap()

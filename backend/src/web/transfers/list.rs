@@ -1,0 +1,228 @@
+//! The list of transfers a viewer may see, and the hostmaster queue.
+
+use askama::Template;
+use axum::extract::State;
+use axum::response::Html;
+use serde::Deserialize;
+
+use crate::db::transfers::{self as transfers_db, Loaded};
+use crate::domain::Side;
+use crate::domain::authz::{self, Action, Role, TransferAccess};
+use crate::domain::format::group_thousands;
+use crate::error::AppError;
+use crate::services::transfer_access::{self as access, scope_of};
+use crate::services::transfers;
+use crate::web::AppState;
+use crate::web::auth::{SignedIn, Viewer};
+use crate::web::extract::Query;
+use crate::web::page::{Chrome, render};
+use crate::web::view::{self, Parties, Tag};
+
+const PAGE_SIZE: u64 = 50;
+const QUEUE_SIZE: u64 = 200;
+
+/// One row of a list of transfers.
+struct Row {
+    id: i64,
+    reference: String,
+    blocks: String,
+    addresses: String,
+    source: String,
+    recipient: String,
+    tag: Tag,
+    nro: String,
+    waiting_on: String,
+    since: String,
+    next_action: String,
+}
+
+#[derive(Template)]
+#[template(path = "pages/transfers/list.html")]
+struct ListPage {
+    chrome: Chrome,
+    heading: String,
+    rows: Vec<Row>,
+    total: String,
+    open_only: bool,
+    can_file: bool,
+    next_page: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub(super) struct ListQuery {
+    before: Option<i64>,
+    /// `all` shows finished transfers too.
+    show: Option<String>,
+}
+
+pub(super) async fn list(
+    State(app): State<AppState>,
+    SignedIn(viewer): SignedIn,
+    Query(q): Query<ListQuery>,
+) -> Result<Html<String>, AppError> {
+    let scope = scope_of(&viewer.actor.role);
+    let open_only = q.show.as_deref() != Some("all");
+    let found = access::list(&app.db, &viewer.actor, open_only, q.before, PAGE_SIZE + 1).await?;
+    let more = found.len() as u64 > PAGE_SIZE;
+    let found: Vec<_> = found.into_iter().take(PAGE_SIZE as usize).collect();
+    let next_page = more.then(|| {
+        format!(
+            "/transfers?before={}{}",
+            found.last().map_or(0, |t| t.facts.id),
+            if open_only { "" } else { "&show=all" }
+        )
+    });
+    let rows = rows_for(&app, &viewer, found).await?;
+    let heading = match viewer.actor.role {
+        Role::Member { .. } => "Your transfers",
+        Role::Hostmaster { .. } => "Transfers touching your registry",
+        _ => "Transfers",
+    };
+    render(&ListPage {
+        chrome: viewer.chrome(&app).await?,
+        heading: heading.to_owned(),
+        rows,
+        total: group_thousands(transfers_db::count(&app.db, scope, open_only).await?),
+        open_only,
+        can_file: authz::can(&viewer.actor, Action::FileTransfer, None),
+        next_page,
+    })
+}
+
+/// Rows of a list with their blocks, names and the viewer's next action.
+async fn rows_for(
+    app: &AppState,
+    viewer: &Viewer,
+    loaded: Vec<Loaded>,
+) -> Result<Vec<Row>, AppError> {
+    let now = app.clock.now();
+    // A cancelled inter-RIR transfer shows its cancel status only if the NRO log had heard of
+    // it (SOURCE_INITIALIZED); one read for the whole page, and none when nothing was cancelled.
+    let cancelled: Vec<i64> = loaded
+        .iter()
+        .filter(|l| l.facts.is_inter_rir() && l.state.is_terminal())
+        .filter(|l| l.state != crate::domain::workflow::State::Completed)
+        .map(|l| l.facts.id)
+        .collect();
+    let initialized = transfers_db::ever_initialized(&app.db, &cancelled).await?;
+    Ok(loaded
+        .iter()
+        .map(|l| {
+            let f = &l.facts;
+            let parties = Parties::of(f);
+            let access = TransferAccess::new(f, l.state.clone());
+            Row {
+                id: f.id,
+                reference: f.reference.clone(),
+                blocks: view::blocks_brief(&f.blocks),
+                addresses: view::total_addresses(&f.blocks),
+                source: format!("{} ({})", parties.source, parties.source_rir),
+                recipient: format!("{} ({})", parties.recipient, parties.recipient_rir),
+                tag: view::state_tag(&l.state),
+                nro: l
+                    .state
+                    .nro_status(f.is_inter_rir())
+                    .filter(|_| !cancelled.contains(&f.id) || initialized.contains(&f.id))
+                    .map(|s| s.as_str().to_owned())
+                    .unwrap_or_default(),
+                waiting_on: view::waiting_on(&l.state, &parties).unwrap_or_default(),
+                since: format!(
+                    "{} ({})",
+                    crate::domain::format::utc_day(l.row.updated_at),
+                    crate::domain::format::relative(l.row.updated_at, now)
+                ),
+                next_action: next_action(&viewer.actor, &access)
+                    .unwrap_or_default()
+                    .to_owned(),
+            }
+        })
+        .collect())
+}
+
+/// The first step the actor may take on a transfer, in the words of its button.
+fn next_action(actor: &authz::Actor, access: &TransferAccess) -> Option<&'static str> {
+    let candidates: [(Action, &'static str); 8] = [
+        (Action::AcceptAsRecipient, "Accept or let expire"),
+        (Action::AnswerInfo, "Answer the request"),
+        (
+            Action::Decide { side: Side::Source },
+            "Review the source side",
+        ),
+        (
+            Action::Decide {
+                side: Side::Recipient,
+            },
+            "Review the recipient side",
+        ),
+        (Action::ConfirmFees, "Confirm the fees"),
+        (Action::Finalize, "Finalize"),
+        (Action::ResolveDispute, "Resolve the dispute"),
+        (Action::Withdraw, ""),
+    ];
+    candidates
+        .into_iter()
+        .filter(|(_, words)| !words.is_empty())
+        .find(|(a, _)| authz::can(actor, *a, Some(access)))
+        .map(|(_, words)| words)
+}
+
+// ---------------------------------------------------------------------------------------------
+// The hostmaster queue
+
+struct QueueRow {
+    id: i64,
+    reference: String,
+    step: Tag,
+    source: String,
+    recipient: String,
+    blocks: String,
+    addresses: String,
+    waited: String,
+    overdue: bool,
+    blocking: usize,
+}
+
+#[derive(Template)]
+#[template(path = "pages/transfers/queue.html")]
+struct QueuePage {
+    chrome: Chrome,
+    registry: String,
+    rows: Vec<QueueRow>,
+    overdue: usize,
+    service_days: i64,
+}
+
+pub(super) async fn queue(
+    State(app): State<AppState>,
+    SignedIn(viewer): SignedIn,
+) -> Result<Html<String>, AppError> {
+    let (registry, loaded) = access::queue(&app.db, &viewer.actor, QUEUE_SIZE).await?;
+    let now = app.clock.now();
+    let service_days = app.settings.service_levels.of(registry).whole_days();
+    let findings = transfers::findings_of_many(&app.db, &app.settings, &loaded, now).await?;
+    let mut rows = Vec::new();
+    for (l, findings) in loaded.iter().zip(&findings) {
+        let f = &l.facts;
+        let blocking = findings.iter().filter(|x| x.is_blocking()).count();
+        let (overdue, waited) = view::service_level(l.row.updated_at, now, service_days);
+        rows.push(QueueRow {
+            id: f.id,
+            reference: f.reference.clone(),
+            step: view::state_tag(&l.state),
+            source: format!("{} ({})", f.source.name, f.source_rir()),
+            recipient: format!("{} ({})", f.recipient.name, f.recipient_rir()),
+            blocks: view::blocks_brief(&f.blocks),
+            addresses: view::total_addresses(&f.blocks),
+            waited,
+            overdue,
+            blocking,
+        });
+    }
+    render(&QueuePage {
+        chrome: viewer.chrome(&app).await?,
+        registry: registry.to_string(),
+        overdue: rows.iter().filter(|r| r.overdue).count(),
+        rows,
+        service_days,
+    })
+}
