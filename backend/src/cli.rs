@@ -2,14 +2,16 @@
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use sea_orm::DatabaseConnection;
 use time::OffsetDateTime;
 
 use crate::background::{self, Intervals};
-use crate::clock::{Clock, SystemClock};
+use crate::clock::{SharedClock, SystemClock};
 use crate::config::{
     DEFAULT_DATABASE_URL, DEMO_DATABASE_URL, Settings, prepare_database_url, redact,
     remove_demo_database,
@@ -129,35 +131,7 @@ impl MailArgs {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Apply migrations, then serve the web interface.
-    Serve {
-        /// Address to listen on.
-        #[arg(long, env = "IPXFER_ADDR", default_value = "127.0.0.1:8080")]
-        addr: SocketAddr,
-        /// Seed the demo first (organisations, people in every role, transfers in every state),
-        /// on a fresh data/demo.db unless --database-url is given.
-        #[arg(long)]
-        demo: bool,
-        /// Behind a reverse proxy: the request header whose last address is the client's, set
-        /// by the proxy (`X-Forwarded-For`, `X-Real-IP`). Failed sign-ins are throttled per
-        /// client address; without this, every client would share the proxy's.
-        #[arg(long, env = "IPXFER_CLIENT_IP_HEADER", value_name = "HEADER")]
-        client_ip_header: Option<String>,
-        /// A witness to send each checkpoint to, as `URL,VKEY`; repeat for each (needs
-        /// --log-key).
-        #[arg(
-            long = "witness",
-            env = "IPXFER_WITNESSES",
-            value_delimiter = ' ',
-            value_name = "URL,VKEY"
-        )]
-        witness: Vec<String>,
-        /// The ports of the demo's two witnesses (with --demo).
-        #[arg(long, value_delimiter = ',', default_value = "3920,3921")]
-        demo_witness_ports: Vec<u16>,
-        /// Requests one API token may make per minute (a burst of as many).
-        #[arg(long, env = "IPXFER_API_REQUESTS_PER_MINUTE", default_value_t = web::api::DEFAULT_REQUESTS_PER_MINUTE)]
-        api_requests_per_minute: u32,
-    },
+    Serve(ServeArgs),
     /// Personal access tokens of the JSON API.
     #[command(subcommand)]
     Token(token::TokenCommand),
@@ -211,6 +185,38 @@ pub enum Command {
     },
 }
 
+/// The flags of `serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "IPXFER_ADDR", default_value = "127.0.0.1:8080")]
+    addr: SocketAddr,
+    /// Seed the demo first (organisations, people in every role, transfers in every state),
+    /// on a fresh data/demo.db unless --database-url is given.
+    #[arg(long)]
+    demo: bool,
+    /// Behind a reverse proxy: the request header whose last address is the client's, set
+    /// by the proxy (`X-Forwarded-For`, `X-Real-IP`). Failed sign-ins are throttled per
+    /// client address; without this, every client would share the proxy's.
+    #[arg(long, env = "IPXFER_CLIENT_IP_HEADER", value_name = "HEADER")]
+    client_ip_header: Option<String>,
+    /// A witness to send each checkpoint to, as `URL,VKEY`; repeat for each (needs
+    /// --log-key).
+    #[arg(
+        long = "witness",
+        env = "IPXFER_WITNESSES",
+        value_delimiter = ' ',
+        value_name = "URL,VKEY"
+    )]
+    witness: Vec<String>,
+    /// The ports of the demo's two witnesses (with --demo).
+    #[arg(long, value_delimiter = ',', default_value = "3920,3921")]
+    demo_witness_ports: Vec<u16>,
+    /// Requests one API token may make per minute (a burst of as many).
+    #[arg(long, env = "IPXFER_API_REQUESTS_PER_MINUTE", default_value_t = web::api::DEFAULT_REQUESTS_PER_MINUTE)]
+    api_requests_per_minute: u32,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum MailCommand {
     /// Messages by status, then those that ran out of attempts.
@@ -256,25 +262,29 @@ pub struct ScaleArgs {
 pub enum UserCommand {
     /// Create an account: prints an invitation link (also e-mailed), or sets the password read
     /// from standard input.
-    Add {
-        #[arg(long)]
-        email: String,
-        #[arg(long)]
-        name: String,
-        /// member, hostmaster, auditor or admin.
-        #[arg(long)]
-        role: AccountRole,
-        /// The member's organisation (its handle at --registry).
-        #[arg(long, requires = "registry")]
-        org_handle: Option<String>,
-        /// The hostmaster's registry, or the member organisation's: afrinic, apnic, arin,
-        /// lacnic, ripencc.
-        #[arg(long)]
-        registry: Option<String>,
-        /// Read the password from standard input instead of sending an invitation.
-        #[arg(long)]
-        password_stdin: bool,
-    },
+    Add(NewUserArgs),
+}
+
+/// The flags of `user add`.
+#[derive(Debug, Args)]
+pub struct NewUserArgs {
+    #[arg(long)]
+    email: String,
+    #[arg(long)]
+    name: String,
+    /// member, hostmaster, auditor or admin.
+    #[arg(long)]
+    role: AccountRole,
+    /// The member's organisation (its handle at --registry).
+    #[arg(long, requires = "registry")]
+    org_handle: Option<String>,
+    /// The hostmaster's registry, or the member organisation's: afrinic, apnic, arin,
+    /// lacnic, ripencc.
+    #[arg(long)]
+    registry: Option<String>,
+    /// Read the password from standard input instead of sending an invitation.
+    #[arg(long)]
+    password_stdin: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -339,177 +349,276 @@ fn intervals(outbox_lease: Option<u64>) -> anyhow::Result<Intervals> {
     Ok(intervals)
 }
 
-/// Runs a parsed command line. Errors are returned for `main` to print.
+/// Runs a parsed command line on the system clock. Errors are returned for `main` to print.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    run_with_clock(cli, Arc::new(SystemClock)).await
+}
+
+/// Runs a parsed command line; "now" is `clock`'s.
+pub async fn run_with_clock(cli: Cli, clock: SharedClock) -> anyhow::Result<()> {
     // Bad policy overrides stop every command before anything else happens.
     let mut settings = load_settings(cli.policy.as_deref())?;
     settings.base_url = base_url(&cli)?;
-    if let Command::Policy(PolicyCommand::Check { file }) = &cli.command {
-        let checked = load_settings(Some(file))?;
-        println!(
-            "{}: the overrides apply cleanly to the shipped profiles",
-            file.display()
-        );
-        print!("{}", unconfirmed_report(&checked.profiles));
-        return Ok(());
-    }
     let origin = cli
         .log_origin
         .clone()
         .unwrap_or_else(|| crate::services::tlog::default_origin(&settings.base_url));
-    match cli.command {
+    let Cli {
+        database_url,
+        log_key,
+        outbox_lease,
+        mail,
+        command,
+        ..
+    } = cli;
+    let g = Globals {
+        database_url,
+        log_key,
+        origin,
+        outbox_lease,
+        mail,
+        settings,
+        clock,
+    };
+    match command {
+        // Commands without a database.
+        Command::Policy(PolicyCommand::Check { file }) => policy_check(&file),
         Command::Ledger(LedgerCommand::Verify {
             file: Some(file),
             trust,
-        }) => return tlog::verify_bundle(&file, &trust),
+        }) => tlog::verify_bundle(&file, &trust),
         Command::Ledger(LedgerCommand::Monitor { log, trust, state }) => {
-            return tlog::monitor(&log, &trust, &state).await;
+            tlog::monitor(&log, &trust, &state).await
         }
-        Command::LogKey(command) => return tlog::log_key(command, &origin),
-        Command::Witness(command) => return tlog::witness(command).await,
-        _ => {}
-    }
-    if let Command::Ledger(LedgerCommand::Verify { trust, .. }) = &cli.command {
-        anyhow::ensure!(
-            trust.vkey.is_none(),
-            "--vkey checks a bundle: give it with --file BUNDLE"
-        );
-    }
-    let intervals = intervals(cli.outbox_lease)?;
-    let database_url = match &cli.command {
-        // The demo starts afresh each time, beside (never in) the default database.
-        Command::Serve { demo: true, .. } if cli.database_url == DEFAULT_DATABASE_URL => {
-            remove_demo_database().context("cannot remove the previous demo database")?;
-            DEMO_DATABASE_URL.to_owned()
-        }
-        _ => cli.database_url.clone(),
-    };
-    prepare_database_url(&database_url).context("cannot create the database folder")?;
-    let conn = db::connect(&database_url).await.with_context(|| {
-        format!(
-            "cannot open the database {} (is the server running and reachable, and are the \
-                 name and password right? set it with --database-url or DATABASE_URL)",
-            redact(&database_url)
-        )
-    })?;
-    db::migrate(&conn)
-        .await
-        .context("cannot migrate the database")?;
-    match cli.command {
-        Command::Serve {
-            addr,
-            demo,
-            client_ip_header,
-            witness,
-            demo_witness_ports,
-            api_requests_per_minute,
-        } => {
-            // The demo keeps its mail in a folder unless SMTP_URL or MAIL_DIR says otherwise.
-            let mail = if demo {
-                cli.mail.config().or_mail_dir(DEMO_MAIL_DIR)
-            } else {
-                cli.mail.config()
-            };
-            let mailer = Mailer::from_config(&mail)?;
-            let log = if demo && witness.is_empty() {
-                Some(tlog::demo_log(cli.log_key.as_deref(), &origin, &demo_witness_ports).await?)
-            } else {
-                tlog::log_config(cli.log_key.as_deref(), &origin, &witness)?
-            };
-            if let Some(log) = &log {
-                crate::services::tlog::check_key(&conn, log).await?;
-                tracing::info!(
-                    "transparency log {} with {} witnesses; verifier key {}",
-                    log.signer.origin(),
-                    log.witnesses.len(),
-                    log.signer.vkey()
-                );
-            }
-            if demo {
-                seed_demo(&conn, &settings).await?;
-            }
-            let log = log.map(std::sync::Arc::new);
-            if let Some(log) = &log {
-                println!("log verifier key: {}", log.signer.vkey());
-                for w in &log.witnesses {
-                    println!(
-                        "witness {} at {}: {}",
-                        w.verifier.name(),
-                        w.url,
-                        w.verifier.vkey()
-                    );
-                }
-            }
-            let settings = std::sync::Arc::new(Settings {
-                client_ip_header,
-                ..settings
-            });
-            let jobs = background::spawn(
-                conn.clone(),
-                settings.clone(),
-                mailer,
-                std::sync::Arc::new(SystemClock),
-                intervals,
+        Command::LogKey(command) => tlog::log_key(command, &g.origin),
+        Command::Witness(command) => tlog::witness(command, g.clock.clone()).await,
+        // Commands on the database.
+        Command::Ledger(LedgerCommand::Verify { file: None, trust }) => {
+            anyhow::ensure!(
+                trust.vkey.is_none(),
+                "--vkey checks a bundle: give it with --file BUNDLE"
             );
-            let jobs = match &log {
-                Some(log) => {
-                    jobs.with_log(conn.clone(), log.clone(), std::sync::Arc::new(SystemClock))
-                }
-                None => jobs,
-            };
-            // Long exports read through a pool of their own, as small as the bound on them.
-            let export_db = if database_url.contains(":memory:") {
-                conn.clone()
-            } else {
-                db::connect_pool(&database_url, web::spool::EXPORT_SLOTS)
-                    .await
-                    .context("cannot open the exports' database pool")?
-            };
-            let state = web::AppState {
-                exports: std::sync::Arc::new(web::spool::Exports::new(
-                    export_db,
-                    web::spool::EXPORT_SLOTS,
-                )),
-                db: conn,
-                settings,
-                clock: std::sync::Arc::new(SystemClock),
-                log,
-                caches: Default::default(),
-                api_limits: std::sync::Arc::new(web::api::Limits::per_minute(
-                    api_requests_per_minute,
-                )),
-            };
-            let served = web::serve(state, addr).await;
-            jobs.stop().await;
-            served
+            ledger_verify(&g.open(false).await?).await
         }
-        Command::Worker => {
-            let Some(mailer) = Mailer::from_config(&cli.mail.config())? else {
-                anyhow::bail!(
-                    "ipxfer worker sends e-mail: set SMTP_URL (or --smtp-url), or MAIL_DIR \
-                     (or --mail-dir) for a folder of .eml files"
-                );
-            };
-            let jobs = background::spawn(
-                conn,
-                std::sync::Arc::new(settings),
-                Some(mailer),
-                std::sync::Arc::new(SystemClock),
-                intervals,
-            );
-            web::shutdown_signal().await;
-            jobs.stop().await;
+        Command::Serve(args) => serve(&g, args).await,
+        Command::Worker => worker(&g).await,
+        Command::Mail(command) => mail_command(&g.open(false).await?, command).await,
+        Command::Seed(SeedCommand::Demo) => seed_demo(&g.open(false).await?).await,
+        Command::Seed(SeedCommand::Scale(sizes)) => seed_scale(&g.open(false).await?, sizes).await,
+        Command::Token(command) => {
+            let db = g.open(false).await?;
+            token::run(&db.conn, command, db.now()).await
+        }
+        Command::User(UserCommand::Add(args)) => user_add(&g.open(false).await?, args).await,
+        Command::BenchBare { addr } => bare::serve(g.open(false).await?.conn, addr).await,
+        Command::Migrate => {
+            g.open(false).await?;
+            println!("database is up to date");
             Ok(())
         }
-        Command::Mail(MailCommand::Status) => {
-            let counts = crate::db::outbox::count_by_status(&conn).await?;
+        Command::Import(command) => import(&g.open(false).await?, command).await,
+        Command::Stats { json } => print_stats(&g.open(false).await?, json).await,
+        Command::Expire => expire(&g.open(false).await?).await,
+        Command::Export(command) => {
+            let db = g.open(false).await?;
+            let log = tlog::log_config(g.log_key.as_deref(), &g.origin, &[])?;
+            export::run(&db.conn, command, log.as_ref(), db.now()).await
+        }
+    }
+}
+
+/// The global flags, read once, that every command may use.
+struct Globals {
+    database_url: String,
+    log_key: Option<PathBuf>,
+    /// The transparency log's origin.
+    origin: String,
+    outbox_lease: Option<u64>,
+    mail: MailArgs,
+    settings: Settings,
+    clock: SharedClock,
+}
+
+/// An open, migrated database, with what commands on it need.
+struct Opened<'g> {
+    conn: DatabaseConnection,
+    /// The URL it was opened at (the demo's own when `serve --demo` chose it).
+    database_url: String,
+    intervals: Intervals,
+    settings: &'g Settings,
+    clock: &'g SharedClock,
+}
+
+impl Opened<'_> {
+    fn now(&self) -> OffsetDateTime {
+        self.clock.now()
+    }
+}
+
+impl Globals {
+    /// Opens and migrates the database; `demo` starts the demo's afresh, beside (never in) the
+    /// default database.
+    async fn open(&self, demo: bool) -> anyhow::Result<Opened<'_>> {
+        let intervals = intervals(self.outbox_lease)?;
+        let database_url = if demo && self.database_url == DEFAULT_DATABASE_URL {
+            remove_demo_database().context("cannot remove the previous demo database")?;
+            DEMO_DATABASE_URL.to_owned()
+        } else {
+            self.database_url.clone()
+        };
+        prepare_database_url(&database_url).context("cannot create the database folder")?;
+        let conn = db::connect(&database_url).await.with_context(|| {
+            format!(
+                "cannot open the database {} (is the server running and reachable, and are the \
+                 name and password right? set it with --database-url or DATABASE_URL)",
+                redact(&database_url)
+            )
+        })?;
+        db::migrate(&conn)
+            .await
+            .context("cannot migrate the database")?;
+        Ok(Opened {
+            conn,
+            database_url,
+            intervals,
+            settings: &self.settings,
+            clock: &self.clock,
+        })
+    }
+}
+
+/// `policy check FILE`: the overrides apply, and which values are still unconfirmed.
+fn policy_check(file: &Path) -> anyhow::Result<()> {
+    let checked = load_settings(Some(file))?;
+    println!(
+        "{}: the overrides apply cleanly to the shipped profiles",
+        file.display()
+    );
+    print!("{}", unconfirmed_report(&checked.profiles));
+    Ok(())
+}
+
+/// `serve`: the web interface, with the outbox worker and the scheduler beside it.
+async fn serve(g: &Globals, args: ServeArgs) -> anyhow::Result<()> {
+    let ServeArgs {
+        addr,
+        demo,
+        client_ip_header,
+        witness,
+        demo_witness_ports,
+        api_requests_per_minute,
+    } = args;
+    let db = g.open(demo).await?;
+    // The demo keeps its mail in a folder unless SMTP_URL or MAIL_DIR says otherwise.
+    let mail = if demo {
+        g.mail.config().or_mail_dir(DEMO_MAIL_DIR)
+    } else {
+        g.mail.config()
+    };
+    let mailer = Mailer::from_config(&mail)?;
+    let log = if demo && witness.is_empty() {
+        let ports = &demo_witness_ports;
+        Some(tlog::demo_log(g.log_key.as_deref(), &g.origin, ports, g.clock.clone()).await?)
+    } else {
+        tlog::log_config(g.log_key.as_deref(), &g.origin, &witness)?
+    };
+    if let Some(log) = &log {
+        crate::services::tlog::check_key(&db.conn, log).await?;
+        tracing::info!(
+            "transparency log {} with {} witnesses; verifier key {}",
+            log.signer.origin(),
+            log.witnesses.len(),
+            log.signer.vkey()
+        );
+    }
+    if demo {
+        seed_demo(&db).await?;
+    }
+    let log = log.map(Arc::new);
+    if let Some(log) = &log {
+        println!("log verifier key: {}", log.signer.vkey());
+        for w in &log.witnesses {
+            println!(
+                "witness {} at {}: {}",
+                w.verifier.name(),
+                w.url,
+                w.verifier.vkey()
+            );
+        }
+    }
+    let settings = Arc::new(Settings {
+        client_ip_header,
+        ..g.settings.clone()
+    });
+    let jobs = background::spawn(
+        db.conn.clone(),
+        settings.clone(),
+        mailer,
+        g.clock.clone(),
+        db.intervals,
+    );
+    let jobs = match &log {
+        Some(log) => jobs.with_log(db.conn.clone(), log.clone(), g.clock.clone()),
+        None => jobs,
+    };
+    // Long exports read through a pool of their own, as small as the bound on them.
+    let export_db = if db.database_url.contains(":memory:") {
+        db.conn.clone()
+    } else {
+        db::connect_pool(&db.database_url, web::spool::EXPORT_SLOTS)
+            .await
+            .context("cannot open the exports' database pool")?
+    };
+    let state = web::AppState {
+        exports: Arc::new(web::spool::Exports::new(
+            export_db,
+            web::spool::EXPORT_SLOTS,
+        )),
+        db: db.conn,
+        settings,
+        clock: g.clock.clone(),
+        log,
+        caches: Default::default(),
+        api_limits: Arc::new(web::api::Limits::per_minute(api_requests_per_minute)),
+    };
+    let served = web::serve(state, addr).await;
+    jobs.stop().await;
+    served
+}
+
+/// `worker`: the outbox worker and the scheduler, without the web interface, until stopped.
+async fn worker(g: &Globals) -> anyhow::Result<()> {
+    let db = g.open(false).await?;
+    let Some(mailer) = Mailer::from_config(&g.mail.config())? else {
+        anyhow::bail!(
+            "ipxfer worker sends e-mail: set SMTP_URL (or --smtp-url), or MAIL_DIR \
+             (or --mail-dir) for a folder of .eml files"
+        );
+    };
+    let jobs = background::spawn(
+        db.conn,
+        Arc::new(g.settings.clone()),
+        Some(mailer),
+        g.clock.clone(),
+        db.intervals,
+    );
+    web::shutdown_signal().await;
+    jobs.stop().await;
+    Ok(())
+}
+
+/// `mail status` and `mail retry ID`.
+async fn mail_command(db: &Opened<'_>, command: MailCommand) -> anyhow::Result<()> {
+    match command {
+        MailCommand::Status => {
+            let counts = crate::db::outbox::count_by_status(&db.conn).await?;
             if counts.is_empty() {
                 println!("the outbox is empty");
             }
             for (status, count) in counts {
                 println!("{status:<8} {}", n(count.max(0) as u64));
             }
-            for f in outbox::failed(&conn, 1_000).await? {
+            for f in outbox::failed(&db.conn, 1_000).await? {
                 println!(
                     "failed #{} to {} after {} attempts: {} ({})",
                     f.id,
@@ -521,241 +630,235 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Ok(())
         }
-        Command::Mail(MailCommand::Retry { id }) => {
-            outbox::retry(&conn, id, SystemClock.now()).await?;
+        MailCommand::Retry { id } => {
+            outbox::retry(&db.conn, id, db.now()).await?;
             println!("e-mail {id} is queued again");
             Ok(())
-        }
-        Command::Seed(SeedCommand::Demo) => seed_demo(&conn, &settings).await,
-        Command::Seed(SeedCommand::Scale(a)) => {
-            let sizes = scale::Scale {
-                holdings: a.holdings,
-                ledger: a.ledger,
-                finalized: a.finalized,
-                open: a.open,
-                members: a.members,
-                seed: a.seed,
-            };
-            let started = std::time::Instant::now();
-            let log = |line: &str| eprintln!("{:>6.1} s  {line}", started.elapsed().as_secs_f64());
-            let r = scale::seed(&conn, &settings, sizes, OffsetDateTime::now_utc(), &log).await?;
-            println!(
-                "scale data set seeded in {:.0} s: {} holdings, {} organisations, {} ledger \
-                 entries, {} open transfers",
-                started.elapsed().as_secs_f64(),
-                n(r.holdings),
-                n(r.organisations),
-                n(r.ledger_entries),
-                n(r.open_transfers)
-            );
-            for u in &r.users {
-                println!("scale user: {} {} {}", u.role, u.email, demo::DEMO_PASSWORD);
-            }
-            Ok(())
-        }
-        Command::Token(command) => token::run(&conn, command).await,
-        Command::User(UserCommand::Add {
-            email,
-            name,
-            role,
-            org_handle,
-            registry,
-            password_stdin,
-        }) => {
-            let registry = registry
-                .map(|r| {
-                    Rir::from_token(&r.to_lowercase().replace([' ', '-'], "")).with_context(|| {
-                        format!(
-                            "{r:?} is not a registry: use afrinic, apnic, arin, lacnic or ripencc"
-                        )
-                    })
-                })
-                .transpose()?;
-            let organisation_id = match (&org_handle, registry) {
-                (Some(handle), Some(rir)) => Some(
-                    *db::organisations::ids_by_handle(&conn, rir)
-                        .await?
-                        .get(handle)
-                        .with_context(|| format!("{rir} has no organisation {handle:?}"))?,
-                ),
-                _ => None,
-            };
-            let inv = Invitation {
-                email,
-                display_name: name,
-                role,
-                organisation_id,
-                registry,
-            };
-            if let Some((_, message)) = accounts::check_invitation(&inv).first() {
-                anyhow::bail!("{message}");
-            }
-            let now = OffsetDateTime::now_utc();
-            if password_stdin {
-                let mut password = String::new();
-                std::io::stdin()
-                    .read_line(&mut password)
-                    .context("cannot read the password from standard input")?;
-                let password = password.trim_end_matches(['\r', '\n']);
-                let u = accounts::create_with_password(&conn, &inv, password, now).await?;
-                println!("{} can sign in as {}", u.display_name, u.email);
-            } else {
-                let (u, link) =
-                    accounts::invite_with_link(&conn, &inv, &settings.base_url, now).await?;
-                println!(
-                    "invited {} <{}>; the invitation e-mail is queued. Link (valid {} days):\n{link}",
-                    u.display_name,
-                    u.email,
-                    accounts::INVITATION_TTL.whole_days()
-                );
-            }
-            Ok(())
-        }
-        Command::BenchBare { addr } => bare::serve(conn, addr).await,
-        Command::Migrate => {
-            println!("database is up to date");
-            Ok(())
-        }
-        Command::Import(ImportCommand::Delegated {
-            file,
-            replace_older,
-        }) => {
-            let bytes = read(&file)?;
-            let bar = Bar::new();
-            let options = import::DelegatedOptions { replace_older };
-            let r = import::import_delegated_with(
-                &conn,
-                &bytes,
-                OffsetDateTime::now_utc(),
-                &bar,
-                options,
-            )
-            .await?;
-            bar.0.finish_and_clear();
-            for m in &r.count_mismatches {
-                eprintln!("note: {m}");
-            }
-            match r.outcome {
-                Outcome::Unchanged => println!(
-                    "{}: this file was already imported; nothing changed",
-                    r.registry
-                ),
-                Outcome::Imported => println!(
-                    "{}: {} organisations, {} holdings ({} IPv4 addresses), {} inventory records \
-                     ({} addresses); {} ASN/IPv6 records not tracked",
-                    r.registry,
-                    n(r.organisations),
-                    n(r.holdings),
-                    n(r.holding_addresses),
-                    n(r.inventory_records),
-                    n(r.inventory_addresses),
-                    n(r.other_records)
-                ),
-            }
-            Ok(())
-        }
-        Command::Import(ImportCommand::Origins { file }) => {
-            let bytes = read(&file)?;
-            let text = String::from_utf8(bytes)
-                .map_err(|_| anyhow::anyhow!("{} is not UTF-8 text", file.display()))?;
-            let r = crate::services::records::import_origins(
-                &conn,
-                &text,
-                &file.display().to_string(),
-                OffsetDateTime::now_utc(),
-            )
-            .await?;
-            println!(
-                "{}: {} holdings' origins recorded, {} already as listed",
-                file.display(),
-                n(r.changed as u64),
-                n(r.unchanged as u64)
-            );
-            Ok(())
-        }
-        Command::Import(ImportCommand::Transfers {
-            file,
-            allow_future_dates,
-        }) => {
-            let bytes = read(&file)?;
-            let options = import::TransferLogOptions { allow_future_dates };
-            let r =
-                import::import_transfer_log_with(&conn, &bytes, OffsetDateTime::now_utc(), options)
-                    .await?;
-            for n in &r.notes {
-                eprintln!("note: {n}");
-            }
-            println!(
-                "{} transfer log {}: {} transfers, {} ledger entries added, {} already present, \
-                 {} without IPv4 skipped",
-                r.producer,
-                r.stats_version,
-                r.transfers,
-                r.entries_added,
-                r.entries_already_present,
-                r.asn_or_ipv6_only
-            );
-            Ok(())
-        }
-        Command::Stats { json } => {
-            let s = stats::stats(&conn).await?;
-            if json {
-                println!("{}", serde_json::to_string_pretty(&s)?);
-            } else {
-                println!(
-                    "{:<10} {:>13} {:>9} {:>15} {:>15}",
-                    "registry", "organisations", "holdings", "IPv4 held", "inventory"
-                );
-                for (name, r) in &s.registries {
-                    println!(
-                        "{:<10} {:>13} {:>9} {:>15} {:>15}",
-                        name,
-                        n(r.organisations),
-                        n(r.holdings),
-                        n(r.ipv4_addresses),
-                        n(r.inventory_addresses)
-                    );
-                }
-                let kinds: Vec<String> = s
-                    .ledger
-                    .iter()
-                    .map(|(kind, count)| format!("{} {kind}", n(*count)))
-                    .collect();
-                println!("ledger: {}", kinds.join(", "));
-            }
-            Ok(())
-        }
-        Command::Expire => {
-            let expired =
-                transfers::expire_overdue(&conn, &settings, OffsetDateTime::now_utc()).await?;
-            println!("{} transfers expired", n(expired));
-            Ok(())
-        }
-        Command::Policy(_) | Command::LogKey(_) | Command::Witness(_) => {
-            unreachable!("handled before the database is opened")
-        }
-        Command::Ledger(LedgerCommand::Monitor { .. }) => {
-            unreachable!("handled before the database is opened")
-        }
-        Command::Export(command) => {
-            let log = tlog::log_config(cli.log_key.as_deref(), &origin, &[])?;
-            export::run(&conn, command, log.as_ref()).await
-        }
-        Command::Ledger(LedgerCommand::Verify { .. }) => {
-            let v = ledger::verify(&conn).await?;
-            println!("{}", v.summary());
-            if v.is_intact() {
-                Ok(())
-            } else {
-                anyhow::bail!("the ledger did not verify")
-            }
         }
     }
 }
 
+/// `seed scale`: the production-scale data set.
+async fn seed_scale(db: &Opened<'_>, a: ScaleArgs) -> anyhow::Result<()> {
+    let sizes = scale::Scale {
+        holdings: a.holdings,
+        ledger: a.ledger,
+        finalized: a.finalized,
+        open: a.open,
+        members: a.members,
+        seed: a.seed,
+    };
+    let started = std::time::Instant::now();
+    let log = |line: &str| eprintln!("{:>6.1} s  {line}", started.elapsed().as_secs_f64());
+    let r = scale::seed(&db.conn, db.settings, sizes, db.now(), &log).await?;
+    println!(
+        "scale data set seeded in {:.0} s: {} holdings, {} organisations, {} ledger \
+         entries, {} open transfers",
+        started.elapsed().as_secs_f64(),
+        n(r.holdings),
+        n(r.organisations),
+        n(r.ledger_entries),
+        n(r.open_transfers)
+    );
+    for u in &r.users {
+        println!("scale user: {} {} {}", u.role, u.email, demo::DEMO_PASSWORD);
+    }
+    Ok(())
+}
+
+/// `user add`: an invitation (e-mailed, the link printed) or a password from standard input.
+async fn user_add(db: &Opened<'_>, args: NewUserArgs) -> anyhow::Result<()> {
+    let NewUserArgs {
+        email,
+        name,
+        role,
+        org_handle,
+        registry,
+        password_stdin,
+    } = args;
+    let registry = registry
+        .map(|r| {
+            Rir::from_token(&r.to_lowercase().replace([' ', '-'], "")).with_context(|| {
+                format!("{r:?} is not a registry: use afrinic, apnic, arin, lacnic or ripencc")
+            })
+        })
+        .transpose()?;
+    let organisation_id = match (&org_handle, registry) {
+        (Some(handle), Some(rir)) => Some(
+            *db::organisations::ids_by_handle(&db.conn, rir)
+                .await?
+                .get(handle)
+                .with_context(|| format!("{rir} has no organisation {handle:?}"))?,
+        ),
+        _ => None,
+    };
+    let inv = Invitation {
+        email,
+        display_name: name,
+        role,
+        organisation_id,
+        registry,
+    };
+    if let Some((_, message)) = accounts::check_invitation(&inv).first() {
+        anyhow::bail!("{message}");
+    }
+    let now = db.now();
+    if password_stdin {
+        let mut password = String::new();
+        std::io::stdin()
+            .read_line(&mut password)
+            .context("cannot read the password from standard input")?;
+        let password = password.trim_end_matches(['\r', '\n']);
+        let u = accounts::create_with_password(&db.conn, &inv, password, now).await?;
+        println!("{} can sign in as {}", u.display_name, u.email);
+    } else {
+        let (u, link) =
+            accounts::invite_with_link(&db.conn, &inv, &db.settings.base_url, now).await?;
+        println!(
+            "invited {} <{}>; the invitation e-mail is queued. Link (valid {} days):\n{link}",
+            u.display_name,
+            u.email,
+            accounts::INVITATION_TTL.whole_days()
+        );
+    }
+    Ok(())
+}
+
+/// `import delegated`, `import transfers` and `import origins`.
+async fn import(db: &Opened<'_>, command: ImportCommand) -> anyhow::Result<()> {
+    match command {
+        ImportCommand::Delegated {
+            file,
+            replace_older,
+        } => import_delegated(db, &file, replace_older).await,
+        ImportCommand::Transfers {
+            file,
+            allow_future_dates,
+        } => import_transfer_log(db, &file, allow_future_dates).await,
+        ImportCommand::Origins { file } => import_origins(db, &file).await,
+    }
+}
+
+async fn import_delegated(db: &Opened<'_>, file: &Path, replace_older: bool) -> anyhow::Result<()> {
+    let bytes = read(file)?;
+    let bar = Bar::new();
+    let options = import::DelegatedOptions { replace_older };
+    let r = import::import_delegated_with(&db.conn, &bytes, db.now(), &bar, options).await?;
+    bar.0.finish_and_clear();
+    for m in &r.count_mismatches {
+        eprintln!("note: {m}");
+    }
+    match r.outcome {
+        Outcome::Unchanged => println!(
+            "{}: this file was already imported; nothing changed",
+            r.registry
+        ),
+        Outcome::Imported => println!(
+            "{}: {} organisations, {} holdings ({} IPv4 addresses), {} inventory records \
+             ({} addresses); {} ASN/IPv6 records not tracked",
+            r.registry,
+            n(r.organisations),
+            n(r.holdings),
+            n(r.holding_addresses),
+            n(r.inventory_records),
+            n(r.inventory_addresses),
+            n(r.other_records)
+        ),
+    }
+    Ok(())
+}
+
+async fn import_origins(db: &Opened<'_>, file: &Path) -> anyhow::Result<()> {
+    let bytes = read(file)?;
+    let text = String::from_utf8(bytes)
+        .map_err(|_| anyhow::anyhow!("{} is not UTF-8 text", file.display()))?;
+    let name = file.display().to_string();
+    let r = crate::services::records::import_origins(&db.conn, &text, &name, db.now()).await?;
+    println!(
+        "{}: {} holdings' origins recorded, {} already as listed",
+        file.display(),
+        n(r.changed as u64),
+        n(r.unchanged as u64)
+    );
+    Ok(())
+}
+
+async fn import_transfer_log(
+    db: &Opened<'_>,
+    file: &Path,
+    allow_future_dates: bool,
+) -> anyhow::Result<()> {
+    let bytes = read(file)?;
+    let options = import::TransferLogOptions { allow_future_dates };
+    let r = import::import_transfer_log_with(&db.conn, &bytes, db.now(), options).await?;
+    for n in &r.notes {
+        eprintln!("note: {n}");
+    }
+    println!(
+        "{} transfer log {}: {} transfers, {} ledger entries added, {} already present, \
+         {} without IPv4 skipped",
+        r.producer,
+        r.stats_version,
+        r.transfers,
+        r.entries_added,
+        r.entries_already_present,
+        r.asn_or_ipv6_only
+    );
+    Ok(())
+}
+
+/// `stats`: counts per registry and ledger entries by kind, as a table or JSON.
+async fn print_stats(db: &Opened<'_>, json: bool) -> anyhow::Result<()> {
+    let s = stats::stats(&db.conn).await?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&s)?);
+        return Ok(());
+    }
+    println!(
+        "{:<10} {:>13} {:>9} {:>15} {:>15}",
+        "registry", "organisations", "holdings", "IPv4 held", "inventory"
+    );
+    for (name, r) in &s.registries {
+        println!(
+            "{:<10} {:>13} {:>9} {:>15} {:>15}",
+            name,
+            n(r.organisations),
+            n(r.holdings),
+            n(r.ipv4_addresses),
+            n(r.inventory_addresses)
+        );
+    }
+    let kinds: Vec<String> = s
+        .ledger
+        .iter()
+        .map(|(kind, count)| format!("{} {kind}", n(*count)))
+        .collect();
+    println!("ledger: {}", kinds.join(", "));
+    Ok(())
+}
+
+/// `expire`: every transfer past its consent or information deadline.
+async fn expire(db: &Opened<'_>) -> anyhow::Result<()> {
+    let expired = transfers::expire_overdue(&db.conn, db.settings, db.now()).await?;
+    println!("{} transfers expired", n(expired));
+    Ok(())
+}
+
+/// `ledger verify` on the database: the hash chain and the holdings against snapshot plus
+/// ledger.
+async fn ledger_verify(db: &Opened<'_>) -> anyhow::Result<()> {
+    let v = ledger::verify(&db.conn).await?;
+    println!("{}", v.summary());
+    if v.is_intact() {
+        Ok(())
+    } else {
+        anyhow::bail!("the ledger did not verify")
+    }
+}
+
 /// Seeds the demo and prints each user as one line `demo user: <role> <email> <password>`.
-async fn seed_demo(conn: &sea_orm::DatabaseConnection, settings: &Settings) -> anyhow::Result<()> {
-    let report = demo::seed(conn, settings, OffsetDateTime::now_utc()).await?;
+async fn seed_demo(db: &Opened<'_>) -> anyhow::Result<()> {
+    let report = demo::seed(&db.conn, db.settings, db.now()).await?;
     println!(
         "demo seeded: {} transfers, {} ledger entries verified",
         report.transfers.len(),
@@ -783,7 +886,7 @@ fn base_url(cli: &Cli) -> anyhow::Result<String> {
             );
             Ok(url.to_owned())
         }
-        (None, Command::Serve { addr, .. }) => Ok(format!("http://{addr}")),
+        (None, Command::Serve(serve)) => Ok(format!("http://{}", serve.addr)),
         (None, _) => Ok(Settings::default().base_url),
     }
 }

@@ -162,8 +162,9 @@ pub async fn run(
     conn: &DatabaseConnection,
     command: ExportCommand,
     log: Option<&crate::services::tlog::LogConfig>,
+    now: OffsetDateTime,
 ) -> anyhow::Result<()> {
-    let report = match export(conn, command, log).await {
+    let report = match export(conn, command, log, now).await {
         Ok(report) => report,
         Err(e) if is_broken_pipe(&e) => return Ok(()),
         Err(e) => return Err(e),
@@ -188,8 +189,8 @@ async fn export(
     conn: &DatabaseConnection,
     command: ExportCommand,
     log: Option<&crate::services::tlog::LogConfig>,
+    now: OffsetDateTime,
 ) -> anyhow::Result<ExportReport> {
-    let now = OffsetDateTime::now_utc();
     Ok(match command {
         ExportCommand::TransferLog {
             version,

@@ -6,12 +6,11 @@ use std::fs::File;
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use anyhow::Context;
 use clap::{Args, Subcommand};
 
-use crate::clock::SystemClock;
+use crate::clock::SharedClock;
 use crate::domain::export::bundle::{self, BundleKeys};
 use crate::domain::tlog::{self, LogVerifier, WitnessSigner, WitnessVerifier};
 use crate::services::tlog::{LogConfig, WitnessConfig};
@@ -133,7 +132,7 @@ pub fn log_key(command: LogKeyCommand, origin: &str) -> anyhow::Result<()> {
     }
 }
 
-pub async fn witness(command: WitnessCommand) -> anyhow::Result<()> {
+pub async fn witness(command: WitnessCommand, clock: SharedClock) -> anyhow::Result<()> {
     match command {
         WitnessCommand::GenerateKey { name, out } => {
             let (skey, vkey) = tlog::generate_witness_key(&mut rand_core::OsRng, &name)?;
@@ -157,7 +156,7 @@ pub async fn witness(command: WitnessCommand) -> anyhow::Result<()> {
                 .map(|v| LogVerifier::parse(v))
                 .collect::<Result<Vec<_>, _>>()?;
             let state = state.unwrap_or_else(|| key.with_extension("state.json"));
-            let w = witness::Witness::open(signer, logs, &state, Arc::new(SystemClock))?;
+            let w = witness::Witness::open(signer, logs, &state, clock)?;
             let listener = tokio::net::TcpListener::bind(addr)
                 .await
                 .with_context(|| format!("cannot listen on {addr}"))?;
@@ -264,6 +263,7 @@ pub async fn demo_log(
     key: Option<&Path>,
     origin: &str,
     ports: &[u16],
+    clock: SharedClock,
 ) -> anyhow::Result<LogConfig> {
     std::fs::create_dir_all(DEMO_DIR)?;
     let key = match key {
@@ -297,7 +297,7 @@ pub async fn demo_log(
             verifier: WitnessVerifier::parse(signer.vkey())?,
         });
         let log_vkey = LogConfig::load(&key, origin, Vec::new())?.verifier();
-        let w = witness::Witness::open(signer, vec![log_vkey], &state, Arc::new(SystemClock))?;
+        let w = witness::Witness::open(signer, vec![log_vkey], &state, clock.clone())?;
         tokio::spawn(async move {
             if let Err(e) = witness::serve(w, listener, crate::web::shutdown_signal()).await {
                 tracing::error!("demo witness stopped: {e:#}");

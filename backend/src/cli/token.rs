@@ -6,7 +6,6 @@ use anyhow::Context;
 use clap::Subcommand;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 
-use crate::clock::{Clock, SystemClock};
 use crate::domain::authz::{Actor, Role};
 use crate::services::api_tokens::{self, NewToken, Scope};
 
@@ -36,8 +35,11 @@ pub enum TokenCommand {
     Revoke { id: i64 },
 }
 
-pub async fn run(conn: &DatabaseConnection, command: TokenCommand) -> anyhow::Result<()> {
-    let now = SystemClock.now();
+pub async fn run(
+    conn: &DatabaseConnection,
+    command: TokenCommand,
+    now: time::OffsetDateTime,
+) -> anyhow::Result<()> {
     match command {
         TokenCommand::Create {
             user,

@@ -138,3 +138,36 @@ async fn policy_check_lists_the_unconfirmed_values_and_import_origins_sets_them_
         "{out}"
     );
 }
+
+/// Commands read "now" from the clock they are given, not the system's: `expire` on a clock a
+/// month ahead expires the consent a clock of today leaves waiting.
+#[tokio::test]
+async fn commands_take_now_from_the_clock_they_are_given() {
+    use std::sync::Arc;
+
+    use clap::Parser;
+    use ipxfer::cli::{Cli, run_with_clock};
+    use ipxfer::clock::ManualClock;
+    use ipxfer::db::entities::transfer;
+    use sea_orm::EntityTrait;
+
+    let w = crate::transfers::World::new().await;
+    let id = w.file("20.0.4.0/22").await.unwrap();
+    let expire = || Cli::try_parse_from(["ipxfer", "--database-url", &w.db.url, "expire"]).unwrap();
+    let state = || async {
+        transfer::Entity::find_by_id(id)
+            .one(&w.db.conn)
+            .await
+            .unwrap()
+            .unwrap()
+            .state
+    };
+
+    let today = Arc::new(ManualClock::at(crate::harness::now()));
+    run_with_clock(expire(), today.clone()).await.unwrap();
+    assert_ne!(state().await, "expired");
+
+    today.advance(time::Duration::days(31));
+    run_with_clock(expire(), today).await.unwrap();
+    assert_eq!(state().await, "expired");
+}
