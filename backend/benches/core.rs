@@ -14,6 +14,7 @@ use ipxfer::domain::transfer::{
     DocumentKind, HoldingFacts, HoldingOrigin, InFlightClaim, Membership, NeedJustification,
     OrgFacts,
 };
+use ipxfer::domain::transfer::{OrgId, TransferId};
 use ipxfer::domain::{Ipv4Range, Rir, TransferFacts, TransferType};
 use time::macros::{date, datetime};
 
@@ -25,7 +26,7 @@ fn slash24(i: u32) -> Ipv4Range {
 
 fn org(id: i64, registry: Rir) -> OrgFacts {
     OrgFacts {
-        id,
+        id: OrgId(id),
         registry,
         name: format!("Organisation {id}"),
         membership: Membership::GoodStanding,
@@ -38,7 +39,7 @@ fn policy(c: &mut Criterion) {
     let profiles = Profiles::default_shipped();
     for blocks in [1u32, 16] {
         let transfer = TransferFacts {
-            id: 1,
+            id: TransferId(1),
             reference: "XFER-1".into(),
             kind: TransferType::ResourceTransfer,
             source: org(1, Rir::Arin),
@@ -58,7 +59,7 @@ fn policy(c: &mut Criterion) {
             .map(|i| HoldingFacts {
                 range: slash24(i),
                 registry: Rir::Arin,
-                org_id: 1,
+                org_id: OrgId(1),
                 registered_on: Some(date!(2010 - 01 - 01)),
                 received_on: Some(date!(2010 - 01 - 01)),
                 origin: HoldingOrigin::RegistryIssued,

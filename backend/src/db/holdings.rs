@@ -13,6 +13,7 @@ use time::Date;
 use super::bulk::{self, Kind};
 use super::entities::{holding, holding_snapshot, organisation, registry_inventory};
 use crate::domain::ledger::{Holding, HoldingRecord};
+use crate::domain::transfer::OrgId;
 use crate::domain::{Ipv4Range, Rir};
 
 /// The columns of `holdings` and `holding_snapshot` that imports write (they share a shape).
@@ -31,7 +32,7 @@ const HOLDING_COLUMNS: &[(&str, Kind)] = &[
 /// A holding as a bulk row, in the order of [`HOLDING_COLUMNS`].
 type BulkHolding<'a> = (
     &'a str,
-    i64,
+    OrgId,
     i64,
     i64,
     &'a str,
@@ -137,7 +138,7 @@ pub fn record_of(h: holding::Model) -> Result<(i64, HoldingRecord), DbErr> {
         .ok_or_else(|| DbErr::Custom(format!("stored registry {:?} is unknown", h.registry)))?;
     let record = HoldingRecord {
         registry,
-        org_id: h.organisation_id,
+        org_id: OrgId(h.organisation_id),
         range: range_of(h.start_addr, h.end_addr)?,
         status: h.status,
         origin: h.origin,
@@ -153,7 +154,7 @@ fn live_row(r: &HoldingRecord) -> holding::ActiveModel {
     use sea_orm::Set;
     holding::ActiveModel {
         registry: Set(r.registry.token().to_owned()),
-        organisation_id: Set(r.org_id),
+        organisation_id: Set(r.org_id.get()),
         start_addr: Set(i64::from(r.range.start())),
         end_addr: Set(i64::from(r.range.end())),
         status: Set(r.status.clone()),
@@ -314,7 +315,7 @@ fn to_holding(registry: &str, org_id: i64, start: i64, end: i64) -> Result<Holdi
     let range = range_of(start, end)?;
     Ok(Holding {
         registry,
-        org_id,
+        org_id: OrgId(org_id),
         range,
     })
 }

@@ -14,6 +14,7 @@ use super::entities::ledger_entry::{self, Entity as LedgerEntryRow};
 use super::holdings::range_of;
 use crate::domain::ledger::{self, ChainHead, EntryKind, LedgerEntry, LedgerParty, Movement};
 use crate::domain::tlog;
+use crate::domain::transfer::{OrgId, TransferId};
 use crate::domain::{Rir, TransferType};
 
 /// Arbitrary constant naming the PostgreSQL advisory lock that serialises ledger appends.
@@ -107,13 +108,13 @@ const ENTRY_COLUMNS: &[(&str, Kind)] = &[
 struct BulkEntry<'a>(
     i64,
     &'a str,
-    Option<i64>,
+    Option<TransferId>,
     Option<&'a str>,
     &'a str,
     &'a str,
     &'a str,
-    Option<i64>,
-    Option<i64>,
+    Option<OrgId>,
+    Option<OrgId>,
     Option<&'a str>,
     Option<&'a str>,
     Option<&'a str>,
@@ -188,18 +189,18 @@ pub fn from_row(r: ledger_entry::Model) -> Result<LedgerEntry, DbErr> {
         seq: r.seq,
         movement: Movement {
             kind,
-            transfer_id: r.transfer_id,
+            transfer_id: r.transfer_id.map(TransferId),
             transfer_reference: r.transfer_reference,
             transfer_type,
             source_rir,
             recipient_rir,
             source: LedgerParty {
-                org_id: r.source_org_id,
+                org_id: r.source_org_id.map(OrgId),
                 name: r.source_org_name,
                 country: r.source_country,
             },
             recipient: LedgerParty {
-                org_id: r.recipient_org_id,
+                org_id: r.recipient_org_id.map(OrgId),
                 name: r.recipient_org_name,
                 country: r.recipient_country,
             },

@@ -44,6 +44,7 @@ fn condition(backend: DatabaseBackend, f: &LedgerFilter) -> Condition {
         );
     }
     if let Some(ids) = &f.org_ids {
+        let ids: Vec<i64> = ids.iter().map(|id| id.get()).collect();
         c = c.add(
             Condition::any()
                 .add(C::SourceOrgId.is_in(ids.clone()))

@@ -12,6 +12,7 @@ use time::OffsetDateTime;
 use super::bulk::Kind;
 use super::entities::organisation::{self, Entity as Organisation};
 use crate::domain::Rir;
+use crate::domain::transfer::OrgId;
 use crate::domain::transfer::{Membership, OrgFacts};
 
 /// Rows per multi-row INSERT: well under SQLite's and PostgreSQL's bind-parameter limits.
@@ -100,7 +101,7 @@ pub fn to_facts(row: &organisation::Model) -> Result<OrgFacts, DbErr> {
         ))
     })?;
     Ok(OrgFacts {
-        id: row.id,
+        id: OrgId(row.id),
         registry,
         name: row.name.clone(),
         membership,

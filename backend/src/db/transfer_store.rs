@@ -45,8 +45,8 @@ pub async fn insert(
     let row = transfer::ActiveModel {
         reference: Set(placeholder),
         kind: Set(f.kind.nro_name().to_owned()),
-        source_org_id: Set(f.source.id),
-        recipient_org_id: Set(f.recipient.id),
+        source_org_id: Set(f.source.id.get()),
+        recipient_org_id: Set(f.recipient.id.get()),
         source_registry: Set(f.source_rir().token().to_owned()),
         recipient_registry: Set(f.recipient_rir().token().to_owned()),
         state: Set(state.to_owned()),

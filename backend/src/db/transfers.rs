@@ -16,6 +16,7 @@ use crate::domain::policy::RecordedException;
 use crate::domain::transfer::{
     DocumentKind, HoldingFacts, HoldingOrigin, InFlightClaim, NeedJustification, TransferFacts,
 };
+use crate::domain::transfer::{OrgId, TransferId};
 use crate::domain::workflow::State;
 use crate::domain::{Ipv4Range, Rir, TransferType};
 
@@ -153,7 +154,7 @@ async fn load_with_parties(
                 .and_then(|p| u32::try_from(p).ok()),
         });
         let facts = TransferFacts {
-            id,
+            id: TransferId(id),
             reference: row.reference.clone(),
             kind,
             source: org(row.source_org_id)?,
@@ -234,7 +235,7 @@ pub fn holding_facts(h: &holding::Model) -> Result<HoldingFacts, DbErr> {
         range: range_of(h.start_addr, h.end_addr)?,
         registry: Rir::from_token(&h.registry)
             .ok_or_else(|| corrupt(format!("holding {}: registry", h.id)))?,
-        org_id: h.organisation_id,
+        org_id: OrgId(h.organisation_id),
         registered_on: h.registered_on,
         received_on: h.received_on,
         origin: HoldingOrigin::parse(&h.origin)
@@ -551,11 +552,14 @@ pub async fn details(
     };
     let holdings = if with_holdings {
         let touching = holdings_touching(conn, &transfer.facts.blocks).await?;
-        let names = organisation_names(conn, touching.iter().map(|h| h.org_id)).await?;
+        let names = organisation_names(conn, touching.iter().map(|h| h.org_id.get())).await?;
         touching
             .into_iter()
             .map(|holding| HeldBy {
-                holder: names.get(&holding.org_id).cloned().unwrap_or_default(),
+                holder: names
+                    .get(&holding.org_id.get())
+                    .cloned()
+                    .unwrap_or_default(),
                 holding,
             })
             .collect()

@@ -351,31 +351,34 @@ mod tests {
     use super::*;
     use crate::domain::workflow::ReviewStep;
 
-    const SOURCE_ORG: OrgId = 10;
-    const RECIPIENT_ORG: OrgId = 20;
-    const OTHER_ORG: OrgId = 30;
+    const SOURCE_ORG: OrgId = OrgId(10);
+    const RECIPIENT_ORG: OrgId = OrgId(20);
+    const OTHER_ORG: OrgId = OrgId(30);
 
     /// The columns of the matrix, in order.
     fn actors() -> [(&'static str, Actor); 9] {
         [
             (
                 "src_mem",
-                Actor::new(1, Role::Member { org_id: SOURCE_ORG }),
+                Actor::new(UserId(1), Role::Member { org_id: SOURCE_ORG }),
             ),
             (
                 "rcp_mem",
                 Actor::new(
-                    2,
+                    UserId(2),
                     Role::Member {
                         org_id: RECIPIENT_ORG,
                     },
                 ),
             ),
-            ("oth_mem", Actor::new(3, Role::Member { org_id: OTHER_ORG })),
+            (
+                "oth_mem",
+                Actor::new(UserId(3), Role::Member { org_id: OTHER_ORG }),
+            ),
             (
                 "src_hm",
                 Actor::new(
-                    4,
+                    UserId(4),
                     Role::Hostmaster {
                         registry: Rir::Arin,
                     },
@@ -384,7 +387,7 @@ mod tests {
             (
                 "rcp_hm",
                 Actor::new(
-                    5,
+                    UserId(5),
                     Role::Hostmaster {
                         registry: Rir::RipeNcc,
                     },
@@ -393,14 +396,14 @@ mod tests {
             (
                 "oth_hm",
                 Actor::new(
-                    6,
+                    UserId(6),
                     Role::Hostmaster {
                         registry: Rir::Apnic,
                     },
                 ),
             ),
-            ("auditor", Actor::new(7, Role::Auditor)),
-            ("admin", Actor::new(8, Role::Admin)),
+            ("auditor", Actor::new(UserId(7), Role::Auditor)),
+            ("admin", Actor::new(UserId(8), Role::Admin)),
             ("anon", Actor::anonymous()),
         ]
     }
@@ -503,7 +506,7 @@ mod tests {
             },
             State::AwaitingFinalization {
                 fees_confirmed: true,
-                first_finalizer: Some(4),
+                first_finalizer: Some(UserId(4)),
             },
             State::Disputed,
             State::Completed,
@@ -519,14 +522,14 @@ mod tests {
 
     #[test]
     fn unrelated_member_cannot_see_or_touch_the_transfer() {
-        let stranger = Actor::new(3, Role::Member { org_id: OTHER_ORG });
+        let stranger = Actor::new(UserId(3), Role::Member { org_id: OTHER_ORG });
         let t = transfer(State::AwaitingRecipient);
         for action in Action::ALL {
             assert!(!can(&stranger, action, Some(&t)), "{action}");
         }
         // A hostmaster of an uninvolved registry does not see it either.
         let apnic = Actor::new(
-            6,
+            UserId(6),
             Role::Hostmaster {
                 registry: Rir::Apnic,
             },
@@ -536,7 +539,7 @@ mod tests {
 
     #[test]
     fn auditors_never_change_anything() {
-        let auditor = Actor::new(7, Role::Auditor);
+        let auditor = Actor::new(UserId(7), Role::Auditor);
         for state in [
             State::AwaitingRecipient,
             State::SourceReview,
@@ -567,7 +570,7 @@ mod tests {
     fn each_registry_decides_only_its_own_side_at_its_own_step() {
         let arin = source_hostmaster();
         let ripe = Actor::new(
-            5,
+            UserId(5),
             Role::Hostmaster {
                 registry: Rir::RipeNcc,
             },
@@ -606,7 +609,7 @@ mod tests {
     fn the_source_registry_owns_finalization_and_disputes() {
         let arin = source_hostmaster();
         let ripe = Actor::new(
-            5,
+            UserId(5),
             Role::Hostmaster {
                 registry: Rir::RipeNcc,
             },
@@ -621,7 +624,7 @@ mod tests {
         }
         // Each registry confirms its own fee lines; one that is not involved confirms none.
         let apnic = Actor::new(
-            6,
+            UserId(6),
             Role::Hostmaster {
                 registry: Rir::Apnic,
             },
@@ -637,11 +640,11 @@ mod tests {
         // Four eyes: the first finalizer may not finalize again, a colleague may.
         let halfway = transfer(State::AwaitingFinalization {
             fees_confirmed: true,
-            first_finalizer: Some(4),
+            first_finalizer: Some(UserId(4)),
         });
         assert!(!can(&arin, Action::Finalize, Some(&halfway)));
         let colleague = Actor::new(
-            40,
+            UserId(40),
             Role::Hostmaster {
                 registry: Rir::Arin,
             },
@@ -656,9 +659,9 @@ mod tests {
 
     #[test]
     fn organisations_act_only_when_it_is_their_turn() {
-        let source = Actor::new(1, Role::Member { org_id: SOURCE_ORG });
+        let source = Actor::new(UserId(1), Role::Member { org_id: SOURCE_ORG });
         let recipient = Actor::new(
-            2,
+            UserId(2),
             Role::Member {
                 org_id: RECIPIENT_ORG,
             },

@@ -343,6 +343,7 @@ impl serde::de::Visitor<'_> for ExactDecimal {
 mod tests {
     use super::*;
     use crate::domain::policy::{Profiles, SHIPPED_PROFILES};
+    use crate::domain::transfer::{OrgId, TransferId};
 
     /// The invoice under `profiles`' fee tables.
     fn bill(facts: &TransferFacts, profiles: &Profiles) -> Vec<FeeLine> {
@@ -365,11 +366,11 @@ mod tests {
             membership: Membership::GoodStanding,
         };
         TransferFacts {
-            id: 10,
+            id: TransferId(10),
             reference: "XFER-10".to_owned(),
             kind: TransferType::ResourceTransfer,
-            source: org(1, from, "Source Org"),
-            recipient: org(2, to, "Recipient Org"),
+            source: org(OrgId(1), from, "Source Org"),
+            recipient: org(OrgId(2), to, "Recipient Org"),
             blocks: blocks
                 .iter()
                 .map(|b| b.parse().expect("test block"))

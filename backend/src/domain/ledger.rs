@@ -13,7 +13,7 @@ use time::format_description::well_known::Rfc3339;
 use time::{Date, OffsetDateTime};
 
 use super::block::coalesce;
-use super::transfer::{HoldingOrigin, OrgId, TransferType};
+use super::transfer::{HoldingOrigin, OrgId, TransferId, TransferType};
 use super::{Ipv4Range, Rir};
 
 /// `prev_hash` of the first entry.
@@ -59,7 +59,7 @@ pub struct LedgerParty {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Movement {
     pub kind: EntryKind,
-    pub transfer_id: Option<i64>,
+    pub transfer_id: Option<TransferId>,
     pub transfer_reference: Option<String>,
     pub transfer_type: TransferType,
     pub source_rir: Rir,
@@ -106,13 +106,13 @@ struct Canonical<'a> {
     v: u8,
     seq: i64,
     kind: &'static str,
-    transfer_id: Option<i64>,
+    transfer_id: Option<TransferId>,
     transfer_reference: Option<&'a str>,
     transfer_type: &'static str,
     source_rir: &'static str,
     recipient_rir: &'static str,
-    source_org_id: Option<i64>,
-    recipient_org_id: Option<i64>,
+    source_org_id: Option<OrgId>,
+    recipient_org_id: Option<OrgId>,
     source_org_name: Option<&'a str>,
     recipient_org_name: Option<&'a str>,
     source_country: Option<&'a str>,
@@ -679,7 +679,7 @@ mod tests {
     fn movement(r: &str, from: OrgId, to: OrgId) -> Movement {
         Movement {
             kind: EntryKind::Transfer,
-            transfer_id: Some(7),
+            transfer_id: Some(TransferId(7)),
             transfer_reference: Some("TX-2026-000007".into()),
             transfer_type: TransferType::ResourceTransfer,
             source_rir: Rir::Arin,
@@ -708,7 +708,7 @@ mod tests {
                 seq: e.seq,
                 hash: e.hash.clone(),
             });
-            let m = movement(&format!("20.0.{}.0/24", i), 1, 2);
+            let m = movement(&format!("20.0.{}.0/24", i), OrgId(1), OrgId(2));
             out.push(next_entry(
                 head.as_ref(),
                 m,
@@ -722,7 +722,7 @@ mod tests {
     fn first_entry_links_to_genesis_and_hash_is_stable() {
         let e = next_entry(
             None,
-            movement("20.0.4.0/22", 1, 2),
+            movement("20.0.4.0/22", OrgId(1), OrgId(2)),
             datetime!(2026-11-28 12:00:00.9 UTC),
         );
         assert_eq!(e.seq, 1);
@@ -796,18 +796,20 @@ mod tests {
     fn partial_transfer_splits_the_source_holding() {
         let mut replay = Replay::new([Holding {
             registry: Rir::Arin,
-            org_id: 1,
+            org_id: OrgId(1),
             range: range("20.0.0.0/20"),
         }])
         .unwrap();
-        replay.apply(&movement("20.0.4.0/22", 1, 2)).unwrap();
+        replay
+            .apply(&movement("20.0.4.0/22", OrgId(1), OrgId(2)))
+            .unwrap();
         let holdings = replay.holdings();
         let n = normalise(&holdings);
         assert_eq!(
-            n[&(Rir::Arin, 1)],
+            n[&(Rir::Arin, OrgId(1))],
             vec![range("20.0.0.0/22"), range("20.0.8.0/21")]
         );
-        assert_eq!(n[&(Rir::RipeNcc, 2)], vec![range("20.0.4.0/22")]);
+        assert_eq!(n[&(Rir::RipeNcc, OrgId(2))], vec![range("20.0.4.0/22")]);
         let total: u64 = holdings.iter().map(|h| h.range.size()).sum();
         assert_eq!(total, 4096);
     }
@@ -816,18 +818,20 @@ mod tests {
     fn moving_space_not_held_fails_and_imported_entries_move_nothing() {
         let mut replay = Replay::new([Holding {
             registry: Rir::Arin,
-            org_id: 1,
+            org_id: OrgId(1),
             range: range("20.0.0.0/20"),
         }])
         .unwrap();
-        let err = replay.apply(&movement("20.0.4.0/22", 3, 2)).unwrap_err();
+        let err = replay
+            .apply(&movement("20.0.4.0/22", OrgId(3), OrgId(2)))
+            .unwrap_err();
         assert_eq!(
             err.to_string(),
             "20.0.4.0/22 is not held, within one holding, by organisation 3 at ARIN"
         );
-        let straddling = movement("20.0.15.0 - 20.0.16.255", 1, 2);
+        let straddling = movement("20.0.15.0 - 20.0.16.255", OrgId(1), OrgId(2));
         assert!(replay.apply(&straddling).is_err());
-        let mut imported = movement("20.0.4.0/22", 9, 8);
+        let mut imported = movement("20.0.4.0/22", OrgId(9), OrgId(8));
         imported.kind = EntryKind::Imported;
         replay.apply(&imported).unwrap();
         assert_eq!(replay.holdings().len(), 1);
@@ -840,24 +844,25 @@ mod tests {
             org_id: org,
             range: range(r),
         };
-        let err = Replay::new([at("20.0.0.0/20", 1), at("20.0.8.0/24", 2)]).unwrap_err();
+        let err =
+            Replay::new([at("20.0.0.0/20", OrgId(1)), at("20.0.8.0/24", OrgId(2))]).unwrap_err();
         assert_eq!(
             err.to_string(),
             "20.0.0.0/20 and 20.0.8.0/24 are both listed as held"
         );
-        assert!(Replay::new([at("20.0.0.0/24", 1), at("20.0.0.0/25", 2)]).is_err());
+        assert!(Replay::new([at("20.0.0.0/24", OrgId(1)), at("20.0.0.0/25", OrgId(2))]).is_err());
     }
 
     #[test]
     fn an_audit_replays_transfers_and_compares_holdings() {
         let snapshot = [Holding {
             registry: Rir::Arin,
-            org_id: 1,
+            org_id: OrgId(1),
             range: range("20.0.0.0/20"),
         }];
         let entry = next_entry(
             None,
-            movement("20.0.4.0/22", 1, 2),
+            movement("20.0.4.0/22", OrgId(1), OrgId(2)),
             datetime!(2026-11-28 12:00 UTC),
         );
         let mut audit = Audit::new(snapshot);
@@ -866,17 +871,17 @@ mod tests {
         let live = [
             Holding {
                 registry: Rir::Arin,
-                org_id: 1,
+                org_id: OrgId(1),
                 range: range("20.0.0.0/22"),
             },
             Holding {
                 registry: Rir::Arin,
-                org_id: 1,
+                org_id: OrgId(1),
                 range: range("20.0.8.0/21"),
             },
             Holding {
                 registry: Rir::RipeNcc,
-                org_id: 2,
+                org_id: OrgId(2),
                 range: range("20.0.4.0/22"),
             },
         ];
@@ -891,12 +896,12 @@ mod tests {
     fn differences_are_described_per_holder() {
         let a = vec![Holding {
             registry: Rir::Arin,
-            org_id: 1,
+            org_id: OrgId(1),
             range: range("20.0.0.0/24"),
         }];
         let b = vec![Holding {
             registry: Rir::Arin,
-            org_id: 1,
+            org_id: OrgId(1),
             range: range("20.0.0.0/25"),
         }];
         assert_eq!(first_difference(&normalise(&a), &normalise(&a)), None);
@@ -923,7 +928,7 @@ mod tests {
     fn to_ripe() -> MoveTo {
         MoveTo {
             registry: Rir::RipeNcc,
-            org_id: 2,
+            org_id: OrgId(2),
             origin: HoldingOrigin::Transferred,
             received_on: date!(2026 - 11 - 30),
             country: Some("NL".into()),
@@ -933,7 +938,7 @@ mod tests {
     fn received(r: &str) -> HoldingRecord {
         HoldingRecord {
             registry: Rir::RipeNcc,
-            org_id: 2,
+            org_id: OrgId(2),
             range: range(r),
             status: "allocated".into(),
             origin: "transferred".into(),
@@ -943,14 +948,22 @@ mod tests {
         }
     }
 
-    fn ranges(v: &[HoldingRecord]) -> Vec<(OrgId, String)> {
-        v.iter().map(|h| (h.org_id, h.range.to_string())).collect()
+    fn ranges(v: &[HoldingRecord]) -> Vec<(i64, String)> {
+        v.iter()
+            .map(|h| (h.org_id.get(), h.range.to_string()))
+            .collect()
     }
 
     #[test]
     fn a_whole_holding_moves_without_remainder() {
-        let held = [(10, record("20.0.0.0/22", 1))];
-        let plan = plan_move(&held, (1, Rir::Arin), &[range("20.0.0.0/22")], &to_ripe()).unwrap();
+        let held = [(10, record("20.0.0.0/22", OrgId(1)))];
+        let plan = plan_move(
+            &held,
+            (OrgId(1), Rir::Arin),
+            &[range("20.0.0.0/22")],
+            &to_ripe(),
+        )
+        .unwrap();
         assert_eq!(plan.delete, vec![(10, range("20.0.0.0/22"))]);
         assert_eq!(plan.create, vec![received("20.0.0.0/22")]);
         assert_eq!(
@@ -965,14 +978,20 @@ mod tests {
 
     #[test]
     fn part_of_a_holding_leaves_the_rest_with_the_source_as_it_was() {
-        let held = [(10, record("20.0.0.0/22", 1))];
-        let plan = plan_move(&held, (1, Rir::Arin), &[range("20.0.1.0/24")], &to_ripe()).unwrap();
+        let held = [(10, record("20.0.0.0/22", OrgId(1)))];
+        let plan = plan_move(
+            &held,
+            (OrgId(1), Rir::Arin),
+            &[range("20.0.1.0/24")],
+            &to_ripe(),
+        )
+        .unwrap();
         assert_eq!(plan.delete, vec![(10, range("20.0.1.0/24"))]);
         assert_eq!(
             plan.create,
             vec![
-                record("20.0.0.0/24", 1),
-                record("20.0.2.0/23", 1),
+                record("20.0.0.0/24", OrgId(1)),
+                record("20.0.2.0/23", OrgId(1)),
                 received("20.0.1.0/24"),
             ]
         );
@@ -981,9 +1000,9 @@ mod tests {
 
     #[test]
     fn several_blocks_of_one_holding_are_cut_one_after_the_other() {
-        let held = [(10, record("20.0.0.0/22", 1))];
+        let held = [(10, record("20.0.0.0/22", OrgId(1)))];
         let blocks = [range("20.0.0.0/24"), range("20.0.2.0/24")];
-        let plan = plan_move(&held, (1, Rir::Arin), &blocks, &to_ripe()).unwrap();
+        let plan = plan_move(&held, (OrgId(1), Rir::Arin), &blocks, &to_ripe()).unwrap();
         // The holding is deleted once; the remainder the first block left is never stored.
         assert_eq!(plan.delete, vec![(10, range("20.0.0.0/24"))]);
         assert_eq!(
@@ -1003,11 +1022,11 @@ mod tests {
     #[test]
     fn blocks_of_several_holdings_delete_each_holding() {
         let held = [
-            (10, record("20.0.0.0/24", 1)),
-            (11, record("20.0.8.0/23", 1)),
+            (10, record("20.0.0.0/24", OrgId(1))),
+            (11, record("20.0.8.0/23", OrgId(1))),
         ];
         let blocks = [range("20.0.8.0/24"), range("20.0.0.0/24")];
-        let plan = plan_move(&held, (1, Rir::Arin), &blocks, &to_ripe()).unwrap();
+        let plan = plan_move(&held, (OrgId(1), Rir::Arin), &blocks, &to_ripe()).unwrap();
         assert_eq!(
             plan.delete,
             vec![(11, range("20.0.8.0/24")), (10, range("20.0.0.0/24"))]
@@ -1025,15 +1044,20 @@ mod tests {
     #[test]
     fn a_block_across_two_holdings_is_not_held_and_plans_nothing() {
         let held = [
-            (10, record("20.0.0.0/24", 1)),
-            (11, record("20.0.1.0/24", 1)),
+            (10, record("20.0.0.0/24", OrgId(1))),
+            (11, record("20.0.1.0/24", OrgId(1))),
         ];
-        let err = plan_move(&held, (1, Rir::Arin), &[range("20.0.0.0/23")], &to_ripe());
+        let err = plan_move(
+            &held,
+            (OrgId(1), Rir::Arin),
+            &[range("20.0.0.0/23")],
+            &to_ripe(),
+        );
         assert_eq!(
             err,
             Err(MoveError::NotHeld {
                 range: range("20.0.0.0/23"),
-                org_id: 1,
+                org_id: OrgId(1),
                 registry: Rir::Arin,
             })
         );
@@ -1042,37 +1066,42 @@ mod tests {
     #[test]
     fn only_the_source_at_its_registry_gives_a_block() {
         let others = [
-            (10, record("20.0.0.0/22", 3)),
+            (10, record("20.0.0.0/22", OrgId(3))),
             (
                 11,
                 HoldingRecord {
                     registry: Rir::Apnic,
-                    ..record("20.0.0.0/22", 1)
+                    ..record("20.0.0.0/22", OrgId(1))
                 },
             ),
         ];
         for held in [&others[..1], &others[1..], &[][..]] {
-            let plan = plan_move(held, (1, Rir::Arin), &[range("20.0.0.0/24")], &to_ripe());
+            let plan = plan_move(
+                held,
+                (OrgId(1), Rir::Arin),
+                &[range("20.0.0.0/24")],
+                &to_ripe(),
+            );
             assert!(matches!(plan, Err(MoveError::NotHeld { .. })), "{held:?}");
         }
         // A block moved twice in one plan is not held the second time.
-        let held = [(10, record("20.0.0.0/22", 1))];
+        let held = [(10, record("20.0.0.0/22", OrgId(1)))];
         let twice = [range("20.0.0.0/24"), range("20.0.0.0/24")];
-        assert!(plan_move(&held, (1, Rir::Arin), &twice, &to_ripe()).is_err());
+        assert!(plan_move(&held, (OrgId(1), Rir::Arin), &twice, &to_ripe()).is_err());
     }
 
     #[test]
     fn a_plan_agrees_with_the_ledger_replay() {
         let held = [
-            (10, record("20.0.0.0/22", 1)),
-            (11, record("20.0.8.0/24", 1)),
+            (10, record("20.0.0.0/22", OrgId(1))),
+            (11, record("20.0.8.0/24", OrgId(1))),
         ];
         let blocks = [
             range("20.0.1.0/24"),
             range("20.0.8.0/24"),
             range("20.0.2.0/23"),
         ];
-        let plan = plan_move(&held, (1, Rir::Arin), &blocks, &to_ripe()).unwrap();
+        let plan = plan_move(&held, (OrgId(1), Rir::Arin), &blocks, &to_ripe()).unwrap();
         let as_holding = |h: &HoldingRecord| Holding {
             registry: h.registry,
             org_id: h.org_id,
@@ -1080,7 +1109,9 @@ mod tests {
         };
         let mut replay = Replay::new(held.iter().map(|(_, h)| as_holding(h))).unwrap();
         for m in &plan.moved {
-            replay.apply(&movement(&m.block.to_string(), 1, 2)).unwrap();
+            replay
+                .apply(&movement(&m.block.to_string(), OrgId(1), OrgId(2)))
+                .unwrap();
         }
         let mut planned: Vec<Holding> = held
             .iter()

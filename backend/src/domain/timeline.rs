@@ -150,6 +150,7 @@ impl TimelineEvent {
 
 #[cfg(test)]
 mod tests {
+    use crate::domain::transfer::UserId;
     use std::collections::HashSet;
 
     use super::*;
@@ -218,10 +219,10 @@ mod tests {
 
     #[test]
     fn a_transition_records_its_event_and_a_first_finalization_is_told_apart() {
-        let finalize = Event::Finalize { by: 7 };
+        let finalize = Event::Finalize { by: UserId(7) };
         let waiting = State::AwaitingFinalization {
             fees_confirmed: true,
-            first_finalizer: Some(7),
+            first_finalizer: Some(UserId(7)),
         };
         assert_eq!(
             TimelineEvent::of(&finalize, &waiting),

@@ -6,12 +6,55 @@ use time::Date;
 
 use super::{Ipv4Range, Rir};
 
-/// Identifier of an organisation (database key).
-pub type OrgId = i64;
-/// Identifier of a user (database key).
-pub type UserId = i64;
-/// Identifier of a transfer (database key).
-pub type TransferId = i64;
+/// Declares a database key as its own type, so that an organisation's id can never be passed
+/// where a transfer's is meant. The number is the row's key; `Display` writes it bare, as URLs
+/// and messages do.
+macro_rules! id_type {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        #[serde(transparent)]
+        pub struct $name(pub i64);
+
+        impl $name {
+            /// The database key.
+            pub fn get(self) -> i64 {
+                self.0
+            }
+        }
+
+        impl From<i64> for $name {
+            fn from(key: i64) -> Self {
+                $name(key)
+            }
+        }
+
+        impl From<$name> for i64 {
+            fn from(id: $name) -> i64 {
+                id.0
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                write!(f, "{}", self.0)
+            }
+        }
+    };
+}
+
+id_type!(
+    /// Identifier of an organisation (database key).
+    OrgId
+);
+id_type!(
+    /// Identifier of a user (database key).
+    UserId
+);
+id_type!(
+    /// Identifier of a transfer (database key).
+    TransferId
+);
 
 /// The NRO transfer types; no other values exist in the NRO transfer log.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -230,5 +273,22 @@ impl TransferFacts {
             Side::Source => self.source.registry,
             Side::Recipient => self.recipient.registry,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_read_and_write_as_their_bare_key() {
+        let id = TransferId(42);
+        assert_eq!(id.to_string(), "42");
+        assert_eq!(id.get(), 42);
+        assert_eq!(i64::from(id), 42);
+        assert_eq!(TransferId::from(42), id);
+        // The ledger hashes ids inside its canonical JSON: the type must not change the bytes.
+        assert_eq!(serde_json::to_string(&Some(OrgId(7))).unwrap(), "7");
+        assert_eq!(serde_json::from_str::<UserId>("9").unwrap(), UserId(9));
     }
 }

@@ -18,6 +18,7 @@ use crate::db::outbox;
 use crate::db::users::{self as users_db, NewUser};
 use crate::domain::Rir;
 use crate::domain::authz::{AccountRole, Actor, Role};
+use crate::domain::transfer::{OrgId, UserId};
 use crate::error::{AppError, AppResult};
 use crate::services::notifications::{self, AccountEmail};
 
@@ -104,7 +105,9 @@ pub fn actor_of(u: &user::Model) -> Actor {
         (false, _) => Role::Anonymous,
         (true, "member") => u
             .organisation_id
-            .map_or(Role::Anonymous, |org_id| Role::Member { org_id }),
+            .map_or(Role::Anonymous, |org_id| Role::Member {
+                org_id: OrgId(org_id),
+            }),
         (true, "hostmaster") => u
             .registry
             .as_deref()
@@ -115,7 +118,7 @@ pub fn actor_of(u: &user::Model) -> Actor {
         _ => Role::Anonymous,
     };
     Actor {
-        user_id: (role != Role::Anonymous).then_some(u.id),
+        user_id: (role != Role::Anonymous).then_some(UserId(u.id)),
         role,
     }
 }

@@ -11,6 +11,7 @@ use time::{Duration, OffsetDateTime};
 
 use crate::db::entities::{api_token, user};
 use crate::domain::authz::{Actor, Role};
+use crate::domain::transfer::UserId;
 use crate::error::{AppError, AppResult};
 use crate::services::accounts::{actor_of, new_token, token_hash};
 
@@ -131,7 +132,7 @@ pub async fn create(
     if let Some((_, problem)) = check(new).into_iter().next() {
         return Err(AppError::Invalid(problem));
     }
-    let live = list_own(db, user_id)
+    let live = list_own(db, user_id.get())
         .await?
         .iter()
         .filter(|t| t.status(now) == "active")
@@ -146,7 +147,7 @@ pub async fn create(
     scopes.dedup();
     let secret = format!("{TOKEN_PREFIX}{}", new_token());
     let row = api_token::ActiveModel {
-        user_id: Set(user_id),
+        user_id: Set(user_id.get()),
         name: Set(new.name.trim().to_owned()),
         prefix: Set(secret.chars().take(TOKEN_PREFIX.len() + 4).collect()),
         token_hash: Set(token_hash(&secret)),
@@ -218,7 +219,7 @@ pub async fn revoke(
         .one(db)
         .await?
         .ok_or_else(missing)?;
-    let owner = actor.user_id == Some(row.user_id) && actor.role != Role::Anonymous;
+    let owner = actor.user_id == Some(UserId(row.user_id)) && actor.role != Role::Anonymous;
     if !owner && actor.role != Role::Admin {
         return Err(missing());
     }
@@ -227,7 +228,7 @@ pub async fn revoke(
     }
     let mut active: api_token::ActiveModel = row.into();
     active.revoked_at = Set(Some(now));
-    active.revoked_by = Set(actor.user_id);
+    active.revoked_by = Set(actor.user_id.map(UserId::get));
     Ok(TokenInfo::of(active.update(db).await?, String::new()))
 }
 

@@ -15,6 +15,7 @@ use crate::db::entities::{email_outbox, fee_line, organisation, user};
 use crate::db::users::{self as users_db, NewUser};
 use crate::domain::authz::{AccountRole, Actor, Role};
 use crate::domain::transfer::{DocumentKind, NeedJustification};
+use crate::domain::transfer::{OrgId, UserId};
 use crate::domain::workflow::Override;
 use crate::domain::{Rir, Severity, Side, TransferType};
 use crate::error::{AppError, AppResult};
@@ -410,7 +411,7 @@ pub async fn seed(
             o.key,
             id,
             o.registry,
-            Actor::new(u.id, Role::Member { org_id: id }),
+            Actor::new(UserId(u.id), Role::Member { org_id: OrgId(id) }),
         ));
         people.push(DemoUser {
             role: "member",
@@ -435,7 +436,7 @@ pub async fn seed(
         world.hostmasters.push((
             *registry,
             Actor::new(
-                u.id,
+                UserId(u.id),
                 Role::Hostmaster {
                     registry: *registry,
                 },

@@ -25,6 +25,7 @@ use crate::domain::export::delegated::{
 };
 use crate::domain::export::nro::{InFlight, LogHeader, NroVersion, TransferLogWriter};
 use crate::domain::ledger::{EntryKind, LedgerEntry, LedgerParty};
+use crate::domain::transfer::OrgId;
 use crate::domain::workflow::published_status;
 use crate::error::{AppError, AppResult};
 
@@ -77,14 +78,14 @@ fn io_error(e: io::Error) -> AppError {
 }
 
 /// Resolves `--org` (an organisation id or handle) to the ids the filter uses.
-pub async fn organisation_ids(conn: &impl ConnectionTrait, org: &str) -> AppResult<Vec<i64>> {
+pub async fn organisation_ids(conn: &impl ConnectionTrait, org: &str) -> AppResult<Vec<OrgId>> {
     let ids = query::organisation_ids(conn, org).await?;
     if ids.is_empty() {
         return Err(AppError::invalid(format!(
             "no organisation has the id or handle {org:?}"
         )));
     }
-    Ok(ids)
+    Ok(ids.into_iter().map(OrgId).collect())
 }
 
 /// Reads every entry passing `filter` up to the head seen at the start, page by page, handing
@@ -208,7 +209,7 @@ pub async fn delegated<S: Sink>(
     db: &DatabaseConnection,
     sink: &mut S,
     registry: Rir,
-    org_ids: Option<&[i64]>,
+    org_ids: Option<&[OrgId]>,
     now: OffsetDateTime,
 ) -> AppResult<ExportReport> {
     let txn = db.begin().await?;
@@ -301,7 +302,8 @@ async fn transfer_log_in<S: Sink>(
                 let touches = |r: Rir| source_rir == r || recipient_rir == r;
                 let in_filter = filter.registry.is_none_or(touches)
                     && filter.org_ids.as_ref().is_none_or(|ids| {
-                        ids.contains(&t.row.source_org_id) || ids.contains(&t.row.recipient_org_id)
+                        ids.contains(&OrgId(t.row.source_org_id))
+                            || ids.contains(&OrgId(t.row.recipient_org_id))
                     })
                     && filter.from.is_none_or(|d| since.date() >= d)
                     && filter.to.is_none_or(|d| since.date() <= d)
@@ -320,7 +322,7 @@ async fn transfer_log_in<S: Sink>(
                     continue;
                 }
                 let party = |o: &crate::db::entities::organisation::Model| LedgerParty {
-                    org_id: Some(o.id),
+                    org_id: Some(OrgId(o.id)),
                     name: Some(o.name.clone()),
                     country: o.country.clone(),
                 };
@@ -436,9 +438,11 @@ async fn delegated_in<S: Sink>(
     conn: &DatabaseTransaction,
     sink: &mut S,
     registry: Rir,
-    org_ids: Option<&[i64]>,
+    org_ids: Option<&[OrgId]>,
     now: OffsetDateTime,
 ) -> AppResult<ExportReport> {
+    let org_keys: Option<Vec<i64>> = org_ids.map(|ids| ids.iter().map(|id| id.get()).collect());
+    let org_ids = org_keys.as_deref();
     let (held, inventory, start_date) =
         holdings_db::registry_counts(conn, registry, org_ids).await?;
     // The version line as the registry's own file had it; its serial only while the snapshot

@@ -16,6 +16,7 @@ use crate::db::{self, ledger as ledger_db, ledger_query};
 use crate::domain::delegated::{self, RecordStatus, ResourceKind};
 use crate::domain::ledger::{EntryKind, HoldingRecord, LedgerParty, Movement};
 use crate::domain::transfer::HoldingOrigin;
+use crate::domain::transfer::OrgId;
 use crate::domain::transfer_log;
 use crate::domain::{Ipv4Range, Rir};
 use crate::error::{AppError, AppResult};
@@ -186,7 +187,7 @@ pub async fn import_delegated_with(
         .iter()
         .map(|(record, range)| HoldingRecord {
             registry,
-            org_id: ids[record.opaque_id.as_deref().unwrap_or_default()],
+            org_id: OrgId(ids[record.opaque_id.as_deref().unwrap_or_default()]),
             range: *range,
             status: record.status.as_str().to_owned(),
             origin: HoldingOrigin::RegistryIssued.as_str().to_owned(),

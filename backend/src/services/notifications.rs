@@ -45,7 +45,7 @@ pub async fn recipients(
                     Side::Source => l.facts.source.id,
                     Side::Recipient => l.facts.recipient.id,
                 };
-                users_db::members_of(conn, org).await?
+                users_db::members_of(conn, org.get()).await?
             }
             Party::Hostmasters(side) => {
                 users_db::hostmasters_of(conn, l.facts.registry_of(*side)).await?

@@ -20,6 +20,7 @@ use crate::db::organisations as orgs_db;
 use crate::db::users::{self as users_db, NewUser};
 use crate::domain::authz::{Actor, Role};
 use crate::domain::transfer::{DocumentKind, NeedJustification};
+use crate::domain::transfer::{OrgId, UserId};
 use crate::domain::{Ipv4Range, Rir, Side, TransferType};
 use crate::error::{AppError, AppResult};
 use crate::services::demo::{self, DEMO_PASSWORD};
@@ -344,7 +345,12 @@ pub async fn seed(
                 registry: *rir,
                 registry_index,
                 index,
-                actor: Actor::new(u.id, Role::Member { org_id }),
+                actor: Actor::new(
+                    UserId(u.id),
+                    Role::Member {
+                        org_id: OrgId(org_id),
+                    },
+                ),
             });
         }
     }
@@ -355,7 +361,10 @@ pub async fn seed(
             let name = format!("Hostmaster {n} of {rir}");
             let u = add((email, &name, "hostmaster"), None, Some(rir)).await?;
             if n == 1 {
-                hostmasters.push((rir, Actor::new(u.id, Role::Hostmaster { registry: rir })));
+                hostmasters.push((
+                    rir,
+                    Actor::new(UserId(u.id), Role::Hostmaster { registry: rir }),
+                ));
             }
         }
     }

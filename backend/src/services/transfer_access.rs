@@ -13,7 +13,7 @@ use crate::services::transfers::{not_found, not_yours};
 /// Whose transfers an actor's lists show.
 pub fn scope_of(role: &Role) -> Scope {
     match role {
-        Role::Member { org_id } => Scope::Organisation(*org_id),
+        Role::Member { org_id } => Scope::Organisation(org_id.get()),
         Role::Hostmaster { registry } => Scope::Registry(*registry),
         _ => Scope::Everything,
     }

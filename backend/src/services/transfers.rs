@@ -29,6 +29,7 @@ use crate::domain::ledger::{
 use crate::domain::policy::{self, PolicyInput, Stage};
 use crate::domain::timeline::TimelineEvent;
 use crate::domain::transfer::{HoldingOrigin, NeedJustification, TransferFacts};
+use crate::domain::transfer::{OrgId, TransferId, UserId};
 use crate::domain::workflow::{
     self, DeadlineKind, Effect, Event, Override, State, Transition, WorkflowContext, WorkflowError,
 };
@@ -134,8 +135,18 @@ impl Command {
             ),
             Command::Answer { text } => (Event::AnswerInfo, Some(text)),
             Command::Withdraw => (Event::Withdraw, None),
-            Command::ConfirmFees => (Event::ConfirmFees { by: user_id }, None),
-            Command::Finalize => (Event::Finalize { by: user_id }, None),
+            Command::ConfirmFees => (
+                Event::ConfirmFees {
+                    by: UserId(user_id),
+                },
+                None,
+            ),
+            Command::Finalize => (
+                Event::Finalize {
+                    by: UserId(user_id),
+                },
+                None,
+            ),
             Command::MarkDisputed { reason } => (
                 Event::MarkDisputed {
                     reason: reason.clone(),
@@ -167,7 +178,7 @@ pub(crate) async fn actor_label(
     let id = actor
         .user_id
         .ok_or_else(|| AppError::Forbidden("sign in first".into()))?;
-    let name = crate::db::users::display_name(conn, id)
+    let name = crate::db::users::display_name(conn, id.get())
         .await?
         .ok_or_else(|| AppError::Forbidden("unknown user".into()))?;
     let role = match actor.role {
@@ -177,7 +188,7 @@ pub(crate) async fn actor_label(
         Role::Admin => "admin".to_owned(),
         Role::Anonymous => "anonymous".to_owned(),
     };
-    Ok((id, format!("{name} ({role})")))
+    Ok((id.get(), format!("{name} ({role})")))
 }
 
 fn access(l: &Loaded) -> TransferAccess {
@@ -225,7 +236,7 @@ async fn evaluate_many(
         .iter()
         .map(|(f, stage)| match stage {
             Stage::Finalization => (None, &[][..]),
-            _ => (Some(f.id).filter(|id| *id > 0), f.blocks.as_slice()),
+            _ => (Some(f.id.get()).filter(|id| *id > 0), f.blocks.as_slice()),
         })
         .collect();
     let in_flight = transfers_db::in_flight_claims_many(conn, &claimed).await?;
@@ -237,7 +248,7 @@ async fn evaluate_many(
     for (facts, _) in transfers {
         let hold = &settings.profiles.get(facts.source_rir()).holding_period;
         if hold.any_receipt {
-            receipt_orgs.push(facts.source.id);
+            receipt_orgs.push(facts.source.id.get());
             let months = hold.months.max(hold.registry_issued_months.unwrap_or(0));
             since = since.min(policy::months_before(today, months));
         }
@@ -245,7 +256,7 @@ async fn evaluate_many(
     let receipts = transfers_db::recent_receipts(conn, &receipt_orgs, since).await?;
     let ids: Vec<i64> = transfers
         .iter()
-        .map(|(f, _)| f.id)
+        .map(|(f, _)| f.id.get())
         .filter(|id| *id > 0)
         .collect();
     let exceptions = transfers_db::exceptions_many(conn, &ids).await?;
@@ -263,7 +274,7 @@ async fn evaluate_many(
                 source_holdings: holdings,
                 in_flight,
                 source_receipts: &source_receipts,
-                exceptions: exceptions.get(&facts.id).map_or(&[], Vec::as_slice),
+                exceptions: exceptions.get(&facts.id.get()).map_or(&[], Vec::as_slice),
                 today,
                 stage: *stage,
             };
@@ -415,7 +426,8 @@ pub async fn file_with_documents(
         .collect::<AppResult<Vec<_>>>()?;
     match actor.role {
         Role::Member { org_id }
-            if org_id == filing.source_org_id && authz::can(actor, Action::FileTransfer, None) => {}
+            if org_id == OrgId(filing.source_org_id)
+                && authz::can(actor, Action::FileTransfer, None) => {}
         _ => {
             return Err(AppError::Forbidden(
                 "only members of the source organisation may file its transfers".into(),
@@ -464,7 +476,7 @@ pub async fn file_with_documents(
     let source = crate::db::organisations::to_facts(&org(filing.source_org_id).await?)?;
     let recipient = crate::db::organisations::to_facts(&org(filing.recipient_org_id).await?)?;
     let facts = TransferFacts {
-        id: 0,
+        id: TransferId(0),
         reference: String::new(),
         kind: filing.kind,
         source,
@@ -494,7 +506,7 @@ pub async fn file_with_documents(
         state: &transition.next,
         deadline: deadline_after(&transition.effects, None, settings, now),
         agreed_price: filing.agreed_price.as_ref(),
-        filed_by: actor.user_id,
+        filed_by: actor.user_id.map(UserId::get),
     };
     // Unique placeholder until the id is known (the clock may be fixed, hence the counter).
     let placeholder = format!(
@@ -505,7 +517,7 @@ pub async fn file_with_documents(
     let reference = |id: i64| format!("TX-{}-{:06}", now.year(), id);
     let (id, reference, row) = store::insert(&txn, new, placeholder, reference, now).await?;
     let facts = TransferFacts {
-        id,
+        id: TransferId(id),
         reference,
         ..facts
     };
@@ -704,7 +716,7 @@ async fn confirm_registry_fees(
             "only a hostmaster of a registry that bills the transfer confirms its fees".into(),
         ));
     };
-    let lines = transfers_db::fee_lines(conn, l.facts.id).await?;
+    let lines = transfers_db::fee_lines(conn, l.facts.id.get()).await?;
     if lines.is_empty() {
         return Ok((true, "no registry bills this transfer".to_owned()));
     }
@@ -722,7 +734,7 @@ async fn confirm_registry_fees(
             l.facts.reference
         )));
     }
-    store::mark_fees_paid(conn, l.facts.id, registry, user_id, now).await?;
+    store::mark_fees_paid(conn, l.facts.id.get(), registry, user_id, now).await?;
     let waiting: std::collections::BTreeSet<String> = lines
         .iter()
         .filter(|x| x.registry != token && x.paid_by.is_none())
@@ -930,11 +942,11 @@ async fn store_transition(
         fees_confirmed,
     } = &transition.next
     {
-        first_finalizer = Some(*first);
+        first_finalizer = Some(first.map(UserId::get));
         // A resolved dispute starts finalization again: the earlier confirmation no longer holds.
         if !fees_confirmed {
             fees_confirmed_by = Some(None);
-            store::clear_fee_payments(conn, id).await?;
+            store::clear_fee_payments(conn, id.get()).await?;
         }
     }
     let completed_at = (transition.next == State::Completed).then_some(now);
@@ -947,11 +959,11 @@ async fn store_transition(
         first_finalizer,
         completed_at,
     };
-    store::store_state(conn, id, state_write).await?;
+    store::store_state(conn, id.get(), state_write).await?;
     // The e-mails quote what the person wrote (a rejection's reason, a question).
     let comment = history.comment.clone();
     let (name, from) = (transition.next.as_str(), l.state.as_str());
-    let event_id = record_event(conn, id, Some(from), name, history, now).await?;
+    let event_id = record_event(conn, id.get(), Some(from), name, history, now).await?;
     let loaded = Loaded {
         row: Record {
             updated_at: now,
@@ -1022,7 +1034,7 @@ async fn move_blocks(
 ) -> AppResult<Vec<LedgerEntry>> {
     let f = &l.facts;
     let orgs = organisation::Entity::find()
-        .filter(organisation::Column::Id.is_in([f.source.id, f.recipient.id]))
+        .filter(organisation::Column::Id.is_in([f.source.id.get(), f.recipient.id.get()]))
         .all(conn)
         .await?;
     let country = |id: i64| {
@@ -1033,7 +1045,8 @@ async fn move_blocks(
     let mut held: Vec<(i64, HoldingRecord)> = Vec::new();
     for block in &f.blocks {
         for h in holdings_db::overlapping(conn, *block).await? {
-            let source = h.organisation_id == f.source.id && h.registry == f.source_rir().token();
+            let source =
+                h.organisation_id == f.source.id.get() && h.registry == f.source_rir().token();
             if source && !held.iter().any(|(id, _)| *id == h.id) {
                 held.push(holdings_db::record_of(h)?);
             }
@@ -1047,7 +1060,7 @@ async fn move_blocks(
             TransferType::MergerAcquisition => HoldingOrigin::MergerAcquisition,
         },
         received_on: now.date(),
-        country: country(f.recipient.id),
+        country: country(f.recipient.id.get()),
     };
     let plan = ledger::plan_move(&held, (f.source.id, f.source_rir()), &f.blocks, &to).map_err(
         |e| match e {
@@ -1074,12 +1087,12 @@ async fn move_blocks(
             source: LedgerParty {
                 org_id: Some(f.source.id),
                 name: Some(f.source.name.clone()),
-                country: country(f.source.id),
+                country: country(f.source.id.get()),
             },
             recipient: LedgerParty {
                 org_id: Some(f.recipient.id),
                 name: Some(f.recipient.name.clone()),
-                country: country(f.recipient.id),
+                country: country(f.recipient.id.get()),
             },
             range: m.block,
             original: Some(m.original),

@@ -244,7 +244,7 @@ impl Viewer {
         };
         let role_label = match self.actor.role {
             Role::Member { org_id } => {
-                let org = crate::db::organisations::by_id(&app.db, org_id).await?;
+                let org = crate::db::organisations::by_id(&app.db, org_id.get()).await?;
                 format!(
                     "member of {}",
                     org.map_or_else(|| format!("organisation {org_id}"), |o| o.name)

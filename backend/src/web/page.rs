@@ -83,13 +83,14 @@ pub fn render(page: &impl askama::Template) -> Result<Html<String>, AppError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::transfer::OrgId;
 
     #[test]
     fn the_longest_matching_entry_is_current() {
-        let nav = nav_for(&Role::Member { org_id: 1 }, "/transfers/new");
+        let nav = nav_for(&Role::Member { org_id: OrgId(1) }, "/transfers/new");
         let current: Vec<_> = nav.iter().filter(|n| n.current).map(|n| n.href).collect();
         assert_eq!(current, ["/transfers/new"]);
-        let nav = nav_for(&Role::Member { org_id: 1 }, "/transfers/7");
+        let nav = nav_for(&Role::Member { org_id: OrgId(1) }, "/transfers/7");
         let current: Vec<_> = nav.iter().filter(|n| n.current).map(|n| n.href).collect();
         assert_eq!(current, ["/transfers"]);
         assert!(nav_for(&Role::Anonymous, "/").is_empty());

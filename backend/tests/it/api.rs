@@ -387,14 +387,14 @@ async fn calls_without_a_good_token_or_the_right_scope_are_refused_and_change_no
     let owner = token(db, "dst@example.net", RW).await;
     let dst_id = w.recipient_member.user_id.unwrap();
     let at = OffsetDateTime::now_utc();
-    ipxfer::services::accounts::set_active(db, dst_id, false, at)
+    ipxfer::services::accounts::set_active(db, dst_id.get(), false, at)
         .await
         .unwrap();
     assert_eq!(
         api.get("/api/v1/transfers", Some(&owner)).await.status,
         StatusCode::UNAUTHORIZED
     );
-    ipxfer::services::accounts::set_active(db, dst_id, true, at)
+    ipxfer::services::accounts::set_active(db, dst_id.get(), true, at)
         .await
         .unwrap();
     assert_eq!(

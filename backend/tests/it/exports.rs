@@ -22,6 +22,7 @@ use sea_orm::ConnectionTrait;
 
 use crate::harness::{TestDb, fixture, fixture_bytes, now};
 use crate::transfers::World;
+use ipxfer::domain::transfer::OrgId;
 
 /// The World's two registries, the LACNIC and AFRINIC fixtures and ARIN's published log, two
 /// transfers completed through the services and one still in flight at the recipient registry.
@@ -265,7 +266,7 @@ async fn filters_in_sql_select_what_the_pure_filter_selects() {
             ..Default::default()
         },
         LedgerFilter {
-            org_ids: Some(vec![w.ripe_org]),
+            org_ids: Some(vec![OrgId(w.ripe_org)]),
             ..Default::default()
         },
         LedgerFilter {

@@ -22,6 +22,7 @@ use time::Duration;
 
 use crate::harness::now;
 use crate::transfers::{World, need};
+use ipxfer::domain::transfer::TransferId;
 
 const SRC: &str = "src@example.net";
 const DST: &str = "dst@example.net";
@@ -272,7 +273,7 @@ async fn every_event_notifies_exactly_who_must_act_or_know() {
         .await
         .unwrap()
         .into_iter()
-        .find(|e| e.movement.transfer_id == Some(completed_id))
+        .find(|e| e.movement.transfer_id == Some(TransferId(completed_id)))
         .unwrap();
     assert!(subject("Completed").body_text.contains(&entry.hash));
     assert!(

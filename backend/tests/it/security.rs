@@ -18,6 +18,7 @@ use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use crate::browser::{Browser, PASSWORD};
 use crate::harness::now;
 use crate::transfers::World;
+use ipxfer::domain::transfer::{OrgId, UserId};
 
 const PDF: &[u8] = b"%PDF-1.7 a signed transfer agreement";
 
@@ -410,7 +411,7 @@ async fn a_deactivated_accounts_sessions_do_not_come_back_with_reactivation() {
         .await;
     assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
     let left = session::Entity::find()
-        .filter(session::Column::UserId.eq(member))
+        .filter(session::Column::UserId.eq(member.get()))
         .count(&w.db.conn)
         .await
         .unwrap();
@@ -441,7 +442,7 @@ async fn a_session_ended_while_a_request_holds_it_is_not_written_back() {
         .unwrap();
     let id: tower_sessions::session::Id = row.id.parse().unwrap();
     let record = store.load(&id).await.unwrap().expect("the session");
-    accounts::end_sessions(&w.db.conn, w.source_member.user_id.unwrap())
+    accounts::end_sessions(&w.db.conn, w.source_member.user_id.unwrap().get())
         .await
         .unwrap();
     store.save(&record).await.unwrap();
@@ -745,8 +746,10 @@ async fn a_transfer_that_is_not_yours_looks_like_one_that_does_not_exist() {
     let e = ipxfer::services::documents::attach(
         &w.db.conn,
         &ipxfer::domain::authz::Actor::new(
-            w.recipient_member.user_id.unwrap() + 1000,
-            ipxfer::domain::authz::Role::Member { org_id: apnic_org },
+            UserId(w.recipient_member.user_id.unwrap().get() + 1000),
+            ipxfer::domain::authz::Role::Member {
+                org_id: OrgId(apnic_org),
+            },
         ),
         id,
         ipxfer::domain::transfer::DocumentKind::Other,

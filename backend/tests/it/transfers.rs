@@ -19,6 +19,7 @@ use sea_orm::{
 };
 
 use crate::harness::{TestDb, now};
+use ipxfer::domain::transfer::{OrgId, UserId};
 
 /// Two registries with one holder each, and people in every role.
 pub struct World {
@@ -69,26 +70,30 @@ impl World {
                 }
             };
         let source_member = Actor::new(
-            user("src@example.net", "member", Some(arin_org), None).await,
-            Role::Member { org_id: arin_org },
+            UserId(user("src@example.net", "member", Some(arin_org), None).await),
+            Role::Member {
+                org_id: OrgId(arin_org),
+            },
         );
         let recipient_member = Actor::new(
-            user("dst@example.net", "member", Some(ripe_org), None).await,
-            Role::Member { org_id: ripe_org },
+            UserId(user("dst@example.net", "member", Some(ripe_org), None).await),
+            Role::Member {
+                org_id: OrgId(ripe_org),
+            },
         );
         let hm = Role::Hostmaster {
             registry: Rir::Arin,
         };
         let arin_hostmaster = Actor::new(
-            user("hm1@arin.example", "hostmaster", None, Some(Rir::Arin)).await,
+            UserId(user("hm1@arin.example", "hostmaster", None, Some(Rir::Arin)).await),
             hm,
         );
         let arin_hostmaster_2 = Actor::new(
-            user("hm2@arin.example", "hostmaster", None, Some(Rir::Arin)).await,
+            UserId(user("hm2@arin.example", "hostmaster", None, Some(Rir::Arin)).await),
             hm,
         );
         let ripe_hostmaster = Actor::new(
-            user("hm@ripe.example", "hostmaster", None, Some(Rir::RipeNcc)).await,
+            UserId(user("hm@ripe.example", "hostmaster", None, Some(Rir::RipeNcc)).await),
             Role::Hostmaster {
                 registry: Rir::RipeNcc,
             },

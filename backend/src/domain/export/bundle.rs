@@ -27,6 +27,7 @@ use crate::domain::ledger::{
     ChainBreak, ChainHead, ChainVerifier, EntryKind, LedgerEntry, LedgerParty, Movement,
 };
 use crate::domain::tlog::{self, Hash, LogVerifier, RootBuilder, WitnessVerifier};
+use crate::domain::transfer::{OrgId, TransferId};
 use crate::domain::{Ipv4Range, Rir, TransferType};
 
 /// The `format` of line 1.
@@ -75,13 +76,13 @@ impl BundleHeader {
 struct EntryLine {
     seq: i64,
     kind: String,
-    transfer_id: Option<i64>,
+    transfer_id: Option<TransferId>,
     transfer_reference: Option<String>,
     transfer_type: String,
     source_rir: String,
     recipient_rir: String,
-    source_org_id: Option<i64>,
-    recipient_org_id: Option<i64>,
+    source_org_id: Option<OrgId>,
+    recipient_org_id: Option<OrgId>,
     source_org_name: Option<String>,
     recipient_org_name: Option<String>,
     source_country: Option<String>,

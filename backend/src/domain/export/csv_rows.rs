@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use super::{spreadsheet, utc};
 use crate::domain::Ipv4Range;
 use crate::domain::ledger::LedgerEntry;
+use crate::domain::transfer::OrgId;
 
 /// One row of the CSV export.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -20,10 +21,10 @@ pub struct CsvRow {
     pub transfer_type: String,
     pub source_rir: String,
     pub recipient_rir: String,
-    pub source_org_id: Option<i64>,
+    pub source_org_id: Option<OrgId>,
     pub source_org: Option<String>,
     pub source_country: Option<String>,
-    pub recipient_org_id: Option<i64>,
+    pub recipient_org_id: Option<OrgId>,
     pub recipient_org: Option<String>,
     pub recipient_country: Option<String>,
     pub start_address: String,

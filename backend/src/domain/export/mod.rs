@@ -96,19 +96,20 @@ pub(crate) mod tests {
     use super::*;
     use crate::domain::TransferType;
     use crate::domain::ledger::{EntryKind, LedgerParty, Movement, next_entry};
+    use crate::domain::transfer::{OrgId, TransferId};
     use time::macros::{date, datetime};
 
     /// A small chain for the writers' tests: an imported intra-ARIN entry, then one transfer
     /// ARIN → RIPE NCC of two ranges (one transfer id), then an intra-RIPE transfer.
     pub fn sample_chain() -> Vec<LedgerEntry> {
         let party = |id: Option<i64>, name: &str, cc: &str| LedgerParty {
-            org_id: id,
+            org_id: id.map(OrgId),
             name: Some(name.to_owned()),
             country: Some(cc.to_owned()),
         };
         let m = |kind, tid: Option<i64>, from: Rir, to: Rir, r: &str, day| Movement {
             kind,
-            transfer_id: tid,
+            transfer_id: tid.map(TransferId),
             transfer_reference: tid.map(|t| format!("TX-2026-{t:06}")),
             transfer_type: TransferType::ResourceTransfer,
             source_rir: from,
@@ -187,7 +188,7 @@ pub(crate) mod tests {
         };
         assert_eq!(seqs(&ripe), [2, 3, 4]);
         let org = LedgerFilter {
-            org_ids: Some(vec![1]),
+            org_ids: Some(vec![OrgId(1)]),
             ..Default::default()
         };
         assert_eq!(seqs(&org), [2, 3, 4]);

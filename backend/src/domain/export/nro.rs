@@ -361,6 +361,7 @@ impl<W: Write> TransferLogWriter<W> {
 mod tests {
     use super::*;
     use crate::domain::export::tests::sample_chain;
+    use crate::domain::transfer::OrgId;
     use crate::domain::transfer_log;
     use time::macros::datetime;
 
@@ -391,7 +392,7 @@ mod tests {
             source_rir: Rir::Apnic,
             recipient_rir: Rir::Arin,
             source: LedgerParty {
-                org_id: Some(3),
+                org_id: Some(OrgId(3)),
                 name: Some("Pacific Pty".into()),
                 country: Some("AU".into()),
             },

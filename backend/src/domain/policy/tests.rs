@@ -6,6 +6,7 @@ use time::macros::date;
 
 use super::rules::{self, add_months};
 use super::*;
+use crate::domain::transfer::TransferId;
 use crate::domain::transfer::{
     DocumentKind, HoldingOrigin, Membership, NeedJustification, OrgFacts, OrgId,
 };
@@ -38,11 +39,11 @@ fn plan(horizon_months: u32, planned_utilisation_percent: u32) -> NeedJustificat
 /// every 24-month policy and both documents on file.
 fn transfer(from: Rir, to: Rir, blocks: &[&str]) -> TransferFacts {
     TransferFacts {
-        id: 10,
+        id: TransferId(10),
         reference: "XFER-10".to_owned(),
         kind: TransferType::ResourceTransfer,
-        source: org(1, from, "Source Org"),
-        recipient: org(2, to, "Recipient Org"),
+        source: org(OrgId(1), from, "Source Org"),
+        recipient: org(OrgId(2), to, "Recipient Org"),
         blocks: blocks.iter().map(|b| block(b)).collect(),
         need: Some(plan(24, 60)),
         documents: vec![
@@ -81,7 +82,7 @@ impl Case {
         let transfer = transfer(from, to, blocks);
         let holdings = blocks
             .iter()
-            .map(|b| holding(b, from, 1, date!(2023 - 06 - 01)))
+            .map(|b| holding(b, from, OrgId(1), date!(2023 - 06 - 01)))
             .collect();
         Case {
             transfer,
@@ -144,7 +145,12 @@ fn assert_cited(findings: &[Finding]) {
 fn clean_arin_to_ripe_transfer_has_no_blocking_findings() {
     // A /22 cut from a /20 the source has held for three years.
     let mut case = Case::new(Rir::Arin, Rir::RipeNcc, &["64.32.4.0/22"]);
-    case.holdings = vec![holding("64.32.0.0/20", Rir::Arin, 1, date!(2023 - 05 - 15))];
+    case.holdings = vec![holding(
+        "64.32.0.0/20",
+        Rir::Arin,
+        OrgId(1),
+        date!(2023 - 05 - 15),
+    )];
     for stage in [Stage::Filing, Stage::Review, Stage::Finalization] {
         case.stage = stage;
         let findings = evaluate(&case.input(), &Profiles::default_shipped());
@@ -180,7 +186,7 @@ fn evaluate_runs_rules_in_a_stable_order() {
     // Everything wrong at once: findings come in rule order.
     let mut case = Case::new(Rir::Arin, Rir::Afrinic, &["10.0.0.0/25"]);
     case.holdings.clear();
-    case.transfer.recipient.id = 1;
+    case.transfer.recipient.id = OrgId(1);
     case.transfer.recipient.membership = Membership::Suspended;
     case.transfer.source.registry = Rir::Afrinic;
     case.transfer.source.membership = Membership::Suspended;
@@ -215,7 +221,12 @@ fn evaluate_runs_rules_in_a_stable_order() {
 #[test]
 fn holder_passes_when_one_holding_contains_the_block() {
     let mut case = Case::new(Rir::Arin, Rir::Arin, &["64.32.4.0/22"]);
-    case.holdings = vec![holding("64.32.0.0/20", Rir::Arin, 1, date!(2020 - 01 - 01))];
+    case.holdings = vec![holding(
+        "64.32.0.0/20",
+        Rir::Arin,
+        OrgId(1),
+        date!(2020 - 01 - 01),
+    )];
     assert_eq!(case.run(rules::source_holder), Vec::new());
 }
 
@@ -241,7 +252,7 @@ fn holder_names_someone_else_who_holds_the_block() {
     case.holdings = vec![holding(
         "64.32.0.0/20",
         Rir::Arin,
-        42,
+        OrgId(42),
         date!(2020 - 01 - 01),
     )];
     let findings = case.run(rules::source_holder);
@@ -262,8 +273,18 @@ fn holder_names_someone_else_who_holds_the_block() {
 fn holder_blocks_a_block_spanning_two_holdings_or_the_wrong_registry() {
     let mut case = Case::new(Rir::RipeNcc, Rir::RipeNcc, &["185.10.0.0/22"]);
     case.holdings = vec![
-        holding("185.10.0.0/23", Rir::RipeNcc, 1, date!(2020 - 01 - 01)),
-        holding("185.10.2.0/23", Rir::RipeNcc, 1, date!(2020 - 01 - 01)),
+        holding(
+            "185.10.0.0/23",
+            Rir::RipeNcc,
+            OrgId(1),
+            date!(2020 - 01 - 01),
+        ),
+        holding(
+            "185.10.2.0/23",
+            Rir::RipeNcc,
+            OrgId(1),
+            date!(2020 - 01 - 01),
+        ),
     ];
     assert_eq!(
         case.run(rules::source_holder)[0].message,
@@ -276,7 +297,7 @@ fn holder_blocks_a_block_spanning_two_holdings_or_the_wrong_registry() {
     case.holdings = vec![holding(
         "185.10.0.0/22",
         Rir::Apnic,
-        1,
+        OrgId(1),
         date!(2020 - 01 - 01),
     )];
     assert_eq!(
@@ -506,13 +527,18 @@ fn holding_period_arin_counts_any_receipt_of_the_source_not_only_the_block() {
     let mut case = Case::new(Rir::Arin, Rir::RipeNcc, &["64.32.4.0/22"]);
     assert_eq!(case.run(rules::holding_period), Vec::new());
     // ... but ARIN allocated the source another block four months ago, and one seven months ago.
-    let mut recent = holding("23.10.0.0/24", Rir::Arin, 1, date!(2026 - 02 - 01));
+    let mut recent = holding("23.10.0.0/24", Rir::Arin, OrgId(1), date!(2026 - 02 - 01));
     recent.origin = HoldingOrigin::RegistryIssued;
-    let older = holding("23.11.0.0/24", Rir::Arin, 1, date!(2025 - 11 - 01));
+    let older = holding("23.11.0.0/24", Rir::Arin, OrgId(1), date!(2025 - 11 - 01));
     // Receipts of other organisations, from other registries, or of legacy space do not count.
-    let other_org = holding("23.12.0.0/24", Rir::Arin, 7, date!(2026 - 05 - 01));
-    let other_registry = holding("185.1.0.0/24", Rir::RipeNcc, 1, date!(2026 - 05 - 01));
-    let mut legacy = holding("23.13.0.0/24", Rir::Arin, 1, date!(2026 - 05 - 01));
+    let other_org = holding("23.12.0.0/24", Rir::Arin, OrgId(7), date!(2026 - 05 - 01));
+    let other_registry = holding(
+        "185.1.0.0/24",
+        Rir::RipeNcc,
+        OrgId(1),
+        date!(2026 - 05 - 01),
+    );
+    let mut legacy = holding("23.13.0.0/24", Rir::Arin, OrgId(1), date!(2026 - 05 - 01));
     legacy.origin = HoldingOrigin::Legacy;
     case.receipts = vec![older, recent, other_org, other_registry, legacy];
     assert_eq!(
@@ -552,7 +578,7 @@ fn holding_period_arin_counts_any_receipt_of_the_source_not_only_the_block() {
 #[test]
 fn holding_period_afrinic_any_receipt_blocks_without_exception() {
     let mut case = Case::new(Rir::Afrinic, Rir::Afrinic, &["196.4.160.0/22"]);
-    let mut recent = holding("41.1.0.0/24", Rir::Afrinic, 1, date!(2026 - 01 - 15));
+    let mut recent = holding("41.1.0.0/24", Rir::Afrinic, OrgId(1), date!(2026 - 01 - 15));
     recent.origin = HoldingOrigin::RegistryIssued;
     case.receipts = vec![recent];
     let findings = case.run(rules::holding_period);
@@ -1182,7 +1208,7 @@ fn documents_missing_warn_before_and_block_at_finalization() {
 #[test]
 fn both_rules_report_once_per_inter_rir_transfer() {
     let mut case = Case::new(Rir::Arin, Rir::Apnic, &["10.0.0.0/25"]);
-    case.transfer.recipient.id = 1;
+    case.transfer.recipient.id = OrgId(1);
     case.in_flight = vec![InFlightClaim {
         reference: "XFER-7".to_owned(),
         range: block("10.0.0.0/24"),
@@ -1230,7 +1256,7 @@ fn both_rules_report_once_per_inter_rir_transfer() {
     );
     // Within one registry nothing is shared.
     let mut case = Case::new(Rir::Arin, Rir::Arin, &["10.0.0.0/25"]);
-    case.transfer.recipient.id = 1;
+    case.transfer.recipient.id = OrgId(1);
     assert!(
         evaluate(&case.input(), &Profiles::default_shipped())
             .iter()

@@ -283,7 +283,7 @@ impl State {
                     .ok_or_else(bad)?,
                 first_finalizer: match field("first_finalizer") {
                     None | Some(Value::Null) => None,
-                    Some(v) => Some(v.as_i64().ok_or_else(bad)?),
+                    Some(v) => Some(UserId(v.as_i64().ok_or_else(bad)?)),
                 },
             },
             "disputed" => State::Disputed,
@@ -1050,7 +1050,7 @@ fn representative_states(inter_rir: bool) -> Vec<State> {
     }
     states.extend([finalization(false, None), finalization(true, None)]);
     if inter_rir {
-        states.push(finalization(true, Some(1)));
+        states.push(finalization(true, Some(UserId(1))));
     }
     states.extend([
         State::Disputed,
@@ -1103,9 +1103,9 @@ fn representative_events() -> Vec<Event> {
         },
         Event::AnswerInfo,
         Event::Withdraw,
-        Event::ConfirmFees { by: 1 },
-        Event::Finalize { by: 1 },
-        Event::Finalize { by: 2 },
+        Event::ConfirmFees { by: UserId(1) },
+        Event::Finalize { by: UserId(1) },
+        Event::Finalize { by: UserId(2) },
         Event::MarkDisputed { reason: reason() },
         Event::ResolveDispute,
         Event::Expire,

@@ -152,11 +152,15 @@ fn golden_inter_rir_path() {
         )]
     );
 
-    let fees = step(&ctx, &recipient_ok.next, Event::ConfirmFees { by: 7 });
+    let fees = step(
+        &ctx,
+        &recipient_ok.next,
+        Event::ConfirmFees { by: UserId(7) },
+    );
     assert_eq!(fees.next, awaiting_finalization(true));
     assert!(fees.effects.is_empty());
 
-    let done = step(&ctx, &fees.next, Event::Finalize { by: 7 });
+    let done = step(&ctx, &fees.next, Event::Finalize { by: UserId(7) });
     assert_eq!(done.next, State::Completed);
     assert_eq!(done.next.nro_status(true), Some(NroStatus::SourceFinalized));
     assert_eq!(
@@ -187,8 +191,8 @@ fn intra_rir_path_has_one_review_and_no_nro_status() {
     for event in [
         Event::RecipientAccept,
         approve(Side::Source),
-        Event::ConfirmFees { by: 3 },
-        Event::Finalize { by: 3 },
+        Event::ConfirmFees { by: UserId(3) },
+        Event::Finalize { by: UserId(3) },
     ] {
         state = step(&ctx, &state, event).next;
         assert_eq!(state.nro_status(false), None);
@@ -271,7 +275,7 @@ fn blocking_findings_refuse_approval_of_their_side_and_finalization() {
         refusal(
             &ctx,
             &awaiting_finalization(true),
-            Event::Finalize { by: 1 }
+            Event::Finalize { by: UserId(1) }
         ),
         WorkflowError::BlockingFindings(vec![blocker])
     );
@@ -335,13 +339,13 @@ fn large_transfers_need_two_different_finalizers() {
     let first = step(
         &ctx,
         &awaiting_finalization(true),
-        Event::Finalize { by: 7 },
+        Event::Finalize { by: UserId(7) },
     );
     assert_eq!(
         first.next,
         State::AwaitingFinalization {
             fees_confirmed: true,
-            first_finalizer: Some(7)
+            first_finalizer: Some(UserId(7))
         }
     );
     assert_eq!(
@@ -353,10 +357,13 @@ fn large_transfers_need_two_different_finalizers() {
     );
     assert!(!first.effects.contains(&Effect::MoveBlocks));
 
-    let same = refusal(&ctx, &first.next, Event::Finalize { by: 7 });
-    assert_eq!(same, WorkflowError::SecondFinalizerRequired { first: 7 });
+    let same = refusal(&ctx, &first.next, Event::Finalize { by: UserId(7) });
+    assert_eq!(
+        same,
+        WorkflowError::SecondFinalizerRequired { first: UserId(7) }
+    );
 
-    let second = step(&ctx, &first.next, Event::Finalize { by: 8 });
+    let second = step(&ctx, &first.next, Event::Finalize { by: UserId(8) });
     assert_eq!(second.next, State::Completed);
     assert!(second.effects.contains(&Effect::MoveBlocks));
 
@@ -364,7 +371,7 @@ fn large_transfers_need_two_different_finalizers() {
     let small = step(
         &inter(),
         &awaiting_finalization(true),
-        Event::Finalize { by: 7 },
+        Event::Finalize { by: UserId(7) },
     );
     assert_eq!(small.next, State::Completed);
 }
@@ -376,7 +383,7 @@ fn finalization_needs_confirmed_fees() {
         refusal(
             &ctx,
             &awaiting_finalization(false),
-            Event::Finalize { by: 1 }
+            Event::Finalize { by: UserId(1) }
         ),
         WorkflowError::FeesNotConfirmed
     );
@@ -384,7 +391,7 @@ fn finalization_needs_confirmed_fees() {
         refusal(
             &ctx,
             &awaiting_finalization(true),
-            Event::ConfirmFees { by: 1 }
+            Event::ConfirmFees { by: UserId(1) }
         ),
         WorkflowError::FeesAlreadyConfirmed
     );
@@ -395,13 +402,13 @@ fn finalization_needs_confirmed_fees() {
     };
     let halfway = State::AwaitingFinalization {
         fees_confirmed: false,
-        first_finalizer: Some(4),
+        first_finalizer: Some(UserId(4)),
     };
     assert_eq!(
-        step(&large, &halfway, Event::ConfirmFees { by: 5 }).next,
+        step(&large, &halfway, Event::ConfirmFees { by: UserId(5) }).next,
         State::AwaitingFinalization {
             fees_confirmed: true,
-            first_finalizer: Some(4)
+            first_finalizer: Some(UserId(4))
         }
     );
 }
@@ -642,7 +649,7 @@ fn dispute_holds_finalization_until_resolved() {
     );
     assert_eq!(notified(&disputed)[0].0, NotificationKind::Disputed);
     assert_eq!(
-        refusal(&ctx, &State::Disputed, Event::Finalize { by: 1 }).to_string(),
+        refusal(&ctx, &State::Disputed, Event::Finalize { by: UserId(1) }).to_string(),
         "a disputed transfer cannot be finalized"
     );
 
@@ -722,7 +729,7 @@ fn refusals_name_the_state_and_the_event() {
     let err = refusal(
         &inter(),
         &State::AwaitingRecipient,
-        Event::Finalize { by: 1 },
+        Event::Finalize { by: UserId(1) },
     );
     assert_eq!(
         err,
@@ -760,7 +767,7 @@ fn states_persist_as_name_and_detail() {
     assert_eq!(
         State::AwaitingFinalization {
             fees_confirmed: true,
-            first_finalizer: Some(42)
+            first_finalizer: Some(UserId(42))
         }
         .to_parts(),
         (
@@ -838,8 +845,8 @@ fn any_event() -> impl Strategy<Value = Event> {
         }),
         Just(Event::AnswerInfo),
         Just(Event::Withdraw),
-        (1i64..3).prop_map(|by| Event::ConfirmFees { by }),
-        (1i64..3).prop_map(|by| Event::Finalize { by }),
+        (1i64..3).prop_map(|by| Event::ConfirmFees { by: UserId(by) }),
+        (1i64..3).prop_map(|by| Event::Finalize { by: UserId(by) }),
         text.prop_map(|reason| Event::MarkDisputed { reason }),
         Just(Event::ResolveDispute),
         Just(Event::Expire),

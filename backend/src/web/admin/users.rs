@@ -17,6 +17,7 @@ use crate::db::users as users_db;
 use crate::domain::Rir;
 use crate::domain::authz::Action;
 use crate::domain::format::group_thousands;
+use crate::domain::transfer::UserId;
 use crate::error::AppError;
 use crate::services::accounts::{self, Invitation};
 use crate::web::AppState;
@@ -267,7 +268,7 @@ async fn other_user(app: &AppState, viewer: &Viewer, id: i64) -> Result<user::Mo
     let u = users_db::by_id(&app.db, id)
         .await?
         .ok_or_else(|| AppError::NotFound(format!("There is no user {id}.")))?;
-    if viewer.actor.user_id == Some(u.id) {
+    if viewer.actor.user_id == Some(UserId(u.id)) {
         return Err(AppError::invalid(
             "You cannot deactivate or reactivate your own account; ask another administrator.",
         ));

@@ -17,6 +17,7 @@ use super::problem::{ApiError, ApiPath, ApiQuery, Problems};
 use crate::db::ledger_query::{self, Direction};
 use crate::domain::authz::Action;
 use crate::domain::ledger::{LedgerEntry, LedgerParty};
+use crate::domain::transfer::{OrgId, TransferId};
 use crate::error::AppError;
 use crate::services::api_tokens::{Caller, Scope};
 use crate::services::transfer_access::require;
@@ -45,7 +46,7 @@ pub struct PartyOut {
 impl From<&LedgerParty> for PartyOut {
     fn from(p: &LedgerParty) -> Self {
         PartyOut {
-            org_id: p.org_id,
+            org_id: p.org_id.map(OrgId::get),
             name: p.name.clone(),
             country: p.country.clone(),
         }
@@ -87,7 +88,7 @@ impl From<&LedgerEntry> for EntryOut {
         EntryOut {
             seq: e.seq,
             kind: m.kind.as_str().to_owned(),
-            transfer_id: m.transfer_id,
+            transfer_id: m.transfer_id.map(TransferId::get),
             transfer_reference: m.transfer_reference.clone(),
             transfer_type: m.transfer_type.nro_name().to_owned(),
             source_rir: m.source_rir.nro_name().to_owned(),

@@ -14,6 +14,7 @@ use crate::db::ledger_query::{self, Direction};
 use crate::domain::authz::Action;
 use crate::domain::format::group_thousands;
 use crate::domain::ledger::{LedgerEntry, ledger_time};
+use crate::domain::transfer::{OrgId, TransferId};
 use crate::domain::{Ipv4Range, Rir};
 use crate::error::AppError;
 use crate::services::ledger;
@@ -82,7 +83,7 @@ impl EntryRow {
             recipient_org: party(&m.recipient.name, &m.recipient.country),
             range: block(&m.range),
             reference: m.transfer_reference.clone(),
-            transfer_id: m.transfer_id,
+            transfer_id: m.transfer_id.map(TransferId::get),
         }
     }
 }
@@ -265,8 +266,8 @@ async fn entry(
         original: m.original.as_ref().map(block),
         cidrs: crate::domain::export::cidr_list(&m.range, ", "),
         source_registration: m.source_registration_date.map(day_time),
-        source_org_id: m.source.org_id,
-        recipient_org_id: m.recipient.org_id,
+        source_org_id: m.source.org_id.map(OrgId::get),
+        recipient_org_id: m.recipient.org_id.map(OrgId::get),
         prev_hash: e.prev_hash.clone(),
         hash: e.hash.clone(),
         previous: (seq > 1).then_some(seq - 1),

@@ -64,12 +64,12 @@ async fn new_page(
             "Only organisation members file transfers.".into(),
         ));
     };
-    let org = access::organisation(&app.db, org_id).await?;
+    let org = access::organisation(&app.db, org_id.get()).await?;
     render(&NewPage {
         chrome: viewer.chrome(app).await?,
         errors,
         form,
-        recipients: recipient_choices(app, org_id).await?,
+        recipients: recipient_choices(app, org_id.get()).await?,
         source: OrgView {
             name: org.name,
             registry: view::registry_name(&org.registry),
@@ -267,7 +267,7 @@ pub(super) async fn create(
         currency: get("currency").trim().to_uppercase(),
     };
     let mut errors = FormErrors::default();
-    let candidates = recipient_choices(&app, org_id).await?;
+    let candidates = recipient_choices(&app, org_id.get()).await?;
     // The recipient is one of those offered: (its id, its name).
     let recipient: Option<(i64, String)> = candidates
         .iter()
@@ -318,7 +318,7 @@ pub(super) async fn create(
         return Err(AppError::invalid("the recipient and type are required"));
     };
     let filing = Filing {
-        source_org_id: org_id,
+        source_org_id: org_id.get(),
         recipient_org_id: recipient.0,
         kind,
         blocks,

@@ -68,7 +68,7 @@ pub(super) async fn list(
     let next_page = more.then(|| {
         format!(
             "/transfers?before={}{}",
-            found.last().map_or(0, |t| t.facts.id),
+            found.last().map_or(0, |t| t.facts.id.get()),
             if open_only { "" } else { "&show=all" }
         )
     });
@@ -102,7 +102,7 @@ async fn rows_for(
         .iter()
         .filter(|l| l.facts.is_inter_rir() && l.state.is_terminal())
         .filter(|l| l.state != crate::domain::workflow::State::Completed)
-        .map(|l| l.facts.id)
+        .map(|l| l.facts.id.get())
         .collect();
     let initialized = transfers_db::ever_initialized(&app.db, &cancelled).await?;
     Ok(loaded
@@ -112,7 +112,7 @@ async fn rows_for(
             let parties = Parties::of(f);
             let access = TransferAccess::new(f, l.state.clone());
             Row {
-                id: f.id,
+                id: f.id.get(),
                 reference: f.reference.clone(),
                 blocks: view::blocks_brief(&f.blocks),
                 addresses: view::total_addresses(&f.blocks),
@@ -122,7 +122,9 @@ async fn rows_for(
                 nro: l
                     .state
                     .nro_status(f.is_inter_rir())
-                    .filter(|_| !cancelled.contains(&f.id) || initialized.contains(&f.id))
+                    .filter(|_| {
+                        !cancelled.contains(&f.id.get()) || initialized.contains(&f.id.get())
+                    })
                     .map(|s| s.as_str().to_owned())
                     .unwrap_or_default(),
                 waiting_on: view::waiting_on(&l.state, &parties).unwrap_or_default(),
@@ -206,7 +208,7 @@ pub(super) async fn queue(
         let blocking = findings.iter().filter(|x| x.is_blocking()).count();
         let (overdue, waited) = view::service_level(l.row.updated_at, now, service_days);
         rows.push(QueueRow {
-            id: f.id,
+            id: f.id.get(),
             reference: f.reference.clone(),
             step: view::state_tag(&l.state),
             source: format!("{} ({})", f.source.name, f.source_rir()),

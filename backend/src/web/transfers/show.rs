@@ -458,12 +458,12 @@ pub(super) async fn show_page(
         source: OrgView {
             name: f.source.name.clone(),
             registry: f.source_rir().to_string(),
-            handle: handle(f.source.id),
+            handle: handle(f.source.id.get()),
         },
         recipient: OrgView {
             name: f.recipient.name.clone(),
             registry: f.recipient_rir().to_string(),
-            handle: handle(f.recipient.id),
+            handle: handle(f.recipient.id.get()),
         },
         registries: if f.is_inter_rir() {
             format!("{} to {} (inter-RIR)", f.source_rir(), f.recipient_rir())

@@ -182,12 +182,12 @@ pub(super) fn summary(actor: &Actor, l: &Loaded) -> TransferSummary {
     let f = &l.facts;
     let access = TransferAccess::new(f, l.state.clone());
     let party = |o: &crate::domain::transfer::OrgFacts| Party {
-        org_id: o.id,
+        org_id: o.id.get(),
         name: o.name.clone(),
         registry: o.registry.nro_name().to_owned(),
     };
     TransferSummary {
-        id: f.id,
+        id: f.id.get(),
         reference: f.reference.clone(),
         state: l.state.to_parts().0.to_owned(),
         status: view::state_tag(&l.state).word.to_owned(),

@@ -49,7 +49,7 @@ pub(super) async fn recipients(
         return Err(AppError::Forbidden("Only organisation members file transfers.".into()).into());
     };
     Ok(Json(
-        access::recipients(&app.db, org_id)
+        access::recipients(&app.db, org_id.get())
             .await?
             .into_iter()
             .map(|o| Recipient {
@@ -123,7 +123,7 @@ pub(super) async fn file(
         errors.add(field, m);
         None
     });
-    let chosen = access::recipients(&app.db, org_id)
+    let chosen = access::recipients(&app.db, org_id.get())
         .await?
         .iter()
         .any(|o| o.id == body.recipient_org_id);
@@ -137,7 +137,7 @@ pub(super) async fn file(
         return Err(errors.into_invalid().into());
     };
     let filing = Filing {
-        source_org_id: org_id,
+        source_org_id: org_id.get(),
         recipient_org_id: body.recipient_org_id,
         kind,
         blocks,
