@@ -680,10 +680,14 @@ async fn the_openapi_document_describes_every_operation_without_a_token() {
         assert!(op["responses"]["401"].is_object(), "{method} {path}");
         if method == "post" {
             let params = op["parameters"].as_array().unwrap();
-            assert!(
-                params.iter().any(|p| p["name"] == "Idempotency-Key"),
-                "{path} documents its Idempotency-Key"
-            );
+            let key = params
+                .iter()
+                .find(|p| p["name"] == "Idempotency-Key")
+                .unwrap_or_else(|| panic!("{path} documents its Idempotency-Key"));
+            assert_eq!(key["in"], "header", "{path}");
+            assert_ne!(key["required"], true, "{path}: the key is optional");
+            assert_eq!(key["schema"]["type"], "string", "{path}: {key}");
+            assert_eq!(key["schema"]["pattern"], "^[!-~]{1,255}$", "{path}");
         }
     }
     assert_eq!(

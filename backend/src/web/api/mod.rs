@@ -177,6 +177,17 @@ fn page_size(limit: Option<u64>, default: u64, max: u64) -> Result<u64, ApiError
     }
 }
 
+/// The `Idempotency-Key` header every POST operation takes, described once for the OpenAPI
+/// document; `gate` reads it.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Header)]
+#[allow(dead_code)] // read from the request's headers by `gate`, never deserialised into this
+pub(crate) struct IdempotencyKey {
+    /// Makes a retry return the first answer instead of doing the operation again.
+    #[param(rename = "Idempotency-Key", value_type = String, required = false, pattern = "^[!-~]{1,255}$")]
+    key: Option<String>,
+}
+
 /// The bearer token of a request, if it sent one.
 fn bearer(req: &Request) -> Option<&str> {
     let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;

@@ -20,6 +20,7 @@ use crate::services::documents::{self, NewDocument};
 use crate::services::transfer_access as access;
 use crate::services::transfers::{self, Filing};
 use crate::web::AppState;
+use crate::web::api::IdempotencyKey;
 use crate::web::api::problem::{ApiError, ApiJson, ApiPath, Problems};
 use crate::web::forms::FormErrors;
 use crate::web::transfers::{agreed_price, check_upload, listed};
@@ -80,7 +81,7 @@ pub struct FileTransfer {
 /// Files a transfer from the token owner's organisation. Blocking policy findings refuse it
 /// with the rules' messages; nothing is stored.
 #[utoipa::path(post, path = "/transfers", tag = "transfers", request_body = FileTransfer,
-    params(("Idempotency-Key" = Option<String>, Header, nullable = false, pattern = "^[!-~]{1,255}$", description = "Makes a retry return the first answer instead of filing again")),
+    params(IdempotencyKey),
     responses((status = 201, description = "Filed", body = TransferDetail,
         headers(("Location" = String, description = "The transfer's address in the API"))), Problems))]
 pub(super) async fn file(
@@ -177,8 +178,7 @@ struct DocumentUpload {
 
 /// Attaches a PDF, PNG or JPEG document (at most 10 MiB) to a transfer.
 #[utoipa::path(post, path = "/transfers/{id}/documents", tag = "transfers",
-    params(("id" = i64, Path, description = ID, example = 12),
-        ("Idempotency-Key" = Option<String>, Header, nullable = false, pattern = "^[!-~]{1,255}$", description = "Makes a retry return the first answer instead of attaching again")),
+    params(("id" = i64, Path, description = ID, example = 12), IdempotencyKey),
     request_body(content = DocumentUpload, content_type = "multipart/form-data"),
     responses((status = 201, description = "Attached", body = DocumentOut), Problems))]
 pub(super) async fn upload(

@@ -18,6 +18,7 @@ use crate::services::api_tokens::{Caller, Scope};
 use crate::services::transfer_access as access;
 use crate::services::transfers::{self, Command};
 use crate::web::AppState;
+use crate::web::api::IdempotencyKey;
 use crate::web::api::problem::{ApiError, ApiJson, ApiPath, Problems};
 use crate::web::forms::{self, FormErrors};
 use crate::web::transfers::TEXT_MAX;
@@ -68,8 +69,7 @@ pub struct AcceptBody {
 
 /// Accepts a transfer as its recipient.
 #[utoipa::path(post, path = "/transfers/{id}/accept", tag = "transfers", request_body = AcceptBody,
-    params(("id" = i64, Path, description = ID, example = 12),
-        ("Idempotency-Key" = Option<String>, Header, nullable = false, pattern = "^[!-~]{1,255}$", description = "Makes a retry return the first answer")),
+    params(("id" = i64, Path, description = ID, example = 12), IdempotencyKey),
     responses((status = 200, description = "Accepted", body = TransferDetail), Problems))]
 pub(super) async fn accept(
     State(app): State<AppState>,
@@ -118,8 +118,7 @@ pub struct AnswerBody {
 
 /// Answers a request for information.
 #[utoipa::path(post, path = "/transfers/{id}/answer", tag = "transfers", request_body = AnswerBody,
-    params(("id" = i64, Path, description = ID, example = 12),
-        ("Idempotency-Key" = Option<String>, Header, nullable = false, pattern = "^[!-~]{1,255}$", description = "Makes a retry return the first answer")),
+    params(("id" = i64, Path, description = ID, example = 12), IdempotencyKey),
     responses((status = 200, description = "Answered", body = TransferDetail), Problems))]
 pub(super) async fn answer(
     State(app): State<AppState>,
@@ -145,8 +144,7 @@ pub(super) async fn answer(
 
 /// Withdraws a transfer (the source organisation, before it is finalized).
 #[utoipa::path(post, path = "/transfers/{id}/withdraw", tag = "transfers",
-    params(("id" = i64, Path, description = ID, example = 12),
-        ("Idempotency-Key" = Option<String>, Header, nullable = false, pattern = "^[!-~]{1,255}$", description = "Makes a retry return the first answer")),
+    params(("id" = i64, Path, description = ID, example = 12), IdempotencyKey),
     responses((status = 200, description = "Withdrawn", body = TransferDetail), Problems))]
 pub(super) async fn withdraw(
     State(app): State<AppState>,
@@ -194,8 +192,7 @@ pub struct ApproveBody {
 
 /// Approves one side of a transfer (a hostmaster of that side's registry).
 #[utoipa::path(post, path = "/transfers/{id}/approve", tag = "review", request_body = ApproveBody,
-    params(("id" = i64, Path, description = ID, example = 12),
-        ("Idempotency-Key" = Option<String>, Header, nullable = false, pattern = "^[!-~]{1,255}$", description = "Makes a retry return the first answer")),
+    params(("id" = i64, Path, description = ID, example = 12), IdempotencyKey),
     responses((status = 200, description = "Approved", body = TransferDetail), Problems))]
 pub(super) async fn approve(
     State(app): State<AppState>,
@@ -234,8 +231,7 @@ pub struct RequestInfoBody {
 
 /// Asks an organisation for information, pausing the review.
 #[utoipa::path(post, path = "/transfers/{id}/request-info", tag = "review", request_body = RequestInfoBody,
-    params(("id" = i64, Path, description = ID, example = 12),
-        ("Idempotency-Key" = Option<String>, Header, nullable = false, pattern = "^[!-~]{1,255}$", description = "Makes a retry return the first answer")),
+    params(("id" = i64, Path, description = ID, example = 12), IdempotencyKey),
     responses((status = 200, description = "Asked", body = TransferDetail), Problems))]
 pub(super) async fn request_info(
     State(app): State<AppState>,
@@ -271,8 +267,7 @@ pub struct RejectBody {
 
 /// Rejects a transfer for one side's registry: it ends and nothing moves.
 #[utoipa::path(post, path = "/transfers/{id}/reject", tag = "review", request_body = RejectBody,
-    params(("id" = i64, Path, description = ID, example = 12),
-        ("Idempotency-Key" = Option<String>, Header, nullable = false, pattern = "^[!-~]{1,255}$", description = "Makes a retry return the first answer")),
+    params(("id" = i64, Path, description = ID, example = 12), IdempotencyKey),
     responses((status = 200, description = "Rejected", body = TransferDetail), Problems))]
 pub(super) async fn reject(
     State(app): State<AppState>,
@@ -300,8 +295,7 @@ pub(super) async fn reject(
 
 /// Confirms that the registries' fees are paid (a hostmaster of the source registry).
 #[utoipa::path(post, path = "/transfers/{id}/confirm-fees", tag = "review",
-    params(("id" = i64, Path, description = ID, example = 12),
-        ("Idempotency-Key" = Option<String>, Header, nullable = false, pattern = "^[!-~]{1,255}$", description = "Makes a retry return the first answer")),
+    params(("id" = i64, Path, description = ID, example = 12), IdempotencyKey),
     responses((status = 200, description = "Fees confirmed", body = TransferDetail), Problems))]
 pub(super) async fn confirm_fees(
     State(app): State<AppState>,
@@ -317,8 +311,7 @@ pub(super) async fn confirm_fees(
 /// Finalizes a transfer: the addresses move and the ledger gets one entry per block. A large
 /// transfer needs a second hostmaster's finalization.
 #[utoipa::path(post, path = "/transfers/{id}/finalize", tag = "review",
-    params(("id" = i64, Path, description = ID, example = 12),
-        ("Idempotency-Key" = Option<String>, Header, nullable = false, pattern = "^[!-~]{1,255}$", description = "Makes a retry return the first answer")),
+    params(("id" = i64, Path, description = ID, example = 12), IdempotencyKey),
     responses((status = 200, description = "Finalized (or the first of two finalizations)", body = TransferDetail), Problems))]
 pub(super) async fn finalize(
     State(app): State<AppState>,
