@@ -164,6 +164,12 @@ pub async fn run(
     log: Option<&crate::services::tlog::LogConfig>,
     now: OffsetDateTime,
 ) -> anyhow::Result<()> {
+    // What `report.rows` counts: the transfer log groups a transfer's entries into one object,
+    // so "records" would not say what was counted.
+    let counted = match &command {
+        ExportCommand::Delegated { .. } => "holdings and inventory blocks",
+        _ => "ledger entries",
+    };
     let report = match export(conn, command, log, now).await {
         Ok(report) => report,
         Err(e) if is_broken_pipe(&e) => return Ok(()),
@@ -174,7 +180,7 @@ pub async fn run(
     } else {
         String::new()
     };
-    eprintln!("exported {} records{in_flight}", report.rows);
+    eprintln!("exported {} {counted}{in_flight}", report.rows);
     Ok(())
 }
 

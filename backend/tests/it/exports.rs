@@ -334,7 +334,7 @@ async fn the_command_line_exports_and_verifies_a_bundle_offline() {
     let b = bundle_path.to_str().unwrap();
     let (ok, _, err) = ipxfer(url, &["export", "bundle", "-o", b]);
     assert!(ok, "{err}");
-    assert!(err.contains("exported 4 records"), "{err}");
+    assert!(err.contains("exported 4 ledger entries"), "{err}");
     let (ok, out, err) = ipxfer(None, &["ledger", "verify", "--file", b]);
     assert!(ok, "{err}");
     let head = ledger_db::head(&w.db.conn).await.unwrap().unwrap();
