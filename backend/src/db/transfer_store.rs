@@ -149,31 +149,34 @@ pub async fn store_state(
     Ok(())
 }
 
-/// One row of a transfer's timeline.
-pub struct NewEvent<'a> {
-    pub transfer_id: i64,
+/// One row of a transfer's timeline: what happened, who did it, and what they wrote.
+#[derive(Clone)]
+pub struct History {
     pub event: TimelineEvent,
-    pub from_state: Option<&'a str>,
-    pub to_state: &'a str,
     pub actor: Option<i64>,
+    /// As the timeline shows it: "Ana Lima (ARIN hostmaster)", "ipxfer (deadline passed)".
     pub label: String,
     pub comment: Option<String>,
 }
 
-/// Appends a row to a transfer's timeline; returns its id.
-pub async fn insert_event(
+/// Appends a row to a transfer's timeline, a blank comment stored as none; returns its id (part
+/// of e-mails' Message-IDs).
+pub async fn record_event(
     conn: &impl ConnectionTrait,
-    e: NewEvent<'_>,
+    transfer_id: i64,
+    from: Option<&str>,
+    to: &str,
+    h: History,
     now: OffsetDateTime,
 ) -> Result<i64, DbErr> {
     let row = transfer_event::ActiveModel {
-        transfer_id: Set(e.transfer_id),
-        event: Set(e.event.as_str().to_owned()),
-        from_state: Set(e.from_state.map(str::to_owned)),
-        to_state: Set(e.to_state.to_owned()),
-        actor_user_id: Set(e.actor),
-        actor_label: Set(e.label),
-        comment: Set(e.comment),
+        transfer_id: Set(transfer_id),
+        event: Set(h.event.as_str().to_owned()),
+        from_state: Set(from.map(str::to_owned)),
+        to_state: Set(to.to_owned()),
+        actor_user_id: Set(h.actor),
+        actor_label: Set(h.label),
+        comment: Set(h.comment.filter(|c| !c.trim().is_empty())),
         created_at: Set(now),
         ..Default::default()
     }

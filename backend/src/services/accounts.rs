@@ -21,6 +21,27 @@ use crate::domain::authz::{AccountRole, Actor, Role};
 use crate::error::{AppError, AppResult};
 use crate::services::notifications::{self, AccountEmail};
 
+/// The user behind an actor, for the timeline ("Ana Lima (ARIN hostmaster)").
+pub(crate) async fn actor_label(
+    conn: &impl ConnectionTrait,
+    actor: &Actor,
+) -> AppResult<(i64, String)> {
+    let id = actor
+        .user_id
+        .ok_or_else(|| AppError::Forbidden("sign in first".into()))?;
+    let name = users_db::display_name(conn, id)
+        .await?
+        .ok_or_else(|| AppError::Forbidden("unknown user".into()))?;
+    let role = match actor.role {
+        Role::Member { .. } => "member".to_owned(),
+        Role::Hostmaster { registry } => format!("{registry} hostmaster"),
+        Role::Auditor => "auditor".to_owned(),
+        Role::Admin => "admin".to_owned(),
+        Role::Anonymous => "anonymous".to_owned(),
+    };
+    Ok((id, format!("{name} ({role})")))
+}
+
 /// Failed sign-ins to one account from one client address within [`THROTTLE_WINDOW`] before
 /// that address may not try that account for a while. Someone else's failures, from another
 /// address, do not count against the owner.

@@ -7,11 +7,13 @@ use time::OffsetDateTime;
 
 use crate::db;
 use crate::db::entities::document;
+use crate::db::transfer_store::{self, History};
 use crate::domain::authz::{self, Action, Actor, TransferAccess};
 use crate::domain::timeline::TimelineEvent;
 use crate::domain::transfer::DocumentKind;
 use crate::error::{AppError, AppResult};
-use crate::services::transfers::{self, History};
+use crate::services::accounts::actor_label;
+use crate::services::transfer_access::{lock_and_load, not_found};
 
 /// Largest accepted document.
 pub const MAX_BYTES: usize = 10 * 1024 * 1024;
@@ -136,7 +138,7 @@ pub(crate) async fn store(
         label,
         comment: Some(format!("{}: {filename}", doc.kind.as_str())),
     };
-    transfers::record_event(txn, transfer_id, Some(state), state, history, now).await?;
+    transfer_store::record_event(txn, transfer_id, Some(state), state, history, now).await?;
     Ok(row.id)
 }
 
@@ -153,10 +155,10 @@ pub async fn attach(
 ) -> AppResult<i64> {
     let content_type = check_document(filename, bytes)?;
     let txn = db::begin_write(db).await?;
-    let l = transfers::lock_and_load(&txn, transfer_id).await?;
+    let l = lock_and_load(&txn, transfer_id).await?;
     let access = TransferAccess::new(&l.facts, l.state.clone());
     if !authz::can(actor, Action::ViewTransfer, Some(&access)) {
-        return Err(transfers::not_found(transfer_id));
+        return Err(not_found(transfer_id));
     }
     if !authz::can(actor, Action::UploadDocument, Some(&access)) {
         return Err(AppError::Forbidden(format!(
@@ -164,7 +166,7 @@ pub async fn attach(
             l.facts.reference
         )));
     }
-    let who = transfers::actor_label(&txn, actor).await?;
+    let who = actor_label(&txn, actor).await?;
     let doc = NewDocument {
         kind,
         filename: filename.to_owned(),

@@ -16,7 +16,7 @@ use crate::domain::origins::{self, OriginLine};
 use crate::domain::transfer::HoldingOrigin;
 use crate::domain::{Ipv4Range, Rir};
 use crate::error::{AppError, AppResult};
-use crate::services::transfers::actor_label;
+use crate::services::accounts::actor_label;
 
 /// Longest organisation name accepted (the delegated files' opaque ids are far shorter).
 pub const MAX_NAME: usize = 200;
