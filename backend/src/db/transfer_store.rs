@@ -11,7 +11,8 @@ use sea_orm::{
 use time::OffsetDateTime;
 
 use super::entities::{
-    fee_line, finding_override, policy_exception, transfer, transfer_block, transfer_event,
+    document, fee_line, finding_override, policy_exception, transfer, transfer_block,
+    transfer_event,
 };
 use super::transfers::Record;
 use crate::domain::Rir;
@@ -147,6 +148,41 @@ pub async fn store_state(
     }
     row.update(conn).await?;
     Ok(())
+}
+
+/// A checked document to store with a transfer.
+pub struct NewDocument<'a> {
+    pub transfer_id: i64,
+    /// The document kind's stored name.
+    pub kind: &'a str,
+    pub filename: &'a str,
+    pub content_type: &'a str,
+    pub sha256: String,
+    pub content: Vec<u8>,
+    pub uploaded_by: i64,
+}
+
+/// Stores a document of a transfer; returns its id.
+pub async fn insert_document(
+    conn: &impl ConnectionTrait,
+    d: NewDocument<'_>,
+    now: OffsetDateTime,
+) -> Result<i64, DbErr> {
+    let row = document::ActiveModel {
+        transfer_id: Set(d.transfer_id),
+        kind: Set(d.kind.to_owned()),
+        filename: Set(d.filename.to_owned()),
+        content_type: Set(d.content_type.to_owned()),
+        size_bytes: Set(d.content.len() as i64),
+        sha256: Set(d.sha256),
+        content: Set(d.content),
+        uploaded_by: Set(d.uploaded_by),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(conn)
+    .await?;
+    Ok(row.id)
 }
 
 /// One row of a transfer's timeline: what happened, who did it, and what they wrote.

@@ -1,12 +1,12 @@
 //! Supporting documents (signed transfer agreement, company registration): checked by content,
 //! capped in size, stored with their SHA-256, and recorded on the transfer's timeline.
 
-use sea_orm::{ActiveModelTrait, ConnectionTrait, DatabaseConnection, Set};
+use sea_orm::{ConnectionTrait, DatabaseConnection};
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
 use crate::db;
-use crate::db::entities::document;
+use crate::db::transfer_store::NewDocument as StoredDocument;
 use crate::db::transfer_store::{self, History};
 use crate::domain::authz::{self, Action, Actor, TransferAccess};
 use crate::domain::timeline::TimelineEvent;
@@ -118,20 +118,16 @@ pub(crate) async fn store(
     now: OffsetDateTime,
 ) -> AppResult<i64> {
     let filename = doc.filename.trim();
-    let row = document::ActiveModel {
-        transfer_id: Set(transfer_id),
-        kind: Set(doc.kind.as_str().to_owned()),
-        filename: Set(filename.to_owned()),
-        content_type: Set(content_type.to_owned()),
-        size_bytes: Set(doc.bytes.len() as i64),
-        sha256: Set(hex::encode(Sha256::digest(&doc.bytes))),
-        content: Set(doc.bytes.clone()),
-        uploaded_by: Set(user_id),
-        created_at: Set(now),
-        ..Default::default()
-    }
-    .insert(txn)
-    .await?;
+    let stored = StoredDocument {
+        transfer_id,
+        kind: doc.kind.as_str(),
+        filename,
+        content_type,
+        sha256: hex::encode(Sha256::digest(&doc.bytes)),
+        content: doc.bytes.clone(),
+        uploaded_by: user_id,
+    };
+    let id = transfer_store::insert_document(txn, stored, now).await?;
     let history = History {
         event: TimelineEvent::DocumentAdded,
         actor: Some(user_id),
@@ -139,7 +135,7 @@ pub(crate) async fn store(
         comment: Some(format!("{}: {filename}", doc.kind.as_str())),
     };
     transfer_store::record_event(txn, transfer_id, Some(state), state, history, now).await?;
-    Ok(row.id)
+    Ok(id)
 }
 
 /// Attaches a document to a transfer for a member of either organisation. A transfer the actor
