@@ -4,15 +4,18 @@
 
 use std::collections::HashMap;
 
+use sea_orm::ActiveValue::Unchanged;
+use sea_orm::sea_query::OnConflict;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseBackend, DbErr, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, Statement,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseBackend, DbErr, EntityTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set, Statement,
 };
-use time::Date;
+use time::{Date, OffsetDateTime};
 
 use super::bulk::{self, Kind};
 use super::entities::{holding, holding_snapshot, organisation, registry_inventory};
 use crate::domain::ledger::{Holding, HoldingRecord};
+use crate::domain::transfer::HoldingOrigin;
 use crate::domain::transfer::OrgId;
 use crate::domain::{Ipv4Range, Rir};
 
@@ -215,6 +218,22 @@ pub async fn delete_registry(conn: &impl ConnectionTrait, registry: Rir) -> Resu
 /// The live holding with this id.
 pub async fn by_id(conn: &impl ConnectionTrait, id: i64) -> Result<Option<holding::Model>, DbErr> {
     holding::Entity::find_by_id(id).one(conn).await
+}
+
+/// Records how the holder of a live holding came by it (a hostmaster's correction).
+pub async fn set_origin(
+    conn: &impl ConnectionTrait,
+    id: i64,
+    origin: HoldingOrigin,
+) -> Result<(), DbErr> {
+    holding::ActiveModel {
+        id: Unchanged(id),
+        origin: Set(origin.as_str().to_owned()),
+        ..Default::default()
+    }
+    .update(conn)
+    .await?;
+    Ok(())
 }
 
 /// How many live holdings each of these organisations has, as `(organisation, count)`;
@@ -528,6 +547,59 @@ pub async fn inventory_page(
             })
         })
         .collect()
+}
+
+/// What an import of a registry's delegated file records about the file.
+pub struct ImportRecord {
+    pub registry: Rir,
+    pub file_sha256: String,
+    /// As written in the file's header.
+    pub serial: String,
+    pub file_date: Option<Date>,
+    pub records: i64,
+    pub format_version: String,
+    pub utc_offset: String,
+    /// The header's counts that disagreed with the records, one per line.
+    pub notes: Option<String>,
+}
+
+/// Records the file a registry was imported from, replacing the record of its previous file.
+pub async fn record_import(
+    conn: &impl ConnectionTrait,
+    r: ImportRecord,
+    now: OffsetDateTime,
+) -> Result<(), DbErr> {
+    use super::entities::registry_import::{ActiveModel, Column as C, Entity};
+    let row = ActiveModel {
+        registry: Set(r.registry.token().to_owned()),
+        file_sha256: Set(r.file_sha256),
+        serial: Set(r.serial),
+        file_date: Set(r.file_date),
+        records: Set(r.records),
+        imported_at: Set(now),
+        format_version: Set(Some(r.format_version)),
+        utc_offset: Set(Some(r.utc_offset)),
+        notes: Set(r.notes),
+        ..Default::default()
+    };
+    Entity::insert(row)
+        .on_conflict(
+            OnConflict::column(C::Registry)
+                .update_columns([
+                    C::FileSha256,
+                    C::Serial,
+                    C::FileDate,
+                    C::Records,
+                    C::ImportedAt,
+                    C::FormatVersion,
+                    C::UtcOffset,
+                    C::Notes,
+                ])
+                .to_owned(),
+        )
+        .exec_without_returning(conn)
+        .await?;
+    Ok(())
 }
 
 /// The record of `registry`'s imported delegated file, if one was imported.

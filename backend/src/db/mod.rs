@@ -1,14 +1,18 @@
 //! Database access: connecting (SQLite embedded default or PostgreSQL), migrating, write
 //! transactions, and the query modules that map rows to domain types.
 
+pub mod accounts;
+pub mod api_tokens;
 pub mod bulk;
 pub mod entities;
 pub mod freshness;
 pub mod holdings;
+pub mod idempotency_keys;
 pub mod ledger;
 pub mod ledger_query;
 pub mod organisations;
 pub mod outbox;
+pub mod record_changes;
 pub mod tlog;
 pub mod transfer_store;
 pub mod transfers;

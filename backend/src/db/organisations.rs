@@ -2,10 +2,11 @@
 
 use std::collections::HashMap;
 
+use sea_orm::ActiveValue::Unchanged;
 use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, Set,
 };
 use time::OffsetDateTime;
 
@@ -84,6 +85,18 @@ pub async fn by_id(
     id: i64,
 ) -> Result<Option<organisation::Model>, DbErr> {
     Organisation::find_by_id(id).one(conn).await
+}
+
+/// Gives an organisation a new name (its registry handle stays).
+pub async fn rename(conn: &impl ConnectionTrait, id: i64, name: &str) -> Result<(), DbErr> {
+    organisation::ActiveModel {
+        id: Unchanged(id),
+        name: Set(name.to_owned()),
+        ..Default::default()
+    }
+    .update(conn)
+    .await?;
+    Ok(())
 }
 
 /// Maps a row to the facts the rules decide on.

@@ -11,7 +11,8 @@ use sea_orm::{
 use time::OffsetDateTime;
 
 use super::entities::{
-    fee_line, finding_override, policy_exception, transfer, transfer_block, transfer_event,
+    document, fee_line, finding_override, policy_exception, transfer, transfer_block,
+    transfer_event,
 };
 use super::transfers::Record;
 use crate::domain::Rir;
@@ -149,31 +150,69 @@ pub async fn store_state(
     Ok(())
 }
 
-/// One row of a transfer's timeline.
-pub struct NewEvent<'a> {
+/// A checked document to store with a transfer.
+pub struct NewDocument<'a> {
     pub transfer_id: i64,
+    /// The document kind's stored name.
+    pub kind: &'a str,
+    pub filename: &'a str,
+    pub content_type: &'a str,
+    pub sha256: String,
+    pub content: Vec<u8>,
+    pub uploaded_by: i64,
+}
+
+/// Stores a document of a transfer; returns its id.
+pub async fn insert_document(
+    conn: &impl ConnectionTrait,
+    d: NewDocument<'_>,
+    now: OffsetDateTime,
+) -> Result<i64, DbErr> {
+    let row = document::ActiveModel {
+        transfer_id: Set(d.transfer_id),
+        kind: Set(d.kind.to_owned()),
+        filename: Set(d.filename.to_owned()),
+        content_type: Set(d.content_type.to_owned()),
+        size_bytes: Set(d.content.len() as i64),
+        sha256: Set(d.sha256),
+        content: Set(d.content),
+        uploaded_by: Set(d.uploaded_by),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(conn)
+    .await?;
+    Ok(row.id)
+}
+
+/// One row of a transfer's timeline: what happened, who did it, and what they wrote.
+#[derive(Clone)]
+pub struct History {
     pub event: TimelineEvent,
-    pub from_state: Option<&'a str>,
-    pub to_state: &'a str,
     pub actor: Option<i64>,
+    /// As the timeline shows it: "Ana Lima (ARIN hostmaster)", "ipxfer (deadline passed)".
     pub label: String,
     pub comment: Option<String>,
 }
 
-/// Appends a row to a transfer's timeline; returns its id.
-pub async fn insert_event(
+/// Appends a row to a transfer's timeline, a blank comment stored as none; returns its id (part
+/// of e-mails' Message-IDs).
+pub async fn record_event(
     conn: &impl ConnectionTrait,
-    e: NewEvent<'_>,
+    transfer_id: i64,
+    from: Option<&str>,
+    to: &str,
+    h: History,
     now: OffsetDateTime,
 ) -> Result<i64, DbErr> {
     let row = transfer_event::ActiveModel {
-        transfer_id: Set(e.transfer_id),
-        event: Set(e.event.as_str().to_owned()),
-        from_state: Set(e.from_state.map(str::to_owned)),
-        to_state: Set(e.to_state.to_owned()),
-        actor_user_id: Set(e.actor),
-        actor_label: Set(e.label),
-        comment: Set(e.comment),
+        transfer_id: Set(transfer_id),
+        event: Set(h.event.as_str().to_owned()),
+        from_state: Set(from.map(str::to_owned)),
+        to_state: Set(to.to_owned()),
+        actor_user_id: Set(h.actor),
+        actor_label: Set(h.label),
+        comment: Set(h.comment.filter(|c| !c.trim().is_empty())),
         created_at: Set(now),
         ..Default::default()
     }

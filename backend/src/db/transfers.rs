@@ -88,6 +88,15 @@ pub async fn load(conn: &impl ConnectionTrait, id: i64) -> Result<Option<Loaded>
     Ok(load_many(conn, vec![row]).await?.pop())
 }
 
+/// Takes a transfer's lock for this transaction ([`lock_for_update`]), then loads it; none
+/// when there is no such transfer.
+pub async fn lock_and_load(conn: &impl ConnectionTrait, id: i64) -> Result<Option<Loaded>, DbErr> {
+    if !lock_for_update(conn, id).await? {
+        return Ok(None);
+    }
+    load(conn, id).await
+}
+
 /// Completes transfer rows into what the core decides on, with one query each for the
 /// organisations, blocks and document kinds of all of them (a page of a list or queue).
 pub async fn load_many(

@@ -1,5 +1,6 @@
 //! Users: creation and the lookups that resolve notification parties to addresses.
 
+use sea_orm::ActiveValue::Unchanged;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
     QuerySelect, Set,
@@ -53,6 +54,46 @@ pub async fn insert(
 /// The user with this id.
 pub async fn by_id(conn: &impl ConnectionTrait, id: i64) -> Result<Option<user::Model>, DbErr> {
     User::find_by_id(id).one(conn).await
+}
+
+/// The user with this e-mail address (stored in lower case).
+pub async fn by_email(
+    conn: &impl ConnectionTrait,
+    email: &str,
+) -> Result<Option<user::Model>, DbErr> {
+    User::find()
+        .filter(user::Column::Email.eq(email.trim().to_lowercase()))
+        .one(conn)
+        .await
+}
+
+/// The e-mail addresses of these users, by id.
+pub async fn emails_of(
+    conn: &impl ConnectionTrait,
+    ids: impl IntoIterator<Item = i64>,
+) -> Result<std::collections::HashMap<i64, String>, DbErr> {
+    Ok(User::find()
+        .filter(user::Column::Id.is_in(ids))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|u| (u.id, u.email))
+        .collect())
+}
+
+/// Sets a user's password hash and returns the user as it is now.
+pub async fn set_password(
+    conn: &impl ConnectionTrait,
+    id: i64,
+    password_hash: String,
+) -> Result<user::Model, DbErr> {
+    user::ActiveModel {
+        id: Unchanged(id),
+        password_hash: Set(Some(password_hash)),
+        ..Default::default()
+    }
+    .update(conn)
+    .await
 }
 
 /// The first `limit` users with an id above `after`, by id (keyset pagination).

@@ -5,15 +5,13 @@
 use argon2::Argon2;
 use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
-    PaginatorTrait, QueryFilter, Set, TransactionTrait,
-};
+use sea_orm::{ConnectionTrait, DatabaseConnection, TransactionTrait};
 use sha2::{Digest, Sha256};
 use std::net::IpAddr;
 use time::{Duration, OffsetDateTime};
 
-use crate::db::entities::{auth_token, login_attempt, session, user};
+use crate::db::accounts::{self as accounts_db, Attempts};
+use crate::db::entities::{auth_token, user};
 use crate::db::outbox;
 use crate::db::users::{self as users_db, NewUser};
 use crate::domain::Rir;
@@ -21,6 +19,27 @@ use crate::domain::authz::{AccountRole, Actor, Role};
 use crate::domain::transfer::{OrgId, UserId};
 use crate::error::{AppError, AppResult};
 use crate::services::notifications::{self, AccountEmail};
+
+/// The user behind an actor, for the timeline ("Ana Lima (ARIN hostmaster)").
+pub(crate) async fn actor_label(
+    conn: &impl ConnectionTrait,
+    actor: &Actor,
+) -> AppResult<(i64, String)> {
+    let id = actor
+        .user_id
+        .ok_or_else(|| AppError::Forbidden("sign in first".into()))?;
+    let name = users_db::display_name(conn, id.get())
+        .await?
+        .ok_or_else(|| AppError::Forbidden("unknown user".into()))?;
+    let role = match actor.role {
+        Role::Member { .. } => "member".to_owned(),
+        Role::Hostmaster { registry } => format!("{registry} hostmaster"),
+        Role::Auditor => "auditor".to_owned(),
+        Role::Admin => "admin".to_owned(),
+        Role::Anonymous => "anonymous".to_owned(),
+    };
+    Ok((id.get(), format!("{name} ({role})")))
+}
 
 /// Failed sign-ins to one account from one client address within [`THROTTLE_WINDOW`] before
 /// that address may not try that account for a while. Someone else's failures, from another
@@ -126,15 +145,7 @@ pub fn actor_of(u: &user::Model) -> Actor {
 /// Deletes expired sessions and sign-in attempts older than a day (the throttle looks back
 /// [`THROTTLE_WINDOW`]); returns how many rows went. The scheduler runs it every minute.
 pub async fn prune(db: &DatabaseConnection, now: OffsetDateTime) -> AppResult<u64> {
-    let sessions = session::Entity::delete_many()
-        .filter(session::Column::ExpiryDate.lte(now.unix_timestamp()))
-        .exec(db)
-        .await?;
-    let attempts = login_attempt::Entity::delete_many()
-        .filter(login_attempt::Column::AttemptedAt.lt(now - Duration::days(1)))
-        .exec(db)
-        .await?;
-    Ok(sessions.rows_affected + attempts.rows_affected)
+    Ok(accounts_db::prune(db, now, now - Duration::days(1)).await?)
 }
 
 /// The one message for every failed sign-in, so nobody learns which addresses have accounts.
@@ -191,36 +202,32 @@ async fn check_throttle(
     client: Option<&str>,
     now: OffsetDateTime,
 ) -> AppResult<()> {
-    let failures = || {
-        login_attempt::Entity::find()
-            .filter(login_attempt::Column::Succeeded.eq(false))
-            .filter(login_attempt::Column::AttemptedAt.gt(now - THROTTLE_WINDOW))
+    let failures = |email, client| Attempts {
+        succeeded: false,
+        after: now - THROTTLE_WINDOW,
+        email,
+        client,
     };
-    let from_client = |q: sea_orm::Select<login_attempt::Entity>| match client {
-        Some(c) => q.filter(login_attempt::Column::ClientAddr.eq(c)),
-        None => q.filter(login_attempt::Column::ClientAddr.is_null()),
-    };
-    let this_account_here = from_client(failures())
-        .filter(login_attempt::Column::Email.eq(email))
-        .count(db)
-        .await?;
+    let this_account_here =
+        accounts_db::count_attempts(db, failures(Some(email), Some(client))).await?;
     if this_account_here >= MAX_FAILED_LOGINS {
         return Err(too_many("for this e-mail address from your network"));
     }
-    if client.is_some() && from_client(failures()).count(db).await? >= MAX_FAILED_PER_ADDRESS {
+    if client.is_some()
+        && accounts_db::count_attempts(db, failures(None, Some(client))).await?
+            >= MAX_FAILED_PER_ADDRESS
+    {
         return Err(too_many("from your network"));
     }
-    let this_account = failures()
-        .filter(login_attempt::Column::Email.eq(email))
-        .count(db)
-        .await?;
+    let this_account = accounts_db::count_attempts(db, failures(Some(email), None)).await?;
     if this_account >= MAX_FAILED_PER_ACCOUNT {
-        let known_here = from_client(login_attempt::Entity::find())
-            .filter(login_attempt::Column::Email.eq(email))
-            .filter(login_attempt::Column::Succeeded.eq(true))
-            .filter(login_attempt::Column::AttemptedAt.gt(now - Duration::days(1)))
-            .count(db)
-            .await?;
+        let successes_here = Attempts {
+            succeeded: true,
+            after: now - Duration::days(1),
+            email: Some(email),
+            client: Some(client),
+        };
+        let known_here = accounts_db::count_attempts(db, successes_here).await?;
         if known_here == 0 {
             return Err(too_many("for this e-mail address"));
         }
@@ -242,21 +249,10 @@ pub async fn authenticate(
     let email = email.trim().to_lowercase();
     let client = client.map(throttle_key);
     check_throttle(db, &email, client.as_deref(), now).await?;
-    let found = user::Entity::find()
-        .filter(user::Column::Email.eq(&email))
-        .one(db)
-        .await?;
+    let found = users_db::by_email(db, &email).await?;
     let (hash, can_succeed) = hash_to_check(found.as_ref());
     let ok = verify_password(hash, password) && can_succeed;
-    login_attempt::ActiveModel {
-        email: Set(email),
-        succeeded: Set(ok),
-        attempted_at: Set(now),
-        client_addr: Set(client),
-        ..Default::default()
-    }
-    .insert(db)
-    .await?;
+    accounts_db::record_attempt(db, email, ok, client, now).await?;
     match found {
         Some(u) if ok => Ok(u),
         _ => Err(AppError::invalid(SIGN_IN_FAILED)),
@@ -265,11 +261,7 @@ pub async fn authenticate(
 
 /// Ends every session of a user (they are signed out everywhere).
 pub async fn end_sessions(conn: &impl ConnectionTrait, user_id: i64) -> AppResult<u64> {
-    let r = session::Entity::delete_many()
-        .filter(session::Column::UserId.eq(user_id))
-        .exec(conn)
-        .await?;
-    Ok(r.rows_affected)
+    Ok(accounts_db::end_sessions(conn, user_id).await?)
 }
 
 /// Deactivates or reactivates an account; deactivation ends its sessions and revokes its API
@@ -285,7 +277,7 @@ pub async fn set_active(
     let found = users_db::set_active(&txn, user_id, active).await?;
     if !active {
         end_sessions(&txn, user_id).await?;
-        crate::db::users::revoke_api_tokens(&txn, user_id, now).await?;
+        users_db::revoke_api_tokens(&txn, user_id, now).await?;
     }
     txn.commit().await?;
     Ok(found)
@@ -313,18 +305,16 @@ async fn issue_token(
     now: OffsetDateTime,
 ) -> AppResult<(i64, String)> {
     let token = new_token();
-    let row = auth_token::ActiveModel {
-        user_id: Set(user_id),
-        purpose: Set(purpose.as_str().to_owned()),
-        token_hash: Set(token_hash(&token)),
-        expires_at: Set(now + ttl),
-        used_at: Set(None),
-        created_at: Set(now),
-        ..Default::default()
-    }
-    .insert(conn)
+    let id = accounts_db::insert_token(
+        conn,
+        user_id,
+        purpose.as_str(),
+        token_hash(&token),
+        now + ttl,
+        now,
+    )
     .await?;
-    Ok((row.id, token))
+    Ok((id, token))
 }
 
 /// The user a token would act for, if it is still good (for showing the set-password form).
@@ -335,8 +325,7 @@ pub async fn token_user(
     now: OffsetDateTime,
 ) -> AppResult<user::Model> {
     let row = valid_token(db, token, purpose, now).await?;
-    user::Entity::find_by_id(row.user_id)
-        .one(db)
+    users_db::by_id(db, row.user_id)
         .await?
         .ok_or_else(expired_link)
 }
@@ -353,12 +342,7 @@ async fn valid_token(
     purpose: TokenPurpose,
     now: OffsetDateTime,
 ) -> AppResult<auth_token::Model> {
-    auth_token::Entity::find()
-        .filter(auth_token::Column::TokenHash.eq(token_hash(token)))
-        .filter(auth_token::Column::Purpose.eq(purpose.as_str()))
-        .filter(auth_token::Column::UsedAt.is_null())
-        .filter(auth_token::Column::ExpiresAt.gt(now))
-        .one(conn)
+    accounts_db::valid_token(conn, &token_hash(token), purpose.as_str(), now)
         .await?
         .ok_or_else(expired_link)
 }
@@ -376,26 +360,14 @@ pub async fn redeem_token(
     let txn = db.begin().await?;
     let row = valid_token(&txn, token, purpose, now).await?;
     // Claim the token: a second redemption racing this one updates no row and fails.
-    let claimed = auth_token::Entity::update_many()
-        .col_expr(
-            auth_token::Column::UsedAt,
-            sea_orm::sea_query::Expr::value(now),
-        )
-        .filter(auth_token::Column::UserId.eq(row.user_id))
-        .filter(auth_token::Column::Purpose.eq(purpose.as_str()))
-        .filter(auth_token::Column::UsedAt.is_null())
-        .exec(&txn)
-        .await?;
-    if claimed.rows_affected == 0 {
+    let claimed = accounts_db::use_tokens(&txn, row.user_id, purpose.as_str(), now).await?;
+    if claimed == 0 {
         return Err(expired_link());
     }
-    let u = user::Entity::find_by_id(row.user_id)
-        .one(&txn)
+    let u = users_db::by_id(&txn, row.user_id)
         .await?
         .ok_or_else(expired_link)?;
-    let mut active: user::ActiveModel = u.into();
-    active.password_hash = Set(Some(hash));
-    let u = active.update(&txn).await?;
+    let u = users_db::set_password(&txn, u.id, hash).await?;
     // Whoever knew the old password is signed out everywhere; the caller signs the person in.
     end_sessions(&txn, u.id).await?;
     txn.commit().await?;
@@ -539,11 +511,7 @@ async fn insert_account(
     now: OffsetDateTime,
 ) -> AppResult<user::Model> {
     let email = inv.email.trim().to_lowercase();
-    let taken = user::Entity::find()
-        .filter(user::Column::Email.eq(&email))
-        .count(conn)
-        .await?;
-    if taken > 0 {
+    if users_db::by_email(conn, &email).await?.is_some() {
         return Err(AppError::invalid(format!("{email} already has an account")));
     }
     Ok(users_db::insert(
@@ -574,20 +542,11 @@ pub async fn request_password_reset(
 ) -> AppResult<()> {
     let email = email.trim().to_lowercase();
     let txn = db.begin().await?;
-    let Some(u) = user::Entity::find()
-        .filter(user::Column::Email.eq(&email))
-        .filter(user::Column::Active.eq(true))
-        .one(&txn)
-        .await?
-    else {
+    let Some(u) = users_db::by_email(&txn, &email).await?.filter(|u| u.active) else {
         return Ok(());
     };
-    let recent = auth_token::Entity::find()
-        .filter(auth_token::Column::UserId.eq(u.id))
-        .filter(auth_token::Column::Purpose.eq(TokenPurpose::PasswordReset.as_str()))
-        .filter(auth_token::Column::CreatedAt.gt(now - RESET_WINDOW))
-        .count(&txn)
-        .await?;
+    let reset = TokenPurpose::PasswordReset.as_str();
+    let recent = accounts_db::count_tokens_since(&txn, u.id, reset, now - RESET_WINDOW).await?;
     if recent >= MAX_RESETS_PER_WINDOW {
         tracing::warn!(
             user = u.id,

@@ -4,12 +4,12 @@
 //! and acts as its owner: the same role, organisation and registry, checked by the same
 //! `authz::can` as the pages, so a token never grants more than its owner has.
 
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set,
-};
+use sea_orm::DatabaseConnection;
 use time::{Duration, OffsetDateTime};
 
+use crate::db::api_tokens::{self as tokens_db, NewApiToken};
 use crate::db::entities::{api_token, user};
+use crate::db::users as users_db;
 use crate::domain::authz::{Actor, Role};
 use crate::domain::transfer::UserId;
 use crate::error::{AppError, AppResult};
@@ -146,34 +146,25 @@ pub async fn create(
     scopes.sort();
     scopes.dedup();
     let secret = format!("{TOKEN_PREFIX}{}", new_token());
-    let row = api_token::ActiveModel {
-        user_id: Set(user_id.get()),
-        name: Set(new.name.trim().to_owned()),
-        prefix: Set(secret.chars().take(TOKEN_PREFIX.len() + 4).collect()),
-        token_hash: Set(token_hash(&secret)),
-        scopes: Set(scopes
+    let token = NewApiToken {
+        user_id: user_id.get(),
+        name: new.name.trim(),
+        prefix: secret.chars().take(TOKEN_PREFIX.len() + 4).collect(),
+        token_hash: token_hash(&secret),
+        scopes: scopes
             .iter()
             .map(|s| s.as_str())
             .collect::<Vec<_>>()
-            .join(" ")),
-        created_at: Set(now),
-        expires_at: Set(now + Duration::days(new.days)),
-        last_used_at: Set(None),
-        revoked_at: Set(None),
-        revoked_by: Set(None),
-        ..Default::default()
-    }
-    .insert(db)
-    .await?;
+            .join(" "),
+        expires_at: now + Duration::days(new.days),
+    };
+    let row = tokens_db::insert(db, token, now).await?;
     Ok((TokenInfo::of(row, String::new()), secret))
 }
 
 /// A person's tokens, newest first.
 pub async fn list_own(db: &DatabaseConnection, user_id: i64) -> AppResult<Vec<TokenInfo>> {
-    Ok(api_token::Entity::find()
-        .filter(api_token::Column::UserId.eq(user_id))
-        .order_by_desc(api_token::Column::Id)
-        .all(db)
+    Ok(tokens_db::of_user(db, user_id)
         .await?
         .into_iter()
         .map(|r| TokenInfo::of(r, String::new()))
@@ -183,19 +174,8 @@ pub async fn list_own(db: &DatabaseConnection, user_id: i64) -> AppResult<Vec<To
 /// Every token that has not been revoked and has not expired, with its owner: what an
 /// administrator may revoke.
 pub async fn list_live(db: &DatabaseConnection, now: OffsetDateTime) -> AppResult<Vec<TokenInfo>> {
-    let rows = api_token::Entity::find()
-        .filter(api_token::Column::RevokedAt.is_null())
-        .filter(api_token::Column::ExpiresAt.gt(now))
-        .order_by_desc(api_token::Column::Id)
-        .all(db)
-        .await?;
-    let owners: std::collections::HashMap<i64, String> = user::Entity::find()
-        .filter(user::Column::Id.is_in(rows.iter().map(|r| r.user_id)))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|u| (u.id, u.email))
-        .collect();
+    let rows = tokens_db::live(db, now).await?;
+    let owners = users_db::emails_of(db, rows.iter().map(|r| r.user_id)).await?;
     Ok(rows
         .into_iter()
         .map(|r| {
@@ -215,10 +195,7 @@ pub async fn revoke(
     now: OffsetDateTime,
 ) -> AppResult<TokenInfo> {
     let missing = || AppError::NotFound(format!("There is no token {id}."));
-    let row = api_token::Entity::find_by_id(id)
-        .one(db)
-        .await?
-        .ok_or_else(missing)?;
+    let row = tokens_db::by_id(db, id).await?.ok_or_else(missing)?;
     let owner = actor.user_id == Some(UserId(row.user_id)) && actor.role != Role::Anonymous;
     if !owner && actor.role != Role::Admin {
         return Err(missing());
@@ -226,10 +203,8 @@ pub async fn revoke(
     if row.revoked_at.is_some() {
         return Ok(TokenInfo::of(row, String::new()));
     }
-    let mut active: api_token::ActiveModel = row.into();
-    active.revoked_at = Set(Some(now));
-    active.revoked_by = Set(actor.user_id.map(UserId::get));
-    Ok(TokenInfo::of(active.update(db).await?, String::new()))
+    let row = tokens_db::revoke(db, row, actor.user_id.map(UserId::get), now).await?;
+    Ok(TokenInfo::of(row, String::new()))
 }
 
 /// Who a request's bearer token acts for.
@@ -274,16 +249,13 @@ pub async fn authenticate(
     if !secret.starts_with(TOKEN_PREFIX) || secret.len() > 200 {
         return Err(refused());
     }
-    let row = api_token::Entity::find()
-        .filter(api_token::Column::TokenHash.eq(token_hash(secret)))
-        .one(db)
+    let row = tokens_db::by_hash(db, &token_hash(secret))
         .await?
         .ok_or_else(refused)?;
     if row.revoked_at.is_some() || row.expires_at <= now {
         return Err(refused());
     }
-    let u = user::Entity::find_by_id(row.user_id)
-        .one(db)
+    let u = users_db::by_id(db, row.user_id)
         .await?
         .filter(|u| u.active)
         .ok_or_else(refused)?;
@@ -292,14 +264,7 @@ pub async fn authenticate(
         return Err(refused());
     }
     if row.last_used_at.is_none_or(|t| now - t >= LAST_USED_EVERY) {
-        api_token::Entity::update_many()
-            .col_expr(
-                api_token::Column::LastUsedAt,
-                sea_orm::sea_query::Expr::value(now),
-            )
-            .filter(api_token::Column::Id.eq(row.id))
-            .exec(db)
-            .await?;
+        tokens_db::touch(db, row.id, now).await?;
     }
     Ok(Caller {
         token_id: row.id,
@@ -317,9 +282,7 @@ pub async fn create_for_email(
     new: &NewToken,
     now: OffsetDateTime,
 ) -> AppResult<(TokenInfo, String)> {
-    let u = user::Entity::find()
-        .filter(user::Column::Email.eq(email.trim().to_lowercase()))
-        .one(db)
+    let u = users_db::by_email(db, email)
         .await?
         .ok_or_else(|| AppError::invalid(format!("there is no user {email}")))?;
     let actor = actor_of(&u);

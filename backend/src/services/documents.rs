@@ -1,17 +1,19 @@
 //! Supporting documents (signed transfer agreement, company registration): checked by content,
 //! capped in size, stored with their SHA-256, and recorded on the transfer's timeline.
 
-use sea_orm::{ActiveModelTrait, ConnectionTrait, DatabaseConnection, Set};
+use sea_orm::{ConnectionTrait, DatabaseConnection};
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
 use crate::db;
-use crate::db::entities::document;
+use crate::db::transfer_store::NewDocument as StoredDocument;
+use crate::db::transfer_store::{self, History};
 use crate::domain::authz::{self, Action, Actor, TransferAccess};
 use crate::domain::timeline::TimelineEvent;
 use crate::domain::transfer::DocumentKind;
 use crate::error::{AppError, AppResult};
-use crate::services::transfers::{self, History};
+use crate::services::accounts::actor_label;
+use crate::services::transfer_access::{lock_and_load, not_found};
 
 /// Largest accepted document.
 pub const MAX_BYTES: usize = 10 * 1024 * 1024;
@@ -116,28 +118,24 @@ pub(crate) async fn store(
     now: OffsetDateTime,
 ) -> AppResult<i64> {
     let filename = doc.filename.trim();
-    let row = document::ActiveModel {
-        transfer_id: Set(transfer_id),
-        kind: Set(doc.kind.as_str().to_owned()),
-        filename: Set(filename.to_owned()),
-        content_type: Set(content_type.to_owned()),
-        size_bytes: Set(doc.bytes.len() as i64),
-        sha256: Set(hex::encode(Sha256::digest(&doc.bytes))),
-        content: Set(doc.bytes.clone()),
-        uploaded_by: Set(user_id),
-        created_at: Set(now),
-        ..Default::default()
-    }
-    .insert(txn)
-    .await?;
+    let stored = StoredDocument {
+        transfer_id,
+        kind: doc.kind.as_str(),
+        filename,
+        content_type,
+        sha256: hex::encode(Sha256::digest(&doc.bytes)),
+        content: doc.bytes.clone(),
+        uploaded_by: user_id,
+    };
+    let id = transfer_store::insert_document(txn, stored, now).await?;
     let history = History {
         event: TimelineEvent::DocumentAdded,
         actor: Some(user_id),
         label,
         comment: Some(format!("{}: {filename}", doc.kind.as_str())),
     };
-    transfers::record_event(txn, transfer_id, Some(state), state, history, now).await?;
-    Ok(row.id)
+    transfer_store::record_event(txn, transfer_id, Some(state), state, history, now).await?;
+    Ok(id)
 }
 
 /// Attaches a document to a transfer for a member of either organisation. A transfer the actor
@@ -153,10 +151,10 @@ pub async fn attach(
 ) -> AppResult<i64> {
     let content_type = check_document(filename, bytes)?;
     let txn = db::begin_write(db).await?;
-    let l = transfers::lock_and_load(&txn, transfer_id).await?;
+    let l = lock_and_load(&txn, transfer_id).await?;
     let access = TransferAccess::new(&l.facts, l.state.clone());
     if !authz::can(actor, Action::ViewTransfer, Some(&access)) {
-        return Err(transfers::not_found(transfer_id));
+        return Err(not_found(transfer_id));
     }
     if !authz::can(actor, Action::UploadDocument, Some(&access)) {
         return Err(AppError::Forbidden(format!(
@@ -164,7 +162,7 @@ pub async fn attach(
             l.facts.reference
         )));
     }
-    let who = transfers::actor_label(&txn, actor).await?;
+    let who = actor_label(&txn, actor).await?;
     let doc = NewDocument {
         kind,
         filename: filename.to_owned(),

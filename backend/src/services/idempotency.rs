@@ -8,12 +8,11 @@
 //! between the step and storing its answer, the key stays claimed and a retry keeps hearing 409
 //! rather than filing a second transfer: that is the safe side.
 
-use sea_orm::sea_query::OnConflict;
-use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
+use sea_orm::DatabaseConnection;
 use sha2::{Digest, Sha256};
 use time::{Duration, OffsetDateTime};
 
-use crate::db::entities::api_idempotency_key as key_row;
+use crate::db::idempotency_keys as keys_db;
 use crate::error::{AppError, AppResult};
 
 /// Keys are kept this long; a retry after that is a new request.
@@ -68,40 +67,12 @@ pub async fn claim(
 ) -> AppResult<Claim> {
     check_key(key)?;
     // An expired key of this token is forgotten first, so it can be claimed afresh.
-    key_row::Entity::delete_many()
-        .filter(key_row::Column::TokenId.eq(token_id))
-        .filter(key_row::Column::Key.eq(key))
-        .filter(key_row::Column::CreatedAt.lt(now - KEEP))
-        .exec(db)
-        .await?;
-    let inserted = key_row::Entity::insert(key_row::ActiveModel {
-        token_id: Set(token_id),
-        key: Set(key.to_owned()),
-        request_hash: Set(request_hash.to_owned()),
-        status: Set(None),
-        content_type: Set(None),
-        body: Set(None),
-        created_at: Set(now),
-        ..Default::default()
-    })
-    .on_conflict(
-        OnConflict::columns([key_row::Column::TokenId, key_row::Column::Key])
-            .do_nothing()
-            .to_owned(),
-    )
-    .exec_without_returning(db)
-    .await?;
-    let row = key_row::Entity::find()
-        .filter(key_row::Column::TokenId.eq(token_id))
-        .filter(key_row::Column::Key.eq(key))
-        .one(db)
-        .await?
-        .ok_or_else(|| {
-            AppError::conflict(
-                "The Idempotency-Key was released meanwhile: send the request again.",
-            )
-        })?;
-    if inserted == 1 {
+    keys_db::forget_if_older(db, token_id, key, now - KEEP).await?;
+    let inserted = keys_db::insert_if_new(db, token_id, key, request_hash, now).await?;
+    let row = keys_db::find(db, token_id, key).await?.ok_or_else(|| {
+        AppError::conflict("The Idempotency-Key was released meanwhile: send the request again.")
+    })?;
+    if inserted {
         return Ok(Claim::Claimed(row.id));
     }
     if row.request_hash != request_hash {
@@ -124,32 +95,24 @@ pub async fn claim(
 
 /// Stores the answer of a claimed request.
 pub async fn finish(db: &DatabaseConnection, id: i64, answer: &Answer) -> AppResult<()> {
-    let mut row: key_row::ActiveModel = key_row::Entity::find_by_id(id)
-        .one(db)
-        .await?
-        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("idempotency key {id} vanished")))?
-        .into();
-    row.status = Set(Some(i32::from(answer.status)));
-    row.content_type = Set(Some(answer.content_type.clone()));
-    row.body = Set(Some(answer.body.clone()));
-    row.update(db).await?;
+    let status = i32::from(answer.status);
+    if !keys_db::store_answer(db, id, status, &answer.content_type, &answer.body).await? {
+        return Err(AppError::Internal(anyhow::anyhow!(
+            "idempotency key {id} vanished"
+        )));
+    }
     Ok(())
 }
 
 /// Gives a claim up (the request failed before it changed anything, e.g. a server error), so
 /// a retry runs it again.
 pub async fn release(db: &DatabaseConnection, id: i64) -> AppResult<()> {
-    key_row::Entity::delete_by_id(id).exec(db).await?;
-    Ok(())
+    Ok(keys_db::delete(db, id).await?)
 }
 
 /// Deletes keys older than [`KEEP`]; returns how many went.
 pub async fn prune(db: &DatabaseConnection, now: OffsetDateTime) -> AppResult<u64> {
-    Ok(key_row::Entity::delete_many()
-        .filter(key_row::Column::CreatedAt.lt(now - KEEP))
-        .exec(db)
-        .await?
-        .rows_affected)
+    Ok(keys_db::delete_older(db, now - KEEP).await?)
 }
 
 #[cfg(test)]

@@ -4,13 +4,11 @@
 
 use std::collections::{HashMap, HashSet};
 
-use sea_orm::sea_query::OnConflict;
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
+use sea_orm::DatabaseConnection;
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
-use crate::db::entities::registry_import;
-use crate::db::holdings as holdings_db;
+use crate::db::holdings::{self as holdings_db, ImportRecord};
 use crate::db::organisations::{self as orgs_db, NewOrganisation};
 use crate::db::{self, ledger as ledger_db, ledger_query};
 use crate::domain::delegated::{self, RecordStatus, ResourceKind};
@@ -140,10 +138,7 @@ pub async fn import_delegated_with(
     check_no_overlap(held.iter().map(|(r, range)| (r.line, *range)))?;
 
     let txn = db::begin_write(db).await?;
-    let previous = registry_import::Entity::find()
-        .filter(registry_import::Column::Registry.eq(registry.token()))
-        .one(&txn)
-        .await?;
+    let previous = holdings_db::registry_import(&txn, registry).await?;
     let mut report = DelegatedReport {
         registry,
         outcome: Outcome::Imported,
@@ -207,37 +202,17 @@ pub async fn import_delegated_with(
     holdings_db::insert_inventory(&txn, registry, &inventory).await?;
     progress.advance(total, total);
 
-    let record = registry_import::ActiveModel {
-        registry: Set(registry.token().to_owned()),
-        file_sha256: Set(sha256),
-        serial: Set(file.header.serial.clone()),
-        file_date: Set(file.header.end_date),
-        records: Set(file.counted.total() as i64),
-        imported_at: Set(now),
-        format_version: Set(Some(file.header.version.clone())),
-        utc_offset: Set(Some(file.header.utc_offset.clone())),
-        notes: Set(
-            (!report.count_mismatches.is_empty()).then(|| report.count_mismatches.join("\n"))
-        ),
-        ..Default::default()
+    let record = ImportRecord {
+        registry,
+        file_sha256: sha256,
+        serial: file.header.serial.clone(),
+        file_date: file.header.end_date,
+        records: file.counted.total() as i64,
+        format_version: file.header.version.clone(),
+        utc_offset: file.header.utc_offset.clone(),
+        notes: (!report.count_mismatches.is_empty()).then(|| report.count_mismatches.join("\n")),
     };
-    registry_import::Entity::insert(record)
-        .on_conflict(
-            OnConflict::column(registry_import::Column::Registry)
-                .update_columns([
-                    registry_import::Column::FileSha256,
-                    registry_import::Column::Serial,
-                    registry_import::Column::FileDate,
-                    registry_import::Column::Records,
-                    registry_import::Column::ImportedAt,
-                    registry_import::Column::FormatVersion,
-                    registry_import::Column::UtcOffset,
-                    registry_import::Column::Notes,
-                ])
-                .to_owned(),
-        )
-        .exec_without_returning(&txn)
-        .await?;
+    holdings_db::record_import(&txn, record, now).await?;
     txn.commit().await?;
     Ok(report)
 }

@@ -3,20 +3,18 @@
 //! was imported under the registry's opaque id. Each change is written with a `record_changes`
 //! row (who, when, old and new value, why) in the same transaction.
 
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, Set,
-};
+use sea_orm::{ConnectionTrait, DatabaseConnection};
 use time::OffsetDateTime;
 
 use crate::db;
-use crate::db::entities::{holding, organisation, record_change};
+use crate::db::entities::{holding, record_change};
+use crate::db::record_changes::{self, NewRecordChange};
 use crate::domain::authz::{self, Actor};
 use crate::domain::origins::{self, OriginLine};
 use crate::domain::transfer::HoldingOrigin;
 use crate::domain::{Ipv4Range, Rir};
 use crate::error::{AppError, AppResult};
-use crate::services::transfers::actor_label;
+use crate::services::accounts::actor_label;
 
 /// Longest organisation name accepted (the delegated files' opaque ids are far shorter).
 pub const MAX_NAME: usize = 200;
@@ -46,38 +44,27 @@ fn require_reason(reason: &str, what: &str) -> AppResult<String> {
     Ok(reason.to_owned())
 }
 
-#[allow(clippy::too_many_arguments)]
-async fn write_change(
-    conn: &impl ConnectionTrait,
-    subject: &str,
-    subject_id: i64,
-    registry: &str,
-    range: Option<(i64, i64)>,
-    field: &str,
-    old_value: &str,
-    new_value: &str,
-    reason: &str,
-    author: &Author,
-    now: OffsetDateTime,
-) -> AppResult<()> {
-    record_change::ActiveModel {
-        subject: Set(subject.to_owned()),
-        subject_id: Set(subject_id),
-        registry: Set(registry.to_owned()),
-        start_addr: Set(range.map(|r| r.0)),
-        end_addr: Set(range.map(|r| r.1)),
-        field: Set(field.to_owned()),
-        old_value: Set(old_value.to_owned()),
-        new_value: Set(new_value.to_owned()),
-        reason: Set(reason.to_owned()),
-        user_id: Set(author.user_id),
-        actor_label: Set(author.label.clone()),
-        created_at: Set(now),
-        ..Default::default()
+impl Author {
+    /// A change by this author, to complete with what changed.
+    fn change<'a>(
+        &'a self,
+        subject: &'a str,
+        subject_id: i64,
+        registry: &'a str,
+    ) -> NewRecordChange<'a> {
+        NewRecordChange {
+            subject,
+            subject_id,
+            registry,
+            range: None,
+            field: "",
+            old_value: "",
+            new_value: "",
+            reason: "",
+            user_id: self.user_id,
+            actor_label: &self.label,
+        }
     }
-    .insert(conn)
-    .await?;
-    Ok(())
 }
 
 /// Records how the holder came by a holding. Only a hostmaster of the holding's registry, or the
@@ -91,8 +78,7 @@ pub async fn record_origin(
     now: OffsetDateTime,
 ) -> AppResult<()> {
     let txn = db::begin_write(db).await?;
-    let h = holding::Entity::find_by_id(holding_id)
-        .one(&txn)
+    let h = db::holdings::by_id(&txn, holding_id)
         .await?
         .ok_or_else(|| AppError::NotFound(format!("there is no holding {holding_id}")))?;
     let registry = registry_of(&h.registry, "holding")?;
@@ -132,23 +118,16 @@ async fn set_origin(
     author: &Author,
     now: OffsetDateTime,
 ) -> AppResult<()> {
-    let mut row: holding::ActiveModel = h.clone().into();
-    row.origin = Set(origin.as_str().to_owned());
-    row.update(conn).await?;
-    write_change(
-        conn,
-        HOLDING,
-        h.id,
-        &h.registry,
-        Some((h.start_addr, h.end_addr)),
-        "origin",
-        &h.origin,
-        origin.as_str(),
+    db::holdings::set_origin(conn, h.id, origin).await?;
+    let change = NewRecordChange {
+        range: Some((h.start_addr, h.end_addr)),
+        field: "origin",
+        old_value: &h.origin,
+        new_value: origin.as_str(),
         reason,
-        author,
-        now,
-    )
-    .await
+        ..author.change(HOLDING, h.id, &h.registry)
+    };
+    Ok(record_changes::insert(conn, change, now).await?)
 }
 
 /// What `ipxfer import origins` did.
@@ -249,8 +228,7 @@ pub async fn rename_organisation(
         )));
     }
     let txn = db::begin_write(db).await?;
-    let org = organisation::Entity::find_by_id(org_id)
-        .one(&txn)
+    let org = db::organisations::by_id(&txn, org_id)
         .await?
         .ok_or_else(|| AppError::NotFound(format!("there is no organisation {org_id}")))?;
     let registry = registry_of(&org.registry, "organisation")?;
@@ -267,27 +245,19 @@ pub async fn rename_organisation(
     }
     let (user_id, label) = actor_label(&txn, actor).await?;
     let old = org.name.clone();
-    let mut row: organisation::ActiveModel = org.into();
-    row.name = Set(name.to_owned());
-    row.update(&txn).await?;
+    db::organisations::rename(&txn, org_id, name).await?;
     let author = Author {
         user_id: Some(user_id),
         label,
     };
-    write_change(
-        &txn,
-        ORGANISATION,
-        org_id,
-        registry.token(),
-        None,
-        "name",
-        &old,
-        name,
-        &reason,
-        &author,
-        now,
-    )
-    .await?;
+    let change = NewRecordChange {
+        field: "name",
+        old_value: &old,
+        new_value: name,
+        reason: &reason,
+        ..author.change(ORGANISATION, org_id, registry.token())
+    };
+    record_changes::insert(&txn, change, now).await?;
     txn.commit().await?;
     Ok(())
 }
@@ -298,10 +268,5 @@ pub async fn history(
     subject: &str,
     subject_id: i64,
 ) -> AppResult<Vec<record_change::Model>> {
-    Ok(record_change::Entity::find()
-        .filter(record_change::Column::Subject.eq(subject))
-        .filter(record_change::Column::SubjectId.eq(subject_id))
-        .order_by_asc(record_change::Column::Id)
-        .all(conn)
-        .await?)
+    Ok(record_changes::of_subject(conn, subject, subject_id).await?)
 }

@@ -2,13 +2,39 @@
 //! shared by the transfer pages and the JSON API, so both list, show and authorize the same way.
 //! A transfer the actor may not see answers exactly as one that does not exist.
 
-use sea_orm::DatabaseConnection;
+use sea_orm::{ConnectionTrait, DatabaseConnection};
 
 pub use crate::db::transfers::DocumentInfo;
 use crate::db::transfers::{self as transfers_db, Details, DocumentFile, Loaded, Scope};
 use crate::domain::authz::{self, Action, Actor, Role, TransferAccess};
 use crate::error::{AppError, AppResult};
-use crate::services::transfers::{not_found, not_yours};
+
+/// What someone hears about a transfer that does not exist or that they may not see: the
+/// same words, so the two cannot be told apart.
+pub fn not_found_message(id: i64) -> String {
+    format!("There is no transfer {id} that you may see.")
+}
+
+pub(crate) fn not_found(id: i64) -> AppError {
+    AppError::NotFound(not_found_message(id))
+}
+
+/// What someone hears about a step they may not take on a transfer they may see.
+pub(crate) fn not_yours(l: &Loaded) -> AppError {
+    AppError::Forbidden(format!(
+        "This step is not yours to take: {} is {}.",
+        l.facts.reference,
+        l.state.describe()
+    ))
+}
+
+/// Takes a transfer's lock for this transaction (see `db::transfers::lock_for_update`) and
+/// loads it, or answers that there is no such transfer.
+pub(crate) async fn lock_and_load(conn: &impl ConnectionTrait, id: i64) -> AppResult<Loaded> {
+    transfers_db::lock_and_load(conn, id)
+        .await?
+        .ok_or_else(|| not_found(id))
+}
 
 /// Whose transfers an actor's lists show.
 pub fn scope_of(role: &Role) -> Scope {

@@ -15,7 +15,9 @@ use time::{Duration, OffsetDateTime, Time};
 use crate::db::entities::organisation;
 use crate::db::holdings as holdings_db;
 use crate::db::outbox;
-use crate::db::transfer_store::{self as store, NewEvent, NewException, NewTransfer, StateWrite};
+use crate::db::transfer_store::{
+    self as store, History, NewException, NewTransfer, StateWrite, record_event,
+};
 use crate::db::transfers::{self as transfers_db, Loaded, Record};
 use crate::db::{self, ledger as ledger_db};
 use crate::domain::authz::{self, Action, Actor, Role, TransferAccess};
@@ -35,8 +37,10 @@ use crate::domain::workflow::{
 };
 use crate::domain::{Finding, Ipv4Range, Rir, Side, TransferType};
 use crate::error::{AppError, AppResult};
+use crate::services::accounts::actor_label;
 use crate::services::documents::{self, NewDocument};
 use crate::services::notifications;
+use crate::services::transfer_access::{lock_and_load, not_found, not_yours};
 
 /// Counter behind the placeholder references of transfers being filed.
 static PLACEHOLDERS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
@@ -170,40 +174,8 @@ pub struct Applied {
     pub ledger_entries: Vec<LedgerEntry>,
 }
 
-/// The user behind an actor, for the timeline ("Ana Lima (ARIN hostmaster)").
-pub(crate) async fn actor_label(
-    conn: &impl ConnectionTrait,
-    actor: &Actor,
-) -> AppResult<(i64, String)> {
-    let id = actor
-        .user_id
-        .ok_or_else(|| AppError::Forbidden("sign in first".into()))?;
-    let name = crate::db::users::display_name(conn, id.get())
-        .await?
-        .ok_or_else(|| AppError::Forbidden("unknown user".into()))?;
-    let role = match actor.role {
-        Role::Member { .. } => "member".to_owned(),
-        Role::Hostmaster { registry } => format!("{registry} hostmaster"),
-        Role::Auditor => "auditor".to_owned(),
-        Role::Admin => "admin".to_owned(),
-        Role::Anonymous => "anonymous".to_owned(),
-    };
-    Ok((id.get(), format!("{name} ({role})")))
-}
-
 fn access(l: &Loaded) -> TransferAccess {
     TransferAccess::new(&l.facts, l.state.clone())
-}
-
-/// Takes a transfer's lock for this transaction (see `db::transfers::lock_for_update`), then
-/// loads it.
-pub(crate) async fn lock_and_load(conn: &impl ConnectionTrait, id: i64) -> AppResult<Loaded> {
-    if !transfers_db::lock_for_update(conn, id).await? {
-        return Err(not_found(id));
-    }
-    transfers_db::load(conn, id)
-        .await?
-        .ok_or_else(|| not_found(id))
 }
 
 /// Evaluates policy for a transfer as it stands.
@@ -328,16 +300,6 @@ pub async fn findings_of_many(
         })
         .collect();
     evaluate_many(db, settings, &transfers, now).await
-}
-
-/// What someone hears about a transfer that does not exist or that they may not see: the
-/// same words, so the two cannot be told apart.
-pub fn not_found_message(id: i64) -> String {
-    format!("There is no transfer {id} that you may see.")
-}
-
-pub(crate) fn not_found(id: i64) -> AppError {
-    AppError::NotFound(not_found_message(id))
 }
 
 fn workflow_error(e: WorkflowError) -> AppError {
@@ -580,15 +542,6 @@ pub async fn take_step(
     now: OffsetDateTime,
 ) -> AppResult<Applied> {
     apply_command(db, settings, actor, id, command, now, true).await
-}
-
-/// What someone hears about a step they may not take on a transfer they may see.
-pub(crate) fn not_yours(l: &Loaded) -> AppError {
-    AppError::Forbidden(format!(
-        "This step is not yours to take: {} is {}.",
-        l.facts.reference,
-        l.state.describe()
-    ))
 }
 
 async fn apply_command(
@@ -861,37 +814,6 @@ fn describe_action(a: Action) -> &'static str {
         Action::ResolveDispute => "resolve the dispute of",
         _ => "change",
     }
-}
-
-/// One row of a transfer's timeline: what happened, who did it, and what they wrote.
-#[derive(Clone)]
-pub(crate) struct History {
-    pub event: TimelineEvent,
-    pub actor: Option<i64>,
-    /// As the timeline shows it: "Ana Lima (ARIN hostmaster)", "ipxfer (deadline passed)".
-    pub label: String,
-    pub comment: Option<String>,
-}
-
-/// Appends a row to a transfer's timeline; returns its id (part of e-mails' Message-IDs).
-pub(crate) async fn record_event(
-    conn: &impl ConnectionTrait,
-    transfer_id: i64,
-    from: Option<&str>,
-    to: &str,
-    h: History,
-    now: OffsetDateTime,
-) -> AppResult<i64> {
-    let event = NewEvent {
-        transfer_id,
-        event: h.event,
-        from_state: from,
-        to_state: to,
-        actor: h.actor,
-        label: h.label,
-        comment: h.comment.filter(|c| !c.trim().is_empty()),
-    };
-    Ok(store::insert_event(conn, event, now).await?)
 }
 
 /// The deadline a transfer runs under once a transition's effects apply.
