@@ -538,6 +538,26 @@ fn rust_files(dir: &Path) -> Vec<String> {
     out
 }
 
+/// `src/{layer}/{file}:{line}` for each line `check` finds in the layer's files, `exempt` aside.
+fn offending_lines(
+    layer: &str,
+    files: Vec<String>,
+    exempt: &[&str],
+    check: fn(&str) -> Vec<usize>,
+) -> Vec<String> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("src")
+        .join(layer);
+    let mut offences = Vec::new();
+    for file in files.iter().filter(|f| !exempt.contains(&f.as_str())) {
+        let text = std::fs::read_to_string(dir.join(file)).unwrap();
+        for n in check(&text) {
+            offences.push(format!("src/{layer}/{file}:{n}"));
+        }
+    }
+    offences
+}
+
 #[test]
 fn the_web_layer_reaches_the_database_only_through_db() {
     let web = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/web");
@@ -545,16 +565,7 @@ fn the_web_layer_reaches_the_database_only_through_db() {
     // The walk itself works: it sees the pages in subfolders, and the store it exempts.
     assert!(files.iter().any(|f| f == "api/mod.rs"), "{files:?}");
     assert!(files.iter().any(|f| f == "session_store.rs"), "{files:?}");
-    let mut offences = Vec::new();
-    for file in files {
-        if WEB_MAY_NAME_SEA_ORM.contains(&file.as_str()) {
-            continue;
-        }
-        let text = std::fs::read_to_string(web.join(&file)).unwrap();
-        for n in database_lines(&text) {
-            offences.push(format!("src/web/{file}:{n}: names sea-orm"));
-        }
-    }
+    let offences = offending_lines("web", files, WEB_MAY_NAME_SEA_ORM, database_lines);
     assert!(
         offences.is_empty(),
         "pages call functions of db::* (or services) instead of building queries:\n{}",
@@ -621,13 +632,7 @@ fn services_build_no_active_models() {
     let services = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/services");
     let files = rust_files(&services);
     assert!(files.iter().any(|f| f == "transfers.rs"), "{files:?}");
-    let mut offences = Vec::new();
-    for file in files {
-        let text = std::fs::read_to_string(services.join(&file)).unwrap();
-        for n in row_building_lines(&text) {
-            offences.push(format!("src/services/{file}:{n}: builds a row"));
-        }
-    }
+    let offences = offending_lines("services", files, &[], row_building_lines);
     assert!(
         offences.is_empty(),
         "services decide and call db::* to write; the row (ActiveModel, Set) is built in db/:\n{}",
