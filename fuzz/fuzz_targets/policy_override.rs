@@ -1,7 +1,7 @@
 //! The operator's policy override file (`--policy`), merged over the shipped profiles and fees.
 #![no_main]
 
-use ipxfer::services::transfers::Settings;
+use ipxfer::config::Settings;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|text: &str| {
