@@ -672,31 +672,99 @@ pub async fn count(
     q.count(conn).await
 }
 
-/// The steps a registry's hostmasters must take, oldest waiting first: reviews of their side,
-/// and the finalizations and disputes of transfers whose source registry they are.
+/// Where a page of the queue starts: after the step of transfer `id`, last changed at
+/// `updated_at` (the order of the queue), so a step that leaves the queue meanwhile moves no
+/// other step to another page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct QueueCursor {
+    pub updated_at: time::OffsetDateTime,
+    pub id: i64,
+}
+
+/// A cursor in a link: the nanoseconds since 1970 and the transfer id, `1764500000000000000.42`.
+impl std::fmt::Display for QueueCursor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}.{}", self.updated_at.unix_timestamp_nanos(), self.id)
+    }
+}
+
+impl std::str::FromStr for QueueCursor {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        let bad = || {
+            format!(
+                "'{s}' is not a place in the queue: use the link to the next page, \
+                 which reads like 1764500000000000000.42"
+            )
+        };
+        let (nanos, id) = s.split_once('.').ok_or_else(bad)?;
+        let nanos: i128 = nanos.parse().map_err(|_| bad())?;
+        let updated_at =
+            time::OffsetDateTime::from_unix_timestamp_nanos(nanos).map_err(|_| bad())?;
+        let id = id.parse().map_err(|_| bad())?;
+        Ok(QueueCursor { updated_at, id })
+    }
+}
+
+/// The steps waiting on a registry's hostmasters: reviews of their side, and the finalizations
+/// and disputes of transfers whose source registry they are.
+fn queue_of(rir: Rir) -> sea_orm::Select<transfer::Entity> {
+    use sea_orm::Condition;
+    let source = transfer::Column::SourceRegistry.eq(rir.token());
+    let recipient = transfer::Column::RecipientRegistry.eq(rir.token());
+    transfer::Entity::find().filter(
+        Condition::any()
+            .add(source.and(transfer::Column::State.is_in([
+                "source_review",
+                "awaiting_finalization",
+                "disputed",
+            ])))
+            .add(recipient.and(transfer::Column::State.eq("recipient_review"))),
+    )
+}
+
+/// A page of a registry's queue, oldest waiting first, after `after` when given.
 pub async fn queue(
     conn: &impl ConnectionTrait,
     rir: Rir,
+    after: Option<QueueCursor>,
     limit: u64,
 ) -> Result<Vec<transfer::Model>, DbErr> {
     use sea_orm::{Condition, QuerySelect};
-    let source = transfer::Column::SourceRegistry.eq(rir.token());
-    let recipient = transfer::Column::RecipientRegistry.eq(rir.token());
-    transfer::Entity::find()
-        .filter(
+    let mut q = queue_of(rir);
+    if let Some(c) = after {
+        q = q.filter(
             Condition::any()
-                .add(source.clone().and(transfer::Column::State.is_in([
-                    "source_review",
-                    "awaiting_finalization",
-                    "disputed",
-                ])))
-                .add(recipient.and(transfer::Column::State.eq("recipient_review"))),
-        )
-        .order_by_asc(transfer::Column::UpdatedAt)
+                .add(transfer::Column::UpdatedAt.gt(c.updated_at))
+                .add(
+                    transfer::Column::UpdatedAt
+                        .eq(c.updated_at)
+                        .and(transfer::Column::Id.gt(c.id)),
+                ),
+        );
+    }
+    q.order_by_asc(transfer::Column::UpdatedAt)
         .order_by_asc(transfer::Column::Id)
         .limit(limit)
         .all(conn)
         .await
+}
+
+/// How many steps wait on a registry, and how many of them have waited since `overdue_since`
+/// or longer.
+pub async fn queue_counts(
+    conn: &impl ConnectionTrait,
+    rir: Rir,
+    overdue_since: time::OffsetDateTime,
+) -> Result<(u64, u64), DbErr> {
+    use sea_orm::PaginatorTrait;
+    let waiting = queue_of(rir).count(conn).await?;
+    let overdue = queue_of(rir)
+        .filter(transfer::Column::UpdatedAt.lte(overdue_since))
+        .count(conn)
+        .await?;
+    Ok((waiting, overdue))
 }
 
 /// The blocks of several transfers, by transfer id, in address order.
@@ -828,4 +896,31 @@ pub async fn unfinished_inter_rir_page(
             })
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::QueueCursor;
+    use time::macros::datetime;
+
+    #[test]
+    fn a_queue_cursor_reads_back_from_its_link() {
+        let c = QueueCursor {
+            updated_at: datetime!(2026-11-30 10:00:00.123456 UTC),
+            id: 42,
+        };
+        assert_eq!(c.to_string(), "1764496800123456000.42");
+        assert_eq!(c.to_string().parse::<QueueCursor>(), Ok(c));
+        for bad in [
+            "",
+            "42",
+            "x.42",
+            "1764496800123456000.",
+            "1.2.3",
+            "99999999999999999999999999.1",
+        ] {
+            let err = bad.parse::<QueueCursor>().unwrap_err();
+            assert!(err.contains("is not a place in the queue"), "{bad}: {err}");
+        }
+    }
 }

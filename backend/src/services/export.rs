@@ -358,10 +358,10 @@ async fn csv_in<S: Sink>(
     sink: &mut S,
     filter: &LedgerFilter,
 ) -> AppResult<ExportReport> {
-    let mut writer = CsvWriter::new(Vec::new());
+    let mut writer = CsvWriter::new();
     let rows = for_each_page(conn, filter, sink, |sink, e| {
         writer.push(e)?;
-        hand_on(sink, writer.get_mut())
+        writer.hand_on(sink)
     })
     .await?;
     let rest = writer.finish().map_err(io_error)?;

@@ -5,8 +5,13 @@
 use sea_orm::{ConnectionTrait, DatabaseConnection};
 
 pub use crate::db::transfers::DocumentInfo;
+use time::OffsetDateTime;
+
+pub use crate::db::transfers::QueueCursor;
 use crate::db::transfers::{self as transfers_db, Details, DocumentFile, Loaded, Scope};
+use crate::domain::Rir;
 use crate::domain::authz::{self, Action, Actor, Role, TransferAccess};
+use crate::domain::notification::ServiceLevels;
 use crate::error::{AppError, AppResult};
 
 /// What someone hears about a transfer that does not exist or that they may not see: the
@@ -70,19 +75,50 @@ pub async fn list(
     Ok(transfers_db::load_many(db, found).await?)
 }
 
-/// The oldest-waiting steps of a hostmaster's registry.
+/// A page of a hostmaster's queue, with the counts of the whole queue.
+pub struct QueuePage {
+    pub registry: Rir,
+    /// The steps of this page, oldest waiting first.
+    pub steps: Vec<Loaded>,
+    /// Every step waiting on the registry, on this page or another.
+    pub waiting: u64,
+    /// Those past the registry's service level.
+    pub overdue: u64,
+    /// Where the next page starts, when there is one.
+    pub next: Option<QueueCursor>,
+}
+
+/// A page of at most `limit` of the steps waiting on a hostmaster's registry, oldest first,
+/// after `after` when given: three statements and the page's loads, however long the queue.
 pub async fn queue(
     db: &DatabaseConnection,
     actor: &Actor,
+    service_levels: &ServiceLevels,
+    now: OffsetDateTime,
+    after: Option<QueueCursor>,
     limit: u64,
-) -> AppResult<(crate::domain::Rir, Vec<Loaded>)> {
+) -> AppResult<QueuePage> {
     let Role::Hostmaster { registry } = actor.role else {
         return Err(AppError::Forbidden(
             "The queue is for registry hostmasters.".into(),
         ));
     };
-    let found = transfers_db::queue(db, registry, limit).await?;
-    Ok((registry, transfers_db::load_many(db, found).await?))
+    let mut found = transfers_db::queue(db, registry, after, limit + 1).await?;
+    let more = found.len() as u64 > limit;
+    found.truncate(limit as usize);
+    let next = more.then(|| found.last()).flatten().map(|t| QueueCursor {
+        updated_at: t.updated_at,
+        id: t.id,
+    });
+    let overdue_since = now - service_levels.of(registry);
+    let (waiting, overdue) = transfers_db::queue_counts(db, registry, overdue_since).await?;
+    Ok(QueuePage {
+        registry,
+        steps: transfers_db::load_many(db, found).await?,
+        waiting,
+        overdue,
+        next,
+    })
 }
 
 /// Loads a transfer the actor may see.

@@ -244,7 +244,12 @@ async fn a_full_inter_rir_transfer_runs_through_the_api_alone_and_reaches_the_le
     // Both registries approve from their queues; ARIN confirms the fees and finalizes.
     let queue = api.get("/api/v1/queue", Some(&arin)).await;
     assert_eq!(queue.status, StatusCode::OK);
-    assert_eq!(queue.body[0]["id"], id);
+    assert_eq!(queue.body["items"][0]["id"], id);
+    assert_eq!(queue.body["waiting"], 1);
+    assert_eq!(queue.body["overdue"], 0);
+    assert!(queue.body["next_after"].is_null(), "{}", queue.body);
+    let lost = api.get("/api/v1/queue?after=yesterday", Some(&arin)).await;
+    assert_eq!(lost.status, StatusCode::BAD_REQUEST, "{}", lost.body);
     let approved = api
         .post(
             &step("approve"),

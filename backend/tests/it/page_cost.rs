@@ -32,7 +32,9 @@ async fn statements_per_page(open: u64) -> Vec<(String, usize)> {
     scale::seed(&db.conn, &Settings::default(), sizes, now(), &|_| {})
         .await
         .unwrap();
-    let waiting = transfers_db::queue(&db.conn, Rir::Arin, 1).await.unwrap();
+    let waiting = transfers_db::queue(&db.conn, Rir::Arin, None, 1)
+        .await
+        .unwrap();
     let first = waiting.first().expect("the ARIN queue has a transfer");
     let transfer = first.id;
     // Its source's member: organisation `<registry>-member-<n>` has `member<n>@<registry>...`.

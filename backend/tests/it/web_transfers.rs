@@ -572,3 +572,82 @@ async fn the_queue_counts_each_steps_blocking_findings() {
         );
     }
 }
+
+#[tokio::test]
+async fn the_queue_pages_oldest_first_and_counts_the_whole_queue() {
+    use ipxfer::domain::notification::ServiceLevels;
+    use ipxfer::services::transfer_access::{self, QueueCursor};
+    use ipxfer::services::transfers::Command;
+    let w = World::new().await;
+    // Five steps waiting on ARIN, filed and accepted at the same instant: the order within one
+    // instant is the transfer id, which the cursor must keep across pages too.
+    let mut filed = Vec::new();
+    for block in [
+        "20.0.0.0/24",
+        "20.0.1.0/24",
+        "20.0.2.0/24",
+        "20.0.3.0/24",
+        "20.0.4.0/24",
+    ] {
+        let id = w.file(block).await.unwrap();
+        let need = crate::transfers::need();
+        w.act(&w.recipient_member, id, Command::Accept { need })
+            .await
+            .unwrap();
+        filed.push(id);
+    }
+    let levels = ServiceLevels::default();
+    let page = |after: Option<QueueCursor>, at: time::OffsetDateTime| {
+        let (db, actor, levels) = (&w.db.conn, &w.arin_hostmaster, &levels);
+        async move {
+            transfer_access::queue(db, actor, levels, at, after, 2)
+                .await
+                .unwrap()
+        }
+    };
+    let mut seen = Vec::new();
+    let mut after = None;
+    let mut pages = 0;
+    loop {
+        let p = page(after, now()).await;
+        assert_eq!((p.waiting, p.overdue), (5, 0));
+        assert!(p.steps.len() <= 2);
+        seen.extend(p.steps.iter().map(|l| l.facts.id.get()));
+        pages += 1;
+        match p.next {
+            Some(next) => after = Some(next),
+            None => break,
+        }
+    }
+    assert_eq!(seen, filed, "every step once, oldest first");
+    assert_eq!(pages, 3);
+    // Past the service level every step counts as overdue, on every page.
+    let late = now() + time::Duration::days(30);
+    assert_eq!(page(None, late).await.overdue, 5);
+    // A step that leaves the queue (ARIN approves the first) moves no other step to another page.
+    let second_page = page(page(None, now()).await.next, now()).await;
+    w.attach_documents(filed[0]).await;
+    w.approve(&w.arin_hostmaster, filed[0], ipxfer::domain::Side::Source)
+        .await
+        .unwrap();
+    let first = page(None, now()).await;
+    assert_eq!(first.waiting, 4);
+    let ids = |p: &transfer_access::QueuePage| {
+        p.steps.iter().map(|l| l.facts.id.get()).collect::<Vec<_>>()
+    };
+    assert_eq!(ids(&first), filed[1..3]);
+    assert_eq!(ids(&second_page), filed[2..4]);
+
+    // The page says how many wait in all, and a made-up cursor is a clear refusal.
+    let mut arin = Browser::signed_in(&w.db.conn, "hm1@arin.example").await;
+    let queue = arin.get("/queue").await;
+    assert_eq!(queue.text("#queue caption"), "4 steps waiting on ARIN");
+    assert!(!queue.has("nav.pager"));
+    let bad = arin.get("/queue?after=yesterday").await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    assert!(
+        bad.body.contains("is not a place in the queue"),
+        "{}",
+        bad.body
+    );
+}

@@ -7,7 +7,8 @@ use std::io::{self, Read, Write};
 
 use serde::{Deserialize, Serialize};
 
-use super::{spreadsheet, utc};
+use super::spreadsheet::{SafeWriter, Staging};
+use super::utc;
 use crate::domain::Ipv4Range;
 use crate::domain::ledger::LedgerEntry;
 use crate::domain::transfer::OrgId;
@@ -75,46 +76,57 @@ impl CsvRow {
     }
 }
 
-/// Writes the CSV export one row at a time, straight to the underlying writer.
-pub struct CsvWriter<W: Write> {
-    out: W,
+/// Writes the CSV export one row at a time into a staging buffer that the export hands on to
+/// its sink between rows ([`CsvWriter::hand_on`]).
+pub struct CsvWriter {
+    w: SafeWriter<Staging>,
+    buffer: Staging,
     rows: u64,
 }
 
-impl<W: Write> CsvWriter<W> {
+impl CsvWriter {
     /// The header row is written with the first row (or by [`CsvWriter::finish`] when empty).
-    pub fn new(out: W) -> Self {
-        CsvWriter { out, rows: 0 }
+    pub fn new() -> Self {
+        let buffer = Staging::default();
+        CsvWriter {
+            w: SafeWriter::new(buffer.clone()),
+            buffer,
+            rows: 0,
+        }
     }
 
     pub fn push(&mut self, e: &LedgerEntry) -> io::Result<()> {
-        // A csv::Writer per row, borrowing ours, so every row reaches `out` at once and the
-        // caller can hand the bytes on between pages (csv::Writer gives no access to its inner
-        // writer while it lives).
-        let mut w = spreadsheet::writer(&mut self.out);
         if self.rows == 0 {
-            w.write_record(HEADER).map_err(io::Error::other)?;
+            self.w.write_row(&HEADER).map_err(io::Error::other)?;
         }
-        spreadsheet::write_row(&mut w, &CsvRow::of(e)).map_err(io::Error::other)?;
-        w.flush()?;
+        self.w.write_row(&CsvRow::of(e)).map_err(io::Error::other)?;
         self.rows += 1;
         Ok(())
     }
 
-    /// The underlying writer.
-    pub fn get_mut(&mut self) -> &mut W {
-        &mut self.out
+    /// Writes the rows pushed so far to `sink`.
+    pub fn hand_on(&mut self, sink: &mut impl Write) -> io::Result<()> {
+        self.w.flush()?;
+        let mut staged = self.buffer.staged();
+        sink.write_all(&staged)?;
+        staged.clear();
+        Ok(())
     }
 
-    pub fn finish(mut self) -> io::Result<W> {
+    /// The rest of the CSV (the header alone when no row was pushed).
+    pub fn finish(mut self) -> io::Result<Vec<u8>> {
         if self.rows == 0 {
-            // No rows: still write the header so the file says what it would hold.
-            let mut w = spreadsheet::writer(&mut self.out);
-            w.write_record(HEADER).map_err(io::Error::other)?;
-            w.flush()?;
+            self.w.write_row(&HEADER).map_err(io::Error::other)?;
         }
-        self.out.flush()?;
-        Ok(self.out)
+        let mut rest = Vec::new();
+        self.hand_on(&mut rest)?;
+        Ok(rest)
+    }
+}
+
+impl Default for CsvWriter {
+    fn default() -> Self {
+        Self::new()
     }
 }
 
@@ -159,7 +171,7 @@ mod tests {
     #[test]
     fn rows_read_back_as_the_same_ranges() {
         let chain = sample_chain();
-        let mut w = CsvWriter::new(Vec::new());
+        let mut w = CsvWriter::new();
         for e in &chain {
             w.push(e).unwrap();
         }
@@ -186,7 +198,7 @@ mod tests {
 
     #[test]
     fn an_empty_export_still_has_its_header() {
-        let bytes = CsvWriter::new(Vec::new()).finish().unwrap();
+        let bytes = CsvWriter::new().finish().unwrap();
         assert_eq!(
             String::from_utf8(bytes).unwrap(),
             format!("\"{}\"\n", HEADER.join("\",\""))

@@ -18,8 +18,8 @@ use crate::web::extract::Query;
 use crate::web::page::{Chrome, render};
 use crate::web::view::{self, Parties, Tag};
 
+/// Rows of a page of the list and of the queue.
 const PAGE_SIZE: u64 = 50;
-const QUEUE_SIZE: u64 = 200;
 
 /// One row of a list of transfers.
 struct Row {
@@ -190,20 +190,47 @@ struct QueuePage {
     chrome: Chrome,
     registry: String,
     rows: Vec<QueueRow>,
-    overdue: usize,
+    waiting: String,
+    overdue: String,
+    any_waiting: bool,
+    any_overdue: bool,
+    /// Whether the queue is longer than this page.
+    paged: bool,
     service_days: i64,
+    next_page: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub(super) struct QueueQuery {
+    /// The last step of the previous page (its `Next` link).
+    after: Option<String>,
 }
 
 pub(super) async fn queue(
     State(app): State<AppState>,
     SignedIn(viewer): SignedIn,
+    Query(q): Query<QueueQuery>,
 ) -> Result<Html<String>, AppError> {
-    let (registry, loaded) = access::queue(&app.db, &viewer.actor, QUEUE_SIZE).await?;
+    let after = q
+        .after
+        .as_deref()
+        .map(str::parse::<access::QueueCursor>)
+        .transpose()
+        .map_err(AppError::BadRequest)?;
     let now = app.clock.now();
-    let service_days = app.settings.service_levels.of(registry).whole_days();
-    let findings = transfers::findings_of_many(&app.db, &app.settings, &loaded, now).await?;
+    let page = access::queue(
+        &app.db,
+        &viewer.actor,
+        &app.settings.service_levels,
+        now,
+        after,
+        PAGE_SIZE,
+    )
+    .await?;
+    let service_days = app.settings.service_levels.of(page.registry).whole_days();
+    let findings = transfers::findings_of_many(&app.db, &app.settings, &page.steps, now).await?;
     let mut rows = Vec::new();
-    for (l, findings) in loaded.iter().zip(&findings) {
+    for (l, findings) in page.steps.iter().zip(&findings) {
         let f = &l.facts;
         let blocking = findings.iter().filter(|x| x.is_blocking()).count();
         let (overdue, waited) = view::service_level(l.row.updated_at, now, service_days);
@@ -220,11 +247,17 @@ pub(super) async fn queue(
             blocking,
         });
     }
+    let next_page = page.next.map(|c| format!("/queue?after={c}"));
     render(&QueuePage {
         chrome: viewer.chrome(&app).await?,
-        registry: registry.to_string(),
-        overdue: rows.iter().filter(|r| r.overdue).count(),
+        registry: page.registry.to_string(),
+        waiting: group_thousands(page.waiting),
+        overdue: group_thousands(page.overdue),
+        any_waiting: page.waiting > 0,
+        any_overdue: page.overdue > 0,
+        paged: page.waiting > rows.len() as u64,
         rows,
         service_days,
+        next_page,
     })
 }

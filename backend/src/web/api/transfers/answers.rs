@@ -68,6 +68,19 @@ pub struct TransferPage {
     pub next_before: Option<i64>,
 }
 
+/// A page of a registry's queue, oldest waiting first.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct QueuePage {
+    pub items: Vec<TransferSummary>,
+    /// Every step waiting on the registry, on this page or another.
+    pub waiting: u64,
+    /// Those past the registry's service level.
+    pub overdue: u64,
+    /// Pass as `after` for the next page (steps waiting less long); absent on the last page.
+    #[schema(example = "1764496800123456000.42")]
+    pub next_after: Option<String>,
+}
+
 /// An agreed price.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct Price {

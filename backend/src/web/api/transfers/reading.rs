@@ -7,7 +7,8 @@ use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
 use super::ID;
-use super::answers::{TransferDetail, TransferPage, TransferSummary, detail, summary};
+use super::answers::{QueuePage, TransferDetail, TransferPage, TransferSummary, detail, summary};
+use crate::error::AppError;
 use crate::services::api_tokens::{Caller, Scope};
 use crate::services::transfer_access as access;
 use crate::web::AppState;
@@ -17,8 +18,6 @@ use crate::web::api::problem::{ApiError, ApiPath, ApiQuery, Problems};
 /// Most transfers one page of the list holds.
 const MAX_LIMIT: u64 = 100;
 const DEFAULT_LIMIT: u64 = 50;
-/// Most rows of the queue, as on the queue page.
-const QUEUE_SIZE: u64 = 200;
 
 /// Which transfers a list shows.
 #[derive(Debug, Clone, Copy, Default, Deserialize, ToSchema, PartialEq, Eq)]
@@ -80,16 +79,51 @@ pub(super) async fn show(
     Ok(Json(detail(&app, &caller.actor, id).await?))
 }
 
-/// The steps waiting for the token owner's registry (hostmasters only), oldest first.
-#[utoipa::path(get, path = "/queue", tag = "review",
-    responses((status = 200, description = "The queue", body = Vec<TransferSummary>), Problems))]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct QueueParams {
+    /// Only steps after this place (the previous page's `next_after`).
+    #[param(example = "1764496800123456000.42")]
+    after: Option<String>,
+    /// At most this many (1 to 100, default 50).
+    #[param(minimum = 1, maximum = 100)]
+    limit: Option<u64>,
+}
+
+/// The steps waiting for the token owner's registry (hostmasters only), oldest first, a page
+/// at a time, with how many wait in all and how many are overdue.
+#[utoipa::path(get, path = "/queue", tag = "review", params(QueueParams),
+    responses((status = 200, description = "A page of the queue", body = QueuePage), Problems))]
 pub(super) async fn queue(
     State(app): State<AppState>,
     caller: Caller,
-) -> Result<Json<Vec<TransferSummary>>, ApiError> {
+    ApiQuery(q): ApiQuery<QueueParams>,
+) -> Result<Json<QueuePage>, ApiError> {
     caller.require(Scope::Read)?;
-    let (_, loaded) = access::queue(&app.db, &caller.actor, QUEUE_SIZE).await?;
-    Ok(Json(
-        loaded.iter().map(|l| summary(&caller.actor, l)).collect(),
-    ))
+    let limit = page_size(q.limit, DEFAULT_LIMIT, MAX_LIMIT)?;
+    let after = q
+        .after
+        .as_deref()
+        .map(str::parse::<access::QueueCursor>)
+        .transpose()
+        .map_err(AppError::BadRequest)?;
+    let page = access::queue(
+        &app.db,
+        &caller.actor,
+        &app.settings.service_levels,
+        app.clock.now(),
+        after,
+        limit,
+    )
+    .await?;
+    Ok(Json(QueuePage {
+        items: page
+            .steps
+            .iter()
+            .map(|l| summary(&caller.actor, l))
+            .collect(),
+        waiting: page.waiting,
+        overdue: page.overdue,
+        next_after: page.next.map(|c| c.to_string()),
+    }))
 }
