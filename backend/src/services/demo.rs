@@ -7,7 +7,9 @@
 //! ledger: the seeded ledger verifies like any other.
 
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter};
+use sea_orm::{
+    ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+};
 use time::{Duration, OffsetDateTime};
 
 use crate::config::Settings;
@@ -616,14 +618,21 @@ impl World<'_> {
         id: i64,
         at: OffsetDateTime,
     ) -> AppResult<()> {
-        let mut billing: Vec<Rir> = fee_line::Entity::find()
+        // Each billing registry once, whatever order the database returns the lines in
+        // (PostgreSQL interleaves them; confirming a registry's fees twice is refused).
+        let mut billing: Vec<Rir> = Vec::new();
+        for line in fee_line::Entity::find()
             .filter(fee_line::Column::TransferId.eq(id))
+            .order_by_asc(fee_line::Column::Id)
             .all(self.db)
             .await?
-            .iter()
-            .filter_map(|l| Rir::from_token(&l.registry))
-            .collect();
-        billing.dedup();
+        {
+            if let Some(registry) = Rir::from_token(&line.registry)
+                && !billing.contains(&registry)
+            {
+                billing.push(registry);
+            }
+        }
         if billing.is_empty() {
             billing.push(source_rir);
         }
