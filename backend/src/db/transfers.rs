@@ -379,17 +379,21 @@ pub async fn in_flight_claims_many(
     for (c, chunk) in all.chunks(PROBES).enumerate() {
         let (values, params) = values_list(conn, chunk, true);
         let overlapping = if postgres {
-            "transfer_blocks b ON int8range(b.start_addr, b.end_addr, '[]') \
+            "JOIN transfer_blocks b ON int8range(b.start_addr, b.end_addr, '[]') \
              && int8range(q.s, q.e, '[]')"
                 .to_owned()
         } else {
-            "transfer_block_intervals r ON r.lo <= q.e - 2147483648 AND r.hi >= q.s - 2147483648 \
+            // CROSS JOIN keeps the probes the outer loop: with bound values SQLite's planner
+            // otherwise scans the whole R*Tree once and the probes inside it (45 ms a queue
+            // page on the scale data set instead of under 1 ms).
+            "CROSS JOIN transfer_block_intervals r \
+             ON r.lo <= q.e - 2147483648 AND r.hi >= q.s - 2147483648 \
              JOIN transfer_blocks b ON b.id = r.id"
                 .to_owned()
         };
         let sql = format!(
             "WITH q(k, s, e) AS (VALUES {values}) \
-             SELECT q.k, b.start_addr, b.end_addr, t.id, t.reference FROM q JOIN {overlapping} \
+             SELECT q.k, b.start_addr, b.end_addr, t.id, t.reference FROM q {overlapping} \
              JOIN transfers t ON t.id = b.transfer_id WHERE t.state NOT IN ({terminal})"
         );
         let stmt = Statement::from_sql_and_values(conn.get_database_backend(), sql, params);
