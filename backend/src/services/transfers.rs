@@ -42,8 +42,16 @@ use crate::services::documents::{self, NewDocument};
 use crate::services::notifications;
 use crate::services::transfer_access::{lock_and_load, not_found, not_yours};
 
-/// Counter behind the placeholder references of transfers being filed.
-static PLACEHOLDERS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+/// The reference a transfer holds while it is filed, before its id is known: random, so
+/// filings of several processes on one database never collide, and within the column's 32
+/// characters (a per-process counter after a timestamp outgrew them at the 10,000th filing,
+/// which PostgreSQL refuses and SQLite does not check).
+fn placeholder_reference() -> String {
+    use rand_core::RngCore;
+    let mut bytes = [0u8; 10];
+    rand_core::OsRng.fill_bytes(&mut bytes);
+    format!("pending-{}", hex::encode(bytes))
+}
 
 /// A filing by a member of the source organisation.
 #[derive(Debug, Clone)]
@@ -470,12 +478,7 @@ pub async fn file_with_documents(
         agreed_price: filing.agreed_price.as_ref(),
         filed_by: actor.user_id.map(UserId::get),
     };
-    // Unique placeholder until the id is known (the clock may be fixed, hence the counter).
-    let placeholder = format!(
-        "pending-{}-{}",
-        now.unix_timestamp_nanos(),
-        PLACEHOLDERS.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
-    );
+    let placeholder = placeholder_reference();
     let reference = |id: i64| format!("TX-{}-{:06}", now.year(), id);
     let (id, reference, row) = store::insert(&txn, new, placeholder, reference, now).await?;
     let facts = TransferFacts {
@@ -1034,4 +1037,17 @@ fn moved_meanwhile(f: &TransferFacts, block: &Ipv4Range) -> AppError {
         f.source_rir(),
         f.reference
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::placeholder_reference;
+
+    #[test]
+    fn placeholder_references_fit_their_column_and_differ() {
+        let all: std::collections::HashSet<String> =
+            (0..20_000).map(|_| placeholder_reference()).collect();
+        assert_eq!(all.len(), 20_000);
+        assert!(all.iter().all(|p| p.len() <= 32 && p.starts_with("pending-")));
+    }
 }
