@@ -16,6 +16,7 @@ mod m20261201_110001_documents_transfer_index;
 mod m20261201_140001_registry_fidelity;
 mod m20261201_140101_policy_fidelity;
 mod m20261201_160101_create_api_tokens;
+mod m20261202_000001_queue_indexes;
 
 /// Applies ipxfer's migrations in order.
 pub struct Migrator;
@@ -37,6 +38,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_140001_registry_fidelity::Migration),
             Box::new(m20261201_140101_policy_fidelity::Migration),
             Box::new(m20261201_160101_create_api_tokens::Migration),
+            Box::new(m20261202_000001_queue_indexes::Migration),
         ]
     }
 }
