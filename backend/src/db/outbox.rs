@@ -112,11 +112,19 @@ pub async fn any_with_prefix(conn: &impl ConnectionTrait, prefix: &str) -> Resul
     // transfer each minute, each a scan of the whole outbox (docs/performance.md). The same
     // prefix as a range of the unique `message_id` index reads only the matches (byte order:
     // every string starting with the prefix lies between it and the prefix followed by the
-    // largest character). PostgreSQL's collation need not sort by bytes, so it keeps LIKE alone.
+    // largest character). PostgreSQL's collation need not sort by bytes, and its LIKE with a
+    // bound pattern uses no index either, so there the range is compared under the "C"
+    // collation, which the index `email_outbox_message_id_bytes` is built on.
+    let upper = format!("{prefix}{}", char::MAX);
     if conn.get_database_backend() == sea_orm::DatabaseBackend::Sqlite {
         query = query
             .filter(Column::MessageId.gte(prefix))
-            .filter(Column::MessageId.lt(format!("{prefix}{}", char::MAX)));
+            .filter(Column::MessageId.lt(upper));
+    } else {
+        query = query.filter(Expr::cust_with_values(
+            r#""email_outbox"."message_id" COLLATE "C" >= $1 AND "email_outbox"."message_id" COLLATE "C" < $2"#,
+            [prefix.to_owned(), upper],
+        ));
     }
     let found: Option<i64> = query.into_tuple().one(conn).await?;
     Ok(found.is_some())
