@@ -1048,6 +1048,9 @@ mod tests {
         let all: std::collections::HashSet<String> =
             (0..20_000).map(|_| placeholder_reference()).collect();
         assert_eq!(all.len(), 20_000);
-        assert!(all.iter().all(|p| p.len() <= 32 && p.starts_with("pending-")));
+        assert!(
+            all.iter()
+                .all(|p| p.len() <= 32 && p.starts_with("pending-"))
+        );
     }
 }
