@@ -701,7 +701,7 @@ pub struct QueueCursor {
     pub id: i64,
 }
 
-/// A cursor in a link: the nanoseconds since 1970 and the transfer id, `1764500000000000000.42`.
+/// A cursor in a link: the nanoseconds since 1970 and the transfer id, `1796032800123456000.42`.
 impl std::fmt::Display for QueueCursor {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{}.{}", self.updated_at.unix_timestamp_nanos(), self.id)
@@ -715,7 +715,7 @@ impl std::str::FromStr for QueueCursor {
         let bad = || {
             format!(
                 "'{s}' is not a place in the queue: use the link to the next page, \
-                 which reads like 1764500000000000000.42"
+                 which reads like 1796032800123456000.42"
             )
         };
         let (nanos, id) = s.split_once('.').ok_or_else(bad)?;
@@ -929,13 +929,13 @@ mod tests {
             updated_at: datetime!(2026-11-30 10:00:00.123456 UTC),
             id: 42,
         };
-        assert_eq!(c.to_string(), "1764496800123456000.42");
+        assert_eq!(c.to_string(), "1796032800123456000.42");
         assert_eq!(c.to_string().parse::<QueueCursor>(), Ok(c));
         for bad in [
             "",
             "42",
             "x.42",
-            "1764496800123456000.",
+            "1796032800123456000.",
             "1.2.3",
             "99999999999999999999999999.1",
         ] {

@@ -75,6 +75,14 @@ pub async fn list(
     Ok(transfers_db::load_many(db, found).await?)
 }
 
+/// The `after` of a queue link (the page's and the API's), read: a bad one is a bad request.
+pub fn queue_cursor(after: Option<&str>) -> AppResult<Option<QueueCursor>> {
+    after
+        .map(str::parse::<QueueCursor>)
+        .transpose()
+        .map_err(AppError::BadRequest)
+}
+
 /// A page of a hostmaster's queue, with the counts of the whole queue.
 pub struct QueuePage {
     pub registry: Rir,

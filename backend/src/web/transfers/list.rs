@@ -211,12 +211,7 @@ pub(super) async fn queue(
     SignedIn(viewer): SignedIn,
     Query(q): Query<QueueQuery>,
 ) -> Result<Html<String>, AppError> {
-    let after = q
-        .after
-        .as_deref()
-        .map(str::parse::<access::QueueCursor>)
-        .transpose()
-        .map_err(AppError::BadRequest)?;
+    let after = access::queue_cursor(q.after.as_deref())?;
     let now = app.clock.now();
     let page = access::queue(
         &app.db,

@@ -77,7 +77,7 @@ pub struct QueuePage {
     /// Those past the registry's service level.
     pub overdue: u64,
     /// Pass as `after` for the next page (steps waiting less long); absent on the last page.
-    #[schema(example = "1764496800123456000.42")]
+    #[schema(example = "1796032800123456000.42")]
     pub next_after: Option<String>,
 }
 

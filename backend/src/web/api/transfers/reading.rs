@@ -8,7 +8,6 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::ID;
 use super::answers::{QueuePage, TransferDetail, TransferPage, TransferSummary, detail, summary};
-use crate::error::AppError;
 use crate::services::api_tokens::{Caller, Scope};
 use crate::services::transfer_access as access;
 use crate::web::AppState;
@@ -83,7 +82,7 @@ pub(super) async fn show(
 #[into_params(parameter_in = Query)]
 pub struct QueueParams {
     /// Only steps after this place (the previous page's `next_after`).
-    #[param(example = "1764496800123456000.42")]
+    #[param(example = "1796032800123456000.42")]
     after: Option<String>,
     /// At most this many (1 to 100, default 50).
     #[param(minimum = 1, maximum = 100)]
@@ -101,12 +100,7 @@ pub(super) async fn queue(
 ) -> Result<Json<QueuePage>, ApiError> {
     caller.require(Scope::Read)?;
     let limit = page_size(q.limit, DEFAULT_LIMIT, MAX_LIMIT)?;
-    let after = q
-        .after
-        .as_deref()
-        .map(str::parse::<access::QueueCursor>)
-        .transpose()
-        .map_err(AppError::BadRequest)?;
+    let after = access::queue_cursor(q.after.as_deref())?;
     let page = access::queue(
         &app.db,
         &caller.actor,
