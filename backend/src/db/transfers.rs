@@ -714,8 +714,8 @@ impl std::str::FromStr for QueueCursor {
     fn from_str(s: &str) -> Result<Self, String> {
         let bad = || {
             format!(
-                "'{s}' is not a place in the queue: use the link to the next page, \
-                 which reads like 1796032800123456000.42"
+                "'{s}' is not a place in the queue: open the queue again and follow its link \
+                 to the next page (or, in the API, pass the previous page's next_after)"
             )
         };
         let (nanos, id) = s.split_once('.').ok_or_else(bad)?;

@@ -3,12 +3,10 @@
 //! A transfer the actor may not see answers exactly as one that does not exist.
 
 use sea_orm::{ConnectionTrait, DatabaseConnection};
-
-pub use crate::db::transfers::DocumentInfo;
 use time::OffsetDateTime;
 
-pub use crate::db::transfers::QueueCursor;
 use crate::db::transfers::{self as transfers_db, Details, DocumentFile, Loaded, Scope};
+pub use crate::db::transfers::{DocumentInfo, QueueCursor};
 use crate::domain::Rir;
 use crate::domain::authz::{self, Action, Actor, Role, TransferAccess};
 use crate::domain::notification::ServiceLevels;
