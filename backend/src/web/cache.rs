@@ -45,6 +45,7 @@ impl<K: PartialEq, V> Memo<K, V> {
 
 pub use crate::db::freshness::LedgerKey;
 use crate::db::freshness::{self, HoldingsKey};
+use crate::error::AppResult;
 
 /// The public transfer log as built for one state of the ledger: the JSON and its gzip, sent
 /// from memory (no database connection is held while a client downloads it, however slowly).
@@ -62,9 +63,10 @@ pub struct Artefact {
 pub struct Caches {
     /// The public transfer log, by ledger head.
     pub public_log: Memo<LedgerKey, Artefact>,
-    /// Auditors' statistics (with prices) and everyone else's, by ledger head.
-    pub statistics: Memo<LedgerKey, crate::domain::statistics::TransferStatistics>,
-    pub statistics_without_prices: Memo<LedgerKey, crate::domain::statistics::TransferStatistics>,
+    /// The statistics page's figures as rendered HTML: auditors' (with prices) and everyone
+    /// else's, by ledger head.
+    pub statistics: Memo<LedgerKey, String>,
+    pub statistics_without_prices: Memo<LedgerKey, String>,
     /// The home page's counts, by ledger head and the newest organisation and import.
     pub home: Memo<HoldingsKey, crate::services::stats::Stats>,
     /// The admin page's organisation and user counts, by the newest of each.
@@ -72,7 +74,7 @@ pub struct Caches {
 }
 
 /// How many organisations and users there are, counted again only when one was added.
-pub async fn admin_counts(app: &super::AppState) -> crate::error::AppResult<Arc<(u64, u64)>> {
+pub async fn admin_counts(app: &super::AppState) -> AppResult<Arc<(u64, u64)>> {
     let key = freshness::people_key(&app.db).await?;
     app.caches
         .admin_counts
@@ -82,9 +84,7 @@ pub async fn admin_counts(app: &super::AppState) -> crate::error::AppResult<Arc<
 
 /// The home page's counts per registry, computed again only after an append, an import or a new
 /// organisation.
-pub async fn home_stats(
-    app: &super::AppState,
-) -> crate::error::AppResult<Arc<crate::services::stats::Stats>> {
+pub async fn home_stats(app: &super::AppState) -> AppResult<Arc<crate::services::stats::Stats>> {
     let key = freshness::holdings_key(&app.db).await?;
     app.caches
         .home
@@ -92,20 +92,21 @@ pub async fn home_stats(
         .await
 }
 
-/// The statistics page's figures (with prices for auditors), computed again only after an append.
-pub async fn statistics(
+/// The statistics page's figures (with prices for auditors) as `render` makes them, computed and
+/// rendered again only after an append.
+pub async fn statistics_page(
     app: &super::AppState,
     with_prices: bool,
-) -> crate::error::AppResult<Arc<crate::domain::statistics::TransferStatistics>> {
+    render: impl FnOnce(&crate::domain::statistics::TransferStatistics) -> AppResult<String>,
+) -> AppResult<Arc<String>> {
     let key = freshness::ledger_key(&app.db).await?;
     let memo = if with_prices {
         &app.caches.statistics
     } else {
         &app.caches.statistics_without_prices
     };
-    memo.get(
-        key,
-        crate::services::statistics::statistics(&app.db, with_prices),
-    )
+    memo.get(key, async {
+        render(&crate::services::statistics::statistics(&app.db, with_prices).await?)
+    })
     .await
 }

@@ -1,5 +1,9 @@
 //! The statistics page: flows between registries, transfers per month, durations and (for
-//! auditors) prices, each chart with the table of its numbers.
+//! auditors) prices, each chart with the table of its numbers. Everything but the layout is
+//! rendered once per state of the ledger (`web::cache`): drawing the charts, mostly formatting
+//! their coordinates, was most of a view's time.
+
+use std::sync::Arc;
 
 use askama::Template;
 use axum::Router;
@@ -11,7 +15,7 @@ use crate::domain::Rir;
 use crate::domain::authz::{Action, Role};
 use crate::domain::charts::{self, BarChart, Series};
 use crate::domain::format::group_thousands;
-use crate::domain::statistics::{DURATION_BUCKETS, SIZE_CLASSES};
+use crate::domain::statistics::{DURATION_BUCKETS, SIZE_CLASSES, TransferStatistics};
 use crate::error::AppError;
 use crate::web::AppState;
 use crate::web::auth::SignedIn;
@@ -29,10 +33,10 @@ struct ChartBlock {
     caption: String,
 }
 
+/// The page's figures, charts and tables, without the layout.
 #[derive(Template)]
-#[template(path = "pages/audit/stats.html")]
-struct StatsPage {
-    chrome: Chrome,
+#[template(path = "pages/audit/stats_figures.html")]
+struct Figures {
     total: String,
     flows: ChartBlock,
     monthly: ChartBlock,
@@ -40,6 +44,14 @@ struct StatsPage {
     median_days: Option<i64>,
     /// `None` unless the viewer is an auditor.
     prices: Option<Vec<ChartBlock>>,
+}
+
+#[derive(Template)]
+#[template(path = "pages/audit/stats.html")]
+struct StatsPage {
+    chrome: Chrome,
+    /// [`Figures`], rendered.
+    figures: Arc<String>,
 }
 
 /// Months the monthly chart shows at most (the most recent ones).
@@ -51,7 +63,20 @@ async fn stats_page(
 ) -> Result<Html<String>, AppError> {
     viewer.require(Action::ViewLedger)?;
     let auditor = viewer.actor.role == Role::Auditor;
-    let s = crate::web::cache::statistics(&app, auditor).await?;
+    let figures = crate::web::cache::statistics_page(&app, auditor, |s| {
+        figures(s, auditor)
+            .render()
+            .map_err(|e| AppError::Internal(e.into()))
+    })
+    .await?;
+    render(&StatsPage {
+        chrome: viewer.chrome(&app).await?,
+        figures,
+    })
+}
+
+/// The figures of `s`; prices only for auditors.
+fn figures(s: &TransferStatistics, auditor: bool) -> Figures {
     let names: Vec<&str> = Rir::ALL.iter().map(|r| r.nro_name()).collect();
 
     let flows = ChartBlock {
@@ -223,13 +248,12 @@ async fn stats_page(
             .collect()
     });
 
-    render(&StatsPage {
-        chrome: viewer.chrome(&app).await?,
+    Figures {
         total: group_thousands(s.total_moved()),
         flows,
         monthly,
         durations,
         median_days: s.median_days(),
         prices,
-    })
+    }
 }
