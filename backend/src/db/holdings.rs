@@ -271,7 +271,7 @@ pub async fn overlapping(
     conn: &impl ConnectionTrait,
     range: Ipv4Range,
 ) -> Result<Vec<holding::Model>, DbErr> {
-    select_overlapping(conn, range, false, None).await
+    select_overlapping(conn, range, None, false, None).await
 }
 
 /// The first `limit` live holdings that overlap `range`, in address order (a lookup of a wide
@@ -279,23 +279,28 @@ pub async fn overlapping(
 pub async fn overlapping_at_most(
     conn: &impl ConnectionTrait,
     range: Ipv4Range,
+    after: Option<u32>,
     limit: u64,
 ) -> Result<Vec<holding::Model>, DbErr> {
-    select_overlapping(conn, range, false, Some(limit)).await
+    select_overlapping(conn, range, after, false, Some(limit)).await
 }
 
 /// Locks the live holdings that overlap `range` until the transaction ends (`FOR UPDATE`, on
 /// PostgreSQL; SQLite's write transaction already excludes every other writer).
 pub async fn lock_overlapping(conn: &impl ConnectionTrait, range: Ipv4Range) -> Result<(), DbErr> {
-    select_overlapping(conn, range, true, None).await.map(drop)
+    select_overlapping(conn, range, None, true, None)
+        .await
+        .map(drop)
 }
 
 /// Holdings never overlap, so those overlapping `range` are the last one starting at or before
 /// it (if it reaches into it) and those starting inside it: two tight scans of the `start_addr`
-/// index, where `start <= end AND end >= start` would read every holding below the range.
+/// index, where `start <= end AND end >= start` would read every holding below the range. With
+/// `after` (a page's last holding's start), only the holdings starting after it.
 async fn select_overlapping(
     conn: &impl ConnectionTrait,
     range: Ipv4Range,
+    after: Option<u32>,
     lock: bool,
     limit: Option<u64>,
 ) -> Result<Vec<holding::Model>, DbErr> {
@@ -305,7 +310,7 @@ async fn select_overlapping(
         .order_by_desc(holding::Column::StartAddr)
         .limit(1);
     let mut inside = holding::Entity::find()
-        .filter(holding::Column::StartAddr.gt(start))
+        .filter(holding::Column::StartAddr.gt(after.map_or(start, i64::from).max(start)))
         .filter(holding::Column::StartAddr.lte(end))
         .order_by_asc(holding::Column::StartAddr);
     if let Some(limit) = limit {
@@ -315,12 +320,15 @@ async fn select_overlapping(
         before = before.lock_exclusive();
         inside = inside.lock_exclusive();
     }
-    let mut out: Vec<holding::Model> = before
-        .one(conn)
-        .await?
-        .into_iter()
-        .filter(|h| h.end_addr >= start)
-        .collect();
+    let mut out: Vec<holding::Model> = match after {
+        Some(_) => Vec::new(),
+        None => before
+            .one(conn)
+            .await?
+            .into_iter()
+            .filter(|h| h.end_addr >= start)
+            .collect(),
+    };
     out.extend(inside.all(conn).await?);
     if let Some(limit) = limit {
         out.truncate(usize::try_from(limit).unwrap_or(usize::MAX));

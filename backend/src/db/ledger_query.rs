@@ -209,18 +209,19 @@ pub async fn has_transfers_touching(
     Ok(found.is_some())
 }
 
-/// The newest `limit` entries whose range shares addresses with `range`, newest first (the
-/// history of a block in the lookup).
+/// The newest `limit` entries whose range shares addresses with `range` (with `before`, those
+/// before that entry), newest first (the history of a block in the lookup).
 pub async fn touching(
     conn: &impl ConnectionTrait,
     range: Ipv4Range,
+    before: Option<i64>,
     limit: u64,
 ) -> Result<Vec<LedgerEntry>, DbErr> {
     let filter = LedgerFilter {
         touching: Some(range),
         ..Default::default()
     };
-    page(conn, &filter, None, Direction::Backward, limit).await
+    page(conn, &filter, before, Direction::Backward, limit).await
 }
 
 /// Whether any imported record keeps its `original_set` beside its entries (exports skip the

@@ -34,9 +34,10 @@ pub enum Registration {
 pub async fn holdings(
     conn: &impl ConnectionTrait,
     range: Ipv4Range,
+    after: Option<u32>,
     limit: u64,
 ) -> AppResult<Vec<Held>> {
-    let rows = holdings_db::overlapping_at_most(conn, range, limit).await?;
+    let rows = holdings_db::overlapping_at_most(conn, range, after, limit).await?;
     let orgs = orgs_db::by_ids(conn, rows.iter().map(|h| h.organisation_id)).await?;
     rows.into_iter()
         .map(|h| {
@@ -56,13 +57,15 @@ pub async fn holdings(
         .collect()
 }
 
-/// The newest `limit` ledger entries that moved any address of `range`, newest first.
+/// The newest `limit` ledger entries that moved any address of `range` (before entry `before`,
+/// when given), newest first.
 pub async fn history(
     conn: &impl ConnectionTrait,
     range: Ipv4Range,
+    before: Option<i64>,
     limit: u64,
 ) -> AppResult<Vec<LedgerEntry>> {
-    Ok(ledger_query::touching(conn, range, limit).await?)
+    Ok(ledger_query::touching(conn, range, before, limit).await?)
 }
 
 /// The registration that contains all of `range`: the holding, else the inventory block.
@@ -72,7 +75,7 @@ pub async fn containing(
     range: Ipv4Range,
 ) -> AppResult<Option<Registration>> {
     // Holdings never overlap, so the first one overlapping the range is the only candidate.
-    if let Some(held) = holdings(conn, range, 1).await?.into_iter().next() {
+    if let Some(held) = holdings(conn, range, None, 1).await?.into_iter().next() {
         let held_range = holdings_db::range_of(held.holding.start_addr, held.holding.end_addr)?;
         return Ok(held_range
             .contains(&range)

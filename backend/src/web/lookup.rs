@@ -10,7 +10,7 @@ use axum::routing::get;
 use serde::Deserialize;
 
 use super::AppState;
-use super::auth::SignedIn;
+use super::auth::{SignedIn, urlencode};
 use super::extract::Query;
 use super::forms::FormErrors;
 use super::page::{Chrome, render};
@@ -22,8 +22,8 @@ use crate::domain::{Ipv4Range, Rir};
 use crate::error::AppError;
 use crate::services::lookup;
 
-/// Most holdings and ledger entries a lookup shows (a wide range names the first ones).
-const SHOWN: u64 = 200;
+/// Holdings and ledger entries a lookup page shows of each list; a wide range pages on.
+const SHOWN: u64 = 50;
 /// Longest accepted query (a range of two addresses with spaces fits easily).
 const MAX_QUERY: usize = 100;
 
@@ -77,15 +77,44 @@ struct LookupPage {
     searched: Option<Cidrs>,
     holdings: Vec<HoldingRow>,
     entries: Vec<EntryRow>,
-    /// Whether a list was cut at [`SHOWN`] rows.
-    more_holdings: bool,
-    more_entries: bool,
+    /// What the captions add: which part of a longer list this is.
+    holdings_part: String,
+    entries_part: String,
+    /// The links to each list's next [`SHOWN`] rows, when there are more.
+    more_holdings: Option<String>,
+    more_entries: Option<String>,
+    /// Back to each list's first page, on a later page.
+    first_holdings: Option<String>,
+    first_entries: Option<String>,
 }
 
 #[derive(Deserialize)]
 struct LookupQuery {
     #[serde(default)]
     q: String,
+    /// The previous page's last holding's first address: holdings starting after it.
+    holdings_after: Option<String>,
+    /// The previous page's oldest entry: entries before it.
+    entries_before: Option<String>,
+}
+
+/// The pager's cursors, read from the query; a link damaged in transit gets a message, not a
+/// wrong page.
+fn cursors(query: &LookupQuery) -> Result<(Option<u32>, Option<i64>), String> {
+    let damaged = "This page's link is damaged: look the range up again and follow its links";
+    let after = query
+        .holdings_after
+        .as_deref()
+        .map(|a| a.parse::<std::net::Ipv4Addr>().map(u32::from))
+        .transpose()
+        .map_err(|_| damaged.to_owned())?;
+    let before = query
+        .entries_before
+        .as_deref()
+        .map(str::parse::<i64>)
+        .transpose()
+        .map_err(|_| damaged.to_owned())?;
+    Ok((after, before))
 }
 
 fn party(p: &LedgerParty, rir: Rir) -> String {
@@ -121,8 +150,12 @@ async fn lookup(
         searched: None,
         holdings: Vec::new(),
         entries: Vec::new(),
-        more_holdings: false,
-        more_entries: false,
+        holdings_part: String::new(),
+        entries_part: String::new(),
+        more_holdings: None,
+        more_entries: None,
+        first_holdings: None,
+        first_entries: None,
         q: q.clone(),
     };
     if q.is_empty() {
@@ -139,8 +172,9 @@ async fn lookup(
             capitalise(&e.to_string().replacen(&format!("\"{q}\""), &q, 1))
         })
     };
-    let range = match parsed {
-        Ok(range) => range,
+    let parsed = parsed.and_then(|range| cursors(&query).map(|c| (range, c)));
+    let (range, (after, before)) = match parsed {
+        Ok(found) => found,
         Err(message) => {
             page.q = q.chars().take(MAX_QUERY).collect();
             page.errors.add("q", message);
@@ -148,13 +182,29 @@ async fn lookup(
         }
     };
 
-    let holdings = lookup::holdings(&app.db, range, SHOWN + 1).await?;
-    page.more_holdings = holdings.len() as u64 > SHOWN;
+    let mut holdings = lookup::holdings(&app.db, range, after, SHOWN + 1).await?;
+    let more_holdings = holdings.len() as u64 > SHOWN;
+    holdings.truncate(SHOWN as usize);
+    if let Some(a) = after {
+        page.holdings_part = format!(" starting after {}", std::net::Ipv4Addr::from(a));
+        page.first_holdings = Some(format!("/lookup?q={}#holders", urlencode(&q)));
+    } else if more_holdings {
+        page.holdings_part = format!(" (the first {SHOWN})");
+    }
+    if more_holdings && let Some(last) = holdings.last() {
+        let last = u32::try_from(last.holding.start_addr)
+            .map_err(|_| AppError::Internal(anyhow::anyhow!("holding outside IPv4")))?;
+        page.more_holdings = Some(format!(
+            "/lookup?q={}&holdings_after={}#holders",
+            urlencode(&q),
+            std::net::Ipv4Addr::from(last)
+        ));
+    }
     let staff = matches!(
         viewer.actor.role,
         Role::Hostmaster { .. } | Role::Admin | Role::Auditor
     );
-    for held in holdings.into_iter().take(SHOWN as usize) {
+    for held in holdings {
         let (h, org) = (held.holding, held.holder);
         let since = h.received_on.or(h.registered_on);
         page.holdings.push(HoldingRow {
@@ -168,11 +218,24 @@ async fn lookup(
             href: staff.then(|| format!("/holdings/{}", h.id)),
         });
     }
-    let entries = lookup::history(&app.db, range, SHOWN + 1).await?;
-    page.more_entries = entries.len() as u64 > SHOWN;
+    let mut entries = lookup::history(&app.db, range, before, SHOWN + 1).await?;
+    let more_entries = entries.len() as u64 > SHOWN;
+    entries.truncate(SHOWN as usize);
+    if let Some(b) = before {
+        page.entries_part = format!(", those before entry {b}");
+        page.first_entries = Some(format!("/lookup?q={}#history", urlencode(&q)));
+    } else if more_entries {
+        page.entries_part = format!(" (the latest {SHOWN})");
+    }
+    if more_entries && let Some(last) = entries.last() {
+        page.more_entries = Some(format!(
+            "/lookup?q={}&entries_before={}#history",
+            urlencode(&q),
+            last.seq
+        ));
+    }
     page.entries = entries
         .iter()
-        .take(SHOWN as usize)
         .map(|e| entry_row(&e.movement, e.seq))
         .collect();
     page.searched = Some(cidrs(range));

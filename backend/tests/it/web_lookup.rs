@@ -1,9 +1,13 @@
 //! The block lookup through the router: holders now, ledger history, malformed input, roles.
 
 use axum::http::StatusCode;
+use ipxfer::config::Settings;
+use ipxfer::services::demo::DEMO_PASSWORD;
+use ipxfer::services::scale::{self, Scale};
 use ipxfer::services::transfers::Command;
 
 use crate::browser::Browser;
+use crate::harness::{TestDb, now};
 use crate::web_admin::{ADMIN, AUDITOR, world};
 
 #[tokio::test]
@@ -122,4 +126,101 @@ async fn every_signed_in_role_may_look_up_and_anonymous_visitors_sign_in_first()
         page.location.as_deref(),
         Some("/login?next=/lookup%3Fq%3D193.0.0.0/22")
     );
+}
+
+#[tokio::test]
+async fn a_wide_range_pages_its_holdings_and_its_history_fifty_at_a_time() {
+    let db = TestDb::new().await;
+    let sizes = Scale {
+        holdings: 300,
+        ledger: 70,
+        finalized: 0,
+        open: 0,
+        members: 5,
+        seed: 3,
+    };
+    scale::seed(&db.conn, &Settings::default(), sizes, now(), &|_| {})
+        .await
+        .unwrap();
+    let mut b = Browser::new(&db.conn);
+    b.sign_in_with("auditor@scale.example", DEMO_PASSWORD).await;
+    let q = "0.0.0.0%20-%20255.255.255.255";
+
+    let first = b.get(&format!("/lookup?q={q}")).await;
+    first.assert_ok();
+    let ranges =
+        |page: &crate::browser::Page| page.texts("table.holdings tbody td[data-label=Range]");
+    let page_one = ranges(&first);
+    assert_eq!(page_one.len(), 50);
+    assert!(
+        first
+            .text("table.holdings caption")
+            .ends_with("(the first 50)")
+    );
+    assert_eq!(first.texts("table.history tbody tr").len(), 50);
+    assert!(
+        first
+            .text("table.history caption")
+            .ends_with("(the latest 50)")
+    );
+
+    // The next holdings start after the last one shown, in address order, none repeated.
+    let next = first
+        .attr("nav[aria-label='More holdings'] a[rel=next]", "href")
+        .unwrap();
+    let second = b.get(&next).await;
+    second.assert_ok();
+    let page_two = ranges(&second);
+    assert_eq!(page_two.len(), 50);
+    let start = |cidr: &str| {
+        cidr.split('/')
+            .next()
+            .unwrap()
+            .parse::<std::net::Ipv4Addr>()
+            .unwrap()
+    };
+    assert!(
+        start(&page_two[0]) > start(page_one.last().unwrap()),
+        "{page_one:?} {page_two:?}"
+    );
+    assert!(
+        second
+            .text("table.holdings caption")
+            .contains("starting after")
+    );
+    assert!(second.has(
+        "nav[aria-label='More holdings'] a[href='/lookup?q=0.0.0.0%20-%20255.255.255.255#holders']"
+    ));
+
+    // The older entries: the 20 left, oldest last, and no link past them.
+    let older = first
+        .attr("nav[aria-label='More ledger entries'] a[rel=next]", "href")
+        .unwrap();
+    let last_shown: i64 = first.texts("table.history tbody td[data-label=Entry]")[49]
+        .parse()
+        .unwrap();
+    assert!(
+        older.ends_with(&format!("entries_before={last_shown}#history")),
+        "{older}"
+    );
+    let rest = b.get(&older).await;
+    let seqs: Vec<i64> = rest
+        .texts("table.history tbody td[data-label=Entry]")
+        .iter()
+        .map(|s| s.parse().unwrap())
+        .collect();
+    assert_eq!(seqs.len(), 20, "{seqs:?}");
+    assert!(seqs.iter().all(|s| *s < last_shown));
+    assert!(!rest.has("nav[aria-label='More ledger entries'] a[rel=next]"));
+
+    // A damaged link says so and shows nothing.
+    for damaged in ["holdings_after=10.0.0", "entries_before=seven"] {
+        let page = b.get(&format!("/lookup?q={q}&{damaged}")).await;
+        assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY, "{damaged}");
+        assert!(
+            page.text("#q-error").contains("link is damaged"),
+            "{damaged}"
+        );
+        assert!(!page.has("table.holdings"));
+    }
 }

@@ -234,7 +234,7 @@ async fn answer_ip(app: &AppState, query: IpQuery, path: &str) -> RdapResult {
         Registration::Held(held) => {
             let held_range =
                 range_of(held.holding.start_addr, held.holding.end_addr).map_err(AppError::from)?;
-            let history = lookup::history(&app.db, held_range, MAX_TRANSFERS + 1).await?;
+            let history = lookup::history(&app.db, held_range, None, MAX_TRANSFERS + 1).await?;
             held_network(&urls, path, &held.holding, &held.holder, &history)?
         }
         Registration::Inventory { registry, block } => {
