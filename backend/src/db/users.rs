@@ -51,6 +51,51 @@ pub async fn insert(
     .await
 }
 
+/// A session's stored record, with its signed-in user and their organisation's name when it has
+/// them: what every signed-in page needs first, in one read instead of three.
+pub struct SessionRow {
+    pub data: Vec<u8>,
+    pub user: Option<user::Model>,
+    pub organisation_name: Option<String>,
+}
+
+/// The unexpired session `id` (expiry after `now`, seconds), joined to its user and their
+/// organisation.
+pub async fn session_with_user(
+    conn: &impl ConnectionTrait,
+    id: &str,
+    now: i64,
+) -> Result<Option<SessionRow>, DbErr> {
+    use sea_orm::{FromQueryResult, IdenStatic, Iterable, Statement};
+    let columns: Vec<String> = user::Column::iter()
+        .map(|c| format!("u.{0} AS u_{0}", c.as_str()))
+        .collect();
+    let backend = conn.get_database_backend();
+    let placeholders = if backend == sea_orm::DatabaseBackend::Postgres {
+        ("$1", "$2")
+    } else {
+        ("?", "?")
+    };
+    let sql = format!(
+        "SELECT s.data, o.name AS organisation_name, {} FROM tower_sessions s \
+         LEFT JOIN users u ON u.id = s.user_id \
+         LEFT JOIN organisations o ON o.id = u.organisation_id \
+         WHERE s.id = {} AND s.expiry_date > {}",
+        columns.join(", "),
+        placeholders.0,
+        placeholders.1
+    );
+    let stmt = Statement::from_sql_and_values(backend, sql, [id.into(), now.into()]);
+    let Some(row) = conn.query_one_raw(stmt).await? else {
+        return Ok(None);
+    };
+    Ok(Some(SessionRow {
+        data: row.try_get("", "data")?,
+        user: user::Model::from_query_result_optional(&row, "u_")?,
+        organisation_name: row.try_get("", "organisation_name")?,
+    }))
+}
+
 /// The user with this id.
 pub async fn by_id(conn: &impl ConnectionTrait, id: i64) -> Result<Option<user::Model>, DbErr> {
     User::find_by_id(id).one(conn).await

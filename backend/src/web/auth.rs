@@ -24,7 +24,7 @@ use tower_sessions::Session;
 
 use super::AppState;
 use super::page::{Chrome, nav_for};
-use super::session_store::USER_KEY;
+use super::session_store::{LOADED_USER_KEY, LoadedUser, USER_KEY};
 use crate::db::entities::user;
 use crate::domain::authz::{self, Action, Actor, Role};
 use crate::error::AppError;
@@ -125,6 +125,8 @@ pub struct Viewer {
     form_token: Option<FormToken>,
     /// Where the request comes from (the throttle of failed sign-ins counts per address).
     pub client: Option<IpAddr>,
+    /// The member's organisation's name, when it was read with the session (the layout's label).
+    organisation_name: Option<String>,
 }
 
 fn session_error(e: tower_sessions::session::Error) -> AppError {
@@ -244,10 +246,15 @@ impl Viewer {
         };
         let role_label = match self.actor.role {
             Role::Member { org_id } => {
-                let org = crate::db::organisations::by_id(&app.db, org_id.get()).await?;
+                let name = match &self.organisation_name {
+                    Some(name) => Some(name.clone()),
+                    None => crate::db::organisations::by_id(&app.db, org_id.get())
+                        .await?
+                        .map(|o| o.name),
+                };
                 format!(
                     "member of {}",
-                    org.map_or_else(|| format!("organisation {org_id}"), |o| o.name)
+                    name.unwrap_or_else(|| format!("organisation {org_id}"))
                 )
             }
             Role::Hostmaster { registry } => format!("{registry} hostmaster"),
@@ -300,12 +307,19 @@ impl FromRequestParts<AppState> for Viewer {
             .await
             .map_err(|(_, m)| AppError::Internal(anyhow::anyhow!("no session layer: {m}")))?;
         let user_id = session.get::<i64>(USER_KEY).await.map_err(session_error)?;
-        let user = match user_id {
-            Some(id) => crate::db::users::by_id(&app.db, id)
-                .await?
-                .filter(|u| u.active),
-            None => None,
+        // The user the store read with the session, if it is still the session's user (signing
+        // in as someone else within a request changes the id, not what was loaded).
+        let loaded = session
+            .get::<LoadedUser>(LOADED_USER_KEY)
+            .await
+            .map_err(session_error)?
+            .filter(|l| Some(l.user.id) == user_id);
+        let (user, organisation_name) = match (loaded, user_id) {
+            (Some(l), _) => (Some(l.user), l.organisation_name),
+            (None, Some(id)) => (crate::db::users::by_id(&app.db, id).await?, None),
+            (None, None) => (None, None),
         };
+        let user = user.filter(|u| u.active);
         let actor = user.as_ref().map_or(Actor::anonymous(), actor_of);
         if user.is_some() {
             keep_alive(&session, app.clock.now().unix_timestamp()).await?;
@@ -317,6 +331,7 @@ impl FromRequestParts<AppState> for Viewer {
             path: parts.uri.path().to_owned(),
             form_token: parts.extensions.get::<FormToken>().cloned(),
             client: client_address(parts, app.settings.client_ip_header.as_deref()),
+            organisation_name,
         })
     }
 }

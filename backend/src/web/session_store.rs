@@ -3,20 +3,37 @@
 //! so this is the small one we keep: MessagePack records in the `tower_sessions` table, with the
 //! signed-in user's id beside each (so [`crate::services::accounts::end_sessions`] can end all of
 //! a user's sessions).
+//!
+//! Loading a session also reads its user and their organisation's name in the same statement
+//! (`db::users::session_with_user`): every signed-in page needs them, and each statement costs a
+//! round trip to the database's worker thread. They travel to `web::auth` in the loaded record
+//! under [`LOADED_USER_KEY`], which is removed before a record is ever stored.
 
 use async_trait::async_trait;
 use sea_orm::sea_query::Expr;
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
+use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use tower_sessions::SessionStore;
 use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::{self, ExpiredDeletion};
 
 use crate::db::entities::session::{self, Entity as SessionRow};
+use crate::db::entities::user;
+use crate::db::users;
 
 /// The session key of the signed-in user's id (also copied into the `user_id` column).
 pub const USER_KEY: &str = "user_id";
+/// The record key of the user read with the session ([`LoadedUser`]); never stored.
+pub const LOADED_USER_KEY: &str = "__loaded_user";
+
+/// The session's user as read with it, and their organisation's name.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LoadedUser {
+    pub user: user::Model,
+    pub organisation_name: Option<String>,
+}
 
 /// A tower-sessions store on the application's own database connection.
 #[derive(Debug, Clone)]
@@ -34,8 +51,16 @@ fn backend(e: impl std::fmt::Display) -> session_store::Error {
     session_store::Error::Backend(e.to_string())
 }
 
+/// The record as stored: without the user that `load` attached.
 fn encode(r: &Record) -> session_store::Result<Vec<u8>> {
-    rmp_serde::to_vec(r).map_err(|e| session_store::Error::Encode(e.to_string()))
+    let encoded = if r.data.contains_key(LOADED_USER_KEY) {
+        let mut stored = r.clone();
+        stored.data.remove(LOADED_USER_KEY);
+        rmp_serde::to_vec(&stored)
+    } else {
+        rmp_serde::to_vec(r)
+    };
+    encoded.map_err(|e| session_store::Error::Encode(e.to_string()))
 }
 
 fn user_of(r: &Record) -> Option<i64> {
@@ -93,15 +118,24 @@ impl SessionStore for SeaOrmStore {
 
     async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
         let now = OffsetDateTime::now_utc().unix_timestamp();
-        let row = SessionRow::find_by_id(id.to_string())
-            .filter(session::Column::ExpiryDate.gt(now))
-            .one(&self.db)
+        let Some(row) = users::session_with_user(&self.db, &id.to_string(), now)
             .await
-            .map_err(backend)?;
-        row.map(|r| {
-            rmp_serde::from_slice(&r.data).map_err(|e| session_store::Error::Decode(e.to_string()))
-        })
-        .transpose()
+            .map_err(backend)?
+        else {
+            return Ok(None);
+        };
+        let mut record: Record = rmp_serde::from_slice(&row.data)
+            .map_err(|e| session_store::Error::Decode(e.to_string()))?;
+        if let Some(user) = row.user {
+            let loaded = LoadedUser {
+                user,
+                organisation_name: row.organisation_name,
+            };
+            let value = serde_json::to_value(loaded)
+                .map_err(|e| session_store::Error::Encode(e.to_string()))?;
+            record.data.insert(LOADED_USER_KEY.to_owned(), value);
+        }
+        Ok(Some(record))
     }
 
     async fn delete(&self, id: &Id) -> session_store::Result<()> {

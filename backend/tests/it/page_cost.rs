@@ -1,6 +1,7 @@
 //! What a page costs in statements (issue 11): the main pages issue the same number of SQL
 //! statements whatever the number of transfers waiting, counted with sea-orm's metric callback on
 //! a connection of their own. Speed itself is measured by `.ci/load-test`, never here.
+//! `SHOW_SQL=1 cargo test --test it pages_cost -- --nocapture` prints each page's statements.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -49,8 +50,15 @@ async fn statements_per_page(open: u64) -> Vec<(String, usize)> {
     let count = Arc::new(AtomicUsize::new(0));
     let mut conn = ipxfer::db::connect(&db.url).await.unwrap();
     let counter = count.clone();
-    conn.set_metric_callback(move |_| {
+    conn.set_metric_callback(move |info| {
         counter.fetch_add(1, Ordering::SeqCst);
+        if std::env::var("SHOW_SQL").is_ok() {
+            eprintln!(
+                "SQL {:?} {}",
+                info.elapsed,
+                info.statement.sql.chars().take(300).collect::<String>()
+            );
+        }
     });
     let state = AppState::new(conn, Settings::default());
     let mut out = Vec::new();
@@ -78,6 +86,9 @@ async fn statements_per_page(open: u64) -> Vec<(String, usize)> {
         for page in pages {
             browser.get(&page).await.assert_ok();
             count.store(0, Ordering::SeqCst);
+            if std::env::var("SHOW_SQL").is_ok() {
+                eprintln!("PAGE {page}");
+            }
             browser.get(&page).await.assert_ok();
             out.push((format!("{page} as {email}"), count.load(Ordering::SeqCst)));
         }

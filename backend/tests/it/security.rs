@@ -449,6 +449,59 @@ async fn a_session_ended_while_a_request_holds_it_is_not_written_back() {
     assert!(store.load(&id).await.unwrap().is_none());
 }
 
+#[tokio::test]
+async fn the_user_read_with_a_session_is_never_stored_and_a_deactivation_counts_at_once() {
+    use ipxfer::web::session_store::{LOADED_USER_KEY, LoadedUser, SeaOrmStore};
+    use tower_sessions::SessionStore;
+    let w = World::new().await;
+    let mut b = Browser::signed_in(&w.db.conn, "src@example.net").await;
+    b.get("/transfers").await.assert_ok();
+    let store = SeaOrmStore::new(w.db.conn.clone());
+    let row = session::Entity::find()
+        .one(&w.db.conn)
+        .await
+        .unwrap()
+        .unwrap();
+    let id: tower_sessions::session::Id = row.id.parse().unwrap();
+
+    // Loading reads the user and their organisation with the session...
+    let mut record = store.load(&id).await.unwrap().expect("the session");
+    let loaded: LoadedUser = serde_json::from_value(record.data[LOADED_USER_KEY].clone()).unwrap();
+    assert_eq!(loaded.user.email, "src@example.net");
+    assert_eq!(
+        loaded.organisation_name.as_deref(),
+        Some("ARIN holder arin-holder")
+    );
+    // ... and saving stores neither (nor the password hash within).
+    record.data.insert("note".into(), serde_json::json!("kept"));
+    store.save(&record).await.unwrap();
+    let stored = session::Entity::find_by_id(row.id.clone())
+        .one(&w.db.conn)
+        .await
+        .unwrap()
+        .unwrap();
+    let raw: tower_sessions::session::Record = rmp_serde::from_slice(&stored.data).unwrap();
+    assert!(raw.data.contains_key("note"));
+    assert!(
+        !raw.data.contains_key(LOADED_USER_KEY),
+        "{:?}",
+        raw.data.keys()
+    );
+
+    // The next page reads the user afresh: marked inactive (even with the session left in
+    // place), the member is signed out at once.
+    use ipxfer::db::entities::user;
+    use sea_orm::{ColumnTrait, QueryFilter, sea_query::Expr};
+    user::Entity::update_many()
+        .col_expr(user::Column::Active, Expr::value(false))
+        .filter(user::Column::Email.eq("src@example.net"))
+        .exec(&w.db.conn)
+        .await
+        .unwrap();
+    let page = b.get("/transfers").await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+}
+
 // ---------------------------------------------------------------------------------------------
 // 6. Throttling per account and per address; reset e-mails; the dummy hash.
 

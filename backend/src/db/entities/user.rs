@@ -1,8 +1,11 @@
 //! Entity of the `users` table (schema in `migrations/`).
 
 use sea_orm::entity::prelude::*;
+use serde::{Deserialize, Serialize};
 
-#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+// Serde: the session store hands a request's user to `web::auth` inside the loaded session
+// record (`web::session_store::LoadedUser`), never stored.
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, Serialize, Deserialize)]
 #[sea_orm(table_name = "users")]
 pub struct Model {
     #[sea_orm(primary_key)]
