@@ -265,13 +265,54 @@ pub async fn page_after(
     rows.into_iter().map(PackedEntry::into_entry).collect()
 }
 
+/// The entries that `inner` (a select of every column of `ledger_entries`) finds, read as ONE row
+/// holding a JSON array, newest first when `newest_first`: what [`page_after`] does for
+/// verification, for the pages that show entries (50 rows of 22 columns each crossing from
+/// SQLite's worker thread cost more than the rest of the page).
+pub async fn packed(
+    conn: &impl ConnectionTrait,
+    inner: Statement,
+    newest_first: bool,
+) -> Result<Vec<LedgerEntry>, DbErr> {
+    let order = if newest_first { "DESC" } else { "ASC" };
+    let columns = format!(
+        "{PACKED_COLUMNS}, transfer_date, source_registration_date, recorded_at, prev_hash, hash"
+    );
+    let sql = match conn.get_database_backend() {
+        DatabaseBackend::Postgres => format!(
+            "SELECT json_agg(json_build_array({columns}) ORDER BY seq {order})::text AS page \
+             FROM ({}) e",
+            inner.sql
+        ),
+        _ => format!(
+            "SELECT json_group_array(json_array({columns}) ORDER BY seq {order}) AS page \
+             FROM ({})",
+            inner.sql
+        ),
+    };
+    let stmt = Statement { sql, ..inner };
+    let json: Option<String> = conn
+        .query_one_raw(stmt)
+        .await?
+        .map(|r| r.try_get("", "page"))
+        .transpose()?
+        .flatten();
+    let Some(json) = json else {
+        return Ok(Vec::new());
+    };
+    let rows: Vec<PackedEntry> = serde_json::from_str(&json)
+        .map_err(|e| DbErr::Custom(format!("a page of ledger entries: {e}")))?;
+    rows.into_iter().map(PackedEntry::into_entry).collect()
+}
+
 /// The columns of a packed entry before its times, in the order of [`PackedEntry`].
 const PACKED_COLUMNS: &str = "seq, kind, transfer_id, transfer_reference, transfer_type, \
     source_registry, recipient_registry, source_org_id, recipient_org_id, source_org_name, \
     recipient_org_name, source_country, recipient_country, start_addr, end_addr, \
     original_start, original_end";
 
-/// A ledger entry as [`page_after`] reads it: the stored columns, times as Unix seconds.
+/// A ledger entry as [`page_after`] and [`packed`] read it: the stored columns, times as Unix
+/// seconds ([`page_after`]) or as stored ([`packed`]).
 #[derive(serde::Deserialize)]
 struct PackedEntry(
     i64,
@@ -291,21 +332,34 @@ struct PackedEntry(
     i64,
     Option<i64>,
     Option<i64>,
-    i64,
-    Option<i64>,
-    i64,
+    PackedTime,
+    Option<PackedTime>,
+    PackedTime,
     String,
     String,
 );
+
+/// A time in a packed entry: whole Unix seconds, or the stored text (RFC 3339, as sqlx writes
+/// it on SQLite and `json_agg` renders a `timestamptz`), which keeps fractions of a second.
+#[derive(serde::Deserialize)]
+#[serde(untagged)]
+enum PackedTime {
+    Seconds(i64),
+    Text(String),
+}
 
 impl PackedEntry {
     /// The entry, through the same checks as a row read by sea-orm ([`from_row`]).
     fn into_entry(self) -> Result<LedgerEntry, DbErr> {
         let seq = self.0;
-        let time = |secs: i64| {
-            OffsetDateTime::from_unix_timestamp(secs).map_err(|e| {
+        let time = |t: PackedTime| match t {
+            PackedTime::Seconds(secs) => OffsetDateTime::from_unix_timestamp(secs).map_err(|e| {
                 DbErr::Custom(format!("ledger entry {seq}: time {secs} out of range: {e}"))
-            })
+            }),
+            PackedTime::Text(text) => {
+                OffsetDateTime::parse(&text, &time::format_description::well_known::Rfc3339)
+                    .map_err(|e| DbErr::Custom(format!("ledger entry {seq}: time {text:?}: {e}")))
+            }
         };
         from_row(ledger_entry::Model {
             seq,

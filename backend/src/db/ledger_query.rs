@@ -102,13 +102,9 @@ pub async fn page(
         Direction::Forward => Order::Asc,
         Direction::Backward => Order::Desc,
     };
-    q.order_by(C::Seq, order)
-        .limit(limit)
-        .all(conn)
-        .await?
-        .into_iter()
-        .map(from_row)
-        .collect()
+    let q = q.order_by(C::Seq, order).limit(limit);
+    let inner = sea_orm::QueryTrait::build(&q, conn.get_database_backend());
+    super::ledger::packed(conn, inner, direction == Direction::Backward).await
 }
 
 /// One entry by its sequence number.

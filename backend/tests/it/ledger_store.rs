@@ -105,3 +105,34 @@ async fn a_row_changed_behind_the_triggers_is_reported_by_sequence_number() {
         v.summary()
     );
 }
+
+#[tokio::test]
+async fn a_page_of_entries_reads_back_exactly_what_was_appended_fractions_of_a_second_included() {
+    use ipxfer::db::ledger_query::{self, Direction};
+    use ipxfer::domain::export::LedgerFilter;
+    let db = TestDb::new().await;
+    // Microseconds: what both databases keep (PostgreSQL's timestamptz holds no finer).
+    let at = now() + time::Duration::microseconds(123_456);
+    let mut first = imported("20.0.0.0/24");
+    first.transfer_date = at;
+    first.source_registration_date = Some(now() - time::Duration::days(400));
+    let txn = ipxfer::db::begin_write(&db.conn).await.unwrap();
+    let appended = ledger_db::append(&txn, vec![first, imported("20.0.1.0/24")], at)
+        .await
+        .unwrap();
+    txn.commit().await.unwrap();
+
+    let filter = LedgerFilter::default();
+    let newest = ledger_query::page(&db.conn, &filter, None, Direction::Backward, 10)
+        .await
+        .unwrap();
+    let mut expected = appended.clone();
+    expected.reverse();
+    assert_eq!(newest, expected);
+    let oldest = ledger_query::page(&db.conn, &filter, Some(1), Direction::Forward, 10)
+        .await
+        .unwrap();
+    assert_eq!(oldest, appended[1..]);
+    let one = ledger_query::entry(&db.conn, 1).await.unwrap().unwrap();
+    assert_eq!(newest[1], one, "the packed page and the one-row read agree");
+}
