@@ -67,6 +67,11 @@ pub async fn connect_pool(url: &str, size: u32) -> Result<DatabaseConnection, Db
                 // system time of a bulk insert), and pages re-read less (docs/performance.md).
                 .pragma("cache_size", "-32768")
         });
+    } else {
+        // No JIT compilation: the page's queries are short, but probing a page's blocks is
+        // estimated dear enough to cross `jit_above_cost`, and compiling took 20-25 ms of a
+        // queue view whose plan runs in 0.5 ms (docs/performance.md).
+        options.map_sqlx_postgres_opts(|o| o.options([("jit", "off")]));
     }
     Database::connect(options).await
 }
