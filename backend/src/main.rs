@@ -3,8 +3,9 @@
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
-// glibc's allocator spent a tenth of a page view in arena locks and consolidation when SQLite's
-// worker threads and tokio's free each other's buffers (perf, docs/performance.md).
+// mimalloc for Rust and, through its `override` feature, for the bundled SQLite's C code too:
+// glibc's allocator spent a fifth of SQLite's worker threads' time in arena locks and
+// consolidation (perf; docs/performance.md).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
