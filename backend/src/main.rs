@@ -6,6 +6,7 @@ use tracing_subscriber::EnvFilter;
 // mimalloc for Rust and, through its `override` feature, for the bundled SQLite's C code too:
 // glibc's allocator spent a fifth of SQLite's worker threads' time in arena locks and
 // consolidation (perf; docs/performance.md).
+#[cfg(feature = "mimalloc")]
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
