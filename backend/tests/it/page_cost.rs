@@ -1,7 +1,8 @@
 //! What a page costs in statements (issue 11): the main pages issue the same number of SQL
 //! statements whatever the number of transfers waiting, counted with sea-orm's metric callback on
 //! a connection of their own. Speed itself is measured by `.ci/load-test`, never here.
-//! `SHOW_SQL=1 cargo test --test it pages_cost -- --nocapture` prints each page's statements.
+//! `SHOW_SQL=1 cargo test --test it pages_cost -- --nocapture` prints each page's statements and
+//! how many each page issues.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -119,6 +120,9 @@ async fn pages_cost_the_same_statements_however_many_transfers_wait() {
         pages(&many),
         "statements per page: {few:?} vs {many:?}"
     );
+    if std::env::var("SHOW_SQL").is_ok() {
+        eprintln!("statements per page: {many:?}");
+    }
     for (page, n) in &many {
         assert!(*n <= 20, "{page} issues {n} statements");
     }
