@@ -787,13 +787,23 @@ pub async fn queue_counts(
     rir: Rir,
     overdue_since: time::OffsetDateTime,
 ) -> Result<(u64, u64), DbErr> {
-    use sea_orm::PaginatorTrait;
-    let waiting = queue_of(rir).count(conn).await?;
-    let overdue = queue_of(rir)
-        .filter(transfer::Column::UpdatedAt.lte(overdue_since))
-        .count(conn)
-        .await?;
-    Ok((waiting, overdue))
+    use sea_orm::QuerySelect;
+    use sea_orm::sea_query::{CaseStatement, Expr, Func};
+    // One statement: `COUNT(CASE WHEN overdue THEN 1 END)` counts the overdue among them.
+    let overdue = CaseStatement::new().case(transfer::Column::UpdatedAt.lte(overdue_since), 1);
+    let (waiting, overdue): (i64, i64) = queue_of(rir)
+        .select_only()
+        .column_as(Expr::cust("COUNT(*)"), "waiting")
+        .column_as(
+            sea_orm::sea_query::SimpleExpr::from(Func::count(overdue)),
+            "overdue",
+        )
+        .into_tuple()
+        .one(conn)
+        .await?
+        .unwrap_or((0, 0));
+    let count = |n: i64| u64::try_from(n).unwrap_or(0);
+    Ok((count(waiting), count(overdue)))
 }
 
 /// The blocks of several transfers, by transfer id, in address order.
