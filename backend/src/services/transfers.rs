@@ -30,7 +30,7 @@ use crate::domain::ledger::{
 };
 use crate::domain::policy::{self, PolicyInput, Stage};
 use crate::domain::timeline::TimelineEvent;
-use crate::domain::transfer::{HoldingOrigin, NeedJustification, TransferFacts};
+use crate::domain::transfer::{HoldingFacts, HoldingOrigin, NeedJustification, TransferFacts};
 use crate::domain::transfer::{OrgId, TransferId, UserId};
 use crate::domain::workflow::{
     self, DeadlineKind, Effect, Event, Override, State, Transition, WorkflowContext, WorkflowError,
@@ -194,22 +194,30 @@ async fn evaluate(
     stage: Stage,
     now: OffsetDateTime,
 ) -> AppResult<Vec<Finding>> {
-    Ok(evaluate_many(conn, settings, &[(facts, stage)], now)
+    Ok(evaluate_many(conn, settings, &[(facts, stage)], None, now)
         .await?
         .pop()
         .unwrap_or_default())
 }
 
 /// Evaluates policy for several transfers (a page of a queue) with one read of the holdings and
-/// one of the claims in flight for all of them.
+/// one of the claims in flight for all of them. `holdings`, when the caller read them already
+/// (`transfers_db::details`), are the holdings touching each transfer's blocks.
 async fn evaluate_many(
     conn: &impl ConnectionTrait,
     settings: &Settings,
     transfers: &[(&TransferFacts, Stage)],
+    holdings: Option<Vec<Vec<HoldingFacts>>>,
     now: OffsetDateTime,
 ) -> AppResult<Vec<Vec<Finding>>> {
-    let blocks: Vec<&[Ipv4Range]> = transfers.iter().map(|(f, _)| f.blocks.as_slice()).collect();
-    let holdings = transfers_db::holdings_touching_many(conn, &blocks).await?;
+    let holdings = match holdings {
+        Some(h) if h.len() == transfers.len() => h,
+        _ => {
+            let blocks: Vec<&[Ipv4Range]> =
+                transfers.iter().map(|(f, _)| f.blocks.as_slice()).collect();
+            transfers_db::holdings_touching_many(conn, &blocks).await?
+        }
+    };
     // At finalization the holdings registry itself decides who may move the addresses; other
     // transfers still in flight over them will fail on `source.holder` once this one completes.
     let claimed: Vec<(Option<i64>, &[Ipv4Range])> = transfers
@@ -273,20 +281,38 @@ pub async fn findings(
     let l = transfers_db::load(db, id)
         .await?
         .ok_or_else(|| not_found(id))?;
-    findings_of(db, settings, &l, now).await
+    findings_of(db, settings, &l, None, now).await
 }
 
-/// Findings of a transfer already loaded.
+/// Findings of a transfer already loaded; `holdings` are those touching its blocks when the
+/// caller has read them already (the transfer page's "held by" panel), else they are read.
 pub async fn findings_of(
     db: &DatabaseConnection,
     settings: &Settings,
     l: &Loaded,
+    holdings: Option<Vec<HoldingFacts>>,
     now: OffsetDateTime,
 ) -> AppResult<Vec<Finding>> {
-    Ok(findings_of_many(db, settings, std::slice::from_ref(l), now)
-        .await?
-        .pop()
-        .unwrap_or_default())
+    let stage = stage_of(&l.state);
+    Ok(evaluate_many(
+        db,
+        settings,
+        &[(&l.facts, stage)],
+        holdings.map(|h| vec![h]),
+        now,
+    )
+    .await?
+    .pop()
+    .unwrap_or_default())
+}
+
+/// The policy stage a transfer's state is checked at.
+fn stage_of(state: &State) -> Stage {
+    match state {
+        State::AwaitingRecipient => Stage::Filing,
+        State::AwaitingFinalization { .. } => Stage::Finalization,
+        _ => Stage::Review,
+    }
 }
 
 /// Findings of a page of loaded transfers (a queue), with a constant number of queries.
@@ -298,16 +324,9 @@ pub async fn findings_of_many(
 ) -> AppResult<Vec<Vec<Finding>>> {
     let transfers: Vec<(&TransferFacts, Stage)> = loaded
         .iter()
-        .map(|l| {
-            let stage = match l.state {
-                State::AwaitingRecipient => Stage::Filing,
-                State::AwaitingFinalization { .. } => Stage::Finalization,
-                _ => Stage::Review,
-            };
-            (&l.facts, stage)
-        })
+        .map(|l| (&l.facts, stage_of(&l.state)))
         .collect();
-    evaluate_many(db, settings, &transfers, now).await
+    evaluate_many(db, settings, &transfers, None, now).await
 }
 
 fn workflow_error(e: WorkflowError) -> AppError {

@@ -123,7 +123,22 @@ async fn pages_cost_the_same_statements_however_many_transfers_wait() {
     if std::env::var("SHOW_SQL").is_ok() {
         eprintln!("statements per page: {many:?}");
     }
+    // Each page's budget, as measured when it was last made cheaper (docs/performance.md): a
+    // statement more is a hand-over to SQLite's worker or a PostgreSQL round trip more per view.
+    let budget = |page: &str| match page.split(" as ").next().unwrap_or_default() {
+        "/queue" => 10,
+        "/transfers" => 6,
+        p if p.starts_with("/transfers/") => 14,
+        "/ledger" | "/stats" => 3,
+        p if p.starts_with("/lookup") => 5,
+        "/admin" => 6,
+        other => panic!("no budget for {other}"),
+    };
     for (page, n) in &many {
-        assert!(*n <= 20, "{page} issues {n} statements");
+        assert!(
+            *n <= budget(page),
+            "{page} issues {n} statements, budget {}",
+            budget(page)
+        );
     }
 }

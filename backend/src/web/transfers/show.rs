@@ -239,7 +239,9 @@ pub(super) async fn show_page(
     let findings: Vec<Finding> = if terminal {
         Vec::new()
     } else {
-        transfers::findings_of(&app.db, &app.settings, &l, now).await?
+        // The "held by" panel's holdings, when read, are the ones policy reads too.
+        let known = is_hostmaster.then(|| holdings.iter().map(|h| h.holding.clone()).collect());
+        transfers::findings_of(&app.db, &app.settings, &l, known, now).await?
     };
     let mut finding_groups = Vec::new();
     // A finding shared by both registries is shown once, under both.

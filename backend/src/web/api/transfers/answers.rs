@@ -232,7 +232,7 @@ pub(super) async fn detail(
     let findings: Vec<Finding> = if l.state.is_terminal() {
         Vec::new()
     } else {
-        transfers::findings_of(&app.db, &app.settings, l, now).await?
+        transfers::findings_of(&app.db, &app.settings, l, None, now).await?
     };
     let price = match (&l.row.agreed_price, &l.row.price_currency) {
         (Some(amount), Some(currency)) if access::sees_price(actor) => Some(Price {
