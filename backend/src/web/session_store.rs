@@ -126,6 +126,8 @@ impl SessionStore for SeaOrmStore {
         };
         let mut record: Record = rmp_serde::from_slice(&row.data)
             .map_err(|e| session_store::Error::Decode(e.to_string()))?;
+        // Only what this read found travels under the key, whatever a stored record holds.
+        record.data.remove(LOADED_USER_KEY);
         if let Some(user) = row.user {
             let loaded = LoadedUser {
                 user,

@@ -427,20 +427,31 @@ async fn a_deactivated_accounts_sessions_do_not_come_back_with_reactivation() {
     assert!(signed_in_home(&mut user).await);
 }
 
-#[tokio::test]
-async fn a_session_ended_while_a_request_holds_it_is_not_written_back() {
-    use ipxfer::web::session_store::SeaOrmStore;
-    use tower_sessions::SessionStore;
+/// A world whose source member has signed in and viewed a page: the browser, the session store
+/// and the id of the one session row.
+async fn one_session() -> (
+    World,
+    Browser,
+    ipxfer::web::session_store::SeaOrmStore,
+    tower_sessions::session::Id,
+) {
     let w = World::new().await;
     let mut b = Browser::signed_in(&w.db.conn, "src@example.net").await;
     b.get("/transfers").await.assert_ok();
-    let store = SeaOrmStore::new(w.db.conn.clone());
+    let store = ipxfer::web::session_store::SeaOrmStore::new(w.db.conn.clone());
     let row = session::Entity::find()
         .one(&w.db.conn)
         .await
         .unwrap()
         .unwrap();
-    let id: tower_sessions::session::Id = row.id.parse().unwrap();
+    let id = row.id.parse().unwrap();
+    (w, b, store, id)
+}
+
+#[tokio::test]
+async fn a_session_ended_while_a_request_holds_it_is_not_written_back() {
+    use tower_sessions::SessionStore;
+    let (w, _b, store, id) = one_session().await;
     let record = store.load(&id).await.unwrap().expect("the session");
     accounts::end_sessions(&w.db.conn, w.source_member.user_id.unwrap().get())
         .await
@@ -451,18 +462,9 @@ async fn a_session_ended_while_a_request_holds_it_is_not_written_back() {
 
 #[tokio::test]
 async fn the_user_read_with_a_session_is_never_stored_and_a_deactivation_counts_at_once() {
-    use ipxfer::web::session_store::{LOADED_USER_KEY, LoadedUser, SeaOrmStore};
+    use ipxfer::web::session_store::{LOADED_USER_KEY, LoadedUser};
     use tower_sessions::SessionStore;
-    let w = World::new().await;
-    let mut b = Browser::signed_in(&w.db.conn, "src@example.net").await;
-    b.get("/transfers").await.assert_ok();
-    let store = SeaOrmStore::new(w.db.conn.clone());
-    let row = session::Entity::find()
-        .one(&w.db.conn)
-        .await
-        .unwrap()
-        .unwrap();
-    let id: tower_sessions::session::Id = row.id.parse().unwrap();
+    let (w, mut b, store, id) = one_session().await;
 
     // Loading reads the user and their organisation with the session...
     let mut record = store.load(&id).await.unwrap().expect("the session");
@@ -475,7 +477,7 @@ async fn the_user_read_with_a_session_is_never_stored_and_a_deactivation_counts_
     // ... and saving stores neither (nor the password hash within).
     record.data.insert("note".into(), serde_json::json!("kept"));
     store.save(&record).await.unwrap();
-    let stored = session::Entity::find_by_id(row.id.clone())
+    let stored = session::Entity::find_by_id(id.to_string())
         .one(&w.db.conn)
         .await
         .unwrap()
