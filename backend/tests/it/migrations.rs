@@ -76,5 +76,14 @@ async fn connections_are_set_up_for_short_page_queries() {
         assert_eq!(setting(&db, "PRAGMA journal_mode").await, "wal");
         assert_eq!(setting(&db, "PRAGMA foreign_keys").await, "1");
         assert_eq!(setting(&db, "PRAGMA cache_size").await, "-32768");
+        // Built by `.cargo/config.toml` without memory statistics (a global mutex per allocation).
+        assert_eq!(
+            setting(
+                &db,
+                "SELECT sqlite_compileoption_used('DEFAULT_MEMSTATUS=0')"
+            )
+            .await,
+            "1"
+        );
     }
 }
