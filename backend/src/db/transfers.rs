@@ -569,8 +569,8 @@ pub struct Details {
     pub fees: Vec<fee_line::Model>,
     /// The timeline, oldest first.
     pub history: Vec<transfer_event::Model>,
-    /// The holdings its blocks touch; read only when asked (for those who review).
-    pub holdings: Vec<HeldBy>,
+    /// The holdings its blocks touch; `None` unless asked for (for those who review).
+    pub holdings: Option<Vec<HeldBy>>,
 }
 
 /// Reads what is shown of a transfer: `None` when it does not exist or `visible` refuses it,
@@ -591,18 +591,20 @@ pub async fn details(
     let holdings = if with_holdings {
         let touching = holdings_touching(conn, &transfer.facts.blocks).await?;
         let names = organisation_names(conn, touching.iter().map(|h| h.org_id.get())).await?;
-        touching
-            .into_iter()
-            .map(|holding| HeldBy {
-                holder: names
-                    .get(&holding.org_id.get())
-                    .cloned()
-                    .unwrap_or_default(),
-                holding,
-            })
-            .collect()
+        Some(
+            touching
+                .into_iter()
+                .map(|holding| HeldBy {
+                    holder: names
+                        .get(&holding.org_id.get())
+                        .cloned()
+                        .unwrap_or_default(),
+                    holding,
+                })
+                .collect(),
+        )
     } else {
-        Vec::new()
+        None
     };
     Ok(Some(Details {
         handles: orgs.into_values().map(|o| (o.id, o.handle)).collect(),

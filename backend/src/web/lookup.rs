@@ -98,6 +98,23 @@ struct LookupQuery {
     entries_before: Option<String>,
 }
 
+/// A lookup of `q` at a place in each list, scrolled to `anchor`.
+fn lookup_href(
+    q: &str,
+    holdings_after: Option<&str>,
+    entries_before: Option<i64>,
+    anchor: &str,
+) -> String {
+    let mut href = format!("/lookup?q={}", urlencode(q));
+    if let Some(a) = holdings_after {
+        href.push_str(&format!("&holdings_after={a}"));
+    }
+    if let Some(b) = entries_before {
+        href.push_str(&format!("&entries_before={b}"));
+    }
+    format!("{href}#{anchor}")
+}
+
 /// The pager's cursors, read from the query; a link damaged in transit gets a message, not a
 /// wrong page.
 fn cursors(query: &LookupQuery) -> Result<(Option<u32>, Option<i64>), String> {
@@ -185,19 +202,34 @@ async fn lookup(
     let mut holdings = lookup::holdings(&app.db, range, after, SHOWN + 1).await?;
     let more_holdings = holdings.len() as u64 > SHOWN;
     holdings.truncate(SHOWN as usize);
-    if let Some(a) = after {
-        page.holdings_part = format!(" starting after {}", std::net::Ipv4Addr::from(a));
-        page.first_holdings = Some(format!("/lookup?q={}#holders", urlencode(&q)));
+    let mut entries = lookup::history(&app.db, range, before, SHOWN + 1).await?;
+    let more_entries = entries.len() as u64 > SHOWN;
+    entries.truncate(SHOWN as usize);
+    // Each list's links keep the other list where it is.
+    let after_text = after.map(|a| std::net::Ipv4Addr::from(a).to_string());
+    if let Some(a) = &after_text {
+        page.holdings_part = format!(" starting after {a}");
+        page.first_holdings = Some(lookup_href(&q, None, before, "holders"));
     } else if more_holdings {
         page.holdings_part = format!(" (the first {SHOWN})");
     }
     if more_holdings && let Some(last) = holdings.last() {
-        let last = u32::try_from(last.holding.start_addr)
-            .map_err(|_| AppError::Internal(anyhow::anyhow!("holding outside IPv4")))?;
-        page.more_holdings = Some(format!(
-            "/lookup?q={}&holdings_after={}#holders",
-            urlencode(&q),
-            std::net::Ipv4Addr::from(last)
+        let last = range_of(last.holding.start_addr, last.holding.end_addr)?.start();
+        let last = std::net::Ipv4Addr::from(last).to_string();
+        page.more_holdings = Some(lookup_href(&q, Some(&last), before, "holders"));
+    }
+    if let Some(b) = before {
+        page.entries_part = format!(", those before entry {b}");
+        page.first_entries = Some(lookup_href(&q, after_text.as_deref(), None, "history"));
+    } else if more_entries {
+        page.entries_part = format!(" (the latest {SHOWN})");
+    }
+    if more_entries && let Some(last) = entries.last() {
+        page.more_entries = Some(lookup_href(
+            &q,
+            after_text.as_deref(),
+            Some(last.seq),
+            "history",
         ));
     }
     let staff = matches!(
@@ -217,22 +249,6 @@ async fn lookup(
             origin: h.origin.replace('_', " "),
             href: staff.then(|| format!("/holdings/{}", h.id)),
         });
-    }
-    let mut entries = lookup::history(&app.db, range, before, SHOWN + 1).await?;
-    let more_entries = entries.len() as u64 > SHOWN;
-    entries.truncate(SHOWN as usize);
-    if let Some(b) = before {
-        page.entries_part = format!(", those before entry {b}");
-        page.first_entries = Some(format!("/lookup?q={}#history", urlencode(&q)));
-    } else if more_entries {
-        page.entries_part = format!(" (the latest {SHOWN})");
-    }
-    if more_entries && let Some(last) = entries.last() {
-        page.more_entries = Some(format!(
-            "/lookup?q={}&entries_before={}#history",
-            urlencode(&q),
-            last.seq
-        ));
     }
     page.entries = entries
         .iter()

@@ -212,6 +212,31 @@ async fn a_wide_range_pages_its_holdings_and_its_history_fifty_at_a_time() {
     assert_eq!(seqs.len(), 20, "{seqs:?}");
     assert!(seqs.iter().all(|s| *s < last_shown));
     assert!(!rest.has("nav[aria-label='More ledger entries'] a[rel=next]"));
+    // Paging one list keeps the other where it is: the older entries' page links its next
+    // holdings with the entries' place kept, and back to the latest entries.
+    let next_holdings = rest
+        .attr("nav[aria-label='More holdings'] a[rel=next]", "href")
+        .unwrap();
+    assert!(
+        next_holdings.contains(&format!("entries_before={last_shown}")),
+        "{next_holdings}"
+    );
+    assert!(rest.has(&format!(
+        "nav[aria-label='More ledger entries'] a[href='/lookup?q={q}#history']"
+    )));
+
+    // Past the last holding (a link edited, or holdings moved meanwhile) the page says so and
+    // links back, instead of claiming nobody holds the range.
+    let past = b
+        .get(&format!("/lookup?q={q}&holdings_after=255.255.255.255"))
+        .await;
+    past.assert_ok();
+    assert!(
+        past.text("p.none").starts_with("No more holdings overlap"),
+        "{}",
+        past.text("p.none")
+    );
+    assert!(past.has(&format!("p.none a[href='/lookup?q={q}#holders']")));
 
     // A damaged link says so and shows nothing.
     for damaged in ["holdings_after=10.0.0", "entries_before=seven"] {

@@ -240,7 +240,9 @@ pub(super) async fn show_page(
         Vec::new()
     } else {
         // The "held by" panel's holdings, when read, are the ones policy reads too.
-        let known = is_hostmaster.then(|| holdings.iter().map(|h| h.holding.clone()).collect());
+        let known = holdings
+            .as_ref()
+            .map(|h| h.iter().map(|h| h.holding.clone()).collect());
         transfers::findings_of(&app.db, &app.settings, &l, known, now).await?
     };
     let mut finding_groups = Vec::new();
@@ -318,6 +320,7 @@ pub(super) async fn show_page(
         .unwrap_or_default();
     let holdings = holdings
         .iter()
+        .flatten()
         .map(|HeldBy { holding: h, holder }| HoldingView {
             range: view::block_line(&h.range),
             holder: holder.clone(),
