@@ -1,6 +1,7 @@
 //! Bulk inserts for the import paths: tens of thousands of rows per statement, passed as ONE
 //! JSON array parameter that the database unpacks itself (`json_each` on SQLite,
-//! `jsonb_array_elements` on PostgreSQL).
+//! `jsonb_array_elements` on PostgreSQL); and [`read_page`], their counterpart for the readers
+//! of whole tables (verification), which reads a keyset page as ONE row.
 //!
 //! Why not sea-orm's `insert_many`: it binds every value as its own parameter, which caps a
 //! statement at a few hundred rows (the parameter limits) and spends most of an import building
@@ -11,6 +12,45 @@
 
 use sea_orm::{ConnectionTrait, DatabaseBackend, DbErr, Statement};
 use serde::Serialize;
+
+/// A keyset page read as one row: the last key of the page and its rows as a JSON array.
+pub struct PackedPage {
+    /// The page's greatest key, for the next page's `key > $1`; `None` when the page is empty.
+    pub last: Option<i64>,
+    pub json: String,
+}
+
+/// Reads the page that `sql` selects after `after`: `sql` takes the key and a row limit as its
+/// two parameters and returns one row with `last` (the page's greatest key) and `page` (its
+/// rows as a JSON array, in any order). The key comes separately so that a reader can ask for
+/// the next page before it parses this one (see `services::ledger::verify`).
+pub async fn read_page(
+    conn: &impl ConnectionTrait,
+    sql: &str,
+    after: i64,
+    limit: i64,
+) -> Result<PackedPage, DbErr> {
+    let row = conn
+        .query_one_raw(Statement::from_sql_and_values(
+            conn.get_database_backend(),
+            sql,
+            [after.into(), limit.into()],
+        ))
+        .await?;
+    let Some(row) = row else {
+        return Ok(PackedPage {
+            last: None,
+            json: String::new(),
+        });
+    };
+    // An empty page is `[]` from SQLite's `json_group_array` and NULL from `json_agg`.
+    let last: Option<i64> = row.try_get("", "last")?;
+    let json: Option<String> = row.try_get("", "page")?;
+    Ok(PackedPage {
+        last,
+        json: json.unwrap_or_default(),
+    })
+}
 
 /// Rows per statement: one parameter of a few megabytes.
 const ROWS: usize = 10_000;

@@ -362,45 +362,37 @@ const LOAD_PAGE: i64 = 20_000;
 
 /// Every row of `holdings` or `holding_snapshot` (`table`) in the pure core's shape, read in
 /// keyset pages of the id, each page as ONE row holding a JSON array (the driver's cost is per
-/// row; a plain query held every raw row, about 1 kB each, before any became a holding).
+/// row; a plain query held every raw row, about 1 kB each, before any became a holding). The
+/// next page is read while this one is parsed.
 async fn load_all(conn: &impl ConnectionTrait, table: &str) -> Result<Vec<Holding>, DbErr> {
-    let backend = conn.get_database_backend();
-    let sql = match backend {
+    let sql = match conn.get_database_backend() {
         DatabaseBackend::Postgres => format!(
-            "SELECT json_agg(json_build_array(id, registry, organisation_id, start_addr, \
-             end_addr) ORDER BY id)::text AS page FROM (SELECT * FROM {table} WHERE id > $1 \
-             ORDER BY id LIMIT $2) h"
+            "SELECT max(id) AS last, json_agg(json_build_array(id, registry, organisation_id, \
+             start_addr, end_addr))::text AS page \
+             FROM (SELECT * FROM {table} WHERE id > $1 ORDER BY id LIMIT $2) h"
         ),
         _ => format!(
-            "SELECT json_group_array(json_array(id, registry, organisation_id, start_addr, \
-             end_addr) ORDER BY id) AS page FROM (SELECT * FROM {table} WHERE id > ? \
-             ORDER BY id LIMIT ?)"
+            "SELECT max(id) AS last, json_group_array(json_array(id, registry, organisation_id, \
+             start_addr, end_addr)) AS page \
+             FROM (SELECT * FROM {table} WHERE id > ? ORDER BY id LIMIT ?)"
         ),
     };
     let mut out = Vec::new();
-    let mut after = 0i64;
-    loop {
-        let row = conn
-            .query_one_raw(Statement::from_sql_and_values(
-                backend,
-                sql.clone(),
-                [after.into(), LOAD_PAGE.into()],
-            ))
-            .await?;
-        let json: Option<String> = match row {
-            Some(r) => r.try_get("", "page")?,
-            None => None,
-        };
-        let rows: Vec<(i64, String, i64, i64, i64)> = match json {
-            Some(j) => serde_json::from_str(&j)
-                .map_err(|e| DbErr::Custom(format!("a page of {table} after id {after}: {e}")))?,
-            None => Vec::new(),
-        };
-        let Some(last) = rows.last() else { break };
-        after = last.0;
-        for (_, registry, org, start, end) in rows {
-            out.push(to_holding(&registry, org, start, end)?);
-        }
+    let mut after = 0;
+    let mut page = bulk::read_page(conn, &sql, after, LOAD_PAGE).await?;
+    while let Some(last) = page.last {
+        let (next, parsed) = tokio::join!(bulk::read_page(conn, &sql, last, LOAD_PAGE), async {
+            // Registry tokens are plain ASCII, so they are borrowed from the page, not copied.
+            let rows: Vec<(i64, &str, i64, i64, i64)> = serde_json::from_str(&page.json)
+                .map_err(|e| DbErr::Custom(format!("a page of {table} after id {after}: {e}")))?;
+            rows.into_iter()
+                .try_for_each(|(_, registry, org, start, end)| {
+                    out.push(to_holding(registry, org, start, end)?);
+                    Ok::<_, DbErr>(())
+                })
+        });
+        parsed?;
+        (after, page) = (last, next?);
     }
     Ok(out)
 }

@@ -217,23 +217,34 @@ pub fn from_row(r: ledger_entry::Model) -> Result<LedgerEntry, DbErr> {
 
 /// Up to `limit` entries after `after_seq`, in order: keyset pages for streaming readers
 /// (verification, statistics, the Merkle tree's back-fill).
-///
-/// The page comes back as ONE row holding a JSON array of the entries (`json_group_array` on
-/// SQLite, `json_agg` on PostgreSQL): the driver's cost is per row (on SQLite every row crosses
-/// a channel from its worker thread), which made it, not hashing, the bulk of a verification.
-/// Times are read as whole Unix seconds, which is all the chain hashes (`ledger::ledger_time`).
 pub async fn page_after(
     conn: &impl ConnectionTrait,
     after_seq: i64,
     limit: u64,
 ) -> Result<Vec<LedgerEntry>, DbErr> {
-    let backend = conn.get_database_backend();
-    let sql = match backend {
+    let page = read_page_after(conn, after_seq, limit).await?;
+    unpack_page(&page, after_seq)
+}
+
+/// The page [`page_after`] reads, still packed: its last `seq` is known before it is parsed, so a
+/// reader can ask for the next page while it unpacks this one with [`unpack_page`].
+///
+/// The page comes back as ONE row holding a JSON array of the entries (`json_group_array` on
+/// SQLite, `json_agg` on PostgreSQL): the driver's cost is per row (on SQLite every row crosses
+/// a channel from its worker thread), which made it, not hashing, the bulk of a verification.
+/// Times are read as whole Unix seconds, which is all the chain hashes (`ledger::ledger_time`).
+pub async fn read_page_after(
+    conn: &impl ConnectionTrait,
+    after_seq: i64,
+    limit: u64,
+) -> Result<bulk::PackedPage, DbErr> {
+    let sql = match conn.get_database_backend() {
         DatabaseBackend::Postgres => {
             let secs = |c: &str| format!("floor(extract(epoch FROM {c}))::bigint");
             format!(
-                "SELECT json_agg(json_build_array({}, {}, {}, {}, prev_hash, hash) ORDER BY seq)::text \
-                 AS page FROM (SELECT * FROM ledger_entries WHERE seq > $1 ORDER BY seq LIMIT $2) e",
+                "SELECT max(seq) AS last, json_agg(json_build_array({}, {}, {}, {}, prev_hash, \
+                 hash))::text AS page \
+                 FROM (SELECT * FROM ledger_entries WHERE seq > $1 ORDER BY seq LIMIT $2) e",
                 PACKED_COLUMNS,
                 secs("transfer_date"),
                 secs("source_registration_date"),
@@ -241,28 +252,23 @@ pub async fn page_after(
             )
         }
         _ => format!(
-            "SELECT json_group_array(json_array({PACKED_COLUMNS}, unixepoch(transfer_date), \
-             unixepoch(source_registration_date), unixepoch(recorded_at), prev_hash, hash) \
-             ORDER BY seq) AS page \
+            "SELECT max(seq) AS last, json_group_array(json_array({PACKED_COLUMNS}, \
+             unixepoch(transfer_date), unixepoch(source_registration_date), \
+             unixepoch(recorded_at), prev_hash, hash)) AS page \
              FROM (SELECT * FROM ledger_entries WHERE seq > ? ORDER BY seq LIMIT ?)"
         ),
     };
     let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-    let row = conn
-        .query_one_raw(Statement::from_sql_and_values(
-            backend,
-            sql,
-            [after_seq.into(), limit.into()],
-        ))
-        .await?;
-    // An empty page is `[]` from SQLite's `json_group_array` and NULL from `json_agg`.
-    let json: Option<String> = row.map(|r| r.try_get("", "page")).transpose()?.flatten();
-    let Some(json) = json else {
+    bulk::read_page(conn, &sql, after_seq, limit).await
+}
+
+/// The entries of a page read by [`read_page_after`], in order.
+pub fn unpack_page(page: &bulk::PackedPage, after_seq: i64) -> Result<Vec<LedgerEntry>, DbErr> {
+    if page.last.is_none() {
         return Ok(Vec::new());
-    };
-    let rows: Vec<PackedEntry> = serde_json::from_str(&json)
-        .map_err(|e| DbErr::Custom(format!("a page of ledger entries after {after_seq}: {e}")))?;
-    rows.into_iter().map(PackedEntry::into_entry).collect()
+    }
+    unpack(&page.json, false)
+        .map_err(|e| DbErr::Custom(format!("a page of ledger entries after {after_seq}: {e}")))
 }
 
 /// The entries that `inner` (a select of every column of `ledger_entries`) finds, read as ONE row
@@ -274,18 +280,17 @@ pub async fn packed(
     inner: Statement,
     newest_first: bool,
 ) -> Result<Vec<LedgerEntry>, DbErr> {
-    let order = if newest_first { "DESC" } else { "ASC" };
     let columns = format!(
         "{PACKED_COLUMNS}, transfer_date, source_registration_date, recorded_at, prev_hash, hash"
     );
     let sql = match conn.get_database_backend() {
         DatabaseBackend::Postgres => format!(
-            "SELECT json_agg(json_build_array({columns}) ORDER BY seq {order})::text AS page \
+            "SELECT json_agg(json_build_array({columns}))::text AS page \
              FROM ({}) e",
             inner.sql
         ),
         _ => format!(
-            "SELECT json_group_array(json_array({columns}) ORDER BY seq {order}) AS page \
+            "SELECT json_group_array(json_array({columns})) AS page \
              FROM ({})",
             inner.sql
         ),
@@ -300,8 +305,23 @@ pub async fn packed(
     let Some(json) = json else {
         return Ok(Vec::new());
     };
-    let rows: Vec<PackedEntry> = serde_json::from_str(&json)
-        .map_err(|e| DbErr::Custom(format!("a page of ledger entries: {e}")))?;
+    unpack(&json, newest_first).map_err(|e| DbErr::Custom(format!("a page of ledger entries: {e}")))
+}
+
+/// The entries of a packed page, in order of `seq` (descending when `newest_first`).
+///
+/// The statements aggregate without an `ORDER BY` of their own: an ordered aggregate makes
+/// SQLite copy the page into a temporary b-tree to sort it again, although the subquery already
+/// delivers it in order. The order is restored here instead, so it never rests on how the
+/// database happens to feed an aggregate (sorting an already sorted page is one pass).
+fn unpack(json: &str, newest_first: bool) -> Result<Vec<LedgerEntry>, DbErr> {
+    let mut rows: Vec<PackedEntry> =
+        serde_json::from_str(json).map_err(|e| DbErr::Custom(e.to_string()))?;
+    if newest_first {
+        rows.sort_unstable_by_key(|r| std::cmp::Reverse(r.0));
+    } else {
+        rows.sort_unstable_by_key(|r| r.0);
+    }
     rows.into_iter().map(PackedEntry::into_entry).collect()
 }
 
@@ -341,28 +361,44 @@ struct PackedEntry(
 
 /// A time in a packed entry: whole Unix seconds, or the stored text (RFC 3339, as sqlx writes
 /// it on SQLite and `json_agg` renders a `timestamptz`), which keeps fractions of a second.
-#[derive(serde::Deserialize)]
-#[serde(untagged)]
-enum PackedTime {
-    Seconds(i64),
-    Text(String),
+///
+/// Deserialised by hand: serde's untagged enums try each variant in turn and build an error
+/// for every miss, which was a visible share of reading a page.
+struct PackedTime(OffsetDateTime);
+
+impl<'de> serde::Deserialize<'de> for PackedTime {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Time;
+        impl serde::de::Visitor<'_> for Time {
+            type Value = PackedTime;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("Unix seconds or an RFC 3339 time")
+            }
+            fn visit_i64<E: serde::de::Error>(self, secs: i64) -> Result<PackedTime, E> {
+                OffsetDateTime::from_unix_timestamp(secs)
+                    .map(PackedTime)
+                    .map_err(|e| E::custom(format!("time {secs} out of range: {e}")))
+            }
+            fn visit_u64<E: serde::de::Error>(self, secs: u64) -> Result<PackedTime, E> {
+                let secs = i64::try_from(secs)
+                    .map_err(|_| E::custom(format!("time {secs} out of range")))?;
+                self.visit_i64(secs)
+            }
+            fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<PackedTime, E> {
+                OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
+                    .map(PackedTime)
+                    .map_err(|e| E::custom(format!("time {text:?}: {e}")))
+            }
+        }
+        d.deserialize_any(Time)
+    }
 }
 
 impl PackedEntry {
     /// The entry, through the same checks as a row read by sea-orm ([`from_row`]).
     fn into_entry(self) -> Result<LedgerEntry, DbErr> {
-        let seq = self.0;
-        let time = |t: PackedTime| match t {
-            PackedTime::Seconds(secs) => OffsetDateTime::from_unix_timestamp(secs).map_err(|e| {
-                DbErr::Custom(format!("ledger entry {seq}: time {secs} out of range: {e}"))
-            }),
-            PackedTime::Text(text) => {
-                OffsetDateTime::parse(&text, &time::format_description::well_known::Rfc3339)
-                    .map_err(|e| DbErr::Custom(format!("ledger entry {seq}: time {text:?}: {e}")))
-            }
-        };
         from_row(ledger_entry::Model {
-            seq,
+            seq: self.0,
             kind: self.1,
             transfer_id: self.2,
             transfer_reference: self.3,
@@ -379,9 +415,9 @@ impl PackedEntry {
             end_addr: self.14,
             original_start: self.15,
             original_end: self.16,
-            transfer_date: time(self.17)?,
-            source_registration_date: self.18.map(time).transpose()?,
-            recorded_at: time(self.19)?,
+            transfer_date: self.17.0,
+            source_registration_date: self.18.map(|t| t.0),
+            recorded_at: self.19.0,
             prev_hash: self.20,
             hash: self.21,
         })

@@ -22,8 +22,8 @@ use std::time::Duration;
 
 use migration::{Migrator, MigratorTrait};
 use sea_orm::{
-    ConnectOptions, Database, DatabaseBackend, DatabaseConnection, DatabaseTransaction, DbErr,
-    SqliteTransactionMode, TransactionOptions, TransactionTrait,
+    AccessMode, ConnectOptions, Database, DatabaseBackend, DatabaseConnection, DatabaseTransaction,
+    DbErr, IsolationLevel, SqliteTransactionMode, TransactionOptions, TransactionTrait,
 };
 
 /// A pool of connections, as the web layer holds it (so that only `db` names sea-orm).
@@ -92,6 +92,22 @@ pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
         );
     }
     Ok(())
+}
+
+/// Begins a read-only transaction whose every statement sees the same committed state: a
+/// reader that compares tables (verification: the ledger against the holdings) must not see a
+/// transfer finalised between two of its statements. PostgreSQL needs `REPEATABLE READ` for
+/// that; an SQLite transaction (WAL) keeps the snapshot of its first read until it ends.
+pub async fn begin_snapshot(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
+    let options = match db.get_database_backend() {
+        DatabaseBackend::Postgres => TransactionOptions {
+            isolation_level: Some(IsolationLevel::RepeatableRead),
+            access_mode: Some(AccessMode::ReadOnly),
+            ..Default::default()
+        },
+        _ => TransactionOptions::default(),
+    };
+    db.begin_with_options(options).await
 }
 
 /// Begins a transaction that will write. On SQLite it is `BEGIN IMMEDIATE`: the write lock is

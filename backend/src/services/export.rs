@@ -101,12 +101,17 @@ async fn for_each_page<S: Sink>(
     };
     let mut pages = Pages::new(head.seq);
     let mut rows = 0;
-    while let Some(page) = pages.next(conn, filter).await? {
-        for e in &page {
-            each(sink, e).map_err(io_error)?;
-            rows += 1;
-        }
+    let mut page = pages.next(conn, filter).await?;
+    while let Some(entries) = page {
+        // The next page is read while this one is written: the database (its own thread or
+        // server) and this thread work at the same time.
+        let (next, written) = tokio::join!(pages.next(conn, filter), async {
+            entries.iter().try_for_each(|e| each(sink, e))
+        });
+        written.map_err(io_error)?;
+        rows += entries.len() as u64;
         sink.drain().await.map_err(io_error)?;
+        page = next?;
     }
     Ok(rows)
 }
@@ -260,7 +265,8 @@ async fn transfer_log_in<S: Sink>(
     if let Some(head) = ledger_db::head(conn).await? {
         let kept_sets = query::any_original_set(conn).await?;
         let mut pages = Pages::new(head.seq);
-        while let Some(page) = pages.next(conn, &filter).await? {
+        let mut next = pages.next(conn, &filter).await?;
+        while let Some(page) = next {
             if kept_sets {
                 let references: Vec<String> = page
                     .iter()
@@ -271,12 +277,17 @@ async fn transfer_log_in<S: Sink>(
                     writer.add_original_set(reference, set);
                 }
             }
-            for e in page {
-                writer.push_entry(e).map_err(io_error)?;
-                rows += 1;
-            }
-            hand_on(sink, writer.get_mut()).map_err(io_error)?;
+            rows += page.len() as u64;
+            // The next page is read while this one is written (as in `for_each_page`).
+            let (read, written) = tokio::join!(pages.next(conn, &filter), async {
+                for e in page {
+                    writer.push_entry(e)?;
+                }
+                hand_on(sink, writer.get_mut())
+            });
+            written.map_err(io_error)?;
             sink.drain().await.map_err(io_error)?;
+            next = read?;
         }
     }
     let mut in_flight = 0;

@@ -41,6 +41,18 @@ async fn exec(db: &TestDb, sql: &str) -> Result<u64, sea_orm::DbErr> {
         .map(|r| r.rows_affected())
 }
 
+/// Drops the trigger that refuses updates (as someone with database access could) and runs `sql`.
+async fn alter_behind_the_triggers(db: &TestDb, sql: &str) {
+    let drop = match db.conn.get_database_backend() {
+        DatabaseBackend::Postgres => {
+            "DROP TRIGGER ledger_entries_no_update_delete ON ledger_entries"
+        }
+        _ => "DROP TRIGGER ledger_entries_no_update",
+    };
+    exec(db, drop).await.unwrap();
+    exec(db, sql).await.unwrap();
+}
+
 #[tokio::test]
 async fn ledger_rows_cannot_be_updated_or_deleted() {
     let db = TestDb::new().await;
@@ -82,19 +94,11 @@ async fn a_row_changed_behind_the_triggers_is_reported_by_sequence_number() {
     txn.commit().await.unwrap();
 
     // Someone with database access drops the protection and edits entry 2.
-    let drop = match db.conn.get_database_backend() {
-        DatabaseBackend::Postgres => {
-            "DROP TRIGGER ledger_entries_no_update_delete ON ledger_entries"
-        }
-        _ => "DROP TRIGGER ledger_entries_no_update",
-    };
-    exec(&db, drop).await.unwrap();
-    exec(
+    alter_behind_the_triggers(
         &db,
         "UPDATE ledger_entries SET recipient_org_name = 'Mallory' WHERE seq = 2",
     )
-    .await
-    .unwrap();
+    .await;
 
     let v = ledger::verify(&db.conn).await.unwrap();
     assert!(!v.is_intact());
@@ -135,4 +139,65 @@ async fn a_page_of_entries_reads_back_exactly_what_was_appended_fractions_of_a_s
     assert_eq!(oldest, appended[1..]);
     let one = ledger_query::entry(&db.conn, 1).await.unwrap().unwrap();
     assert_eq!(newest[1], one, "the packed page and the one-row read agree");
+}
+
+/// `n` imported movements of consecutive /24s from 30.0.0.0.
+fn imported_run(n: u32) -> Vec<Movement> {
+    (0..n)
+        .map(|i| {
+            let start = std::net::Ipv4Addr::from((30u32 << 24) + i * 256);
+            imported(&format!("{start}/24"))
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_ledger_of_several_pages_verifies_and_a_break_on_a_later_page_is_found() {
+    let db = TestDb::new().await;
+    // Verification reads 2,000 entries a page, the next while it checks the last.
+    let txn = ipxfer::db::begin_write(&db.conn).await.unwrap();
+    ledger_db::append(&txn, imported_run(4_500), now())
+        .await
+        .unwrap();
+    txn.commit().await.unwrap();
+    let v = ledger::verify(&db.conn).await.unwrap();
+    assert!(v.is_intact(), "{}", v.summary());
+    assert_eq!(v.entries, 4_500);
+
+    alter_behind_the_triggers(
+        &db,
+        "UPDATE ledger_entries SET source_org_name = 'Mallory' WHERE seq = 4101",
+    )
+    .await;
+    let v = ledger::verify(&db.conn).await.unwrap();
+    assert_eq!(v.chain_break.as_ref().unwrap().seq(), 4101);
+    assert_eq!(v.entries, 4_100);
+}
+
+#[tokio::test]
+async fn a_snapshot_transaction_sees_none_of_what_commits_after_its_first_read() {
+    let db = TestDb::new().await;
+    let snapshot = ipxfer::db::begin_snapshot(&db.conn).await.unwrap();
+    assert_eq!(count(&snapshot).await, 0);
+    // A transfer finalised meanwhile, on another connection.
+    let txn = ipxfer::db::begin_write(&db.conn).await.unwrap();
+    ledger_db::append(&txn, imported_run(3), now())
+        .await
+        .unwrap();
+    txn.commit().await.unwrap();
+    assert_eq!(count(&snapshot).await, 0, "the snapshot moved");
+    snapshot.commit().await.unwrap();
+    assert_eq!(count(&db.conn).await, 3);
+}
+
+async fn count(conn: &impl ConnectionTrait) -> i64 {
+    conn.query_one_raw(Statement::from_string(
+        conn.get_database_backend(),
+        "SELECT count(*) AS n FROM ledger_entries",
+    ))
+    .await
+    .unwrap()
+    .unwrap()
+    .try_get::<i64>("", "n")
+    .unwrap()
 }
