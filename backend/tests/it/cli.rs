@@ -171,3 +171,24 @@ async fn commands_take_now_from_the_clock_they_are_given() {
     run_with_clock(expire(), today).await.unwrap();
     assert_eq!(state().await, "expired");
 }
+
+#[tokio::test]
+async fn a_command_with_nothing_to_report_writes_nothing_to_standard_error() {
+    let db = TestDb::new().await;
+    ipxfer::db::migrate(&db.conn).await.unwrap();
+    // Without RUST_LOG: on PostgreSQL the migrator's `CREATE TABLE IF NOT EXISTS` draws notices
+    // that sqlx logs as information, four lines before every command's output.
+    let out = Command::new(env!("CARGO_BIN_EXE_ipxfer"))
+        .args(["ledger", "verify"])
+        .env("DATABASE_URL", &db.url)
+        .env_remove("RUST_LOG")
+        .output()
+        .expect("run ipxfer");
+    assert!(out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stdout).starts_with("verified: 0 entries"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "");
+}
