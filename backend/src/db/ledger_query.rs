@@ -205,19 +205,66 @@ pub async fn has_transfers_touching(
     Ok(found.is_some())
 }
 
+/// Ranges at least this wide (a /5, a thirty-second of IPv4) look among the newest entries first.
+const WIDE: u64 = 1 << 27;
+
+/// Newest entries a wide range's history looks through before it asks the interval index.
+const RECENT: i64 = 2_000;
+
 /// The newest `limit` entries whose range shares addresses with `range` (with `before`, those
 /// before that entry), newest first (the history of a block in the lookup).
+///
+/// The interval index reads every entry touching the range and the newest `limit` are kept,
+/// which costs what the range holds rather than what is shown: nothing for a /24, the whole
+/// ledger for 0.0.0.0/0. So a wide range is first looked for among the [`RECENT`] entries before
+/// the cursor (a walk down the primary key): when those hold `limit` matches, they are the
+/// newest; otherwise the interval index answers as for any range.
 pub async fn touching(
     conn: &impl ConnectionTrait,
     range: Ipv4Range,
     before: Option<i64>,
     limit: u64,
 ) -> Result<Vec<LedgerEntry>, DbErr> {
+    if range.size() >= WIDE {
+        let recent = touching_recent(conn, range, before, limit).await?;
+        if recent.len() as u64 >= limit {
+            return Ok(recent);
+        }
+    }
     let filter = LedgerFilter {
         touching: Some(range),
         ..Default::default()
     };
     page(conn, &filter, before, Direction::Backward, limit).await
+}
+
+/// The newest `limit` entries touching `range` among the [`RECENT`] entries before `before`
+/// (before the end of the ledger when `None`), newest first.
+async fn touching_recent(
+    conn: &impl ConnectionTrait,
+    range: Ipv4Range,
+    before: Option<i64>,
+    limit: u64,
+) -> Result<Vec<LedgerEntry>, DbErr> {
+    use ledger_entry::Column as C;
+    // Sequence numbers have no gaps (the chain), so the newest RECENT are one key range.
+    let window = match before {
+        Some(b) => Condition::all()
+            .add(C::Seq.lt(b))
+            .add(C::Seq.gte(b - RECENT)),
+        None => Condition::all().add(Expr::cust_with_values(
+            "seq > (SELECT COALESCE(MAX(seq), 0) FROM ledger_entries) - $1",
+            [RECENT],
+        )),
+    };
+    let q = ledger_entry::Entity::find()
+        .filter(window)
+        .filter(C::StartAddr.lte(i64::from(range.end())))
+        .filter(C::EndAddr.gte(i64::from(range.start())))
+        .order_by(C::Seq, Order::Desc)
+        .limit(limit);
+    let inner = sea_orm::QueryTrait::build(&q, conn.get_database_backend());
+    super::ledger::packed(conn, inner, true).await
 }
 
 /// Whether any imported record keeps its `original_set` beside its entries (exports skip the

@@ -201,3 +201,42 @@ async fn count(conn: &impl ConnectionTrait) -> i64 {
     .try_get::<i64>("", "n")
     .unwrap()
 }
+
+#[tokio::test]
+async fn the_history_of_a_wide_range_is_the_newest_touching_entries_by_either_path() {
+    use ipxfer::db::ledger_query::touching;
+    let db = TestDb::new().await;
+    // 60 entries in 100.0.0.0/16, then 2,500 in 30.0.0.0/12: the newest 2,000 (which a wide
+    // range looks through first) hold none of the first kind.
+    let mut movements: Vec<Movement> = (0..60)
+        .map(|i| imported(&format!("100.0.{i}.0/24")))
+        .collect();
+    movements.extend(imported_run(2_500));
+    let txn = ipxfer::db::begin_write(&db.conn).await.unwrap();
+    ledger_db::append(&txn, movements, now()).await.unwrap();
+    txn.commit().await.unwrap();
+
+    let seqs = |entries: Vec<ipxfer::domain::ledger::LedgerEntry>| -> Vec<i64> {
+        entries.iter().map(|e| e.seq).collect()
+    };
+    let newest = |from: i64, n: i64| -> Vec<i64> { (0..n).map(|k| from - k).collect() };
+    let everything = "0.0.0.0/0".parse().unwrap();
+    // Found among the newest entries.
+    let page = touching(&db.conn, everything, None, 50).await.unwrap();
+    assert_eq!(seqs(page), newest(2_560, 50));
+    let page = touching(&db.conn, everything, Some(100), 50).await.unwrap();
+    assert_eq!(seqs(page), newest(99, 50));
+    // Wide, but nothing among the newest 2,000: the interval index answers.
+    let wide = "64.0.0.0/2".parse().unwrap();
+    let page = touching(&db.conn, wide, None, 50).await.unwrap();
+    assert_eq!(seqs(page), newest(60, 50));
+    let page = touching(&db.conn, wide, Some(11), 50).await.unwrap();
+    assert_eq!(seqs(page), newest(10, 10));
+    // Wide with fewer matches among the newest than asked for: all of them, then older ones.
+    let page = touching(&db.conn, everything, Some(30), 50).await.unwrap();
+    assert_eq!(seqs(page), newest(29, 29));
+    // Narrow ranges go to the interval index directly.
+    let narrow = "100.0.5.0/24".parse().unwrap();
+    let page = touching(&db.conn, narrow, None, 50).await.unwrap();
+    assert_eq!(seqs(page), vec![6]);
+}
