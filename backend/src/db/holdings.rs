@@ -365,18 +365,14 @@ const LOAD_PAGE: i64 = 20_000;
 /// row; a plain query held every raw row, about 1 kB each, before any became a holding). The
 /// next page is read while this one is parsed.
 async fn load_all(conn: &impl ConnectionTrait, table: &str) -> Result<Vec<Holding>, DbErr> {
-    let sql = match conn.get_database_backend() {
-        DatabaseBackend::Postgres => format!(
-            "SELECT max(id) AS last, json_agg(json_build_array(id, registry, organisation_id, \
-             start_addr, end_addr))::text AS page \
-             FROM (SELECT * FROM {table} WHERE id > $1 ORDER BY id LIMIT $2) h"
-        ),
-        _ => format!(
-            "SELECT max(id) AS last, json_group_array(json_array(id, registry, organisation_id, \
-             start_addr, end_addr)) AS page \
-             FROM (SELECT * FROM {table} WHERE id > ? ORDER BY id LIMIT ?)"
-        ),
-    };
+    if conn.get_database_backend() == DatabaseBackend::Postgres {
+        return load_all_rows(conn, table).await;
+    }
+    let sql = format!(
+        "SELECT max(id) AS last, json_group_array(json_array(id, registry, organisation_id, \
+         start_addr, end_addr)) AS page \
+         FROM (SELECT * FROM {table} WHERE id > ? ORDER BY id LIMIT ?)"
+    );
     let mut out = Vec::new();
     let mut after = 0;
     let mut page = bulk::read_page(conn, &sql, after, LOAD_PAGE).await?;
@@ -393,6 +389,38 @@ async fn load_all(conn: &impl ConnectionTrait, table: &str) -> Result<Vec<Holdin
         });
         parsed?;
         (after, page) = (last, next?);
+    }
+    Ok(out)
+}
+
+/// [`load_all`] on PostgreSQL, which sends rows cheaply and builds JSON dearly (a page of
+/// 20,000 holdings: 4 ms as rows, 34 ms as `json_agg`).
+async fn load_all_rows(conn: &impl ConnectionTrait, table: &str) -> Result<Vec<Holding>, DbErr> {
+    let sql = format!(
+        "SELECT id, registry, organisation_id, start_addr, end_addr FROM {table} \
+         WHERE id > $1 ORDER BY id LIMIT $2"
+    );
+    let mut out = Vec::new();
+    let mut after = 0i64;
+    loop {
+        let rows = conn
+            .query_all_raw(Statement::from_sql_and_values(
+                DatabaseBackend::Postgres,
+                sql.clone(),
+                [after.into(), LOAD_PAGE.into()],
+            ))
+            .await?;
+        let Some(last) = rows.last() else { break };
+        after = last.try_get("", "id")?;
+        for r in rows {
+            let registry: String = r.try_get("", "registry")?;
+            out.push(to_holding(
+                &registry,
+                r.try_get("", "organisation_id")?,
+                r.try_get("", "start_addr")?,
+                r.try_get("", "end_addr")?,
+            )?);
+        }
     }
     Ok(out)
 }

@@ -58,7 +58,7 @@ pub async fn verify(db: &DatabaseConnection) -> AppResult<Verification> {
         // The next page is read while this one is unpacked and checked: the database (its own
         // thread or server) and this thread work at the same time.
         let (next, checked) = tokio::join!(ledger_db::read_page_after(conn, last, PAGE), async {
-            let entries = ledger_db::unpack_page(&page, after)?;
+            let entries = ledger_db::unpack_page(page, after)?;
             AppResult::Ok(entries.iter().try_for_each(|e| audit.push(e)))
         });
         if let Err(b) = checked? {
