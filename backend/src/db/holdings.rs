@@ -411,14 +411,15 @@ async fn load_all_rows(conn: &impl ConnectionTrait, table: &str) -> Result<Vec<H
             ))
             .await?;
         let Some(last) = rows.last() else { break };
-        after = last.try_get("", "id")?;
+        after = last.try_get_by_index(0)?;
+        // By position: a name costs a formatted string per value.
         for r in rows {
-            let registry: String = r.try_get("", "registry")?;
+            let registry: String = r.try_get_by_index(1)?;
             out.push(to_holding(
                 &registry,
-                r.try_get("", "organisation_id")?,
-                r.try_get("", "start_addr")?,
-                r.try_get("", "end_addr")?,
+                r.try_get_by_index(2)?,
+                r.try_get_by_index(3)?,
+                r.try_get_by_index(4)?,
             )?);
         }
     }
