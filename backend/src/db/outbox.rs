@@ -9,9 +9,11 @@
 //! the claims of a process that died are released as soon as another process sees it dead.
 
 use sea_orm::sea_query::{Expr, ExprTrait, LockBehavior, LockType, OnConflict};
+use std::collections::HashSet;
+
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseConnection, DbErr, EntityTrait,
-    QueryFilter, QueryOrder, QuerySelect, Set,
+    QueryFilter, QueryOrder, QuerySelect, Set, Statement,
 };
 use time::{Duration, OffsetDateTime};
 
@@ -93,41 +95,48 @@ pub async fn enqueue_once(
         .await
 }
 
-/// Whether any message's Message-ID starts with `prefix` (a reminder already queued to someone).
-pub async fn any_with_prefix(conn: &impl ConnectionTrait, prefix: &str) -> Result<bool, DbErr> {
-    use sea_orm::sea_query::LikeExpr;
-    // Escaped, so a `_` or `%` in the prefix matches only itself.
-    let pattern = format!(
-        "{}%",
-        prefix
-            .replace('\\', "\\\\")
-            .replace('%', "\\%")
-            .replace('_', "\\_")
-    );
-    let mut query = Outbox::find()
-        .select_only()
-        .column(Column::Id)
-        .filter(Expr::col(Column::MessageId).like(LikeExpr::new(pattern).escape('\\')));
-    // SQLite's LIKE with ESCAPE never uses an index: the scheduler asked this of every overdue
-    // transfer each minute, each a scan of the whole outbox (docs/performance.md). The same
-    // prefix as a range of the unique `message_id` index reads only the matches (byte order:
-    // every string starting with the prefix lies between it and the prefix followed by the
-    // largest character). PostgreSQL's collation need not sort by bytes, and its LIKE with a
-    // bound pattern uses no index either, so there the range is compared under the "C"
-    // collation, which the index `email_outbox_message_id_bytes` is built on.
-    let upper = format!("{prefix}{}", char::MAX);
-    if conn.get_database_backend() == sea_orm::DatabaseBackend::Sqlite {
-        query = query
-            .filter(Column::MessageId.gte(prefix))
-            .filter(Column::MessageId.lt(upper));
-    } else {
-        query = query.filter(Expr::cust_with_values(
-            r#""email_outbox"."message_id" COLLATE "C" >= $1 AND "email_outbox"."message_id" COLLATE "C" < $2"#,
-            [prefix.to_owned(), upper],
-        ));
+/// Which of `prefixes` begin the Message-ID of some message (reminders already queued to
+/// someone), asked in one statement per 10,000 prefixes: the scheduler asks this of every
+/// overdue transfer each minute, and one statement per transfer was thousands of round trips
+/// per tick at the registries' volumes (docs/performance.md).
+///
+/// Each prefix is a range of the unique `message_id` index, so only the matches are read (byte
+/// order: every string starting with the prefix lies between it and the prefix followed by the
+/// largest character), and then compared literally (no `LIKE`: a `_` or `%` is itself).
+/// PostgreSQL's collation need not sort by bytes, so there the range is compared under the "C"
+/// collation, which the index `email_outbox_message_id_bytes` is built on.
+pub async fn with_prefixes(
+    conn: &impl ConnectionTrait,
+    prefixes: &[String],
+) -> Result<HashSet<String>, DbErr> {
+    let backend = conn.get_database_backend();
+    let sql = match backend {
+        DatabaseBackend::Postgres => {
+            r#"SELECT q.p FROM jsonb_array_elements_text($1::jsonb) AS q(p) WHERE EXISTS (
+                 SELECT 1 FROM email_outbox o
+                 WHERE o.message_id COLLATE "C" >= q.p
+                   AND o.message_id COLLATE "C" < q.p || chr(1114111)
+                   AND left(o.message_id, length(q.p)) = q.p)"#
+        }
+        _ => {
+            "SELECT q.value AS p FROM json_each(?) AS q WHERE EXISTS (
+                 SELECT 1 FROM email_outbox o
+                 WHERE o.message_id >= q.value AND o.message_id < q.value || char(1114111)
+                   AND substr(o.message_id, 1, length(q.value)) = q.value)"
+        }
+    };
+    let mut found = HashSet::new();
+    for chunk in prefixes.chunks(10_000) {
+        let json = serde_json::to_string(chunk)
+            .map_err(|e| DbErr::Custom(format!("reminder prefixes: {e}")))?;
+        let rows = conn
+            .query_all_raw(Statement::from_sql_and_values(backend, sql, [json.into()]))
+            .await?;
+        for r in rows {
+            found.insert(r.try_get_by_index::<String>(0)?);
+        }
     }
-    let found: Option<i64> = query.into_tuple().one(conn).await?;
-    Ok(found.is_some())
+    Ok(found)
 }
 
 /// Claims up to `limit` pending rows due at `now`: each gets `next_attempt_at = now + lease` and

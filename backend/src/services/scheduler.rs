@@ -40,7 +40,10 @@ pub async fn tick(
 ) -> AppResult<Tick> {
     let expired = transfers::expire_overdue(db, settings, now).await?;
 
-    let mut deadline_reminders = 0;
+    // Every reminder due by the clock, then one question to the outbox for all of them: which
+    // were queued before (an overdue transfer stays overdue for days, and the tick runs every
+    // minute).
+    let mut due: Vec<Due> = Vec::new();
     let soon = waiting(
         db,
         Condition::all()
@@ -48,16 +51,14 @@ pub async fn tick(
             .add(transfer::Column::Deadline.lte(now + WEEK_BEFORE)),
     )
     .await?;
-    for l in &soon {
+    for l in soon {
         let Some(deadline) = l.row.deadline else {
             continue;
         };
         if let Some((reminder, party)) = notification::deadline_reminder(&l.state, deadline, now) {
-            deadline_reminders += remind(db, settings, l, reminder, party, deadline, now).await?;
+            due.push(Due::new(l, reminder, party, deadline, Kind::Deadline));
         }
     }
-
-    let mut service_level_reminders = 0;
     let overdue = waiting(
         db,
         Condition::all()
@@ -65,18 +66,29 @@ pub async fn tick(
             .add(transfer::Column::UpdatedAt.lte(now - settings.service_levels.shortest())),
     )
     .await?;
-    for l in &overdue {
+    for l in overdue {
         // The step began with the transfer's last change.
         let since = l.row.updated_at;
-        let due = notification::service_level_reminder(
+        let reminder = notification::service_level_reminder(
             &l.state,
             since,
             now,
             &settings.service_levels,
             |side| l.facts.registry_of(side),
         );
-        if let Some((reminder, party)) = due {
-            service_level_reminders += remind(db, settings, l, reminder, party, since, now).await?;
+        if let Some((reminder, party)) = reminder {
+            due.push(Due::new(l, reminder, party, since, Kind::ServiceLevel));
+        }
+    }
+
+    let prefixes: Vec<String> = due.iter().map(|d| d.prefix.clone()).collect();
+    let queued = outbox::with_prefixes(db, &prefixes).await?;
+    let (mut deadline_reminders, mut service_level_reminders) = (0, 0);
+    for d in due.iter().filter(|d| !queued.contains(&d.prefix)) {
+        let sent = remind(db, settings, d, now).await?;
+        match d.kind {
+            Kind::Deadline => deadline_reminders += sent,
+            Kind::ServiceLevel => service_level_reminders += sent,
         }
     }
 
@@ -97,23 +109,54 @@ async fn waiting(db: &DatabaseConnection, condition: Condition) -> Result<Vec<Lo
     transfers_db::load_many(db, rows).await
 }
 
-/// Queues one reminder of one transfer unless it was queued before; returns how many e-mails it
-/// queued. The scheduler runs every minute and an overdue transfer stays overdue for days, so
-/// the outbox is asked first, and the e-mails are only rendered the first time.
-async fn remind(
-    db: &DatabaseConnection,
-    settings: &Settings,
-    l: &Loaded,
+/// Which count a reminder adds to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Deadline,
+    ServiceLevel,
+}
+
+/// A reminder the clock says is due: of transfer `l`, to `party`, about the deadline or wait
+/// that began at `anchor`; `prefix` begins the Message-IDs of its e-mails.
+struct Due {
+    l: Loaded,
     reminder: notification::Reminder,
     party: Party,
     anchor: OffsetDateTime,
+    kind: Kind,
+    prefix: String,
+}
+
+impl Due {
+    fn new(
+        l: Loaded,
+        reminder: notification::Reminder,
+        party: Party,
+        anchor: OffsetDateTime,
+        kind: Kind,
+    ) -> Self {
+        let prefix = notifications::reminder_message_prefix(&l, reminder, anchor);
+        Due {
+            l,
+            reminder,
+            party,
+            anchor,
+            kind,
+            prefix,
+        }
+    }
+}
+
+/// Queues the e-mails of one reminder that the outbox did not hold; returns how many it queued
+/// (none if another process queued them meanwhile: the outbox ignores a Message-ID it holds).
+async fn remind(
+    db: &DatabaseConnection,
+    settings: &Settings,
+    d: &Due,
     now: OffsetDateTime,
 ) -> AppResult<u64> {
-    let prefix = notifications::reminder_message_prefix(l, reminder, anchor);
-    if outbox::any_with_prefix(db, &prefix).await? {
-        return Ok(0);
-    }
     let emails =
-        notifications::reminder_emails(db, &settings.base_url, l, reminder, party, anchor).await?;
+        notifications::reminder_emails(db, &settings.base_url, &d.l, d.reminder, d.party, d.anchor)
+            .await?;
     Ok(outbox::enqueue_once(db, &emails, now).await?)
 }

@@ -690,12 +690,30 @@ async fn a_queued_reminder_is_found_by_its_message_id_prefix_taken_literally() {
     )
     .await
     .unwrap();
-    let found = |p: &'static str| outbox_db::any_with_prefix(&w.db.conn, p);
-    assert!(found("<TX-1.week-before.99.").await.unwrap());
-    assert!(!found("<TX-1.day-before.99.").await.unwrap());
-    // `_` and `%` are not wildcards.
-    assert!(!found("<TX-1.week_before.").await.unwrap());
-    assert!(!found("<TX-1.%").await.unwrap());
+    let asked = [
+        "<TX-1.week-before.99.",
+        "<TX-1.day-before.99.",
+        // `_` and `%` are not wildcards.
+        "<TX-1.week_before.",
+        "<TX-1.%",
+        // The whole Message-ID is a prefix of itself; a longer one is not.
+        "<TX-1.week-before.99.u3@ipxfer>",
+        "<TX-1.week-before.99.u3@ipxfer>x",
+    ]
+    .map(String::from);
+    let found = outbox_db::with_prefixes(&w.db.conn, &asked).await.unwrap();
+    let expected: std::collections::HashSet<String> = [
+        "<TX-1.week-before.99.".to_owned(),
+        "<TX-1.week-before.99.u3@ipxfer>".to_owned(),
+    ]
+    .into();
+    assert_eq!(found, expected);
+    assert!(
+        outbox_db::with_prefixes(&w.db.conn, &[])
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }
 
 /// Marks the row with this Message-ID as claimed by another process, under a lease until `until`.

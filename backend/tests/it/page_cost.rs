@@ -1,6 +1,6 @@
-//! What a page costs in statements (issue 11): the main pages issue the same number of SQL
-//! statements whatever the number of transfers waiting, counted with sea-orm's metric callback on
-//! a connection of their own. Speed itself is measured by `.ci/load-test`, never here.
+//! What a page costs in statements (issue 11): the main pages, and the scheduler's minute tick,
+//! issue the same number of SQL statements whatever the number of transfers waiting, counted
+//! with sea-orm's metric callback on a connection of their own. Speed itself is measured by `.ci/load-test`, never here.
 //! `SHOW_SQL=1 cargo test --test it pages_cost -- --nocapture` prints each page's statements and
 //! how many each page issues.
 
@@ -18,6 +18,25 @@ use sea_orm::EntityTrait;
 
 use crate::browser::Browser;
 use crate::harness::{TestDb, now};
+
+/// A connection of its own to the test database that counts its statements (and prints them
+/// with `SHOW_SQL`).
+async fn counted(db: &TestDb) -> (sea_orm::DatabaseConnection, Arc<AtomicUsize>) {
+    let count = Arc::new(AtomicUsize::new(0));
+    let mut conn = ipxfer::db::connect(&db.url).await.unwrap();
+    let counter = count.clone();
+    conn.set_metric_callback(move |info| {
+        counter.fetch_add(1, Ordering::SeqCst);
+        if std::env::var("SHOW_SQL").is_ok() {
+            eprintln!(
+                "SQL {:?} {}",
+                info.elapsed,
+                info.statement.sql.chars().take(300).collect::<String>()
+            );
+        }
+    });
+    (conn, count)
+}
 
 /// Statements of each page (second view, after the session settled) on a scale data set with
 /// `open` open transfers.
@@ -48,19 +67,7 @@ async fn statements_per_page(open: u64) -> Vec<(String, usize)> {
     let (registry, n) = source.handle.split_once("-member-").unwrap();
     let member = format!("member{n}@{registry}.scale.example");
 
-    let count = Arc::new(AtomicUsize::new(0));
-    let mut conn = ipxfer::db::connect(&db.url).await.unwrap();
-    let counter = count.clone();
-    conn.set_metric_callback(move |info| {
-        counter.fetch_add(1, Ordering::SeqCst);
-        if std::env::var("SHOW_SQL").is_ok() {
-            eprintln!(
-                "SQL {:?} {}",
-                info.elapsed,
-                info.statement.sql.chars().take(300).collect::<String>()
-            );
-        }
-    });
+    let (conn, count) = counted(&db).await;
     let state = AppState::new(conn, Settings::default());
     let mut out = Vec::new();
     for (email, pages) in [
@@ -139,6 +146,57 @@ async fn pages_cost_the_same_statements_however_many_transfers_wait() {
             *n <= budget(page),
             "{page} issues {n} statements, budget {}",
             budget(page)
+        );
+    }
+}
+
+/// Statements of the scheduler's second tick, a day after `open` transfers were filed and
+/// every step went past its service level (the first tick queued the reminders).
+async fn statements_per_tick(open: u64) -> usize {
+    let db = TestDb::new().await;
+    let sizes = Scale {
+        holdings: 500,
+        ledger: 20,
+        finalized: 0,
+        open,
+        members: 10,
+        seed: 11,
+    };
+    let settings = Settings::default();
+    scale::seed(&db.conn, &settings, sizes, now(), &|_| {})
+        .await
+        .unwrap();
+    let (conn, count) = counted(&db).await;
+    let later = now() + time::Duration::days(20);
+    let first = ipxfer::services::scheduler::tick(&conn, &settings, later)
+        .await
+        .unwrap();
+    assert!(
+        first.service_level_reminders > 0,
+        "the first tick reminds: {first:?}"
+    );
+    count.store(0, Ordering::SeqCst);
+    let second = ipxfer::services::scheduler::tick(&conn, &settings, later)
+        .await
+        .unwrap();
+    assert_eq!(
+        second.service_level_reminders + second.deadline_reminders,
+        0
+    );
+    count.load(Ordering::SeqCst)
+}
+
+#[tokio::test]
+async fn a_scheduler_tick_costs_the_same_statements_however_many_transfers_wait() {
+    // It asked the outbox once per overdue transfer: 8,600 statements a minute at the
+    // registries' volumes (docs/performance.md). Now: the expiry's list, the transfers near a
+    // deadline and those past a service level (four statements each when there are any), one
+    // question to the outbox for all their reminders, and three prunes.
+    for open in [10, 60] {
+        let n = statements_per_tick(open).await;
+        assert!(
+            n <= 13,
+            "a tick over {open} open transfers issued {n} statements"
         );
     }
 }
