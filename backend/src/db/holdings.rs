@@ -361,9 +361,9 @@ pub fn range_of(start: i64, end: i64) -> Result<Ipv4Range, DbErr> {
 const LOAD_PAGE: i64 = 20_000;
 
 /// Every row of `holdings` or `holding_snapshot` (`table`) in the pure core's shape, read in
-/// keyset pages of the id, each page as ONE row holding a JSON array (the driver's cost is per
-/// row; a plain query held every raw row, about 1 kB each, before any became a holding). The
-/// next page is read while this one is parsed.
+/// keyset pages of the id. On SQLite each page is ONE row holding a JSON array (the driver's
+/// cost is per row; a plain query held every raw row, about 1 kB each, before any became a
+/// holding), and the next page is read while this one is parsed; PostgreSQL reads rows.
 async fn load_all(conn: &impl ConnectionTrait, table: &str) -> Result<Vec<Holding>, DbErr> {
     if conn.get_database_backend() == DatabaseBackend::Postgres {
         return load_all_rows(conn, table).await;

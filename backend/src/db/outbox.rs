@@ -8,9 +8,9 @@
 //! them. A claim names its process (`claimed_by`, `claimed_pid`, `claimed_pid_namespace`), so
 //! the claims of a process that died are released as soon as another process sees it dead.
 
-use sea_orm::sea_query::{Expr, ExprTrait, LockBehavior, LockType, OnConflict};
 use std::collections::HashSet;
 
+use sea_orm::sea_query::{Expr, ExprTrait, LockBehavior, LockType, OnConflict};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseConnection, DbErr, EntityTrait,
     QueryFilter, QueryOrder, QuerySelect, Set, Statement,
