@@ -308,17 +308,12 @@ pub async fn packed(
     if conn.get_database_backend() == DatabaseBackend::Postgres {
         let sql = format!("SELECT {} FROM ({}) e", entry_select(), inner.sql);
         let rows = conn.query_all_raw(Statement { sql, ..inner }).await?;
-        let mut entries = rows
+        let entries = rows
             .iter()
             .map(|r| from_row(model_at(r)?))
             .collect::<Result<Vec<_>, DbErr>>()?;
-        // A subquery's order is not the outer query's: restored here, as `unpack` does.
-        if newest_first {
-            entries.sort_unstable_by_key(|e| std::cmp::Reverse(e.seq));
-        } else {
-            entries.sort_unstable_by_key(|e| e.seq);
-        }
-        return Ok(entries);
+        // A subquery's order is not the outer query's.
+        return Ok(in_seq_order(entries, newest_first));
     }
     let columns = format!(
         "{PACKED_COLUMNS}, transfer_date, source_registration_date, recorded_at, prev_hash, hash"
@@ -387,14 +382,23 @@ fn model_at(r: &QueryResult) -> Result<ledger_entry::Model, DbErr> {
 /// delivers it in order. The order is restored here instead, so it never rests on how the
 /// database happens to feed an aggregate (sorting an already sorted page is one pass).
 fn unpack(json: &str, newest_first: bool) -> Result<Vec<LedgerEntry>, DbErr> {
-    let mut rows: Vec<PackedEntry> =
+    let rows: Vec<PackedEntry> =
         serde_json::from_str(json).map_err(|e| DbErr::Custom(e.to_string()))?;
+    let entries = rows
+        .into_iter()
+        .map(PackedEntry::into_entry)
+        .collect::<Result<Vec<_>, DbErr>>()?;
+    Ok(in_seq_order(entries, newest_first))
+}
+
+/// `entries` by `seq`, descending when `newest_first` (one pass when already in order).
+fn in_seq_order(mut entries: Vec<LedgerEntry>, newest_first: bool) -> Vec<LedgerEntry> {
     if newest_first {
-        rows.sort_unstable_by_key(|r| std::cmp::Reverse(r.0));
+        entries.sort_unstable_by_key(|e| std::cmp::Reverse(e.seq));
     } else {
-        rows.sort_unstable_by_key(|r| r.0);
+        entries.sort_unstable_by_key(|e| e.seq);
     }
-    rows.into_iter().map(PackedEntry::into_entry).collect()
+    entries
 }
 
 /// The columns of a packed entry before its times, in the order of [`PackedEntry`].

@@ -211,8 +211,16 @@ async fn evaluate_many(
     now: OffsetDateTime,
 ) -> AppResult<Vec<Vec<Finding>>> {
     let holdings = match holdings {
-        Some(h) if h.len() == transfers.len() => h,
-        _ => {
+        // One list per transfer, or the findings would be paired with other transfers' holdings.
+        Some(h) if h.len() != transfers.len() => {
+            return Err(AppError::Internal(anyhow::anyhow!(
+                "policy was given holdings for {} transfers, not {}",
+                h.len(),
+                transfers.len()
+            )));
+        }
+        Some(h) => h,
+        None => {
             let blocks: Vec<&[Ipv4Range]> =
                 transfers.iter().map(|(f, _)| f.blocks.as_slice()).collect();
             transfers_db::holdings_touching_many(conn, &blocks).await?
