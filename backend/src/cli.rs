@@ -215,6 +215,10 @@ pub struct ServeArgs {
     /// Requests one API token may make per minute (a burst of as many).
     #[arg(long, env = "IPXFER_API_REQUESTS_PER_MINUTE", default_value_t = web::api::DEFAULT_REQUESTS_PER_MINUTE)]
     api_requests_per_minute: u32,
+    /// MiB per second that all downloads of the public transfer log share (0: unpaced), so
+    /// that anonymous clients reading it at full speed cannot take the cores pages need.
+    #[arg(long, env = "IPXFER_PUBLIC_DOWNLOAD_RATE", value_name = "MIB_PER_SECOND", default_value_t = web::pacing::DEFAULT_MIB_PER_SECOND, value_parser = clap::value_parser!(u32).range(0..=4095))]
+    public_download_rate: u32,
 }
 
 #[derive(Debug, Subcommand)]
@@ -507,6 +511,7 @@ async fn serve(g: &Globals, args: ServeArgs) -> anyhow::Result<()> {
         witness,
         demo_witness_ports,
         api_requests_per_minute,
+        public_download_rate,
     } = args;
     let db = g.open(demo).await?;
     // The demo keeps its mail in a folder unless SMTP_URL or MAIL_DIR says otherwise.
@@ -580,6 +585,7 @@ async fn serve(g: &Globals, args: ServeArgs) -> anyhow::Result<()> {
         log,
         caches: Default::default(),
         api_limits: Arc::new(web::api::Limits::per_minute(api_requests_per_minute)),
+        public_downloads: Arc::new(web::pacing::Budget::mib_per_second(public_download_rate)),
     };
     let served = web::serve(state, addr).await;
     jobs.stop().await;

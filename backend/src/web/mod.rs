@@ -10,6 +10,7 @@ pub mod cache;
 pub mod extract;
 pub mod forms;
 pub mod lookup;
+pub mod pacing;
 pub mod page;
 pub mod public;
 pub mod rdap;
@@ -63,6 +64,8 @@ pub struct AppState {
     pub exports: Arc<spool::Exports>,
     /// The JSON API's rate limit per token (see [`api`]).
     pub api_limits: Arc<api::Limits>,
+    /// The bandwidth all downloads of the public transfer log share (see [`pacing`]).
+    pub public_downloads: Arc<pacing::Budget>,
 }
 
 impl AppState {
@@ -76,6 +79,7 @@ impl AppState {
             log: None,
             caches: Default::default(),
             api_limits: Default::default(),
+            public_downloads: Default::default(),
         }
     }
 
@@ -83,6 +87,14 @@ impl AppState {
     pub fn with_api_rate_limit(self, per_minute: u32) -> Self {
         AppState {
             api_limits: Arc::new(api::Limits::per_minute(per_minute)),
+            ..self
+        }
+    }
+
+    /// The same state with another budget for public downloads (MiB per second, 0: unpaced).
+    pub fn with_public_download_rate(self, mib_per_second: u32) -> Self {
+        AppState {
+            public_downloads: Arc::new(pacing::Budget::mib_per_second(mib_per_second)),
             ..self
         }
     }

@@ -2,14 +2,15 @@
 //! `/stats/transfers_latest.json`, as the registries publish theirs (4.0, completed transfers,
 //! producer `NRO`, no prices). It is built once per state of the ledger into a stored artefact
 //! (JSON and gzip, in memory) and served from it with `ETag`/`Last-Modified` (304 on a match),
-//! so no download, however slow, holds a database connection. Also `/holdings`, the holdings of
+//! so no download, however slow, holds a database connection; downloads share one bandwidth
+//! budget ([`super::pacing`]), so however many and fast, they cannot take the site's cores. Also `/holdings`, the holdings of
 //! each registry in one table (cached like the home page's counts). The home page links to both.
 
 use std::io::Write;
 
 use askama::Template;
 use axum::Router;
-use axum::body::{Body, Bytes};
+use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
@@ -173,12 +174,17 @@ async fn transfers_latest(
             .and_then(|v| v.to_str().ok())
             .is_some_and(|v| v.split(',').any(|e| e.trim().starts_with("gzip")));
         let mut r = if gzip {
-            let mut r = Body::from(artefact.gzip.clone()).into_response();
+            let mut r = app
+                .public_downloads
+                .body(artefact.gzip.clone())
+                .into_response();
             r.headers_mut()
                 .insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
             r
         } else {
-            Body::from(artefact.json.clone()).into_response()
+            app.public_downloads
+                .body(artefact.json.clone())
+                .into_response()
         };
         r.headers_mut().insert(
             header::CONTENT_TYPE,

@@ -95,6 +95,19 @@ async fn a_base_url_that_is_not_http_is_refused_before_anything_runs() {
 }
 
 #[tokio::test]
+async fn a_public_download_rate_out_of_range_is_refused_before_serving() {
+    let db = TestDb::new().await;
+    for bad in ["4096", "0.5", "fast"] {
+        let (ok, _, err) = ipxfer(&db, &["serve", "--public-download-rate", bad]);
+        assert!(!ok, "{bad}");
+        assert!(
+            err.contains("invalid value") && err.contains("--public-download-rate"),
+            "{bad}: {err}"
+        );
+    }
+}
+
+#[tokio::test]
 async fn policy_check_lists_the_unconfirmed_values_and_import_origins_sets_them_in_bulk() {
     let db = TestDb::new().await;
     let dir = tempfile::tempdir().unwrap();
