@@ -192,6 +192,12 @@ const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; style-src 'self'; img
 pub async fn serve(state: AppState, addr: SocketAddr) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(addr).await?;
     tracing::info!("ipxfer listening on http://{}", listener.local_addr()?);
+    let warming = state.clone();
+    tokio::spawn(async move {
+        if let Err(e) = cache::warm(&warming).await {
+            tracing::warn!("cannot compute the cached figures ahead of their first view: {e}");
+        }
+    });
     // The peer address is the client's for the sign-in throttle (see `auth::client_address`).
     axum::serve(
         listener,

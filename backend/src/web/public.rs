@@ -156,16 +156,25 @@ fn http_date(t: OffsetDateTime) -> String {
         .unwrap_or_default()
 }
 
+/// The public log's artefact for the ledger as it is now, built if it was not yet.
+async fn artefact(app: &AppState) -> AppResult<std::sync::Arc<Artefact>> {
+    let key = crate::db::freshness::ledger_key(&app.db).await?;
+    app.caches
+        .public_log
+        .get(key.clone(), Artefact::build(app, &key))
+        .await
+}
+
+/// Builds the public log ahead of its first download (see [`super::cache::warm`]).
+pub(super) async fn warm(app: &AppState) -> AppResult<()> {
+    artefact(app).await.map(drop)
+}
+
 async fn transfers_latest(
     State(app): State<AppState>,
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
-    let key = crate::db::freshness::ledger_key(&app.db).await?;
-    let artefact = app
-        .caches
-        .public_log
-        .get(key.clone(), Artefact::build(&app, &key))
-        .await?;
+    let artefact = artefact(&app).await?;
     let mut response = if artefact.is_fresh_for(&headers) {
         StatusCode::NOT_MODIFIED.into_response()
     } else {

@@ -27,6 +27,17 @@ impl TestDb {
         }
     }
 
+    /// A fresh database with the scale data set of `sizes`, seeded by `ipxfer seed scale`'s code
+    /// (the real import and transfer services).
+    pub async fn with_scale(sizes: ipxfer::services::scale::Scale) -> TestDb {
+        let db = TestDb::new().await;
+        let settings = ipxfer::config::Settings::default();
+        ipxfer::services::scale::seed(&db.conn, &settings, sizes, now(), &|_| {})
+            .await
+            .expect("seed the scale data set");
+        db
+    }
+
     async fn sqlite() -> TestDb {
         let dir = tempfile::tempdir().expect("temporary folder");
         let url = format!("sqlite://{}?mode=rwc", dir.path().join("test.db").display());

@@ -12,7 +12,7 @@ use ipxfer::db::entities::organisation;
 use ipxfer::db::transfers as transfers_db;
 use ipxfer::domain::Rir;
 use ipxfer::services::demo::DEMO_PASSWORD;
-use ipxfer::services::scale::{self, Scale};
+use ipxfer::services::scale::Scale;
 use ipxfer::web::AppState;
 use sea_orm::EntityTrait;
 
@@ -41,18 +41,15 @@ async fn counted(db: &TestDb) -> (sea_orm::DatabaseConnection, Arc<AtomicUsize>)
 /// Statements of each page (second view, after the session settled) on a scale data set with
 /// `open` open transfers.
 async fn statements_per_page(open: u64) -> Vec<(String, usize)> {
-    let db = TestDb::new().await;
-    let sizes = Scale {
+    let db = TestDb::with_scale(Scale {
         holdings: 1_000,
         ledger: 60,
         finalized: 5,
         open,
         members: 10,
         seed: 11,
-    };
-    scale::seed(&db.conn, &Settings::default(), sizes, now(), &|_| {})
-        .await
-        .unwrap();
+    })
+    .await;
     let waiting = transfers_db::queue(&db.conn, Rir::Arin, None, 1)
         .await
         .unwrap();
@@ -153,19 +150,16 @@ async fn pages_cost_the_same_statements_however_many_transfers_wait() {
 /// Statements of the scheduler's second tick, a day after `open` transfers were filed and
 /// every step went past its service level (the first tick queued the reminders).
 async fn statements_per_tick(open: u64) -> usize {
-    let db = TestDb::new().await;
-    let sizes = Scale {
+    let db = TestDb::with_scale(Scale {
         holdings: 500,
         ledger: 20,
         finalized: 0,
         open,
         members: 10,
         seed: 11,
-    };
+    })
+    .await;
     let settings = Settings::default();
-    scale::seed(&db.conn, &settings, sizes, now(), &|_| {})
-        .await
-        .unwrap();
     let (conn, count) = counted(&db).await;
     let later = now() + time::Duration::days(20);
     let first = ipxfer::services::scheduler::tick(&conn, &settings, later)
@@ -197,6 +191,59 @@ async fn a_scheduler_tick_costs_the_same_statements_however_many_transfers_wait(
         assert!(
             n <= 13,
             "a tick over {open} open transfers issued {n} statements"
+        );
+    }
+}
+
+/// Statements of the first and the second view of `page`.
+async fn first_and_second_view(
+    browser: &mut Browser,
+    count: &AtomicUsize,
+    page: &str,
+) -> (usize, usize) {
+    let mut views = [0; 2];
+    for n in &mut views {
+        count.store(0, Ordering::SeqCst);
+        browser.get(page).await.assert_ok();
+        *n = count.load(Ordering::SeqCst);
+    }
+    (views[0], views[1])
+}
+
+#[tokio::test]
+async fn after_the_start_warms_the_caches_no_first_view_computes_them() {
+    let db = TestDb::with_scale(Scale {
+        holdings: 500,
+        ledger: 40,
+        finalized: 5,
+        open: 10,
+        members: 10,
+        seed: 11,
+    })
+    .await;
+    let (conn, count) = counted(&db).await;
+    let state = AppState::new(conn, Settings::default());
+    // What `serve` runs beside its first requests.
+    ipxfer::web::cache::warm(&state).await.unwrap();
+
+    let mut anonymous = Browser::with_state(state.clone());
+    for page in ["/", "/stats/transfers_latest.json"] {
+        let (first, second) = first_and_second_view(&mut anonymous, &count, page).await;
+        assert_eq!(first, second, "{page}: the first view computed something");
+    }
+    for (email, settle, page) in [
+        ("auditor@scale.example", "/ledger", "/stats"),
+        ("hm1@arin.scale.example", "/ledger", "/stats"),
+        ("admin@scale.example", "/admin/users", "/admin"),
+    ] {
+        let mut browser = Browser::with_state(state.clone());
+        browser.sign_in_with(email, DEMO_PASSWORD).await;
+        // The first page after signing in marks the session seen (one write).
+        browser.get(settle).await.assert_ok();
+        let (first, second) = first_and_second_view(&mut browser, &count, page).await;
+        assert_eq!(
+            first, second,
+            "{page} as {email}: the first view computed something"
         );
     }
 }

@@ -11,7 +11,7 @@ use axum::http::{Request, StatusCode, header};
 use http_body_util::BodyExt;
 use ipxfer::config::Settings;
 use ipxfer::services::import::{self, NoProgress};
-use ipxfer::services::scale::{self, Scale};
+use ipxfer::services::scale::Scale;
 use ipxfer::services::transfers::Command;
 use ipxfer::web::{AppState, router};
 use serde_json::Value;
@@ -301,19 +301,15 @@ async fn bad_queries_get_rdap_errors_never_pages_or_422() {
 /// A database with the scale data set: `holdings` holdings (a /24 each, in one /8 per registry;
 /// ARIN's is 24.0.0.0/8) and `ledger` historic transfers over them.
 async fn scale_db(holdings: u64, ledger: u64) -> TestDb {
-    let db = TestDb::new().await;
-    let sizes = Scale {
+    TestDb::with_scale(Scale {
         holdings,
         ledger,
         finalized: 5,
         open: 10,
         members: 10,
         seed: 11,
-    };
-    scale::seed(&db.conn, &Settings::default(), sizes, now(), &|_| {})
-        .await
-        .unwrap();
-    db
+    })
+    .await
 }
 
 /// Statements one RDAP query issues, on a scale data set of `holdings` holdings and `ledger`

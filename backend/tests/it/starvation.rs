@@ -7,13 +7,13 @@ use std::time::Duration;
 
 use ipxfer::config::Settings;
 use ipxfer::services::demo::DEMO_PASSWORD;
-use ipxfer::services::scale::{self, Scale};
+use ipxfer::services::scale::Scale;
 use ipxfer::web::{AppState, router, spool};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 use crate::browser::Browser;
-use crate::harness::{TestDb, now};
+use crate::harness::TestDb;
 
 /// Sends a GET and returns the connection after reading only the first bytes of the answer
 /// (a client that reads no further), with those bytes.
@@ -42,19 +42,16 @@ async fn fetch(addr: std::net::SocketAddr, path: &str, cookie: &str) -> String {
 
 #[tokio::test]
 async fn slow_readers_of_every_export_do_not_starve_pages() {
-    let db = TestDb::new().await;
     // Enough ledger for every export to be far larger than the sockets' buffers.
-    let sizes = Scale {
+    let db = TestDb::with_scale(Scale {
         holdings: 1_000,
         ledger: 20_000,
         finalized: 2,
         open: 10,
         members: 10,
         seed: 11,
-    };
-    scale::seed(&db.conn, &Settings::default(), sizes, now(), &|_| {})
-        .await
-        .unwrap();
+    })
+    .await;
     let exports_db = ipxfer::db::connect_pool(&db.url, spool::EXPORT_SLOTS)
         .await
         .unwrap();

@@ -1,13 +1,12 @@
 //! The block lookup through the router: holders now, ledger history, malformed input, roles.
 
 use axum::http::StatusCode;
-use ipxfer::config::Settings;
 use ipxfer::services::demo::DEMO_PASSWORD;
-use ipxfer::services::scale::{self, Scale};
+use ipxfer::services::scale::Scale;
 use ipxfer::services::transfers::Command;
 
 use crate::browser::Browser;
-use crate::harness::{TestDb, now};
+use crate::harness::TestDb;
 use crate::web_admin::{ADMIN, AUDITOR, world};
 
 #[tokio::test]
@@ -130,18 +129,15 @@ async fn every_signed_in_role_may_look_up_and_anonymous_visitors_sign_in_first()
 
 #[tokio::test]
 async fn a_wide_range_pages_its_holdings_and_its_history_fifty_at_a_time() {
-    let db = TestDb::new().await;
-    let sizes = Scale {
+    let db = TestDb::with_scale(Scale {
         holdings: 300,
         ledger: 70,
         finalized: 0,
         open: 0,
         members: 5,
         seed: 3,
-    };
-    scale::seed(&db.conn, &Settings::default(), sizes, now(), &|_| {})
-        .await
-        .unwrap();
+    })
+    .await;
     let mut b = Browser::new(&db.conn);
     b.sign_in_with("auditor@scale.example", DEMO_PASSWORD).await;
     let q = "0.0.0.0%20-%20255.255.255.255";

@@ -25,6 +25,11 @@ use crate::web::forms::FormErrors;
 
 pub(crate) use self::exports::{DownloadQuery, export_file};
 
+/// Computes the statistics page's figures ahead of its first view (see [`super::cache::warm`]).
+pub(super) async fn warm_statistics(app: &AppState) -> crate::error::AppResult<()> {
+    stats::warm(app).await
+}
+
 pub fn routes() -> Router<AppState> {
     Router::new()
         .merge(browser::routes())

@@ -63,16 +63,28 @@ async fn stats_page(
 ) -> Result<Html<String>, AppError> {
     viewer.require(Action::ViewLedger)?;
     let auditor = viewer.actor.role == Role::Auditor;
-    let figures = crate::web::cache::statistics_page(&app, auditor, |s| {
+    render(&StatsPage {
+        figures: figures_html(&app, auditor).await?,
+        chrome: viewer.chrome(&app).await?,
+    })
+}
+
+/// The figures as HTML, from the cache when the ledger has not changed since they were made.
+async fn figures_html(app: &AppState, auditor: bool) -> Result<Arc<String>, AppError> {
+    crate::web::cache::statistics_page(app, auditor, |s| {
         figures(s, auditor)
             .render()
             .map_err(|e| AppError::Internal(e.into()))
     })
-    .await?;
-    render(&StatsPage {
-        chrome: viewer.chrome(&app).await?,
-        figures,
-    })
+    .await
+}
+
+/// Computes both versions of the figures (auditors' with prices, and everyone else's).
+pub(super) async fn warm(app: &AppState) -> Result<(), AppError> {
+    for auditor in [true, false] {
+        figures_html(app, auditor).await?;
+    }
+    Ok(())
 }
 
 /// The figures of `s`; prices only for auditors.
