@@ -182,19 +182,15 @@ async fn transfers_latest(
             .get(header::ACCEPT_ENCODING)
             .and_then(|v| v.to_str().ok())
             .is_some_and(|v| v.split(',').any(|e| e.trim().starts_with("gzip")));
-        let mut r = if gzip {
-            let mut r = app
-                .public_downloads
-                .body(artefact.gzip.clone())
-                .into_response();
+        let bytes = if gzip { &artefact.gzip } else { &artefact.json };
+        let mut r = app.public_downloads.body(bytes.clone()).into_response();
+        // A paced body is a stream, which would otherwise go out chunked, without its length.
+        r.headers_mut()
+            .insert(header::CONTENT_LENGTH, HeaderValue::from(bytes.len()));
+        if gzip {
             r.headers_mut()
                 .insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
-            r
-        } else {
-            app.public_downloads
-                .body(artefact.json.clone())
-                .into_response()
-        };
+        }
         r.headers_mut().insert(
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/json"),

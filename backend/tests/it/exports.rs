@@ -474,6 +474,56 @@ async fn the_public_transfer_log_is_nro_4_0_without_prices() {
     assert!(!text.contains("price") && !text.contains("25000"));
 }
 
+#[tokio::test]
+async fn a_paced_download_of_the_public_log_arrives_whole_with_its_length() {
+    use axum::body::Body;
+    use axum::http::{Request, header};
+    use http_body_util::BodyExt;
+    use ipxfer::services::scale::Scale;
+    use ipxfer::web::AppState;
+    use tower::ServiceExt;
+
+    // A log of a few hundred entries: larger than the chunks the budget sends.
+    let db = TestDb::with_scale(Scale {
+        holdings: 500,
+        ledger: 400,
+        finalized: 2,
+        open: 2,
+        members: 5,
+        seed: 11,
+    })
+    .await;
+    let download = |mib_per_second: u32, encoding: &'static str| {
+        let state = AppState::new(db.conn.clone(), Default::default())
+            .with_public_download_rate(mib_per_second);
+        async move {
+            let res = ipxfer::web::router(state)
+                .oneshot(
+                    Request::get("/stats/transfers_latest.json")
+                        .header(header::ACCEPT_ENCODING, encoding)
+                        .body(Body::empty())
+                        .unwrap(),
+                )
+                .await
+                .unwrap();
+            let length = res.headers()[header::CONTENT_LENGTH]
+                .to_str()
+                .unwrap()
+                .to_owned();
+            let body = res.into_body().collect().await.unwrap().to_bytes();
+            assert_eq!(length, body.len().to_string());
+            body
+        }
+    };
+    for encoding in ["identity", "gzip"] {
+        let unpaced = download(0, encoding).await;
+        assert_eq!(download(1, encoding).await, unpaced, "{encoding}");
+    }
+    let log = download(1, "identity").await;
+    assert!(log.len() > 64 * 1024, "{} bytes", log.len());
+    transfer_log::parse_bytes(&log).unwrap();
+}
+
 /// The Python that `.ci/run` prepares with jsonschema (an independent validator).
 fn ci_python() -> std::path::PathBuf {
     let python = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../.ci/.venv/bin/python");
