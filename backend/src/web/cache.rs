@@ -73,24 +73,6 @@ pub struct Caches {
     pub admin_counts: Memo<(Option<i64>, Option<i64>), (u64, u64)>,
 }
 
-/// Computes every memo for the database as it is, so that the first viewers after a start do not
-/// wait for what is computed once per ledger state (on the scale data set: the statistics 0.3 s,
-/// the public log about a second). `serve` runs it beside the first requests, which wait for a
-/// memo being computed rather than compute it again. Run once, at start: a later append
-/// recomputes on the next view, as before.
-pub async fn warm(app: &super::AppState) -> AppResult<()> {
-    let started = std::time::Instant::now();
-    super::public::warm(app).await?;
-    super::audit::warm_statistics(app).await?;
-    home_stats(app).await?;
-    admin_counts(app).await?;
-    tracing::info!(
-        elapsed_ms = started.elapsed().as_millis() as u64,
-        "public log, statistics and counts computed"
-    );
-    Ok(())
-}
-
 /// How many organisations and users there are, counted again only when one was added.
 pub async fn admin_counts(app: &super::AppState) -> AppResult<Arc<(u64, u64)>> {
     let key = freshness::people_key(&app.db).await?;

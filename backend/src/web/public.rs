@@ -165,7 +165,7 @@ async fn artefact(app: &AppState) -> AppResult<std::sync::Arc<Artefact>> {
         .await
 }
 
-/// Builds the public log ahead of its first download (see [`super::cache::warm`]).
+/// Builds the public log ahead of its first download (see [`super::warm_caches`]).
 pub(super) async fn warm(app: &AppState) -> AppResult<()> {
     artefact(app).await.map(drop)
 }

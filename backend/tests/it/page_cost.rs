@@ -224,7 +224,7 @@ async fn after_the_start_warms_the_caches_no_first_view_computes_them() {
     let (conn, count) = counted(&db).await;
     let state = AppState::new(conn, Settings::default());
     // What `serve` runs beside its first requests.
-    ipxfer::web::cache::warm(&state).await.unwrap();
+    ipxfer::web::warm_caches(&state).await.unwrap();
 
     let mut anonymous = Browser::with_state(state.clone());
     for page in ["/", "/stats/transfers_latest.json"] {

@@ -25,7 +25,7 @@ use crate::web::forms::FormErrors;
 
 pub(crate) use self::exports::{DownloadQuery, export_file};
 
-/// Computes the statistics page's figures ahead of its first view (see [`super::cache::warm`]).
+/// Computes the statistics page's figures ahead of its first view (see [`super::warm_caches`]).
 pub(super) async fn warm_statistics(app: &AppState) -> crate::error::AppResult<()> {
     stats::warm(app).await
 }
