@@ -143,6 +143,14 @@ async fn load_with_parties(
         .into_tuple()
         .all(conn)
         .await?;
+    // By transfer: the scheduler loads every waiting transfer, and looking each one's documents
+    // up in the whole list was 10,000 x 11,000 comparisons at the registries' volumes.
+    let mut documents: std::collections::HashMap<i64, Vec<DocumentKind>> = Default::default();
+    for (transfer_id, kind) in &kinds {
+        if let Some(kind) = DocumentKind::parse(kind) {
+            documents.entry(*transfer_id).or_default().push(kind);
+        }
+    }
     let org = |org_id: i64| {
         orgs.get(&org_id)
             .ok_or_else(|| corrupt(format!("organisation {org_id} is missing")))
@@ -170,11 +178,7 @@ async fn load_with_parties(
             recipient: org(row.recipient_org_id)?,
             blocks: blocks.remove(&id).unwrap_or_default(),
             need,
-            documents: kinds
-                .iter()
-                .filter(|(t, _)| *t == id)
-                .filter_map(|(_, k)| DocumentKind::parse(k))
-                .collect(),
+            documents: documents.remove(&id).unwrap_or_default(),
         };
         loaded.push(Loaded {
             row: Record::of(&row),

@@ -112,8 +112,12 @@ pub async fn transition_emails(
 
 /// What the Message-IDs of one reminder of one transfer start with (`<TX-2026-000004.week-before.
 /// 1798444800.`), before the recipient's part.
-pub fn reminder_message_prefix(l: &Loaded, reminder: Reminder, anchor: OffsetDateTime) -> String {
-    format!("<{}.{}.", l.facts.reference, reminder.key(anchor))
+pub fn reminder_message_prefix(
+    reference: &str,
+    reminder: Reminder,
+    anchor: OffsetDateTime,
+) -> String {
+    format!("<{reference}.{}.", reminder.key(anchor))
 }
 
 /// The e-mails of one reminder to the people of `party`. `anchor` is the deadline, or the start
@@ -135,7 +139,7 @@ pub async fn reminder_emails(
         &[],
     );
     let (text, html) = content.render()?;
-    let prefix = reminder_message_prefix(l, reminder, anchor);
+    let prefix = reminder_message_prefix(&l.facts.reference, reminder, anchor);
     Ok(recipients(conn, l, &[party])
         .await?
         .into_iter()

@@ -6,6 +6,8 @@
 //! names the transfer, the reminder, its deadline (or the start of the wait) and the person, and
 //! the outbox ignores a Message-ID it already holds, so every reminder is queued once.
 
+use std::collections::{BTreeMap, HashMap};
+
 use sea_orm::{ColumnTrait, Condition, DatabaseConnection, DbErr, EntityTrait, QueryFilter};
 use time::OffsetDateTime;
 
@@ -13,7 +15,9 @@ use crate::config::Settings;
 use crate::db::entities::transfer;
 use crate::db::transfers::Loaded;
 use crate::db::{outbox, transfers as transfers_db};
+use crate::domain::Rir;
 use crate::domain::notification::{self, WEEK_BEFORE};
+use crate::domain::transfer::Side;
 use crate::domain::workflow::{Party, State};
 use crate::error::AppResult;
 use crate::services::notifications;
@@ -40,9 +44,12 @@ pub async fn tick(
 ) -> AppResult<Tick> {
     let expired = transfers::expire_overdue(db, settings, now).await?;
 
-    // Every reminder due by the clock, then one question to the outbox for all of them: which
-    // were queued before (an overdue transfer stays overdue for days, and the tick runs every
-    // minute).
+    // Every reminder due by the clock, decided from the transfers' rows alone; then one
+    // question to the outbox for all of them (an overdue transfer stays overdue for days, and
+    // the tick runs every minute); only the transfers of reminders not queued yet are loaded
+    // whole, for their e-mails. At the registries' volumes nearly every open transfer is past
+    // a service level: loading them all with their blocks, parties and documents each minute
+    // was most of a tick.
     let mut due: Vec<Due> = Vec::new();
     let soon = waiting(
         db,
@@ -51,12 +58,12 @@ pub async fn tick(
             .add(transfer::Column::Deadline.lte(now + WEEK_BEFORE)),
     )
     .await?;
-    for l in soon {
-        let Some(deadline) = l.row.deadline else {
+    for w in soon {
+        let Some(deadline) = w.row.deadline else {
             continue;
         };
-        if let Some((reminder, party)) = notification::deadline_reminder(&l.state, deadline, now) {
-            due.push(Due::new(l, reminder, party, deadline, Kind::Deadline));
+        if let Some((reminder, party)) = notification::deadline_reminder(&w.state, deadline, now) {
+            due.push(Due::new(&w, reminder, party, deadline, Kind::Deadline));
         }
     }
     let overdue = waiting(
@@ -66,26 +73,38 @@ pub async fn tick(
             .add(transfer::Column::UpdatedAt.lte(now - settings.service_levels.shortest())),
     )
     .await?;
-    for l in overdue {
+    for w in overdue {
         // The step began with the transfer's last change.
-        let since = l.row.updated_at;
+        let since = w.row.updated_at;
         let reminder = notification::service_level_reminder(
-            &l.state,
+            &w.state,
             since,
             now,
             &settings.service_levels,
-            |side| l.facts.registry_of(side),
+            |side| w.registry_of(side),
         );
         if let Some((reminder, party)) = reminder {
-            due.push(Due::new(l, reminder, party, since, Kind::ServiceLevel));
+            due.push(Due::new(&w, reminder, party, since, Kind::ServiceLevel));
         }
     }
 
     let prefixes: Vec<String> = due.iter().map(|d| d.prefix.clone()).collect();
     let queued = outbox::with_prefixes(db, &prefixes).await?;
+    due.retain(|d| !queued.contains(&d.prefix));
+    // Each transfer once, though it may be due both kinds of reminder.
+    let rows: BTreeMap<i64, transfer::Model> =
+        due.iter().map(|d| (d.row.id, d.row.clone())).collect();
+    let loaded: HashMap<i64, Loaded> = transfers_db::load_many(db, rows.into_values().collect())
+        .await?
+        .into_iter()
+        .map(|l| (l.row.id, l))
+        .collect();
     let (mut deadline_reminders, mut service_level_reminders) = (0, 0);
-    for d in due.iter().filter(|d| !queued.contains(&d.prefix)) {
-        let sent = remind(db, settings, d, now).await?;
+    for d in &due {
+        let l = loaded
+            .get(&d.row.id)
+            .ok_or_else(|| DbErr::Custom(format!("transfer {} was not loaded", d.row.id)))?;
+        let sent = remind(db, settings, l, d, now).await?;
         match d.kind {
             Kind::Deadline => deadline_reminders += sent,
             Kind::ServiceLevel => service_level_reminders += sent,
@@ -103,10 +122,41 @@ pub async fn tick(
     })
 }
 
-/// The transfers matching `condition`, loaded in one batch.
-async fn waiting(db: &DatabaseConnection, condition: Condition) -> Result<Vec<Loaded>, DbErr> {
+/// A waiting transfer as its row says, which is all a reminder's timing needs.
+struct Waiting {
+    row: transfer::Model,
+    state: State,
+    registries: (Rir, Rir),
+}
+
+impl Waiting {
+    fn registry_of(&self, side: Side) -> Rir {
+        match side {
+            Side::Source => self.registries.0,
+            Side::Recipient => self.registries.1,
+        }
+    }
+}
+
+/// The transfers matching `condition`, their rows only.
+async fn waiting(db: &DatabaseConnection, condition: Condition) -> Result<Vec<Waiting>, DbErr> {
     let rows = transfer::Entity::find().filter(condition).all(db).await?;
-    transfers_db::load_many(db, rows).await
+    rows.into_iter()
+        .map(|row| {
+            let corrupt = |what: String| DbErr::Custom(format!("transfer {}: {what}", row.id));
+            let state = State::from_parts(&row.state, row.state_data.as_deref())
+                .map_err(|e| corrupt(e.to_string()))?;
+            let rir = |token: &str| {
+                Rir::from_token(token).ok_or_else(|| corrupt(format!("registry {token:?}")))
+            };
+            let registries = (rir(&row.source_registry)?, rir(&row.recipient_registry)?);
+            Ok(Waiting {
+                row,
+                state,
+                registries,
+            })
+        })
+        .collect()
 }
 
 /// Which count a reminder adds to.
@@ -116,10 +166,10 @@ enum Kind {
     ServiceLevel,
 }
 
-/// A reminder the clock says is due: of transfer `l`, to `party`, about the deadline or wait
-/// that began at `anchor`; `prefix` begins the Message-IDs of its e-mails.
+/// A reminder the clock says is due: of the transfer whose row is `row`, to `party`, about the
+/// deadline or wait that began at `anchor`; `prefix` begins the Message-IDs of its e-mails.
 struct Due {
-    l: Loaded,
+    row: transfer::Model,
     reminder: notification::Reminder,
     party: Party,
     anchor: OffsetDateTime,
@@ -129,20 +179,19 @@ struct Due {
 
 impl Due {
     fn new(
-        l: Loaded,
+        w: &Waiting,
         reminder: notification::Reminder,
         party: Party,
         anchor: OffsetDateTime,
         kind: Kind,
     ) -> Self {
-        let prefix = notifications::reminder_message_prefix(&l, reminder, anchor);
         Due {
-            l,
+            prefix: notifications::reminder_message_prefix(&w.row.reference, reminder, anchor),
+            row: w.row.clone(),
             reminder,
             party,
             anchor,
             kind,
-            prefix,
         }
     }
 }
@@ -152,11 +201,12 @@ impl Due {
 async fn remind(
     db: &DatabaseConnection,
     settings: &Settings,
+    l: &Loaded,
     d: &Due,
     now: OffsetDateTime,
 ) -> AppResult<u64> {
     let emails =
-        notifications::reminder_emails(db, &settings.base_url, &d.l, d.reminder, d.party, d.anchor)
+        notifications::reminder_emails(db, &settings.base_url, l, d.reminder, d.party, d.anchor)
             .await?;
     Ok(outbox::enqueue_once(db, &emails, now).await?)
 }
