@@ -103,6 +103,15 @@ impl TransferStatistics {
         days.get(days.len() / 2).copied()
     }
 
+    /// The same figures with no price at all, for everyone but auditors: what is rendered for
+    /// them cannot show a price it does not hold.
+    pub fn without_prices(&self) -> TransferStatistics {
+        TransferStatistics {
+            prices: BTreeMap::new(),
+            ..self.clone()
+        }
+    }
+
     /// Mean price per address (rounded to cents) per (year, currency, size class), with the
     /// number of transfers it is the mean of.
     pub fn prices(&self) -> Vec<PricePoint> {
@@ -185,6 +194,12 @@ mod tests {
                 mean_per_address: Decimal::new(4500, 2),
                 transfers: 2,
             }]
+        );
+        let public = s.without_prices();
+        assert!(public.prices().is_empty());
+        assert_eq!(
+            (public.durations, public.median_days()),
+            (s.durations, s.median_days())
         );
     }
 

@@ -14,12 +14,9 @@ use crate::error::AppResult;
 /// Entries read per page.
 const PAGE: u64 = 2_000;
 
-/// Computes the statistics. Prices are read only when `with_prices` (auditors see them; nobody
-/// else may), so they cannot leak into a page rendered for someone else.
-pub async fn statistics(
-    conn: &impl ConnectionTrait,
-    with_prices: bool,
-) -> AppResult<TransferStatistics> {
+/// Computes the statistics, prices included: only auditors may see them, so everyone else's
+/// page is rendered from [`TransferStatistics::without_prices`].
+pub async fn statistics(conn: &impl ConnectionTrait) -> AppResult<TransferStatistics> {
     let mut stats = TransferStatistics::default();
     let mut after = 0;
     loop {
@@ -59,14 +56,11 @@ pub async fn statistics(
             let Some(completed_at) = t.completed_at else {
                 continue;
             };
-            let price = if with_prices {
-                t.agreed_price
-                    .as_deref()
-                    .and_then(|p| p.parse::<Decimal>().ok())
-                    .zip(t.price_currency.clone())
-            } else {
-                None
-            };
+            let price = t
+                .agreed_price
+                .as_deref()
+                .and_then(|p| p.parse::<Decimal>().ok())
+                .zip(t.price_currency.clone());
             let n = addresses.get(&t.id).copied().unwrap_or(0);
             stats.add_completed(t.filed_at, completed_at, n, price);
         }

@@ -67,6 +67,9 @@ pub struct Caches {
     /// else's, by ledger head.
     pub statistics: Memo<LedgerKey, String>,
     pub statistics_without_prices: Memo<LedgerKey, String>,
+    /// The figures both are rendered from, read from the whole ledger once per ledger head
+    /// (prices included; everyone else's rendering gets them without).
+    pub statistics_data: Memo<LedgerKey, crate::domain::statistics::TransferStatistics>,
     /// The home page's counts, by ledger head and the newest organisation and import.
     pub home: Memo<HoldingsKey, crate::services::stats::Stats>,
     /// The admin page's organisation and user counts, by the newest of each.
@@ -105,8 +108,17 @@ pub async fn statistics_page(
     } else {
         &app.caches.statistics_without_prices
     };
-    memo.get(key, async {
-        render(&crate::services::statistics::statistics(&app.db, with_prices).await?)
+    memo.get(key.clone(), async {
+        let figures = app
+            .caches
+            .statistics_data
+            .get(key, crate::services::statistics::statistics(&app.db))
+            .await?;
+        if with_prices {
+            render(&figures)
+        } else {
+            render(&figures.without_prices())
+        }
     })
     .await
 }

@@ -63,19 +63,19 @@ impl Budget {
         if self.rate.is_none() || bytes.len() <= CHUNK {
             return Body::from(bytes);
         }
-        let budget = self.clone();
-        let chunks = futures_util::stream::unfold(0, move |at| {
-            let (budget, bytes) = (budget.clone(), bytes.clone());
-            async move {
+        let chunks = futures_util::stream::unfold(
+            (self.clone(), bytes, 0),
+            |(budget, bytes, at)| async move {
                 if at >= bytes.len() {
                     return None;
                 }
                 let end = (at + CHUNK).min(bytes.len());
                 let when = budget.reserve((end - at) as u64, Instant::now());
                 tokio::time::sleep_until(when).await;
-                Some((Ok::<_, Infallible>(bytes.slice(at..end)), end))
-            }
-        });
+                let chunk = bytes.slice(at..end);
+                Some((Ok::<_, Infallible>(chunk), (budget, bytes, end)))
+            },
+        );
         Body::from_stream(chunks)
     }
 }

@@ -3,8 +3,9 @@
 //! producer `NRO`, no prices). It is built once per state of the ledger into a stored artefact
 //! (JSON and gzip, in memory) and served from it with `ETag`/`Last-Modified` (304 on a match),
 //! so no download, however slow, holds a database connection; downloads share one bandwidth
-//! budget ([`super::pacing`]), so however many and fast, they cannot take the site's cores. Also `/holdings`, the holdings of
-//! each registry in one table (cached like the home page's counts). The home page links to both.
+//! budget ([`super::pacing`]), so however many and fast, they cannot take the site's cores.
+//! Also `/holdings`, the holdings of each registry in one table (cached like the home page's
+//! counts). The home page links to both.
 
 use std::io::Write;
 

@@ -210,8 +210,8 @@ async fn first_and_second_view(
     (views[0], views[1])
 }
 
-#[tokio::test]
-async fn after_the_start_warms_the_caches_no_first_view_computes_them() {
+/// A small scale data set and the web state on a counted connection to it.
+async fn small_scale_state() -> (TestDb, AppState, Arc<AtomicUsize>) {
     let db = TestDb::with_scale(Scale {
         holdings: 500,
         ledger: 40,
@@ -222,7 +222,12 @@ async fn after_the_start_warms_the_caches_no_first_view_computes_them() {
     })
     .await;
     let (conn, count) = counted(&db).await;
-    let state = AppState::new(conn, Settings::default());
+    (db, AppState::new(conn, Settings::default()), count)
+}
+
+#[tokio::test]
+async fn after_the_start_warms_the_caches_no_first_view_computes_them() {
+    let (_db, state, count) = small_scale_state().await;
     // What `serve` runs beside its first requests.
     ipxfer::web::warm_caches(&state).await.unwrap();
 
@@ -246,4 +251,30 @@ async fn after_the_start_warms_the_caches_no_first_view_computes_them() {
             "{page} as {email}: the first view computed something"
         );
     }
+}
+
+#[tokio::test]
+async fn the_ledger_is_read_once_for_both_versions_of_the_statistics() {
+    let (_db, state, count) = small_scale_state().await;
+    let mut auditor = Browser::with_state(state.clone());
+    auditor
+        .sign_in_with("auditor@scale.example", DEMO_PASSWORD)
+        .await;
+    auditor.get("/stats").await.assert_ok();
+    // The hostmaster's version (without prices) is rendered from the figures the auditor's
+    // view read: its first view reads no more than its second.
+    let mut hostmaster = Browser::with_state(state.clone());
+    hostmaster
+        .sign_in_with("hm1@arin.scale.example", DEMO_PASSWORD)
+        .await;
+    hostmaster.get("/ledger").await.assert_ok();
+    let (first, second) = first_and_second_view(&mut hostmaster, &count, "/stats").await;
+    assert_eq!(first, second);
+    assert!(
+        !hostmaster
+            .get("/stats")
+            .await
+            .body
+            .contains("Price per address")
+    );
 }
