@@ -70,7 +70,7 @@ pub async fn verify(db: &DatabaseConnection) -> AppResult<Verification> {
     // A broken chain makes the holdings comparison meaningless: report the break alone.
     let holdings_mismatch = match chain_break {
         Some(_) => None,
-        None => audit.holdings_mismatch(&holdings_db::load_live(conn).await?),
+        None => audit.holdings_mismatch(holdings_db::load_live(conn).await?),
     };
     txn.commit().await?;
     Ok(Verification {
