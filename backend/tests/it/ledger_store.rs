@@ -172,6 +172,22 @@ async fn a_ledger_of_several_pages_verifies_and_a_break_on_a_later_page_is_found
     let v = ledger::verify(&db.conn).await.unwrap();
     assert_eq!(v.chain_break.as_ref().unwrap().seq(), 4101);
     assert_eq!(v.entries, 4_100);
+
+    // A break on the first page, with the next page already being read (the trigger is gone
+    // already): the break is reported, and the holdings are not compared.
+    exec(
+        &db,
+        "UPDATE ledger_entries SET source_org_name = 'Mallory' WHERE seq = 10",
+    )
+    .await
+    .unwrap();
+    let v = ledger::verify(&db.conn).await.unwrap();
+    assert_eq!(v.chain_break.as_ref().unwrap().seq(), 10);
+    assert_eq!(v.entries, 9);
+    assert_eq!(
+        v.holdings_mismatch, None,
+        "a broken chain is reported alone"
+    );
 }
 
 #[tokio::test]
