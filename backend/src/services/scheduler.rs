@@ -6,7 +6,7 @@
 //! names the transfer, the reminder, its deadline (or the start of the wait) and the person, and
 //! the outbox ignores a Message-ID it already holds, so every reminder is queued once.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 
 use sea_orm::{
     ColumnTrait, Condition, DatabaseConnection, DbErr, EntityTrait, FromQueryResult, QueryFilter,
@@ -25,6 +25,9 @@ use crate::domain::workflow::{Party, State};
 use crate::error::AppResult;
 use crate::services::notifications;
 use crate::services::transfers;
+
+/// Transfers loaded whole at once to render their reminders.
+const LOAD_BATCH: usize = 1_000;
 
 /// What one tick did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -94,23 +97,37 @@ pub async fn tick(
     let prefixes: Vec<String> = due.iter().map(|d| d.prefix.clone()).collect();
     let queued = outbox::with_prefixes(db, &prefixes).await?;
     due.retain(|d| !queued.contains(&d.prefix));
-    // Each transfer once, though it may be due both kinds of reminder.
-    let ids: BTreeSet<i64> = due.iter().map(|d| d.transfer).collect();
-    let loaded: HashMap<i64, Loaded> = transfers_db::load_many(db, rows_by_id(db, &ids).await?)
-        .await?
-        .into_iter()
-        .map(|l| (l.row.id, l))
-        .collect();
+    // The transfers of the others are loaded whole in batches, each once though it may be due
+    // both kinds of reminder: after an outage of the scheduler every waiting transfer may be
+    // due at once, and a batch bounds the statements' parameters (`load_many` binds two per
+    // transfer) and the memory.
+    due.sort_by_key(|d| d.transfer);
+    let mut ids: Vec<i64> = due.iter().map(|d| d.transfer).collect();
+    ids.dedup();
     let (mut deadline_reminders, mut service_level_reminders) = (0, 0);
-    for d in &due {
-        let l = loaded
-            .get(&d.transfer)
-            .ok_or_else(|| DbErr::Custom(format!("transfer {} was not loaded", d.transfer)))?;
-        let sent = remind(db, settings, l, d, now).await?;
-        match d.kind {
-            Kind::Deadline => deadline_reminders += sent,
-            Kind::ServiceLevel => service_level_reminders += sent,
+    let mut from = 0;
+    for batch in ids.chunks(LOAD_BATCH) {
+        let rows = transfer::Entity::find()
+            .filter(transfer::Column::Id.is_in(batch.iter().copied()))
+            .all(db)
+            .await?;
+        let loaded: HashMap<i64, Loaded> = transfers_db::load_many(db, rows)
+            .await?
+            .into_iter()
+            .map(|l| (l.row.id, l))
+            .collect();
+        let to = due.partition_point(|d| d.transfer <= batch[batch.len() - 1]);
+        for d in &due[from..to] {
+            let l = loaded
+                .get(&d.transfer)
+                .ok_or_else(|| DbErr::Custom(format!("transfer {} was not loaded", d.transfer)))?;
+            let sent = remind(db, settings, l, d, now).await?;
+            match d.kind {
+                Kind::Deadline => deadline_reminders += sent,
+                Kind::ServiceLevel => service_level_reminders += sent,
+            }
         }
+        from = to;
     }
 
     let pruned = crate::services::accounts::prune(db, now).await?
@@ -190,25 +207,6 @@ async fn waiting(db: &DatabaseConnection, condition: Condition) -> Result<Vec<Wa
             })
         })
         .collect()
-}
-
-/// The whole rows of the transfers `ids`, in statements of a bounded number of parameters (after
-/// an outage of the scheduler every waiting transfer may be due at once).
-async fn rows_by_id(
-    db: &DatabaseConnection,
-    ids: &BTreeSet<i64>,
-) -> Result<Vec<transfer::Model>, DbErr> {
-    let ids: Vec<i64> = ids.iter().copied().collect();
-    let mut rows = Vec::with_capacity(ids.len());
-    for chunk in ids.chunks(5_000) {
-        rows.extend(
-            transfer::Entity::find()
-                .filter(transfer::Column::Id.is_in(chunk.iter().copied()))
-                .all(db)
-                .await?,
-        );
-    }
-    Ok(rows)
 }
 
 /// Which count a reminder adds to.
