@@ -493,8 +493,12 @@ async fn a_paced_download_of_the_public_log_arrives_whole_with_its_length() {
         seed: 11,
     })
     .await;
+    // One clock for every build of the log: its header says when it was produced, so two
+    // builds a second apart would differ in that alone.
+    let clock = std::sync::Arc::new(ipxfer::clock::ManualClock::at(now()));
     let download = |mib_per_second: u32, encoding: &'static str| {
         let state = AppState::new(db.conn.clone(), Default::default())
+            .with_clock(clock.clone())
             .with_public_download_rate(mib_per_second);
         async move {
             let res = ipxfer::web::router(state)
