@@ -46,8 +46,9 @@ type BulkHolding<'a> = (
 );
 
 /// Writes imported rows into both the live holdings and the snapshot that verification replays
-/// from, in bulk statements (`db::bulk`). The snapshot gets the same rows, not a copy of the
-/// registry's live holdings: those may already hold space received by transfer.
+/// from, in bulk statements (`db::bulk`). The snapshot gets the same rows (copied from the ones
+/// just inserted), not a copy of the registry's live holdings: those may already hold space
+/// received by transfer.
 pub async fn insert_imported(
     conn: &impl ConnectionTrait,
     rows: &[HoldingRecord],
@@ -68,8 +69,7 @@ pub async fn insert_imported(
             )
         })
         .collect();
-    bulk::insert(conn, "holdings", HOLDING_COLUMNS, &bulk, None).await?;
-    bulk::insert(conn, "holding_snapshot", HOLDING_COLUMNS, &bulk, None).await
+    bulk::insert_with_copy(conn, "holdings", "holding_snapshot", HOLDING_COLUMNS, &bulk).await
 }
 
 /// The first of `registry`'s live holdings that shares addresses with another registry's, as
