@@ -87,6 +87,18 @@ pub struct Cli {
     )]
     pub outbox_lease: Option<u64>,
 
+    /// Requests and database statements slower than this many milliseconds are logged as
+    /// warnings (with the request's path, or the statement's text and time).
+    #[arg(
+        long,
+        env = "IPXFER_SLOW_MS",
+        global = true,
+        value_name = "MILLISECONDS",
+        default_value_t = 1000,
+        value_parser = clap::value_parser!(u64).range(1..=3_600_000)
+    )]
+    pub slow_ms: u64,
+
     #[command(flatten)]
     pub mail: MailArgs,
 
@@ -371,6 +383,7 @@ pub async fn run_with_clock(cli: Cli, clock: SharedClock) -> anyhow::Result<()> 
         database_url,
         log_key,
         outbox_lease,
+        slow_ms,
         mail,
         command,
         ..
@@ -380,6 +393,7 @@ pub async fn run_with_clock(cli: Cli, clock: SharedClock) -> anyhow::Result<()> 
         log_key,
         origin,
         outbox_lease,
+        slow: std::time::Duration::from_millis(slow_ms),
         mail,
         settings,
         clock,
@@ -438,6 +452,8 @@ struct Globals {
     /// The transparency log's origin.
     origin: String,
     outbox_lease: Option<u64>,
+    /// What counts as a slow request or statement (`--slow-ms`).
+    slow: std::time::Duration,
     mail: MailArgs,
     settings: Settings,
     clock: SharedClock,
@@ -471,13 +487,15 @@ impl Globals {
             self.database_url.clone()
         };
         prepare_database_url(&database_url).context("cannot create the database folder")?;
-        let conn = db::connect(&database_url).await.with_context(|| {
-            format!(
-                "cannot open the database {} (is the server running and reachable, and are the \
+        let conn = db::connect_with(&database_url, self.slow)
+            .await
+            .with_context(|| {
+                format!(
+                    "cannot open the database {} (is the server running and reachable, and are the \
                  name and password right? set it with --database-url or DATABASE_URL)",
-                redact(&database_url)
-            )
-        })?;
+                    redact(&database_url)
+                )
+            })?;
         db::migrate(&conn)
             .await
             .context("cannot migrate the database")?;
@@ -570,7 +588,7 @@ async fn serve(g: &Globals, args: ServeArgs) -> anyhow::Result<()> {
     let export_db = if db.database_url.contains(":memory:") {
         db.conn.clone()
     } else {
-        db::connect_pool(&db.database_url, web::spool::EXPORT_SLOTS)
+        db::connect_pool(&db.database_url, web::spool::EXPORT_SLOTS, g.slow)
             .await
             .context("cannot open the exports' database pool")?
     };
@@ -586,6 +604,7 @@ async fn serve(g: &Globals, args: ServeArgs) -> anyhow::Result<()> {
         caches: Default::default(),
         api_limits: Arc::new(web::api::Limits::per_minute(api_requests_per_minute)),
         public_downloads: Arc::new(web::pacing::Budget::mib_per_second(public_download_rate)),
+        slow_requests: g.slow,
     };
     let served = web::serve(state, addr).await;
     jobs.stop().await;

@@ -34,6 +34,16 @@ pub type Db = DatabaseConnection;
 /// SQLite gets WAL, a busy timeout and foreign keys; the pool size is set on purpose because
 /// sea-orm's SQLite default of one connection serialises every page (see `docs/architecture.md`).
 pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
+    connect_with(url, DEFAULT_SLOW).await
+}
+
+/// Statements slower than this are logged as warnings unless the operator says otherwise
+/// (`--slow-ms`).
+pub const DEFAULT_SLOW: Duration = Duration::from_secs(1);
+
+/// [`connect`], logging statements slower than `slow` as warnings (sqlx's slow-statement log:
+/// the statement's text and its time as the client saw it, waits for a core included).
+pub async fn connect_with(url: &str, slow: Duration) -> Result<DatabaseConnection, DbErr> {
     // An in-memory database exists once per connection: keep it to exactly one.
     let size = if url.contains(":memory:") {
         1
@@ -42,17 +52,25 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
     } else {
         16
     };
-    connect_pool(url, size).await
+    connect_pool(url, size, slow).await
 }
 
 /// Opens a pool of `size` connections on `url`, set up as [`connect`] describes (a second,
 /// small pool keeps long exports off the connections pages use).
-pub async fn connect_pool(url: &str, size: u32) -> Result<DatabaseConnection, DbErr> {
+pub async fn connect_pool(
+    url: &str,
+    size: u32,
+    slow: Duration,
+) -> Result<DatabaseConnection, DbErr> {
     let mut options = ConnectOptions::new(url.to_owned());
     // A refused connection is retried until the acquire timeout: keep failures quick to report
-    // and requests from waiting long for a busy pool.
+    // and requests from waiting long for a busy pool. Every statement would be logged at
+    // TRACE (off unless RUST_LOG asks for `sqlx=trace`); slow ones at WARN, and so is a slow
+    // wait for a connection of the pool (sqlx's `sqlx::pool::acquire`).
     options
-        .sqlx_logging(false)
+        .sqlx_logging(true)
+        .sqlx_logging_level(log::LevelFilter::Trace)
+        .sqlx_slow_statements_logging_settings(log::LevelFilter::Warn, slow)
         .connect_timeout(Duration::from_secs(10))
         .acquire_timeout(Duration::from_secs(10));
     options.max_connections(size);
@@ -67,13 +85,36 @@ pub async fn connect_pool(url: &str, size: u32) -> Result<DatabaseConnection, Db
                 // system time of a bulk insert), and pages re-read less (docs/performance.md).
                 .pragma("cache_size", "-32768")
         });
+        options.map_sqlx_sqlite_pool_opts(move |o| o.acquire_slow_threshold(slow));
     } else {
         // No JIT compilation: the page's queries are short, but probing a page's blocks is
         // estimated dear enough to cross `jit_above_cost`, and compiling took 20-25 ms of a
         // queue view whose plan runs in 0.5 ms (docs/performance.md).
         options.map_sqlx_postgres_opts(|o| o.options([("jit", "off")]));
+        options.map_sqlx_postgres_pool_opts(move |o| o.acquire_slow_threshold(slow));
     }
     Database::connect(options).await
+}
+
+/// Opens every connection of the pool now. The pool opens them lazily, one for each request
+/// that finds none idle, while that request waits (a TCP and, on PostgreSQL, a SCRAM
+/// handshake each): `serve` fills it at start so that its first burst of requests does not pay
+/// for them (docs/performance.md).
+pub async fn open_all(conn: &DatabaseConnection) -> Result<(), DbErr> {
+    async fn fill<D: sea_orm::sqlx::Database>(
+        pool: &sea_orm::sqlx::Pool<D>,
+    ) -> Result<(), sea_orm::sqlx::Error> {
+        let size = pool.options().get_max_connections();
+        let held = futures_util::future::try_join_all((0..size).map(|_| pool.acquire())).await?;
+        drop(held);
+        Ok(())
+    }
+    let filled = match conn.get_database_backend() {
+        DatabaseBackend::Postgres => fill(conn.get_postgres_connection_pool()).await,
+        DatabaseBackend::Sqlite => fill(conn.get_sqlite_connection_pool()).await,
+        _ => Ok(()),
+    };
+    filled.map_err(|e| DbErr::Custom(format!("cannot open the pool's connections: {e}")))
 }
 
 /// Applies every pending migration.

@@ -66,6 +66,8 @@ pub struct AppState {
     pub api_limits: Arc<api::Limits>,
     /// The bandwidth all downloads of the public transfer log share (see [`pacing`]).
     pub public_downloads: Arc<pacing::Budget>,
+    /// Requests slower than this are logged as warnings (`--slow-ms`, see [`log_slow`]).
+    pub slow_requests: std::time::Duration,
 }
 
 impl AppState {
@@ -80,6 +82,7 @@ impl AppState {
             caches: Default::default(),
             api_limits: Default::default(),
             public_downloads: Default::default(),
+            slow_requests: crate::db::DEFAULT_SLOW,
         }
     }
 
@@ -180,7 +183,60 @@ pub fn router(state: AppState) -> Router {
             HeaderValue::from_static("same-origin"),
         ))
         .layer(TraceLayer::new_for_http())
+        .layer(axum::middleware::from_fn_with_state(
+            state.slow_requests,
+            log_slow,
+        ))
+        .layer(axum::middleware::from_fn(run_to_completion))
         .with_state(state)
+}
+
+/// Runs each request to its end on a task of its own, even when its client goes away first.
+///
+/// Otherwise hyper drops the handler where it stands, and a handler dropped in the middle of a
+/// statement costs a database connection: sqlx cannot tell where the server's answer stopped,
+/// so it closes the connection instead of returning it to the pool, and the pool opens a new
+/// one (a TCP and SCRAM handshake) while the next requests wait. Measured on PostgreSQL: wrk
+/// closing its 32 connections at the end of a run left 14, then 9 of the pool's 16 open, and
+/// the next run's first requests waited 0.25-1.3 s for a connection (sqlx's slow-acquire
+/// warnings; docs/performance.md). A half-finished request also leaves nothing half done this
+/// way (its session is saved, its transaction committed or rolled back by its own code). A
+/// handler that panics is answered with a 500, as an error would be.
+async fn run_to_completion(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    match tokio::spawn(next.run(request)).await {
+        Ok(response) => response,
+        Err(failed) => AppError::Internal(anyhow::anyhow!("the request's task failed: {failed}"))
+            .into_response(),
+    }
+}
+
+/// Logs a request that took longer than `slow` to answer, as a warning with its method, path
+/// and status: what an operator needs to find it beside the slow statements that the pool
+/// logs (`db::connect_with`). The time runs until the response's head is ready; a body that
+/// is streamed afterwards (exports, the public log) is not counted.
+async fn log_slow(
+    State(slow): State<std::time::Duration>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let started = std::time::Instant::now();
+    let method = request.method().clone();
+    let path = request.uri().path().to_owned();
+    let response = next.run(request).await;
+    let took = started.elapsed();
+    if took >= slow {
+        tracing::warn!(
+            %method,
+            path,
+            status = response.status().as_u16(),
+            ms = took.as_millis() as u64,
+            "slow request"
+        );
+    }
+    response
 }
 
 /// Pages load only our own stylesheet (no script at all), may not be framed, and post forms only
@@ -208,13 +264,15 @@ pub async fn serve(state: AppState, addr: SocketAddr) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Computes every memo of [`cache`] for the database as it is, so that the first viewers after
-/// a start do not wait for what is computed once per ledger state (on the scale data set, 2 s on
-/// PostgreSQL: the public log, the statistics). `serve` runs it beside the first requests, which
+/// Opens the pool's connections ([`crate::db::open_all`]) and computes every memo of [`cache`]
+/// for the database as it is, so that the first viewers after a start do not wait for what is
+/// computed once per ledger state (on the scale data set, 2 s on PostgreSQL: the public log,
+/// the statistics). `serve` runs it beside the first requests, which
 /// wait for a memo being computed rather than compute it again. Run once, at start: a later
 /// append recomputes on the next view, as before.
 pub async fn warm_caches(app: &AppState) -> crate::error::AppResult<()> {
     let started = std::time::Instant::now();
+    crate::db::open_all(&app.db).await?;
     public::warm(app).await?;
     audit::warm_statistics(app).await?;
     cache::home_stats(app).await?;

@@ -189,6 +189,28 @@ impl Browser {
         self.post_raw(uri, &all).await
     }
 
+    /// Posts a form with the CSRF token as [`Browser::post`] does, but goes away as soon as the
+    /// request has started: its future is polled once and dropped, as hyper drops a request
+    /// whose client closed the connection.
+    pub async fn post_and_leave(&mut self, uri: &str, fields: &[(&str, &str)]) {
+        if self.csrf.is_none() {
+            self.get("/password-reset").await;
+        }
+        let token = self.csrf.clone().unwrap_or_default();
+        let mut all: Vec<(&str, &str)> = vec![("csrf_token", &token)];
+        all.extend_from_slice(fields);
+        let req = self
+            .request("POST", uri)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(serde_html_form::to_string(&all).unwrap()))
+            .unwrap();
+        let answered = futures_util::FutureExt::now_or_never(self.app.clone().oneshot(req));
+        assert!(
+            answered.is_none(),
+            "the request ended before its first wait"
+        );
+    }
+
     /// Posts exactly these fields (no token added).
     pub async fn post_raw(&mut self, uri: &str, fields: &[(&str, &str)]) -> Page {
         let body = serde_html_form::to_string(fields).unwrap();

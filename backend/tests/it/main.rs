@@ -22,6 +22,7 @@ mod security;
 mod starvation;
 mod tlog;
 mod transfers;
+mod under_load;
 mod web;
 mod web_account;
 mod web_admin;

@@ -12,7 +12,9 @@ async fn migrations_roll_back_and_apply_again() {
     // The round trip runs on one connection: another pooled SQLite connection keeps the schema
     // it read before the rollback, and refuses to create an index it still believes exists
     // ("index holdings_end already exists", seen in CI when the pool handed over mid-way).
-    let conn = ipxfer::db::connect_pool(&db.url, 1).await.unwrap();
+    let conn = ipxfer::db::connect_pool(&db.url, 1, ipxfer::db::DEFAULT_SLOW)
+        .await
+        .unwrap();
     let applied = Migrator::get_applied_migrations(&conn).await.unwrap().len();
     assert_eq!(applied, Migrator::migrations().len());
     Migrator::down(&conn, None).await.unwrap();

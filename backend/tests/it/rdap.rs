@@ -358,7 +358,9 @@ async fn unread_answers_hold_no_database_connection() {
         .await
         .unwrap();
     // One connection only: an answer that kept it while its reader is slow would block the next.
-    let conn = ipxfer::db::connect_pool(&w.db.url, 1).await.unwrap();
+    let conn = ipxfer::db::connect_pool(&w.db.url, 1, ipxfer::db::DEFAULT_SLOW)
+        .await
+        .unwrap();
     let state = AppState::new(conn.clone(), Settings::default());
     let mut unread = Vec::new();
     for uri in [

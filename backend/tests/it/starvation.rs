@@ -52,9 +52,10 @@ async fn slow_readers_of_every_export_do_not_starve_pages() {
         seed: 11,
     })
     .await;
-    let exports_db = ipxfer::db::connect_pool(&db.url, spool::EXPORT_SLOTS)
-        .await
-        .unwrap();
+    let exports_db =
+        ipxfer::db::connect_pool(&db.url, spool::EXPORT_SLOTS, ipxfer::db::DEFAULT_SLOW)
+            .await
+            .unwrap();
     let state = AppState::new(db.conn.clone(), Settings::default()).with_export_db(exports_db);
     let mut auditor = Browser::with_state(state.clone());
     auditor
