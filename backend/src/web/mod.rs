@@ -224,13 +224,13 @@ async fn log_slow(
 ) -> Response {
     let started = std::time::Instant::now();
     let method = request.method().clone();
-    let path = request.uri().path().to_owned();
+    let uri = request.uri().clone();
     let response = next.run(request).await;
     let took = started.elapsed();
     if took >= slow {
         tracing::warn!(
             %method,
-            path,
+            path = uri.path(),
             status = response.status().as_u16(),
             ms = took.as_millis() as u64,
             "slow request"
