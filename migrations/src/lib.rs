@@ -18,6 +18,7 @@ mod m20261201_140101_policy_fidelity;
 mod m20261201_160101_create_api_tokens;
 mod m20261202_000001_queue_indexes;
 mod m20261202_000002_outbox_prefix_index;
+mod m20261202_000003_ledger_transfer_date_index;
 
 /// Applies ipxfer's migrations in order.
 pub struct Migrator;
@@ -41,6 +42,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_160101_create_api_tokens::Migration),
             Box::new(m20261202_000001_queue_indexes::Migration),
             Box::new(m20261202_000002_outbox_prefix_index::Migration),
+            Box::new(m20261202_000003_ledger_transfer_date_index::Migration),
         ]
     }
 }

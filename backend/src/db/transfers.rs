@@ -873,25 +873,48 @@ pub async fn unfinished_inter_rir_page(
     limit: u64,
 ) -> Result<Vec<OpenTransfer>, DbErr> {
     use sea_orm::QuerySelect;
+    use sea_orm::sea_query::{Condition, Query};
     use std::collections::HashMap;
     use time::OffsetDateTime;
     use transfer::Column as C;
+    let inter_rir = || Expr::col(C::SourceRegistry).ne(Expr::col(C::RecipientRegistry));
     let rows = transfer::Entity::find()
         .filter(C::Id.gt(after))
-        .filter(Expr::col(C::SourceRegistry).ne(Expr::col(C::RecipientRegistry)))
+        .filter(inter_rir())
         .filter(C::State.ne("completed"))
         .order_by_asc(C::Id)
         .limit(limit)
         .all(conn)
         .await?;
-    let ids: Vec<i64> = rows.iter().map(|t| t.id).collect();
+    let Some(last) = rows.last().map(|t| t.id) else {
+        return Ok(Vec::new());
+    };
+    // The page's events and blocks are read through a subquery on the page's id range, not a
+    // list of its ids: the statements stay small and the same whatever the
+    // page holds. (Lists of 1,000-2,000 ids made messages large enough that sqlx 0.9.0, which
+    // leaves Nagle's algorithm on, waited about 40 ms for a delayed ACK on each over TLS:
+    // docs/performance.md.) The range is not narrowed by state, which may change meanwhile
+    // under READ COMMITTED: every transfer of `rows` is in it (registries never change), and
+    // the few completed ones it adds are looked up by no row.
+    let page_ids = |column: C| {
+        Query::select()
+            .column(column)
+            .from(transfer::Entity)
+            .cond_where(
+                Condition::all()
+                    .add(C::Id.gt(after))
+                    .add(C::Id.lte(last))
+                    .add(inter_rir()),
+            )
+            .to_owned()
+    };
     let mut history: HashMap<i64, Vec<(String, OffsetDateTime)>> = HashMap::new();
     for (transfer_id, to_state, at) in transfer_event::Entity::find()
         .select_only()
         .column(transfer_event::Column::TransferId)
         .column(transfer_event::Column::ToState)
         .column(transfer_event::Column::CreatedAt)
-        .filter(transfer_event::Column::TransferId.is_in(ids.clone()))
+        .filter(transfer_event::Column::TransferId.in_subquery(page_ids(C::Id)))
         .order_by_asc(transfer_event::Column::Id)
         .into_tuple::<(i64, String, OffsetDateTime)>()
         .all(conn)
@@ -901,7 +924,7 @@ pub async fn unfinished_inter_rir_page(
     }
     let mut blocks: HashMap<i64, Vec<Ipv4Range>> = HashMap::new();
     for b in transfer_block::Entity::find()
-        .filter(transfer_block::Column::TransferId.is_in(ids))
+        .filter(transfer_block::Column::TransferId.in_subquery(page_ids(C::Id)))
         .order_by_asc(transfer_block::Column::StartAddr)
         .all(conn)
         .await?
@@ -911,7 +934,9 @@ pub async fn unfinished_inter_rir_page(
             .or_default()
             .push(range_of(b.start_addr, b.end_addr)?);
     }
-    let org_ids: Vec<i64> = rows
+    // The parties by their ids, each once: a few hundred at most (two subqueries here made
+    // PostgreSQL scan every organisation).
+    let org_ids: std::collections::BTreeSet<i64> = rows
         .iter()
         .flat_map(|t| [t.source_org_id, t.recipient_org_id])
         .collect();
