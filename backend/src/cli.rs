@@ -94,7 +94,7 @@ pub struct Cli {
         env = "IPXFER_SLOW_MS",
         global = true,
         value_name = "MILLISECONDS",
-        default_value_t = 1000,
+        default_value_t = db::DEFAULT_SLOW.as_millis() as u64,
         value_parser = clap::value_parser!(u64).range(1..=3_600_000)
     )]
     pub slow_ms: u64,

@@ -85,19 +85,28 @@ pub async fn insert<T: Serialize>(
     if rows.is_empty() {
         return Ok(());
     }
-    let backend = conn.get_database_backend();
-    let sql = statement(backend, table, columns, on_conflict);
+    let sql = statement(conn.get_database_backend(), table, columns, on_conflict);
     for chunk in rows.chunks(ROWS) {
-        let json = serde_json::to_string(chunk)
-            .map_err(|e| DbErr::Custom(format!("bulk rows for {table}: {e}")))?;
-        conn.execute_raw(Statement::from_sql_and_values(
-            backend,
-            sql.clone(),
-            [json.into()],
-        ))
-        .await?;
+        insert_chunk(conn, &sql, table, chunk).await?;
     }
     Ok(())
+}
+
+/// Runs `sql` (a statement of [`statement`]'s form) with `chunk` as its JSON parameter.
+async fn insert_chunk<T: Serialize>(
+    conn: &impl ConnectionTrait,
+    sql: &str,
+    table: &str,
+    chunk: &[T],
+) -> Result<sea_orm::ExecResult, DbErr> {
+    let json = serde_json::to_string(chunk)
+        .map_err(|e| DbErr::Custom(format!("bulk rows for {table}: {e}")))?;
+    conn.execute_raw(Statement::from_sql_and_values(
+        conn.get_database_backend(),
+        sql,
+        [json.into()],
+    ))
+    .await
 }
 
 /// [`insert`] of `rows` into `table`, and the same rows into `copy`, a table of the same
@@ -139,15 +148,7 @@ pub async fn insert_with_copy<T: Serialize>(
         "INSERT INTO {copy} ({names}) SELECT {names} FROM {table} WHERE id BETWEEN ? AND ?"
     );
     for chunk in rows.chunks(ROWS) {
-        let json = serde_json::to_string(chunk)
-            .map_err(|e| DbErr::Custom(format!("bulk rows for {table}: {e}")))?;
-        let inserted = conn
-            .execute_raw(Statement::from_sql_and_values(
-                backend,
-                sql.clone(),
-                [json.into()],
-            ))
-            .await?;
+        let inserted = insert_chunk(conn, &sql, table, chunk).await?;
         if backend == DatabaseBackend::Postgres {
             continue;
         }

@@ -179,31 +179,37 @@ impl Browser {
     /// Posts a form with the session's CSRF token (fetched from the sign-in page if no page
     /// showed one yet), as the browser would.
     pub async fn post(&mut self, uri: &str, fields: &[(&str, &str)]) -> Page {
-        if self.csrf.is_none() {
-            // A page with a form for anyone, signed in or not.
-            self.get("/password-reset").await;
-        }
-        let token = self.csrf.clone().unwrap_or_default();
+        let token = self.csrf_token().await;
         let mut all: Vec<(&str, &str)> = vec![("csrf_token", &token)];
         all.extend_from_slice(fields);
         self.post_raw(uri, &all).await
+    }
+
+    /// The session's CSRF token, fetched from a page with a form for anyone (signed in or not)
+    /// if no page showed one yet.
+    async fn csrf_token(&mut self) -> String {
+        if self.csrf.is_none() {
+            self.get("/password-reset").await;
+        }
+        self.csrf.clone().unwrap_or_default()
+    }
+
+    /// A POST of exactly these fields, URL-encoded.
+    fn form_request(&self, uri: &str, fields: &[(&str, &str)]) -> Request<Body> {
+        self.request("POST", uri)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(serde_html_form::to_string(fields).unwrap()))
+            .unwrap()
     }
 
     /// Posts a form with the CSRF token as [`Browser::post`] does, but goes away as soon as the
     /// request has started: its future is polled once and dropped, as hyper drops a request
     /// whose client closed the connection.
     pub async fn post_and_leave(&mut self, uri: &str, fields: &[(&str, &str)]) {
-        if self.csrf.is_none() {
-            self.get("/password-reset").await;
-        }
-        let token = self.csrf.clone().unwrap_or_default();
+        let token = self.csrf_token().await;
         let mut all: Vec<(&str, &str)> = vec![("csrf_token", &token)];
         all.extend_from_slice(fields);
-        let req = self
-            .request("POST", uri)
-            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .body(Body::from(serde_html_form::to_string(&all).unwrap()))
-            .unwrap();
+        let req = self.form_request(uri, &all);
         let answered = futures_util::FutureExt::now_or_never(self.app.clone().oneshot(req));
         assert!(
             answered.is_none(),
@@ -213,12 +219,7 @@ impl Browser {
 
     /// Posts exactly these fields (no token added).
     pub async fn post_raw(&mut self, uri: &str, fields: &[(&str, &str)]) -> Page {
-        let body = serde_html_form::to_string(fields).unwrap();
-        let req = self
-            .request("POST", uri)
-            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .body(Body::from(body))
-            .unwrap();
+        let req = self.form_request(uri, fields);
         self.send(req).await
     }
 
@@ -229,13 +230,9 @@ impl Browser {
         fields: &[(&str, &str)],
         files: &[(&str, &str, &str, &[u8])],
     ) -> Page {
-        if self.csrf.is_none() {
-            // A page with a form for anyone, signed in or not.
-            self.get("/password-reset").await;
-        }
+        let token = self.csrf_token().await;
         let boundary = "ipxfer-test-boundary";
         let mut body = Vec::new();
-        let token = self.csrf.clone().unwrap_or_default();
         for (name, value) in [("csrf_token", token.as_str())].iter().chain(fields) {
             body.extend_from_slice(
                 format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n")
