@@ -87,8 +87,9 @@ pub struct Cli {
     )]
     pub outbox_lease: Option<u64>,
 
-    /// Requests and database statements slower than this many milliseconds are logged as
-    /// warnings (with the request's path, or the statement's text and time).
+    /// Requests, database statements and waits for a database connection that take this many
+    /// milliseconds or more are logged as warnings (with the request's path and status, or the
+    /// statement's text and time).
     #[arg(
         long,
         env = "IPXFER_SLOW_MS",
