@@ -171,6 +171,73 @@ pub async fn transfer_log<S: Sink>(
     Ok(report)
 }
 
+/// Writes the open inter-RIR transfers of `page` that the NRO log knows of and `filter` keeps as
+/// version 5.0's in-flight records; returns how many it wrote.
+fn push_in_flight(
+    writer: &mut TransferLogWriter<Vec<u8>>,
+    page: Vec<transfers_db::OpenTransfer>,
+    filter: &LedgerFilter,
+    now: OffsetDateTime,
+) -> AppResult<u64> {
+    let mut in_flight = 0;
+    for t in page {
+        let history: Vec<(&str, OffsetDateTime)> =
+            t.history.iter().map(|(s, at)| (s.as_str(), *at)).collect();
+        // Nothing for a transfer the NRO log never heard of (cancelled before the
+        // source registry approved).
+        let Some((status, since)) = published_status(&history, &t.state) else {
+            continue;
+        };
+        let source_rir = Rir::from_token(&t.row.source_registry);
+        let recipient_rir = Rir::from_token(&t.row.recipient_registry);
+        let (Some(source_rir), Some(recipient_rir)) = (source_rir, recipient_rir) else {
+            continue;
+        };
+        let touches = |r: Rir| source_rir == r || recipient_rir == r;
+        let in_filter = filter.registry.is_none_or(touches)
+            && filter.org_ids.as_ref().is_none_or(|ids| {
+                ids.contains(&OrgId(t.row.source_org_id))
+                    || ids.contains(&OrgId(t.row.recipient_org_id))
+            })
+            && filter.from.is_none_or(|d| since.date() >= d)
+            && filter.to.is_none_or(|d| since.date() <= d)
+            && filter.kind.is_none()
+            && filter
+                .transfer_type
+                .is_none_or(|k| k.nro_name() == t.row.kind)
+            && filter
+                .touching
+                .is_none_or(|r| t.blocks.iter().any(|b| b.overlaps(&r)));
+        let Some(transfer_type) = crate::domain::TransferType::from_nro_name(&t.row.kind) else {
+            continue;
+        };
+        if !in_filter {
+            continue;
+        }
+        let party = |o: &crate::db::entities::organisation::Model| LedgerParty {
+            org_id: Some(OrgId(o.id)),
+            name: Some(o.name.clone()),
+            country: o.country.clone(),
+        };
+        writer
+            .push_in_flight(&InFlight {
+                transfer_type,
+                source_rir,
+                recipient_rir,
+                source: party(&t.source),
+                recipient: party(&t.recipient),
+                blocks: t.blocks,
+                source_registration_date: None,
+                status,
+                // Never after the production date, as the interval.
+                status_date: since.min(now),
+            })
+            .map_err(io_error)?;
+        in_flight += 1;
+    }
+    Ok(in_flight)
+}
+
 /// CSV with one row per ledger entry passing `filter`.
 pub async fn csv<S: Sink>(
     db: &DatabaseConnection,
@@ -292,69 +359,20 @@ async fn transfer_log_in<S: Sink>(
     }
     let mut in_flight = 0;
     if version == NroVersion::V5_0 {
-        let mut after = 0;
-        loop {
-            let page = transfers_db::unfinished_inter_rir_page(conn, after, PAGE).await?;
-            let Some(last) = page.last() else { break };
-            after = last.row.id;
-            for t in page {
-                let history: Vec<(&str, OffsetDateTime)> =
-                    t.history.iter().map(|(s, at)| (s.as_str(), *at)).collect();
-                // Nothing for a transfer the NRO log never heard of (cancelled before the
-                // source registry approved).
-                let Some((status, since)) = published_status(&history, &t.state) else {
-                    continue;
-                };
-                let source_rir = Rir::from_token(&t.row.source_registry);
-                let recipient_rir = Rir::from_token(&t.row.recipient_registry);
-                let (Some(source_rir), Some(recipient_rir)) = (source_rir, recipient_rir) else {
-                    continue;
-                };
-                let touches = |r: Rir| source_rir == r || recipient_rir == r;
-                let in_filter = filter.registry.is_none_or(touches)
-                    && filter.org_ids.as_ref().is_none_or(|ids| {
-                        ids.contains(&OrgId(t.row.source_org_id))
-                            || ids.contains(&OrgId(t.row.recipient_org_id))
-                    })
-                    && filter.from.is_none_or(|d| since.date() >= d)
-                    && filter.to.is_none_or(|d| since.date() <= d)
-                    && filter.kind.is_none()
-                    && filter
-                        .transfer_type
-                        .is_none_or(|k| k.nro_name() == t.row.kind)
-                    && filter
-                        .touching
-                        .is_none_or(|r| t.blocks.iter().any(|b| b.overlaps(&r)));
-                let Some(transfer_type) = crate::domain::TransferType::from_nro_name(&t.row.kind)
-                else {
-                    continue;
-                };
-                if !in_filter {
-                    continue;
+        let mut page = transfers_db::unfinished_inter_rir_page(conn, 0, PAGE).await?;
+        while let Some(last) = page.last().map(|t| t.row.id) {
+            // The next page is read while this one is written (as for the entries above).
+            let (read, written) = tokio::join!(
+                transfers_db::unfinished_inter_rir_page(conn, last, PAGE),
+                async {
+                    let n = push_in_flight(&mut writer, page, &filter, now)?;
+                    hand_on(sink, writer.get_mut()).map_err(io_error)?;
+                    AppResult::Ok(n)
                 }
-                let party = |o: &crate::db::entities::organisation::Model| LedgerParty {
-                    org_id: Some(OrgId(o.id)),
-                    name: Some(o.name.clone()),
-                    country: o.country.clone(),
-                };
-                writer
-                    .push_in_flight(&InFlight {
-                        transfer_type,
-                        source_rir,
-                        recipient_rir,
-                        source: party(&t.source),
-                        recipient: party(&t.recipient),
-                        blocks: t.blocks.clone(),
-                        source_registration_date: None,
-                        status,
-                        // Never after the production date, as the interval.
-                        status_date: since.min(now),
-                    })
-                    .map_err(io_error)?;
-                in_flight += 1;
-            }
-            hand_on(sink, writer.get_mut()).map_err(io_error)?;
+            );
+            in_flight += written?;
             sink.drain().await.map_err(io_error)?;
+            page = read?;
         }
     }
     let rest = writer.finish().map_err(io_error)?;
