@@ -890,11 +890,11 @@ pub async fn unfinished_inter_rir_page(
         return Ok(Vec::new());
     };
     // The page's events and blocks are read through a subquery on the page's id range, not a
-    // list of its ids: the statements stay small and the same whatever the page holds. (Lists
-    // of 1,000-2,000 ids made messages large enough that sqlx 0.9.0, which leaves Nagle's
-    // algorithm on, waited about 40 ms for a delayed ACK on each over TLS: docs/performance.md.) The range is not narrowed by state, which may change meanwhile
-    // under READ COMMITTED: every transfer of `rows` is in it (registries never change), and
-    // the few completed ones it adds are looked up by no row.
+    // list of its ids: the statements stay small and the same whatever the page holds (lists
+    // of 1,000-2,000 ids each waited ~40 ms for a delayed ACK before sqlx-core was patched
+    // for TCP_NODELAY: vendor/README.md). The range is not narrowed by state, which may
+    // change meanwhile under READ COMMITTED: every transfer of `rows` is in it (registries
+    // never change), and the few completed ones it adds are looked up by no row.
     let page_ids = |column: C| {
         Query::select()
             .column(column)
