@@ -480,6 +480,16 @@ impl Globals {
     /// Opens and migrates the database; `demo` starts the demo's afresh, beside (never in) the
     /// default database.
     async fn open(&self, demo: bool) -> anyhow::Result<Opened<'_>> {
+        self.open_for(demo, false).await
+    }
+
+    /// [`Self::open`] for `serve` and `worker`, which run until stopped: their pool keeps its
+    /// connections open (`db::connect_lasting`).
+    async fn open_lasting(&self, demo: bool) -> anyhow::Result<Opened<'_>> {
+        self.open_for(demo, true).await
+    }
+
+    async fn open_for(&self, demo: bool, lasting: bool) -> anyhow::Result<Opened<'_>> {
         let intervals = intervals(self.outbox_lease)?;
         let database_url = if demo && self.database_url == DEFAULT_DATABASE_URL {
             remove_demo_database().context("cannot remove the previous demo database")?;
@@ -488,15 +498,18 @@ impl Globals {
             self.database_url.clone()
         };
         prepare_database_url(&database_url).context("cannot create the database folder")?;
-        let conn = db::connect_with(&database_url, self.slow)
-            .await
-            .with_context(|| {
-                format!(
-                    "cannot open the database {} (is the server running and reachable, and are the \
+        let conn = if lasting {
+            db::connect_lasting(&database_url, self.slow).await
+        } else {
+            db::connect_with(&database_url, self.slow).await
+        }
+        .with_context(|| {
+            format!(
+                "cannot open the database {} (is the server running and reachable, and are the \
                  name and password right? set it with --database-url or DATABASE_URL)",
-                    redact(&database_url)
-                )
-            })?;
+                redact(&database_url)
+            )
+        })?;
         db::migrate(&conn)
             .await
             .context("cannot migrate the database")?;
@@ -532,7 +545,7 @@ async fn serve(g: &Globals, args: ServeArgs) -> anyhow::Result<()> {
         api_requests_per_minute,
         public_download_rate,
     } = args;
-    let db = g.open(demo).await?;
+    let db = g.open_lasting(demo).await?;
     // The demo keeps its mail in a folder unless SMTP_URL or MAIL_DIR says otherwise.
     let mail = if demo {
         g.mail.config().or_mail_dir(DEMO_MAIL_DIR)
@@ -614,7 +627,7 @@ async fn serve(g: &Globals, args: ServeArgs) -> anyhow::Result<()> {
 
 /// `worker`: the outbox worker and the scheduler, without the web interface, until stopped.
 async fn worker(g: &Globals) -> anyhow::Result<()> {
-    let db = g.open(false).await?;
+    let db = g.open_lasting(false).await?;
     let Some(mailer) = Mailer::from_config(&g.mail.config())? else {
         anyhow::bail!(
             "ipxfer worker sends e-mail: set SMTP_URL (or --smtp-url), or MAIL_DIR \

@@ -44,15 +44,29 @@ pub const DEFAULT_SLOW: Duration = Duration::from_secs(1);
 /// [`connect`], logging statements slower than `slow` as warnings (sqlx's slow-statement log:
 /// the statement's text and its time as the client saw it, waits for a core included).
 pub async fn connect_with(url: &str, slow: Duration) -> Result<DatabaseConnection, DbErr> {
+    open_pool(url, pool_size(url), 0, slow).await
+}
+
+/// [`connect_with`] for a process that runs until stopped (`serve`, `worker`): the pool keeps
+/// all its connections open. sqlx closes a connection idle for 10 minutes or open for 30; with
+/// no minimum it reopened one only when a request found none idle, and that request waited for
+/// the handshake (after a quiet night, the first burst waited for all of them, as before
+/// [`open_all`]). With the pool's size as its minimum, sqlx reopens them in the background.
+pub async fn connect_lasting(url: &str, slow: Duration) -> Result<DatabaseConnection, DbErr> {
+    let size = pool_size(url);
+    open_pool(url, size, size, slow).await
+}
+
+/// How many connections a pool on `url` holds.
+fn pool_size(url: &str) -> u32 {
     // An in-memory database exists once per connection: keep it to exactly one.
-    let size = if url.contains(":memory:") {
+    if url.contains(":memory:") {
         1
     } else if url.starts_with("sqlite:") {
         4
     } else {
         16
-    };
-    connect_pool(url, size, slow).await
+    }
 }
 
 /// Opens a pool of `size` connections on `url`, set up as [`connect`] describes (a second,
@@ -60,6 +74,16 @@ pub async fn connect_with(url: &str, slow: Duration) -> Result<DatabaseConnectio
 pub async fn connect_pool(
     url: &str,
     size: u32,
+    slow: Duration,
+) -> Result<DatabaseConnection, DbErr> {
+    open_pool(url, size, 0, slow).await
+}
+
+/// A pool of `size` connections on `url`, `min` of them kept open.
+async fn open_pool(
+    url: &str,
+    size: u32,
+    min: u32,
     slow: Duration,
 ) -> Result<DatabaseConnection, DbErr> {
     let mut options = ConnectOptions::new(url.to_owned());
@@ -73,7 +97,10 @@ pub async fn connect_pool(
         .sqlx_slow_statements_logging_settings(log::LevelFilter::Warn, slow)
         .connect_timeout(Duration::from_secs(10))
         .acquire_timeout(Duration::from_secs(10));
-    options.max_connections(size);
+    options.max_connections(size).min_connections(min);
+    // An in-memory database lives as long as its one connection: sqlx must never close it as
+    // idle or old (the data would be gone, and its replacement empty).
+    let memory = url.contains(":memory:");
     if url.starts_with("sqlite:") {
         options.map_sqlx_sqlite_opts(|o| {
             o.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
@@ -85,7 +112,14 @@ pub async fn connect_pool(
                 // system time of a bulk insert), and pages re-read less (docs/performance.md).
                 .pragma("cache_size", "-32768")
         });
-        options.map_sqlx_sqlite_pool_opts(move |o| o.acquire_slow_threshold(slow));
+        options.map_sqlx_sqlite_pool_opts(move |o| {
+            let o = o.acquire_slow_threshold(slow);
+            if memory {
+                o.idle_timeout(None).max_lifetime(None)
+            } else {
+                o
+            }
+        });
     } else {
         // No JIT compilation: the page's queries are short, but probing a page's blocks is
         // estimated dear enough to cross `jit_above_cost`, and compiling took 20-25 ms of a

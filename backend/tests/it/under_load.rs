@@ -146,23 +146,73 @@ async fn a_request_whose_client_leaves_still_runs_to_its_end() {
     assert_eq!(recorded, 1, "the abandoned sign-in was not recorded");
 }
 
+/// The pool's open connections and its size.
+fn open_of(conn: &sea_orm::DatabaseConnection) -> (u32, u32) {
+    if conn.get_database_backend() == sea_orm::DatabaseBackend::Postgres {
+        let pool = conn.get_postgres_connection_pool();
+        (pool.size(), pool.options().get_max_connections())
+    } else {
+        let pool = conn.get_sqlite_connection_pool();
+        (pool.size(), pool.options().get_max_connections())
+    }
+}
+
 /// `serve` opens its pool's connections at start (`db::open_all`, from `web::warm_caches`), so
 /// that its first burst of requests does not wait for them to be opened one by one.
 #[tokio::test]
 async fn the_pool_is_filled_at_start() {
     let db = TestDb::new().await;
     let conn = ipxfer::db::connect(&db.url).await.unwrap();
-    let open = |conn: &sea_orm::DatabaseConnection| {
-        if db.is_postgres() {
-            let pool = conn.get_postgres_connection_pool();
-            (pool.size(), pool.options().get_max_connections())
-        } else {
-            let pool = conn.get_sqlite_connection_pool();
-            (pool.size(), pool.options().get_max_connections())
-        }
-    };
+    let open = open_of;
     let (before, max) = open(&conn);
     assert!(before < max, "{before} of {max} open before");
     ipxfer::db::open_all(&conn).await.unwrap();
     assert_eq!(open(&conn), (max, max));
+}
+
+/// `serve` and `worker` keep every connection of their pool open (`db::connect_lasting`): the
+/// pool opens them by itself, with no request asking, and so reopens any that sqlx closes as
+/// idle or old. A command's pool opens only what it uses.
+#[tokio::test]
+async fn a_lasting_pool_opens_its_connections_by_itself() {
+    let db = TestDb::new().await;
+    let lasting = ipxfer::db::connect_lasting(&db.url, ipxfer::db::DEFAULT_SLOW)
+        .await
+        .unwrap();
+    let (_, max) = open_of(&lasting);
+    assert!(max > 1);
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while open_of(&lasting).0 < max && std::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(
+        open_of(&lasting),
+        (max, max),
+        "the lasting pool did not fill itself"
+    );
+
+    let command = ipxfer::db::connect(&db.url).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let (open, _) = open_of(&command);
+    assert!(
+        open <= 1,
+        "a command's pool opened {open} connections unasked"
+    );
+}
+
+/// An in-memory SQLite database lives as long as its one connection: sqlx must never close it as
+/// idle (after 10 minutes) or old (30), or the data is gone.
+#[tokio::test]
+async fn an_in_memory_database_keeps_its_connection() {
+    for conn in [
+        ipxfer::db::connect("sqlite::memory:").await.unwrap(),
+        ipxfer::db::connect_lasting("sqlite::memory:", ipxfer::db::DEFAULT_SLOW)
+            .await
+            .unwrap(),
+    ] {
+        let options = conn.get_sqlite_connection_pool().options();
+        assert_eq!(options.get_max_connections(), 1);
+        assert_eq!(options.get_idle_timeout(), None);
+        assert_eq!(options.get_max_lifetime(), None);
+    }
 }
