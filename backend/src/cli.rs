@@ -417,31 +417,35 @@ pub async fn run_with_clock(cli: Cli, clock: SharedClock) -> anyhow::Result<()> 
                 trust.vkey.is_none(),
                 "--vkey checks a bundle: give it with --file BUNDLE"
             );
-            ledger_verify(&g.open(false).await?).await
+            g.with_db(async |db| ledger_verify(db).await).await
         }
         Command::Serve(args) => serve(&g, args).await,
         Command::Worker => worker(&g).await,
-        Command::Mail(command) => mail_command(&g.open(false).await?, command).await,
-        Command::Seed(SeedCommand::Demo) => seed_demo(&g.open(false).await?).await,
-        Command::Seed(SeedCommand::Scale(sizes)) => seed_scale(&g.open(false).await?, sizes).await,
-        Command::Token(command) => {
-            let db = g.open(false).await?;
-            token::run(&db.conn, command, db.now()).await
+        Command::Mail(command) => g.with_db(async |db| mail_command(db, command).await).await,
+        Command::Seed(SeedCommand::Demo) => g.with_db(async |db| seed_demo(db).await).await,
+        Command::Seed(SeedCommand::Scale(sizes)) => {
+            g.with_db(async |db| seed_scale(db, sizes).await).await
         }
-        Command::User(UserCommand::Add(args)) => user_add(&g.open(false).await?, args).await,
+        Command::Token(command) => {
+            g.with_db(async |db| token::run(&db.conn, command, db.now()).await)
+                .await
+        }
+        Command::User(UserCommand::Add(args)) => {
+            g.with_db(async |db| user_add(db, args).await).await
+        }
         Command::BenchBare { addr } => bare::serve(g.open(false).await?.conn, addr).await,
         Command::Migrate => {
-            g.open(false).await?;
+            g.with_db(async |_| Ok(())).await?;
             println!("database is up to date");
             Ok(())
         }
-        Command::Import(command) => import(&g.open(false).await?, command).await,
-        Command::Stats { json } => print_stats(&g.open(false).await?, json).await,
-        Command::Expire => expire(&g.open(false).await?).await,
+        Command::Import(command) => g.with_db(async |db| import(db, command).await).await,
+        Command::Stats { json } => g.with_db(async |db| print_stats(db, json).await).await,
+        Command::Expire => g.with_db(async |db| expire(db).await).await,
         Command::Export(command) => {
-            let db = g.open(false).await?;
             let log = tlog::log_config(g.log_key.as_deref(), &g.origin, &[])?;
-            export::run(&db.conn, command, log.as_ref(), db.now()).await
+            g.with_db(async |db| export::run(&db.conn, command, log.as_ref(), db.now()).await)
+                .await
         }
     }
 }
@@ -481,6 +485,21 @@ impl Globals {
     /// default database.
     async fn open(&self, demo: bool) -> anyhow::Result<Opened<'_>> {
         self.open_for(demo, false).await
+    }
+
+    /// Runs `command` on the database, then closes the pool, so that each connection takes
+    /// its leave of PostgreSQL instead of vanishing at exit (its log said "connection reset by
+    /// peer" for every connection of every command).
+    async fn with_db<T>(
+        &self,
+        command: impl AsyncFnOnce(&Opened<'_>) -> anyhow::Result<T>,
+    ) -> anyhow::Result<T> {
+        let db = self.open(false).await?;
+        let done = command(&db).await;
+        if let Err(e) = db.conn.close().await {
+            tracing::debug!(error = %e, "closing the database pool");
+        }
+        done
     }
 
     /// [`Self::open`] for `serve` and `worker`, which run until stopped: their pool keeps its
