@@ -122,27 +122,33 @@ async fn load_with_parties(
         return Ok((Vec::new(), Default::default()));
     }
     let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
-    let orgs: std::collections::HashMap<i64, organisation::Model> = organisation::Entity::find()
-        .filter(
-            organisation::Column::Id.is_in(
-                rows.iter()
-                    .flat_map(|r| [r.source_org_id, r.recipient_org_id]),
-            ),
-        )
-        .all(conn)
-        .await?
-        .into_iter()
-        .map(|o| (o.id, o))
+    let org_ids: Vec<i64> = rows
+        .iter()
+        .flat_map(|r| [r.source_org_id, r.recipient_org_id])
         .collect();
-    let mut blocks = blocks_of(conn, &ids).await?;
-    // Only the kinds: the documents' bytes stay in the database.
-    let kinds: Vec<(i64, String)> = document::Entity::find()
-        .select_only()
-        .columns([document::Column::TransferId, document::Column::Kind])
-        .filter(document::Column::TransferId.is_in(ids.iter().copied()))
-        .into_tuple()
-        .all(conn)
-        .await?;
+    let Parts {
+        orgs,
+        mut blocks,
+        kinds,
+    } = if conn.get_database_backend() == DatabaseBackend::Sqlite {
+        packed_parts(conn, &org_ids, &ids).await?
+    } else {
+        let orgs = organisations_by_id(conn, org_ids).await?;
+        let blocks = blocks_of(conn, &ids).await?;
+        // Only the kinds: the documents' bytes stay in the database.
+        let kinds = document::Entity::find()
+            .select_only()
+            .columns([document::Column::TransferId, document::Column::Kind])
+            .filter(document::Column::TransferId.is_in(ids.iter().copied()))
+            .into_tuple()
+            .all(conn)
+            .await?;
+        Parts {
+            orgs,
+            blocks,
+            kinds,
+        }
+    };
     // By transfer: the scheduler loads every waiting transfer, and looking each one's documents
     // up in the whole list was 10,000 x 11,000 comparisons at the registries' volumes.
     let mut documents: std::collections::HashMap<i64, Vec<DocumentKind>> = Default::default();
@@ -187,6 +193,99 @@ async fn load_with_parties(
         });
     }
     Ok((loaded, orgs))
+}
+
+/// The organisations of `ids`, by id.
+async fn organisations_by_id(
+    conn: &impl ConnectionTrait,
+    ids: impl IntoIterator<Item = i64>,
+) -> Result<std::collections::HashMap<i64, organisation::Model>, DbErr> {
+    Ok(organisation::Entity::find()
+        .filter(organisation::Column::Id.is_in(ids))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|o| (o.id, o))
+        .collect())
+}
+
+/// What [`load_with_parties`] reads beside the transfers' rows: their parties, their blocks (in
+/// address order) and their documents' kinds.
+struct Parts {
+    orgs: std::collections::HashMap<i64, organisation::Model>,
+    blocks: std::collections::HashMap<i64, Vec<Ipv4Range>>,
+    kinds: Vec<(i64, String)>,
+}
+
+/// [`Parts`] on SQLite: ONE statement returning one row of three JSON arrays instead of three
+/// statements returning a row per party, block and document. sqlx hands every statement to
+/// SQLite's worker thread and every row back, and on the transfer pages and the queue those
+/// hand-offs, not SQLite's work, were most of the page's time (docs/performance.md, "Where a
+/// SQLite transfer page's time goes"). The ids travel as JSON arrays: no limit on their number.
+async fn packed_parts(
+    conn: &impl ConnectionTrait,
+    org_ids: &[i64],
+    ids: &[i64],
+) -> Result<Parts, DbErr> {
+    const SQL: &str = "SELECT \
+        (SELECT json_group_array(json_array(id, registry, handle, name, country, membership, \
+           created_at)) FROM organisations WHERE id IN (SELECT value FROM json_each(?1))) AS orgs, \
+        (SELECT json_group_array(json_array(transfer_id, start_addr, end_addr)) FROM \
+           (SELECT transfer_id, start_addr, end_addr FROM transfer_blocks \
+            WHERE transfer_id IN (SELECT value FROM json_each(?2)) ORDER BY start_addr)) AS blocks, \
+        (SELECT json_group_array(json_array(transfer_id, kind)) FROM documents \
+           WHERE transfer_id IN (SELECT value FROM json_each(?2))) AS kinds";
+    type OrgRow = (i64, String, String, String, Option<String>, String, String);
+    let json = |v: &[i64]| serde_json::to_string(v).unwrap_or_else(|_| "[]".to_owned());
+    let row = conn
+        .query_one_raw(Statement::from_sql_and_values(
+            DatabaseBackend::Sqlite,
+            SQL,
+            [json(org_ids).into(), json(ids).into()],
+        ))
+        .await?
+        .ok_or_else(|| corrupt("the transfers' parts: no row".to_owned()))?;
+    fn array<T: serde::de::DeserializeOwned>(
+        row: &sea_orm::QueryResult,
+        column: &str,
+    ) -> Result<Vec<T>, DbErr> {
+        let text: String = row.try_get("", column)?;
+        serde_json::from_str(&text).map_err(|e| corrupt(format!("the transfers' {column}: {e}")))
+    }
+    let mut orgs = std::collections::HashMap::new();
+    for (id, registry, handle, name, country, membership, created_at) in
+        array::<OrgRow>(&row, "orgs")?
+    {
+        let created_at = time::OffsetDateTime::parse(
+            &created_at,
+            &time::format_description::well_known::Rfc3339,
+        )
+        .map_err(|e| corrupt(format!("organisation {id}: created_at {created_at:?}: {e}")))?;
+        orgs.insert(
+            id,
+            organisation::Model {
+                id,
+                registry,
+                handle,
+                name,
+                country,
+                membership,
+                created_at,
+            },
+        );
+    }
+    let mut blocks: std::collections::HashMap<i64, Vec<Ipv4Range>> = Default::default();
+    for (transfer_id, start, end) in array::<(i64, i64, i64)>(&row, "blocks")? {
+        blocks
+            .entry(transfer_id)
+            .or_default()
+            .push(range_of(start, end)?);
+    }
+    Ok(Parts {
+        orgs,
+        blocks,
+        kinds: array(&row, "kinds")?,
+    })
 }
 
 /// Holdings that overlap any of the blocks, whoever holds them, as the rules see them.
@@ -939,13 +1038,7 @@ pub async fn unfinished_inter_rir_page(
         .iter()
         .flat_map(|t| [t.source_org_id, t.recipient_org_id])
         .collect();
-    let orgs: HashMap<i64, organisation::Model> = organisation::Entity::find()
-        .filter(organisation::Column::Id.is_in(org_ids))
-        .all(conn)
-        .await?
-        .into_iter()
-        .map(|o| (o.id, o))
-        .collect();
+    let orgs = organisations_by_id(conn, org_ids).await?;
     rows.into_iter()
         .map(|row| {
             let state = State::from_parts(&row.state, row.state_data.as_deref())
