@@ -236,7 +236,7 @@ async fn packed_parts(
         (SELECT json_group_array(json_array(transfer_id, kind)) FROM documents \
            WHERE transfer_id IN (SELECT value FROM json_each(?2))) AS kinds";
     type OrgRow = (i64, String, String, String, Option<String>, String, String);
-    let json = |v: &[i64]| serde_json::to_string(v).unwrap_or_else(|_| "[]".to_owned());
+    let json = |v: &[i64]| serde_json::json!(v).to_string();
     let row = conn
         .query_one_raw(Statement::from_sql_and_values(
             DatabaseBackend::Sqlite,
@@ -972,47 +972,25 @@ pub async fn unfinished_inter_rir_page(
     limit: u64,
 ) -> Result<Vec<OpenTransfer>, DbErr> {
     use sea_orm::QuerySelect;
-    use sea_orm::sea_query::{Condition, Query};
     use std::collections::HashMap;
     use time::OffsetDateTime;
     use transfer::Column as C;
-    let inter_rir = || Expr::col(C::SourceRegistry).ne(Expr::col(C::RecipientRegistry));
     let rows = transfer::Entity::find()
         .filter(C::Id.gt(after))
-        .filter(inter_rir())
+        .filter(Expr::col(C::SourceRegistry).ne(Expr::col(C::RecipientRegistry)))
         .filter(C::State.ne("completed"))
         .order_by_asc(C::Id)
         .limit(limit)
         .all(conn)
         .await?;
-    let Some(last) = rows.last().map(|t| t.id) else {
-        return Ok(Vec::new());
-    };
-    // The page's events and blocks are read through a subquery on the page's id range, not a
-    // list of its ids: the statements stay small and the same whatever the page holds (lists
-    // of 1,000-2,000 ids each waited ~40 ms for a delayed ACK before sqlx-core was patched
-    // for TCP_NODELAY: vendor/README.md). The range is not narrowed by state, which may
-    // change meanwhile under READ COMMITTED: every transfer of `rows` is in it (registries
-    // never change), and the few completed ones it adds are looked up by no row.
-    let page_ids = |column: C| {
-        Query::select()
-            .column(column)
-            .from(transfer::Entity)
-            .cond_where(
-                Condition::all()
-                    .add(C::Id.gt(after))
-                    .add(C::Id.lte(last))
-                    .add(inter_rir()),
-            )
-            .to_owned()
-    };
+    let ids: Vec<i64> = rows.iter().map(|t| t.id).collect();
     let mut history: HashMap<i64, Vec<(String, OffsetDateTime)>> = HashMap::new();
     for (transfer_id, to_state, at) in transfer_event::Entity::find()
         .select_only()
         .column(transfer_event::Column::TransferId)
         .column(transfer_event::Column::ToState)
         .column(transfer_event::Column::CreatedAt)
-        .filter(transfer_event::Column::TransferId.in_subquery(page_ids(C::Id)))
+        .filter(transfer_event::Column::TransferId.is_in(ids.iter().copied()))
         .order_by_asc(transfer_event::Column::Id)
         .into_tuple::<(i64, String, OffsetDateTime)>()
         .all(conn)
@@ -1022,7 +1000,7 @@ pub async fn unfinished_inter_rir_page(
     }
     let mut blocks: HashMap<i64, Vec<Ipv4Range>> = HashMap::new();
     for b in transfer_block::Entity::find()
-        .filter(transfer_block::Column::TransferId.in_subquery(page_ids(C::Id)))
+        .filter(transfer_block::Column::TransferId.is_in(ids))
         .order_by_asc(transfer_block::Column::StartAddr)
         .all(conn)
         .await?
