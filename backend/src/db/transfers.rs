@@ -245,22 +245,10 @@ async fn packed_parts(
         ))
         .await?
         .ok_or_else(|| corrupt("the transfers' parts: no row".to_owned()))?;
-    fn array<T: serde::de::DeserializeOwned>(
-        row: &sea_orm::QueryResult,
-        column: &str,
-    ) -> Result<Vec<T>, DbErr> {
-        let text: String = row.try_get("", column)?;
-        serde_json::from_str(&text).map_err(|e| corrupt(format!("the transfers' {column}: {e}")))
-    }
     let mut orgs = std::collections::HashMap::new();
     for (id, registry, handle, name, country, membership, created_at) in
-        array::<OrgRow>(&row, "orgs")?
+        packed_array::<OrgRow>(&row, "orgs")?
     {
-        let created_at = time::OffsetDateTime::parse(
-            &created_at,
-            &time::format_description::well_known::Rfc3339,
-        )
-        .map_err(|e| corrupt(format!("organisation {id}: created_at {created_at:?}: {e}")))?;
         orgs.insert(
             id,
             organisation::Model {
@@ -270,12 +258,12 @@ async fn packed_parts(
                 name,
                 country,
                 membership,
-                created_at,
+                created_at: packed_time("organisation", id, &created_at)?,
             },
         );
     }
     let mut blocks: std::collections::HashMap<i64, Vec<Ipv4Range>> = Default::default();
-    for (transfer_id, start, end) in array::<(i64, i64, i64)>(&row, "blocks")? {
+    for (transfer_id, start, end) in packed_array::<(i64, i64, i64)>(&row, "blocks")? {
         blocks
             .entry(transfer_id)
             .or_default()
@@ -284,8 +272,39 @@ async fn packed_parts(
     Ok(Parts {
         orgs,
         blocks,
-        kinds: array(&row, "kinds")?,
+        kinds: packed_array(&row, "kinds")?,
     })
+}
+
+/// One JSON array column of a packed row, each element a row of the shape `T`.
+fn packed_array<T: serde::de::DeserializeOwned>(
+    row: &sea_orm::QueryResult,
+    column: &str,
+) -> Result<Vec<T>, DbErr> {
+    let text: String = row.try_get("", column)?;
+    serde_json::from_str(&text).map_err(|e| corrupt(format!("packed {column}: {e}")))
+}
+
+/// The rows of one JSON array column of a packed row, each made a value by `to`, sorted by `id`
+/// (an ordered aggregate would copy the list into a temporary b-tree).
+fn packed_rows<T: serde::de::DeserializeOwned, V>(
+    row: &sea_orm::QueryResult,
+    column: &str,
+    to: impl Fn(T) -> Result<V, DbErr>,
+    id: impl Fn(&V) -> i64,
+) -> Result<Vec<V>, DbErr> {
+    let mut values = packed_array::<T>(row, column)?
+        .into_iter()
+        .map(to)
+        .collect::<Result<Vec<_>, DbErr>>()?;
+    values.sort_unstable_by_key(id);
+    Ok(values)
+}
+
+/// A time in a packed row: SQLite keeps times as RFC 3339 text, which JSON carries as is.
+fn packed_time(what: &str, id: i64, text: &str) -> Result<time::OffsetDateTime, DbErr> {
+    time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
+        .map_err(|e| corrupt(format!("{what} {id}: time {text:?}: {e}")))
 }
 
 /// Holdings that overlap any of the blocks, whoever holds them, as the rules see them.
@@ -709,15 +728,184 @@ pub async fn details(
     } else {
         None
     };
+    let Records {
+        overrides,
+        documents,
+        fees,
+        history,
+    } = if conn.get_database_backend() == DatabaseBackend::Sqlite {
+        packed_records(conn, id).await?
+    } else {
+        Records {
+            overrides: self::overrides(conn, id).await?,
+            documents: self::documents(conn, id).await?,
+            fees: fee_lines(conn, id).await?,
+            history: self::history(conn, id).await?,
+        }
+    };
     Ok(Some(Details {
         handles: orgs.into_values().map(|o| (o.id, o.handle)).collect(),
-        overrides: overrides(conn, id).await?,
-        documents: documents(conn, id).await?,
-        fees: fee_lines(conn, id).await?,
-        history: history(conn, id).await?,
+        overrides,
+        documents,
+        fees,
+        history,
         holdings,
         transfer,
     }))
+}
+
+/// What [`details`] reads of one transfer beside it, each in id order.
+struct Records {
+    overrides: Vec<finding_override::Model>,
+    documents: Vec<DocumentInfo>,
+    fees: Vec<fee_line::Model>,
+    history: Vec<transfer_event::Model>,
+}
+
+/// [`Records`] on SQLite: ONE statement returning one row of four JSON arrays instead of four
+/// statements, for the reason [`packed_parts`] gives (each statement and each row is a hand-off
+/// to sqlx's SQLite worker thread).
+async fn packed_records(conn: &impl ConnectionTrait, id: i64) -> Result<Records, DbErr> {
+    const SQL: &str = "SELECT \
+        (SELECT json_group_array(json_array(id, transfer_id, rule_id, reason, user_id, \
+           created_at)) FROM finding_overrides WHERE transfer_id = ?1) AS overrides, \
+        (SELECT json_group_array(json_array(id, kind, filename, size_bytes, sha256, created_at)) \
+           FROM documents WHERE transfer_id = ?1) AS documents, \
+        (SELECT json_group_array(json_array(id, transfer_id, registry, payer, description, \
+           amount, currency, confirmed, paid_by, paid_at)) FROM fee_lines WHERE transfer_id = ?1) \
+           AS fees, \
+        (SELECT json_group_array(json_array(id, transfer_id, event, from_state, to_state, \
+           actor_user_id, actor_label, comment, created_at)) FROM transfer_events \
+           WHERE transfer_id = ?1) AS history";
+    type OverrideRow = (i64, i64, String, String, i64, String);
+    type DocumentRow = (i64, String, String, i64, String, String);
+    type FeeRow = (
+        i64,
+        i64,
+        String,
+        String,
+        String,
+        String,
+        String,
+        i64,
+        Option<i64>,
+        Option<String>,
+    );
+    type EventRow = (
+        i64,
+        i64,
+        String,
+        Option<String>,
+        String,
+        Option<i64>,
+        String,
+        Option<String>,
+        String,
+    );
+    let row = conn
+        .query_one_raw(Statement::from_sql_and_values(
+            DatabaseBackend::Sqlite,
+            SQL,
+            [id.into()],
+        ))
+        .await?
+        .ok_or_else(|| corrupt(format!("transfer {id}'s records: no row")))?;
+    let overrides = packed_rows(
+        &row,
+        "overrides",
+        |(id, transfer_id, rule_id, reason, user_id, created_at): OverrideRow| {
+            Ok(finding_override::Model {
+                id,
+                transfer_id,
+                rule_id,
+                reason,
+                user_id,
+                created_at: packed_time("override", id, &created_at)?,
+            })
+        },
+        |v| v.id,
+    )?;
+    let documents = packed_rows(
+        &row,
+        "documents",
+        |(id, kind, filename, size_bytes, sha256, created_at): DocumentRow| {
+            Ok(DocumentInfo {
+                id,
+                kind,
+                filename,
+                size_bytes,
+                sha256,
+                uploaded_at: packed_time("document", id, &created_at)?,
+            })
+        },
+        |v| v.id,
+    )?;
+    let fees = packed_rows(
+        &row,
+        "fees",
+        |(
+            id,
+            transfer_id,
+            registry,
+            payer,
+            description,
+            amount,
+            currency,
+            confirmed,
+            paid_by,
+            paid_at,
+        ): FeeRow| {
+            Ok(fee_line::Model {
+                id,
+                transfer_id,
+                registry,
+                payer,
+                description,
+                amount,
+                currency,
+                confirmed: confirmed != 0,
+                paid_by,
+                paid_at: paid_at
+                    .map(|t| packed_time("fee line", id, &t))
+                    .transpose()?,
+            })
+        },
+        |v| v.id,
+    )?;
+    let history = packed_rows(
+        &row,
+        "history",
+        |(
+            id,
+            transfer_id,
+            event,
+            from_state,
+            to_state,
+            actor_user_id,
+            actor_label,
+            comment,
+            created_at,
+        ): EventRow| {
+            Ok(transfer_event::Model {
+                id,
+                transfer_id,
+                event,
+                from_state,
+                to_state,
+                actor_user_id,
+                actor_label,
+                comment,
+                created_at: packed_time("event", id, &created_at)?,
+            })
+        },
+        |v| v.id,
+    )?;
+    Ok(Records {
+        overrides,
+        documents,
+        fees,
+        history,
+    })
 }
 
 /// Which of these transfers ever reached the recipient registry's review, that is published

@@ -777,3 +777,54 @@ async fn refusals_say_what_to_give_not_which_rule() {
          and needed before finalization"
     );
 }
+
+/// The transfer page's records as `details` reads them (on SQLite one packed statement) are the
+/// ones the four reads return one by one, every column included: an override, a paid fee line,
+/// documents, and events with and without a previous state and a comment.
+#[tokio::test]
+async fn details_read_the_same_records_as_the_reads_one_by_one() {
+    use ipxfer::db::entities::{fee_line, finding_override};
+    use ipxfer::db::transfers as transfers_db;
+    let w = World::new().await;
+    let id = w.ready_to_finalize("20.0.4.0/22").await;
+    let hostmaster = w.arin_hostmaster.user_id.unwrap().get();
+    finding_override::ActiveModel {
+        transfer_id: Set(id),
+        rule_id: Set("arin.needs".into()),
+        reason: Set("Checked with the recipient by phone".into()),
+        user_id: Set(hostmaster),
+        created_at: Set(now()),
+        ..Default::default()
+    }
+    .insert(&w.db.conn)
+    .await
+    .unwrap();
+    fee_line::Entity::update_many()
+        .col_expr(fee_line::Column::PaidBy, hostmaster.into())
+        .col_expr(fee_line::Column::PaidAt, now().into())
+        .filter(fee_line::Column::TransferId.eq(id))
+        .exec(&w.db.conn)
+        .await
+        .unwrap();
+    let conn = &w.db.conn;
+    let d = transfers_db::details(conn, id, false, |_| true)
+        .await
+        .unwrap()
+        .unwrap();
+    let one_by_one = (
+        transfers_db::overrides(conn, id).await.unwrap(),
+        transfers_db::documents(conn, id).await.unwrap(),
+        transfers_db::fee_lines(conn, id).await.unwrap(),
+        transfers_db::history(conn, id).await.unwrap(),
+    );
+    assert_eq!(d.overrides, one_by_one.0);
+    assert_eq!(d.overrides.len(), 1);
+    // DocumentInfo has no equality of its own: its fields are compared as printed.
+    assert_eq!(format!("{:?}", d.documents), format!("{:?}", one_by_one.1));
+    assert_eq!(d.documents.len(), 2);
+    assert_eq!(d.fees, one_by_one.2);
+    assert!(!d.fees.is_empty() && d.fees.iter().all(|f| f.confirmed && f.paid_at.is_some()));
+    assert_eq!(d.history, one_by_one.3);
+    assert!(d.history.iter().any(|e| e.from_state.is_none()));
+    assert!(d.history.iter().any(|e| e.comment.is_some()));
+}
