@@ -326,8 +326,7 @@ pub async fn holdings_touching_many(
     conn: &impl ConnectionTrait,
     sets: &[&[Ipv4Range]],
 ) -> Result<Vec<Vec<HoldingFacts>>, DbErr> {
-    use super::entities::holding;
-    let mut found: std::collections::BTreeMap<i64, holding::Model> = Default::default();
+    let mut found: std::collections::BTreeMap<i64, HoldingFacts> = Default::default();
     let all: Vec<Ipv4Range> = sets.iter().flat_map(|s| s.iter().copied()).collect();
     let postgres = conn.get_database_backend() == DatabaseBackend::Postgres;
     for chunk in all.chunks(PROBES) {
@@ -356,14 +355,9 @@ pub async fn holdings_touching_many(
             )
         };
         let stmt = Statement::from_sql_and_values(conn.get_database_backend(), sql, params);
-        for h in holding::Entity::find().from_raw_sql(stmt).all(conn).await? {
-            found.insert(h.id, h);
-        }
+        found.extend(holdings_selected(conn, stmt).await?);
     }
-    let facts = found
-        .into_values()
-        .map(|h| holding_facts(&h))
-        .collect::<Result<Vec<_>, _>>()?;
+    let facts: Vec<HoldingFacts> = found.into_values().collect();
     Ok(sets
         .iter()
         .map(|blocks| {
@@ -378,16 +372,112 @@ pub async fn holdings_touching_many(
 
 /// A holdings row as the rules see it.
 pub fn holding_facts(h: &holding::Model) -> Result<HoldingFacts, DbErr> {
+    facts_of_holding(
+        h.id,
+        (&h.registry, h.organisation_id),
+        (h.start_addr, h.end_addr),
+        &h.origin,
+        (h.registered_on, h.received_on),
+    )
+}
+
+/// [`holding_facts`] from a holding's columns: its id (for errors), registry and holder, first
+/// and last address, origin, and registration and receipt dates.
+fn facts_of_holding(
+    id: i64,
+    (registry, org_id): (&str, i64),
+    (start, end): (i64, i64),
+    origin: &str,
+    (registered_on, received_on): (Option<time::Date>, Option<time::Date>),
+) -> Result<HoldingFacts, DbErr> {
     Ok(HoldingFacts {
-        range: range_of(h.start_addr, h.end_addr)?,
-        registry: Rir::from_token(&h.registry)
-            .ok_or_else(|| corrupt(format!("holding {}: registry", h.id)))?,
-        org_id: OrgId(h.organisation_id),
-        registered_on: h.registered_on,
-        received_on: h.received_on,
-        origin: HoldingOrigin::parse(&h.origin)
-            .ok_or_else(|| corrupt(format!("holding {}: origin", h.id)))?,
+        range: range_of(start, end)?,
+        registry: Rir::from_token(registry)
+            .ok_or_else(|| corrupt(format!("holding {id}: registry")))?,
+        org_id: OrgId(org_id),
+        registered_on,
+        received_on,
+        origin: HoldingOrigin::parse(origin)
+            .ok_or_else(|| corrupt(format!("holding {id}: origin")))?,
     })
+}
+
+/// The holdings `stmt` selects (every column of `holdings`), by id, as the rules see them. On
+/// SQLite they come as one packed row ([`packed_select`]): a queue page's holdings are about a
+/// hundred rows of twelve columns.
+async fn holdings_selected(
+    conn: &impl ConnectionTrait,
+    stmt: Statement,
+) -> Result<Vec<(i64, HoldingFacts)>, DbErr> {
+    if conn.get_database_backend() == DatabaseBackend::Postgres {
+        return holding::Entity::find()
+            .from_raw_sql(stmt)
+            .all(conn)
+            .await?
+            .iter()
+            .map(|h| Ok((h.id, holding_facts(h)?)))
+            .collect();
+    }
+    type Row = (
+        i64,
+        String,
+        i64,
+        i64,
+        i64,
+        String,
+        Option<String>,
+        Option<String>,
+    );
+    let date = |id: i64, text: Option<String>| {
+        text.map(|t| {
+            time::Date::parse(
+                &t,
+                time::macros::format_description!("[year]-[month]-[day]"),
+            )
+            .map_err(|e| corrupt(format!("holding {id}: date {t:?}: {e}")))
+        })
+        .transpose()
+    };
+    packed_select::<Row>(
+        conn,
+        stmt,
+        "id, registry, organisation_id, start_addr, end_addr, origin, registered_on, received_on",
+    )
+    .await?
+    .into_iter()
+    .map(
+        |(id, registry, org, start, end, origin, registered_on, received_on)| {
+            let dates = (date(id, registered_on)?, date(id, received_on)?);
+            Ok((
+                id,
+                facts_of_holding(id, (&registry, org), (start, end), &origin, dates)?,
+            ))
+        },
+    )
+    .collect()
+}
+
+/// The rows a SQLite statement selects, as ONE row holding them as a JSON array of `columns`
+/// (each row `T`), for the reason [`packed_parts`] gives: sqlx hands every row of a statement
+/// back from SQLite's worker thread on its own.
+async fn packed_select<T: serde::de::DeserializeOwned>(
+    conn: &impl ConnectionTrait,
+    stmt: Statement,
+    columns: &str,
+) -> Result<Vec<T>, DbErr> {
+    let sql = format!(
+        "SELECT json_group_array(json_array({columns})) AS packed FROM ({})",
+        stmt.sql
+    );
+    let row = conn
+        .query_one_raw(Statement {
+            sql,
+            values: stmt.values,
+            db_backend: DatabaseBackend::Sqlite,
+        })
+        .await?
+        .ok_or_else(|| corrupt("a packed select returned no row".to_owned()))?;
+    packed_array(&row, "packed")
 }
 
 /// Holdings of these organisations received (or, without a receipt date, registered) on or
@@ -400,18 +490,20 @@ pub async fn recent_receipts(
     if org_ids.is_empty() {
         return Ok(Vec::new());
     }
-    holding::Entity::find()
+    use sea_orm::QueryTrait;
+    let stmt = holding::Entity::find()
         .filter(holding::Column::OrganisationId.is_in(org_ids.iter().copied()))
         .filter(
             sea_orm::Condition::any()
                 .add(holding::Column::ReceivedOn.gte(since))
                 .add(holding::Column::RegisteredOn.gte(since)),
         )
-        .all(conn)
+        .build(conn.get_database_backend());
+    Ok(holdings_selected(conn, stmt)
         .await?
-        .iter()
-        .map(holding_facts)
-        .collect()
+        .into_iter()
+        .map(|(_, facts)| facts)
+        .collect())
 }
 
 /// Policy exceptions recorded for these transfers, by transfer id.
@@ -544,11 +636,25 @@ pub async fn in_flight_claims_many(
              SELECT q.k, b.start_addr, b.end_addr, t.id, t.reference FROM q {claims}"
         );
         let stmt = Statement::from_sql_and_values(conn.get_database_backend(), sql, params);
-        for row in conn.query_all_raw(stmt).await? {
-            let k: i64 = row.try_get_by_index(0)?;
-            let (start, end): (i64, i64) = (row.try_get_by_index(1)?, row.try_get_by_index(2)?);
-            let (id, reference): (i64, String) =
-                (row.try_get_by_index(3)?, row.try_get_by_index(4)?);
+        // (probe, claimed block's first and last address, claiming transfer and reference)
+        let rows: Vec<(i64, i64, i64, i64, String)> = if postgres {
+            conn.query_all_raw(stmt)
+                .await?
+                .iter()
+                .map(|row| {
+                    Ok((
+                        row.try_get_by_index(0)?,
+                        row.try_get_by_index(1)?,
+                        row.try_get_by_index(2)?,
+                        row.try_get_by_index(3)?,
+                        row.try_get_by_index(4)?,
+                    ))
+                })
+                .collect::<Result<_, DbErr>>()?
+        } else {
+            packed_select(conn, stmt, "k, start_addr, end_addr, id, reference").await?
+        };
+        for (k, start, end, id, reference) in rows {
             let Some(&i) = usize::try_from(k)
                 .ok()
                 .and_then(|k| owner.get(c * PROBES + k))

@@ -828,3 +828,74 @@ async fn details_read_the_same_records_as_the_reads_one_by_one() {
     assert!(d.history.iter().any(|e| e.from_state.is_none()));
     assert!(d.history.iter().any(|e| e.comment.is_some()));
 }
+
+/// What the rules read (the holdings blocks touch, a source's recent receipts, the claims of
+/// transfers in flight) is what the rows hold, column for column: on SQLite these reads come
+/// packed as one JSON row each.
+#[tokio::test]
+async fn the_rules_read_the_holdings_and_claims_as_stored() {
+    use ipxfer::db::transfers as transfers_db;
+    use ipxfer::domain::transfer::InFlightClaim;
+    use sea_orm::QueryOrder;
+    use time::macros::date;
+    let w = World::new().await;
+    let conn = &w.db.conn;
+    let id = w.initialized("20.0.4.0/22").await;
+    let block: Ipv4Range = "20.0.4.0/22".parse().unwrap();
+    // Different dates in the two columns, so that one read for the other shows.
+    holding::Entity::update_many()
+        .col_expr(holding::Column::RegisteredOn, date!(2019 - 03 - 04).into())
+        .col_expr(holding::Column::ReceivedOn, date!(2024 - 05 - 06).into())
+        .filter(holding::Column::OrganisationId.eq(w.arin_org))
+        .exec(conn)
+        .await
+        .unwrap();
+    let stored: Vec<_> = holding::Entity::find()
+        .filter(holding::Column::OrganisationId.eq(w.arin_org))
+        .order_by_asc(holding::Column::StartAddr)
+        .all(conn)
+        .await
+        .unwrap()
+        .iter()
+        .map(|h| transfers_db::holding_facts(h).unwrap())
+        .collect();
+    assert_eq!(stored.len(), 2);
+    assert_eq!(stored[0].received_on, Some(date!(2024 - 05 - 06)));
+
+    let mut receipts = transfers_db::recent_receipts(conn, &[w.arin_org], date!(2024 - 01 - 01))
+        .await
+        .unwrap();
+    receipts.sort_by_key(|h| h.range.start());
+    assert_eq!(receipts, stored);
+    assert!(
+        transfers_db::recent_receipts(conn, &[w.arin_org], date!(2025 - 01 - 01))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    let touching = transfers_db::holdings_touching(conn, &["20.0.0.0/15".parse().unwrap()])
+        .await
+        .unwrap();
+    assert_eq!(touching, stored);
+
+    let reference = transfer::Entity::find_by_id(id)
+        .one(conn)
+        .await
+        .unwrap()
+        .unwrap()
+        .reference;
+    let claims =
+        transfers_db::in_flight_claims_many(conn, &[(Some(id), &[block]), (None, &[block])])
+            .await
+            .unwrap();
+    // A transfer does not claim against itself; anyone else sees its claim.
+    assert_eq!(claims[0], []);
+    assert_eq!(
+        claims[1],
+        [InFlightClaim {
+            reference,
+            range: block
+        }]
+    );
+}
