@@ -1080,10 +1080,27 @@ pub async fn list(
     if let Some(before) = before {
         q = q.filter(transfer::Column::Id.lt(before));
     }
-    q.order_by_desc(transfer::Column::Id)
-        .limit(limit)
-        .all(conn)
-        .await
+    transfers_selected(conn, q.order_by_desc(transfer::Column::Id).limit(limit)).await
+}
+
+/// The transfers `select` returns, in its order. On SQLite they come as one packed row
+/// ([`packed_select`]): a list or queue page is 50 rows of 22 columns. The order survives the
+/// packing because SQLite keeps a subquery's ORDER BY when the query around it aggregates with
+/// anything but count, min or max (the conditions of its OmitOrderBy optimisation in
+/// `sqlite3.c`), and these selects have a LIMIT, which keeps it too.
+async fn transfers_selected(
+    conn: &impl ConnectionTrait,
+    select: sea_orm::Select<transfer::Entity>,
+) -> Result<Vec<transfer::Model>, DbErr> {
+    use sea_orm::{IdenStatic, Iterable, QueryTrait};
+    if conn.get_database_backend() == DatabaseBackend::Postgres {
+        return select.all(conn).await;
+    }
+    let columns = transfer::Column::iter()
+        .map(|c| c.as_str())
+        .collect::<Vec<_>>()
+        .join(", ");
+    packed_select(conn, select.build(DatabaseBackend::Sqlite), &columns).await
 }
 
 /// How many transfers the scope holds.
@@ -1172,11 +1189,11 @@ pub async fn queue(
                 ),
         );
     }
-    q.order_by_asc(transfer::Column::UpdatedAt)
+    let q = q
+        .order_by_asc(transfer::Column::UpdatedAt)
         .order_by_asc(transfer::Column::Id)
-        .limit(limit)
-        .all(conn)
-        .await
+        .limit(limit);
+    transfers_selected(conn, q).await
 }
 
 /// How many steps wait on a registry, and how many of them have waited since `overdue_since`

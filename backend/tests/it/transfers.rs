@@ -899,3 +899,67 @@ async fn the_rules_read_the_holdings_and_claims_as_stored() {
         }]
     );
 }
+
+/// The lists and the queue (on SQLite one packed row per page) return the rows as stored, every
+/// column, in their order: transfers in several states, so that the nullable columns (need,
+/// deadline, state data, completion) hold values in some and not in others.
+#[tokio::test]
+async fn lists_and_queues_read_the_transfers_as_stored_in_their_order() {
+    use ipxfer::db::transfers::{self as transfers_db, Scope};
+    use sea_orm::QueryOrder;
+    let w = World::new().await;
+    let conn = &w.db.conn;
+    let done = w.ready_to_finalize("20.0.4.0/22").await;
+    w.act(&w.arin_hostmaster, done, Command::Finalize)
+        .await
+        .unwrap();
+    w.ready_to_finalize("20.0.8.0/22").await;
+    w.initialized("20.0.12.0/22").await;
+    let waiting = w.file("20.1.4.0/22").await.unwrap();
+    w.file("20.1.0.0/22").await.unwrap();
+    // The queue's order is the last change, then the id: the first filed moves to the end.
+    w.attach_documents(waiting).await;
+    w.act(
+        &w.recipient_member,
+        waiting,
+        Command::Accept { need: need() },
+    )
+    .await
+    .unwrap();
+
+    let stored = transfer::Entity::find()
+        .order_by_desc(transfer::Column::Id)
+        .all(conn)
+        .await
+        .unwrap();
+    assert!(stored.iter().any(|t| t.completed_at.is_some()));
+    assert!(stored.iter().any(|t| t.need_text.is_some()));
+    assert!(stored.iter().any(|t| t.need_text.is_none()));
+    assert_eq!(
+        transfers_db::list(conn, Scope::Everything, false, None, 50)
+            .await
+            .unwrap(),
+        stored
+    );
+    assert_eq!(
+        transfers_db::list(conn, Scope::Everything, true, Some(stored[1].id), 2)
+            .await
+            .unwrap(),
+        stored[2..4]
+    );
+
+    let mut queued = transfer::Entity::find()
+        .order_by_asc(transfer::Column::UpdatedAt)
+        .order_by_asc(transfer::Column::Id)
+        .all(conn)
+        .await
+        .unwrap();
+    queued.retain(|t| ["source_review", "awaiting_finalization"].contains(&t.state.as_str()));
+    assert_eq!(queued.last().map(|t| t.id), Some(waiting));
+    assert_eq!(
+        transfers_db::queue(conn, Rir::Arin, None, 50)
+            .await
+            .unwrap(),
+        queued
+    );
+}
