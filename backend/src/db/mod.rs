@@ -12,6 +12,7 @@ pub mod ledger;
 pub mod ledger_query;
 pub mod organisations;
 pub mod outbox;
+pub mod packed;
 pub mod record_changes;
 pub mod tlog;
 pub mod transfer_store;

@@ -210,22 +210,17 @@ async fn evaluate_many(
     holdings: Option<Vec<Vec<HoldingFacts>>>,
     now: OffsetDateTime,
 ) -> AppResult<Vec<Vec<Finding>>> {
-    let holdings = match holdings {
-        // One list per transfer, or the findings would be paired with other transfers' holdings.
-        Some(h) if h.len() != transfers.len() => {
-            return Err(AppError::Internal(anyhow::anyhow!(
-                "policy was given holdings for {} transfers, not {}",
-                h.len(),
-                transfers.len()
-            )));
-        }
-        Some(h) => h,
-        None => {
-            let blocks: Vec<&[Ipv4Range]> =
-                transfers.iter().map(|(f, _)| f.blocks.as_slice()).collect();
-            transfers_db::holdings_touching_many(conn, &blocks).await?
-        }
-    };
+    // One list per transfer, or the findings would be paired with other transfers' holdings.
+    if let Some(h) = &holdings
+        && h.len() != transfers.len()
+    {
+        return Err(AppError::Internal(anyhow::anyhow!(
+            "policy was given holdings for {} transfers, not {}",
+            h.len(),
+            transfers.len()
+        )));
+    }
+    let blocks: Vec<&[Ipv4Range]> = transfers.iter().map(|(f, _)| f.blocks.as_slice()).collect();
     // At finalization the holdings registry itself decides who may move the addresses; other
     // transfers still in flight over them will fail on `source.holder` once this one completes.
     let claimed: Vec<(Option<i64>, &[Ipv4Range])> = transfers
@@ -235,7 +230,6 @@ async fn evaluate_many(
             _ => (Some(f.id.get()).filter(|id| *id > 0), f.blocks.as_slice()),
         })
         .collect();
-    let in_flight = transfers_db::in_flight_claims_many(conn, &claimed).await?;
     // Sources whose registry holds the source rather than the block (ARIN, AFRINIC): what they
     // received within the longest period that applies.
     let today = now.date();
@@ -249,13 +243,29 @@ async fn evaluate_many(
             since = since.min(policy::months_before(today, months));
         }
     }
-    let receipts = transfers_db::recent_receipts(conn, &receipt_orgs, since).await?;
     let ids: Vec<i64> = transfers
         .iter()
         .map(|(f, _)| f.id.get())
         .filter(|id| *id > 0)
         .collect();
-    let exceptions = transfers_db::exceptions_many(conn, &ids).await?;
+    let read = transfers_db::rule_reads(
+        conn,
+        holdings.is_none().then_some(blocks.as_slice()),
+        &claimed,
+        (&receipt_orgs, since),
+        &ids,
+    )
+    .await?;
+    let holdings = match (holdings, read.holdings) {
+        (Some(given), _) => given,
+        (None, Some(read)) => read,
+        (None, None) => {
+            return Err(AppError::Internal(anyhow::anyhow!(
+                "the holdings the rules need were not read"
+            )));
+        }
+    };
+    let (in_flight, receipts, exceptions) = (read.in_flight, read.receipts, read.exceptions);
     Ok(transfers
         .iter()
         .zip(holdings.iter().zip(&in_flight))

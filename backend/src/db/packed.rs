@@ -1,0 +1,148 @@
+//! Reads packed for SQLite: the rows of a statement as ONE row holding a JSON array, and
+//! several such reads as one statement. sqlx hands every statement to SQLite's worker thread and
+//! every row back on its own, and on the pages those hand-offs, not SQLite's work, were most of
+//! the time (docs/performance.md, "Where a SQLite transfer page's time goes"). PostgreSQL sends
+//! rows cheaply and builds JSON dearly, so its callers read rows as usual.
+
+use sea_orm::{ConnectionTrait, DatabaseBackend, DbErr, Statement};
+use serde::de::DeserializeOwned;
+
+fn corrupt(what: String) -> DbErr {
+    DbErr::Custom(what)
+}
+
+/// One JSON array column of a packed row, each element a row of the shape `T`.
+pub fn packed_array<T: DeserializeOwned>(
+    row: &sea_orm::QueryResult,
+    column: &str,
+) -> Result<Vec<T>, DbErr> {
+    let text: String = row.try_get("", column)?;
+    parse(&text, column)
+}
+
+fn parse<T: DeserializeOwned>(text: &str, what: &str) -> Result<Vec<T>, DbErr> {
+    serde_json::from_str(text).map_err(|e| corrupt(format!("packed {what}: {e}")))
+}
+
+/// The rows of one JSON array column of a packed row, each made a value by `to`, sorted by `id`
+/// (an ordered aggregate would copy the list into a temporary b-tree).
+pub fn packed_rows<T: DeserializeOwned, V>(
+    row: &sea_orm::QueryResult,
+    column: &str,
+    to: impl Fn(T) -> Result<V, DbErr>,
+    id: impl Fn(&V) -> i64,
+) -> Result<Vec<V>, DbErr> {
+    let mut values = packed_array::<T>(row, column)?
+        .into_iter()
+        .map(to)
+        .collect::<Result<Vec<_>, DbErr>>()?;
+    values.sort_unstable_by_key(id);
+    Ok(values)
+}
+
+/// A time in a packed row: SQLite keeps times as RFC 3339 text, which JSON carries as is.
+pub fn packed_time(what: &str, id: i64, text: &str) -> Result<time::OffsetDateTime, DbErr> {
+    time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
+        .map_err(|e| corrupt(format!("{what} {id}: time {text:?}: {e}")))
+}
+
+/// The rows a SQLite statement selects (each row `T`, the JSON array of `columns`), read as
+/// one packed row.
+pub async fn packed_select<T: DeserializeOwned>(
+    conn: &impl ConnectionTrait,
+    stmt: Statement,
+    columns: &str,
+) -> Result<Vec<T>, DbErr> {
+    let mut batch = PackedBatch::default();
+    let read = batch.add(stmt, columns);
+    batch.run(conn).await?.take(read)
+}
+
+/// Bound parameters one SQLite statement may carry (SQLITE_MAX_VARIABLE_NUMBER's default).
+const MAX_PARAMETERS: usize = 32_766;
+
+/// Reads sent to SQLite together: each is a statement as it would run alone, wrapped as
+/// `(SELECT json_group_array(json_array(columns)) FROM (statement))`, and all of them are the
+/// columns of one statement's one row. Wrapping leaves each statement's plan as it was, and a
+/// subquery keeps its ORDER BY under `json_group_array` (SQLite omits it only under count, min
+/// or max: the OmitOrderBy conditions in `sqlite3.c`).
+#[derive(Default)]
+pub struct PackedBatch {
+    reads: Vec<(Statement, String)>,
+}
+
+/// Which read of a batch: its place in [`PackedRows`].
+#[derive(Debug, Clone, Copy)]
+pub struct ReadId(usize);
+
+/// Each read's rows as a JSON array, in the order the reads were added.
+pub struct PackedRows(Vec<String>);
+
+impl PackedBatch {
+    /// Adds the read of `stmt`'s rows as JSON arrays of `columns` (names of its result columns).
+    pub fn add(&mut self, stmt: Statement, columns: &str) -> ReadId {
+        self.reads.push((stmt, columns.to_owned()));
+        ReadId(self.reads.len() - 1)
+    }
+
+    /// Runs the reads: one statement, or (past SQLite's limit of bound parameters) as few as
+    /// fit it. No statement when there is nothing to read.
+    pub async fn run(self, conn: &impl ConnectionTrait) -> Result<PackedRows, DbErr> {
+        let mut out = Vec::with_capacity(self.reads.len());
+        let mut group: Vec<(Statement, String)> = Vec::new();
+        let mut parameters = 0;
+        for (stmt, columns) in self.reads {
+            let n = stmt.values.as_ref().map_or(0, |v| v.0.len());
+            if !group.is_empty() && parameters + n > MAX_PARAMETERS {
+                out.extend(run_group(conn, std::mem::take(&mut group)).await?);
+                parameters = 0;
+            }
+            parameters += n;
+            group.push((stmt, columns));
+        }
+        if !group.is_empty() {
+            out.extend(run_group(conn, group).await?);
+        }
+        Ok(PackedRows(out))
+    }
+}
+
+/// One statement for the reads of `group`, its parameters in their order (SQLite numbers the
+/// anonymous `?` from left to right).
+async fn run_group(
+    conn: &impl ConnectionTrait,
+    group: Vec<(Statement, String)>,
+) -> Result<Vec<String>, DbErr> {
+    let reads = group.len();
+    let mut columns = Vec::with_capacity(reads);
+    let mut values = Vec::new();
+    for (i, (stmt, packed)) in group.into_iter().enumerate() {
+        columns.push(format!(
+            "(SELECT json_group_array(json_array({packed})) FROM ({})) AS p{i}",
+            stmt.sql
+        ));
+        values.extend(stmt.values.map(|v| v.0).unwrap_or_default());
+    }
+    let row = conn
+        .query_one_raw(Statement::from_sql_and_values(
+            DatabaseBackend::Sqlite,
+            format!("SELECT {}", columns.join(", ")),
+            values,
+        ))
+        .await?
+        .ok_or_else(|| corrupt("a packed read returned no row".to_owned()))?;
+    (0..reads)
+        .map(|i| row.try_get_by_index::<String>(i))
+        .collect()
+}
+
+impl PackedRows {
+    /// The rows of `read`, each a `T`.
+    pub fn take<T: DeserializeOwned>(&self, read: ReadId) -> Result<Vec<T>, DbErr> {
+        let text = self
+            .0
+            .get(read.0)
+            .ok_or_else(|| corrupt(format!("packed read {} was not run", read.0)))?;
+        parse(text, &format!("read {}", read.0))
+    }
+}
