@@ -27,6 +27,11 @@ impl TestDb {
         }
     }
 
+    /// Whether [`TestDb::new`] makes PostgreSQL databases in this run.
+    pub fn runs_on_postgres() -> bool {
+        std::env::var("TEST_DATABASE_URL").is_ok_and(|url| !url.is_empty())
+    }
+
     /// A fresh database with the scale data set of `sizes`, seeded by `ipxfer seed scale`'s code
     /// (the real import and transfer services).
     pub async fn with_scale(sizes: ipxfer::services::scale::Scale) -> TestDb {
