@@ -1216,15 +1216,26 @@ async fn transfers_selected(
     conn: &impl ConnectionTrait,
     select: sea_orm::Select<transfer::Entity>,
 ) -> Result<Vec<transfer::Model>, DbErr> {
-    use sea_orm::{IdenStatic, Iterable, QueryTrait};
+    use sea_orm::QueryTrait;
     if conn.get_database_backend() == DatabaseBackend::Postgres {
         return select.all(conn).await;
     }
-    let columns = transfer::Column::iter()
+    packed_select(
+        conn,
+        select.build(DatabaseBackend::Sqlite),
+        &transfer_columns(),
+    )
+    .await
+}
+
+/// The columns of `transfers` in the order of `transfer::Model`'s fields, which is the order
+/// its `Deserialize` reads a packed row in.
+fn transfer_columns() -> String {
+    use sea_orm::{IdenStatic, Iterable};
+    transfer::Column::iter()
         .map(|c| c.as_str())
         .collect::<Vec<_>>()
-        .join(", ");
-    packed_select(conn, select.build(DatabaseBackend::Sqlite), &columns).await
+        .join(", ")
 }
 
 /// How many transfers the scope holds.
@@ -1300,6 +1311,14 @@ pub async fn queue(
     after: Option<QueueCursor>,
     limit: u64,
 ) -> Result<Vec<transfer::Model>, DbErr> {
+    transfers_selected(conn, queue_select(rir, after, limit)).await
+}
+
+fn queue_select(
+    rir: Rir,
+    after: Option<QueueCursor>,
+    limit: u64,
+) -> sea_orm::Select<transfer::Entity> {
     use sea_orm::{Condition, QuerySelect};
     let mut q = queue_of(rir);
     if let Some(c) = after {
@@ -1313,11 +1332,9 @@ pub async fn queue(
                 ),
         );
     }
-    let q = q
-        .order_by_asc(transfer::Column::UpdatedAt)
+    q.order_by_asc(transfer::Column::UpdatedAt)
         .order_by_asc(transfer::Column::Id)
-        .limit(limit);
-    transfers_selected(conn, q).await
+        .limit(limit)
 }
 
 /// How many steps wait on a registry, and how many of them have waited since `overdue_since`
@@ -1327,23 +1344,64 @@ pub async fn queue_counts(
     rir: Rir,
     overdue_since: time::OffsetDateTime,
 ) -> Result<(u64, u64), DbErr> {
+    let (waiting, overdue) = queue_counts_select(rir, overdue_since)
+        .into_tuple()
+        .one(conn)
+        .await?
+        .unwrap_or((0, 0));
+    Ok(counted(waiting, overdue))
+}
+
+/// `(waiting, overdue)` in one statement: `COUNT(CASE WHEN overdue THEN 1 END)` counts the
+/// overdue among them.
+fn queue_counts_select(
+    rir: Rir,
+    overdue_since: time::OffsetDateTime,
+) -> sea_orm::Select<transfer::Entity> {
     use sea_orm::QuerySelect;
     use sea_orm::sea_query::{CaseStatement, Expr, Func};
-    // One statement: `COUNT(CASE WHEN overdue THEN 1 END)` counts the overdue among them.
     let overdue = CaseStatement::new().case(transfer::Column::UpdatedAt.lte(overdue_since), 1);
-    let (waiting, overdue): (i64, i64) = queue_of(rir)
+    queue_of(rir)
         .select_only()
         .column_as(Expr::cust("COUNT(*)"), "waiting")
         .column_as(
             sea_orm::sea_query::SimpleExpr::from(Func::count(overdue)),
             "overdue",
         )
-        .into_tuple()
-        .one(conn)
-        .await?
-        .unwrap_or((0, 0));
+}
+
+fn counted(waiting: i64, overdue: i64) -> (u64, u64) {
     let count = |n: i64| u64::try_from(n).unwrap_or(0);
-    Ok((count(waiting), count(overdue)))
+    (count(waiting), count(overdue))
+}
+
+/// [`queue`] and [`queue_counts`] together: on SQLite as one statement ([`PackedBatch`]).
+pub async fn queue_page(
+    conn: &impl ConnectionTrait,
+    rir: Rir,
+    after: Option<QueueCursor>,
+    limit: u64,
+    overdue_since: time::OffsetDateTime,
+) -> Result<(Vec<transfer::Model>, (u64, u64)), DbErr> {
+    use sea_orm::QueryTrait;
+    if conn.get_database_backend() == DatabaseBackend::Postgres {
+        return Ok((
+            queue(conn, rir, after, limit).await?,
+            queue_counts(conn, rir, overdue_since).await?,
+        ));
+    }
+    let mut batch = PackedBatch::default();
+    let rows = batch.add(
+        queue_select(rir, after, limit).build(DatabaseBackend::Sqlite),
+        &transfer_columns(),
+    );
+    let counts = batch.add(
+        queue_counts_select(rir, overdue_since).build(DatabaseBackend::Sqlite),
+        "waiting, overdue",
+    );
+    let packed = batch.run(conn).await?;
+    let (waiting, overdue) = packed.take::<(i64, i64)>(counts)?.pop().unwrap_or((0, 0));
+    Ok((packed.take(rows)?, counted(waiting, overdue)))
 }
 
 /// The blocks of several transfers, by transfer id, in address order.

@@ -95,7 +95,8 @@ pub struct QueuePage {
 }
 
 /// A page of at most `limit` of the steps waiting on a hostmaster's registry, oldest first,
-/// after `after` when given: three statements and the page's loads, however long the queue.
+/// after `after` when given: the page and the counts (one statement on SQLite) and the page's
+/// loads, however long the queue.
 pub async fn queue(
     db: &DatabaseConnection,
     actor: &Actor,
@@ -109,15 +110,15 @@ pub async fn queue(
             "The queue is for registry hostmasters.".into(),
         ));
     };
-    let mut found = transfers_db::queue(db, registry, after, limit + 1).await?;
+    let overdue_since = now - service_levels.of(registry);
+    let (mut found, (waiting, overdue)) =
+        transfers_db::queue_page(db, registry, after, limit + 1, overdue_since).await?;
     let more = found.len() as u64 > limit;
     found.truncate(limit as usize);
     let next = more.then(|| found.last()).flatten().map(|t| QueueCursor {
         updated_at: t.updated_at,
         id: t.id,
     });
-    let overdue_since = now - service_levels.of(registry);
-    let (waiting, overdue) = transfers_db::queue_counts(db, registry, overdue_since).await?;
     Ok(QueuePage {
         registry,
         steps: transfers_db::load_many(db, found).await?,

@@ -133,7 +133,7 @@ async fn pages_cost_the_same_statements_however_many_transfers_wait() {
     let postgres = TestDb::runs_on_postgres();
     let budget = |page: &str| match page.split(" as ").next().unwrap_or_default() {
         "/queue" if postgres => 10,
-        "/queue" => 5,
+        "/queue" => 4,
         "/transfers" if postgres => 6,
         "/transfers" => 4,
         p if p.starts_with("/transfers/") && postgres => 14,

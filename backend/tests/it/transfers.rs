@@ -1019,4 +1019,22 @@ async fn lists_and_queues_read_the_transfers_as_stored_in_their_order() {
             .unwrap(),
         queued
     );
+    // With its counts (one statement on SQLite): the same page, and the counts as counted
+    // alone, overdue or not.
+    let n = queued.len() as u64;
+    for (overdue_since, overdue) in [
+        (now() - time::Duration::days(1), 0),
+        (now() + time::Duration::days(1), n),
+    ] {
+        let counts = transfers_db::queue_counts(conn, Rir::Arin, overdue_since)
+            .await
+            .unwrap();
+        assert_eq!(counts, (n, overdue));
+        assert_eq!(
+            transfers_db::queue_page(conn, Rir::Arin, None, 50, overdue_since)
+                .await
+                .unwrap(),
+            (queued.clone(), counts)
+        );
+    }
 }
