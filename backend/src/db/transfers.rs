@@ -1196,15 +1196,62 @@ pub async fn list(
     before: Option<i64>,
     limit: u64,
 ) -> Result<Vec<transfer::Model>, DbErr> {
-    use sea_orm::QuerySelect;
-    let mut q = scoped(scope);
+    transfers_selected(conn, list_select(scope, open_only, before, limit)).await
+}
+
+fn in_scope(scope: Scope, open_only: bool) -> sea_orm::Select<transfer::Entity> {
+    let q = scoped(scope);
     if open_only {
-        q = q.filter(transfer::Column::State.is_not_in(State::TERMINAL_NAMES));
+        q.filter(transfer::Column::State.is_not_in(State::TERMINAL_NAMES))
+    } else {
+        q
     }
+}
+
+fn list_select(
+    scope: Scope,
+    open_only: bool,
+    before: Option<i64>,
+    limit: u64,
+) -> sea_orm::Select<transfer::Entity> {
+    use sea_orm::QuerySelect;
+    let mut q = in_scope(scope, open_only);
     if let Some(before) = before {
         q = q.filter(transfer::Column::Id.lt(before));
     }
-    transfers_selected(conn, q.order_by_desc(transfer::Column::Id).limit(limit)).await
+    q.order_by_desc(transfer::Column::Id).limit(limit)
+}
+
+/// [`list`] and [`count`] together: on SQLite as one statement ([`PackedBatch`]).
+pub async fn list_page(
+    conn: &impl ConnectionTrait,
+    scope: Scope,
+    open_only: bool,
+    before: Option<i64>,
+    limit: u64,
+) -> Result<(Vec<transfer::Model>, u64), DbErr> {
+    use sea_orm::{QuerySelect, QueryTrait};
+    if conn.get_database_backend() == DatabaseBackend::Postgres {
+        return Ok((
+            list(conn, scope, open_only, before, limit).await?,
+            count(conn, scope, open_only).await?,
+        ));
+    }
+    let mut batch = PackedBatch::default();
+    let rows = batch.add(
+        list_select(scope, open_only, before, limit).build(DatabaseBackend::Sqlite),
+        &transfer_columns(),
+    );
+    let total = batch.add(
+        in_scope(scope, open_only)
+            .select_only()
+            .column_as(Expr::cust("COUNT(*)"), "total")
+            .build(DatabaseBackend::Sqlite),
+        "total",
+    );
+    let packed = batch.run(conn).await?;
+    let total = packed.take::<(i64,)>(total)?.pop().map_or(0, |(n,)| n);
+    Ok((packed.take(rows)?, u64::try_from(total).unwrap_or(0)))
 }
 
 /// The transfers `select` returns, in its order. On SQLite they come as one packed row
@@ -1245,11 +1292,7 @@ pub async fn count(
     open_only: bool,
 ) -> Result<u64, DbErr> {
     use sea_orm::PaginatorTrait;
-    let mut q = scoped(scope);
-    if open_only {
-        q = q.filter(transfer::Column::State.is_not_in(State::TERMINAL_NAMES));
-    }
-    q.count(conn).await
+    in_scope(scope, open_only).count(conn).await
 }
 
 /// Where a page of the queue starts: after the step of transfer `id`, last changed at

@@ -40,7 +40,7 @@ pub(crate) async fn lock_and_load(conn: &impl ConnectionTrait, id: i64) -> AppRe
 }
 
 /// Whose transfers an actor's lists show.
-pub fn scope_of(role: &Role) -> Scope {
+fn scope_of(role: &Role) -> Scope {
     match role {
         Role::Member { org_id } => Scope::Organisation(org_id.get()),
         Role::Hostmaster { registry } => Scope::Registry(*registry),
@@ -71,6 +71,20 @@ pub async fn list(
     let scope = scope_of(&actor.role);
     let found = transfers_db::list(db, scope, open_only, before, limit).await?;
     Ok(transfers_db::load_many(db, found).await?)
+}
+
+/// [`list`], and how many transfers the actor may see in all (open ones, with `open_only`).
+pub async fn list_with_total(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    open_only: bool,
+    before: Option<i64>,
+    limit: u64,
+) -> AppResult<(Vec<Loaded>, u64)> {
+    require(actor, Action::ViewTransfer)?;
+    let scope = scope_of(&actor.role);
+    let (found, total) = transfers_db::list_page(db, scope, open_only, before, limit).await?;
+    Ok((transfers_db::load_many(db, found).await?, total))
 }
 
 /// The `after` of a queue link (the page's and the API's), read: a bad one is a bad request.

@@ -135,7 +135,7 @@ async fn pages_cost_the_same_statements_however_many_transfers_wait() {
         "/queue" if postgres => 10,
         "/queue" => 4,
         "/transfers" if postgres => 6,
-        "/transfers" => 4,
+        "/transfers" => 3,
         p if p.starts_with("/transfers/") && postgres => 14,
         p if p.starts_with("/transfers/") => 7,
         "/ledger" | "/stats" => 3,

@@ -1004,6 +1004,30 @@ async fn lists_and_queues_read_the_transfers_as_stored_in_their_order() {
             .unwrap(),
         stored[2..4]
     );
+    // With the total (one statement on SQLite): the same page, and the count read alone.
+    for (scope, open_only) in [
+        (Scope::Everything, false),
+        (Scope::Organisation(w.ripe_org), true),
+    ] {
+        let total = transfers_db::count(conn, scope, open_only).await.unwrap();
+        assert_eq!(
+            transfers_db::list_page(conn, scope, open_only, None, 2)
+                .await
+                .unwrap(),
+            (
+                transfers_db::list(conn, scope, open_only, None, 2)
+                    .await
+                    .unwrap(),
+                total
+            )
+        );
+    }
+    assert_eq!(
+        transfers_db::count(conn, Scope::Organisation(w.ripe_org), true)
+            .await
+            .unwrap(),
+        stored.len() as u64 - 1
+    );
 
     let mut queued = transfer::Entity::find()
         .order_by_asc(transfer::Column::UpdatedAt)

@@ -10,7 +10,7 @@ use crate::domain::Side;
 use crate::domain::authz::{self, Action, Role, TransferAccess};
 use crate::domain::format::group_thousands;
 use crate::error::AppError;
-use crate::services::transfer_access::{self as access, scope_of};
+use crate::services::transfer_access as access;
 use crate::services::transfers;
 use crate::web::AppState;
 use crate::web::auth::{SignedIn, Viewer};
@@ -60,9 +60,9 @@ pub(super) async fn list(
     SignedIn(viewer): SignedIn,
     Query(q): Query<ListQuery>,
 ) -> Result<Html<String>, AppError> {
-    let scope = scope_of(&viewer.actor.role);
     let open_only = q.show.as_deref() != Some("all");
-    let found = access::list(&app.db, &viewer.actor, open_only, q.before, PAGE_SIZE + 1).await?;
+    let (found, total) =
+        access::list_with_total(&app.db, &viewer.actor, open_only, q.before, PAGE_SIZE + 1).await?;
     let more = found.len() as u64 > PAGE_SIZE;
     let found: Vec<_> = found.into_iter().take(PAGE_SIZE as usize).collect();
     let next_page = more.then(|| {
@@ -82,7 +82,7 @@ pub(super) async fn list(
         chrome: viewer.chrome(&app).await?,
         heading: heading.to_owned(),
         rows,
-        total: group_thousands(transfers_db::count(&app.db, scope, open_only).await?),
+        total: group_thousands(total),
         open_only,
         can_file: authz::can(&viewer.actor, Action::FileTransfer, None),
         next_page,
