@@ -315,11 +315,9 @@ pub async fn packed(
         // A subquery's order is not the outer query's.
         return Ok(in_seq_order(entries, newest_first));
     }
-    let columns = format!(
-        "{PACKED_COLUMNS}, transfer_date, source_registration_date, recorded_at, prev_hash, hash"
-    );
     let sql = format!(
-        "SELECT json_group_array(json_array({columns})) AS page FROM ({})",
+        "SELECT json_group_array(json_array({})) AS page FROM ({})",
+        packed_entry_columns(),
         inner.sql
     );
     let stmt = Statement { sql, ..inner };
@@ -333,6 +331,13 @@ pub async fn packed(
         return Ok(Vec::new());
     };
     unpack(&json, newest_first).map_err(|e| DbErr::Custom(format!("a page of ledger entries: {e}")))
+}
+
+/// The columns of a packed entry, as [`unpack`] reads them.
+pub(crate) fn packed_entry_columns() -> String {
+    format!(
+        "{PACKED_COLUMNS}, transfer_date, source_registration_date, recorded_at, prev_hash, hash"
+    )
 }
 
 /// The columns of an entry in the order of [`ENTRY_COLUMNS`], for a select that [`model_at`]
@@ -381,7 +386,7 @@ fn model_at(r: &QueryResult) -> Result<ledger_entry::Model, DbErr> {
 /// SQLite copy the page into a temporary b-tree to sort it again, although the subquery already
 /// delivers it in order. The order is restored here instead, so it never rests on how the
 /// database happens to feed an aggregate (sorting an already sorted page is one pass).
-fn unpack(json: &str, newest_first: bool) -> Result<Vec<LedgerEntry>, DbErr> {
+pub(crate) fn unpack(json: &str, newest_first: bool) -> Result<Vec<LedgerEntry>, DbErr> {
     let rows: Vec<PackedEntry> =
         serde_json::from_str(json).map_err(|e| DbErr::Custom(e.to_string()))?;
     let entries = rows

@@ -12,9 +12,10 @@ use sea_orm::{
 };
 use time::{Date, OffsetDateTime, Time};
 
-use super::entities::{ledger_entry, organisation};
+use super::entities::{ledger_entry, organisation, tlog_checkpoint};
 use super::holdings::range_of;
 use super::ledger::from_row;
+use super::packed::PackedBatch;
 use crate::domain::export::LedgerFilter;
 use crate::domain::ledger::{EntryKind, ImportKey, LedgerEntry};
 use crate::domain::{Ipv4Range, Rir};
@@ -91,6 +92,57 @@ pub async fn page(
     direction: Direction,
     limit: u64,
 ) -> Result<Vec<LedgerEntry>, DbErr> {
+    let q = page_select(conn, filter, cursor, direction, limit);
+    let inner = sea_orm::QueryTrait::build(&q, conn.get_database_backend());
+    super::ledger::packed(conn, inner, direction == Direction::Backward).await
+}
+
+/// [`page`] and the latest signed checkpoint (`db::tlog::latest_checkpoint`), as the ledger
+/// browser shows them: on SQLite as one statement ([`PackedBatch`]).
+pub async fn page_with_checkpoint(
+    conn: &impl ConnectionTrait,
+    filter: &LedgerFilter,
+    cursor: Option<i64>,
+    direction: Direction,
+    limit: u64,
+) -> Result<(Vec<LedgerEntry>, Option<super::tlog::StoredCheckpoint>), DbErr> {
+    if conn.get_database_backend() == DatabaseBackend::Postgres {
+        return Ok((
+            page(conn, filter, cursor, direction, limit).await?,
+            super::tlog::latest_checkpoint(conn).await?,
+        ));
+    }
+    let mut batch = PackedBatch::default();
+    let entries = batch.add(
+        sea_orm::QueryTrait::build(
+            &page_select(conn, filter, cursor, direction, limit),
+            DatabaseBackend::Sqlite,
+        ),
+        &super::ledger::packed_entry_columns(),
+    );
+    let checkpoint = batch.add(
+        sea_orm::QueryTrait::build(
+            &super::tlog::latest_checkpoint_select(),
+            DatabaseBackend::Sqlite,
+        ),
+        &super::tlog::checkpoint_columns(),
+    );
+    let packed = batch.run(conn).await?;
+    let entries = super::ledger::unpack(packed.text(entries)?, direction == Direction::Backward)?;
+    let checkpoint = packed
+        .take::<tlog_checkpoint::Model>(checkpoint)?
+        .pop()
+        .map(super::tlog::checkpoint_of);
+    Ok((entries, checkpoint))
+}
+
+fn page_select(
+    conn: &impl ConnectionTrait,
+    filter: &LedgerFilter,
+    cursor: Option<i64>,
+    direction: Direction,
+    limit: u64,
+) -> sea_orm::Select<ledger_entry::Entity> {
     use ledger_entry::Column as C;
     let mut q = ledger_entry::Entity::find().filter(condition(conn.get_database_backend(), filter));
     q = match (direction, cursor) {
@@ -102,9 +154,7 @@ pub async fn page(
         Direction::Forward => Order::Asc,
         Direction::Backward => Order::Desc,
     };
-    let q = q.order_by(C::Seq, order).limit(limit);
-    let inner = sea_orm::QueryTrait::build(&q, conn.get_database_backend());
-    super::ledger::packed(conn, inner, direction == Direction::Backward).await
+    q.order_by(C::Seq, order).limit(limit)
 }
 
 /// One entry by its sequence number.

@@ -139,10 +139,14 @@ async fn run_group(
 impl PackedRows {
     /// The rows of `read`, each a `T`.
     pub fn take<T: DeserializeOwned>(&self, read: ReadId) -> Result<Vec<T>, DbErr> {
-        let text = self
-            .0
+        parse(self.text(read)?, &format!("read {}", read.0))
+    }
+
+    /// The rows of `read` as the JSON text SQLite wrote, for a reader of its own.
+    pub fn text(&self, read: ReadId) -> Result<&str, DbErr> {
+        self.0
             .get(read.0)
-            .ok_or_else(|| corrupt(format!("packed read {} was not run", read.0)))?;
-        parse(text, &format!("read {}", read.0))
+            .map(String::as_str)
+            .ok_or_else(|| corrupt(format!("packed read {} was not run", read.0)))
     }
 }

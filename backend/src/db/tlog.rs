@@ -128,7 +128,7 @@ impl StoredCheckpoint {
     }
 }
 
-fn checkpoint_of(m: tlog_checkpoint::Model) -> StoredCheckpoint {
+pub(crate) fn checkpoint_of(m: tlog_checkpoint::Model) -> StoredCheckpoint {
     StoredCheckpoint {
         id: m.id,
         origin: m.origin,
@@ -150,11 +150,27 @@ fn checkpoint_of(m: tlog_checkpoint::Model) -> StoredCheckpoint {
 pub async fn latest_checkpoint(
     conn: &impl ConnectionTrait,
 ) -> Result<Option<StoredCheckpoint>, DbErr> {
-    Ok(tlog_checkpoint::Entity::find()
-        .order_by_desc(tlog_checkpoint::Column::Id)
+    Ok(latest_checkpoint_select()
         .one(conn)
         .await?
         .map(checkpoint_of))
+}
+
+pub(crate) fn latest_checkpoint_select() -> sea_orm::Select<tlog_checkpoint::Entity> {
+    use sea_orm::QuerySelect;
+    tlog_checkpoint::Entity::find()
+        .order_by_desc(tlog_checkpoint::Column::Id)
+        .limit(1)
+}
+
+/// The columns of `tlog_checkpoints` in the order of the model's fields, which is the order its
+/// `Deserialize` reads a packed row in.
+pub(crate) fn checkpoint_columns() -> String {
+    use sea_orm::{IdenStatic, Iterable};
+    tlog_checkpoint::Column::iter()
+        .map(|c| c.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// The checkpoint at exactly `size` leaves, if the log signed one.

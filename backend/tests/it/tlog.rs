@@ -550,6 +550,25 @@ async fn every_demo_entry_proves_its_inclusion_and_the_ledger_page_shows_the_wit
     let root = tlog::verify_checkpoint(&c.published(), &log.verifier(), &[])
         .unwrap()
         .root;
+    // The ledger browser's read (one statement on SQLite) gives the page and the checkpoint,
+    // cosignatures and all, as each read alone does.
+    {
+        use ipxfer::db::ledger_query::{self, Direction};
+        let filter = ipxfer::domain::export::LedgerFilter::default();
+        let (entries, latest) =
+            ledger_query::page_with_checkpoint(&db.conn, &filter, None, Direction::Backward, 4)
+                .await
+                .unwrap();
+        assert_eq!(
+            entries,
+            ledger_query::page(&db.conn, &filter, None, Direction::Backward, 4)
+                .await
+                .unwrap()
+        );
+        assert_eq!(entries.first().map(|e| e.seq), Some(size as i64));
+        assert_eq!(latest.as_ref(), Some(&c));
+        assert_eq!(c.cosignatures.len(), 2);
+    }
     for seq in 1..=size as i64 {
         let p = ipxfer::services::tlog::inclusion(&db.conn, seq)
             .await

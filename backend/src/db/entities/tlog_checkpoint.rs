@@ -2,7 +2,9 @@
 
 use sea_orm::entity::prelude::*;
 
-#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+/// `Deserialize` reads a row packed as a JSON array of the columns in this order, as SQLite's
+/// `json_array` writes it (`db::ledger_query::page_with_checkpoint`): times as RFC 3339 text.
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, serde::Deserialize)]
 #[sea_orm(table_name = "tlog_checkpoints")]
 pub struct Model {
     #[sea_orm(primary_key)]
@@ -13,6 +15,7 @@ pub struct Model {
     pub vkey: String,
     pub note: String,
     pub cosignatures: String,
+    #[serde(with = "time::serde::rfc3339")]
     pub signed_at: TimeDateTimeWithTimeZone,
 }
 

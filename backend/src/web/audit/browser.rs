@@ -125,8 +125,11 @@ struct CheckpointView {
 }
 
 impl CheckpointView {
-    async fn latest(app: &AppState) -> Result<Option<Self>, AppError> {
-        let Some(c) = crate::db::tlog::latest_checkpoint(&app.db).await? else {
+    fn of(
+        app: &AppState,
+        checkpoint: Option<crate::db::tlog::StoredCheckpoint>,
+    ) -> Result<Option<Self>, AppError> {
+        let Some(c) = checkpoint else {
             return Ok(None);
         };
         let note = c.published();
@@ -185,11 +188,18 @@ async fn browse(
 ) -> Result<Html<String>, AppError> {
     viewer.require(Action::ViewLedger)?;
     let mut filtered = false;
-    let (errors, rows, older) = match q.filter.parse(&app).await {
+    // The page and the latest checkpoint are one read on SQLite; a wrong filter reads no page.
+    let (errors, rows, older, checkpoint) = match q.filter.parse(&app).await {
         Ok(filter) => {
             filtered = !filter.is_empty();
-            let entries =
-                ledger_query::page(&app.db, &filter, q.before, Direction::Backward, PAGE).await?;
+            let (entries, latest) = ledger_query::page_with_checkpoint(
+                &app.db,
+                &filter,
+                q.before,
+                Direction::Backward,
+                PAGE,
+            )
+            .await?;
             let older = (entries.len() as u64 == PAGE)
                 .then(|| entries.last().map(|e| e.seq))
                 .flatten()
@@ -198,9 +208,13 @@ async fn browse(
                 FormErrors::default(),
                 entries.iter().map(EntryRow::of).collect(),
                 older,
+                latest,
             )
         }
-        Err(errors) => (errors, Vec::new(), None),
+        Err(errors) => {
+            let latest = crate::db::tlog::latest_checkpoint(&app.db).await?;
+            (errors, Vec::new(), None, latest)
+        }
     };
     let in_use = q.filter.in_use();
     let more_in_use = in_use.len() - usize::from(!q.filter.address.trim().is_empty());
@@ -221,7 +235,7 @@ async fn browse(
         filtered,
         can_export: crate::domain::authz::can(&viewer.actor, Action::Export, None),
         can_verify: crate::domain::authz::can(&viewer.actor, Action::VerifyLedger, None),
-        checkpoint: CheckpointView::latest(&app).await?,
+        checkpoint: CheckpointView::of(&app, checkpoint)?,
     })
 }
 
