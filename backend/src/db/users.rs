@@ -189,28 +189,24 @@ pub async fn pending_invitations(
     now: OffsetDateTime,
 ) -> Result<Vec<(user::Model, OffsetDateTime)>, DbErr> {
     use super::entities::auth_token;
-    let tokens = auth_token::Entity::find()
+    // One statement: the open invitations joined to the users who have not yet set a password.
+    let invited = auth_token::Entity::find()
+        .find_also_related(User)
         .filter(auth_token::Column::Purpose.eq("invitation"))
         .filter(auth_token::Column::UsedAt.is_null())
         .filter(auth_token::Column::ExpiresAt.gt(now))
+        .filter(user::Column::PasswordHash.is_null())
+        .filter(user::Column::Active.eq(true))
         .order_by_asc(auth_token::Column::Id)
         .all(conn)
         .await?;
-    let ids: Vec<i64> = tokens.iter().map(|t| t.user_id).collect();
-    let users = User::find()
-        .filter(user::Column::Id.is_in(ids))
-        .filter(user::Column::PasswordHash.is_null())
-        .filter(user::Column::Active.eq(true))
-        .all(conn)
-        .await?;
     let mut out: Vec<(user::Model, OffsetDateTime)> = Vec::new();
-    for t in tokens {
-        if let Some(u) = users.iter().find(|u| u.id == t.user_id) {
-            // A user invited twice shows once, with the latest link's expiry.
-            match out.iter_mut().find(|(seen, _)| seen.id == u.id) {
-                Some(entry) => entry.1 = entry.1.max(t.expires_at),
-                None => out.push((u.clone(), t.expires_at)),
-            }
+    for (t, u) in invited {
+        let Some(u) = u else { continue };
+        // A user invited twice shows once, with the latest link's expiry.
+        match out.iter_mut().find(|(seen, _)| seen.id == u.id) {
+            Some(entry) => entry.1 = entry.1.max(t.expires_at),
+            None => out.push((u, t.expires_at)),
         }
     }
     Ok(out)

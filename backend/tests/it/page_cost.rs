@@ -142,7 +142,7 @@ async fn pages_cost_the_same_statements_however_many_transfers_wait() {
         "/ledger" => 2,
         "/stats" => 3,
         p if p.starts_with("/lookup") => 5,
-        "/admin" => 6,
+        "/admin" => 4,
         other => panic!("no budget for {other}"),
     };
     for (page, n) in &many {

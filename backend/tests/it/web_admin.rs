@@ -609,3 +609,81 @@ async fn the_outbox_lists_failed_messages_newest_first_and_retries_only_those() 
     );
     assert_eq!(outbox::count_failed(&w.db.conn).await.unwrap(), 1);
 }
+
+/// The admin page's invitations (one joined read): open links to users who have set no
+/// password, each user once with the latest expiry; not used, expired, accepted or deactivated
+/// ones.
+#[tokio::test]
+async fn pending_invitations_are_the_open_links_of_users_without_a_password() {
+    use ipxfer::db::entities::auth_token;
+    use sea_orm::{ActiveModelTrait, Set};
+    let w = world().await;
+    let conn = &w.db.conn;
+    let t = now();
+    let invite = |email: &'static str| NewUser {
+        email,
+        display_name: email,
+        role: "member",
+        organisation_id: Some(w.ripe_org),
+        registry: None,
+        password_hash: None,
+    };
+    let twice = users::insert(conn, invite("twice@example.net"), t)
+        .await
+        .unwrap();
+    let used = users::insert(conn, invite("used@example.net"), t)
+        .await
+        .unwrap();
+    let expired = users::insert(conn, invite("expired@example.net"), t)
+        .await
+        .unwrap();
+    let gone = users::insert(conn, invite("gone@example.net"), t)
+        .await
+        .unwrap();
+    users::set_active(conn, gone.id, false).await.unwrap();
+    let mut accepted = invite("accepted@example.net");
+    accepted.password_hash = Some("set".into());
+    let accepted = users::insert(conn, accepted, t).await.unwrap();
+    for (user_id, purpose, expires, used_at) in [
+        (twice.id, "invitation", t + time::Duration::days(2), None),
+        (twice.id, "invitation", t + time::Duration::days(7), None),
+        (
+            twice.id,
+            "password_reset",
+            t + time::Duration::days(9),
+            None,
+        ),
+        (used.id, "invitation", t + time::Duration::days(7), Some(t)),
+        (
+            expired.id,
+            "invitation",
+            t - time::Duration::minutes(1),
+            None,
+        ),
+        (gone.id, "invitation", t + time::Duration::days(7), None),
+        (accepted.id, "invitation", t + time::Duration::days(7), None),
+    ] {
+        auth_token::ActiveModel {
+            user_id: Set(user_id),
+            purpose: Set(purpose.into()),
+            token_hash: Set(format!("{user_id}-{purpose}-{expires}")),
+            expires_at: Set(expires),
+            used_at: Set(used_at),
+            created_at: Set(t),
+            ..Default::default()
+        }
+        .insert(conn)
+        .await
+        .unwrap();
+    }
+    let pending: Vec<_> = users::pending_invitations(conn, t)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|(u, expires)| (u.email, expires))
+        .collect();
+    assert_eq!(
+        pending,
+        [("twice@example.net".to_owned(), t + time::Duration::days(7))]
+    );
+}
