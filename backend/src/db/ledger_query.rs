@@ -125,7 +125,7 @@ pub async fn page_with_checkpoint(
             &super::tlog::latest_checkpoint_select(),
             DatabaseBackend::Sqlite,
         ),
-        &super::tlog::checkpoint_columns(),
+        &super::packed::columns_of::<tlog_checkpoint::Entity>(),
     );
     let packed = batch.run(conn).await?;
     let entries = super::ledger::unpack(packed.text(entries)?, direction == Direction::Backward)?;

@@ -58,6 +58,16 @@ pub async fn packed_select<T: DeserializeOwned>(
     batch.run(conn).await?.take(read)
 }
 
+/// The columns of entity `E` in the order of its model's fields, which is the order a model
+/// deriving `Deserialize` reads a packed row in.
+pub fn columns_of<E: sea_orm::EntityTrait>() -> String {
+    use sea_orm::{IdenStatic, Iterable};
+    E::Column::iter()
+        .map(|c| c.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// Bound parameters one SQLite statement may carry (SQLITE_MAX_VARIABLE_NUMBER's default).
 const MAX_PARAMETERS: usize = 32_766;
 

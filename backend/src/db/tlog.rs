@@ -163,16 +163,6 @@ pub(crate) fn latest_checkpoint_select() -> sea_orm::Select<tlog_checkpoint::Ent
         .limit(1)
 }
 
-/// The columns of `tlog_checkpoints` in the order of the model's fields, which is the order its
-/// `Deserialize` reads a packed row in.
-pub(crate) fn checkpoint_columns() -> String {
-    use sea_orm::{IdenStatic, Iterable};
-    tlog_checkpoint::Column::iter()
-        .map(|c| c.as_str())
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
 /// The checkpoint at exactly `size` leaves, if the log signed one.
 pub async fn checkpoint_at(
     conn: &impl ConnectionTrait,

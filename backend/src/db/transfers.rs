@@ -12,7 +12,9 @@ use super::entities::{
 };
 use super::holdings::range_of;
 use super::organisations::to_facts;
-use super::packed::{PackedBatch, packed_array, packed_rows, packed_select, packed_time};
+use super::packed::{
+    PackedBatch, columns_of, packed_array, packed_rows, packed_select, packed_time,
+};
 use crate::domain::policy::RecordedException;
 use crate::domain::transfer::{
     DocumentKind, HoldingFacts, HoldingOrigin, InFlightClaim, NeedJustification, TransferFacts,
@@ -1007,7 +1009,6 @@ async fn packed_records(conn: &impl ConnectionTrait, id: i64) -> Result<Records,
         (SELECT json_group_array(json_array(id, transfer_id, event, from_state, to_state, \
            actor_user_id, actor_label, comment, created_at)) FROM transfer_events \
            WHERE transfer_id = ?1) AS history";
-    type OverrideRow = (i64, i64, String, String, i64, String);
     type DocumentRow = (i64, String, String, i64, String, String);
     type FeeRow = (
         i64,
@@ -1021,17 +1022,6 @@ async fn packed_records(conn: &impl ConnectionTrait, id: i64) -> Result<Records,
         Option<i64>,
         Option<String>,
     );
-    type EventRow = (
-        i64,
-        i64,
-        String,
-        Option<String>,
-        String,
-        Option<i64>,
-        String,
-        Option<String>,
-        String,
-    );
     let row = conn
         .query_one_raw(Statement::from_sql_and_values(
             DatabaseBackend::Sqlite,
@@ -1040,21 +1030,7 @@ async fn packed_records(conn: &impl ConnectionTrait, id: i64) -> Result<Records,
         ))
         .await?
         .ok_or_else(|| corrupt(format!("transfer {id}'s records: no row")))?;
-    let overrides = packed_rows(
-        &row,
-        "overrides",
-        |(id, transfer_id, rule_id, reason, user_id, created_at): OverrideRow| {
-            Ok(finding_override::Model {
-                id,
-                transfer_id,
-                rule_id,
-                reason,
-                user_id,
-                created_at: packed_time("override", id, &created_at)?,
-            })
-        },
-        |v| v.id,
-    )?;
+    let overrides = packed_rows(&row, "overrides", Ok, |v: &finding_override::Model| v.id)?;
     let documents = packed_rows(
         &row,
         "documents",
@@ -1102,34 +1078,7 @@ async fn packed_records(conn: &impl ConnectionTrait, id: i64) -> Result<Records,
         },
         |v| v.id,
     )?;
-    let history = packed_rows(
-        &row,
-        "history",
-        |(
-            id,
-            transfer_id,
-            event,
-            from_state,
-            to_state,
-            actor_user_id,
-            actor_label,
-            comment,
-            created_at,
-        ): EventRow| {
-            Ok(transfer_event::Model {
-                id,
-                transfer_id,
-                event,
-                from_state,
-                to_state,
-                actor_user_id,
-                actor_label,
-                comment,
-                created_at: packed_time("event", id, &created_at)?,
-            })
-        },
-        |v| v.id,
-    )?;
+    let history = packed_rows(&row, "history", Ok, |v: &transfer_event::Model| v.id)?;
     Ok(Records {
         overrides,
         documents,
@@ -1240,7 +1189,7 @@ pub async fn list_page(
     let mut batch = PackedBatch::default();
     let rows = batch.add(
         list_select(scope, open_only, before, limit).build(DatabaseBackend::Sqlite),
-        &transfer_columns(),
+        &columns_of::<transfer::Entity>(),
     );
     let total = batch.add(
         in_scope(scope, open_only)
@@ -1270,19 +1219,9 @@ async fn transfers_selected(
     packed_select(
         conn,
         select.build(DatabaseBackend::Sqlite),
-        &transfer_columns(),
+        &columns_of::<transfer::Entity>(),
     )
     .await
-}
-
-/// The columns of `transfers` in the order of `transfer::Model`'s fields, which is the order
-/// its `Deserialize` reads a packed row in.
-fn transfer_columns() -> String {
-    use sea_orm::{IdenStatic, Iterable};
-    transfer::Column::iter()
-        .map(|c| c.as_str())
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 /// How many transfers the scope holds.
@@ -1436,7 +1375,7 @@ pub async fn queue_page(
     let mut batch = PackedBatch::default();
     let rows = batch.add(
         queue_select(rir, after, limit).build(DatabaseBackend::Sqlite),
-        &transfer_columns(),
+        &columns_of::<transfer::Entity>(),
     );
     let counts = batch.add(
         queue_counts_select(rir, overdue_since).build(DatabaseBackend::Sqlite),

@@ -2,7 +2,9 @@
 
 use sea_orm::entity::prelude::*;
 
-#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+/// `Deserialize` reads a row packed as a JSON array of the columns in this order
+/// (`db::transfers::packed_records`): times as RFC 3339 text.
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, serde::Deserialize)]
 #[sea_orm(table_name = "transfer_events")]
 pub struct Model {
     #[sea_orm(primary_key)]
@@ -14,6 +16,7 @@ pub struct Model {
     pub actor_user_id: Option<i64>,
     pub actor_label: String,
     pub comment: Option<String>,
+    #[serde(with = "time::serde::rfc3339")]
     pub created_at: TimeDateTimeWithTimeZone,
 }
 
