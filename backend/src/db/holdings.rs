@@ -274,15 +274,75 @@ pub async fn overlapping(
     select_overlapping(conn, range, None, false, None).await
 }
 
-/// The first `limit` live holdings that overlap `range`, in address order (a lookup of a wide
-/// range reads no more than it shows).
-pub async fn overlapping_at_most(
+/// The first `limit` live holdings that overlap `range`, in address order, each with its
+/// holder (a lookup of a wide range reads no more than it shows). One statement: the two scans
+/// of [`select_overlapping`] as a `UNION ALL`, joined to the organisations.
+pub async fn overlapping_with_holders(
     conn: &impl ConnectionTrait,
     range: Ipv4Range,
     after: Option<u32>,
     limit: u64,
-) -> Result<Vec<holding::Model>, DbErr> {
-    select_overlapping(conn, range, after, false, Some(limit)).await
+) -> Result<Vec<(holding::Model, organisation::Model)>, DbErr> {
+    use sea_orm::{FromQueryResult, IdenStatic, Iterable};
+    let backend = conn.get_database_backend();
+    let mut values: Vec<sea_orm::Value> = Vec::new();
+    let mut param = |v: i64| {
+        values.push(v.into());
+        match backend {
+            DatabaseBackend::Postgres => format!("${}", values.len()),
+            _ => "?".to_owned(),
+        }
+    };
+    let (start, end) = (i64::from(range.start()), i64::from(range.end()));
+    // The holding that starts at or before the range and reaches into it (not after a cursor,
+    // which is past it).
+    let before = match after {
+        Some(_) => String::new(),
+        None => format!(
+            "SELECT * FROM (SELECT * FROM holdings WHERE start_addr <= {} \
+             ORDER BY start_addr DESC LIMIT 1) AS b WHERE b.end_addr >= {} UNION ALL ",
+            param(start),
+            param(start)
+        ),
+    };
+    let lower = after.map_or(start, i64::from).max(start);
+    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+    let inside = format!(
+        "SELECT * FROM (SELECT * FROM holdings WHERE start_addr > {} AND start_addr <= {} \
+         ORDER BY start_addr LIMIT {}) AS i",
+        param(lower),
+        param(end),
+        param(limit)
+    );
+    let columns = |prefix: &str, names: Vec<&str>| {
+        names
+            .into_iter()
+            .map(|c| format!("{prefix}.{c} AS {prefix}_{c}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let sql = format!(
+        "SELECT {}, {} FROM ({before}{inside}) AS h \
+         JOIN organisations o ON o.id = h.organisation_id \
+         ORDER BY h.start_addr LIMIT {}",
+        columns("h", holding::Column::iter().map(|c| c.as_str()).collect()),
+        columns(
+            "o",
+            organisation::Column::iter().map(|c| c.as_str()).collect()
+        ),
+        param(limit)
+    );
+    let rows = conn
+        .query_all_raw(Statement::from_sql_and_values(backend, sql, values))
+        .await?;
+    rows.iter()
+        .map(|row| {
+            Ok((
+                holding::Model::from_query_result(row, "h_")?,
+                organisation::Model::from_query_result(row, "o_")?,
+            ))
+        })
+        .collect()
 }
 
 /// Locks the live holdings that overlap `range` until the transaction ends (`FOR UPDATE`, on

@@ -9,7 +9,7 @@ use crate::db::entities::{holding, organisation, registry_inventory};
 use crate::db::{holdings as holdings_db, ledger_query, organisations as orgs_db};
 use crate::domain::ledger::LedgerEntry;
 use crate::domain::{Ipv4Range, Rir};
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 
 /// A live holding with the organisation that holds it.
 #[derive(Debug, Clone)]
@@ -37,24 +37,11 @@ pub async fn holdings(
     after: Option<u32>,
     limit: u64,
 ) -> AppResult<Vec<Held>> {
-    let rows = holdings_db::overlapping_at_most(conn, range, after, limit).await?;
-    let orgs = orgs_db::by_ids(conn, rows.iter().map(|h| h.organisation_id)).await?;
-    rows.into_iter()
-        .map(|h| {
-            let holder = orgs
-                .iter()
-                .find(|o| o.id == h.organisation_id)
-                .cloned()
-                .ok_or_else(|| {
-                    AppError::Internal(anyhow::anyhow!(
-                        "holding {}: organisation {} is missing",
-                        h.id,
-                        h.organisation_id
-                    ))
-                })?;
-            Ok(Held { holding: h, holder })
-        })
-        .collect()
+    let rows = holdings_db::overlapping_with_holders(conn, range, after, limit).await?;
+    Ok(rows
+        .into_iter()
+        .map(|(holding, holder)| Held { holding, holder })
+        .collect())
 }
 
 /// The newest `limit` ledger entries that moved any address of `range` (before entry `before`,

@@ -141,7 +141,7 @@ async fn pages_cost_the_same_statements_however_many_transfers_wait() {
         "/ledger" if postgres => 3,
         "/ledger" => 2,
         "/stats" => 3,
-        p if p.starts_with("/lookup") => 5,
+        p if p.starts_with("/lookup") => 3,
         "/admin" => 4,
         other => panic!("no budget for {other}"),
     };

@@ -245,3 +245,74 @@ async fn a_wide_range_pages_its_holdings_and_its_history_fifty_at_a_time() {
         assert!(!page.has("table.holdings"));
     }
 }
+
+/// The lookup's one-statement read (both scans of the address index joined to the holders)
+/// agrees with the holdings filtered by hand, for ranges that start inside, before and between
+/// holdings, with and without a cursor, and at page limits of one and more.
+#[tokio::test]
+async fn the_lookup_reads_exactly_the_holdings_that_overlap_with_their_holders() {
+    use ipxfer::db::entities::{holding, organisation};
+    use ipxfer::domain::Ipv4Range;
+    use ipxfer::services::lookup;
+    use sea_orm::EntityTrait;
+
+    let db = TestDb::with_scale(Scale {
+        holdings: 300,
+        ledger: 0,
+        finalized: 0,
+        open: 0,
+        members: 5,
+        seed: 11,
+    })
+    .await;
+    let mut all = holding::Entity::find().all(&db.conn).await.unwrap();
+    all.sort_by_key(|h| h.start_addr);
+    let orgs = organisation::Entity::find().all(&db.conn).await.unwrap();
+    assert!(all.len() >= 300, "{}", all.len());
+
+    // Probe around every tenth holding: its start, one past it, its middle, its end and the
+    // gap after it, so both the holding that reaches in from below and those inside are met.
+    let mut probes = Vec::new();
+    for h in all.iter().step_by(10) {
+        let (s, e) = (h.start_addr as u32, h.end_addr as u32);
+        for lo in [
+            s,
+            s.saturating_add(1).min(e),
+            s + (e - s) / 2,
+            e,
+            e.saturating_add(1),
+        ] {
+            for len in [0u32, 255, 65_535, 1 << 24] {
+                probes.push((lo, lo.saturating_add(len)));
+            }
+        }
+    }
+    for (lo, hi) in probes {
+        let range = Ipv4Range::new(lo, hi).unwrap();
+        let expected: Vec<&holding::Model> = all
+            .iter()
+            .filter(|h| h.start_addr <= i64::from(hi) && h.end_addr >= i64::from(lo))
+            .collect();
+        for limit in [1u64, 3, 51] {
+            for after in [None, expected.first().map(|h| h.start_addr as u32)] {
+                let want: Vec<i64> = expected
+                    .iter()
+                    .filter(|h| after.is_none_or(|a| h.start_addr > i64::from(a)))
+                    .take(limit as usize)
+                    .map(|h| h.id)
+                    .collect();
+                let got = lookup::holdings(&db.conn, range, after, limit)
+                    .await
+                    .unwrap();
+                let ids: Vec<i64> = got.iter().map(|g| g.holding.id).collect();
+                assert_eq!(ids, want, "{lo}-{hi} after {after:?} limit {limit}");
+                for g in &got {
+                    let holder = orgs.iter().find(|o| o.id == g.holding.organisation_id);
+                    assert_eq!(Some(&g.holder), holder, "holding {}", g.holding.id);
+                    let stored = all.iter().find(|h| h.id == g.holding.id);
+                    assert_eq!(Some(&g.holding), stored);
+                }
+            }
+        }
+    }
+}
