@@ -281,11 +281,33 @@ pub async fn touching(
             return Ok(recent);
         }
     }
-    let filter = LedgerFilter {
-        touching: Some(range),
-        ..Default::default()
-    };
-    page(conn, &filter, before, Direction::Backward, limit).await
+    if conn.get_database_backend() == DatabaseBackend::Postgres {
+        let filter = LedgerFilter {
+            touching: Some(range),
+            ..Default::default()
+        };
+        return page(conn, &filter, before, Direction::Backward, limit).await;
+    }
+    // The R*Tree hands over every entry touching the range, unordered. Keeping the newest
+    // `limit` of their sequence numbers there (a top-N sort of integers) instead of fetching
+    // each entry's row first: a /8 touched by 12,000 entries of the scale set 7 ms -> 2-3 ms.
+    use ledger_entry::Column as C;
+    let newest = Expr::cust_with_values(
+        "seq IN (SELECT seq FROM ledger_entry_intervals WHERE lo <= ? AND hi >= ? AND seq < ? \
+         ORDER BY seq DESC LIMIT ?)",
+        [
+            i64::from(range.end()) - (1 << 31),
+            i64::from(range.start()) - (1 << 31),
+            before.unwrap_or(i64::MAX),
+            i64::try_from(limit).unwrap_or(i64::MAX),
+        ],
+    );
+    let q = ledger_entry::Entity::find()
+        .filter(newest)
+        .order_by(C::Seq, Order::Desc)
+        .limit(limit);
+    let inner = sea_orm::QueryTrait::build(&q, DatabaseBackend::Sqlite);
+    super::ledger::packed(conn, inner, true).await
 }
 
 /// The newest `limit` entries touching `range` among the [`RECENT`] entries before `before`

@@ -316,3 +316,65 @@ async fn the_lookup_reads_exactly_the_holdings_that_overlap_with_their_holders()
         }
     }
 }
+
+/// The lookup's history (the interval index's newest matches, or the newest entries first for
+/// a wide range) agrees with the ledger filtered by hand, with and without a cursor.
+#[tokio::test]
+async fn the_history_is_the_newest_entries_that_touch_the_range() {
+    use ipxfer::db::entities::ledger_entry;
+    use ipxfer::domain::Ipv4Range;
+    use ipxfer::services::lookup;
+    use sea_orm::EntityTrait;
+
+    let db = TestDb::with_scale(Scale {
+        holdings: 300,
+        ledger: 400,
+        finalized: 0,
+        open: 0,
+        members: 5,
+        seed: 5,
+    })
+    .await;
+    let mut all = ledger_entry::Entity::find().all(&db.conn).await.unwrap();
+    all.sort_by_key(|e| std::cmp::Reverse(e.seq));
+    assert!(all.len() >= 400, "{}", all.len());
+
+    let mut ranges: Vec<(u32, u32)> = vec![(0, u32::MAX), (0, (1 << 28) - 1)];
+    for e in all.iter().step_by(37) {
+        let (s, t) = (e.start_addr as u32, e.end_addr as u32);
+        for (lo, len) in [
+            (s, 0u32),
+            (t, 0),
+            (s & !0xffff, 0xffff),
+            (s & !0xff_ffff, 0xff_ffff),
+        ] {
+            ranges.push((lo, lo.saturating_add(len)));
+        }
+    }
+    for (lo, hi) in ranges {
+        let range = Ipv4Range::new(lo, hi).unwrap();
+        let touching: Vec<i64> = all
+            .iter()
+            .filter(|e| e.start_addr <= i64::from(hi) && e.end_addr >= i64::from(lo))
+            .map(|e| e.seq)
+            .collect();
+        let middle = touching.get(touching.len() / 2).copied();
+        for before in [None, middle, Some(all[all.len() / 3].seq)] {
+            for limit in [1u64, 7, 51] {
+                let want: Vec<i64> = touching
+                    .iter()
+                    .copied()
+                    .filter(|s| before.is_none_or(|b| *s < b))
+                    .take(limit as usize)
+                    .collect();
+                let got: Vec<i64> = lookup::history(&db.conn, range, before, limit)
+                    .await
+                    .unwrap()
+                    .iter()
+                    .map(|e| e.seq)
+                    .collect();
+                assert_eq!(got, want, "{lo}-{hi} before {before:?} limit {limit}");
+            }
+        }
+    }
+}
