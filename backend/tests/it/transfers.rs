@@ -1062,3 +1062,69 @@ async fn lists_and_queues_read_the_transfers_as_stored_in_their_order() {
         );
     }
 }
+
+/// A member's list (each side's newest ids merged) agrees with the transfers filtered by hand:
+/// every member, open only or all, with and without a cursor, at page sizes of 1 and more;
+/// its total counts every one of the member's transfers.
+#[tokio::test]
+async fn a_members_list_is_their_newest_transfers_on_either_side() {
+    use ipxfer::db::transfers::{Scope, list_page};
+    use ipxfer::services::scale::Scale;
+
+    let db = TestDb::with_scale(Scale {
+        holdings: 400,
+        ledger: 60,
+        finalized: 40,
+        open: 160,
+        members: 6,
+        seed: 9,
+    })
+    .await;
+    let mut all = transfer::Entity::find().all(&db.conn).await.unwrap();
+    all.sort_by_key(|t| std::cmp::Reverse(t.id));
+    let mut orgs: Vec<i64> = all
+        .iter()
+        .flat_map(|t| [t.source_org_id, t.recipient_org_id])
+        .collect();
+    orgs.sort_unstable();
+    orgs.dedup();
+    assert!(orgs.len() >= 4, "{orgs:?}");
+    let open = |t: &&transfer::Model| !State::TERMINAL_NAMES.contains(&t.state.as_str());
+    assert!(
+        all.iter().any(|t| !open(&t)),
+        "no finished transfers to leave out"
+    );
+    for org in orgs {
+        let theirs: Vec<&transfer::Model> = all
+            .iter()
+            .filter(|t| t.source_org_id == org || t.recipient_org_id == org)
+            .collect();
+        for open_only in [false, true] {
+            let shown: Vec<i64> = theirs
+                .iter()
+                .filter(|t| !open_only || open(t))
+                .map(|t| t.id)
+                .collect();
+            let middle = shown.get(shown.len() / 2).copied();
+            for before in [None, middle] {
+                for limit in [1u64, 4, 51] {
+                    let want: Vec<i64> = shown
+                        .iter()
+                        .copied()
+                        .filter(|id| before.is_none_or(|b| *id < b))
+                        .take(limit as usize)
+                        .collect();
+                    let (page, total) =
+                        list_page(&db.conn, Scope::Organisation(org), open_only, before, limit)
+                            .await
+                            .unwrap();
+                    let got: Vec<i64> = page.iter().map(|t| t.id).collect();
+                    let case =
+                        format!("org {org} open {open_only} before {before:?} limit {limit}");
+                    assert_eq!(got, want, "{case}");
+                    assert_eq!(total, shown.len() as u64, "{case}");
+                }
+            }
+        }
+    }
+}
