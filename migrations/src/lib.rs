@@ -21,6 +21,7 @@ mod m20261202_000002_outbox_prefix_index;
 mod m20261202_000003_ledger_transfer_date_index;
 mod m20261202_000004_member_list_indexes;
 mod m20261202_000005_foreign_key_indexes;
+mod m20261202_000006_open_invitations_index;
 
 /// Applies ipxfer's migrations in order.
 pub struct Migrator;
@@ -47,6 +48,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000003_ledger_transfer_date_index::Migration),
             Box::new(m20261202_000004_member_list_indexes::Migration),
             Box::new(m20261202_000005_foreign_key_indexes::Migration),
+            Box::new(m20261202_000006_open_invitations_index::Migration),
         ]
     }
 }
