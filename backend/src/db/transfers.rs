@@ -536,6 +536,10 @@ fn exceptions_by_transfer(
 /// SQLite's 32,766 and PostgreSQL's 65,535.
 const PROBES: usize = 2_000;
 
+/// Probes up to which PostgreSQL finds a page's claims with one scan of the interval index for
+/// their union ([`claims_statements`]).
+const UNION_PROBES: usize = 200;
+
 /// `(CAST($1 AS BIGINT), CAST($2 AS BIGINT)), ...` for the blocks (with their index first when
 /// `keyed`), and its parameters: the rows of a `VALUES` list the batched lookups join to.
 fn values_list(
@@ -636,6 +640,25 @@ fn claims_statements(
     all.chunks(PROBES)
         .map(|chunk| {
             let (values, params) = values_list(conn, chunk, true);
+            if postgres && chunk.len() <= UNION_PROBES {
+                // One scan of the interval index for every probe (their union as a multirange,
+                // which GiST's range opclass answers `&&` for), then each match paired with the
+                // probes it overlaps: a queue page's 51 probes 0.7 ms instead of 1.2-1.5 ms of
+                // lookups one probe at a time (EXPLAIN ANALYZE on the scale set). The pairing
+                // costs probes times matches, so longer chunks keep the lookups below.
+                let sql = format!(
+                    "WITH q(k, s, e) AS (VALUES {values}), \
+                     m AS MATERIALIZED (SELECT b.start_addr, b.end_addr, b.transfer_id \
+                     FROM transfer_blocks b WHERE int8range(b.start_addr, b.end_addr, '[]') \
+                     && (SELECT range_agg(int8range(q.s, q.e, '[]')) FROM q)) \
+                     SELECT q.k, m.start_addr, m.end_addr, t.id, t.reference \
+                     FROM m JOIN q ON m.start_addr <= q.e AND m.end_addr >= q.s \
+                     CROSS JOIN LATERAL (SELECT t.id, t.reference FROM transfers t \
+                     WHERE t.id = m.transfer_id AND t.state NOT IN ({terminal}) OFFSET 0) t \
+                     ORDER BY q.k, t.id"
+                );
+                return Statement::from_sql_and_values(DatabaseBackend::Postgres, sql, params);
+            }
             let claims = if postgres {
                 // Each probe and each match its own index lookup (OFFSET 0 keeps the LATERALs
                 // from being flattened): as plain joins PostgreSQL expected thousands of matches

@@ -1128,3 +1128,115 @@ async fn a_members_list_is_their_newest_transfers_on_either_side() {
         }
     }
 }
+
+/// The claims in flight on a page's blocks agree with the open transfers' blocks compared by
+/// hand, for a page-sized batch (PostgreSQL: one scan of the interval index for the union of
+/// the probes) and a long one (one lookup per probe), with and without the asking transfer.
+#[tokio::test]
+async fn claims_in_flight_are_the_other_open_transfers_blocks_that_overlap() {
+    use ipxfer::db::entities::transfer_block;
+    use ipxfer::db::transfers as transfers_db;
+    use ipxfer::domain::transfer::InFlightClaim;
+    use ipxfer::services::scale::Scale;
+
+    let db = TestDb::with_scale(Scale {
+        holdings: 600,
+        ledger: 60,
+        finalized: 30,
+        open: 300,
+        members: 6,
+        seed: 13,
+    })
+    .await;
+    let transfers = transfer::Entity::find().all(&db.conn).await.unwrap();
+    let blocks = transfer_block::Entity::find().all(&db.conn).await.unwrap();
+    let open: HashMap<i64, &transfer::Model> = transfers
+        .iter()
+        .filter(|t| !State::TERMINAL_NAMES.contains(&t.state.as_str()))
+        .map(|t| (t.id, t))
+        .collect();
+    assert!(
+        open.len() < transfers.len(),
+        "no finished transfers to leave out"
+    );
+    let ranges_of = |id: i64| -> Vec<Ipv4Range> {
+        blocks
+            .iter()
+            .filter(|b| b.transfer_id == id)
+            .map(|b| Ipv4Range::new(b.start_addr as u32, b.end_addr as u32).unwrap())
+            .collect()
+    };
+    // Every transfer's own blocks, and ranges around them that reach into their neighbours;
+    // open transfers first, so the page-sized batch holds claims.
+    let mut asked: Vec<(Option<i64>, Vec<Ipv4Range>)> = Vec::new();
+    let mut in_order: Vec<&transfer::Model> = transfers.iter().collect();
+    in_order.sort_by_key(|t| (!open.contains_key(&t.id), t.id));
+    for t in in_order {
+        let own = ranges_of(t.id);
+        let wide: Vec<Ipv4Range> = own
+            .iter()
+            .map(|r| Ipv4Range::new(r.start() & !0xffff, r.end() | 0xffff).unwrap())
+            .collect();
+        // Single addresses at each end: a claim that shares one address still overlaps.
+        let ends: Vec<Ipv4Range> = own
+            .iter()
+            .flat_map(|r| [r.start(), r.end()])
+            .map(|a| Ipv4Range::new(a, a).unwrap())
+            .collect();
+        asked.push((Some(t.id), own));
+        asked.extend(ends.into_iter().map(|a| (None, vec![a])));
+        asked.push((None, wide));
+    }
+    let expected = |(except, probes): &(Option<i64>, Vec<Ipv4Range>)| {
+        let mut want: Vec<InFlightClaim> = Vec::new();
+        for b in &blocks {
+            let Some(t) = open.get(&b.transfer_id) else {
+                continue;
+            };
+            if Some(t.id) == *except {
+                continue;
+            }
+            let claim = InFlightClaim {
+                reference: t.reference.clone(),
+                range: Ipv4Range::new(b.start_addr as u32, b.end_addr as u32).unwrap(),
+            };
+            let overlaps = probes
+                .iter()
+                .any(|p| p.start() <= claim.range.end() && claim.range.start() <= p.end());
+            if overlaps && !want.contains(&claim) {
+                want.push(claim);
+            }
+        }
+        want.sort_by(|a, b| (a.range.start(), &a.reference).cmp(&(b.range.start(), &b.reference)));
+        want
+    };
+    let mut some_claims = 0;
+    // Single addresses alone too: no other probe of the batch covers them.
+    let singles: Vec<(Option<i64>, Vec<Ipv4Range>)> = asked
+        .iter()
+        .filter(|(_, p)| p.len() == 1 && p[0].size() == 1)
+        .take(45)
+        .cloned()
+        .collect();
+    for batch in [&asked[..45], &singles[..], &asked[..]] {
+        let probes: usize = batch.iter().map(|(_, p)| p.len()).sum();
+        let request: Vec<(Option<i64>, &[Ipv4Range])> =
+            batch.iter().map(|(e, p)| (*e, p.as_slice())).collect();
+        let got = transfers_db::in_flight_claims_many(&db.conn, &request)
+            .await
+            .unwrap();
+        assert_eq!(got.len(), batch.len());
+        for (asked, mut claims) in batch.iter().zip(got) {
+            claims.sort_by(|a, b| {
+                (a.range.start(), &a.reference).cmp(&(b.range.start(), &b.reference))
+            });
+            some_claims += claims.len();
+            assert_eq!(
+                claims,
+                expected(asked),
+                "{asked:?} in a batch of {probes} probes"
+            );
+        }
+    }
+    assert!(some_claims > 0);
+}
