@@ -91,6 +91,33 @@ impl TestDb {
     pub fn is_postgres(&self) -> bool {
         self.conn.get_database_backend() == DatabaseBackend::Postgres
     }
+
+    /// The names of the database's tables (SQLite), to tell a scan of a table in a plan from a
+    /// scan of a subquery's or a CTE's rows.
+    pub async fn sqlite_tables(&self) -> std::collections::HashSet<String> {
+        let rows = self
+            .conn
+            .query_all_raw(Statement::from_string(
+                DatabaseBackend::Sqlite,
+                "SELECT name FROM sqlite_master WHERE type = 'table'",
+            ))
+            .await
+            .unwrap();
+        rows.iter()
+            .map(|r| r.try_get::<String>("", "name").unwrap())
+            .collect()
+    }
+}
+
+/// Whether a line of SQLite's `EXPLAIN QUERY PLAN` reads a whole table: `SCAN t` of one of
+/// `tables`, not of the rows a subquery or CTE found (`SCAN b`, `SCAN (subquery-1)`) nor a
+/// search of a virtual table's index (the R*Trees). `SCAN t USING INDEX i` walks all of `i`.
+pub fn sqlite_scans_a_table(step: &str, tables: &std::collections::HashSet<String>) -> bool {
+    let Some(rest) = step.trim().strip_prefix("SCAN ") else {
+        return false;
+    };
+    let name = rest.split_whitespace().next().unwrap_or_default();
+    !rest.contains("VIRTUAL TABLE") && tables.contains(name)
 }
 
 /// A fixed "now" for reproducible tests.

@@ -131,6 +131,7 @@ async fn table_scans(db: &TestDb, statements: &[sea_orm::Statement]) -> Vec<Stri
     if TestDb::runs_on_postgres() {
         return Vec::new();
     }
+    let tables = db.sqlite_tables().await;
     let mut found = Vec::new();
     for statement in statements {
         let explain = sea_orm::Statement {
@@ -139,36 +140,16 @@ async fn table_scans(db: &TestDb, statements: &[sea_orm::Statement]) -> Vec<Stri
         };
         for row in db.conn.query_all_raw(explain).await.unwrap() {
             let detail: String = row.try_get("", "detail").unwrap();
-            // "SCAN t" alone is a scan of the whole table (or of a materialised subquery or
-            // CTE, which names no table); "SCAN t USING ... INDEX" a walk of a whole index.
-            let Some(rest) = detail.strip_prefix("SCAN ") else {
-                continue;
-            };
-            let name = rest.split_whitespace().next().unwrap_or_default();
-            if rest.contains("VIRTUAL TABLE")
-                || ORDERED_WALKS.contains(&name)
-                || !is_table(db, name).await
-            {
-                continue;
+            let walk = ORDERED_WALKS
+                .iter()
+                .any(|t| detail.split_whitespace().nth(1) == Some(t));
+            if crate::harness::sqlite_scans_a_table(&detail, &tables) && !walk {
+                let sql: String = statement.sql.chars().take(160).collect();
+                found.push(format!("{detail} | {sql}"));
             }
-            let sql: String = statement.sql.chars().take(160).collect();
-            found.push(format!("{detail} | {sql}"));
         }
     }
     found
-}
-
-async fn is_table(db: &TestDb, name: &str) -> bool {
-    use sea_orm::{ConnectionTrait, Statement};
-    db.conn
-        .query_one_raw(Statement::from_sql_and_values(
-            sea_orm::DatabaseBackend::Sqlite,
-            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
-            [name.into()],
-        ))
-        .await
-        .unwrap()
-        .is_some()
 }
 
 #[tokio::test]
