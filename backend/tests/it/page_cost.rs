@@ -115,17 +115,17 @@ async fn statements_per_page(open: u64) -> (Vec<(String, usize)>, Vec<String>) {
     (out, scans)
 }
 
+/// Tables that pages read newest first along their integer primary key, stopping at the page's
+/// LIMIT (the ledger browser and the ledger's head; the latest checkpoint): SQLite shows that
+/// walk as a plain "SCAN", so these are not checked.
+const ORDERED_WALKS: [&str; 2] = ["ledger_entries", "tlog_checkpoints"];
+
 /// The whole-table scans in SQLite's plans of `statements` (`EXPLAIN QUERY PLAN`), each as
 /// "plan line | statement". A page's reads are index seeks, interval-index probes and ordered
 /// walks that stop at the page's LIMIT; a scan of a table on every view costs the table, which
 /// is how a transfer page read all fee lines (docs/performance.md). Checked on SQLite, whose
 /// plans do not depend on table statistics as PostgreSQL's do (there a small test table is
 /// rightly read whole).
-/// Tables that pages read newest first along their integer primary key, stopping at the page's
-/// LIMIT (the ledger browser and the ledger's head; the latest checkpoint): SQLite shows that
-/// walk as a plain "SCAN", so these are not checked.
-const ORDERED_WALKS: [&str; 2] = ["ledger_entries", "tlog_checkpoints"];
-
 async fn table_scans(db: &TestDb, statements: &[sea_orm::Statement]) -> Vec<String> {
     use sea_orm::ConnectionTrait;
     if TestDb::runs_on_postgres() {
