@@ -283,7 +283,7 @@ pub async fn overlapping_with_holders(
     after: Option<u32>,
     limit: u64,
 ) -> Result<Vec<(holding::Model, organisation::Model)>, DbErr> {
-    use sea_orm::{FromQueryResult, IdenStatic, Iterable};
+    use sea_orm::FromQueryResult;
     let backend = conn.get_database_backend();
     let mut values: Vec<sea_orm::Value> = Vec::new();
     let mut param = |v: i64| {
@@ -314,22 +314,12 @@ pub async fn overlapping_with_holders(
         param(end),
         param(limit)
     );
-    let columns = |prefix: &str, names: Vec<&str>| {
-        names
-            .into_iter()
-            .map(|c| format!("{prefix}.{c} AS {prefix}_{c}"))
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
     let sql = format!(
         "SELECT {}, {} FROM ({before}{inside}) AS h \
          JOIN organisations o ON o.id = h.organisation_id \
          ORDER BY h.start_addr LIMIT {}",
-        columns("h", holding::Column::iter().map(|c| c.as_str()).collect()),
-        columns(
-            "o",
-            organisation::Column::iter().map(|c| c.as_str()).collect()
-        ),
+        super::aliased_columns::<holding::Entity>("h"),
+        super::aliased_columns::<organisation::Entity>("o"),
         param(limit)
     );
     let rows = conn

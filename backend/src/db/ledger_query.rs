@@ -69,19 +69,28 @@ fn condition(backend: DatabaseBackend, f: &LedgerFilter) -> Condition {
         // Entries overlap one another, so `start <= E AND end >= S` on B-trees would read every
         // entry below E: the interval index reads only those that touch (migration
         // `interval_indexes`).
-        let (start, end) = (i64::from(r.start()), i64::from(r.end()));
         c = c.add(match backend {
             DatabaseBackend::Postgres => Expr::cust_with_values(
                 "int8range(start_addr, end_addr, '[]') && int8range($1, $2, '[]')",
-                [start, end],
+                [i64::from(r.start()), i64::from(r.end())],
             ),
             _ => Expr::cust_with_values(
                 "seq IN (SELECT seq FROM ledger_entry_intervals WHERE lo <= ? AND hi >= ?)",
-                [end - (1 << 31), start - (1 << 31)],
+                rtree_bounds(r),
             ),
         });
     }
     c
+}
+
+/// The values of the SQLite R*Tree query `lo <= ? AND hi >= ?` for the entries touching
+/// `range`, its last and its first address as the R*Tree holds them: the R*Tree (`rtree_i32`) stores addresses shifted down by 2^31 into 32-bit signed
+/// integers (migration `interval_indexes`).
+fn rtree_bounds(range: Ipv4Range) -> [i64; 2] {
+    [
+        i64::from(range.end()) - (1 << 31),
+        i64::from(range.start()) - (1 << 31),
+    ]
 }
 
 /// Up to `limit` entries passing `filter`, after (or before) `cursor` in `direction`.
@@ -295,12 +304,15 @@ pub async fn touching(
     let newest = Expr::cust_with_values(
         "seq IN (SELECT seq FROM ledger_entry_intervals WHERE lo <= ? AND hi >= ? AND seq < ? \
          ORDER BY seq DESC LIMIT ?)",
-        [
-            i64::from(range.end()) - (1 << 31),
-            i64::from(range.start()) - (1 << 31),
-            before.unwrap_or(i64::MAX),
-            i64::try_from(limit).unwrap_or(i64::MAX),
-        ],
+        {
+            let [last, first] = rtree_bounds(range);
+            [
+                last,
+                first,
+                before.unwrap_or(i64::MAX),
+                i64::try_from(limit).unwrap_or(i64::MAX),
+            ]
+        },
     );
     let q = ledger_entry::Entity::find()
         .filter(newest)

@@ -30,6 +30,16 @@ use sea_orm::{
 /// A pool of connections, as the web layer holds it (so that only `db` names sea-orm).
 pub type Db = DatabaseConnection;
 
+/// `a.c1 AS a_c1, a.c2 AS a_c2, ...` for every column of entity `E` under table alias `a`: the
+/// select list of a hand-written join whose rows `E::Model::from_query_result(row, "a_")` reads.
+pub(crate) fn aliased_columns<E: sea_orm::EntityTrait>(alias: &str) -> String {
+    use sea_orm::{IdenStatic, Iterable};
+    E::Column::iter()
+        .map(|c| format!("{alias}.{0} AS {alias}_{0}", c.as_str()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// Opens a pool on `url` (`sqlite://path?mode=rwc`, `sqlite::memory:` or `postgres://...`).
 ///
 /// SQLite gets WAL, a busy timeout and foreign keys; the pool size is set on purpose because

@@ -1021,17 +1021,22 @@ struct Records {
 /// statements, for the reason [`packed_parts`] gives (each statement and each row is a hand-off
 /// to sqlx's SQLite worker thread).
 async fn packed_records(conn: &impl ConnectionTrait, id: i64) -> Result<Records, DbErr> {
-    const SQL: &str = "SELECT \
-        (SELECT json_group_array(json_array(id, transfer_id, rule_id, reason, user_id, \
-           created_at)) FROM finding_overrides WHERE transfer_id = ?1) AS overrides, \
+    // Overrides and events are read as their models (`Deserialize`), so their columns are the
+    // models' own; documents and fee lines keep their mappings below.
+    let sql = format!(
+        "SELECT \
+        (SELECT json_group_array(json_array({})) FROM finding_overrides WHERE transfer_id = ?1) \
+           AS overrides, \
         (SELECT json_group_array(json_array(id, kind, filename, size_bytes, sha256, created_at)) \
            FROM documents WHERE transfer_id = ?1) AS documents, \
         (SELECT json_group_array(json_array(id, transfer_id, registry, payer, description, \
            amount, currency, confirmed, paid_by, paid_at)) FROM fee_lines WHERE transfer_id = ?1) \
            AS fees, \
-        (SELECT json_group_array(json_array(id, transfer_id, event, from_state, to_state, \
-           actor_user_id, actor_label, comment, created_at)) FROM transfer_events \
-           WHERE transfer_id = ?1) AS history";
+        (SELECT json_group_array(json_array({})) FROM transfer_events WHERE transfer_id = ?1) \
+           AS history",
+        columns_of::<finding_override::Entity>(),
+        columns_of::<transfer_event::Entity>()
+    );
     type DocumentRow = (i64, String, String, i64, String, String);
     type FeeRow = (
         i64,
@@ -1048,7 +1053,7 @@ async fn packed_records(conn: &impl ConnectionTrait, id: i64) -> Result<Records,
     let row = conn
         .query_one_raw(Statement::from_sql_and_values(
             DatabaseBackend::Sqlite,
-            SQL,
+            sql,
             [id.into()],
         ))
         .await?
@@ -1223,7 +1228,10 @@ fn list_select(
             side(transfer::Column::RecipientOrgId, "by_recipient"),
         )
         .to_owned();
-    page(transfer::Entity::find().filter(transfer::Column::Id.in_subquery(ids)))
+    transfer::Entity::find()
+        .filter(transfer::Column::Id.in_subquery(ids))
+        .order_by_desc(transfer::Column::Id)
+        .limit(limit)
 }
 
 /// [`list`] and [`count`] together: on SQLite as one statement ([`PackedBatch`]).

@@ -66,10 +66,7 @@ pub async fn session_with_user(
     id: &str,
     now: i64,
 ) -> Result<Option<SessionRow>, DbErr> {
-    use sea_orm::{FromQueryResult, IdenStatic, Iterable, Statement};
-    let columns: Vec<String> = user::Column::iter()
-        .map(|c| format!("u.{0} AS u_{0}", c.as_str()))
-        .collect();
+    use sea_orm::{FromQueryResult, Statement};
     let backend = conn.get_database_backend();
     let placeholders = if backend == sea_orm::DatabaseBackend::Postgres {
         ("$1", "$2")
@@ -81,7 +78,7 @@ pub async fn session_with_user(
          LEFT JOIN users u ON u.id = s.user_id \
          LEFT JOIN organisations o ON o.id = u.organisation_id \
          WHERE s.id = {} AND s.expiry_date > {}",
-        columns.join(", "),
+        super::aliased_columns::<user::Entity>("u"),
         placeholders.0,
         placeholders.1
     );
