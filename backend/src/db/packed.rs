@@ -2,7 +2,9 @@
 //! several such reads as one statement. sqlx hands every statement to SQLite's worker thread and
 //! every row back on its own, and on the pages those hand-offs, not SQLite's work, were most of
 //! the time (docs/performance.md, "Where a SQLite transfer page's time goes"). PostgreSQL sends
-//! rows cheaply and builds JSON dearly, so its callers read rows as usual.
+//! rows cheaply and builds JSON dearly, so its large reads (pages of entries, holdings, lists)
+//! come as rows; only a transfer's few dozen small rows beside it are packed there too
+//! ([`json_rows`]), where each statement saved is a round trip.
 
 use sea_orm::{ConnectionTrait, DatabaseBackend, DbErr, Statement};
 use serde::de::DeserializeOwned;
@@ -56,6 +58,16 @@ pub async fn packed_select<T: DeserializeOwned>(
     let mut batch = PackedBatch::default();
     let read = batch.add(stmt, columns);
     batch.run(conn).await?.take(read)
+}
+
+/// A correlated subquery that selects `columns` of the rows of `from` (a table and its WHERE) as
+/// one JSON array of arrays, as text: `[]` when there are none, on both databases.
+pub fn json_rows(backend: DatabaseBackend, columns: &str, from: &str) -> String {
+    if backend == DatabaseBackend::Postgres {
+        format!("(SELECT coalesce(json_agg(json_build_array({columns})), '[]')::text FROM {from})")
+    } else {
+        format!("(SELECT json_group_array(json_array({columns})) FROM {from})")
+    }
 }
 
 /// The columns of entity `E` in the order of its model's fields, which is the order a model

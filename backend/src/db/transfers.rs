@@ -13,7 +13,7 @@ use super::entities::{
 use super::holdings::range_of;
 use super::organisations::to_facts;
 use super::packed::{
-    PackedBatch, columns_of, packed_array, packed_rows, packed_select, packed_time,
+    PackedBatch, columns_of, json_rows, packed_array, packed_rows, packed_select, packed_time,
 };
 use crate::domain::policy::RecordedException;
 use crate::domain::transfer::{
@@ -120,7 +120,6 @@ async fn load_with_parties(
     ),
     DbErr,
 > {
-    use sea_orm::QuerySelect;
     if rows.is_empty() {
         return Ok((Vec::new(), Default::default()));
     }
@@ -133,25 +132,7 @@ async fn load_with_parties(
         orgs,
         mut blocks,
         kinds,
-    } = if conn.get_database_backend() == DatabaseBackend::Sqlite {
-        packed_parts(conn, &org_ids, &ids).await?
-    } else {
-        let orgs = organisations_by_id(conn, org_ids).await?;
-        let blocks = blocks_of(conn, &ids).await?;
-        // Only the kinds: the documents' bytes stay in the database.
-        let kinds = document::Entity::find()
-            .select_only()
-            .columns([document::Column::TransferId, document::Column::Kind])
-            .filter(document::Column::TransferId.is_in(ids.iter().copied()))
-            .into_tuple()
-            .all(conn)
-            .await?;
-        Parts {
-            orgs,
-            blocks,
-            kinds,
-        }
-    };
+    } = packed_parts(conn, &org_ids, &ids).await?;
     // By transfer: the scheduler loads every waiting transfer, and looking each one's documents
     // up in the whole list was 10,000 x 11,000 comparisons at the registries' volumes.
     let mut documents: std::collections::HashMap<i64, Vec<DocumentKind>> = Default::default();
@@ -220,31 +201,62 @@ struct Parts {
     kinds: Vec<(i64, String)>,
 }
 
-/// [`Parts`] on SQLite: ONE statement returning one row of three JSON arrays instead of three
-/// statements returning a row per party, block and document. sqlx hands every statement to
-/// SQLite's worker thread and every row back, and on the transfer pages and the queue those
-/// hand-offs, not SQLite's work, were most of the page's time (docs/performance.md, "Where a
-/// SQLite transfer page's time goes"). The ids travel as JSON arrays: no limit on their number.
+/// [`Parts`] as ONE statement returning one row of three JSON arrays, instead of three
+/// statements returning a row per party, block and document, on both databases. On SQLite, sqlx
+/// hands every statement to its worker thread and every row back, and on the transfer pages and
+/// the queue those hand-offs, not SQLite's work, were most of the page's time
+/// (docs/performance.md, "Where a SQLite transfer page's time goes"); on PostgreSQL each
+/// statement is a round trip, dearer than building JSON for the few dozen small rows a page has
+/// (transfer pages +30-40% requests/s, the member's list +28%: "Packed on PostgreSQL too"). The
+/// ids travel as one parameter (a JSON array on SQLite, an array literal on PostgreSQL): no
+/// limit on their number.
 async fn packed_parts(
     conn: &impl ConnectionTrait,
     org_ids: &[i64],
     ids: &[i64],
 ) -> Result<Parts, DbErr> {
-    const SQL: &str = "SELECT \
-        (SELECT json_group_array(json_array(id, registry, handle, name, country, membership, \
-           created_at)) FROM organisations WHERE id IN (SELECT value FROM json_each(?1))) AS orgs, \
-        (SELECT json_group_array(json_array(transfer_id, start_addr, end_addr)) FROM \
-           (SELECT transfer_id, start_addr, end_addr FROM transfer_blocks \
-            WHERE transfer_id IN (SELECT value FROM json_each(?2)) ORDER BY start_addr)) AS blocks, \
-        (SELECT json_group_array(json_array(transfer_id, kind)) FROM documents \
-           WHERE transfer_id IN (SELECT value FROM json_each(?2))) AS kinds";
+    let backend = conn.get_database_backend();
+    let (orgs_in, transfers_in, ids_param): (_, _, fn(&[i64]) -> String) =
+        if backend == DatabaseBackend::Postgres {
+            (
+                "id = ANY($1::bigint[])",
+                "transfer_id = ANY($2::bigint[])",
+                |v| {
+                    let list: Vec<String> = v.iter().map(i64::to_string).collect();
+                    format!("{{{}}}", list.join(","))
+                },
+            )
+        } else {
+            (
+                "id IN (SELECT value FROM json_each(?1))",
+                "transfer_id IN (SELECT value FROM json_each(?2))",
+                |v| serde_json::json!(v).to_string(),
+            )
+        };
+    let sql = format!(
+        "SELECT {} AS orgs, {} AS blocks, {} AS kinds",
+        json_rows(
+            backend,
+            "id, registry, handle, name, country, membership, created_at",
+            &format!("organisations WHERE {orgs_in}")
+        ),
+        json_rows(
+            backend,
+            "transfer_id, start_addr, end_addr",
+            &format!("transfer_blocks WHERE {transfers_in}")
+        ),
+        json_rows(
+            backend,
+            "transfer_id, kind",
+            &format!("documents WHERE {transfers_in}")
+        ),
+    );
     type OrgRow = (i64, String, String, String, Option<String>, String, String);
-    let json = |v: &[i64]| serde_json::json!(v).to_string();
     let row = conn
         .query_one_raw(Statement::from_sql_and_values(
-            DatabaseBackend::Sqlite,
-            SQL,
-            [json(org_ids).into(), json(ids).into()],
+            backend,
+            sql,
+            [ids_param(org_ids).into(), ids_param(ids).into()],
         ))
         .await?
         .ok_or_else(|| corrupt("the transfers' parts: no row".to_owned()))?;
@@ -271,6 +283,10 @@ async fn packed_parts(
             .entry(transfer_id)
             .or_default()
             .push(range_of(start, end)?);
+    }
+    // In address order, as the rules and the page list them.
+    for list in blocks.values_mut() {
+        list.sort_unstable();
     }
     Ok(Parts {
         orgs,
@@ -988,16 +1004,7 @@ pub async fn details(
         documents,
         fees,
         history,
-    } = if conn.get_database_backend() == DatabaseBackend::Sqlite {
-        packed_records(conn, id).await?
-    } else {
-        Records {
-            overrides: self::overrides(conn, id).await?,
-            documents: self::documents(conn, id).await?,
-            fees: fee_lines(conn, id).await?,
-            history: self::history(conn, id).await?,
-        }
-    };
+    } = packed_records(conn, id).await?;
     Ok(Some(Details {
         handles: orgs.into_values().map(|o| (o.id, o.handle)).collect(),
         overrides,
@@ -1017,25 +1024,42 @@ struct Records {
     history: Vec<transfer_event::Model>,
 }
 
-/// [`Records`] on SQLite: ONE statement returning one row of four JSON arrays instead of four
-/// statements, for the reason [`packed_parts`] gives (each statement and each row is a hand-off
-/// to sqlx's SQLite worker thread).
+/// [`Records`] as ONE statement returning one row of four JSON arrays instead of four
+/// statements, on both databases, for the reasons [`packed_parts`] gives.
 async fn packed_records(conn: &impl ConnectionTrait, id: i64) -> Result<Records, DbErr> {
     // Overrides and events are read as their models (`Deserialize`), so their columns are the
     // models' own; documents and fee lines keep their mappings below.
+    let backend = conn.get_database_backend();
+    let (this, confirmed) = if backend == DatabaseBackend::Postgres {
+        ("$1", "confirmed::int")
+    } else {
+        ("?1", "confirmed")
+    };
     let sql = format!(
-        "SELECT \
-        (SELECT json_group_array(json_array({})) FROM finding_overrides WHERE transfer_id = ?1) \
-           AS overrides, \
-        (SELECT json_group_array(json_array(id, kind, filename, size_bytes, sha256, created_at)) \
-           FROM documents WHERE transfer_id = ?1) AS documents, \
-        (SELECT json_group_array(json_array(id, transfer_id, registry, payer, description, \
-           amount, currency, confirmed, paid_by, paid_at)) FROM fee_lines WHERE transfer_id = ?1) \
-           AS fees, \
-        (SELECT json_group_array(json_array({})) FROM transfer_events WHERE transfer_id = ?1) \
-           AS history",
-        columns_of::<finding_override::Entity>(),
-        columns_of::<transfer_event::Entity>()
+        "SELECT {} AS overrides, {} AS documents, {} AS fees, {} AS history",
+        json_rows(
+            backend,
+            &columns_of::<finding_override::Entity>(),
+            &format!("finding_overrides WHERE transfer_id = {this}")
+        ),
+        json_rows(
+            backend,
+            "id, kind, filename, size_bytes, sha256, created_at",
+            &format!("documents WHERE transfer_id = {this}")
+        ),
+        json_rows(
+            backend,
+            &format!(
+                "id, transfer_id, registry, payer, description, amount, currency, {confirmed}, \
+                 paid_by, paid_at"
+            ),
+            &format!("fee_lines WHERE transfer_id = {this}")
+        ),
+        json_rows(
+            backend,
+            &columns_of::<transfer_event::Entity>(),
+            &format!("transfer_events WHERE transfer_id = {this}")
+        ),
     );
     type DocumentRow = (i64, String, String, i64, String, String);
     type FeeRow = (
@@ -1051,11 +1075,7 @@ async fn packed_records(conn: &impl ConnectionTrait, id: i64) -> Result<Records,
         Option<String>,
     );
     let row = conn
-        .query_one_raw(Statement::from_sql_and_values(
-            DatabaseBackend::Sqlite,
-            sql,
-            [id.into()],
-        ))
+        .query_one_raw(Statement::from_sql_and_values(backend, sql, [id.into()]))
         .await?
         .ok_or_else(|| corrupt(format!("transfer {id}'s records: no row")))?;
     let overrides = packed_rows(&row, "overrides", Ok, |v: &finding_override::Model| v.id)?;
@@ -1536,18 +1556,7 @@ pub async fn unfinished_inter_rir_page(
     {
         history.entry(transfer_id).or_default().push((to_state, at));
     }
-    let mut blocks: HashMap<i64, Vec<Ipv4Range>> = HashMap::new();
-    for b in transfer_block::Entity::find()
-        .filter(transfer_block::Column::TransferId.is_in(ids))
-        .order_by_asc(transfer_block::Column::StartAddr)
-        .all(conn)
-        .await?
-    {
-        blocks
-            .entry(b.transfer_id)
-            .or_default()
-            .push(range_of(b.start_addr, b.end_addr)?);
-    }
+    let mut blocks = blocks_of(conn, &ids).await?;
     // The parties by their ids, each once: a few hundred at most (two subqueries here made
     // PostgreSQL scan every organisation).
     let org_ids: std::collections::BTreeSet<i64> = rows

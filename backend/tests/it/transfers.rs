@@ -778,8 +778,8 @@ async fn refusals_say_what_to_give_not_which_rule() {
     );
 }
 
-/// The transfer page's records as `details` reads them (on SQLite one packed statement) are the
-/// ones the four reads return one by one, every column included: an override, a paid fee line,
+/// The transfer page's records as `details` reads them (one packed statement on both databases)
+/// are the ones the four reads return one by one, every column included: an override, a paid fee line,
 /// documents, and events with and without a previous state and a comment.
 #[tokio::test]
 async fn details_read_the_same_records_as_the_reads_one_by_one() {
@@ -827,6 +827,87 @@ async fn details_read_the_same_records_as_the_reads_one_by_one() {
     assert_eq!(d.history, one_by_one.3);
     assert!(d.history.iter().any(|e| e.from_state.is_none()));
     assert!(d.history.iter().any(|e| e.comment.is_some()));
+}
+
+/// A page of transfers' parts as `load_many` reads them (one packed statement on both
+/// databases): each transfer's parties as their rows say, its blocks in address order however
+/// they were stored, its documents' kinds, and nothing of the transfers not asked for.
+#[tokio::test]
+async fn a_page_of_transfers_is_loaded_with_its_parties_blocks_and_documents_as_stored() {
+    use ipxfer::db::entities::{document, organisation, transfer_block};
+    use ipxfer::db::organisations::to_facts;
+    use ipxfer::db::transfers as transfers_db;
+    let w = World::new().await;
+    let conn = &w.db.conn;
+    let with_documents = w.initialized("20.0.4.0/22").await;
+    let plain = w.file("20.1.0.0/24").await.unwrap();
+    let other = w.file("20.1.1.0/24").await.unwrap();
+    // Blocks stored out of address order (ids ascending, addresses not).
+    for (start, end) in [("20.0.0.0", "20.0.0.255"), ("20.0.2.0", "20.0.2.255")] {
+        let addr = |a: &str| i64::from(u32::from(a.parse::<std::net::Ipv4Addr>().unwrap()));
+        transfer_block::ActiveModel {
+            transfer_id: Set(with_documents),
+            start_addr: Set(addr(start)),
+            end_addr: Set(addr(end)),
+            ..Default::default()
+        }
+        .insert(conn)
+        .await
+        .unwrap();
+    }
+    let rows = transfer::Entity::find()
+        .filter(transfer::Column::Id.is_in([with_documents, plain]))
+        .all(conn)
+        .await
+        .unwrap();
+    let loaded = transfers_db::load_many(conn, rows).await.unwrap();
+    assert_eq!(loaded.len(), 2);
+    for t in &loaded {
+        let id = t.facts.id.0;
+        let mut blocks: Vec<Ipv4Range> = transfer_block::Entity::find()
+            .filter(transfer_block::Column::TransferId.eq(id))
+            .all(conn)
+            .await
+            .unwrap()
+            .iter()
+            .map(|b| Ipv4Range::new(b.start_addr as u32, b.end_addr as u32).unwrap())
+            .collect();
+        blocks.sort();
+        assert_eq!(t.facts.blocks, blocks, "transfer {id}");
+        let mut kinds: Vec<DocumentKind> = document::Entity::find()
+            .filter(document::Column::TransferId.eq(id))
+            .all(conn)
+            .await
+            .unwrap()
+            .iter()
+            .map(|d| DocumentKind::parse(&d.kind).unwrap())
+            .collect();
+        let mut read = t.facts.documents.clone();
+        kinds.sort_by_key(|k| format!("{k:?}"));
+        read.sort_by_key(|k| format!("{k:?}"));
+        assert_eq!(read, kinds, "transfer {id}");
+        for (party, org) in [
+            (&t.facts.source, w.arin_org),
+            (&t.facts.recipient, w.ripe_org),
+        ] {
+            let row = organisation::Entity::find_by_id(org)
+                .one(conn)
+                .await
+                .unwrap()
+                .unwrap();
+            assert_eq!(*party, to_facts(&row).unwrap());
+        }
+    }
+    let with_documents = loaded
+        .iter()
+        .find(|t| t.facts.id.0 == with_documents)
+        .unwrap();
+    assert_eq!(with_documents.facts.blocks.len(), 3);
+    assert_eq!(with_documents.facts.documents.len(), 2);
+    let plain = loaded.iter().find(|t| t.facts.id.0 == plain).unwrap();
+    assert_eq!(plain.facts.blocks, ["20.1.0.0/24".parse().unwrap()]);
+    assert!(plain.facts.documents.is_empty());
+    assert!(loaded.iter().all(|t| t.facts.id.0 != other));
 }
 
 /// What the rules read (the holdings blocks touch, a source's recent receipts, the claims of
