@@ -83,10 +83,7 @@ pub async fn first_conflict(
     registry: Rir,
 ) -> Result<Option<((i64, i64), (i64, i64), String)>, DbErr> {
     let backend = conn.get_database_backend();
-    let param = match backend {
-        DatabaseBackend::Postgres => "$1",
-        _ => "?",
-    };
+    let param = super::placeholder(backend, 1);
     let sql = format!(
         "SELECT h.start_addr AS start_addr, h.end_addr AS end_addr, \
            o.start_addr AS other_start, o.end_addr AS other_end, o.registry AS other \

@@ -80,6 +80,14 @@ fn pool_size(url: &str) -> u32 {
     }
 }
 
+/// The `n`th bound parameter (from 1) in hand-written SQL: `$n` on PostgreSQL, `?n` on SQLite.
+pub fn placeholder(backend: DatabaseBackend, n: usize) -> String {
+    match backend {
+        DatabaseBackend::Postgres => format!("${n}"),
+        _ => format!("?{n}"),
+    }
+}
+
 /// Opens a pool of `size` connections on `url`, set up as [`connect`] describes (a second,
 /// small pool keeps long exports off the connections pages use).
 pub async fn connect_pool(

@@ -70,6 +70,29 @@ pub fn json_rows(backend: DatabaseBackend, columns: &str, from: &str) -> String 
     }
 }
 
+/// The condition "`column` is one of `ids`" on the `n`th parameter, and that parameter: a JSON
+/// array on SQLite (`json_each`), an array literal on PostgreSQL (`= ANY`), so that any number
+/// of ids is one parameter.
+pub fn id_in(
+    backend: DatabaseBackend,
+    column: &str,
+    n: usize,
+    ids: &[i64],
+) -> (String, sea_orm::Value) {
+    let p = super::placeholder(backend, n);
+    if backend == DatabaseBackend::Postgres {
+        let list: Vec<String> = ids.iter().map(i64::to_string).collect();
+        let literal = format!("{{{}}}", list.join(","));
+        (format!("{column} = ANY({p}::bigint[])"), literal.into())
+    } else {
+        let json = serde_json::json!(ids).to_string();
+        (
+            format!("{column} IN (SELECT value FROM json_each({p}))"),
+            json.into(),
+        )
+    }
+}
+
 /// The columns of entity `E` in the order of its model's fields, which is the order a model
 /// deriving `Deserialize` reads a packed row in.
 pub fn columns_of<E: sea_orm::EntityTrait>() -> String {

@@ -13,7 +13,8 @@ use super::entities::{
 use super::holdings::range_of;
 use super::organisations::to_facts;
 use super::packed::{
-    PackedBatch, columns_of, json_rows, packed_array, packed_rows, packed_select, packed_time,
+    PackedBatch, columns_of, id_in, json_rows, packed_array, packed_rows, packed_select,
+    packed_time,
 };
 use crate::domain::policy::RecordedException;
 use crate::domain::transfer::{
@@ -216,23 +217,8 @@ async fn packed_parts(
     ids: &[i64],
 ) -> Result<Parts, DbErr> {
     let backend = conn.get_database_backend();
-    let (orgs_in, transfers_in, ids_param): (_, _, fn(&[i64]) -> String) =
-        if backend == DatabaseBackend::Postgres {
-            (
-                "id = ANY($1::bigint[])",
-                "transfer_id = ANY($2::bigint[])",
-                |v| {
-                    let list: Vec<String> = v.iter().map(i64::to_string).collect();
-                    format!("{{{}}}", list.join(","))
-                },
-            )
-        } else {
-            (
-                "id IN (SELECT value FROM json_each(?1))",
-                "transfer_id IN (SELECT value FROM json_each(?2))",
-                |v| serde_json::json!(v).to_string(),
-            )
-        };
+    let (orgs_in, orgs_param) = id_in(backend, "id", 1, org_ids);
+    let (transfers_in, ids_param) = id_in(backend, "transfer_id", 2, ids);
     let sql = format!(
         "SELECT {} AS orgs, {} AS blocks, {} AS kinds",
         json_rows(
@@ -256,7 +242,7 @@ async fn packed_parts(
         .query_one_raw(Statement::from_sql_and_values(
             backend,
             sql,
-            [ids_param(org_ids).into(), ids_param(ids).into()],
+            [orgs_param, ids_param],
         ))
         .await?
         .ok_or_else(|| corrupt("the transfers' parts: no row".to_owned()))?;
@@ -1030,10 +1016,11 @@ async fn packed_records(conn: &impl ConnectionTrait, id: i64) -> Result<Records,
     // Overrides and events are read as their models (`Deserialize`), so their columns are the
     // models' own; documents and fee lines keep their mappings below.
     let backend = conn.get_database_backend();
-    let (this, confirmed) = if backend == DatabaseBackend::Postgres {
-        ("$1", "confirmed::int")
+    let this = super::placeholder(backend, 1);
+    let confirmed = if backend == DatabaseBackend::Postgres {
+        "confirmed::int"
     } else {
-        ("?1", "confirmed")
+        "confirmed"
     };
     let sql = format!(
         "SELECT {} AS overrides, {} AS documents, {} AS fees, {} AS history",
