@@ -1,7 +1,8 @@
 //! ipxfer coordinates IPv4 address transfers between the five Regional Internet Registries.
 //!
 //! Layers, from the inside out (see `docs/architecture.md`):
-//! - [`domain`]: the pure core (blocks, registries, file formats, workflow, policy, ledger);
+//! - [`domain`]: the pure core (blocks, registries, file formats, workflow, policy, ledger), the
+//!   `ipxfer-domain` crate in `backend/domain/`, re-exported under this name;
 //! - [`db`]: entities and queries on SQLite or PostgreSQL through sea-orm;
 //! - [`services`]: use cases, each one database transaction around the pure core;
 //! - [`web`]: the axum router, thin handlers and askama pages;
@@ -15,7 +16,7 @@ pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod db;
-pub mod domain;
+pub use ipxfer_domain as domain;
 pub mod error;
 pub mod mail;
 pub mod process;

@@ -1,7 +1,7 @@
 //! Block parsing: a block typed in a form, the block list of a filing, a registry's padded quad.
 #![no_main]
 
-use ipxfer::domain::block::{self, Ipv4Range};
+use ipxfer_domain::block::{self, Ipv4Range};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|text: &str| {

@@ -1,7 +1,7 @@
 //! The verification bundle reader behind `ipxfer ledger verify --file`, fed line by line.
 #![no_main]
 
-use ipxfer::domain::export::bundle;
+use ipxfer_domain::export::bundle;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|text: &str| {

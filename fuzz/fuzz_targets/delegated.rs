@@ -1,7 +1,7 @@
 //! The delegated-extended parser, as `ipxfer import delegated` feeds it: any bytes.
 #![no_main]
 
-use ipxfer::domain::delegated;
+use ipxfer_domain::delegated;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

@@ -1,7 +1,7 @@
 //! The NRO transfer-log reader (`transfers_latest.json`), as `ipxfer import transfers` feeds it.
 #![no_main]
 
-use ipxfer::domain::transfer_log;
+use ipxfer_domain::transfer_log;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

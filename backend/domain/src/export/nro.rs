@@ -23,10 +23,10 @@ use serde::Serialize;
 use time::OffsetDateTime;
 
 use super::{country_code, utc};
-use crate::domain::ledger::{EntryKind, LedgerEntry, LedgerParty};
-use crate::domain::transfer_log::distinct_originals;
-use crate::domain::workflow::NroStatus;
-use crate::domain::{Ipv4Range, Rir, TransferType};
+use crate::ledger::{EntryKind, LedgerEntry, LedgerParty};
+use crate::transfer_log::distinct_originals;
+use crate::workflow::NroStatus;
+use crate::{Ipv4Range, Rir, TransferType};
 
 /// The stats_version values ipxfer writes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -190,7 +190,7 @@ struct TransferObject<'a> {
 /// Whether two entries belong to one transfer object: the same ipxfer transfer, or the same
 /// imported record (entries imported before records were kept whole have no reference and stay
 /// one object each).
-fn same_transfer(a: &crate::domain::ledger::Movement, b: &crate::domain::ledger::Movement) -> bool {
+fn same_transfer(a: &crate::ledger::Movement, b: &crate::ledger::Movement) -> bool {
     match (a.kind, b.kind) {
         (EntryKind::Transfer, EntryKind::Transfer) => {
             a.transfer_id.is_some() && a.transfer_id == b.transfer_id
@@ -360,9 +360,9 @@ impl<W: Write> TransferLogWriter<W> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::export::tests::sample_chain;
-    use crate::domain::transfer::OrgId;
-    use crate::domain::transfer_log;
+    use crate::export::tests::sample_chain;
+    use crate::transfer::OrgId;
+    use crate::transfer_log;
     use time::macros::datetime;
 
     fn header(version: NroVersion, producer: Option<Rir>) -> LogHeader {

@@ -349,7 +349,7 @@ mod tests {
     }
 
     use super::*;
-    use crate::domain::workflow::ReviewStep;
+    use crate::workflow::ReviewStep;
 
     const SOURCE_ORG: OrgId = OrgId(10);
     const RECIPIENT_ORG: OrgId = OrgId(20);

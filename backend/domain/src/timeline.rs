@@ -150,7 +150,7 @@ impl TimelineEvent {
 
 #[cfg(test)]
 mod tests {
-    use crate::domain::transfer::UserId;
+    use crate::transfer::UserId;
     use std::collections::HashSet;
 
     use super::*;

@@ -342,14 +342,14 @@ impl serde::de::Visitor<'_> for ExactDecimal {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::policy::{Profiles, SHIPPED_PROFILES};
-    use crate::domain::transfer::{OrgId, TransferId};
+    use crate::policy::{Profiles, SHIPPED_PROFILES};
+    use crate::transfer::{OrgId, TransferId};
 
     /// The invoice under `profiles`' fee tables.
     fn bill(facts: &TransferFacts, profiles: &Profiles) -> Vec<FeeLine> {
         invoice(facts, |rir| &profiles.get(rir).fees)
     }
-    use crate::domain::transfer::{Membership, OrgFacts};
+    use crate::transfer::{Membership, OrgFacts};
 
     /// An exact decimal from its literal text (rust_decimal's own `dec!` needs a feature).
     macro_rules! dec {

@@ -23,12 +23,12 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use super::utc;
-use crate::domain::ledger::{
+use crate::ledger::{
     ChainBreak, ChainHead, ChainVerifier, EntryKind, LedgerEntry, LedgerParty, Movement,
 };
-use crate::domain::tlog::{self, Hash, LogVerifier, RootBuilder, WitnessVerifier};
-use crate::domain::transfer::{OrgId, TransferId};
-use crate::domain::{Ipv4Range, Rir, TransferType};
+use crate::tlog::{self, Hash, LogVerifier, RootBuilder, WitnessVerifier};
+use crate::transfer::{OrgId, TransferId};
+use crate::{Ipv4Range, Rir, TransferType};
 
 /// The `format` of line 1.
 pub const FORMAT: &str = "ipxfer-ledger-bundle";
@@ -335,7 +335,7 @@ impl BundleCheck {
         let hash = self
             .chain
             .head()
-            .map_or(crate::domain::ledger::GENESIS_HASH, |h| h.hash.as_str());
+            .map_or(crate::ledger::GENESIS_HASH, |h| h.hash.as_str());
         if self.complete {
             format!("verified: {} entries, head hash {hash}", self.count)
         } else {
@@ -510,7 +510,7 @@ pub fn entry_from_leaf(leaf: &[u8], prev_hash: &str) -> Result<LedgerEntry, Stri
     let line: EntryLine = serde_json::from_value(serde_json::Value::Object(v))
         .map_err(|e| format!("not a ledger entry: {e}"))?;
     let mut e = line.into_entry()?;
-    e.hash = crate::domain::ledger::entry_hash(e.seq, &e.movement, e.recorded_at, &e.prev_hash);
+    e.hash = crate::ledger::entry_hash(e.seq, &e.movement, e.recorded_at, &e.prev_hash);
     if tlog::leaf_data(&e) != leaf {
         return Err(format!(
             "entry {}: the bytes are not its canonical encoding",
@@ -523,7 +523,7 @@ pub fn entry_from_leaf(leaf: &[u8], prev_hash: &str) -> Result<LedgerEntry, Stri
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::export::tests::sample_chain;
+    use crate::export::tests::sample_chain;
     use time::macros::datetime;
 
     fn bundle(entries: &[LedgerEntry], complete: bool) -> String {

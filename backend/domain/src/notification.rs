@@ -262,7 +262,7 @@ pub fn service_level_reminder(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::workflow::ReviewStep;
+    use crate::workflow::ReviewStep;
     use time::macros::datetime;
 
     const NOW: OffsetDateTime = datetime!(2026-11-28 12:00 UTC);

@@ -6,11 +6,11 @@ use time::macros::date;
 
 use super::rules::{self, add_months};
 use super::*;
-use crate::domain::transfer::TransferId;
-use crate::domain::transfer::{
+use crate::transfer::TransferId;
+use crate::transfer::{
     DocumentKind, HoldingOrigin, Membership, NeedJustification, OrgFacts, OrgId,
 };
-use crate::domain::{Ipv4Range, Rir, Severity, Side, TransferType};
+use crate::{Ipv4Range, Rir, Severity, Side, TransferType};
 
 const TODAY: Date = date!(2026 - 06 - 01);
 

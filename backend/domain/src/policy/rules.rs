@@ -5,11 +5,9 @@ use time::{Date, Month};
 
 use super::profile::{HoldingPeriod, Profiles};
 use super::{PolicyInput, Stage};
-use crate::domain::format::group_thousands;
-use crate::domain::transfer::{
-    DocumentKind, HoldingFacts, HoldingOrigin, Membership, OrgFacts, OrgId,
-};
-use crate::domain::{Finding, Ipv4Range, Severity, Side, TransferFacts, TransferType};
+use crate::format::group_thousands;
+use crate::transfer::{DocumentKind, HoldingFacts, HoldingOrigin, Membership, OrgFacts, OrgId};
+use crate::{Finding, Ipv4Range, Severity, Side, TransferFacts, TransferType};
 
 /// The stable ids of the rules, as stored with findings and overrides.
 pub mod rule_id {

@@ -146,7 +146,7 @@ pub struct PricePoint {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::export::tests::sample_chain;
+    use crate::export::tests::sample_chain;
     use time::macros::datetime;
 
     #[test]

@@ -13,8 +13,8 @@ use std::io::{self, Write};
 
 use time::{Date, OffsetDateTime};
 
-use crate::domain::delegated::RecordStatus;
-use crate::domain::{Ipv4Range, Rir};
+use crate::delegated::RecordStatus;
+use crate::{Ipv4Range, Rir};
 
 /// What the version line says.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -121,7 +121,7 @@ pub fn write_record(out: &mut impl Write, registry: Rir, r: &SnapshotRecord) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::delegated::parse_document;
+    use crate::delegated::parse_document;
     use time::macros::{date, datetime};
 
     #[test]

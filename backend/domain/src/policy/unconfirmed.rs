@@ -6,7 +6,7 @@
 //! `ipxfer policy check`; findings and fee lines that rest on one say so themselves.
 
 use super::profile::Profiles;
-use crate::domain::Rir;
+use crate::Rir;
 
 /// One value of one registry's profile that is a default, not confirmed.
 #[derive(Debug, Clone, PartialEq, Eq)]

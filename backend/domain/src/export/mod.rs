@@ -94,9 +94,9 @@ pub(crate) fn country_code(c: Option<&str>) -> Option<&str> {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::domain::TransferType;
-    use crate::domain::ledger::{EntryKind, LedgerParty, Movement, next_entry};
-    use crate::domain::transfer::{OrgId, TransferId};
+    use crate::TransferType;
+    use crate::ledger::{EntryKind, LedgerParty, Movement, next_entry};
+    use crate::transfer::{OrgId, TransferId};
     use time::macros::{date, datetime};
 
     /// A small chain for the writers' tests: an imported intra-ARIN entry, then one transfer
@@ -157,7 +157,7 @@ pub(crate) mod tests {
         ];
         let mut out: Vec<LedgerEntry> = Vec::new();
         for mv in movements {
-            let head = out.last().map(|e| crate::domain::ledger::ChainHead {
+            let head = out.last().map(|e| crate::ledger::ChainHead {
                 seq: e.seq,
                 hash: e.hash.clone(),
             });

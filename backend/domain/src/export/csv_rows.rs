@@ -9,9 +9,9 @@ use serde::{Deserialize, Serialize};
 
 use super::spreadsheet::{SafeWriter, Staging};
 use super::utc;
-use crate::domain::Ipv4Range;
-use crate::domain::ledger::LedgerEntry;
-use crate::domain::transfer::OrgId;
+use crate::Ipv4Range;
+use crate::ledger::LedgerEntry;
+use crate::transfer::OrgId;
 
 /// One row of the CSV export.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -166,7 +166,7 @@ pub fn read(input: impl Read) -> impl Iterator<Item = Result<CsvRow, String>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::export::tests::sample_chain;
+    use crate::export::tests::sample_chain;
 
     #[test]
     fn rows_read_back_as_the_same_ranges() {

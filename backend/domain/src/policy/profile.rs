@@ -12,10 +12,10 @@ use std::fmt;
 use ipnet::Ipv4Net;
 use serde::{Deserialize, Deserializer};
 
-use crate::domain::Rir;
-use crate::domain::block::PrefixLength;
-use crate::domain::fees::FeeSchedule;
-use crate::domain::transfer::{DocumentKind, HoldingOrigin};
+use crate::Rir;
+use crate::block::PrefixLength;
+use crate::fees::FeeSchedule;
+use crate::transfer::{DocumentKind, HoldingOrigin};
 
 /// The shipped profiles, compiled into the binary.
 pub const SHIPPED_PROFILES: &str = include_str!("../../../policy/profiles.toml");
@@ -171,7 +171,7 @@ pub struct RegistryProfile {
     pub need: NeedPolicy,
     /// `both.documents`.
     pub documents: DocumentsPolicy,
-    /// What the registry charges for a transfer (see [`crate::domain::fees`]).
+    /// What the registry charges for a transfer (see [`crate::fees`]).
     pub fees: FeeSchedule,
 }
 
