@@ -1,10 +1,10 @@
-//! Reads packed for SQLite: the rows of a statement as ONE row holding a JSON array, and
-//! several such reads as one statement. sqlx hands every statement to SQLite's worker thread and
-//! every row back on its own, and on the pages those hand-offs, not SQLite's work, were most of
-//! the time (docs/performance.md, "Where a SQLite transfer page's time goes"). PostgreSQL sends
-//! rows cheaply and builds JSON dearly, so its large reads (pages of entries, holdings, lists)
-//! come as rows; only a transfer's few dozen small rows beside it are packed there too
-//! ([`json_rows`]), where each statement saved is a round trip.
+//! Reads packed: the rows of a statement as ONE row holding a JSON array, and several such reads
+//! as one statement. sqlx hands every SQLite statement to SQLite's worker thread and every row
+//! back on its own, and on the pages those hand-offs, not SQLite's work, were most of the time
+//! (docs/performance.md, "Where a SQLite transfer page's time goes"). PostgreSQL sends rows
+//! cheaply and builds JSON dearly, so its large reads (pages of entries, holdings, lists) come as
+//! rows; the small reads beside a page of transfers are packed there too (a transfer's parts and
+//! records, what the rules read: [`PackedBatch`]), where each statement saved is a round trip.
 
 use sea_orm::{ConnectionTrait, DatabaseBackend, DbErr, Statement};
 use serde::de::DeserializeOwned;
@@ -48,8 +48,8 @@ pub fn packed_time(what: &str, id: i64, text: &str) -> Result<time::OffsetDateTi
         .map_err(|e| corrupt(format!("{what} {id}: time {text:?}: {e}")))
 }
 
-/// The rows a SQLite statement selects (each row `T`, the JSON array of `columns`), read as
-/// one packed row.
+/// The rows a statement selects (each row `T`, the JSON array of `columns`), read as one
+/// packed row.
 pub async fn packed_select<T: DeserializeOwned>(
     conn: &impl ConnectionTrait,
     stmt: Statement,
@@ -106,11 +106,13 @@ pub fn columns_of<E: sea_orm::EntityTrait>() -> String {
 /// Bound parameters one SQLite statement may carry (SQLITE_MAX_VARIABLE_NUMBER's default).
 const MAX_PARAMETERS: usize = 32_766;
 
-/// Reads sent to SQLite together: each is a statement as it would run alone, wrapped as
-/// `(SELECT json_group_array(json_array(columns)) FROM (statement))`, and all of them are the
-/// columns of one statement's one row. Wrapping leaves each statement's plan as it was, and a
-/// subquery keeps its ORDER BY under `json_group_array` (SQLite omits it only under count, min
-/// or max: the OmitOrderBy conditions in `sqlite3.c`).
+/// Reads sent together: each is a statement as it would run alone, wrapped by [`json_rows`]
+/// (`(SELECT json_group_array(json_array(columns)) FROM (statement))` on SQLite, `json_agg` on
+/// PostgreSQL), and all of them are the columns of one statement's one row. Wrapping leaves each
+/// statement's plan as it was, and a subquery keeps its ORDER BY under the aggregate (SQLite
+/// omits it only under count, min or max: the OmitOrderBy conditions in `sqlite3.c`; PostgreSQL
+/// feeds an aggregate a sorted subquery's rows in its order). On PostgreSQL each statement's
+/// `$n` are renumbered to follow the ones before it.
 #[derive(Default)]
 pub struct PackedBatch {
     reads: Vec<(Statement, String)>,
@@ -153,24 +155,28 @@ impl PackedBatch {
 }
 
 /// One statement for the reads of `group`, its parameters in their order (SQLite numbers the
-/// anonymous `?` from left to right).
+/// anonymous `?` from left to right; PostgreSQL's `$n` are shifted past the reads before).
 async fn run_group(
     conn: &impl ConnectionTrait,
     group: Vec<(Statement, String)>,
 ) -> Result<Vec<String>, DbErr> {
+    let backend = conn.get_database_backend();
     let reads = group.len();
     let mut columns = Vec::with_capacity(reads);
     let mut values = Vec::new();
     for (i, (stmt, packed)) in group.into_iter().enumerate() {
-        columns.push(format!(
-            "(SELECT json_group_array(json_array({packed})) FROM ({})) AS p{i}",
+        let sql = if backend == DatabaseBackend::Postgres {
+            renumbered(&stmt.sql, values.len())
+        } else {
             stmt.sql
-        ));
+        };
+        let from = format!("({sql}) r{i}");
+        columns.push(format!("{} AS p{i}", json_rows(backend, &packed, &from)));
         values.extend(stmt.values.map(|v| v.0).unwrap_or_default());
     }
     let row = conn
         .query_one_raw(Statement::from_sql_and_values(
-            DatabaseBackend::Sqlite,
+            backend,
             format!("SELECT {}", columns.join(", ")),
             values,
         ))
@@ -181,17 +187,74 @@ async fn run_group(
         .collect()
 }
 
+/// `sql` with each PostgreSQL parameter `$n` made `$(n + offset)`; `$` in quoted literals and
+/// identifiers is left alone.
+fn renumbered(sql: &str, offset: usize) -> String {
+    if offset == 0 {
+        return sql.to_owned();
+    }
+    let mut out = String::with_capacity(sql.len() + 16);
+    let mut quote = None;
+    let mut chars = sql.char_indices().peekable();
+    while let Some((at, c)) = chars.next() {
+        match (quote, c) {
+            (Some(q), _) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, '\'' | '"') => quote = Some(c),
+            (None, '$') => {
+                let digits: String = sql[at + 1..]
+                    .chars()
+                    .take_while(char::is_ascii_digit)
+                    .collect();
+                if let Ok(n) = digits.parse::<usize>() {
+                    out.push_str(&format!("${}", n + offset));
+                    for _ in 0..digits.len() {
+                        chars.next();
+                    }
+                    continue;
+                }
+            }
+            (None, _) => {}
+        }
+        out.push(c);
+    }
+    out
+}
+
 impl PackedRows {
     /// The rows of `read`, each a `T`.
     pub fn take<T: DeserializeOwned>(&self, read: ReadId) -> Result<Vec<T>, DbErr> {
         parse(self.text(read)?, &format!("read {}", read.0))
     }
 
-    /// The rows of `read` as the JSON text SQLite wrote, for a reader of its own.
+    /// The rows of `read` as the JSON text the database wrote, for a reader of its own.
     pub fn text(&self, read: ReadId) -> Result<&str, DbErr> {
         self.0
             .get(read.0)
             .map(String::as_str)
             .ok_or_else(|| corrupt(format!("packed read {} was not run", read.0)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::renumbered;
+
+    #[test]
+    fn parameters_are_shifted_past_the_reads_before() {
+        assert_eq!(
+            renumbered("a = $1 AND b IN ($2, $10)", 3),
+            "a = $4 AND b IN ($5, $13)"
+        );
+        assert_eq!(renumbered("a = $1", 0), "a = $1");
+    }
+
+    #[test]
+    fn dollars_in_literals_and_identifiers_are_left_alone() {
+        assert_eq!(
+            renumbered(r#"s = '$1' AND "a$1" = $1 AND t = 'it''s $2'"#, 5),
+            r#"s = '$1' AND "a$1" = $6 AND t = 'it''s $2'"#
+        );
+        assert_eq!(renumbered("$ $a x$", 2), "$ $a x$");
     }
 }

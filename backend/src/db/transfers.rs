@@ -346,6 +346,53 @@ fn holdings_touching_statements(
         .collect()
 }
 
+/// [`holdings_touching`] with each holder's name, joined in the same statement and packed (the
+/// reviewer's "held by" panel reads both; a second statement for the names was a round trip).
+pub async fn held_by_touching(
+    conn: &impl ConnectionTrait,
+    blocks: &[Ipv4Range],
+) -> Result<Vec<HeldBy>, DbErr> {
+    let mut found = Vec::new();
+    let mut names = std::collections::HashMap::new();
+    let columns = format!("{HOLDING_COLUMNS}, holder");
+    for stmt in holdings_touching_statements(conn, &[blocks]) {
+        let sql = format!(
+            "SELECT t.*, o.name AS holder FROM ({}) t \
+             JOIN organisations o ON o.id = t.organisation_id",
+            stmt.sql
+        );
+        let stmt = Statement { sql, ..stmt };
+        for (id, registry, org, start, end, origin, registered_on, received_on, holder) in
+            packed_select::<HeldRow>(conn, stmt, &columns).await?
+        {
+            names.insert(org, holder);
+            let row = (
+                id,
+                registry,
+                org,
+                start,
+                end,
+                origin,
+                registered_on,
+                received_on,
+            );
+            found.push(holding_of_row(row)?);
+        }
+    }
+    Ok(holdings_per_set(found, &[blocks])
+        .pop()
+        .unwrap_or_default()
+        .into_iter()
+        .map(|holding| HeldBy {
+            holder: names
+                .get(&holding.org_id.get())
+                .cloned()
+                .unwrap_or_default(),
+            holding,
+        })
+        .collect())
+}
+
 /// For each set of blocks, the holdings `found` (by id, each once) that overlap one of them.
 fn holdings_per_set(
     found: Vec<(i64, HoldingFacts)>,
@@ -430,6 +477,18 @@ type HoldingRow = (
     String,
     Option<String>,
     Option<String>,
+);
+/// A packed holding and its holder's name ([`held_by_touching`]).
+type HeldRow = (
+    i64,
+    String,
+    i64,
+    i64,
+    i64,
+    String,
+    Option<String>,
+    Option<String>,
+    String,
 );
 
 /// A packed holding (its id, and its facts).
@@ -752,9 +811,9 @@ pub struct RuleReads {
 }
 
 /// What [`RuleReads`] holds: [`holdings_touching_many`] of `holdings_of` when given,
-/// [`in_flight_claims_many`] of `claimed`, [`recent_receipts`] and [`exceptions_many`] of `ids`.
-/// On SQLite as ONE statement ([`PackedBatch`]: four reads, each its own hand-offs, were half
-/// the statements of a queue page); on PostgreSQL as those four reads.
+/// [`in_flight_claims_many`] of `claimed`, [`recent_receipts`] and [`exceptions_many`] of `ids`,
+/// as ONE statement ([`PackedBatch`]): four reads, each its own hand-offs on SQLite and its own
+/// round trip on PostgreSQL, were half the statements of a queue page.
 pub async fn rule_reads(
     conn: &impl ConnectionTrait,
     holdings_of: Option<&[&[Ipv4Range]]>,
@@ -762,17 +821,6 @@ pub async fn rule_reads(
     (receipt_orgs, since): (&[i64], time::Date),
     ids: &[i64],
 ) -> Result<RuleReads, DbErr> {
-    if conn.get_database_backend() == DatabaseBackend::Postgres {
-        return Ok(RuleReads {
-            holdings: match holdings_of {
-                Some(sets) => Some(holdings_touching_many(conn, sets).await?),
-                None => None,
-            },
-            in_flight: in_flight_claims_many(conn, claimed).await?,
-            receipts: recent_receipts(conn, receipt_orgs, since).await?,
-            exceptions: exceptions_many(conn, ids).await?,
-        });
-    }
     let mut batch = PackedBatch::default();
     let holdings = holdings_of.map(|sets| {
         let reads: Vec<_> = holdings_touching_statements(conn, sets)
@@ -968,20 +1016,7 @@ pub async fn details(
         return Ok(None);
     };
     let holdings = if with_holdings {
-        let touching = holdings_touching(conn, &transfer.facts.blocks).await?;
-        let names = organisation_names(conn, touching.iter().map(|h| h.org_id.get())).await?;
-        Some(
-            touching
-                .into_iter()
-                .map(|holding| HeldBy {
-                    holder: names
-                        .get(&holding.org_id.get())
-                        .cloned()
-                        .unwrap_or_default(),
-                    holding,
-                })
-                .collect(),
-        )
+        Some(held_by_touching(conn, &transfer.facts.blocks).await?)
     } else {
         None
     };
@@ -1476,24 +1511,6 @@ async fn blocks_of(
             .push(range_of(b.start_addr, b.end_addr)?);
     }
     Ok(out)
-}
-
-/// Names of organisations by id.
-pub async fn organisation_names(
-    conn: &impl ConnectionTrait,
-    ids: impl IntoIterator<Item = i64>,
-) -> Result<std::collections::HashMap<i64, String>, DbErr> {
-    let ids: Vec<i64> = ids.into_iter().collect();
-    if ids.is_empty() {
-        return Ok(Default::default());
-    }
-    Ok(organisation::Entity::find()
-        .filter(organisation::Column::Id.is_in(ids))
-        .all(conn)
-        .await?
-        .into_iter()
-        .map(|o| (o.id, o.name))
-        .collect())
 }
 
 /// An inter-RIR transfer that is not completed, with what a transfer log shows of it.

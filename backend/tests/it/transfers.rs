@@ -910,9 +910,9 @@ async fn a_page_of_transfers_is_loaded_with_its_parties_blocks_and_documents_as_
     assert!(loaded.iter().all(|t| t.facts.id.0 != other));
 }
 
-/// What the rules read (the holdings blocks touch, a source's recent receipts, the claims of
-/// transfers in flight) is what the rows hold, column for column: on SQLite these reads come
-/// packed as one JSON row each.
+/// What the rules read (the holdings blocks touch, with or without their holders' names, a
+/// source's recent receipts, the claims of transfers in flight) is what the rows hold, column
+/// for column: on SQLite these reads come packed as one JSON row each.
 #[tokio::test]
 async fn the_rules_read_the_holdings_and_claims_as_stored() {
     use ipxfer::db::transfers as transfers_db;
@@ -959,6 +959,21 @@ async fn the_rules_read_the_holdings_and_claims_as_stored() {
         .await
         .unwrap();
     assert_eq!(touching, stored);
+    // With their holder's name, joined in the same statement (the reviewer's "held by" panel).
+    let holder = ipxfer::db::entities::organisation::Entity::find_by_id(w.arin_org)
+        .one(conn)
+        .await
+        .unwrap()
+        .unwrap()
+        .name;
+    let held = transfers_db::held_by_touching(conn, &["20.0.0.0/15".parse().unwrap()])
+        .await
+        .unwrap();
+    assert_eq!(
+        held.iter().map(|h| h.holding.clone()).collect::<Vec<_>>(),
+        stored
+    );
+    assert!(held.iter().all(|h| h.holder == holder));
 
     let reference = transfer::Entity::find_by_id(id)
         .one(conn)
