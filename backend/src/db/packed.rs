@@ -189,7 +189,7 @@ async fn run_group(
 
 /// `sql` with each PostgreSQL parameter `$n` made `$(n + offset)`; `$` in quoted literals and
 /// identifiers is left alone.
-fn renumbered(sql: &str, offset: usize) -> String {
+pub fn renumbered(sql: &str, offset: usize) -> String {
     if offset == 0 {
         return sql.to_owned();
     }

@@ -995,7 +995,7 @@ async fn the_rules_read_the_holdings_and_claims_as_stored() {
         }]
     );
 
-    // The four reads together (one statement on SQLite) give what each gives alone, also when
+    // The four reads together (one statement) give what each gives alone, also when
     // they are too many for one statement: 7,000 probes bind 35,000 parameters, past SQLite's
     // 32,766.
     ipxfer::db::entities::policy_exception::ActiveModel {
@@ -1100,7 +1100,7 @@ async fn lists_and_queues_read_the_transfers_as_stored_in_their_order() {
             .unwrap(),
         stored[2..4]
     );
-    // With the total (one statement on SQLite): the same page, and the count read alone.
+    // With the total (one statement): the same page, and the count read alone.
     for (scope, open_only) in [
         (Scope::Everything, false),
         (Scope::Organisation(w.ripe_org), true),
@@ -1139,7 +1139,7 @@ async fn lists_and_queues_read_the_transfers_as_stored_in_their_order() {
             .unwrap(),
         queued
     );
-    // With its counts (one statement on SQLite): the same page, and the counts as counted
+    // With its counts (one statement): the same page, and the counts as counted
     // alone, overdue or not.
     let n = queued.len() as u64;
     for (overdue_since, overdue) in [
@@ -1156,12 +1156,25 @@ async fn lists_and_queues_read_the_transfers_as_stored_in_their_order() {
                 .unwrap(),
             (queued.clone(), counts)
         );
+        // Past the last step the page is empty and the counts are the same (on PostgreSQL,
+        // where they ride on the page's rows, then read alone).
+        let last = queued.last().unwrap();
+        let past = transfers_db::QueueCursor {
+            updated_at: last.updated_at,
+            id: last.id,
+        };
+        assert_eq!(
+            transfers_db::queue_page(conn, Rir::Arin, Some(past), 50, overdue_since)
+                .await
+                .unwrap(),
+            (Vec::new(), counts)
+        );
     }
 }
 
 /// A member's list (each side's newest ids merged) agrees with the transfers filtered by hand:
-/// every member, open only or all, with and without a cursor, at page sizes of 1 and more;
-/// its total counts every one of the member's transfers.
+/// every member, open only or all, with and without a cursor (one past the oldest too), at page
+/// sizes of 1 and more; its total counts every one of the member's transfers.
 #[tokio::test]
 async fn a_members_list_is_their_newest_transfers_on_either_side() {
     use ipxfer::db::transfers::{Scope, list_page};
@@ -1202,7 +1215,8 @@ async fn a_members_list_is_their_newest_transfers_on_either_side() {
                 .map(|t| t.id)
                 .collect();
             let middle = shown.get(shown.len() / 2).copied();
-            for before in [None, middle] {
+            // Before the oldest, the page is empty and the total is still counted.
+            for before in [None, middle, shown.last().copied()] {
                 for limit in [1u64, 4, 51] {
                     let want: Vec<i64> = shown
                         .iter()
