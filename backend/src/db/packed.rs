@@ -103,7 +103,8 @@ pub fn columns_of<E: sea_orm::EntityTrait>() -> String {
         .join(", ")
 }
 
-/// Bound parameters one SQLite statement may carry (SQLITE_MAX_VARIABLE_NUMBER's default).
+/// Bound parameters one statement may carry: SQLite's default (SQLITE_MAX_VARIABLE_NUMBER),
+/// under PostgreSQL's 65,535.
 const MAX_PARAMETERS: usize = 32_766;
 
 /// Reads sent together: each is a statement as it would run alone, wrapped by [`json_rows`]
@@ -195,7 +196,7 @@ pub fn renumbered(sql: &str, offset: usize) -> String {
     }
     let mut out = String::with_capacity(sql.len() + 16);
     let mut quote = None;
-    let mut chars = sql.char_indices().peekable();
+    let mut chars = sql.char_indices();
     while let Some((at, c)) = chars.next() {
         match (quote, c) {
             (Some(q), _) if c == q => quote = None,

@@ -17,6 +17,7 @@ const FORBIDDEN: &[&str] = &[
     "SystemTime",
     "Instant::now",
     "thread_rng",
+    "OsRng",
     "rand::",
 ];
 
