@@ -281,21 +281,13 @@ async fn packed_parts(
     })
 }
 
-/// Holdings that overlap any of the blocks, whoever holds them, as the rules see them.
-pub async fn holdings_touching(
-    conn: &impl ConnectionTrait,
-    blocks: &[Ipv4Range],
-) -> Result<Vec<HoldingFacts>, DbErr> {
-    Ok(holdings_touching_many(conn, &[blocks])
-        .await?
-        .pop()
-        .unwrap_or_default())
-}
-
 /// For each set of blocks (a page of transfers), the holdings that overlap any of them: one
 /// statement per [`PROBES`] blocks, however many transfers the page holds. Holdings never
 /// overlap one another, so those overlapping a block are the last one starting at or before it
 /// and those starting inside it: two tight probes of the `start_addr` index per block.
+///
+/// Pages read this through [`rule_reads`], batched with the others; alone it is what the batch
+/// is tested against.
 pub async fn holdings_touching_many(
     conn: &impl ConnectionTrait,
     sets: &[&[Ipv4Range]],
@@ -346,8 +338,9 @@ fn holdings_touching_statements(
         .collect()
 }
 
-/// [`holdings_touching`] with each holder's name, joined in the same statement and packed (the
-/// reviewer's "held by" panel reads both; a second statement for the names was a round trip).
+/// The holdings the blocks touch ([`holdings_touching_many`] for one set) with each holder's
+/// name, joined in the same statement and packed (the reviewer's "held by" panel reads both; a
+/// second statement for the names was a round trip).
 pub async fn held_by_touching(
     conn: &impl ConnectionTrait,
     blocks: &[Ipv4Range],
@@ -514,6 +507,9 @@ fn holding_of_row(
 
 /// Holdings of these organisations received (or, without a receipt date, registered) on or
 /// after `since`: what a holding period on the source rather than the block looks at.
+///
+/// Pages read this through [`rule_reads`], batched with the others; alone it is what the batch
+/// is tested against.
 pub async fn recent_receipts(
     conn: &impl ConnectionTrait,
     org_ids: &[i64],
@@ -548,6 +544,9 @@ fn receipts_statement(
 }
 
 /// Policy exceptions recorded for these transfers, by transfer id.
+///
+/// Pages read this through [`rule_reads`], batched with the others; alone it is what the batch
+/// is tested against.
 pub async fn exceptions_many(
     conn: &impl ConnectionTrait,
     ids: &[i64],
@@ -633,22 +632,13 @@ fn values_list(
     (sql, params)
 }
 
-/// Blocks of other open transfers that overlap any of `blocks`.
-pub async fn in_flight_claims(
-    conn: &impl ConnectionTrait,
-    except: Option<i64>,
-    blocks: &[Ipv4Range],
-) -> Result<Vec<InFlightClaim>, DbErr> {
-    Ok(in_flight_claims_many(conn, &[(except, blocks)])
-        .await?
-        .pop()
-        .unwrap_or_default())
-}
-
 /// For each transfer `(its id, its blocks)` of a page, the blocks of other open transfers that
 /// overlap its own, in one statement per [`PROBES`] blocks. Open claims may overlap one another
 /// (two filings racing, or the blocks of transfers that ended), so this reads them through an
 /// interval index (see the migration `interval_indexes`): only the claims that overlap.
+///
+/// Pages read this through [`rule_reads`], batched with the others; alone it is what the batch
+/// is tested against.
 pub async fn in_flight_claims_many(
     conn: &impl ConnectionTrait,
     transfers: &[(Option<i64>, &[Ipv4Range])],

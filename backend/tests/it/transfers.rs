@@ -955,8 +955,10 @@ async fn the_rules_read_the_holdings_and_claims_as_stored() {
             .is_empty()
     );
 
-    let touching = transfers_db::holdings_touching(conn, &["20.0.0.0/15".parse().unwrap()])
+    let touching = transfers_db::holdings_touching_many(conn, &[&["20.0.0.0/15".parse().unwrap()]])
         .await
+        .unwrap()
+        .pop()
         .unwrap();
     assert_eq!(touching, stored);
     // With their holder's name, joined in the same statement (the reviewer's "held by" panel).
