@@ -22,6 +22,8 @@ mod m20261202_000003_ledger_transfer_date_index;
 mod m20261202_000004_member_list_indexes;
 mod m20261202_000005_foreign_key_indexes;
 mod m20261202_000006_open_invitations_index;
+mod m20261202_000007_transfer_revision;
+mod m20261202_000008_registry_list_indexes;
 
 /// Applies ipxfer's migrations in order.
 pub struct Migrator;
@@ -49,6 +51,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000004_member_list_indexes::Migration),
             Box::new(m20261202_000005_foreign_key_indexes::Migration),
             Box::new(m20261202_000006_open_invitations_index::Migration),
+            Box::new(m20261202_000007_transfer_revision::Migration),
+            Box::new(m20261202_000008_registry_list_indexes::Migration),
         ]
     }
 }

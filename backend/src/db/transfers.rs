@@ -1170,7 +1170,7 @@ pub async fn ever_initialized(
 }
 
 /// Whose transfers a list shows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Scope {
     /// Transfers in which the organisation is source or recipient.
     Organisation(i64),
@@ -1235,17 +1235,26 @@ fn list_select(
         };
         q.order_by_desc(transfer::Column::Id).limit(limit)
     };
-    let Scope::Organisation(org) = scope else {
-        return page(scoped(scope));
+    // A member's or a registry's transfers are those of either side: the newest ids of each
+    // side, read from its `(organisation, id)` or `(registry, id)` index (migrations
+    // `member_list_indexes`, `registry_list_indexes`), merged. Filtering `source = x OR
+    // recipient = x` instead read every transfer newer than the member's fiftieth (PostgreSQL's
+    // plan for it), or every transfer of the registry, sorted (SQLite's).
+    let (source_side, recipient_side) = match scope {
+        Scope::Everything => return page(scoped(scope)),
+        Scope::Organisation(org) => (
+            transfer::Column::SourceOrgId.eq(org),
+            transfer::Column::RecipientOrgId.eq(org),
+        ),
+        Scope::Registry(rir) => (
+            transfer::Column::SourceRegistry.eq(rir.token()),
+            transfer::Column::RecipientRegistry.eq(rir.token()),
+        ),
     };
-    // A member's transfers are those of either side: the newest ids of each side, read from
-    // its `(organisation, id)` index (migration `member_list_indexes`), merged. Filtering
-    // `source = org OR recipient = org` along the primary key instead read every transfer newer
-    // than the member's fiftieth (PostgreSQL's plan for it).
     use sea_orm::QueryTrait;
     use sea_orm::sea_query::{Alias, Query, UnionType};
-    let side = |column: transfer::Column, name: &str| {
-        let ids = page(transfer::Entity::find().filter(column.eq(org)))
+    let side = |on_side: sea_orm::sea_query::SimpleExpr, name: &str| {
+        let ids = page(transfer::Entity::find().filter(on_side))
             .select_only()
             .column(transfer::Column::Id)
             .into_query();
@@ -1254,11 +1263,8 @@ fn list_select(
             .from_subquery(ids, Alias::new(name))
             .to_owned()
     };
-    let ids = side(transfer::Column::SourceOrgId, "by_source")
-        .union(
-            UnionType::All,
-            side(transfer::Column::RecipientOrgId, "by_recipient"),
-        )
+    let ids = side(source_side, "by_source")
+        .union(UnionType::All, side(recipient_side, "by_recipient"))
         .to_owned();
     transfer::Entity::find()
         .filter(transfer::Column::Id.in_subquery(ids))
@@ -1266,8 +1272,7 @@ fn list_select(
         .limit(limit)
 }
 
-/// [`list`] and [`count`] together, as one statement: packed on SQLite ([`PackedBatch`]), the
-/// count beside each row on PostgreSQL ([`with_counts`]).
+/// [`list`] and [`count`] together, as one statement (see [`page_beside`]).
 pub async fn list_page(
     conn: &impl ConnectionTrait,
     scope: Scope,
@@ -1276,26 +1281,80 @@ pub async fn list_page(
     limit: u64,
 ) -> Result<(Vec<transfer::Model>, u64), DbErr> {
     use sea_orm::{QuerySelect, QueryTrait};
-    let backend = conn.get_database_backend();
     let count_select = in_scope(scope, open_only)
         .select_only()
         .column_as(Expr::cust("COUNT(*)"), "total")
-        .build(backend);
-    let page_select = list_select(scope, open_only, before, limit).build(backend);
+        .build(conn.get_database_backend());
+    let page = list_select(scope, open_only, before, limit);
+    Ok(
+        match page_beside(conn, page, count_select, "total").await? {
+            (rows, Some(total)) => (rows, u64::try_from(total).unwrap_or(0)),
+            (rows, None) => (rows, count(conn, scope, open_only).await?),
+        },
+    )
+}
+
+/// The transfers' revision (migration `transfer_revision`): triggers move it with every new
+/// transfer and every change of state, in the writing transaction, so a total counted beside it
+/// holds for as long as it is unchanged.
+const REVISION: &str = "SELECT revision FROM revisions WHERE name = 'transfers'";
+
+/// [`list`] and the transfers' revision together, as one statement (see [`page_beside`]): for a
+/// total kept from an earlier view (`services::transfer_access::ListTotals`). `None` for the
+/// revision when the page is empty on PostgreSQL.
+pub async fn list_page_at_revision(
+    conn: &impl ConnectionTrait,
+    scope: Scope,
+    open_only: bool,
+    before: Option<i64>,
+    limit: u64,
+) -> Result<(Vec<transfer::Model>, Option<i64>), DbErr> {
+    let revision = Statement::from_string(conn.get_database_backend(), REVISION);
+    let page = list_select(scope, open_only, before, limit);
+    page_beside(conn, page, revision, "revision").await
+}
+
+/// How many transfers the scope holds, and the revision of the transfers they were counted at:
+/// one statement, so both come from one snapshot.
+pub async fn count_at_revision(
+    conn: &impl ConnectionTrait,
+    scope: Scope,
+    open_only: bool,
+) -> Result<(u64, i64), DbErr> {
+    use sea_orm::QuerySelect;
+    let (total, revision) = in_scope(scope, open_only)
+        .select_only()
+        .column_as(Expr::cust("COUNT(*)"), "total")
+        .column_as(Expr::cust(format!("({REVISION})")), "revision")
+        .into_tuple::<(i64, i64)>()
+        .one(conn)
+        .await?
+        .ok_or_else(|| corrupt("counting transfers: no row".into()))?;
+    Ok((u64::try_from(total).unwrap_or(0), revision))
+}
+
+/// A list's page and one figure read beside it (`beside`, one row with the integer `column`) as
+/// one statement: packed on SQLite ([`PackedBatch`]), carried on each row on PostgreSQL
+/// ([`with_counts`], `None` when the page is empty).
+async fn page_beside(
+    conn: &impl ConnectionTrait,
+    page: sea_orm::Select<transfer::Entity>,
+    beside: Statement,
+    column: &str,
+) -> Result<(Vec<transfer::Model>, Option<i64>), DbErr> {
+    use sea_orm::QueryTrait;
+    let backend = conn.get_database_backend();
+    let page_select = page.build(backend);
     if backend == DatabaseBackend::Postgres {
-        return Ok(
-            match with_counts(conn, page_select, count_select, ["total"]).await? {
-                (rows, Some([total])) => (rows, u64::try_from(total).unwrap_or(0)),
-                (rows, None) => (rows, count(conn, scope, open_only).await?),
-            },
-        );
+        let (rows, figure) = with_counts(conn, page_select, beside, [column]).await?;
+        return Ok((rows, figure.map(|[n]| n)));
     }
     let mut batch = PackedBatch::default();
     let rows = batch.add(page_select, &columns_of::<transfer::Entity>());
-    let total = batch.add(count_select, "total");
+    let figure = batch.add(beside, column);
     let packed = batch.run(conn).await?;
-    let total = packed.take::<(i64,)>(total)?.pop().map_or(0, |(n,)| n);
-    Ok((packed.take(rows)?, u64::try_from(total).unwrap_or(0)))
+    let figure = packed.take::<(i64,)>(figure)?.pop().map(|(n,)| n);
+    Ok((packed.take(rows)?, figure))
 }
 
 /// The transfers `select` returns, in its order. On SQLite they come as one packed row
@@ -1482,12 +1541,13 @@ pub async fn queue_page(
     Ok((packed.take(rows)?, counted(waiting, overdue)))
 }
 
-/// A page of transfers and the counts shown above it as one PostgreSQL statement: the counts
-/// computed once (a materialized CTE) and carried on each row of the page, so the page still
-/// comes as rows (JSON is dear there for 50 rows of 22 columns) and the counts cost no round
-/// trip of their own. Each count is its own scalar subquery over the CTE: joined instead, the
-/// counting ran again for every row under a generic plan (51 times a member's list). An empty
-/// page has no row to carry them: then `None`, and the caller counts alone.
+/// A page of transfers and the counts shown above it (or the transfers' revision that a kept
+/// count is checked against) as one PostgreSQL statement: the counts computed once (a
+/// materialized CTE) and carried on each row of the page, so the page still comes as rows (JSON
+/// is dear there for 50 rows of 22 columns) and the counts cost no round trip of their own.
+/// Each count is its own scalar subquery over the CTE: joined instead, the counting ran again
+/// for every row under a generic plan (51 times a member's list). An empty page has no row to
+/// carry them: then `None`, and the caller counts alone.
 async fn with_counts<const N: usize>(
     conn: &impl ConnectionTrait,
     page: Statement,

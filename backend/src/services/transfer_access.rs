@@ -74,8 +74,12 @@ pub async fn list(
 }
 
 /// [`list`], and how many transfers the actor may see in all (open ones, with `open_only`).
+/// A member's total is counted on each view, along the member's own transfers (the two sides'
+/// indexes). A registry's and everyone's span thousands of transfers: those are kept in
+/// `totals` and counted again only when the transfers' revision moved.
 pub async fn list_with_total(
     db: &DatabaseConnection,
+    totals: &ListTotals,
     actor: &Actor,
     open_only: bool,
     before: Option<i64>,
@@ -83,8 +87,58 @@ pub async fn list_with_total(
 ) -> AppResult<(Vec<Loaded>, u64)> {
     require(actor, Action::ViewTransfer)?;
     let scope = scope_of(&actor.role);
-    let (found, total) = transfers_db::list_page(db, scope, open_only, before, limit).await?;
+    let (found, total) = match scope {
+        Scope::Organisation(_) => {
+            transfers_db::list_page(db, scope, open_only, before, limit).await?
+        }
+        Scope::Registry(_) | Scope::Everything => {
+            let (found, revision) =
+                transfers_db::list_page_at_revision(db, scope, open_only, before, limit).await?;
+            let total = match revision.and_then(|r| totals.get(scope, open_only, r)) {
+                Some(total) => total,
+                None => {
+                    let (total, revision) =
+                        transfers_db::count_at_revision(db, scope, open_only).await?;
+                    totals.put(scope, open_only, revision, total);
+                    total
+                }
+            };
+            (found, total)
+        }
+    };
     Ok((transfers_db::load_many(db, found).await?, total))
+}
+
+/// The lists' totals of the scopes many people view (a registry's, everyone's), each with the
+/// transfers' revision it was counted at (`db::transfers::count_at_revision`). The revision
+/// moves in the database with every new transfer and change of state, whichever process wrote
+/// it, so a total kept here is right for as long as the revision a view reads is the same.
+#[derive(Default)]
+pub struct ListTotals {
+    counted: std::sync::Mutex<std::collections::HashMap<(Scope, bool), (i64, u64)>>,
+}
+
+impl ListTotals {
+    /// The total of `scope` counted at `revision`, if kept.
+    fn get(&self, scope: Scope, open_only: bool, revision: i64) -> Option<u64> {
+        let counted = self.counted.lock().unwrap_or_else(|e| e.into_inner());
+        match counted.get(&(scope, open_only)) {
+            Some(&(at, total)) if at == revision => Some(total),
+            _ => None,
+        }
+    }
+
+    /// Keeps `total`, counted at `revision`, unless a total of a later revision is kept already
+    /// (a slower view that counted before it must not replace it).
+    fn put(&self, scope: Scope, open_only: bool, revision: i64, total: u64) {
+        let mut counted = self.counted.lock().unwrap_or_else(|e| e.into_inner());
+        let kept = counted
+            .entry((scope, open_only))
+            .or_insert((revision, total));
+        if kept.0 < revision {
+            *kept = (revision, total);
+        }
+    }
 }
 
 /// The `after` of a queue link (the page's and the API's), read: a bad one is a bad request.
@@ -238,4 +292,27 @@ pub async fn recipients(
         .into_iter()
         .filter(|o| o.id != own)
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_kept_total_answers_its_own_revision_and_is_never_replaced_by_an_older_one() {
+        let totals = ListTotals::default();
+        let arin = Scope::Registry(Rir::Arin);
+        assert_eq!(totals.get(arin, true, 7), None);
+        totals.put(arin, true, 7, 40);
+        assert_eq!(totals.get(arin, true, 7), Some(40));
+        // Another revision, the other filter, another scope: not this total.
+        assert_eq!(totals.get(arin, true, 8), None);
+        assert_eq!(totals.get(arin, false, 7), None);
+        assert_eq!(totals.get(Scope::Everything, true, 7), None);
+        // A view that counted at an older revision and finished later keeps nothing.
+        totals.put(arin, true, 9, 41);
+        totals.put(arin, true, 8, 39);
+        assert_eq!(totals.get(arin, true, 9), Some(41));
+        assert_eq!(totals.get(arin, true, 8), None);
+    }
 }

@@ -1,5 +1,6 @@
 //! What pages would otherwise recompute from whole tables on every view (issue 11): the public
-//! transfer log as a stored artefact, the statistics, and the counts of the home and admin pages.
+//! transfer log as a stored artefact, the statistics, the counts of the home and admin pages and
+//! the totals of the registries' and auditors' lists (`services::transfer_access::ListTotals`).
 //! Each is kept with the key it was computed for (the ledger's head, the newest row ids), which a
 //! view reads with one cheap indexed query; a new key (an append, an import, a new organisation,
 //! also by another process on the same database) recomputes it once, while concurrent viewers
@@ -74,6 +75,8 @@ pub struct Caches {
     pub home: Memo<HoldingsKey, crate::services::stats::Stats>,
     /// The admin page's organisation and user counts, by the newest of each.
     pub admin_counts: Memo<(Option<i64>, Option<i64>), (u64, u64)>,
+    /// The totals of the hostmasters' and auditors' lists, by the transfers' revision.
+    pub list_totals: crate::services::transfer_access::ListTotals,
 }
 
 /// How many organisations and users there are, counted again only when one was added.

@@ -1102,23 +1102,34 @@ async fn lists_and_queues_read_the_transfers_as_stored_in_their_order() {
             .unwrap(),
         stored[2..4]
     );
-    // With the total (one statement): the same page, and the count read alone.
+    // With the total, or with the transfers' revision a total was counted at (one statement
+    // each): the same page; past the last page there is no row to carry the revision on
+    // PostgreSQL.
     for (scope, open_only) in [
         (Scope::Everything, false),
         (Scope::Organisation(w.ripe_org), true),
+        (Scope::Registry(Rir::Arin), false),
+        (Scope::Everything, true),
     ] {
-        let total = transfers_db::count(conn, scope, open_only).await.unwrap();
+        let page = transfers_db::list(conn, scope, open_only, None, 2)
+            .await
+            .unwrap();
+        let (total, revision) = transfers_db::count_at_revision(conn, scope, open_only)
+            .await
+            .unwrap();
         assert_eq!(
-            transfers_db::list_page(conn, scope, open_only, None, 2)
-                .await
-                .unwrap(),
-            (
-                transfers_db::list(conn, scope, open_only, None, 2)
-                    .await
-                    .unwrap(),
-                total
-            )
+            total,
+            transfers_db::count(conn, scope, open_only).await.unwrap()
         );
+        let with_total = transfers_db::list_page(conn, scope, open_only, None, 2);
+        assert_eq!(with_total.await.unwrap(), (page.clone(), total));
+        let with_revision = transfers_db::list_page_at_revision(conn, scope, open_only, None, 2);
+        assert_eq!(with_revision.await.unwrap(), (page, Some(revision)));
+        let (past, at) = transfers_db::list_page_at_revision(conn, scope, open_only, Some(0), 2)
+            .await
+            .unwrap();
+        assert!(past.is_empty());
+        assert_eq!(at, (!TestDb::runs_on_postgres()).then_some(revision));
     }
     assert_eq!(
         transfers_db::count(conn, Scope::Organisation(w.ripe_org), true)
@@ -1174,11 +1185,12 @@ async fn lists_and_queues_read_the_transfers_as_stored_in_their_order() {
     }
 }
 
-/// A member's list (each side's newest ids merged) agrees with the transfers filtered by hand:
-/// every member, open only or all, with and without a cursor (one past the oldest too), at page
-/// sizes of 1 and more; its total counts every one of the member's transfers.
+/// A member's and a registry's list (each side's newest ids merged) agree with the transfers
+/// filtered by hand: every member and registry, open only or all, with and without a cursor (one
+/// past the oldest too), at page sizes of 1 and more; the total counts every one of theirs. A
+/// transfer within one registry is on both sides of that registry's list and shown once.
 #[tokio::test]
-async fn a_members_list_is_their_newest_transfers_on_either_side() {
+async fn member_and_registry_lists_are_their_newest_transfers_on_either_side() {
     use ipxfer::db::transfers::{Scope, list_page};
     use ipxfer::services::scale::Scale;
 
@@ -1205,11 +1217,30 @@ async fn a_members_list_is_their_newest_transfers_on_either_side() {
         all.iter().any(|t| !open(&t)),
         "no finished transfers to leave out"
     );
-    for org in orgs {
-        let theirs: Vec<&transfer::Model> = all
-            .iter()
-            .filter(|t| t.source_org_id == org || t.recipient_org_id == org)
-            .collect();
+    let registries = Rir::ALL.map(|rir| {
+        let on_side = move |t: &transfer::Model| {
+            t.source_registry == rir.token() || t.recipient_registry == rir.token()
+        };
+        (
+            Scope::Registry(rir),
+            Box::new(on_side) as Box<dyn Fn(&transfer::Model) -> bool>,
+        )
+    });
+    let members = orgs.into_iter().map(|org| {
+        let on_side =
+            move |t: &transfer::Model| t.source_org_id == org || t.recipient_org_id == org;
+        (
+            Scope::Organisation(org),
+            Box::new(on_side) as Box<dyn Fn(&transfer::Model) -> bool>,
+        )
+    });
+    assert!(
+        all.iter()
+            .any(|t| t.source_registry == t.recipient_registry),
+        "no transfer within one registry (on both sides of its list)"
+    );
+    for (scope, on_side) in members.chain(registries) {
+        let theirs: Vec<&transfer::Model> = all.iter().filter(|t| on_side(t)).collect();
         for open_only in [false, true] {
             let shown: Vec<i64> = theirs
                 .iter()
@@ -1226,13 +1257,12 @@ async fn a_members_list_is_their_newest_transfers_on_either_side() {
                         .filter(|id| before.is_none_or(|b| *id < b))
                         .take(limit as usize)
                         .collect();
-                    let (page, total) =
-                        list_page(&db.conn, Scope::Organisation(org), open_only, before, limit)
-                            .await
-                            .unwrap();
+                    let (page, total) = list_page(&db.conn, scope, open_only, before, limit)
+                        .await
+                        .unwrap();
                     let got: Vec<i64> = page.iter().map(|t| t.id).collect();
                     let case =
-                        format!("org {org} open {open_only} before {before:?} limit {limit}");
+                        format!("{scope:?} open {open_only} before {before:?} limit {limit}");
                     assert_eq!(got, want, "{case}");
                     assert_eq!(total, shown.len() as u64, "{case}");
                 }
@@ -1351,4 +1381,88 @@ async fn claims_in_flight_are_the_other_open_transfers_blocks_that_overlap() {
         }
     }
     assert!(some_claims > 0);
+}
+
+/// The totals of a registry's and of everyone's list are kept between views and counted again
+/// when the transfers' revision moves: on every filing and every change of state, whoever
+/// writes it (here also a bare SQL UPDATE), and only once the writing transaction commits.
+#[tokio::test]
+async fn kept_list_totals_follow_every_filing_and_change_of_state() {
+    use ipxfer::db::transfers::{self as transfers_db, Scope};
+    use ipxfer::services::transfer_access::{ListTotals, list_with_total};
+    use sea_orm::{ConnectionTrait, TransactionTrait};
+    let w = World::new().await;
+    let conn = &w.db.conn;
+    let totals = ListTotals::default();
+    let auditor = Actor::new(UserId(1), Role::Auditor);
+    let viewers = [
+        (&w.arin_hostmaster, Scope::Registry(Rir::Arin)),
+        (&w.ripe_hostmaster, Scope::Registry(Rir::RipeNcc)),
+        (&auditor, Scope::Everything),
+    ];
+    let revision = || async {
+        transfers_db::count_at_revision(conn, Scope::Everything, false)
+            .await
+            .unwrap()
+            .1
+    };
+    // Each list shows what a count at this moment says, twice (the second from the kept total).
+    let shown_right = |step: &'static str| {
+        let totals = &totals;
+        async move {
+            for (actor, scope) in viewers {
+                for open_only in [true, false] {
+                    let counted = transfers_db::count(conn, scope, open_only).await.unwrap();
+                    for view in ["first", "second"] {
+                        let (_, total) = list_with_total(conn, totals, actor, open_only, None, 50)
+                            .await
+                            .unwrap();
+                        assert_eq!(
+                            total, counted,
+                            "{step}, {scope:?}, {open_only}, {view} view"
+                        );
+                    }
+                }
+            }
+        }
+    };
+    let before = revision().await;
+    shown_right("empty").await;
+    let filed = w.file("20.0.4.0/22").await.unwrap();
+    let other = w.file("20.0.8.0/22").await.unwrap();
+    let after_filing = revision().await;
+    assert_eq!(after_filing, before + 2, "one move per filing");
+    shown_right("filed two").await;
+
+    // Taking a transfer's lock writes its row but not its state: no move.
+    let txn = conn.begin().await.unwrap();
+    assert!(transfers_db::lock_for_update(&txn, filed).await.unwrap());
+    txn.commit().await.unwrap();
+    assert_eq!(revision().await, after_filing);
+
+    w.act(&w.source_member, filed, Command::Withdraw)
+        .await
+        .unwrap();
+    assert_eq!(revision().await, after_filing + 1);
+    shown_right("withdrew one").await;
+
+    // A change of state by any writer moves it, seen by others once committed.
+    let txn = conn.begin().await.unwrap();
+    txn.execute_unprepared(&format!(
+        "UPDATE transfers SET state = 'withdrawn' WHERE id = {other}"
+    ))
+    .await
+    .unwrap();
+    assert_eq!(revision().await, after_filing + 1, "not committed yet");
+    shown_right("an uncommitted change").await;
+    txn.commit().await.unwrap();
+    assert_eq!(revision().await, after_filing + 2);
+    shown_right("withdrew the other by hand").await;
+    assert_eq!(
+        list_with_total(conn, &totals, &auditor, true, None, 50)
+            .await
+            .unwrap()
+            .1,
+        0
+    );
 }

@@ -61,8 +61,16 @@ pub(super) async fn list(
     Query(q): Query<ListQuery>,
 ) -> Result<Html<String>, AppError> {
     let open_only = q.show.as_deref() != Some("all");
-    let (found, total) =
-        access::list_with_total(&app.db, &viewer.actor, open_only, q.before, PAGE_SIZE + 1).await?;
+    let totals = &app.caches.list_totals;
+    let (found, total) = access::list_with_total(
+        &app.db,
+        totals,
+        &viewer.actor,
+        open_only,
+        q.before,
+        PAGE_SIZE + 1,
+    )
+    .await?;
     let more = found.len() as u64 > PAGE_SIZE;
     let found: Vec<_> = found.into_iter().take(PAGE_SIZE as usize).collect();
     let next_page = more.then(|| {
