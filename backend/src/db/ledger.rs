@@ -333,6 +333,37 @@ pub async fn packed(
     unpack(&json, newest_first).map_err(|e| DbErr::Custom(format!("a page of ledger entries: {e}")))
 }
 
+/// A page of entries as rows on PostgreSQL (as [`packed`] reads them there), each row carrying
+/// `beside` too: a text-valued expression without reference to the page (so PostgreSQL
+/// computes it once), for what a page shows beside its entries. Its value comes from the first
+/// row; `None` when the page is empty, which leaves the caller to read it alone.
+pub(crate) async fn page_carrying(
+    conn: &impl ConnectionTrait,
+    inner: Statement,
+    newest_first: bool,
+    beside: Statement,
+) -> Result<(Vec<LedgerEntry>, Option<String>), DbErr> {
+    let mut values = inner.values.map(|v| v.0).unwrap_or_default();
+    let sql = format!(
+        "SELECT {}, ({}) AS beside FROM ({}) e",
+        entry_select(),
+        super::packed::renumbered(&beside.sql, values.len()),
+        inner.sql
+    );
+    values.extend(beside.values.map(|v| v.0).unwrap_or_default());
+    let stmt = Statement::from_sql_and_values(DatabaseBackend::Postgres, sql, values);
+    let rows = conn.query_all_raw(stmt).await?;
+    let carried = match rows.first() {
+        Some(row) => Some(row.try_get_by_index::<String>(ENTRY_COLUMNS.len())?),
+        None => None,
+    };
+    let entries = rows
+        .iter()
+        .map(|r| from_row(model_at(r)?))
+        .collect::<Result<Vec<_>, DbErr>>()?;
+    Ok((in_seq_order(entries, newest_first), carried))
+}
+
 /// The columns of a packed entry, as [`unpack`] reads them.
 pub(crate) fn packed_entry_columns() -> String {
     format!(

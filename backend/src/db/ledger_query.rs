@@ -107,7 +107,8 @@ pub async fn page(
 }
 
 /// [`page`] and the latest signed checkpoint (`db::tlog::latest_checkpoint`), as the ledger
-/// browser shows them: on SQLite as one statement ([`PackedBatch`]).
+/// browser shows them, as one statement: on SQLite both packed ([`PackedBatch`]); on PostgreSQL
+/// the page as rows, each carrying the checkpoint packed.
 pub async fn page_with_checkpoint(
     conn: &impl ConnectionTrait,
     filter: &LedgerFilter,
@@ -115,11 +116,29 @@ pub async fn page_with_checkpoint(
     direction: Direction,
     limit: u64,
 ) -> Result<(Vec<LedgerEntry>, Option<super::tlog::StoredCheckpoint>), DbErr> {
+    let newest_first = direction == Direction::Backward;
     if conn.get_database_backend() == DatabaseBackend::Postgres {
-        return Ok((
-            page(conn, filter, cursor, direction, limit).await?,
-            super::tlog::latest_checkpoint(conn).await?,
-        ));
+        // PostgreSQL sends rows cheaply and builds JSON dearly: the entries come as rows, and
+        // the checkpoint, packed, rides on each of them (computed once). An empty page has no
+        // row to carry it: then it is read alone.
+        use sea_orm::QueryTrait;
+        let postgres = DatabaseBackend::Postgres;
+        let page = page_select(conn, filter, cursor, direction, limit).build(postgres);
+        let latest = super::tlog::latest_checkpoint_select().build(postgres);
+        let columns = super::packed::columns_of::<tlog_checkpoint::Entity>();
+        let beside = sea_orm::Statement {
+            sql: super::packed::json_rows(postgres, &columns, &format!("({}) c", latest.sql)),
+            ..latest
+        };
+        let (entries, carried) =
+            super::ledger::page_carrying(conn, page, newest_first, beside).await?;
+        let checkpoint = match carried {
+            Some(json) => super::packed::parse::<tlog_checkpoint::Model>(&json, "the checkpoint")?
+                .pop()
+                .map(super::tlog::checkpoint_of),
+            None => super::tlog::latest_checkpoint(conn).await?,
+        };
+        return Ok((entries, checkpoint));
     }
     let mut batch = PackedBatch::default();
     let entries = batch.add(
@@ -137,7 +156,7 @@ pub async fn page_with_checkpoint(
         &super::packed::columns_of::<tlog_checkpoint::Entity>(),
     );
     let packed = batch.run(conn).await?;
-    let entries = super::ledger::unpack(packed.text(entries)?, direction == Direction::Backward)?;
+    let entries = super::ledger::unpack(packed.text(entries)?, newest_first)?;
     let checkpoint = packed
         .take::<tlog_checkpoint::Model>(checkpoint)?
         .pop()

@@ -22,7 +22,8 @@ pub fn packed_array<T: DeserializeOwned>(
     parse(&text, column)
 }
 
-fn parse<T: DeserializeOwned>(text: &str, what: &str) -> Result<Vec<T>, DbErr> {
+/// `text`, a packed JSON array of rows, each a `T`.
+pub(crate) fn parse<T: DeserializeOwned>(text: &str, what: &str) -> Result<Vec<T>, DbErr> {
     serde_json::from_str(text).map_err(|e| corrupt(format!("packed {what}: {e}")))
 }
 

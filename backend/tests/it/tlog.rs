@@ -568,6 +568,13 @@ async fn every_demo_entry_proves_its_inclusion_and_the_ledger_page_shows_the_wit
         assert_eq!(entries.first().map(|e| e.seq), Some(size as i64));
         assert_eq!(latest.as_ref(), Some(&c));
         assert_eq!(c.cosignatures.len(), 2);
+        // Past the oldest entry the page is empty; the checkpoint is still read.
+        let (none, latest) =
+            ledger_query::page_with_checkpoint(&db.conn, &filter, Some(1), Direction::Backward, 4)
+                .await
+                .unwrap();
+        assert!(none.is_empty());
+        assert_eq!(latest.as_ref(), Some(&c));
     }
     for seq in 1..=size as i64 {
         let p = ipxfer::services::tlog::inclusion(&db.conn, seq)

@@ -3,7 +3,8 @@
 use sea_orm::entity::prelude::*;
 
 /// `Deserialize` reads a row packed as a JSON array of the columns in this order, as SQLite's
-/// `json_array` writes it (`db::ledger_query::page_with_checkpoint`): times as RFC 3339 text.
+/// `json_array` and PostgreSQL's `json_build_array` write it
+/// (`db::ledger_query::page_with_checkpoint`): times as RFC 3339 text.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, serde::Deserialize)]
 #[sea_orm(table_name = "tlog_checkpoints")]
 pub struct Model {
