@@ -1423,6 +1423,12 @@ impl std::str::FromStr for QueueCursor {
     }
 }
 
+/// The states in which a step waits on a registry's hostmasters, by the side the registry is
+/// on: the source registry reviews, finalizes and settles disputes; the recipient registry
+/// reviews. Disjoint, so a transfer is in at most one of a registry's branches.
+const SOURCE_STEPS: [&str; 3] = ["source_review", "awaiting_finalization", "disputed"];
+const RECIPIENT_STEPS: [&str; 1] = ["recipient_review"];
+
 /// The steps waiting on a registry's hostmasters: reviews of their side, and the finalizations
 /// and disputes of transfers whose source registry they are.
 fn queue_of(rir: Rir) -> sea_orm::Select<transfer::Entity> {
@@ -1431,13 +1437,31 @@ fn queue_of(rir: Rir) -> sea_orm::Select<transfer::Entity> {
     let recipient = transfer::Column::RecipientRegistry.eq(rir.token());
     transfer::Entity::find().filter(
         Condition::any()
-            .add(source.and(transfer::Column::State.is_in([
-                "source_review",
-                "awaiting_finalization",
-                "disputed",
-            ])))
-            .add(recipient.and(transfer::Column::State.eq("recipient_review"))),
+            .add(source.and(transfer::Column::State.is_in(SOURCE_STEPS)))
+            .add(recipient.and(transfer::Column::State.is_in(RECIPIENT_STEPS))),
     )
+}
+
+/// A registry's queue as its branches, one per side and waiting state: each an equality on
+/// the first two columns of a queue index (`(source_registry, state, updated_at)` or
+/// `(recipient_registry, state, updated_at)`), so each is read in `(updated_at, id)` order.
+fn queue_branches() -> impl Iterator<Item = (transfer::Column, &'static str)> {
+    let source = SOURCE_STEPS.map(|state| (transfer::Column::SourceRegistry, state));
+    let recipient = RECIPIENT_STEPS.map(|state| (transfer::Column::RecipientRegistry, state));
+    source.into_iter().chain(recipient)
+}
+
+/// Steps after the cursor in `(updated_at, id)` order, written so that `updated_at >= ?`
+/// bounds a scan of a queue index.
+fn after_cursor(c: QueueCursor) -> sea_orm::Condition {
+    use sea_orm::Condition;
+    Condition::all()
+        .add(transfer::Column::UpdatedAt.gte(c.updated_at))
+        .add(
+            Condition::any()
+                .add(transfer::Column::UpdatedAt.gt(c.updated_at))
+                .add(transfer::Column::Id.gt(c.id)),
+        )
 }
 
 /// A page of a registry's queue, oldest waiting first, after `after` when given.
@@ -1447,30 +1471,66 @@ pub async fn queue(
     after: Option<QueueCursor>,
     limit: u64,
 ) -> Result<Vec<transfer::Model>, DbErr> {
-    transfers_selected(conn, queue_select(rir, after, limit)).await
+    let select = queue_select(conn.get_database_backend(), rir, after, limit);
+    transfers_selected(conn, select).await
 }
 
+/// The page's statement. PostgreSQL reads the queue's rows through a bitmap of both queue
+/// indexes and keeps the oldest in a top-N sort, which costs less than planning the merged
+/// form below (measured: 0.6 ms against 0.8). SQLite fetches and sorts every waiting row for
+/// the same plan (a temporary b-tree of whole rows: 950 on the scale data set), so there the
+/// page is merged from the branches: each branch's first `limit` ids from its covering index,
+/// the first `limit` of those, then just their rows (0.43 -> 0.19 ms a page).
 fn queue_select(
+    backend: DatabaseBackend,
     rir: Rir,
     after: Option<QueueCursor>,
     limit: u64,
 ) -> sea_orm::Select<transfer::Entity> {
-    use sea_orm::{Condition, QuerySelect};
-    let mut q = queue_of(rir);
-    if let Some(c) = after {
-        q = q.filter(
-            Condition::any()
-                .add(transfer::Column::UpdatedAt.gt(c.updated_at))
-                .add(
-                    transfer::Column::UpdatedAt
-                        .eq(c.updated_at)
-                        .and(transfer::Column::Id.gt(c.id)),
-                ),
-        );
+    use sea_orm::QuerySelect;
+    use sea_orm::sea_query::{Alias, Asterisk, Order, Query, UnionType};
+    let oldest_first = |q: sea_orm::Select<transfer::Entity>| {
+        q.order_by_asc(transfer::Column::UpdatedAt)
+            .order_by_asc(transfer::Column::Id)
+    };
+    if backend == DatabaseBackend::Postgres {
+        let mut q = queue_of(rir);
+        if let Some(c) = after {
+            q = q.filter(after_cursor(c));
+        }
+        return oldest_first(q).limit(limit);
     }
-    q.order_by_asc(transfer::Column::UpdatedAt)
-        .order_by_asc(transfer::Column::Id)
+    let branch = |(side, state): (transfer::Column, &str)| {
+        let mut ids = Query::select();
+        ids.columns([transfer::Column::Id, transfer::Column::UpdatedAt])
+            .from(transfer::Entity)
+            .and_where(Expr::col(side).eq(rir.token()))
+            .and_where(Expr::col(transfer::Column::State).eq(state))
+            .order_by(transfer::Column::UpdatedAt, Order::Asc)
+            .order_by(transfer::Column::Id, Order::Asc)
+            .limit(limit);
+        if let Some(c) = after {
+            ids.cond_where(after_cursor(c));
+        }
+        // A member of a compound SELECT takes no ORDER BY or LIMIT of its own on SQLite.
+        Query::select()
+            .column(Asterisk)
+            .from_subquery(ids, Alias::new("b"))
+            .to_owned()
+    };
+    let mut branches = queue_branches().map(branch);
+    let mut merged = branches.next().expect("a registry's queue has branches");
+    for b in branches {
+        merged.union(UnionType::All, b);
+    }
+    let page_ids = Query::select()
+        .column(transfer::Column::Id)
+        .from_subquery(merged, Alias::new("m"))
+        .order_by(transfer::Column::UpdatedAt, Order::Asc)
+        .order_by(transfer::Column::Id, Order::Asc)
         .limit(limit)
+        .to_owned();
+    oldest_first(transfer::Entity::find().filter(transfer::Column::Id.in_subquery(page_ids)))
 }
 
 /// How many steps wait on a registry, and how many of them have waited since `overdue_since`
@@ -1480,30 +1540,59 @@ pub async fn queue_counts(
     rir: Rir,
     overdue_since: time::OffsetDateTime,
 ) -> Result<(u64, u64), DbErr> {
-    let (waiting, overdue) = queue_counts_select(rir, overdue_since)
-        .into_tuple()
-        .one(conn)
-        .await?
-        .unwrap_or((0, 0));
+    let backend = conn.get_database_backend();
+    let row = conn
+        .query_one_raw(backend.build(&queue_counts_select(rir, overdue_since)))
+        .await?;
+    let (waiting, overdue) = match row {
+        Some(row) => (
+            row.try_get::<i64>("", "waiting")?,
+            row.try_get::<i64>("", "overdue")?,
+        ),
+        None => (0, 0),
+    };
     Ok(counted(waiting, overdue))
 }
 
-/// `(waiting, overdue)` in one statement: `COUNT(CASE WHEN overdue THEN 1 END)` counts the
-/// overdue among them.
+/// `(waiting, overdue)` in one statement, counted on each side of the registry and summed:
+/// each side is one range of its queue index, read alone (index-only on PostgreSQL, where the
+/// `OR` of both sides read every waiting row from the table: 0.5 -> 0.17 ms; 0.15 -> 0.085 ms on
+/// SQLite). `COUNT(CASE WHEN overdue THEN 1 END)` counts the overdue among them.
 fn queue_counts_select(
     rir: Rir,
     overdue_since: time::OffsetDateTime,
-) -> sea_orm::Select<transfer::Entity> {
-    use sea_orm::QuerySelect;
-    use sea_orm::sea_query::{CaseStatement, Expr, Func};
-    let overdue = CaseStatement::new().case(transfer::Column::UpdatedAt.lte(overdue_since), 1);
-    queue_of(rir)
-        .select_only()
-        .column_as(Expr::cust("COUNT(*)"), "waiting")
-        .column_as(
-            sea_orm::sea_query::SimpleExpr::from(Func::count(overdue)),
-            "overdue",
+) -> sea_orm::sea_query::SelectStatement {
+    use sea_orm::sea_query::{Alias, CaseStatement, Func, Query, SimpleExpr, UnionType};
+    let side = |column: transfer::Column, states: &[&str]| {
+        let overdue = CaseStatement::new().case(transfer::Column::UpdatedAt.lte(overdue_since), 1);
+        Query::select()
+            .expr_as(Expr::cust("COUNT(*)"), Alias::new("waiting"))
+            .expr_as(
+                SimpleExpr::from(Func::count(overdue)),
+                Alias::new("overdue"),
+            )
+            .from(transfer::Entity)
+            .and_where(Expr::col(column).eq(rir.token()))
+            .and_where(Expr::col(transfer::Column::State).is_in(states.iter().copied()))
+            .to_owned()
+    };
+    let mut sides = side(transfer::Column::SourceRegistry, &SOURCE_STEPS);
+    sides.union(
+        UnionType::All,
+        side(transfer::Column::RecipientRegistry, &RECIPIENT_STEPS),
+    );
+    // SUM of counts is a numeric on PostgreSQL; the cast keeps it an integer on both.
+    Query::select()
+        .expr_as(
+            Expr::cust("CAST(SUM(waiting) AS BIGINT)"),
+            Alias::new("waiting"),
         )
+        .expr_as(
+            Expr::cust("CAST(SUM(overdue) AS BIGINT)"),
+            Alias::new("overdue"),
+        )
+        .from_subquery(sides, Alias::new("c"))
+        .to_owned()
 }
 
 fn counted(waiting: i64, overdue: i64) -> (u64, u64) {
@@ -1522,8 +1611,8 @@ pub async fn queue_page(
 ) -> Result<(Vec<transfer::Model>, (u64, u64)), DbErr> {
     use sea_orm::QueryTrait;
     let backend = conn.get_database_backend();
-    let page_select = queue_select(rir, after, limit).build(backend);
-    let counts_select = queue_counts_select(rir, overdue_since).build(backend);
+    let page_select = queue_select(backend, rir, after, limit).build(backend);
+    let counts_select = backend.build(&queue_counts_select(rir, overdue_since));
     if backend == DatabaseBackend::Postgres {
         let columns = ["waiting", "overdue"];
         return Ok(

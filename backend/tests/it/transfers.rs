@@ -1271,6 +1271,101 @@ async fn member_and_registry_lists_are_their_newest_transfers_on_either_side() {
     }
 }
 
+/// Every registry's queue, walked page by page through its cursor, is its waiting steps oldest
+/// first (ties in `updated_at` broken by id) as filtered by hand, at page sizes of 1 and more:
+/// SQLite merges the page from one branch per side and state, PostgreSQL reads both sides at
+/// once. The counts are the hand's, with the steps at the overdue boundary counted overdue.
+#[tokio::test]
+async fn every_registry_queue_walked_by_its_cursor_is_its_waiting_steps_oldest_first() {
+    use ipxfer::db::transfers::{self as transfers_db, QueueCursor};
+    use ipxfer::services::scale::Scale;
+    use sea_orm::sea_query::Expr;
+
+    let db = TestDb::with_scale(Scale {
+        holdings: 600,
+        ledger: 60,
+        finalized: 20,
+        open: 300,
+        members: 6,
+        seed: 21,
+    })
+    .await;
+    // The seed files everything at one time: spread the transfers over 11 times, each shared
+    // by many, so pages start and end inside a tie and some steps are overdue, some not.
+    let base = transfer::Entity::find()
+        .one(&db.conn)
+        .await
+        .unwrap()
+        .unwrap()
+        .updated_at;
+    let at = |id: i64| base + time::Duration::minutes(id * 7 % 11);
+    for t in transfer::Entity::find().all(&db.conn).await.unwrap() {
+        transfer::Entity::update_many()
+            .col_expr(transfer::Column::UpdatedAt, Expr::value(at(t.id)))
+            .filter(transfer::Column::Id.eq(t.id))
+            .exec(&db.conn)
+            .await
+            .unwrap();
+    }
+    let tie = base + time::Duration::minutes(5);
+    let all = transfer::Entity::find().all(&db.conn).await.unwrap();
+    let waits_on = |t: &transfer::Model, rir: Rir| {
+        let state = t.state.as_str();
+        (t.source_registry == rir.token()
+            && ["source_review", "awaiting_finalization", "disputed"].contains(&state))
+            || (t.recipient_registry == rir.token() && state == "recipient_review")
+    };
+    let mut states_seen = std::collections::BTreeSet::new();
+    for rir in Rir::ALL {
+        let mut want: Vec<&transfer::Model> = all.iter().filter(|t| waits_on(t, rir)).collect();
+        want.sort_by_key(|t| (t.updated_at, t.id));
+        assert!(!want.is_empty(), "{rir}: nothing waits");
+        states_seen.extend(want.iter().map(|t| t.state.clone()));
+        let want_ids: Vec<i64> = want.iter().map(|t| t.id).collect();
+        let overdue = want.iter().filter(|t| t.updated_at <= tie).count() as u64;
+        assert!(
+            0 < overdue && overdue < want.len() as u64,
+            "{rir}: {overdue}"
+        );
+        for limit in [1u64, 3, 50] {
+            let mut walked = Vec::new();
+            let mut after: Option<QueueCursor> = None;
+            loop {
+                let (page, counts) = transfers_db::queue_page(&db.conn, rir, after, limit, tie)
+                    .await
+                    .unwrap();
+                assert_eq!(counts, (want.len() as u64, overdue), "{rir} limit {limit}");
+                assert!(page.len() as u64 <= limit);
+                assert_eq!(
+                    transfers_db::queue(&db.conn, rir, after, limit)
+                        .await
+                        .unwrap(),
+                    page,
+                    "{rir} limit {limit}: the page alone"
+                );
+                let Some(last) = page.last() else { break };
+                after = Some(QueueCursor {
+                    updated_at: last.updated_at,
+                    id: last.id,
+                });
+                walked.extend(page.iter().map(|t| t.id));
+            }
+            assert_eq!(walked, want_ids, "{rir} limit {limit}");
+        }
+    }
+    let every_state = [
+        "awaiting_finalization",
+        "disputed",
+        "recipient_review",
+        "source_review",
+    ];
+    assert_eq!(
+        states_seen.iter().map(String::as_str).collect::<Vec<_>>(),
+        every_state,
+        "the data set has steps in every waiting state"
+    );
+}
+
 /// The claims in flight on a page's blocks agree with the open transfers' blocks compared by
 /// hand, for a page-sized batch (PostgreSQL: one scan of the interval index for the union of
 /// the probes) and a long one (one lookup per probe), with and without the asking transfer.
