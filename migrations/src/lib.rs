@@ -24,6 +24,9 @@ mod m20261202_000005_foreign_key_indexes;
 mod m20261202_000006_open_invitations_index;
 mod m20261202_000007_transfer_revision;
 mod m20261202_000008_registry_list_indexes;
+mod m20261203_000001_queue_order_index;
+
+pub use m20261203_000001_queue_order_index::QUEUE_REGISTRY;
 
 /// Applies ipxfer's migrations in order.
 pub struct Migrator;
@@ -53,6 +56,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000006_open_invitations_index::Migration),
             Box::new(m20261202_000007_transfer_revision::Migration),
             Box::new(m20261202_000008_registry_list_indexes::Migration),
+            Box::new(m20261203_000001_queue_order_index::Migration),
         ]
     }
 }

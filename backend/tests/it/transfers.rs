@@ -1272,9 +1272,10 @@ async fn member_and_registry_lists_are_their_newest_transfers_on_either_side() {
 }
 
 /// Every registry's queue, walked page by page through its cursor, is its waiting steps oldest
-/// first (ties in `updated_at` broken by id) as filtered by hand, at page sizes of 1 and more:
-/// SQLite merges the page from one branch per side and state, PostgreSQL reads both sides at
-/// once. The counts are the hand's, with the steps at the overdue boundary counted overdue.
+/// first (ties in `updated_at` broken by id) as filtered by hand, at page sizes of 1 and more
+/// (the page one range of the queue's index, keyed by an expression of the state and both
+/// sides). The counts (each side counted apart) are the hand's, with the steps at the overdue
+/// boundary counted overdue.
 #[tokio::test]
 async fn every_registry_queue_walked_by_its_cursor_is_its_waiting_steps_oldest_first() {
     use ipxfer::db::transfers::{self as transfers_db, QueueCursor};
@@ -1364,6 +1365,76 @@ async fn every_registry_queue_walked_by_its_cursor_is_its_waiting_steps_oldest_f
         every_state,
         "the data set has steps in every waiting state"
     );
+}
+
+/// A page of the queue, first or after a cursor, is one range of the index `transfers_queue`
+/// read in order: the statement compares the index's own expression (both databases match an
+/// expression index by its form), and nothing is sorted. PostgreSQL is asked with sequential
+/// scans, bitmaps and sorts priced out, so that a plan that still sorts has no index to read
+/// the order from.
+#[tokio::test]
+async fn a_queue_page_is_one_range_of_the_queue_index_read_in_order() {
+    use ipxfer::db::transfers::{self as transfers_db, QueueCursor};
+    use ipxfer::services::scale::Scale;
+    use sea_orm::TransactionTrait;
+
+    let db = TestDb::with_scale(Scale {
+        holdings: 400,
+        ledger: 30,
+        finalized: 10,
+        open: 100,
+        members: 4,
+        seed: 5,
+    })
+    .await;
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::<Statement>::new()));
+    let mut conn = ipxfer::db::connect(&db.url).await.unwrap();
+    let sink = seen.clone();
+    conn.set_metric_callback(move |info| sink.lock().unwrap().push(info.statement.clone()));
+    let first = transfers_db::queue(&conn, Rir::Arin, None, 3)
+        .await
+        .unwrap();
+    let last = first.last().expect("steps wait on ARIN");
+    let after = QueueCursor {
+        updated_at: last.updated_at,
+        id: last.id,
+    };
+    transfers_db::queue(&conn, Rir::Arin, Some(after), 3)
+        .await
+        .unwrap();
+    let statements = seen.lock().unwrap().clone();
+    assert_eq!(statements.len(), 2, "{statements:?}");
+    let txn = db.conn.begin().await.unwrap();
+    let (explain, column) = if db.is_postgres() {
+        for off in ["enable_seqscan", "enable_bitmapscan", "enable_sort"] {
+            txn.execute_unprepared(&format!("SET LOCAL {off} = off"))
+                .await
+                .unwrap();
+        }
+        ("EXPLAIN", "QUERY PLAN")
+    } else {
+        ("EXPLAIN QUERY PLAN", "detail")
+    };
+    for s in statements {
+        let plan: Vec<String> = txn
+            .query_all_raw(Statement {
+                sql: format!("{explain} {}", s.sql),
+                ..s.clone()
+            })
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| r.try_get::<String>("", column).unwrap())
+            .collect();
+        let plan = plan.join("\n");
+        assert!(plan.contains("transfers_queue"), "{plan}\n{}", s.sql);
+        assert!(
+            !plan.contains("Sort") && !plan.contains("TEMP B-TREE"),
+            "{plan}\n{}",
+            s.sql
+        );
+    }
+    txn.rollback().await.unwrap();
 }
 
 /// The claims in flight on a page's blocks agree with the open transfers' blocks compared by
