@@ -1205,7 +1205,8 @@ pub async fn list(
     before: Option<i64>,
     limit: u64,
 ) -> Result<Vec<transfer::Model>, DbErr> {
-    transfers_selected(conn, list_select(scope, open_only, before, limit)).await
+    let select = list_select(conn.get_database_backend(), scope, open_only, before, limit);
+    transfers_selected(conn, select).await
 }
 
 fn in_scope(scope: Scope, open_only: bool) -> sea_orm::Select<transfer::Entity> {
@@ -1218,6 +1219,7 @@ fn in_scope(scope: Scope, open_only: bool) -> sea_orm::Select<transfer::Entity> 
 }
 
 fn list_select(
+    backend: DatabaseBackend,
     scope: Scope,
     open_only: bool,
     before: Option<i64>,
@@ -1252,7 +1254,7 @@ fn list_select(
         ),
     };
     use sea_orm::QueryTrait;
-    use sea_orm::sea_query::{Alias, Query, UnionType};
+    use sea_orm::sea_query::{Alias, JoinType, Order, Query, UnionType};
     let side = |on_side: sea_orm::sea_query::SimpleExpr, name: &str| {
         let ids = page(transfer::Entity::find().filter(on_side))
             .select_only()
@@ -1263,13 +1265,38 @@ fn list_select(
             .from_subquery(ids, Alias::new(name))
             .to_owned()
     };
-    let ids = side(source_side, "by_source")
-        .union(UnionType::All, side(recipient_side, "by_recipient"))
-        .to_owned();
-    transfer::Entity::find()
-        .filter(transfer::Column::Id.in_subquery(ids))
-        .order_by_desc(transfer::Column::Id)
+    let mut ids = side(source_side, "by_source");
+    if backend == DatabaseBackend::Sqlite {
+        // Each side's ids, and the page's rows by primary key: SQLite reads the list in the
+        // `IN` once, and a transfer on both sides once.
+        let ids = ids
+            .union(UnionType::All, side(recipient_side, "by_recipient"))
+            .to_owned();
+        return transfer::Entity::find()
+            .filter(transfer::Column::Id.in_subquery(ids))
+            .order_by_desc(transfer::Column::Id)
+            .limit(limit);
+    }
+    // PostgreSQL planned that `id IN (…) ORDER BY id DESC LIMIT n` as a walk of the primary key
+    // backwards, each id semi-joined to the list (a merge semi join over 6,120 rows for
+    // member0@arin's page, 2-3 ms, under custom and generic plans alike). So the page's ids are
+    // the newest `limit` of the two sides together and the rows are joined to them, a lookup
+    // each (0.1-0.2 ms). UNION, not UNION ALL: a transfer within one registry is on both of its
+    // sides. SQLite's plan for this form sorts three times (0.23 -> 0.27 ms).
+    let page_ids = ids
+        .union(UnionType::Distinct, side(recipient_side, "by_recipient"))
+        .order_by(Alias::new("id"), Order::Desc)
         .limit(limit)
+        .to_owned();
+    let mut q = transfer::Entity::find();
+    QueryTrait::query(&mut q).join_subquery(
+        JoinType::InnerJoin,
+        page_ids,
+        Alias::new("page"),
+        Expr::col((transfer::Entity, transfer::Column::Id))
+            .equals((Alias::new("page"), Alias::new("id"))),
+    );
+    q.order_by_desc(transfer::Column::Id).limit(limit)
 }
 
 /// [`list`] and [`count`] together, as one statement (see [`page_beside`]).
@@ -1285,7 +1312,7 @@ pub async fn list_page(
         .select_only()
         .column_as(Expr::cust("COUNT(*)"), "total")
         .build(conn.get_database_backend());
-    let page = list_select(scope, open_only, before, limit);
+    let page = list_select(conn.get_database_backend(), scope, open_only, before, limit);
     Ok(
         match page_beside(conn, page, count_select, "total").await? {
             (rows, Some(total)) => (rows, u64::try_from(total).unwrap_or(0)),
@@ -1310,7 +1337,7 @@ pub async fn list_page_at_revision(
     limit: u64,
 ) -> Result<(Vec<transfer::Model>, Option<i64>), DbErr> {
     let revision = Statement::from_string(conn.get_database_backend(), REVISION);
-    let page = list_select(scope, open_only, before, limit);
+    let page = list_select(conn.get_database_backend(), scope, open_only, before, limit);
     page_beside(conn, page, revision, "revision").await
 }
 
