@@ -22,7 +22,7 @@ use crate::domain::transfer::{
 };
 use crate::domain::transfer::{OrgId, TransferId};
 use crate::domain::workflow::State;
-use crate::domain::{Ipv4Range, Rir, TransferType};
+use crate::domain::{Ipv4Range, Rir, Side, TransferType};
 
 /// A transfer as stored, with what the core needs.
 #[derive(Debug, Clone)]
@@ -1267,8 +1267,8 @@ fn list_select(
     };
     let mut ids = side(source_side, "by_source");
     if backend == DatabaseBackend::Sqlite {
-        // Each side's ids, and the page's rows by primary key: SQLite reads the list in the
-        // `IN` once, and a transfer on both sides once.
+        // The rows of both sides' ids, looked up by primary key: SQLite reads the `IN` list as
+        // rowids, and a transfer listed on both sides is still one row.
         let ids = ids
             .union(UnionType::All, side(recipient_side, "by_recipient"))
             .to_owned();
@@ -1450,12 +1450,16 @@ impl std::str::FromStr for QueueCursor {
     }
 }
 
-/// The states in which a step waits on a registry's hostmasters, by the side the registry is
-/// on: the source registry reviews, finalizes and settles disputes; the recipient registry
-/// reviews (as [`migration::QUEUE_REGISTRY`] says). Disjoint, so the counts of the two sides
-/// add up.
-const SOURCE_STEPS: [&str; 3] = ["source_review", "awaiting_finalization", "disputed"];
-const RECIPIENT_STEPS: [&str; 1] = ["recipient_review"];
+/// The stored names of the states in which a step waits on the hostmasters of `side`'s
+/// registry ([`State::HOSTMASTER_STEP_NAMES`], which [`migration::QUEUE_REGISTRY`] spells out
+/// for the queue's index). A state waits on one side only, so the two sides' counts add up.
+fn hostmaster_steps(side: Side) -> Vec<&'static str> {
+    State::HOSTMASTER_STEP_NAMES
+        .into_iter()
+        .filter(|(_, on)| *on == side)
+        .map(|(name, _)| name)
+        .collect()
+}
 
 /// Steps after the cursor in `(updated_at, id)` order, written so that `updated_at >= ?`
 /// bounds the range of the queue's index.
@@ -1532,7 +1536,7 @@ fn queue_counts_select(
     overdue_since: time::OffsetDateTime,
 ) -> sea_orm::sea_query::SelectStatement {
     use sea_orm::sea_query::{Alias, CaseStatement, Func, Query, SimpleExpr, UnionType};
-    let side = |column: transfer::Column, states: &[&str]| {
+    let side = |column: transfer::Column, side: Side| {
         let overdue = CaseStatement::new().case(transfer::Column::UpdatedAt.lte(overdue_since), 1);
         Query::select()
             .expr_as(Expr::cust("COUNT(*)"), Alias::new("waiting"))
@@ -1542,13 +1546,13 @@ fn queue_counts_select(
             )
             .from(transfer::Entity)
             .and_where(Expr::col(column).eq(rir.token()))
-            .and_where(Expr::col(transfer::Column::State).is_in(states.iter().copied()))
+            .and_where(Expr::col(transfer::Column::State).is_in(hostmaster_steps(side)))
             .to_owned()
     };
-    let mut sides = side(transfer::Column::SourceRegistry, &SOURCE_STEPS);
+    let mut sides = side(transfer::Column::SourceRegistry, Side::Source);
     sides.union(
         UnionType::All,
-        side(transfer::Column::RecipientRegistry, &RECIPIENT_STEPS),
+        side(transfer::Column::RecipientRegistry, Side::Recipient),
     );
     // SUM of counts is a numeric on PostgreSQL; the cast keeps it an integer on both.
     Query::select()

@@ -109,6 +109,58 @@ impl TestDb {
     }
 }
 
+/// The statements a connection runs, as it runs them.
+pub type Recorded = std::sync::Arc<std::sync::Mutex<Vec<Statement>>>;
+
+/// A new connection to `db` that records every statement it runs (sea-orm's metric callback).
+pub async fn recording_connection(db: &TestDb) -> (DatabaseConnection, Recorded) {
+    let seen = Recorded::default();
+    let mut conn = ipxfer::db::connect(&db.url).await.unwrap();
+    let sink = seen.clone();
+    conn.set_metric_callback(move |info| sink.lock().unwrap().push(info.statement.clone()));
+    (conn, seen)
+}
+
+/// The query plan of each statement on `db`, one trimmed line per step, beside its SQL:
+/// SQLite's `EXPLAIN QUERY PLAN`, PostgreSQL's `EXPLAIN` with each planner setting in
+/// `priced_out` (such as `enable_seqscan`) off for the while, so that a plan that still scans
+/// or sorts has no index to do otherwise.
+pub async fn plans_of(
+    db: &TestDb,
+    statements: Vec<Statement>,
+    priced_out: &[&str],
+) -> Vec<(String, Vec<String>)> {
+    use sea_orm::TransactionTrait;
+    let txn = db.conn.begin().await.unwrap();
+    let (explain, column) = if db.is_postgres() {
+        for setting in priced_out {
+            txn.execute_unprepared(&format!("SET LOCAL {setting} = off"))
+                .await
+                .unwrap();
+        }
+        ("EXPLAIN", "QUERY PLAN")
+    } else {
+        ("EXPLAIN QUERY PLAN", "detail")
+    };
+    let mut out = Vec::new();
+    for s in statements {
+        let rows = txn
+            .query_all_raw(Statement {
+                sql: format!("{explain} {}", s.sql),
+                ..s.clone()
+            })
+            .await
+            .unwrap();
+        let plan = rows
+            .iter()
+            .map(|r| r.try_get::<String>("", column).unwrap().trim().to_owned())
+            .collect();
+        out.push((s.sql, plan));
+    }
+    txn.rollback().await.unwrap();
+    out
+}
+
 /// Whether a line of SQLite's `EXPLAIN QUERY PLAN` reads a whole table: `SCAN t` of one of
 /// `tables`, not of the rows a subquery or CTE found (`SCAN b`, `SCAN (subquery-1)`) nor a
 /// search of a virtual table's index (the R*Trees). `SCAN t USING INDEX i` walks all of `i`.

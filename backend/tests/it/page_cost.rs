@@ -44,7 +44,7 @@ async fn counted(db: &TestDb) -> (sea_orm::DatabaseConnection, Arc<AtomicUsize>,
 }
 
 /// The statements a connection issued, with their values.
-type Issued = Arc<std::sync::Mutex<Vec<sea_orm::Statement>>>;
+type Issued = crate::harness::Recorded;
 
 /// Statements of each page (second view, after the session settled) on a scale data set with
 /// `open` open transfers.

@@ -397,40 +397,12 @@ async fn plans_of(
     Vec<(String, Vec<String>)>,
     std::collections::HashSet<String>,
 ) {
-    use sea_orm::{ConnectionTrait, Statement, TransactionTrait};
     let db = scale_db(500, 30).await;
-    let seen = Arc::new(std::sync::Mutex::new(Vec::<Statement>::new()));
-    let mut conn = ipxfer::db::connect(&db.url).await.unwrap();
-    let sink = seen.clone();
-    conn.set_metric_callback(move |info| sink.lock().unwrap().push(info.statement.clone()));
+    let (conn, seen) = crate::harness::recording_connection(&db).await;
     let a = get_with(AppState::new(conn, Settings::default()), uri).await;
     assert!(a.status.is_success() || a.status == StatusCode::NOT_FOUND);
     let statements = seen.lock().unwrap().clone();
-    let txn = db.conn.begin().await.unwrap();
-    let (explain, column) = if db.is_postgres() {
-        txn.execute_unprepared("SET LOCAL enable_seqscan = off")
-            .await
-            .unwrap();
-        ("EXPLAIN", "QUERY PLAN")
-    } else {
-        ("EXPLAIN QUERY PLAN", "detail")
-    };
-    let mut out = Vec::new();
-    for s in statements {
-        let rows = txn
-            .query_all_raw(Statement {
-                sql: format!("{explain} {}", s.sql),
-                ..s.clone()
-            })
-            .await
-            .unwrap();
-        let plan = rows
-            .iter()
-            .map(|r| r.try_get::<String>("", column).unwrap().trim().to_owned())
-            .collect();
-        out.push((s.sql, plan));
-    }
-    txn.rollback().await.unwrap();
+    let out = crate::harness::plans_of(&db, statements, &["enable_seqscan"]).await;
     let tables = if db.is_postgres() {
         Default::default()
     } else {

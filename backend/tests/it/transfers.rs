@@ -1279,6 +1279,7 @@ async fn member_and_registry_lists_are_their_newest_transfers_on_either_side() {
 #[tokio::test]
 async fn every_registry_queue_walked_by_its_cursor_is_its_waiting_steps_oldest_first() {
     use ipxfer::db::transfers::{self as transfers_db, QueueCursor};
+    use ipxfer::domain::workflow::Party;
     use ipxfer::services::scale::Scale;
     use sea_orm::sea_query::Expr;
 
@@ -1310,11 +1311,14 @@ async fn every_registry_queue_walked_by_its_cursor_is_its_waiting_steps_oldest_f
     }
     let tie = base + time::Duration::minutes(5);
     let all = transfer::Entity::find().all(&db.conn).await.unwrap();
+    // Whose step it is, as the workflow says (`State::waiting_on`).
     let waits_on = |t: &transfer::Model, rir: Rir| {
-        let state = t.state.as_str();
-        (t.source_registry == rir.token()
-            && ["source_review", "awaiting_finalization", "disputed"].contains(&state))
-            || (t.recipient_registry == rir.token() && state == "recipient_review")
+        let state = State::from_parts(&t.state, t.state_data.as_deref()).unwrap();
+        match state.waiting_on() {
+            Some(Party::Hostmasters(Side::Source)) => t.source_registry == rir.token(),
+            Some(Party::Hostmasters(Side::Recipient)) => t.recipient_registry == rir.token(),
+            _ => false,
+        }
     };
     let mut states_seen = std::collections::BTreeSet::new();
     for rir in Rir::ALL {
@@ -1376,7 +1380,6 @@ async fn every_registry_queue_walked_by_its_cursor_is_its_waiting_steps_oldest_f
 async fn a_queue_page_is_one_range_of_the_queue_index_read_in_order() {
     use ipxfer::db::transfers::{self as transfers_db, QueueCursor};
     use ipxfer::services::scale::Scale;
-    use sea_orm::TransactionTrait;
 
     let db = TestDb::with_scale(Scale {
         holdings: 400,
@@ -1387,10 +1390,7 @@ async fn a_queue_page_is_one_range_of_the_queue_index_read_in_order() {
         seed: 5,
     })
     .await;
-    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::<Statement>::new()));
-    let mut conn = ipxfer::db::connect(&db.url).await.unwrap();
-    let sink = seen.clone();
-    conn.set_metric_callback(move |info| sink.lock().unwrap().push(info.statement.clone()));
+    let (conn, seen) = crate::harness::recording_connection(&db).await;
     let first = transfers_db::queue(&conn, Rir::Arin, None, 3)
         .await
         .unwrap();
@@ -1404,37 +1404,15 @@ async fn a_queue_page_is_one_range_of_the_queue_index_read_in_order() {
         .unwrap();
     let statements = seen.lock().unwrap().clone();
     assert_eq!(statements.len(), 2, "{statements:?}");
-    let txn = db.conn.begin().await.unwrap();
-    let (explain, column) = if db.is_postgres() {
-        for off in ["enable_seqscan", "enable_bitmapscan", "enable_sort"] {
-            txn.execute_unprepared(&format!("SET LOCAL {off} = off"))
-                .await
-                .unwrap();
-        }
-        ("EXPLAIN", "QUERY PLAN")
-    } else {
-        ("EXPLAIN QUERY PLAN", "detail")
-    };
-    for s in statements {
-        let plan: Vec<String> = txn
-            .query_all_raw(Statement {
-                sql: format!("{explain} {}", s.sql),
-                ..s.clone()
-            })
-            .await
-            .unwrap()
-            .iter()
-            .map(|r| r.try_get::<String>("", column).unwrap())
-            .collect();
+    let priced_out = ["enable_seqscan", "enable_bitmapscan", "enable_sort"];
+    for (sql, plan) in crate::harness::plans_of(&db, statements, &priced_out).await {
         let plan = plan.join("\n");
-        assert!(plan.contains("transfers_queue"), "{plan}\n{}", s.sql);
+        assert!(plan.contains("transfers_queue"), "{plan}\n{sql}");
         assert!(
             !plan.contains("Sort") && !plan.contains("TEMP B-TREE"),
-            "{plan}\n{}",
-            s.sql
+            "{plan}\n{sql}"
         );
     }
-    txn.rollback().await.unwrap();
 }
 
 /// The claims in flight on a page's blocks agree with the open transfers' blocks compared by

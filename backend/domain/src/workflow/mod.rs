@@ -312,6 +312,16 @@ impl State {
     /// state still claims the transfer's addresses.
     pub const TERMINAL_NAMES: [&'static str; 4] = ["completed", "rejected", "withdrawn", "expired"];
 
+    /// The stored names of the states in which a registry's hostmasters must act, each with the
+    /// side whose registry that is ([`State::waiting_on`] is `Party::Hostmasters(side)`), for
+    /// the queries of a registry's queue.
+    pub const HOSTMASTER_STEP_NAMES: [(&'static str, Side); 4] = [
+        ("source_review", Side::Source),
+        ("recipient_review", Side::Recipient),
+        ("awaiting_finalization", Side::Source),
+        ("disputed", Side::Source),
+    ];
+
     /// The NRO status this state publishes; `None` for intra-RIR transfers and before the
     /// source registry has acted. A cancelled state (rejected, withdrawn, expired) gives the
     /// status its side would publish, which is published only when the transfer had published

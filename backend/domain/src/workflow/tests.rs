@@ -895,3 +895,19 @@ fn terminal_names_match_is_terminal() {
         }
     }
 }
+
+#[test]
+fn hostmaster_step_names_match_waiting_on() {
+    for inter_rir in [false, true] {
+        for state in representative_states(inter_rir) {
+            let listed = State::HOSTMASTER_STEP_NAMES
+                .iter()
+                .find(|(name, _)| *name == state.as_str())
+                .map(|(_, side)| Party::Hostmasters(*side));
+            let waiting = state
+                .waiting_on()
+                .filter(|p| matches!(p, Party::Hostmasters(_)));
+            assert_eq!(listed, waiting, "{state}");
+        }
+    }
+}
