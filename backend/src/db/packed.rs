@@ -81,16 +81,47 @@ pub fn id_in(
     ids: &[i64],
 ) -> (String, sea_orm::Value) {
     let p = super::placeholder(backend, n);
+    (one_of(backend, column, &p), ids_parameter(backend, ids))
+}
+
+/// [`id_in`] for sea-query's builder, which numbers the parameter among the query's others
+/// (its custom expressions' own placeholders: `$1` on PostgreSQL, `?` on SQLite).
+pub fn id_in_expr(
+    backend: DatabaseBackend,
+    column: &str,
+    ids: &[i64],
+) -> sea_orm::sea_query::SimpleExpr {
+    let p = if backend == DatabaseBackend::Postgres {
+        "$1"
+    } else {
+        "?"
+    };
+    sea_orm::sea_query::Expr::cust_with_values(
+        one_of(backend, column, p),
+        [ids_parameter(backend, ids)],
+    )
+}
+
+/// "`column` is one of the ids in parameter `p`". On PostgreSQL the array is read through a
+/// sub-select, which the planner cannot see into: its plan for these ids costs what its generic
+/// plan costs, so it keeps that plan instead of planning each execution anew
+/// (`db::transfers::probe_rows` says more).
+fn one_of(backend: DatabaseBackend, column: &str, p: &str) -> String {
+    if backend == DatabaseBackend::Postgres {
+        format!("{column} = ANY((SELECT CAST({p} AS BIGINT[]))::BIGINT[])")
+    } else {
+        format!("{column} IN (SELECT value FROM json_each({p}))")
+    }
+}
+
+/// The ids as the one parameter of [`one_of`]: an array literal (`{1,2,3}`) on PostgreSQL, a
+/// JSON array on SQLite.
+fn ids_parameter(backend: DatabaseBackend, ids: &[i64]) -> sea_orm::Value {
     if backend == DatabaseBackend::Postgres {
         let list: Vec<String> = ids.iter().map(i64::to_string).collect();
-        let literal = format!("{{{}}}", list.join(","));
-        (format!("{column} = ANY({p}::bigint[])"), literal.into())
+        format!("{{{}}}", list.join(",")).into()
     } else {
-        let json = serde_json::json!(ids).to_string();
-        (
-            format!("{column} IN (SELECT value FROM json_each({p}))"),
-            json.into(),
-        )
+        serde_json::json!(ids).to_string().into()
     }
 }
 
