@@ -161,6 +161,59 @@ pub async fn plans_of(
     out
 }
 
+/// `statement` `PREPARE`d on one PostgreSQL connection of `db` and executed six times: how many
+/// of those executions ran under its generic plan (`pg_prepared_statements.generic_plans`; 0
+/// when PostgreSQL planned every one anew), and that generic plan, one line per step, as
+/// `EXPLAIN` shows it with `plan_cache_mode = force_generic_plan`.
+pub async fn generic_plan_of(db: &TestDb, statement: &Statement) -> (i64, String) {
+    use sea_orm::TransactionTrait;
+    use sea_orm::sea_query::{PostgresQueryBuilder, QueryBuilder};
+    let txn = db.conn.begin().await.unwrap();
+    let values = statement
+        .values
+        .as_ref()
+        .map(|v| v.0.clone())
+        .unwrap_or_default();
+    let arguments: Vec<String> = values
+        .iter()
+        .map(|v| PostgresQueryBuilder.value_to_string(v))
+        .collect();
+    let execute = format!("EXECUTE measured({})", arguments.join(", "));
+    txn.execute_unprepared(&format!("PREPARE measured AS {}", statement.sql))
+        .await
+        .unwrap();
+    for _ in 0..6 {
+        txn.execute_unprepared(&execute).await.unwrap();
+    }
+    let generic: i64 = txn
+        .query_one_raw(Statement::from_string(
+            DatabaseBackend::Postgres,
+            "SELECT generic_plans FROM pg_prepared_statements WHERE name = 'measured'",
+        ))
+        .await
+        .unwrap()
+        .unwrap()
+        .try_get("", "generic_plans")
+        .unwrap();
+    txn.execute_unprepared("SET LOCAL plan_cache_mode = force_generic_plan")
+        .await
+        .unwrap();
+    let plan: Vec<String> = txn
+        .query_all_raw(Statement::from_string(
+            DatabaseBackend::Postgres,
+            format!("EXPLAIN {execute}"),
+        ))
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.try_get::<String>("", "QUERY PLAN").unwrap())
+        .collect();
+    // PREPARE belongs to the session, not the transaction: the connection goes back to the pool.
+    txn.execute_unprepared("DEALLOCATE measured").await.unwrap();
+    txn.rollback().await.unwrap();
+    (generic, plan.join("\n"))
+}
+
 /// Whether a line of SQLite's `EXPLAIN QUERY PLAN` reads a whole table: `SCAN t` of one of
 /// `tables`, not of the rows a subquery or CTE found (`SCAN b`, `SCAN (subquery-1)`) nor a
 /// search of a virtual table's index (the R*Trees). `SCAN t USING INDEX i` walks all of `i`.

@@ -1375,7 +1375,7 @@ async fn every_registry_queue_walked_by_its_cursor_is_its_waiting_steps_oldest_f
 /// read in order: the statement compares the index's own expression (both databases match an
 /// expression index by its form), and nothing is sorted. PostgreSQL is asked with sequential
 /// scans, bitmaps and sorts priced out, so that a plan that still sorts has no index to read
-/// the order from.
+/// the order from; it keeps one generic plan for the page the queue shows (with its counts).
 #[tokio::test]
 async fn a_queue_page_is_one_range_of_the_queue_index_read_in_order() {
     use ipxfer::db::transfers::{self as transfers_db, QueueCursor};
@@ -1402,16 +1402,35 @@ async fn a_queue_page_is_one_range_of_the_queue_index_read_in_order() {
     transfers_db::queue(&conn, Rir::Arin, Some(after), 3)
         .await
         .unwrap();
+    // The page the queue shows, with its counts in the same statement.
+    let overdue_since = now() - time::Duration::days(10);
+    transfers_db::queue_page(&conn, Rir::Arin, Some(after), 3, overdue_since)
+        .await
+        .unwrap();
     let statements = seen.lock().unwrap().clone();
-    assert_eq!(statements.len(), 2, "{statements:?}");
+    assert_eq!(statements.len(), 3, "{statements:?}");
     let priced_out = ["enable_seqscan", "enable_bitmapscan", "enable_sort"];
-    for (sql, plan) in crate::harness::plans_of(&db, statements, &priced_out).await {
+    for (sql, plan) in crate::harness::plans_of(&db, statements.clone(), &priced_out).await {
         let plan = plan.join("\n");
         assert!(plan.contains("transfers_queue"), "{plan}\n{sql}");
         assert!(
             !plan.contains("Sort") && !plan.contains("TEMP B-TREE"),
             "{plan}\n{sql}"
         );
+    }
+    // PostgreSQL keeps one plan for the page with its counts, and that plan, made without
+    // knowing the registry, still reads the range of the queue index. (On the scale set it
+    // planned every view anew while the page size was a bound parameter; on a queue this small
+    // it would keep the generic plan either way, so that is measured, not tested here:
+    // docs/performance.md.)
+    if db.is_postgres() {
+        let (generic, plan) = crate::harness::generic_plan_of(&db, &statements[2]).await;
+        assert!(
+            generic > 0,
+            "planned every execution:\n{}",
+            statements[2].sql
+        );
+        assert!(plan.contains("transfers_queue"), "{plan}");
     }
 }
 
@@ -1427,8 +1446,6 @@ async fn a_rules_read_keeps_its_index_probes_under_a_generic_plan() {
     use ipxfer::db::entities::transfer_block;
     use ipxfer::db::transfers as transfers_db;
     use ipxfer::services::scale::Scale;
-    use sea_orm::TransactionTrait;
-    use sea_orm::sea_query::{PostgresQueryBuilder, QueryBuilder};
 
     let db = TestDb::with_scale(Scale {
         holdings: 400,
@@ -1486,53 +1503,13 @@ async fn a_rules_read_keeps_its_index_probes_under_a_generic_plan() {
         }
         return;
     }
-    let txn = db.conn.begin().await.unwrap();
     for (n, statement) in statements.iter().enumerate() {
-        let values = statement
-            .values
-            .as_ref()
-            .map(|v| v.0.clone())
-            .unwrap_or_default();
-        let arguments: Vec<String> = values
-            .iter()
-            .map(|v| PostgresQueryBuilder.value_to_string(v))
-            .collect();
-        let execute = format!("EXECUTE read{n}({})", arguments.join(", "));
-        txn.execute_unprepared(&format!("PREPARE read{n} AS {}", statement.sql))
-            .await
-            .unwrap();
-        for _ in 0..6 {
-            txn.execute_unprepared(&execute).await.unwrap();
-        }
-        let generic: i64 = txn
-            .query_one_raw(Statement::from_string(
-                sea_orm::DatabaseBackend::Postgres,
-                format!("SELECT generic_plans FROM pg_prepared_statements WHERE name = 'read{n}'"),
-            ))
-            .await
-            .unwrap()
-            .unwrap()
-            .try_get("", "generic_plans")
-            .unwrap();
+        let (generic, plan) = crate::harness::generic_plan_of(&db, statement).await;
         assert!(
             generic > 0,
             "PostgreSQL plans every execution of\n{}",
             statement.sql
         );
-        txn.execute_unprepared("SET LOCAL plan_cache_mode = force_generic_plan")
-            .await
-            .unwrap();
-        let plan: Vec<String> = txn
-            .query_all_raw(Statement::from_string(
-                sea_orm::DatabaseBackend::Postgres,
-                format!("EXPLAIN {execute}"),
-            ))
-            .await
-            .unwrap()
-            .iter()
-            .map(|r| r.try_get::<String>("", "QUERY PLAN").unwrap())
-            .collect();
-        let plan = plan.join("\n");
         // The probes by index whatever the data set's size (a table this small may well be
         // read whole for the receipts and exceptions, which the scale set reads by index).
         let probes: &[&str] = if n == 0 {
@@ -1544,11 +1521,7 @@ async fn a_rules_read_keeps_its_index_probes_under_a_generic_plan() {
             assert!(plan.contains(index), "{index}\n{plan}\n{}", statement.sql);
         }
         assert!(!plan.contains("Hash Join"), "{plan}\n{}", statement.sql);
-        txn.execute_unprepared("RESET plan_cache_mode")
-            .await
-            .unwrap();
     }
-    txn.rollback().await.unwrap();
 }
 
 /// The claims in flight on a page's blocks agree with the open transfers' blocks compared by
