@@ -114,15 +114,21 @@ fn one_of(backend: DatabaseBackend, column: &str, p: &str) -> String {
     }
 }
 
-/// The ids as the one parameter of [`one_of`]: an array literal (`{1,2,3}`) on PostgreSQL, a
-/// JSON array on SQLite.
+/// The ids as the one parameter of [`one_of`]: an array literal on PostgreSQL, a JSON array on
+/// SQLite.
 fn ids_parameter(backend: DatabaseBackend, ids: &[i64]) -> sea_orm::Value {
     if backend == DatabaseBackend::Postgres {
-        let list: Vec<String> = ids.iter().map(i64::to_string).collect();
-        format!("{{{}}}", list.join(",")).into()
+        bigint_array(ids.iter().copied())
     } else {
         serde_json::json!(ids).to_string().into()
     }
+}
+
+/// A PostgreSQL `bigint[]` as a bound value: its text form (`{1,2,3}`), which `CAST(... AS
+/// BIGINT[])` parses, since the connection binds no array type.
+pub fn bigint_array(values: impl IntoIterator<Item = i64>) -> sea_orm::Value {
+    let items: Vec<String> = values.into_iter().map(|v| v.to_string()).collect();
+    format!("{{{}}}", items.join(",")).into()
 }
 
 /// The columns of entity `E` in the order of its model's fields, which is the order a model

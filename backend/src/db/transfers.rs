@@ -13,7 +13,7 @@ use super::entities::{
 use super::holdings::range_of;
 use super::organisations::to_facts;
 use super::packed::{
-    PackedBatch, columns_of, id_in, id_in_expr, json_rows, packed_array, packed_rows,
+    PackedBatch, bigint_array, columns_of, id_in, id_in_expr, json_rows, packed_array, packed_rows,
     packed_select, packed_time,
 };
 use crate::domain::policy::RecordedException;
@@ -544,7 +544,7 @@ fn receipts_statement(
                 .add(holding::Column::ReceivedOn.gte(since))
                 .add(holding::Column::RegisteredOn.gte(since)),
         )
-        .build(conn.get_database_backend())
+        .build(backend)
 }
 
 /// Policy exceptions recorded for these transfers, by transfer id.
@@ -576,7 +576,7 @@ fn exceptions_statement(conn: &impl ConnectionTrait, ids: &[i64]) -> Statement {
     policy_exception::Entity::find()
         .filter(id_in_expr(backend, "transfer_id", ids))
         .order_by_asc(policy_exception::Column::Id)
-        .build(conn.get_database_backend())
+        .build(backend)
 }
 
 fn exceptions_by_transfer(
@@ -620,8 +620,8 @@ const UNION_PROBES: usize = 200;
 /// - The statement's text no longer depends on the number of blocks, so every page of any size
 ///   shares one prepared statement per connection instead of one per count.
 ///
-/// The estimate is then ten rows a probe whatever the page: the plans for them stay index
-/// probes (`a_rules_read_keeps_its_index_probes_under_a_generic_plan`).
+/// PostgreSQL then assumes ten blocks whatever the page holds; the plans stay index probes
+/// (`a_rules_read_keeps_its_index_probes_under_a_generic_plan`).
 fn probe_rows(
     conn: &impl ConnectionTrait,
     blocks: &[Ipv4Range],
@@ -630,18 +630,12 @@ fn probe_rows(
     let starts = blocks.iter().map(|b| i64::from(b.start()));
     let ends = blocks.iter().map(|b| i64::from(b.end()));
     if conn.get_database_backend() == DatabaseBackend::Postgres {
-        // Arrays as their text form (`{1,2,3}`), which CAST parses: the connection has no
-        // array type for bound values.
-        let array = |values: &mut dyn Iterator<Item = i64>| -> sea_orm::Value {
-            let items: Vec<String> = values.map(|v| v.to_string()).collect();
-            format!("{{{}}}", items.join(",")).into()
-        };
         let mut params = Vec::with_capacity(3);
         if keyed {
-            params.push(array(&mut (0..blocks.len() as i64)));
+            params.push(bigint_array(0..blocks.len() as i64));
         }
-        params.push(array(&mut starts.clone()));
-        params.push(array(&mut ends.clone()));
+        params.push(bigint_array(starts));
+        params.push(bigint_array(ends));
         let columns: Vec<String> = (1..=params.len())
             .map(|n| format!("(SELECT CAST(${n} AS BIGINT[]))"))
             .collect();
