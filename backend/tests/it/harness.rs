@@ -164,11 +164,24 @@ pub async fn plans_of(
 /// `statement` `PREPARE`d on one PostgreSQL connection of `db` and executed six times: how many
 /// of those executions ran under its generic plan (`pg_prepared_statements.generic_plans`; 0
 /// when PostgreSQL planned every one anew), and that generic plan, one line per step, as
-/// `EXPLAIN` shows it with `plan_cache_mode = force_generic_plan`.
-pub async fn generic_plan_of(db: &TestDb, statement: &Statement) -> (i64, String) {
+/// `EXPLAIN` shows it with `plan_cache_mode = force_generic_plan`. The tables are analyzed
+/// first (a test's tables are small enough to be read whole, so their statistics, and the
+/// plans, are the same on every run; autovacuum analyzes them whenever it comes round), and
+/// each setting in `priced_out` is off for the while, as in [`plans_of`].
+pub async fn generic_plan_of(
+    db: &TestDb,
+    statement: &Statement,
+    priced_out: &[&str],
+) -> (i64, String) {
     use sea_orm::TransactionTrait;
     use sea_orm::sea_query::{PostgresQueryBuilder, QueryBuilder};
     let txn = db.conn.begin().await.unwrap();
+    txn.execute_unprepared("ANALYZE").await.unwrap();
+    for setting in priced_out {
+        txn.execute_unprepared(&format!("SET LOCAL {setting} = off"))
+            .await
+            .unwrap();
+    }
     let values = statement
         .values
         .as_ref()
