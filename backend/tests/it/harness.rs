@@ -133,11 +133,7 @@ pub async fn plans_of(
     use sea_orm::TransactionTrait;
     let txn = db.conn.begin().await.unwrap();
     let (explain, column) = if db.is_postgres() {
-        for setting in priced_out {
-            txn.execute_unprepared(&format!("SET LOCAL {setting} = off"))
-                .await
-                .unwrap();
-        }
+        price_out(&txn, priced_out).await;
         ("EXPLAIN", "QUERY PLAN")
     } else {
         ("EXPLAIN QUERY PLAN", "detail")
@@ -161,6 +157,16 @@ pub async fn plans_of(
     out
 }
 
+/// Turns each PostgreSQL planner setting in `priced_out` (such as `enable_seqscan`) off until
+/// `txn` ends.
+async fn price_out(txn: &sea_orm::DatabaseTransaction, priced_out: &[&str]) {
+    for setting in priced_out {
+        txn.execute_unprepared(&format!("SET LOCAL {setting} = off"))
+            .await
+            .unwrap();
+    }
+}
+
 /// `statement` `PREPARE`d on one PostgreSQL connection of `db` and executed six times: how many
 /// of those executions ran under its generic plan (`pg_prepared_statements.generic_plans`; 0
 /// when PostgreSQL planned every one anew), and that generic plan, one line per step, as
@@ -177,11 +183,7 @@ pub async fn generic_plan_of(
     use sea_orm::sea_query::{PostgresQueryBuilder, QueryBuilder};
     let txn = db.conn.begin().await.unwrap();
     txn.execute_unprepared("ANALYZE").await.unwrap();
-    for setting in priced_out {
-        txn.execute_unprepared(&format!("SET LOCAL {setting} = off"))
-            .await
-            .unwrap();
-    }
+    price_out(&txn, priced_out).await;
     let values = statement
         .values
         .as_ref()
