@@ -508,8 +508,9 @@ fn holding_of_row(
     ))
 }
 
-/// Holdings of these organisations received (or, without a receipt date, registered) on or
-/// after `since`: what a holding period on the source rather than the block looks at.
+/// Holdings of these organisations received or registered on or after `since` (either date
+/// will do, a missing one does not count): what a holding period on the source rather than
+/// the block looks at.
 ///
 /// Pages read this through [`rule_reads`], batched with the others; alone it is what the batch
 /// is tested against.
@@ -539,11 +540,8 @@ fn receipts_statement(
     let backend = conn.get_database_backend();
     holding::Entity::find()
         .filter(id_in_expr(backend, "organisation_id", org_ids))
-        .filter(
-            sea_orm::Condition::any()
-                .add(holding::Column::ReceivedOn.gte(since))
-                .add(holding::Column::RegisteredOn.gte(since)),
-        )
+        // Received or registered since: one range of `holdings_organisation_latest` per party.
+        .filter(Expr::cust(migration::HOLDING_LATEST_DATE).gte(since))
         .build(backend)
 }
 
