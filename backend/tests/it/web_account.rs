@@ -270,7 +270,12 @@ async fn an_invited_person_chooses_a_password_and_is_signed_in() {
             .contains("already has an account")
     );
     let link = last_link_to(&w, "new.person@example.net").await;
-    let mut b = Browser::new(&w.db.conn);
+    // At the time of the invitation: the link lasts seven days from the fixed test date, and
+    // the system clock passes that.
+    let mut b = Browser::with_clock(
+        &w.db.conn,
+        std::sync::Arc::new(ipxfer::clock::ManualClock::at(now())),
+    );
     assert_eq!(b.get(&link).await.text("h1"), "Choose your password");
     let p = b
         .post(
