@@ -7,14 +7,12 @@ use axum::Router;
 use axum::body::Body;
 use axum::http::{HeaderMap, Request, StatusCode, header};
 use http_body_util::BodyExt;
-use ipxfer::config::Settings;
 use ipxfer::db::entities::{api_token, transfer};
 use ipxfer::db::users::{self, NewUser};
 use ipxfer::services::api_tokens::{self, NewToken, Scope};
 use ipxfer::web::{AppState, router};
 use sea_orm::{ActiveModelTrait, EntityTrait, PaginatorTrait, Set};
 use serde_json::{Value, json};
-use time::OffsetDateTime;
 use tower::ServiceExt;
 
 use crate::browser::{Browser, password_hash};
@@ -50,8 +48,9 @@ impl Answer {
 }
 
 impl Api {
+    /// A client of [`crate::harness::app_state`]: its server stands at the tests' fixed date.
     fn new(db: &sea_orm::DatabaseConnection) -> Api {
-        Api::with_state(AppState::new(db.clone(), Settings::default()))
+        Api::with_state(crate::harness::app_state(db))
     }
 
     fn with_state(state: AppState) -> Api {
@@ -137,14 +136,14 @@ impl Api {
     }
 }
 
-/// A token for a user, expiring in 30 days from the real clock (the API runs on it).
+/// A token for a user, expiring 30 days after the tests' date (the API's clock, `harness::app_state`).
 async fn token(db: &sea_orm::DatabaseConnection, email: &str, scopes: &[Scope]) -> String {
     let new = NewToken {
         name: format!("test token of {email}"),
         scopes: scopes.to_vec(),
         days: 30,
     };
-    api_tokens::create_for_email(db, email, &new, OffsetDateTime::now_utc())
+    api_tokens::create_for_email(db, email, &new, now())
         .await
         .unwrap()
         .1
@@ -346,7 +345,7 @@ async fn calls_without_a_good_token_or_the_right_scope_are_refused_and_change_no
         .pop()
         .unwrap();
     let mut past: api_token::ActiveModel = row.into();
-    past.expires_at = Set(OffsetDateTime::now_utc() - time::Duration::minutes(1));
+    past.expires_at = Set(now() - time::Duration::minutes(1));
     past.update(db).await.unwrap();
     let refused = api.post("/api/v1/transfers", Some(&expired), body()).await;
     assert_eq!(refused.status, StatusCode::UNAUTHORIZED);
@@ -363,7 +362,7 @@ async fn calls_without_a_good_token_or_the_right_scope_are_refused_and_change_no
         api.get("/api/v1/transfers", Some(&revoked)).await.status,
         StatusCode::OK
     );
-    api_tokens::revoke(db, &w.source_member, id, OffsetDateTime::now_utc())
+    api_tokens::revoke(db, &w.source_member, id, now())
         .await
         .unwrap();
     let refused = api.post("/api/v1/transfers", Some(&revoked), body()).await;
@@ -391,7 +390,7 @@ async fn calls_without_a_good_token_or_the_right_scope_are_refused_and_change_no
     // Deactivating the owner revokes their tokens: reactivation does not bring them back.
     let owner = token(db, "dst@example.net", RW).await;
     let dst_id = w.recipient_member.user_id.unwrap();
-    let at = OffsetDateTime::now_utc();
+    let at = now();
     ipxfer::services::accounts::set_active(db, dst_id.get(), false, at)
         .await
         .unwrap();
@@ -627,8 +626,7 @@ async fn a_retried_post_with_the_same_idempotency_key_files_one_transfer() {
 async fn each_token_has_its_own_rate_limit_with_retry_after() {
     let w = World::new().await;
     let db = &w.db.conn;
-    let api =
-        Api::with_state(AppState::new(db.clone(), Settings::default()).with_api_rate_limit(2));
+    let api = Api::with_state(crate::harness::app_state(db).with_api_rate_limit(2));
     let src = token(db, "src@example.net", RW).await;
     let dst = token(db, "dst@example.net", RW).await;
     for _ in 0..2 {

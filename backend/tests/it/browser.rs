@@ -99,8 +99,9 @@ pub struct Browser {
 }
 
 impl Browser {
+    /// A browser on [`crate::harness::app_state`]: its server stands at the tests' fixed date.
     pub fn new(db: &DatabaseConnection) -> Browser {
-        Browser::with_state(AppState::new(db.clone(), Settings::default()))
+        Browser::with_state(crate::harness::app_state(db))
     }
 
     pub fn with_clock(db: &DatabaseConnection, clock: SharedClock) -> Browser {

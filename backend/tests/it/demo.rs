@@ -96,12 +96,7 @@ async fn the_demo_has_every_state_a_verified_ledger_and_users_who_can_sign_in() 
     }
     // The admin's attention page has the pending invitation; every seeded e-mail is queued for
     // the worker, like any other, so none has failed.
-    // At the demo's own "now": its invitation was sent two days before and lasts seven, so on
-    // the system clock it lapsed five days after the fixed date (and this test with it).
-    let mut admin = Browser::with_clock(
-        &db.conn,
-        std::sync::Arc::new(ipxfer::clock::ManualClock::at(now())),
-    );
+    let mut admin = Browser::new(&db.conn);
     admin
         .post(
             "/login",

@@ -245,6 +245,15 @@ pub fn now() -> OffsetDateTime {
     datetime!(2026-11-28 12:00 UTC)
 }
 
+/// The server's state for the tests' browser and API client: default settings, and a clock
+/// standing at [`now`], the date the tests make their data at. On the system clock whatever
+/// lasts a while from that date (an invitation's seven days, a token's thirty) lapses as the
+/// calendar moves, and the test with it (the demo's test failed so on 2026-12-03).
+pub fn app_state(db: &sea_orm::DatabaseConnection) -> ipxfer::web::AppState {
+    ipxfer::web::AppState::new(db.clone(), ipxfer::config::Settings::default())
+        .with_clock(std::sync::Arc::new(ipxfer::clock::ManualClock::at(now())))
+}
+
 /// Path of a file under `backend/tests/fixtures/`.
 pub fn fixture(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
