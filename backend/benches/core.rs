@@ -1,5 +1,6 @@
 //! Criterion benches of the pure core's hot paths (issue 11): policy evaluation of a transfer,
-//! block arithmetic, and the ledger chain's hashing (entry hashes and the Merkle tree).
+//! block arithmetic, the ledger chain's hashing (entry hashes and the Merkle tree) and reading
+//! an NRO transfer log.
 //!
 //! `cargo bench -p ipxfer --bench core` (stable); figures in docs/performance.md.
 
@@ -9,13 +10,14 @@ use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use ipxfer::domain::block::{coalesce, parse_block_list};
 use ipxfer::domain::ledger::{self, ChainHead, EntryKind, LedgerParty, Movement};
 use ipxfer::domain::policy::{self, PolicyInput, Profiles, Stage};
-use ipxfer::domain::tlog;
 use ipxfer::domain::transfer::{
     DocumentKind, HoldingFacts, HoldingOrigin, InFlightClaim, Membership, NeedJustification,
     OrgFacts,
 };
 use ipxfer::domain::transfer::{OrgId, TransferId};
 use ipxfer::domain::{Ipv4Range, Rir, TransferFacts, TransferType};
+use ipxfer::domain::{tlog, transfer_log};
+use ipxfer::services::scale;
 use time::macros::{date, datetime};
 
 /// A /24 of 24.0.0.0/8 by index.
@@ -159,5 +161,20 @@ fn chain(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, policy, blocks, chain);
+/// Reading a transfer log of 6,000 records as `seed scale` generates them (about 2.9 MB), the
+/// first step of `ipxfer import transfer-log`.
+fn transfer_log(c: &mut Criterion) {
+    let sizes = scale::Scale {
+        holdings: 25_000,
+        ledger: 6_000,
+        finalized: 0,
+        ..Default::default()
+    };
+    let (_, log) = scale::import_files(&sizes).expect("the generated files");
+    c.bench_function("transfer log: read 6,000 records", |b| {
+        b.iter(|| transfer_log::parse_bytes(black_box(&log)).expect("a valid log"))
+    });
+}
+
+criterion_group!(benches, policy, blocks, chain, transfer_log);
 criterion_main!(benches);

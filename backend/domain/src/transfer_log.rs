@@ -13,15 +13,21 @@
 //!
 //! ipxfer tracks IPv4 only, so ASN and IPv6 ranges are counted and never rejected.
 //!
-//! The JSON is read with serde into loose raw structs and then converted, so that every error
-//! names the record and the field (`transfers[3].ip4nets.transfer_set[0].start_address`).
+//! The JSON is read with serde into raw structs that keep each part as its text (`RawValue`),
+//! and each part is converted when the reader reaches it, so that every error names the record
+//! and the field (`transfers[3].ip4nets.transfer_set[0].start_address`) and the first one in
+//! document order is reported. A field given twice in one object is refused rather than one of
+//! its values picked.
 
+use std::borrow::Cow;
+use std::fmt;
 use std::net::Ipv4Addr;
 
 use ipnet::Ipv4Net;
 use serde::Deserialize;
-use serde::de::DeserializeOwned;
+use serde::de::IgnoredAny;
 use serde_json::Value;
+use serde_json::value::RawValue;
 use time::format_description::well_known::Rfc3339;
 use time::{OffsetDateTime, UtcOffset};
 
@@ -254,9 +260,9 @@ pub enum TransferLogError {
     },
 }
 
-fn invalid(path: impl Into<String>, message: impl Into<String>) -> TransferLogError {
+fn invalid(path: impl fmt::Display, message: impl Into<String>) -> TransferLogError {
     TransferLogError::Invalid {
-        path: path.into(),
+        path: path.to_string(),
         message: message.into(),
     }
 }
@@ -270,14 +276,14 @@ pub fn parse_str(json: &str) -> Result<TransferLog, TransferLogError> {
 pub fn parse_bytes(json: &[u8]) -> Result<TransferLog, TransferLogError> {
     let doc: RawDocument =
         serde_json::from_slice(json).map_err(|e| TransferLogError::Json(e.to_string()))?;
-    let version_value = doc
-        .version
-        .as_ref()
-        .ok_or_else(|| invalid("version", "missing"))?;
+    let version_value: Value = typed(
+        doc.version.ok_or_else(|| invalid("version", "missing"))?,
+        "version",
+    )?;
     // The version string is read first so that any later failure can be blamed on an unknown
     // version rather than reported as a mysterious field error.
-    let stats_version = stats_version(version_value)?;
-    let result = convert(&doc, version_value, &stats_version);
+    let stats_version = stats_version(&version_value)?;
+    let result = convert(&doc, &version_value, &stats_version);
     match result {
         Err(e) if !KNOWN_VERSIONS.contains(&stats_version.as_str()) => {
             Err(TransferLogError::UnsupportedVersion {
@@ -291,11 +297,19 @@ pub fn parse_bytes(json: &[u8]) -> Result<TransferLog, TransferLogError> {
 
 // ---- raw shapes, as loose as the files are -------------------------------------------------
 
+/// The document with each part kept as its JSON text (`RawValue`, borrowed from the input): a
+/// part is read into its shape only when the conversion reaches it, in document order, so a
+/// wrong type is reported with its field's path, and no tree of JSON values is built and
+/// dropped (that tree was most of the time a 60,000-record log took to read:
+/// docs/performance.md).
 #[derive(Deserialize)]
-struct RawDocument {
-    version: Option<Value>,
-    transfers: Option<Value>,
-    transfers_in_progress: Option<Value>,
+struct RawDocument<'a> {
+    #[serde(borrow)]
+    version: Option<&'a RawValue>,
+    #[serde(borrow)]
+    transfers: Option<&'a RawValue>,
+    #[serde(borrow)]
+    transfers_in_progress: Option<&'a RawValue>,
 }
 
 #[derive(Deserialize)]
@@ -316,54 +330,186 @@ struct RawInterval {
     end_date: Option<String>,
 }
 
-/// Every field is a loose `Value` so that a wrong type is reported with its field name.
+/// A transfer's fields, each left as text until it is converted.
 #[derive(Deserialize)]
-struct RawTransfer {
-    asns: Option<Value>,
-    ip4nets: Option<Value>,
-    ip6nets: Option<Value>,
-    source_organization: Option<Value>,
-    recipient_organization: Option<Value>,
-    transfer_date: Option<Value>,
-    source_registration_date: Option<Value>,
-    source_rir: Option<Value>,
-    recipient_rir: Option<Value>,
-    #[serde(rename = "type")]
-    kind: Option<Value>,
-    status: Option<Value>,
-    status_date: Option<Value>,
+struct RawTransfer<'a> {
+    #[serde(borrow)]
+    asns: Option<&'a RawValue>,
+    #[serde(borrow)]
+    ip4nets: Option<&'a RawValue>,
+    #[serde(borrow)]
+    ip6nets: Option<&'a RawValue>,
+    #[serde(borrow)]
+    source_organization: Option<&'a RawValue>,
+    #[serde(borrow)]
+    recipient_organization: Option<&'a RawValue>,
+    #[serde(borrow)]
+    transfer_date: Option<&'a RawValue>,
+    #[serde(borrow)]
+    source_registration_date: Option<&'a RawValue>,
+    #[serde(borrow)]
+    source_rir: Option<&'a RawValue>,
+    #[serde(borrow)]
+    recipient_rir: Option<&'a RawValue>,
+    #[serde(borrow, rename = "type")]
+    kind: Option<&'a RawValue>,
+    #[serde(borrow)]
+    status: Option<&'a RawValue>,
+    #[serde(borrow)]
+    status_date: Option<&'a RawValue>,
+}
+
+/// One `ip4nets` object.
+#[derive(Deserialize)]
+struct RawIpSet<'a> {
+    #[serde(borrow)]
+    original_set: Option<&'a RawValue>,
+    #[serde(borrow)]
+    transfer_set: Option<&'a RawValue>,
 }
 
 #[derive(Deserialize)]
-struct RawOrg {
-    name: Option<String>,
-    country_code: Option<String>,
+struct RawOrg<'a> {
+    #[serde(borrow)]
+    name: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    country_code: Option<Cow<'a, str>>,
 }
 
 #[derive(Deserialize)]
-struct RawIpSet {
-    original_set: Option<Vec<Value>>,
-    transfer_set: Option<Vec<Value>>,
+struct RawIp4Range<'a> {
+    #[serde(borrow)]
+    start_address: Cow<'a, str>,
+    #[serde(borrow)]
+    end_address: Cow<'a, str>,
+    #[serde(borrow)]
+    cidrs: Option<Vec<RawCidr<'a>>>,
 }
 
 #[derive(Deserialize)]
-struct RawIp4Range {
-    start_address: String,
-    end_address: String,
-    cidrs: Option<Vec<RawCidr>>,
-}
-
-#[derive(Deserialize)]
-struct RawCidr {
-    prefix: String,
+struct RawCidr<'a> {
+    #[serde(borrow)]
+    prefix: Cow<'a, str>,
     length: u32,
+}
+
+/// An `asns` or `ip6nets` object, read only to count its ranges.
+#[derive(Deserialize)]
+struct RawCountedSet {
+    transfer_set: Option<Vec<IgnoredAny>>,
+}
+
+/// Where a value sits in the document (`transfers[3].ip4nets.transfer_set[0]`), written out
+/// only when an error or a record names it: most values of a valid log never need it.
+#[derive(Clone, Copy)]
+enum At<'p> {
+    Root(&'static str),
+    Field(&'p At<'p>, &'static str),
+    Index(&'p At<'p>, usize),
+}
+
+impl<'p> At<'p> {
+    fn field(&'p self, name: &'static str) -> At<'p> {
+        At::Field(self, name)
+    }
+
+    fn index(&'p self, i: usize) -> At<'p> {
+        At::Index(self, i)
+    }
+}
+
+impl fmt::Display for At<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            At::Root(name) => f.write_str(name),
+            At::Field(parent, name) => write!(f, "{parent}.{name}"),
+            At::Index(parent, i) => write!(f, "{parent}[{i}]"),
+        }
+    }
 }
 
 // ---- conversion -----------------------------------------------------------------------------
 
-/// Deserializes a raw shape, reporting serde's complaint under `path`.
-fn typed<T: DeserializeOwned>(value: &Value, path: &str) -> Result<T, TransferLogError> {
-    T::deserialize(value).map_err(|e| invalid(path, e.to_string()))
+/// Reads a part of the document into its shape, reporting serde's complaint under `at`.
+fn typed<'a, T: Deserialize<'a>>(
+    raw: &'a RawValue,
+    at: impl fmt::Display,
+) -> Result<T, TransferLogError> {
+    serde_json::from_str(raw.get()).map_err(|e| {
+        // The line and column would count from the start of this part, not of the file.
+        let message = e.to_string();
+        let position = format!(" at line {} column {}", e.line(), e.column());
+        let message = message.strip_suffix(&position).unwrap_or(&message);
+        invalid(at, message)
+    })
+}
+
+/// What kind of JSON value a part is, for the conversion to branch on and for messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Object,
+    List,
+    Text,
+    Null,
+    Boolean,
+    Number,
+}
+
+impl Kind {
+    /// From the part's first character: it is valid JSON, read by serde_json already.
+    fn of(raw: &RawValue) -> Kind {
+        match raw.get().trim_ascii_start().as_bytes().first() {
+            Some(b'{') => Kind::Object,
+            Some(b'[') => Kind::List,
+            Some(b'"') => Kind::Text,
+            Some(b'n') => Kind::Null,
+            Some(b't' | b'f') => Kind::Boolean,
+            _ => Kind::Number,
+        }
+    }
+
+    fn of_value(value: &Value) -> Kind {
+        match value {
+            Value::Null => Kind::Null,
+            Value::Bool(_) => Kind::Boolean,
+            Value::Number(_) => Kind::Number,
+            Value::String(_) => Kind::Text,
+            Value::Array(_) => Kind::List,
+            Value::Object(_) => Kind::Object,
+        }
+    }
+}
+
+impl fmt::Display for Kind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Kind::Object => "an object",
+            Kind::List => "a list",
+            Kind::Text => "a string",
+            Kind::Null => "null",
+            Kind::Boolean => "a boolean",
+            Kind::Number => "a number",
+        })
+    }
+}
+
+/// The parts of a JSON object, or an error naming what `raw` is instead.
+fn object<'a, T: Deserialize<'a>>(raw: &'a RawValue, at: &At) -> Result<T, TransferLogError> {
+    match Kind::of(raw) {
+        Kind::Object => typed(raw, at),
+        other => Err(invalid(at, format!("expected an object, found {other}"))),
+    }
+}
+
+/// The items of a JSON list, each as text, or `None` when `raw` is not a list.
+fn list_items<'a>(
+    raw: &'a RawValue,
+    at: &At,
+) -> Result<Option<Vec<&'a RawValue>>, TransferLogError> {
+    match Kind::of(raw) {
+        Kind::List => typed(raw, at).map(Some),
+        _ => Ok(None),
+    }
 }
 
 fn stats_version(version: &Value) -> Result<String, TransferLogError> {
@@ -373,7 +519,7 @@ fn stats_version(version: &Value) -> Result<String, TransferLogError> {
         Some(Value::Number(n)) => Ok(n.to_string()),
         Some(other) => Err(invalid(
             "version.stats_version",
-            format!("expected a string, found {}", kind_of(other)),
+            format!("expected a string, found {}", Kind::of_value(other)),
         )),
         None => Err(invalid("version.stats_version", "missing")),
     }
@@ -393,23 +539,23 @@ fn convert(
     };
     let transfers = doc
         .transfers
-        .as_ref()
         .ok_or_else(|| invalid("transfers", "missing"))?;
     let lists = [
         ("transfers", Some(transfers)),
-        ("transfers_in_progress", doc.transfers_in_progress.as_ref()),
+        ("transfers_in_progress", doc.transfers_in_progress),
     ];
     for (name, list) in lists {
         let Some(list) = list else { continue };
-        let Value::Array(items) = list else {
+        let root = At::Root(name);
+        let Some(items) = list_items(list, &root)? else {
             return Err(invalid(
                 name,
-                format!("expected a list, found {}", kind_of(list)),
+                format!("expected a list, found {}", Kind::of(list)),
             ));
         };
         let in_progress_list = name == "transfers_in_progress";
-        for (i, item) in items.iter().enumerate() {
-            let transfer = convert_transfer(item, format!("{name}[{i}]"))?;
+        for (i, item) in items.into_iter().enumerate() {
+            let transfer = convert_transfer(item, root.index(i))?;
             // Sorted by status, so that a 5.0 transfer still in flight is not taken for a
             // completed one; a status-less 4.1 in-progress object stays in progress.
             let bucket = match transfer.status {
@@ -429,7 +575,7 @@ fn convert(
 }
 
 fn convert_version(value: &Value, stats_version: &str) -> Result<LogVersion, TransferLogError> {
-    let raw: RawVersion = typed(value, "version")?;
+    let raw = RawVersion::deserialize(value).map_err(|e| invalid("version", e.to_string()))?;
     let interval = raw.records_interval.as_ref();
     Ok(LogVersion {
         stats_version: stats_version.to_string(),
@@ -451,29 +597,30 @@ fn convert_version(value: &Value, stats_version: &str) -> Result<LogVersion, Tra
     })
 }
 
-fn convert_transfer(value: &Value, path: String) -> Result<LogTransfer, TransferLogError> {
-    let raw: RawTransfer = typed(value, &path)?;
+fn convert_transfer(item: &RawValue, at: At) -> Result<LogTransfer, TransferLogError> {
+    let raw: RawTransfer = object(item, &at)?;
     if raw.asns.is_none() && raw.ip4nets.is_none() && raw.ip6nets.is_none() {
-        return Err(invalid(&path, "none of asns, ip4nets, ip6nets"));
+        return Err(invalid(at, "none of asns, ip4nets, ip6nets"));
     }
-    let field = |name: &str| format!("{path}.{name}");
+    let date = |value, name| date_time_value(value, &at.field(name));
+    let party = |value, name| org(value, &at.field(name));
 
-    let source_rir = rir(raw.source_rir.as_ref(), &field("source_rir"))?;
-    let recipient_rir = rir(raw.recipient_rir.as_ref(), &field("recipient_rir"))?;
-    let kind_path = field("type");
-    let kind_text = required_str(raw.kind.as_ref(), &kind_path)?;
-    let kind = TransferType::from_nro_name(kind_text).ok_or_else(|| {
+    let source_rir = rir(raw.source_rir, &at.field("source_rir"))?;
+    let recipient_rir = rir(raw.recipient_rir, &at.field("recipient_rir"))?;
+    let kind_at = at.field("type");
+    let kind_text = required_str(raw.kind, &kind_at)?;
+    let kind = TransferType::from_nro_name(&kind_text).ok_or_else(|| {
         invalid(
-            &kind_path,
+            kind_at,
             format!("{kind_text:?} is not a transfer type (RESOURCE_TRANSFER, MERGER_ACQUISITION)"),
         )
     })?;
-    let status_path = field("status");
-    let status = optional_str(raw.status.as_ref(), &status_path)?
+    let status_at = at.field("status");
+    let status = optional_str(raw.status, &status_at)?
         .map(|s| {
-            parse_status(s).ok_or_else(|| {
+            parse_status(&s).ok_or_else(|| {
                 invalid(
-                    &status_path,
+                    status_at,
                     format!(
                         "{s:?} is not a transfer status (SOURCE_INITIALIZED, RECIPIENT_ACCEPTED, \
                          SOURCE_FINALIZED, SOURCE_CANCELLED, RECIPIENT_CANCELLED)"
@@ -483,46 +630,34 @@ fn convert_transfer(value: &Value, path: String) -> Result<LogTransfer, Transfer
         })
         .transpose()?;
 
-    let ip4 = match &raw.ip4nets {
+    let ip4 = match raw.ip4nets {
         None => Vec::new(),
-        Some(nets) => set_objects(nets, &field("ip4nets"))?
-            .into_iter()
-            .map(|(set, set_path)| convert_ip4_set(set, &set_path))
-            .collect::<Result<_, _>>()?,
+        Some(nets) => ip4_movements(nets, &at.field("ip4nets"))?,
     };
 
     Ok(LogTransfer {
         source_rir,
         recipient_rir,
         kind,
-        transfer_date: date_time_value(raw.transfer_date.as_ref(), &field("transfer_date"))?,
-        source_registration_date: date_time_value(
-            raw.source_registration_date.as_ref(),
-            &field("source_registration_date"),
-        )?,
-        source_org: org(
-            raw.source_organization.as_ref(),
-            &field("source_organization"),
-        )?,
-        recipient_org: org(
-            raw.recipient_organization.as_ref(),
-            &field("recipient_organization"),
-        )?,
+        transfer_date: date(raw.transfer_date, "transfer_date")?,
+        source_registration_date: date(raw.source_registration_date, "source_registration_date")?,
+        source_org: party(raw.source_organization, "source_organization")?,
+        recipient_org: party(raw.recipient_organization, "recipient_organization")?,
         ip4,
-        asn_ranges: count_ranges(raw.asns.as_ref()),
-        ip6_ranges: count_ranges(raw.ip6nets.as_ref()),
+        asn_ranges: count_ranges(raw.asns),
+        ip6_ranges: count_ranges(raw.ip6nets),
         status,
-        status_date: date_time_value(raw.status_date.as_ref(), &field("status_date"))?,
-        path,
+        status_date: date(raw.status_date, "status_date")?,
+        path: at.to_string(),
     })
 }
 
 /// The NRO registry name; the token spelling (`ripencc`) is tolerated too.
-fn rir(value: Option<&Value>, path: &str) -> Result<Rir, TransferLogError> {
-    let text = required_str(value, path)?;
+fn rir(value: Option<&RawValue>, at: &At) -> Result<Rir, TransferLogError> {
+    let text = required_str(value, at)?;
     text.parse().map_err(|_| {
         invalid(
-            path,
+            at,
             format!("{text:?} is not a registry (AFRINIC, APNIC, ARIN, LACNIC, RIPE NCC)"),
         )
     })
@@ -545,9 +680,9 @@ fn parse_status(s: &str) -> Option<NroStatus> {
     })
 }
 
-fn org(value: Option<&Value>, path: &str) -> Result<Option<LogOrg>, TransferLogError> {
+fn org(value: Option<&RawValue>, at: &At) -> Result<Option<LogOrg>, TransferLogError> {
     let Some(value) = value else { return Ok(None) };
-    let raw: RawOrg = typed(value, path)?;
+    let raw: RawOrg = typed(value, at)?;
     // Some logs carry names with control characters (registry-reference 7.6): keep the text.
     let name = raw
         .name
@@ -566,73 +701,81 @@ fn org(value: Option<&Value>, path: &str) -> Result<Option<LogOrg>, TransferLogE
     Ok(Some(LogOrg { name, country_code }))
 }
 
-/// `ip4nets` (and its siblings) as an object, or a list of objects: each with its path.
-fn set_objects(value: &Value, path: &str) -> Result<Vec<(RawIpSet, String)>, TransferLogError> {
-    match value {
-        Value::Array(items) => items
-            .iter()
+/// `ip4nets` as an object, or a list of objects.
+fn ip4_movements(value: &RawValue, at: &At) -> Result<Vec<Ip4Movement>, TransferLogError> {
+    match list_items(value, at)? {
+        Some(items) => items
+            .into_iter()
             .enumerate()
-            .map(|(i, item)| {
-                let item_path = format!("{path}[{i}]");
-                typed(item, &item_path).map(|set| (set, item_path))
-            })
+            .map(|(i, item)| ip4_movement(item, &at.index(i)))
             .collect(),
-        _ => Ok(vec![(typed(value, path)?, path.to_string())]),
+        None => Ok(vec![ip4_movement(value, at)?]),
     }
 }
 
-fn convert_ip4_set(set: RawIpSet, path: &str) -> Result<Ip4Movement, TransferLogError> {
-    let ranges = |name: &str, items: Option<Vec<Value>>| -> Result<Vec<Ipv4Range>, _> {
+fn ip4_movement(value: &RawValue, at: &At) -> Result<Ip4Movement, TransferLogError> {
+    let set: RawIpSet = object(value, at)?;
+    let original_set = set_list(set.original_set, &at.field("original_set"))?;
+    let transfer_set = set_list(set.transfer_set, &at.field("transfer_set"))?
+        .ok_or_else(|| invalid(at.field("transfer_set"), "missing"))?;
+    let ranges = |name: &'static str, items: Vec<&RawValue>| -> Result<Vec<Ipv4Range>, _> {
+        let at = at.field(name);
         items
-            .unwrap_or_default()
-            .iter()
+            .into_iter()
             .enumerate()
-            .map(|(i, item)| convert_ip4_range(item, &format!("{path}.{name}[{i}]")))
+            .map(|(i, item)| convert_ip4_range(item, &at.index(i)))
             .collect()
     };
-    let transfer_set = set
-        .transfer_set
-        .ok_or_else(|| invalid(format!("{path}.transfer_set"), "missing"))?;
     Ok(Ip4Movement {
-        original_set: ranges("original_set", set.original_set)?,
-        transfer_set: ranges("transfer_set", Some(transfer_set))?,
+        original_set: ranges("original_set", original_set.unwrap_or_default())?,
+        transfer_set: ranges("transfer_set", transfer_set)?,
     })
 }
 
-fn convert_ip4_range(value: &Value, path: &str) -> Result<Ipv4Range, TransferLogError> {
-    let raw: RawIp4Range = typed(value, path)?;
-    let start = address(&raw.start_address, &format!("{path}.start_address"))?;
-    let end = address(&raw.end_address, &format!("{path}.end_address"))?;
-    let range =
-        Ipv4Range::new(start.into(), end.into()).map_err(|e| invalid(path, e.to_string()))?;
+/// An `original_set` or `transfer_set`: absent, or a list.
+fn set_list<'a>(
+    raw: Option<&'a RawValue>,
+    at: &At,
+) -> Result<Option<Vec<&'a RawValue>>, TransferLogError> {
+    let Some(raw) = raw else { return Ok(None) };
+    list_items(raw, at)?
+        .map(Some)
+        .ok_or_else(|| invalid(at, format!("expected a list, found {}", Kind::of(raw))))
+}
+
+fn convert_ip4_range(value: &RawValue, at: &At) -> Result<Ipv4Range, TransferLogError> {
+    let raw: RawIp4Range = typed(value, at)?;
+    let start = address(&raw.start_address, &at.field("start_address"))?;
+    let end = address(&raw.end_address, &at.field("end_address"))?;
+    let range = Ipv4Range::new(start.into(), end.into()).map_err(|e| invalid(at, e.to_string()))?;
     if let Some(cidrs) = &raw.cidrs {
-        check_cidrs(cidrs, range, &format!("{path}.cidrs"))?;
+        check_cidrs(cidrs, range, &at.field("cidrs"))?;
     }
     Ok(range)
 }
 
-fn address(text: &str, path: &str) -> Result<Ipv4Addr, TransferLogError> {
-    parse_padded_addr(text).map_err(|_| invalid(path, format!("{text:?} is not an IPv4 address")))
+fn address(text: &str, at: &At) -> Result<Ipv4Addr, TransferLogError> {
+    parse_padded_addr(text).map_err(|_| invalid(at, format!("{text:?} is not an IPv4 address")))
 }
 
 /// The CIDRs, when given, must tile the range exactly: no gap, no overlap, nothing outside.
-fn check_cidrs(cidrs: &[RawCidr], range: Ipv4Range, path: &str) -> Result<(), TransferLogError> {
+fn check_cidrs(cidrs: &[RawCidr], range: Ipv4Range, at: &At) -> Result<(), TransferLogError> {
     let mut nets = Vec::with_capacity(cidrs.len());
     for (i, cidr) in cidrs.iter().enumerate() {
-        let item = format!("{path}[{i}]");
-        let prefix = address(&cidr.prefix, &format!("{item}.prefix"))?;
+        let item = at.index(i);
+        let prefix = address(&cidr.prefix, &item.field("prefix"))?;
         let length = u8::try_from(cidr.length)
             .ok()
             .filter(|l| *l <= 32)
             .ok_or_else(|| {
                 invalid(
-                    format!("{item}.length"),
+                    item.field("length"),
                     format!("{} is not a prefix length (0..=32)", cidr.length),
                 )
             })?;
-        let net = Ipv4Net::new(prefix, length).map_err(|e| invalid(&item, e.to_string()))?;
+        let net = Ipv4Net::new(prefix, length).map_err(|e| invalid(item, e.to_string()))?;
         if net.trunc() != net {
-            return Err(invalid(&item, format!("{net} has host bits set")));
+            return Err(invalid(item, format!("{net} has host bits set")));
         }
         nets.push(Ipv4Range::from_net(net));
     }
@@ -649,7 +792,7 @@ fn check_cidrs(cidrs: &[RawCidr], range: Ipv4Range, path: &str) -> Result<(), Tr
     if next != Some(u64::from(range.end()) + 1) {
         let listed: Vec<String> = nets.iter().map(|n| n.to_string()).collect();
         return Err(invalid(
-            path,
+            at,
             format!(
                 "[{}] do not cover {} - {} exactly",
                 listed.join(", "),
@@ -663,61 +806,61 @@ fn check_cidrs(cidrs: &[RawCidr], range: Ipv4Range, path: &str) -> Result<(), Tr
 
 /// Number of ranges in the transfer sets of `asns` or `ip6nets`; anything malformed counts as
 /// nothing, because ipxfer does not track these resources.
-fn count_ranges(value: Option<&Value>) -> usize {
-    let count_one = |set: &Value| {
-        set.get("transfer_set")
-            .and_then(Value::as_array)
-            .map_or(0, Vec::len)
+fn count_ranges(value: Option<&RawValue>) -> usize {
+    let count_one = |set: &RawValue| match Kind::of(set) {
+        Kind::Object => serde_json::from_str::<RawCountedSet>(set.get())
+            .ok()
+            .and_then(|s| s.transfer_set)
+            .map_or(0, |items| items.len()),
+        _ => 0,
     };
     match value {
-        Some(Value::Array(items)) => items.iter().map(count_one).sum(),
-        Some(set) => count_one(set),
         None => 0,
+        Some(list) if Kind::of(list) == Kind::List => {
+            serde_json::from_str::<Vec<&RawValue>>(list.get())
+                .map_or(0, |items| items.into_iter().map(count_one).sum())
+        }
+        Some(set) => count_one(set),
     }
 }
 
 fn optional_str<'a>(
-    value: Option<&'a Value>,
-    path: &str,
-) -> Result<Option<&'a str>, TransferLogError> {
+    value: Option<&'a RawValue>,
+    at: &At,
+) -> Result<Option<Cow<'a, str>>, TransferLogError> {
     match value {
         None => Ok(None),
-        Some(Value::String(s)) => Ok(Some(s)),
+        Some(raw) if Kind::of(raw) == Kind::Text => typed(raw, at).map(Some),
         Some(other) => Err(invalid(
-            path,
-            format!("expected a string, found {}", kind_of(other)),
+            at,
+            format!("expected a string, found {}", Kind::of(other)),
         )),
     }
 }
 
-fn required_str<'a>(value: Option<&'a Value>, path: &str) -> Result<&'a str, TransferLogError> {
-    optional_str(value, path)?.ok_or_else(|| invalid(path, "missing"))
+fn required_str<'a>(
+    value: Option<&'a RawValue>,
+    at: &At,
+) -> Result<Cow<'a, str>, TransferLogError> {
+    optional_str(value, at)?.ok_or_else(|| invalid(at, "missing"))
 }
 
 fn date_time_value(
-    value: Option<&Value>,
-    path: &str,
+    value: Option<&RawValue>,
+    at: &At,
 ) -> Result<Option<OffsetDateTime>, TransferLogError> {
-    date_time(optional_str(value, path)?, path)
+    date_time(optional_str(value, at)?.as_deref(), at)
 }
 
-fn date_time(text: Option<&str>, path: &str) -> Result<Option<OffsetDateTime>, TransferLogError> {
+fn date_time(
+    text: Option<&str>,
+    at: impl fmt::Display,
+) -> Result<Option<OffsetDateTime>, TransferLogError> {
     text.map(|t| {
         OffsetDateTime::parse(t, &Rfc3339)
-            .map_err(|_| invalid(path, format!("{t:?} is not an RFC 3339 date-time")))
+            .map_err(|_| invalid(&at, format!("{t:?} is not an RFC 3339 date-time")))
     })
     .transpose()
-}
-
-fn kind_of(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "a list",
-        Value::Object(_) => "an object",
-    }
 }
 
 #[cfg(test)]
@@ -1095,6 +1238,39 @@ mod tests {
                 r#""ipv4nets""#,
                 Some("transfers[0]: none of asns, ip4nets, ip6nets"),
             ),
+            (
+                r#""ip4nets": {"transfer_set": [{"start_address": "192.0.2.0", "end_address": "192.0.2.255"}]}"#,
+                r#""ip4nets": {"transfer_set": "192.0.2.0/24"}"#,
+                Some("transfers[0].ip4nets.transfer_set: expected a list, found a string"),
+            ),
+            (
+                r#""ip4nets": {"transfer_set": [{"#,
+                r#""ip4nets": {"original_set": {}, "transfer_set": [{"#,
+                Some("transfers[0].ip4nets.original_set: expected a list, found an object"),
+            ),
+            (
+                r#""ip4nets": {"#,
+                r#""ip4nets": [true], "ip6nets": {"#,
+                Some("transfers[0].ip4nets[0]: expected an object, found a boolean"),
+            ),
+            // serde's own messages, without the position inside the part it read.
+            (
+                r#""start_address": "192.0.2.0", "#,
+                "",
+                Some("transfers[0].ip4nets.transfer_set[0]: missing field `start_address`"),
+            ),
+            (
+                r#""end_address": "192.0.2.255""#,
+                r#""end_address": 3221226239"#,
+                Some(
+                    "transfers[0].ip4nets.transfer_set[0]: invalid type: integer `3221226239`, expected a string",
+                ),
+            ),
+            (
+                r#""type": "RESOURCE_TRANSFER""#,
+                r#""type": "RESOURCE_TRANSFER", "type": "MERGER_ACQUISITION""#,
+                Some("transfers[0]: duplicate field `type`"),
+            ),
         ];
         for (from, to, expected) in cases {
             let transfer = SIMPLE.replacen(from, to, 1);
@@ -1104,6 +1280,26 @@ mod tests {
                 Some(message) => assert_eq!(error_of(&transfer), message),
             }
         }
+    }
+
+    #[test]
+    fn each_record_must_be_an_object() {
+        assert_eq!(
+            error_of(&format!("{SIMPLE}, 5")),
+            "transfers[1]: expected an object, found a number"
+        );
+        assert_eq!(
+            error_of(&format!("{SIMPLE}, [{SIMPLE}]")),
+            "transfers[1]: expected an object, found a list"
+        );
+        assert_eq!(
+            parse_str(
+                r#"{"version": {"stats_version": "4.0", "producer": "ARIN"}, "transfers": {}}"#
+            )
+            .unwrap_err()
+            .to_string(),
+            "transfers: expected a list, found an object"
+        );
     }
 
     #[test]
