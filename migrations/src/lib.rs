@@ -26,6 +26,7 @@ mod m20261202_000007_transfer_revision;
 mod m20261202_000008_registry_list_indexes;
 mod m20261203_000001_queue_order_index;
 mod m20261203_000002_holdings_latest_date_index;
+mod m20261203_000003_ledger_range_spgist;
 
 pub use m20261203_000001_queue_order_index::QUEUE_REGISTRY;
 pub use m20261203_000002_holdings_latest_date_index::HOLDING_LATEST_DATE;
@@ -60,6 +61,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000008_registry_list_indexes::Migration),
             Box::new(m20261203_000001_queue_order_index::Migration),
             Box::new(m20261203_000002_holdings_latest_date_index::Migration),
+            Box::new(m20261203_000003_ledger_range_spgist::Migration),
         ]
     }
 }
