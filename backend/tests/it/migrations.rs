@@ -83,6 +83,12 @@ async fn connections_are_set_up_for_short_page_queries() {
             .await,
             "1"
         );
+        // And with the query planner stability guarantee: otherwise a statement whose plan
+        // looked at a bound `LIMIT ?` is parsed and planned again on every execution.
+        assert_eq!(
+            setting(&db, "SELECT sqlite_compileoption_used('ENABLE_QPSG')").await,
+            "1"
+        );
     }
 }
 
