@@ -501,14 +501,11 @@ fn object<'a, T: Deserialize<'a>>(raw: &'a RawValue, at: &At) -> Result<T, Trans
     }
 }
 
-/// The items of a JSON list, each as text, or `None` when `raw` is not a list.
-fn list_items<'a>(
-    raw: &'a RawValue,
-    at: &At,
-) -> Result<Option<Vec<&'a RawValue>>, TransferLogError> {
+/// The items of a JSON list, each as text, or an error naming what `raw` is instead.
+fn list<'a>(raw: &'a RawValue, at: &At) -> Result<Vec<&'a RawValue>, TransferLogError> {
     match Kind::of(raw) {
-        Kind::List => typed(raw, at).map(Some),
-        _ => Ok(None),
+        Kind::List => typed(raw, at),
+        other => Err(invalid(at, format!("expected a list, found {other}"))),
     }
 }
 
@@ -544,15 +541,10 @@ fn convert(
         ("transfers", Some(transfers)),
         ("transfers_in_progress", doc.transfers_in_progress),
     ];
-    for (name, list) in lists {
-        let Some(list) = list else { continue };
+    for (name, raw) in lists {
+        let Some(raw) = raw else { continue };
         let root = At::Root(name);
-        let Some(items) = list_items(list, &root)? else {
-            return Err(invalid(
-                name,
-                format!("expected a list, found {}", Kind::of(list)),
-            ));
-        };
+        let items = list(raw, &root)?;
         let in_progress_list = name == "transfers_in_progress";
         for (i, item) in items.into_iter().enumerate() {
             let transfer = convert_transfer(item, root.index(i))?;
@@ -703,20 +695,22 @@ fn org(value: Option<&RawValue>, at: &At) -> Result<Option<LogOrg>, TransferLogE
 
 /// `ip4nets` as an object, or a list of objects.
 fn ip4_movements(value: &RawValue, at: &At) -> Result<Vec<Ip4Movement>, TransferLogError> {
-    match list_items(value, at)? {
-        Some(items) => items
+    match Kind::of(value) {
+        Kind::List => list(value, at)?
             .into_iter()
             .enumerate()
             .map(|(i, item)| ip4_movement(item, &at.index(i)))
             .collect(),
-        None => Ok(vec![ip4_movement(value, at)?]),
+        _ => Ok(vec![ip4_movement(value, at)?]),
     }
 }
 
-fn ip4_movement(value: &RawValue, at: &At) -> Result<Ip4Movement, TransferLogError> {
+fn ip4_movement<'a>(value: &'a RawValue, at: &At) -> Result<Ip4Movement, TransferLogError> {
     let set: RawIpSet = object(value, at)?;
-    let original_set = set_list(set.original_set, &at.field("original_set"))?;
-    let transfer_set = set_list(set.transfer_set, &at.field("transfer_set"))?
+    let set_list =
+        |raw: Option<&'a RawValue>, name| raw.map(|r| list(r, &at.field(name))).transpose();
+    let original_set = set_list(set.original_set, "original_set")?;
+    let transfer_set = set_list(set.transfer_set, "transfer_set")?
         .ok_or_else(|| invalid(at.field("transfer_set"), "missing"))?;
     let ranges = |name: &'static str, items: Vec<&RawValue>| -> Result<Vec<Ipv4Range>, _> {
         let at = at.field(name);
@@ -730,17 +724,6 @@ fn ip4_movement(value: &RawValue, at: &At) -> Result<Ip4Movement, TransferLogErr
         original_set: ranges("original_set", original_set.unwrap_or_default())?,
         transfer_set: ranges("transfer_set", transfer_set)?,
     })
-}
-
-/// An `original_set` or `transfer_set`: absent, or a list.
-fn set_list<'a>(
-    raw: Option<&'a RawValue>,
-    at: &At,
-) -> Result<Option<Vec<&'a RawValue>>, TransferLogError> {
-    let Some(raw) = raw else { return Ok(None) };
-    list_items(raw, at)?
-        .map(Some)
-        .ok_or_else(|| invalid(at, format!("expected a list, found {}", Kind::of(raw))))
 }
 
 fn convert_ip4_range(value: &RawValue, at: &At) -> Result<Ipv4Range, TransferLogError> {
