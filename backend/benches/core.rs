@@ -1,6 +1,6 @@
 //! Criterion benches of the pure core's hot paths (issue 11): policy evaluation of a transfer,
-//! block arithmetic, the ledger chain's hashing (entry hashes and the Merkle tree) and reading
-//! an NRO transfer log.
+//! block arithmetic, the ledger chain's hashing (entry hashes and the Merkle tree), and reading
+//! and writing an NRO transfer log.
 //!
 //! `cargo bench -p ipxfer --bench core` (stable); figures in docs/performance.md.
 
@@ -8,6 +8,7 @@ use std::hint::black_box;
 
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use ipxfer::domain::block::{coalesce, parse_block_list};
+use ipxfer::domain::export::nro::{LogHeader, NroVersion, TransferLogWriter};
 use ipxfer::domain::ledger::{self, ChainHead, EntryKind, LedgerParty, Movement};
 use ipxfer::domain::policy::{self, PolicyInput, Profiles, Stage};
 use ipxfer::domain::transfer::{
@@ -176,5 +177,50 @@ fn transfer_log(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, policy, blocks, chain, transfer_log);
+/// Writing 6,000 ledger entries of imported /24s as a 4.0 transfer log, the loop of every NRO
+/// export and of the public log's rebuild (the entries are cloned outside the timing).
+fn transfer_log_writer(c: &mut Criterion) {
+    let recorded = datetime!(2026-11-30 12:00 UTC);
+    let mut head = None;
+    let entries: Vec<_> = (0..6_000u32)
+        .map(|i| {
+            let e = ledger::next_entry(head.as_ref(), movement(i), recorded);
+            head = Some(ChainHead {
+                seq: e.seq,
+                hash: e.hash.clone(),
+            });
+            e
+        })
+        .collect();
+    let header = LogHeader {
+        version: NroVersion::V4_0,
+        producer: None,
+        production_date: recorded,
+        records_start: datetime!(2015-06-01 12:00 UTC),
+        records_end: datetime!(2015-06-01 12:00 UTC),
+    };
+    c.bench_function("transfer log: write 6,000 entries (4.0)", |b| {
+        b.iter_batched(
+            || entries.clone(),
+            |entries| {
+                let out = Vec::with_capacity(4 << 20);
+                let mut w = TransferLogWriter::new(out, &header).expect("a Vec takes it");
+                for e in entries {
+                    w.push_entry(e).expect("a Vec takes it");
+                }
+                w.finish().expect("a Vec takes it")
+            },
+            BatchSize::LargeInput,
+        )
+    });
+}
+
+criterion_group!(
+    benches,
+    policy,
+    blocks,
+    chain,
+    transfer_log,
+    transfer_log_writer
+);
 criterion_main!(benches);
