@@ -183,10 +183,10 @@ async fn load_with_parties(
 /// The organisations of `ids`, by id.
 async fn organisations_by_id(
     conn: &impl ConnectionTrait,
-    ids: impl IntoIterator<Item = i64>,
+    ids: &[i64],
 ) -> Result<std::collections::HashMap<i64, organisation::Model>, DbErr> {
     Ok(organisation::Entity::find()
-        .filter(organisation::Column::Id.is_in(ids))
+        .filter(id_in_expr(conn.get_database_backend(), "id", ids))
         .all(conn)
         .await?
         .into_iter()
@@ -1686,7 +1686,7 @@ async fn blocks_of(
         return Ok(out);
     }
     for b in transfer_block::Entity::find()
-        .filter(transfer_block::Column::TransferId.is_in(ids.iter().copied()))
+        .filter(id_in_expr(conn.get_database_backend(), "transfer_id", ids))
         .order_by_asc(transfer_block::Column::StartAddr)
         .all(conn)
         .await?
@@ -1737,7 +1737,7 @@ pub async fn unfinished_inter_rir_page(
         .column(transfer_event::Column::TransferId)
         .column(transfer_event::Column::ToState)
         .column(transfer_event::Column::CreatedAt)
-        .filter(transfer_event::Column::TransferId.is_in(ids.iter().copied()))
+        .filter(id_in_expr(conn.get_database_backend(), "transfer_id", &ids))
         .order_by_asc(transfer_event::Column::Id)
         .into_tuple::<(i64, String, OffsetDateTime)>()
         .all(conn)
@@ -1752,7 +1752,8 @@ pub async fn unfinished_inter_rir_page(
         .iter()
         .flat_map(|t| [t.source_org_id, t.recipient_org_id])
         .collect();
-    let orgs = organisations_by_id(conn, org_ids).await?;
+    let org_ids: Vec<i64> = org_ids.into_iter().collect();
+    let orgs = organisations_by_id(conn, &org_ids).await?;
     rows.into_iter()
         .map(|row| {
             let state = State::from_parts(&row.state, row.state_data.as_deref())
