@@ -1188,11 +1188,17 @@ pub async fn ever_initialized(
         .column(transfer_event::Column::TransferId)
         .distinct()
         .filter(transfer_event::Column::TransferId.is_in(ids.iter().copied()))
-        .filter(transfer_event::Column::ToState.is_in(crate::domain::workflow::INITIALIZED_NAMES))
+        .filter(entered_an_initialized_state())
         .into_tuple()
         .all(conn)
         .await?;
     Ok(found.into_iter().collect())
+}
+
+/// An event that entered a state after the source's approval: from then on the NRO log has
+/// heard of the transfer (`SOURCE_INITIALIZED`).
+fn entered_an_initialized_state() -> sea_orm::sea_query::SimpleExpr {
+    transfer_event::Column::ToState.is_in(crate::domain::workflow::INITIALIZED_NAMES)
 }
 
 /// Whose transfers a list shows.
@@ -1710,25 +1716,16 @@ pub struct OpenTransfer {
     pub recipient: organisation::Model,
 }
 
-/// The states whose entry publishes an inter-RIR transfer's first NRO status: those after the
-/// source's approval, and completion (never in an unfinished transfer's history, named so that
-/// the filter drops exactly the transfers [`crate::domain::workflow::published_status`] does).
-const PUBLISHING_NAMES: [&str; 4] = [
-    crate::domain::workflow::INITIALIZED_NAMES[0],
-    crate::domain::workflow::INITIALIZED_NAMES[1],
-    crate::domain::workflow::INITIALIZED_NAMES[2],
-    "completed",
-];
-
 /// Up to `limit` inter-RIR transfers after id `after` that are not completed (in flight or
 /// cancelled) and have published a status, in id order, each with its history (the state each
 /// event entered, oldest first): what the 5.0 transfer log publishes besides the ledger.
 /// Completed transfers are in the ledger.
 ///
-/// "Published" is a state of [`PUBLISHING_NAMES`] entered, without which
-/// [`crate::domain::workflow::published_status`] is `None` and the log has nothing to say; most
-/// open transfers have not reached one (on the scale set 480 of 4,880), and reading their rows,
-/// events, blocks and parties only to drop them was most of the 5.0 log's extra time.
+/// "Published" is having entered a state after the source's approval (the condition of
+/// [`ever_initialized`]): without one, [`crate::domain::workflow::published_status`] of an
+/// unfinished transfer is `None` and the log has nothing to say of it. Most open transfers have
+/// not (on the scale set 480 of 4,880), and reading their rows, events, blocks and parties only
+/// to drop them was most of the 5.0 log's extra time.
 pub async fn unfinished_inter_rir_page(
     conn: &impl ConnectionTrait,
     after: i64,
@@ -1742,11 +1739,17 @@ pub async fn unfinished_inter_rir_page(
         .filter(C::Id.gt(after))
         .filter(Expr::col(C::SourceRegistry).ne(Expr::col(C::RecipientRegistry)))
         .filter(C::State.ne("completed"))
-        .filter(Expr::cust(format!(
-            "EXISTS (SELECT 1 FROM transfer_events e WHERE e.transfer_id = \"transfers\".\"id\" \
-             AND e.to_state IN ({}))",
-            PUBLISHING_NAMES.map(|n| format!("'{n}'")).join(", ")
-        )))
+        .filter(Expr::exists(
+            sea_orm::sea_query::Query::select()
+                .expr(Expr::val(1))
+                .from(transfer_event::Entity)
+                .and_where(
+                    Expr::col((transfer_event::Entity, transfer_event::Column::TransferId))
+                        .equals((transfer::Entity, C::Id)),
+                )
+                .and_where(entered_an_initialized_state())
+                .to_owned(),
+        ))
         .order_by_asc(C::Id)
         .limit(limit)
         .all(conn)
