@@ -207,15 +207,17 @@ async fn a_snapshot_transaction_sees_none_of_what_commits_after_its_first_read()
 }
 
 async fn count(conn: &impl ConnectionTrait) -> i64 {
-    conn.query_one_raw(Statement::from_string(
-        conn.get_database_backend(),
-        "SELECT count(*) AS n FROM ledger_entries",
-    ))
-    .await
-    .unwrap()
-    .unwrap()
-    .try_get::<i64>("", "n")
-    .unwrap()
+    scalar(conn, "SELECT count(*) FROM ledger_entries").await
+}
+
+/// The one integer `sql` selects.
+async fn scalar(conn: &impl ConnectionTrait, sql: &str) -> i64 {
+    conn.query_one_raw(Statement::from_string(conn.get_database_backend(), sql))
+        .await
+        .unwrap()
+        .unwrap()
+        .try_get_by_index::<i64>(0)
+        .unwrap()
 }
 
 #[tokio::test]
@@ -300,42 +302,40 @@ async fn a_ranges_history_is_read_through_the_interval_index() {
     }
 }
 
+/// Appends `movements` in a transaction of their own, committed or rolled back.
+async fn append_alone(db: &TestDb, movements: Vec<Movement>, commit: bool) {
+    let txn = ipxfer::db::begin_write(&db.conn).await.unwrap();
+    ledger_db::append(&txn, movements, now()).await.unwrap();
+    if commit {
+        txn.commit().await.unwrap();
+    } else {
+        txn.rollback().await.unwrap();
+    }
+}
+
+/// The sequence numbers of the newest 50 entries touching `range`, newest first.
+async fn seqs_touching(db: &TestDb, range: &str) -> Vec<i64> {
+    let page = ipxfer::db::ledger_query::touching(&db.conn, range.parse().unwrap(), None, 50)
+        .await
+        .unwrap();
+    page.iter().map(|e| e.seq).collect()
+}
+
 /// Every appended entry is in the interval index, whichever append wrote it and however many
 /// bulk chunks it took; an append rolled back leaves none behind. On SQLite a trigger fills the
 /// R*Tree (migration `interval_indexes`), so this checks its rows too.
 #[tokio::test]
 async fn every_append_puts_its_entries_in_the_interval_index_and_a_rollback_takes_them_out() {
-    use ipxfer::db::ledger_query::touching;
     let db = TestDb::new().await;
-    let append = |movements: Vec<Movement>, commit: bool| {
-        let conn = db.conn.clone();
-        async move {
-            let txn = ipxfer::db::begin_write(&conn).await.unwrap();
-            ledger_db::append(&txn, movements, now()).await.unwrap();
-            if commit {
-                txn.commit().await.unwrap();
-            } else {
-                txn.rollback().await.unwrap();
-            }
-        }
-    };
-    let seqs_touching = |range: &str| {
-        let conn = db.conn.clone();
-        let range = range.parse().unwrap();
-        async move {
-            let page = touching(&conn, range, None, 50).await.unwrap();
-            page.iter().map(|e| e.seq).collect::<Vec<_>>()
-        }
-    };
-    append(vec![imported("100.0.0.0/24")], true).await;
+    append_alone(&db, vec![imported("100.0.0.0/24")], true).await;
     // More than one bulk chunk (10,000 rows each): entries 2..=12,346 in 30.0.0.0/8.
-    append(imported_run(12_345), true).await;
-    append(vec![imported("100.0.0.0/16")], false).await;
-    append(vec![imported("30.0.0.0/8")], true).await;
+    append_alone(&db, imported_run(12_345), true).await;
+    append_alone(&db, vec![imported("100.0.0.0/16")], false).await;
+    append_alone(&db, vec![imported("30.0.0.0/8")], true).await;
 
-    assert_eq!(seqs_touching("100.0.0.0/24").await, vec![1]);
+    assert_eq!(seqs_touching(&db, "100.0.0.0/24").await, vec![1]);
     assert_eq!(
-        seqs_touching("100.0.1.0/24").await,
+        seqs_touching(&db, "100.0.1.0/24").await,
         Vec::<i64>::new(),
         "rolled back"
     );
@@ -346,35 +346,34 @@ async fn every_append_puts_its_entries_in_the_interval_index_and_a_rollback_take
         (10_002, "30.39.16.0/25"),
         (12_346, "30.48.56.8/29"),
     ] {
-        assert_eq!(seqs_touching(range).await, vec![12_347, entry], "{range}");
+        assert_eq!(
+            seqs_touching(&db, range).await,
+            vec![12_347, entry],
+            "{range}"
+        );
     }
-    assert_eq!(seqs_touching("30.48.56.57/32").await, vec![12_347, 12_346]);
     assert_eq!(
-        seqs_touching("30.48.57.0/24").await,
+        seqs_touching(&db, "30.48.56.57/32").await,
+        vec![12_347, 12_346]
+    );
+    assert_eq!(
+        seqs_touching(&db, "30.48.57.0/24").await,
         vec![12_347],
         "past the last /24"
     );
 
     if !db.is_postgres() {
-        let one = |sql: &'static str| {
-            let conn = db.conn.clone();
-            async move {
-                conn.query_one_raw(Statement::from_string(DatabaseBackend::Sqlite, sql))
-                    .await
-                    .unwrap()
-                    .unwrap()
-                    .try_get_by_index::<i64>(0)
-                    .unwrap()
-            }
-        };
         assert_eq!(
-            one("SELECT count(*) FROM ledger_entry_intervals").await,
+            scalar(&db.conn, "SELECT count(*) FROM ledger_entry_intervals").await,
             12_347
         );
-        let wrong = one("SELECT count(*) FROM ledger_entries e \
+        let wrong = scalar(
+            &db.conn,
+            "SELECT count(*) FROM ledger_entries e \
              LEFT JOIN ledger_entry_intervals i ON i.seq = e.seq \
              WHERE i.seq IS NULL OR i.lo <> e.start_addr - 2147483648 \
-             OR i.hi <> e.end_addr - 2147483648")
+             OR i.hi <> e.end_addr - 2147483648",
+        )
         .await;
         assert_eq!(wrong, 0);
     }
