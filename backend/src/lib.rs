@@ -11,6 +11,15 @@
 //! - [`background`]: the outbox worker and deadline scheduler, in `serve` or `ipxfer worker`;
 //! - [`process`]: this process as outbox claims name it, and whether a claimer has died.
 
+// mimalloc for Rust and, through its `override` feature, for the bundled SQLite's C code too:
+// glibc's allocator spent a fifth of SQLite's worker threads' time in arena locks and
+// consolidation (perf; docs/performance.md). Declared here rather than in `main.rs` so that
+// every program built on this crate runs on it: the benchmarks in `examples/` and `benches/`
+// measured glibc's allocator while the binary ran mimalloc.
+#[cfg(feature = "mimalloc")]
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 pub mod background;
 pub mod cli;
 pub mod clock;

@@ -3,13 +3,6 @@
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
-// mimalloc for Rust and, through its `override` feature, for the bundled SQLite's C code too:
-// glibc's allocator spent a fifth of SQLite's worker threads' time in arena locks and
-// consolidation (perf; docs/performance.md).
-#[cfg(feature = "mimalloc")]
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 /// What is logged without `RUST_LOG`: the application's information, and not the migrator's
 /// progress or PostgreSQL's notices that its `CREATE ... IF NOT EXISTS` found the table there
 /// (four lines before every command's output otherwise).
