@@ -243,7 +243,11 @@ pub async fn count_by_organisation(
         .select_only()
         .column(holding::Column::OrganisationId)
         .column_as(holding::Column::Id.count(), "holdings")
-        .filter(holding::Column::OrganisationId.is_in(org_ids))
+        .filter(super::packed::id_in_expr(
+            conn.get_database_backend(),
+            "organisation_id",
+            &org_ids,
+        ))
         .group_by(holding::Column::OrganisationId)
         .into_tuple()
         .all(conn)
@@ -575,7 +579,11 @@ pub async fn holdings_page(
         .select_only()
         .column(organisation::Column::Id)
         .column(organisation::Column::Handle)
-        .filter(organisation::Column::Id.is_in(ids))
+        .filter(super::packed::id_in_expr(
+            conn.get_database_backend(),
+            "id",
+            &ids,
+        ))
         .into_tuple()
         .all(conn)
         .await?

@@ -236,7 +236,11 @@ pub async fn by_ids(
         return Ok(Vec::new());
     }
     Organisation::find()
-        .filter(organisation::Column::Id.is_in(ids))
+        .filter(super::packed::id_in_expr(
+            conn.get_database_backend(),
+            "id",
+            &ids,
+        ))
         .all(conn)
         .await
 }

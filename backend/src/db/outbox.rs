@@ -163,6 +163,7 @@ pub async fn claim_due(
         return Ok(rows);
     }
     let me = Claimer::current();
+    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
     Outbox::update_many()
         .col_expr(Column::NextAttemptAt, Expr::value(now + lease))
         .col_expr(Column::Attempts, Expr::col(Column::Attempts).add(1))
@@ -172,7 +173,11 @@ pub async fn claim_due(
             Column::ClaimedPidNamespace,
             Expr::value(me.namespace.clone()),
         )
-        .filter(Column::Id.is_in(rows.iter().map(|r| r.id)))
+        .filter(super::packed::id_in_expr(
+            txn.get_database_backend(),
+            "id",
+            &ids,
+        ))
         .exec(&txn)
         .await?;
     txn.commit().await?;

@@ -18,11 +18,16 @@ pub async fn load_hashes(
     into: &mut Hashes,
 ) -> Result<(), DbErr> {
     for chunk in indexes.chunks(BATCH) {
+        let chunk: Vec<i64> = chunk.iter().map(|&i| i as i64).collect();
         let rows: Vec<(i64, Vec<u8>)> = tlog_hash::Entity::find()
             .select_only()
             .column(tlog_hash::Column::Idx)
             .column(tlog_hash::Column::Hash)
-            .filter(tlog_hash::Column::Idx.is_in(chunk.iter().map(|&i| i as i64)))
+            .filter(super::packed::id_in_expr(
+                conn.get_database_backend(),
+                "idx",
+                &chunk,
+            ))
             .into_tuple()
             .all(conn)
             .await?;

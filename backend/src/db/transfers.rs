@@ -1187,7 +1187,7 @@ pub async fn ever_initialized(
         .select_only()
         .column(transfer_event::Column::TransferId)
         .distinct()
-        .filter(transfer_event::Column::TransferId.is_in(ids.iter().copied()))
+        .filter(id_in_expr(conn.get_database_backend(), "transfer_id", ids))
         .filter(entered_an_initialized_state())
         .into_tuple()
         .all(conn)

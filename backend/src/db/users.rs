@@ -114,8 +114,13 @@ pub async fn emails_of(
     conn: &impl ConnectionTrait,
     ids: impl IntoIterator<Item = i64>,
 ) -> Result<std::collections::HashMap<i64, String>, DbErr> {
+    let ids: Vec<i64> = ids.into_iter().collect();
     Ok(User::find()
-        .filter(user::Column::Id.is_in(ids))
+        .filter(super::packed::id_in_expr(
+            conn.get_database_backend(),
+            "id",
+            &ids,
+        ))
         .all(conn)
         .await?
         .into_iter()

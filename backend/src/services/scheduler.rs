@@ -16,6 +16,7 @@ use time::OffsetDateTime;
 
 use crate::config::Settings;
 use crate::db::entities::transfer;
+use crate::db::packed::id_in_expr;
 use crate::db::transfers::Loaded;
 use crate::db::{outbox, transfers as transfers_db};
 use crate::domain::Rir;
@@ -108,7 +109,7 @@ pub async fn tick(
     let mut from = 0;
     for batch in ids.chunks(LOAD_BATCH) {
         let rows = transfer::Entity::find()
-            .filter(transfer::Column::Id.is_in(batch.iter().copied()))
+            .filter(id_in_expr(db.get_database_backend(), "id", batch))
             .all(db)
             .await?;
         let loaded: HashMap<i64, Loaded> = transfers_db::load_many(db, rows)

@@ -45,7 +45,11 @@ pub async fn statistics(conn: &impl ConnectionTrait) -> AppResult<TransferStatis
             .column(transfer_block::Column::TransferId)
             .column(transfer_block::Column::StartAddr)
             .column(transfer_block::Column::EndAddr)
-            .filter(transfer_block::Column::TransferId.is_in(ids))
+            .filter(crate::db::packed::id_in_expr(
+                conn.get_database_backend(),
+                "transfer_id",
+                &ids,
+            ))
             .into_tuple()
             .all(conn)
             .await?;

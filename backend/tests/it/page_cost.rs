@@ -361,3 +361,120 @@ async fn the_ledger_is_read_once_for_both_versions_of_the_statistics() {
             .contains("Price per address")
     );
 }
+
+/// Reads by a list of ids bind the list as one parameter: their statement's text is the same
+/// however many ids they are given (PostgreSQL parses and plans a statement once per text and
+/// connection, and sqlx keeps a bounded cache of prepared statements per connection, which one
+/// text per list length would fill), and the list finds what its ids find one by one.
+#[tokio::test]
+async fn reads_by_a_list_of_ids_bind_it_as_one_parameter() {
+    use ipxfer::db::entities::{transfer, user};
+    use ipxfer::db::tlog;
+
+    let (db, _state, _count) = small_scale_state().await;
+    let orgs = first_ids::<organisation::Entity>(&db, organisation::Column::Id, 7).await;
+    let people = first_ids::<user::Entity>(&db, user::Column::Id, 7).await;
+    // Transfers past the source's approval and before it: some found, some not.
+    let transfers = first_ids::<transfer::Entity>(&db, transfer::Column::Id, 1_000).await;
+    assert!(orgs.len() == 7 && people.len() == 7 && transfers.len() >= 10);
+
+    let (conn, seen) = crate::harness::recording_connection(&db).await;
+    // Each read once with one id, then once with all of them; what the latter found is kept.
+    let mut found = Found::default();
+    for list in [1, orgs.len()] {
+        let of = if list == 1 {
+            &transfers[..1]
+        } else {
+            &transfers[..]
+        };
+        found = Found::read(&conn, &orgs[..list], &people[..list], of).await;
+        let indexes: Vec<u64> = (0..list as u64).collect();
+        tlog::load_hashes(&conn, &indexes, &mut Default::default())
+            .await
+            .unwrap();
+    }
+    let statements = seen.lock().unwrap().clone();
+    assert_eq!(statements.len(), 10, "{statements:?}");
+    let (one, all) = statements.split_at(5);
+    for (a, b) in one.iter().zip(all) {
+        assert_eq!(a.sql, b.sql, "the number of ids changed the statement");
+        assert_eq!(
+            a.values.as_ref().map(|v| v.0.len()),
+            b.values.as_ref().map(|v| v.0.len()),
+            "{}",
+            a.sql
+        );
+    }
+
+    // What the whole list found is what its ids find one by one.
+    let mut by_one = Found::default();
+    for i in 0..orgs.len() {
+        let each = Found::read(&db.conn, &orgs[i..=i], &people[i..=i], &[]).await;
+        by_one.emails.extend(each.emails);
+        by_one.orgs.extend(each.orgs);
+        by_one.counts.extend(each.counts);
+    }
+    for id in &transfers {
+        let each = Found::read(&db.conn, &[], &[], std::slice::from_ref(id)).await;
+        by_one.initialized.extend(each.initialized);
+    }
+    assert_eq!(found, by_one);
+    assert_eq!((found.emails.len(), found.orgs.len()), (7, 7));
+    assert!(!found.initialized.is_empty() && found.initialized.len() < transfers.len());
+}
+
+/// What [`reads_by_a_list_of_ids_bind_it_as_one_parameter`] reads by lists of ids.
+#[derive(Debug, Default, PartialEq)]
+struct Found {
+    emails: std::collections::BTreeMap<i64, String>,
+    orgs: std::collections::BTreeSet<i64>,
+    counts: std::collections::BTreeSet<(i64, i64)>,
+    initialized: std::collections::BTreeSet<i64>,
+}
+
+impl Found {
+    /// Users' addresses, organisations and their holdings' counts, and which transfers the NRO
+    /// log heard of, each read once by its list (none when the list is empty).
+    async fn read(
+        conn: &sea_orm::DatabaseConnection,
+        orgs: &[i64],
+        people: &[i64],
+        transfers: &[i64],
+    ) -> Found {
+        use ipxfer::db::{holdings, organisations, users};
+        let mut found = Found::default();
+        if !people.is_empty() {
+            found.emails = users::emails_of(conn, people.to_vec())
+                .await
+                .unwrap()
+                .into_iter()
+                .collect();
+        }
+        if !orgs.is_empty() {
+            let by_ids = organisations::by_ids(conn, orgs.to_vec()).await.unwrap();
+            found.orgs = by_ids.iter().map(|o| o.id).collect();
+            let counts = holdings::count_by_organisation(conn, orgs.to_vec());
+            found.counts = counts.await.unwrap().into_iter().collect();
+        }
+        // No statement for an empty list.
+        let initialized = transfers_db::ever_initialized(conn, transfers)
+            .await
+            .unwrap();
+        found.initialized = initialized.into_iter().collect();
+        found
+    }
+}
+
+/// The first `limit` ids of entity `E`, by `id`.
+async fn first_ids<E: EntityTrait>(db: &TestDb, id: E::Column, limit: u64) -> Vec<i64> {
+    use sea_orm::{QueryOrder, QuerySelect};
+    E::find()
+        .select_only()
+        .column(id)
+        .order_by_asc(id)
+        .limit(limit)
+        .into_tuple()
+        .all(&db.conn)
+        .await
+        .unwrap()
+}
