@@ -100,8 +100,8 @@ pub async fn tick(
     due.retain(|d| !queued.contains(&d.prefix));
     // The transfers of the others are loaded whole in batches, each once though it may be due
     // both kinds of reminder: after an outage of the scheduler every waiting transfer may be
-    // due at once, and a batch bounds the statements' parameters (`load_many` binds two per
-    // transfer) and the memory.
+    // due at once, and a batch bounds the memory (each statement binds its ids as one
+    // parameter, however many).
     due.sort_by_key(|d| d.transfer);
     let mut ids: Vec<i64> = due.iter().map(|d| d.transfer).collect();
     ids.dedup();
