@@ -561,13 +561,17 @@ const WEB_MAY_NAME_SEA_ORM: &[&str] = &[
 
 /// The lines (1-based) of `source` whose code, not comments, names sea-orm or its query builder.
 fn database_lines(source: &str) -> Vec<usize> {
+    code_lines_where(source, |code| {
+        code.contains("sea_orm") || code.contains("sea_query")
+    })
+}
+
+/// The lines (1-based) of `source` whose code, the line before any `//`, satisfies `hit`.
+fn code_lines_where(source: &str, hit: impl Fn(&str) -> bool) -> Vec<usize> {
     source
         .lines()
         .enumerate()
-        .filter(|(_, line)| {
-            let code = line.split("//").next().unwrap_or_default();
-            code.contains("sea_orm") || code.contains("sea_query")
-        })
+        .filter(|(_, line)| hit(line.split("//").next().unwrap_or_default()))
         .map(|(n, _)| n + 1)
         .collect()
 }
@@ -664,21 +668,15 @@ fn no_web_file_is_over_600_lines() {
 
 /// The lines (1-based) of `source` whose code, not comments, builds a sea-orm row to write.
 fn row_building_lines(source: &str) -> Vec<usize> {
-    source
-        .lines()
-        .enumerate()
-        .filter(|(_, line)| {
-            let code = line.split("//").next().unwrap_or_default();
-            code.contains("ActiveModel")
-                || code.contains("ActiveValue")
-                || code.contains("NotSet")
-                || code.contains("sea_orm::Set")
-                || code
-                    .split(|c: char| !c.is_alphanumeric() && c != '_')
-                    .any(|word| word == "Set")
-        })
-        .map(|(n, _)| n + 1)
-        .collect()
+    code_lines_where(source, |code| {
+        code.contains("ActiveModel")
+            || code.contains("ActiveValue")
+            || code.contains("NotSet")
+            || code.contains("sea_orm::Set")
+            || code
+                .split(|c: char| !c.is_alphanumeric() && c != '_')
+                .any(|word| word == "Set")
+    })
 }
 
 #[test]
@@ -700,4 +698,97 @@ fn the_row_check_sees_active_models_and_not_sets_or_comments() {
     assert!(row_building_lines(clean).is_empty());
     let offending = "let mut row: user::ActiveModel = u.into();\nrow.name = Set(name);\nrow.x = ActiveValue::NotSet;\n";
     assert_eq!(row_building_lines(offending), [1, 2, 3]);
+}
+
+/// The `.is_in(` calls that may stay, as (file under `src/`, code on the line, why): lists that
+/// do not grow with the data (constants, a transfer's two parties, a member's own organisations)
+/// or are not ids. A list of ids that does grow is bound as one parameter through
+/// `db::packed::id_in_expr`: sea-query's `IN` binds one parameter per item, so every length is a
+/// statement text of its own, parsed and planned anew on PostgreSQL and kept in sqlx's bounded
+/// statement cache beside the pages' own (docs/performance.md, stop 37).
+const IS_IN_MAY_STAY: &[(&str, &str, &str)] = &[
+    (
+        "services/transfers.rs",
+        "is_in([f.source.id.get(), f.recipient.id.get()])",
+        "two parties",
+    ),
+    (
+        "db/holdings.rs",
+        "OrganisationId.is_in(ids.to_vec())",
+        "a member's organisations",
+    ),
+    (
+        "db/ledger_query.rs",
+        "SourceOrgId.is_in(ids.clone())",
+        "a member's organisations",
+    ),
+    (
+        "db/ledger_query.rs",
+        "RecipientOrgId.is_in(ids.clone())",
+        "a member's organisations",
+    ),
+    (
+        "db/ledger_query.rs",
+        "Reference.is_in(references",
+        "the log's references: text",
+    ),
+    (
+        "db/transfers.rs",
+        "is_in(crate::domain::workflow::INITIALIZED_NAMES)",
+        "a constant",
+    ),
+    (
+        "db/transfers.rs",
+        "is_in(hostmaster_steps(side))",
+        "a constant",
+    ),
+    (
+        "db/organisations.rs",
+        "Id.is_in(ids.into_iter().flatten())",
+        "changes only when an organisation gains its first member",
+    ),
+];
+
+/// The lines (1-based) of `source`, a file at `file` under `src/`, whose code calls `.is_in(`
+/// other than as [`IS_IN_MAY_STAY`] lets it.
+fn is_in_lines(file: &str, source: &str) -> Vec<usize> {
+    code_lines_where(source, |code| {
+        code.contains(".is_in(")
+            && !IS_IN_MAY_STAY
+                .iter()
+                .any(|(f, snippet, _)| *f == file && code.contains(snippet))
+    })
+}
+
+#[test]
+fn lists_of_ids_that_grow_are_bound_as_one_parameter() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut offences = Vec::new();
+    for layer in ["db", "services", "web"] {
+        for file in rust_files(&src.join(layer)) {
+            let file = format!("{layer}/{file}");
+            let text = std::fs::read_to_string(src.join(&file)).unwrap();
+            offences.extend(
+                is_in_lines(&file, &text)
+                    .iter()
+                    .map(|n| format!("src/{file}:{n}")),
+            );
+        }
+    }
+    assert!(
+        offences.is_empty(),
+        "bind the ids as one parameter with db::packed::id_in_expr (or add the list, with why, \
+         to IS_IN_MAY_STAY):\n{}",
+        offences.join("\n")
+    );
+}
+
+#[test]
+fn the_is_in_check_sees_lists_of_ids_and_not_comments_or_the_exempt() {
+    let offending = "// .is_in( in a comment\n.filter(user::Column::Id.is_in(ids))\n";
+    assert_eq!(is_in_lines("db/users.rs", offending), [2]);
+    let exempt = ".filter(C::OrganisationId.is_in(ids.to_vec()));";
+    assert!(is_in_lines("db/holdings.rs", exempt).is_empty());
+    // An exemption holds in its own file only.
+    assert_eq!(is_in_lines("db/users.rs", exempt), [1]);
 }
