@@ -55,7 +55,7 @@ pub const DEFAULT_SLOW: Duration = Duration::from_secs(1);
 /// [`connect`], logging statements slower than `slow` as warnings (sqlx's slow-statement log:
 /// the statement's text and its time as the client saw it, waits for a core included).
 pub async fn connect_with(url: &str, slow: Duration) -> Result<DatabaseConnection, DbErr> {
-    open_pool(url, pool_size(url), 0, slow).await
+    open_pool(url, pool_size(url), 0, slow, Reads::Copied).await
 }
 
 /// [`connect_with`] for a process that runs until stopped (`serve`, `worker`): the pool keeps
@@ -63,10 +63,30 @@ pub async fn connect_with(url: &str, slow: Duration) -> Result<DatabaseConnectio
 /// no minimum it reopened one only when a request found none idle, and that request waited for
 /// the handshake (after a quiet night, the first burst waited for all of them, as before
 /// [`open_all`]). With the pool's size as its minimum, sqlx reopens them in the background.
+/// On SQLite its connections read the database file mapped ([`Reads::Mapped`]).
 pub async fn connect_lasting(url: &str, slow: Duration) -> Result<DatabaseConnection, DbErr> {
     let size = pool_size(url);
-    open_pool(url, size, size, slow).await
+    open_pool(url, size, size, slow, Reads::Mapped).await
 }
+
+/// How a SQLite connection reads the database file's pages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Reads {
+    /// Copied into the connection's own page cache by a `pread` each (SQLite's default).
+    Copied,
+    /// Read in place from the file mapped into memory (`mmap_size`), which the pool's
+    /// connections share through the kernel's page cache: a page's many small reads, on any
+    /// connection, cost neither a system call nor a copy (`perf`: `pread` and its copy were
+    /// about 5% of the queue's time; the member's list gained 10-30% under wrk,
+    /// docs/performance.md). Only the pages' pool: a bulk read (an export, a verification)
+    /// reads each page once, and its mapped pages would count in the process's resident set,
+    /// which the exports' and verification's memory figures measure.
+    Mapped,
+}
+
+/// The file mapped per SQLite connection: larger than a registry's database (the scale data
+/// set's is 280 MB), and only address space; the kernel keeps what is read.
+const MAPPED_BYTES: &str = "1073741824";
 
 /// How many connections a pool on `url` holds.
 fn pool_size(url: &str) -> u32 {
@@ -95,7 +115,7 @@ pub async fn connect_pool(
     size: u32,
     slow: Duration,
 ) -> Result<DatabaseConnection, DbErr> {
-    open_pool(url, size, 0, slow).await
+    open_pool(url, size, 0, slow, Reads::Copied).await
 }
 
 /// A pool of `size` connections on `url`, `min` of them kept open.
@@ -104,6 +124,7 @@ async fn open_pool(
     size: u32,
     min: u32,
     slow: Duration,
+    reads: Reads,
 ) -> Result<DatabaseConnection, DbErr> {
     let mut options = ConnectOptions::new(url.to_owned());
     // A refused connection is retried until the acquire timeout: keep failures quick to report
@@ -121,15 +142,20 @@ async fn open_pool(
     // idle or old (the data would be gone, and its replacement empty).
     let memory = url.contains(":memory:");
     if url.starts_with("sqlite:") {
-        options.map_sqlx_sqlite_opts(|o| {
-            o.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
+        options.map_sqlx_sqlite_opts(move |o| {
+            let o = o
+                .journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
                 .busy_timeout(Duration::from_secs(30))
                 .foreign_keys(true)
                 .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Normal)
                 // 32 MiB of page cache per connection instead of 2: an import's index pages
                 // stay in memory instead of spilling to the WAL mid-transaction (half the
                 // system time of a bulk insert), and pages re-read less (docs/performance.md).
-                .pragma("cache_size", "-32768")
+                .pragma("cache_size", "-32768");
+            match reads {
+                Reads::Copied => o,
+                Reads::Mapped => o.pragma("mmap_size", MAPPED_BYTES),
+            }
         });
         options.map_sqlx_sqlite_pool_opts(move |o| {
             let o = o.acquire_slow_threshold(slow);

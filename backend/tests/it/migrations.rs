@@ -2,7 +2,7 @@
 //! connection gets the settings `db::connect` gives it.
 
 use migration::{Migrator, MigratorTrait};
-use sea_orm::{ConnectionTrait, Statement};
+use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
 
 use crate::harness::TestDb;
 
@@ -50,10 +50,14 @@ async fn migrations_roll_back_and_apply_again() {
 
 /// One setting read on a pooled connection, as text.
 async fn setting(db: &TestDb, sql: &str) -> String {
-    let row = db
-        .conn
+    setting_on(&db.conn, sql).await
+}
+
+/// One setting read on a connection of `conn`'s pool, as text.
+async fn setting_on(conn: &DatabaseConnection, sql: &str) -> String {
+    let row = conn
         .query_one_raw(Statement::from_string(
-            db.conn.get_database_backend(),
+            conn.get_database_backend(),
             sql.to_owned(),
         ))
         .await
@@ -90,6 +94,48 @@ async fn connections_are_set_up_for_short_page_queries() {
             "1"
         );
     }
+}
+
+/// The pages' pool (`serve`, `worker`) reads SQLite's file mapped, every connection of it; the
+/// pools of commands and exports copy pages as SQLite does by default, so the resident set that
+/// their memory figures measure holds no mapped file.
+#[tokio::test]
+async fn only_the_pages_pool_reads_the_file_mapped() {
+    let db = TestDb::new().await;
+    let lasting = ipxfer::db::connect_lasting(&db.url, ipxfer::db::DEFAULT_SLOW)
+        .await
+        .unwrap();
+    if db.is_postgres() {
+        // Nothing to map; every pool is set up alike.
+        assert_eq!(setting_on(&lasting, "SHOW jit").await, "off");
+        return;
+    }
+    ipxfer::db::open_all(&lasting).await.unwrap();
+    let size = lasting
+        .get_sqlite_connection_pool()
+        .options()
+        .get_max_connections();
+    assert!(size > 1);
+    // Hold every connection at once, so each is asked.
+    let mut held = Vec::new();
+    for _ in 0..size {
+        let mut c = lasting
+            .get_sqlite_connection_pool()
+            .acquire()
+            .await
+            .unwrap();
+        let (mapped,): (i64,) = sea_orm::sqlx::query_as("PRAGMA mmap_size")
+            .fetch_one(&mut *c)
+            .await
+            .unwrap();
+        assert_eq!(mapped, 1 << 30);
+        held.push(c);
+    }
+    assert_eq!(setting(&db, "PRAGMA mmap_size").await, "0");
+    let exports = ipxfer::db::connect_pool(&db.url, 1, ipxfer::db::DEFAULT_SLOW)
+        .await
+        .unwrap();
+    assert_eq!(setting_on(&exports, "PRAGMA mmap_size").await, "0");
 }
 
 /// Every foreign key has an index that starts with its column, so looking rows up by it (a
