@@ -78,9 +78,9 @@ enum Reads {
     /// connections share through the kernel's page cache: a page's many small reads, on any
     /// connection, cost neither a system call nor a copy (`perf`: `pread` and its copy were
     /// about 5% of the queue's time; under wrk the member's list gained a median 27%, the
-    /// queue 14%: docs/performance.md). Only the pages' pool: a bulk read (an export, a verification)
-    /// reads each page once, and its mapped pages would count in the process's resident set,
-    /// which the exports' and verification's memory figures measure.
+    /// queue 14%: docs/performance.md). Only the pages' pool: a bulk read (an export, a
+    /// verification) reads each page once, and its mapped pages would count in the process's
+    /// resident set, which the exports' and verification's memory figures measure.
     Mapped,
 }
 
