@@ -70,7 +70,7 @@ pub async fn connect_lasting(url: &str, slow: Duration) -> Result<DatabaseConnec
 }
 
 /// How a SQLite connection reads the database file's pages.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy)]
 enum Reads {
     /// Copied into the connection's own page cache by a `pread` each (SQLite's default).
     Copied,

@@ -110,7 +110,6 @@ async fn only_the_pages_pool_reads_the_file_mapped() {
         assert_eq!(setting_on(&lasting, "SHOW jit").await, "off");
         return;
     }
-    ipxfer::db::open_all(&lasting).await.unwrap();
     let size = lasting
         .get_sqlite_connection_pool()
         .options()
