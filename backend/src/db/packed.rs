@@ -154,6 +154,8 @@ const MAX_PARAMETERS: usize = 32_766;
 /// `$n` are renumbered to follow the ones before it.
 #[derive(Default)]
 pub struct PackedBatch {
+    /// A table the reads may name ([`PackedBatch::reading_from`]): its name and statement.
+    table: Option<(&'static str, Statement)>,
     reads: Vec<(Statement, String)>,
 }
 
@@ -165,6 +167,16 @@ pub struct ReadId(usize);
 pub struct PackedRows(Vec<String>);
 
 impl PackedBatch {
+    /// A batch whose reads may select from `name`, the rows of `stmt`: a common table expression
+    /// (`WITH name AS MATERIALIZED (stmt)`), run once per statement however many reads name it.
+    /// Its rows have no order: a read that wants one sorts them.
+    pub fn reading_from(name: &'static str, stmt: Statement) -> PackedBatch {
+        PackedBatch {
+            table: Some((name, stmt)),
+            reads: Vec::new(),
+        }
+    }
+
     /// Adds the read of `stmt`'s rows as JSON arrays of `columns` (names of its result columns).
     pub fn add(&mut self, stmt: Statement, columns: &str) -> ReadId {
         self.reads.push((stmt, columns.to_owned()));
@@ -174,35 +186,47 @@ impl PackedBatch {
     /// Runs the reads: one statement, or (past SQLite's limit of bound parameters) as few as
     /// fit it. No statement when there is nothing to read.
     pub async fn run(self, conn: &impl ConnectionTrait) -> Result<PackedRows, DbErr> {
+        let count = |stmt: &Statement| stmt.values.as_ref().map_or(0, |v| v.0.len());
+        let table = self.table.as_ref();
+        let shared = table.map_or(0, |(_, stmt)| count(stmt));
         let mut out = Vec::with_capacity(self.reads.len());
         let mut group: Vec<(Statement, String)> = Vec::new();
-        let mut parameters = 0;
+        let mut parameters = shared;
         for (stmt, columns) in self.reads {
-            let n = stmt.values.as_ref().map_or(0, |v| v.0.len());
+            let n = count(&stmt);
             if !group.is_empty() && parameters + n > MAX_PARAMETERS {
-                out.extend(run_group(conn, std::mem::take(&mut group)).await?);
-                parameters = 0;
+                out.extend(run_group(conn, table, std::mem::take(&mut group)).await?);
+                parameters = shared;
             }
             parameters += n;
             group.push((stmt, columns));
         }
         if !group.is_empty() {
-            out.extend(run_group(conn, group).await?);
+            out.extend(run_group(conn, table, group).await?);
         }
         Ok(PackedRows(out))
     }
 }
 
-/// One statement for the reads of `group`, its parameters in their order (SQLite numbers the
-/// anonymous `?` from left to right; PostgreSQL's `$n` are shifted past the reads before).
+/// One statement for the reads of `group` (after the batch's table, when it has one), its
+/// parameters in their order (SQLite numbers the anonymous `?` from left to right; PostgreSQL's
+/// `$n` are shifted past the ones before).
 async fn run_group(
     conn: &impl ConnectionTrait,
+    table: Option<&(&'static str, Statement)>,
     group: Vec<(Statement, String)>,
 ) -> Result<Vec<String>, DbErr> {
     let backend = conn.get_database_backend();
     let reads = group.len();
     let mut columns = Vec::with_capacity(reads);
     let mut values = Vec::new();
+    let with = match table {
+        Some((name, stmt)) => {
+            values.extend(stmt.values.iter().flat_map(|v| v.0.iter().cloned()));
+            format!("WITH {name} AS MATERIALIZED ({}) ", stmt.sql)
+        }
+        None => String::new(),
+    };
     for (i, (stmt, packed)) in group.into_iter().enumerate() {
         let sql = if backend == DatabaseBackend::Postgres {
             renumbered(&stmt.sql, values.len())
@@ -216,7 +240,7 @@ async fn run_group(
     let row = conn
         .query_one_raw(Statement::from_sql_and_values(
             backend,
-            format!("SELECT {}", columns.join(", ")),
+            format!("{with}SELECT {}", columns.join(", ")),
             values,
         ))
         .await?

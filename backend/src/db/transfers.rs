@@ -13,8 +13,8 @@ use super::entities::{
 use super::holdings::range_of;
 use super::organisations::to_facts;
 use super::packed::{
-    PackedBatch, bigint_array, columns_of, id_in, id_in_expr, json_rows, packed_array, packed_rows,
-    packed_select, packed_time,
+    PackedBatch, PackedRows, ReadId, bigint_array, columns_of, id_in, id_in_expr, json_rows,
+    packed_array, packed_rows, packed_select, packed_time,
 };
 use crate::domain::policy::RecordedException;
 use crate::domain::transfer::{
@@ -25,7 +25,7 @@ use crate::domain::workflow::State;
 use crate::domain::{Ipv4Range, Rir, Side, TransferType};
 
 /// A transfer as stored, with what the core needs.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Loaded {
     /// What the row says beyond the facts and the state.
     pub row: Record,
@@ -110,17 +110,17 @@ pub async fn load_many(
     Ok(load_with_parties(conn, rows).await?.0)
 }
 
+/// Loaded transfers, with the organisation rows of their parties by id.
+type WithParties = (
+    Vec<Loaded>,
+    std::collections::HashMap<i64, organisation::Model>,
+);
+
 /// [`load_many`], with the organisation rows of the parties (their handles are on the page).
 async fn load_with_parties(
     conn: &impl ConnectionTrait,
     rows: Vec<transfer::Model>,
-) -> Result<
-    (
-        Vec<Loaded>,
-        std::collections::HashMap<i64, organisation::Model>,
-    ),
-    DbErr,
-> {
+) -> Result<WithParties, DbErr> {
     if rows.is_empty() {
         return Ok((Vec::new(), Default::default()));
     }
@@ -129,11 +129,18 @@ async fn load_with_parties(
         .iter()
         .flat_map(|r| [r.source_org_id, r.recipient_org_id])
         .collect();
+    let parts = packed_parts(conn, &org_ids, &ids).await?;
+    assembled(rows, parts)
+}
+
+/// The transfers of `rows` completed with their [`Parts`] (which may hold more than theirs),
+/// in the order of `rows`, with the parties' organisation rows.
+fn assembled(rows: Vec<transfer::Model>, parts: Parts) -> Result<WithParties, DbErr> {
     let Parts {
         orgs,
         mut blocks,
         kinds,
-    } = packed_parts(conn, &org_ids, &ids).await?;
+    } = parts;
     // By transfer: the scheduler loads every waiting transfer, and looking each one's documents
     // up in the whole list was 10,000 x 11,000 comparisons at the registries' volumes.
     let mut documents: std::collections::HashMap<i64, Vec<DocumentKind>> = Default::default();
@@ -223,21 +230,20 @@ async fn packed_parts(
         "SELECT {} AS orgs, {} AS blocks, {} AS kinds",
         json_rows(
             backend,
-            "id, registry, handle, name, country, membership, created_at",
+            PART_ORG_COLUMNS,
             &format!("organisations WHERE {orgs_in}")
         ),
         json_rows(
             backend,
-            "transfer_id, start_addr, end_addr",
+            PART_BLOCK_COLUMNS,
             &format!("transfer_blocks WHERE {transfers_in}")
         ),
         json_rows(
             backend,
-            "transfer_id, kind",
+            PART_KIND_COLUMNS,
             &format!("documents WHERE {transfers_in}")
         ),
     );
-    type OrgRow = (i64, String, String, String, Option<String>, String, String);
     let row = conn
         .query_one_raw(Statement::from_sql_and_values(
             backend,
@@ -246,39 +252,113 @@ async fn packed_parts(
         ))
         .await?
         .ok_or_else(|| corrupt("the transfers' parts: no row".to_owned()))?;
-    let mut orgs = std::collections::HashMap::new();
-    for (id, registry, handle, name, country, membership, created_at) in
-        packed_array::<OrgRow>(&row, "orgs")?
-    {
-        orgs.insert(
-            id,
-            organisation::Model {
+    Parts::of_packed(
+        packed_array(&row, "orgs")?,
+        packed_array(&row, "blocks")?,
+        packed_array(&row, "kinds")?,
+    )
+}
+
+/// An organisation's columns as [`Parts`] reads them ([`PART_ORG_COLUMNS`]).
+type OrgRow = (i64, String, String, String, Option<String>, String, String);
+
+/// The columns [`Parts`] reads of each party, block and document.
+const PART_ORG_COLUMNS: &str = "id, registry, handle, name, country, membership, created_at";
+const PART_BLOCK_COLUMNS: &str = "transfer_id, start_addr, end_addr";
+const PART_KIND_COLUMNS: &str = "transfer_id, kind";
+
+impl Parts {
+    /// The parts from their packed rows.
+    fn of_packed(
+        org_rows: Vec<OrgRow>,
+        block_rows: Vec<(i64, i64, i64)>,
+        kinds: Vec<(i64, String)>,
+    ) -> Result<Parts, DbErr> {
+        let mut orgs = std::collections::HashMap::new();
+        for (id, registry, handle, name, country, membership, created_at) in org_rows {
+            orgs.insert(
                 id,
-                registry,
-                handle,
-                name,
-                country,
-                membership,
-                created_at: packed_time("organisation", id, &created_at)?,
-            },
-        );
+                organisation::Model {
+                    id,
+                    registry,
+                    handle,
+                    name,
+                    country,
+                    membership,
+                    created_at: packed_time("organisation", id, &created_at)?,
+                },
+            );
+        }
+        let mut blocks: std::collections::HashMap<i64, Vec<Ipv4Range>> = Default::default();
+        for (transfer_id, start, end) in block_rows {
+            blocks
+                .entry(transfer_id)
+                .or_default()
+                .push(range_of(start, end)?);
+        }
+        // In address order, as the rules and the page list them.
+        for list in blocks.values_mut() {
+            list.sort_unstable();
+        }
+        Ok(Parts {
+            orgs,
+            blocks,
+            kinds,
+        })
     }
-    let mut blocks: std::collections::HashMap<i64, Vec<Ipv4Range>> = Default::default();
-    for (transfer_id, start, end) in packed_array::<(i64, i64, i64)>(&row, "blocks")? {
-        blocks
-            .entry(transfer_id)
-            .or_default()
-            .push(range_of(start, end)?);
-    }
-    // In address order, as the rules and the page list them.
-    for list in blocks.values_mut() {
-        list.sort_unstable();
-    }
-    Ok(Parts {
-        orgs,
-        blocks,
-        kinds: packed_array(&row, "kinds")?,
-    })
+}
+
+/// The transfers `page` selects (a SQLite statement ordered by `order`), loaded as
+/// [`load_many`] loads them, and the read `beside` them (a statement and the names of its
+/// columns) as ONE statement: the page is a table the parts are read from
+/// ([`PackedBatch::reading_from`]), where the page and its parts were a statement each, and each
+/// statement is a hand-off to SQLite's worker thread and back. The table keeps no order, so the
+/// page is sorted here by `order`, the key of its ORDER BY. Returns the packed rows and the read
+/// of `beside` in them.
+async fn loaded_page_sqlite<K: Ord>(
+    conn: &impl ConnectionTrait,
+    page: Statement,
+    order: impl Fn(&transfer::Model) -> K,
+    (beside, columns): (Statement, &str),
+) -> Result<(Vec<Loaded>, PackedRows, ReadId), DbErr> {
+    let backend = conn.get_database_backend();
+    let of_page = |columns: &str, from: &str| {
+        Statement::from_string(backend, format!("SELECT {columns} FROM {from}"))
+    };
+    let mut batch = PackedBatch::reading_from("shown", page);
+    let rows = batch.add(of_page("*", "shown"), &columns_of::<transfer::Entity>());
+    let orgs = batch.add(
+        of_page(
+            PART_ORG_COLUMNS,
+            "organisations WHERE id IN \
+             (SELECT source_org_id FROM shown UNION ALL SELECT recipient_org_id FROM shown)",
+        ),
+        PART_ORG_COLUMNS,
+    );
+    let blocks = batch.add(
+        of_page(
+            PART_BLOCK_COLUMNS,
+            "transfer_blocks WHERE transfer_id IN (SELECT id FROM shown)",
+        ),
+        PART_BLOCK_COLUMNS,
+    );
+    let kinds = batch.add(
+        of_page(
+            PART_KIND_COLUMNS,
+            "documents WHERE transfer_id IN (SELECT id FROM shown)",
+        ),
+        PART_KIND_COLUMNS,
+    );
+    let beside = batch.add(beside, columns);
+    let packed = batch.run(conn).await?;
+    let mut rows: Vec<transfer::Model> = packed.take(rows)?;
+    rows.sort_unstable_by_key(|t| order(t));
+    let parts = Parts::of_packed(
+        packed.take(orgs)?,
+        packed.take(blocks)?,
+        packed.take(kinds)?,
+    )?;
+    Ok((assembled(rows, parts)?.0, packed, beside))
 }
 
 /// For each set of blocks (a page of transfers), the holdings that overlap any of them: one
@@ -1331,14 +1411,14 @@ fn list_select(
     q.order_by_desc(transfer::Column::Id).limit(limit)
 }
 
-/// [`list`] and [`count`] together, as one statement (see [`page_beside`]).
+/// [`list`] loaded ([`load_many`]) and [`count`], as [`page_beside`] reads them.
 pub async fn list_page(
     conn: &impl ConnectionTrait,
     scope: Scope,
     open_only: bool,
     before: Option<i64>,
     limit: u64,
-) -> Result<(Vec<transfer::Model>, u64), DbErr> {
+) -> Result<(Vec<Loaded>, u64), DbErr> {
     use sea_orm::{QuerySelect, QueryTrait};
     let count_select = in_scope(scope, open_only)
         .select_only()
@@ -1358,7 +1438,7 @@ pub async fn list_page(
 /// holds for as long as it is unchanged.
 const REVISION: &str = "SELECT revision FROM revisions WHERE name = 'transfers'";
 
-/// [`list`] and the transfers' revision together, as one statement (see [`page_beside`]): for a
+/// [`list`] loaded ([`load_many`]) and the transfers' revision, as [`page_beside`] reads them: for a
 /// total kept from an earlier view (`services::transfer_access::ListTotals`). `None` for the
 /// revision when the page is empty on PostgreSQL.
 pub async fn list_page_at_revision(
@@ -1367,7 +1447,7 @@ pub async fn list_page_at_revision(
     open_only: bool,
     before: Option<i64>,
     limit: u64,
-) -> Result<(Vec<transfer::Model>, Option<i64>), DbErr> {
+) -> Result<(Vec<Loaded>, Option<i64>), DbErr> {
     let revision = Statement::from_string(conn.get_database_backend(), REVISION);
     let page = list_select(conn.get_database_backend(), scope, open_only, before, limit);
     page_beside(conn, page, revision, "revision").await
@@ -1392,28 +1472,28 @@ pub async fn count_at_revision(
     Ok((u64::try_from(total).unwrap_or(0), revision))
 }
 
-/// A list's page and one figure read beside it (`beside`, one row with the integer `column`) as
-/// one statement: packed on SQLite ([`PackedBatch`]), carried on each row on PostgreSQL
-/// ([`with_counts`], `None` when the page is empty).
+/// A list's page (newest first), loaded, and one figure read beside it (`beside`, one row with
+/// the integer `column`): on SQLite one statement ([`loaded_page_sqlite`]); on PostgreSQL the
+/// figure carried on each row ([`with_counts`], `None` when the page is empty) and the parts
+/// read after.
 async fn page_beside(
     conn: &impl ConnectionTrait,
     page: sea_orm::Select<transfer::Entity>,
     beside: Statement,
     column: &str,
-) -> Result<(Vec<transfer::Model>, Option<i64>), DbErr> {
+) -> Result<(Vec<Loaded>, Option<i64>), DbErr> {
     use sea_orm::QueryTrait;
     let backend = conn.get_database_backend();
     let page_select = page.build(backend);
     if backend == DatabaseBackend::Postgres {
         let (rows, figure) = with_counts(conn, page_select, beside, [column]).await?;
-        return Ok((rows, figure.map(|[n]| n)));
+        return Ok((load_many(conn, rows).await?, figure.map(|[n]| n)));
     }
-    let mut batch = PackedBatch::default();
-    let rows = batch.add(page_select, &columns_of::<transfer::Entity>());
-    let figure = batch.add(beside, column);
-    let packed = batch.run(conn).await?;
+    let newest_first = |t: &transfer::Model| std::cmp::Reverse(t.id);
+    let (loaded, packed, figure) =
+        loaded_page_sqlite(conn, page_select, newest_first, (beside, column)).await?;
     let figure = packed.take::<(i64,)>(figure)?.pop().map(|(n,)| n);
-    Ok((packed.take(rows)?, figure))
+    Ok((loaded, figure))
 }
 
 /// The transfers `select` returns, in its order. On SQLite they come as one packed row
@@ -1601,15 +1681,16 @@ fn counted(waiting: i64, overdue: i64) -> (u64, u64) {
     (count(waiting), count(overdue))
 }
 
-/// [`queue`] and [`queue_counts`] together, as one statement: packed on SQLite
-/// ([`PackedBatch`]), the counts beside each row on PostgreSQL ([`with_counts`]).
+/// [`queue`] loaded ([`load_many`]) and [`queue_counts`]: on SQLite one statement
+/// ([`loaded_page_sqlite`]); on PostgreSQL the counts carried on each row of the page
+/// ([`with_counts`]) and the parts read after.
 pub async fn queue_page(
     conn: &impl ConnectionTrait,
     rir: Rir,
     after: Option<QueueCursor>,
     limit: u64,
     overdue_since: time::OffsetDateTime,
-) -> Result<(Vec<transfer::Model>, (u64, u64)), DbErr> {
+) -> Result<(Vec<Loaded>, (u64, u64)), DbErr> {
     use sea_orm::{QuerySelect, QueryTrait};
     let backend = conn.get_database_backend();
     let counts_select = backend.build(&queue_counts_select(rir, overdue_since));
@@ -1624,20 +1705,19 @@ pub async fn queue_page(
             ..unlimited
         };
         let columns = ["waiting", "overdue"];
-        return Ok(
-            match with_counts(conn, page_select, counts_select, columns).await? {
-                (rows, Some([waiting, overdue])) => (rows, counted(waiting, overdue)),
-                (rows, None) => (rows, queue_counts(conn, rir, overdue_since).await?),
-            },
-        );
+        let (rows, counts) = match with_counts(conn, page_select, counts_select, columns).await? {
+            (rows, Some([waiting, overdue])) => (rows, counted(waiting, overdue)),
+            (rows, None) => (rows, queue_counts(conn, rir, overdue_since).await?),
+        };
+        return Ok((load_many(conn, rows).await?, counts));
     }
     let page_select = queue_select(rir, after).limit(limit).build(backend);
-    let mut batch = PackedBatch::default();
-    let rows = batch.add(page_select, &columns_of::<transfer::Entity>());
-    let counts = batch.add(counts_select, "waiting, overdue");
-    let packed = batch.run(conn).await?;
+    let oldest_first = |t: &transfer::Model| (t.updated_at, t.id);
+    let beside = (counts_select, "waiting, overdue");
+    let (loaded, packed, counts) =
+        loaded_page_sqlite(conn, page_select, oldest_first, beside).await?;
     let (waiting, overdue) = packed.take::<(i64, i64)>(counts)?.pop().unwrap_or((0, 0));
-    Ok((packed.take(rows)?, counted(waiting, overdue)))
+    Ok((loaded, counted(waiting, overdue)))
 }
 
 /// A page of transfers and the counts shown above it (or the transfers' revision that a kept

@@ -106,7 +106,7 @@ pub async fn list_with_total(
             (found, total)
         }
     };
-    Ok((transfers_db::load_many(db, found).await?, total))
+    Ok((found, total))
 }
 
 /// The lists' totals of the scopes many people view (a registry's, everyone's), each with the
@@ -163,8 +163,8 @@ pub struct QueuePage {
 }
 
 /// A page of at most `limit` of the steps waiting on a hostmaster's registry, oldest first,
-/// after `after` when given: the page and the counts (one statement on SQLite) and the page's
-/// loads, however long the queue.
+/// after `after` when given: the page loaded with the counts (one statement on SQLite, two on
+/// PostgreSQL), however long the queue.
 pub async fn queue(
     db: &DatabaseConnection,
     actor: &Actor,
@@ -183,13 +183,13 @@ pub async fn queue(
         transfers_db::queue_page(db, registry, after, limit + 1, overdue_since).await?;
     let more = found.len() as u64 > limit;
     found.truncate(limit as usize);
-    let next = more.then(|| found.last()).flatten().map(|t| QueueCursor {
-        updated_at: t.updated_at,
-        id: t.id,
+    let next = more.then(|| found.last()).flatten().map(|l| QueueCursor {
+        updated_at: l.row.updated_at,
+        id: l.row.id,
     });
     Ok(QueuePage {
         registry,
-        steps: transfers_db::load_many(db, found).await?,
+        steps: found,
         waiting,
         overdue,
         next,
