@@ -1449,9 +1449,9 @@ pub async fn list_page(
 /// holds for as long as it is unchanged.
 const REVISION: &str = "SELECT revision FROM revisions WHERE name = 'transfers'";
 
-/// [`list`] loaded ([`load_many`]) and the transfers' revision, as [`page_beside`] reads them: for a
-/// total kept from an earlier view (`services::transfer_access::ListTotals`). `None` for the
-/// revision when the page is empty on PostgreSQL.
+/// [`list`] loaded ([`load_many`]) and the transfers' revision, as [`page_beside`] reads them:
+/// for a total kept from an earlier view (`services::transfer_access::ListTotals`). `None` for
+/// the revision when the page is empty on PostgreSQL.
 pub async fn list_page_at_revision(
     conn: &impl ConnectionTrait,
     scope: Scope,
@@ -1739,12 +1739,12 @@ pub async fn queue_page(
 /// a kept count is checked against) as one PostgreSQL statement. The page is a materialized CTE
 /// (`shown`) that comes as rows (JSON is dear there for 50 rows of 22 columns); the counts are
 /// computed once (a materialized CTE) and carried on each row, so they cost no round trip of
-/// their own; the page's parts ([`Parts`], read from `shown`) are three JSON columns of its
-/// first row only (`NULL` on the others), where they were a statement after it. Each count and
-/// each part is its own uncorrelated subquery, which PostgreSQL runs once: joined instead, the
-/// counting ran again for every row under a generic plan (51 times a member's list). The CTE
-/// keeps no order, so the page is sorted here by `order`, the key of its ORDER BY. An empty
-/// page has no row to carry the counts: then `None`, and the caller counts alone.
+/// their own; the page's parts ([`Parts`], read from `shown`) are three JSON columns of one of
+/// its rows, the lowest id's (`NULL` on the others), where they were a statement after it. Each
+/// count and each part is its own uncorrelated subquery, which PostgreSQL runs once: joined
+/// instead, the counting ran again for every row under a generic plan (51 times a member's
+/// list). The CTE keeps no order, so the page is sorted here by `order`, the key of its ORDER
+/// BY. An empty page has no row to carry the counts: then `None`, and the caller counts alone.
 async fn loaded_with_counts<const N: usize, K: Ord>(
     conn: &impl ConnectionTrait,
     page: Statement,
