@@ -163,8 +163,8 @@ pub struct QueuePage {
 }
 
 /// A page of at most `limit` of the steps waiting on a hostmaster's registry, oldest first,
-/// after `after` when given: the page loaded with the counts (one statement on SQLite, two on
-/// PostgreSQL), however long the queue.
+/// after `after` when given: the page loaded, with the counts, in one statement however long
+/// the queue.
 pub async fn queue(
     db: &DatabaseConnection,
     actor: &Actor,
