@@ -13,8 +13,8 @@ use super::entities::{
 use super::holdings::range_of;
 use super::organisations::to_facts;
 use super::packed::{
-    PackedBatch, PackedRows, ReadId, bigint_array, columns_of, id_in, id_in_expr, json_rows,
-    packed_array, packed_rows, packed_select, packed_time,
+    PackedBatch, bigint_array, columns_of, id_in, id_in_expr, json_rows, packed_array, packed_rows,
+    packed_select, packed_time,
 };
 use crate::domain::policy::RecordedException;
 use crate::domain::transfer::{
@@ -344,14 +344,14 @@ fn parts_of_shown(backend: DatabaseBackend) -> [(&'static str, String); 3] {
 /// columns) as ONE statement: the page is a table the parts are read from
 /// ([`PackedBatch::reading_from`]), where the page and its parts were a statement each, and each
 /// statement is a hand-off to SQLite's worker thread and back. The table keeps no order, so the
-/// page is sorted here by `order`, the key of its ORDER BY. Returns the packed rows and the read
-/// of `beside` in them.
-async fn loaded_page_sqlite<K: Ord>(
+/// page is sorted here by `order`, the key of its ORDER BY. Returns the page and the rows of
+/// `beside`, each a `T`.
+async fn loaded_page_sqlite<K: Ord, T: serde::de::DeserializeOwned>(
     conn: &impl ConnectionTrait,
     page: Statement,
     order: impl Fn(&transfer::Model) -> K,
     (beside, columns): (Statement, &str),
-) -> Result<(Vec<Loaded>, PackedRows, ReadId), DbErr> {
+) -> Result<(Vec<Loaded>, Vec<T>), DbErr> {
     let backend = conn.get_database_backend();
     let of_page = |columns: &str, from: &str| {
         Statement::from_string(backend, format!("SELECT {columns} FROM {from}"))
@@ -369,7 +369,7 @@ async fn loaded_page_sqlite<K: Ord>(
         packed.take(blocks)?,
         packed.take(kinds)?,
     )?;
-    Ok((assembled(rows, parts)?.0, packed, beside))
+    Ok((assembled(rows, parts)?.0, packed.take(beside)?))
 }
 
 /// For each set of blocks (a page of transfers), the holdings that overlap any of them: one
@@ -1502,10 +1502,9 @@ async fn page_beside(
             loaded_with_counts(conn, page_select, newest_first, beside, [column]).await?;
         return Ok((loaded, figure.map(|[n]| n)));
     }
-    let (loaded, packed, figure) =
-        loaded_page_sqlite(conn, page_select, newest_first, (beside, column)).await?;
-    let figure = packed.take::<(i64,)>(figure)?.pop().map(|(n,)| n);
-    Ok((loaded, figure))
+    let (loaded, mut figure) =
+        loaded_page_sqlite::<_, (i64,)>(conn, page_select, newest_first, (beside, column)).await?;
+    Ok((loaded, figure.pop().map(|(n,)| n)))
 }
 
 /// The transfers `select` returns, in its order. On SQLite they come as one packed row
@@ -1729,9 +1728,9 @@ pub async fn queue_page(
     }
     let page_select = queue_select(rir, after).limit(limit).build(backend);
     let beside = (counts_select, "waiting, overdue");
-    let (loaded, packed, counts) =
-        loaded_page_sqlite(conn, page_select, oldest_first, beside).await?;
-    let (waiting, overdue) = packed.take::<(i64, i64)>(counts)?.pop().unwrap_or((0, 0));
+    let (loaded, mut counts) =
+        loaded_page_sqlite::<_, (i64, i64)>(conn, page_select, oldest_first, beside).await?;
+    let (waiting, overdue) = counts.pop().unwrap_or((0, 0));
     Ok((loaded, counted(waiting, overdue)))
 }
 
