@@ -285,7 +285,26 @@ pub async fn overlapping_with_holders(
     limit: u64,
 ) -> Result<Vec<(holding::Model, organisation::Model)>, DbErr> {
     use sea_orm::FromQueryResult;
-    let backend = conn.get_database_backend();
+    let stmt = overlapping_with_holders_statement(conn.get_database_backend(), range, after, limit);
+    let rows = conn.query_all_raw(stmt).await?;
+    rows.iter()
+        .map(|row| {
+            Ok((
+                holding::Model::from_query_result(row, "h_")?,
+                organisation::Model::from_query_result(row, "o_")?,
+            ))
+        })
+        .collect()
+}
+
+/// The statement of [`overlapping_with_holders`]: each holding's columns prefixed `h_`, its
+/// holder's `o_`.
+pub(crate) fn overlapping_with_holders_statement(
+    backend: DatabaseBackend,
+    range: Ipv4Range,
+    after: Option<u32>,
+    limit: u64,
+) -> Statement {
     let mut values: Vec<sea_orm::Value> = Vec::new();
     let mut param = |v: i64| {
         values.push(v.into());
@@ -323,17 +342,78 @@ pub async fn overlapping_with_holders(
         super::aliased_columns::<organisation::Entity>("o"),
         param(limit)
     );
-    let rows = conn
-        .query_all_raw(Statement::from_sql_and_values(backend, sql, values))
-        .await?;
-    rows.iter()
-        .map(|row| {
-            Ok((
-                holding::Model::from_query_result(row, "h_")?,
-                organisation::Model::from_query_result(row, "o_")?,
-            ))
+    Statement::from_sql_and_values(backend, sql, values)
+}
+
+/// The columns of [`overlapping_with_holders_statement`]'s rows as a packed read names them,
+/// in the order of [`PackedHeld`]'s fields.
+pub(crate) const PACKED_HELD_COLUMNS: &str = "h_id, h_registry, h_organisation_id, h_start_addr, \
+     h_end_addr, h_status, h_origin, h_registered_on, h_received_on, h_country, h_restrictions, \
+     o_id, o_registry, o_handle, o_name, o_country, o_membership, o_created_at";
+
+/// A holding and its holder as a packed row carries them (SQLite: dates and times as text).
+#[derive(serde::Deserialize)]
+struct PackedHeld {
+    id: i64,
+    registry: String,
+    organisation_id: i64,
+    start_addr: i64,
+    end_addr: i64,
+    status: String,
+    origin: String,
+    registered_on: Option<String>,
+    received_on: Option<String>,
+    country: Option<String>,
+    restrictions: Option<String>,
+    holder_id: i64,
+    holder_registry: String,
+    handle: String,
+    name: String,
+    holder_country: Option<String>,
+    membership: String,
+    created_at: String,
+}
+
+/// The holdings and holders of a packed read of [`overlapping_with_holders_statement`] (its
+/// columns [`PACKED_HELD_COLUMNS`]), in address order, as [`overlapping_with_holders`] returns
+/// them.
+pub(crate) fn unpack_held(text: &str) -> Result<Vec<(holding::Model, organisation::Model)>, DbErr> {
+    let rows: Vec<PackedHeld> = super::packed::parse(text, "holdings with holders")?;
+    let mut held = rows
+        .into_iter()
+        .map(|r| {
+            let date = |text: Option<String>| {
+                text.map(|t| super::packed::packed_date("holding", r.id, &t))
+                    .transpose()
+            };
+            let holding = holding::Model {
+                registered_on: date(r.registered_on)?,
+                received_on: date(r.received_on)?,
+                id: r.id,
+                registry: r.registry,
+                organisation_id: r.organisation_id,
+                start_addr: r.start_addr,
+                end_addr: r.end_addr,
+                status: r.status,
+                origin: r.origin,
+                country: r.country,
+                restrictions: r.restrictions,
+            };
+            let holder = organisation::Model {
+                created_at: super::packed::packed_time("organisation", r.holder_id, &r.created_at)?,
+                id: r.holder_id,
+                registry: r.holder_registry,
+                handle: r.handle,
+                name: r.name,
+                country: r.holder_country,
+                membership: r.membership,
+            };
+            Ok((holding, holder))
         })
-        .collect()
+        .collect::<Result<Vec<_>, DbErr>>()?;
+    // An aggregate's input order is the subquery's, but the page's order should not rest on it.
+    held.sort_unstable_by_key(|(h, _)| h.start_addr);
+    Ok(held)
 }
 
 /// Locks the live holdings that overlap `range` until the transaction ends (`FOR UPDATE`, on

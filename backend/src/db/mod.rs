@@ -10,6 +10,7 @@ pub mod holdings;
 pub mod idempotency_keys;
 pub mod ledger;
 pub mod ledger_query;
+pub mod lookup;
 pub mod organisations;
 pub mod outbox;
 pub mod packed;

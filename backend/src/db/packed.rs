@@ -49,6 +49,15 @@ pub fn packed_time(what: &str, id: i64, text: &str) -> Result<time::OffsetDateTi
         .map_err(|e| corrupt(format!("{what} {id}: time {text:?}: {e}")))
 }
 
+/// A date in a packed row (`YYYY-MM-DD`), as both databases write one into JSON.
+pub fn packed_date(what: &str, id: i64, text: &str) -> Result<time::Date, DbErr> {
+    time::Date::parse(
+        text,
+        time::macros::format_description!("[year]-[month]-[day]"),
+    )
+    .map_err(|e| corrupt(format!("{what} {id}: date {text:?}: {e}")))
+}
+
 /// The rows a statement selects (each row `T`, the JSON array of `columns`), read as one
 /// packed row.
 pub async fn packed_select<T: DeserializeOwned>(

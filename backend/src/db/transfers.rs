@@ -583,14 +583,8 @@ fn holding_of_row(
     (id, registry, org, start, end, origin, registered_on, received_on): HoldingRow,
 ) -> Result<(i64, HoldingFacts), DbErr> {
     let date = |text: Option<String>| {
-        text.map(|t| {
-            time::Date::parse(
-                &t,
-                time::macros::format_description!("[year]-[month]-[day]"),
-            )
-            .map_err(|e| corrupt(format!("holding {id}: date {t:?}: {e}")))
-        })
-        .transpose()
+        text.map(|t| super::packed::packed_date("holding", id, &t))
+            .transpose()
     };
     let dates = (date(registered_on)?, date(received_on)?);
     Ok((

@@ -55,6 +55,23 @@ pub async fn history(
     Ok(ledger_query::touching(conn, range, before, limit).await?)
 }
 
+/// [`holdings`] after `after` and [`history`] before `before` together, as the lookup page shows
+/// them: one statement on SQLite (`db::lookup`).
+pub async fn holdings_and_history(
+    conn: &impl ConnectionTrait,
+    range: Ipv4Range,
+    (after, before): (Option<u32>, Option<i64>),
+    limit: u64,
+) -> AppResult<(Vec<Held>, Vec<LedgerEntry>)> {
+    let (held, entries) =
+        crate::db::lookup::holders_and_history(conn, range, (after, before), limit).await?;
+    let held = held
+        .into_iter()
+        .map(|(holding, holder)| Held { holding, holder })
+        .collect();
+    Ok((held, entries))
+}
+
 /// The registration that contains all of `range`: the holding, else the inventory block.
 /// `None` when nothing does (nobody holds it, or it spans more than one registration).
 pub async fn containing(

@@ -199,10 +199,10 @@ async fn lookup(
         }
     };
 
-    let mut holdings = lookup::holdings(&app.db, range, after, SHOWN + 1).await?;
+    let (mut holdings, mut entries) =
+        lookup::holdings_and_history(&app.db, range, (after, before), SHOWN + 1).await?;
     let more_holdings = holdings.len() as u64 > SHOWN;
     holdings.truncate(SHOWN as usize);
-    let mut entries = lookup::history(&app.db, range, before, SHOWN + 1).await?;
     let more_entries = entries.len() as u64 > SHOWN;
     entries.truncate(SHOWN as usize);
     // Each list's links keep the other list where it is.

@@ -213,6 +213,7 @@ async fn pages_cost_the_same_statements_however_many_transfers_wait() {
         p if p.starts_with("/transfers/") => 6,
         "/ledger" => 2,
         "/stats" => 3,
+        // Two on SQLite, where the holdings and the history are one statement (`db::lookup`).
         p if p.starts_with("/lookup") => 3,
         "/admin" => 4,
         other => panic!("no budget for {other}"),

@@ -378,3 +378,77 @@ async fn the_history_is_the_newest_entries_that_touch_the_range() {
         }
     }
 }
+
+/// The lookup page's read of both lists at once (`db::lookup`: one statement on SQLite unless
+/// the history looks among the newest entries first) returns what the two reads above return
+/// alone, for ranges around holdings and entries, with either cursor and at limits of one and
+/// more, and takes one statement on SQLite for a range narrower than a /5.
+#[tokio::test]
+async fn the_lookup_reads_both_lists_at_once_as_it_reads_each_alone() {
+    use ipxfer::db::entities::ledger_entry;
+    use ipxfer::domain::Ipv4Range;
+    use ipxfer::services::lookup;
+    use sea_orm::EntityTrait;
+
+    let db = TestDb::with_scale(Scale {
+        holdings: 300,
+        ledger: 400,
+        finalized: 0,
+        open: 0,
+        members: 5,
+        seed: 7,
+    })
+    .await;
+    let mut all = ledger_entry::Entity::find().all(&db.conn).await.unwrap();
+    all.sort_by_key(|e| e.seq);
+    let mut ranges: Vec<(u32, u32)> = vec![(0, u32::MAX), (0, (1 << 26) - 1), (1, 1)];
+    for e in all.iter().step_by(41) {
+        let s = e.start_addr as u32;
+        for (lo, len) in [
+            (s, 0u32),
+            (s & !0xffff, 0xffff),
+            (s & !0xff_ffff, 0xff_ffff),
+        ] {
+            ranges.push((lo, lo.saturating_add(len)));
+        }
+    }
+    let (recording, seen) = crate::harness::recording_connection(&db).await;
+    let mut shown = 0;
+    for (lo, hi) in ranges {
+        let range = Ipv4Range::new(lo, hi).unwrap();
+        for limit in [1u64, 51] {
+            let first = lookup::holdings(&db.conn, range, None, limit)
+                .await
+                .unwrap();
+            let after = first.first().map(|h| h.holding.start_addr as u32);
+            let newest = lookup::history(&db.conn, range, None, limit).await.unwrap();
+            let before = newest.last().map(|e| e.seq);
+            for cursors in [(None, None), (after, before)] {
+                seen.lock().unwrap().clear();
+                let (held, entries) =
+                    lookup::holdings_and_history(&recording, range, cursors, limit)
+                        .await
+                        .unwrap();
+                let statements = seen.lock().unwrap().len();
+                let alone = lookup::holdings(&db.conn, range, cursors.0, limit)
+                    .await
+                    .unwrap();
+                let pair = |h: &lookup::Held| (h.holding.clone(), h.holder.clone());
+                assert_eq!(
+                    held.iter().map(pair).collect::<Vec<_>>(),
+                    alone.iter().map(pair).collect::<Vec<_>>(),
+                    "{lo}-{hi} {cursors:?} limit {limit}"
+                );
+                let history = lookup::history(&db.conn, range, cursors.1, limit)
+                    .await
+                    .unwrap();
+                assert_eq!(entries, history, "{lo}-{hi} {cursors:?} limit {limit}");
+                shown += held.len() + entries.len();
+                if !db.is_postgres() && range.size() < 1 << 27 {
+                    assert_eq!(statements, 1, "{lo}-{hi}");
+                }
+            }
+        }
+    }
+    assert!(shown > 1_000, "the ranges show little: {shown}");
+}
