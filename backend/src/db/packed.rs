@@ -27,15 +27,16 @@ pub(crate) fn parse<T: DeserializeOwned>(text: &str, what: &str) -> Result<Vec<T
     serde_json::from_str(text).map_err(|e| corrupt(format!("packed {what}: {e}")))
 }
 
-/// The rows of one JSON array column of a packed row, each made a value by `to`, sorted by `id`
-/// (an ordered aggregate would copy the list into a temporary b-tree).
+/// The rows of a packed read (`text`, a JSON array of rows; `what` names it in errors), each
+/// made a value by `to`, sorted by `id` (an ordered aggregate would copy the list into a
+/// temporary b-tree).
 pub fn packed_rows<T: DeserializeOwned, V>(
-    row: &sea_orm::QueryResult,
-    column: &str,
+    text: &str,
+    what: &str,
     to: impl Fn(T) -> Result<V, DbErr>,
     id: impl Fn(&V) -> i64,
 ) -> Result<Vec<V>, DbErr> {
-    let mut values = packed_array::<T>(row, column)?
+    let mut values = parse::<T>(text, what)?
         .into_iter()
         .map(to)
         .collect::<Result<Vec<_>, DbErr>>()?;

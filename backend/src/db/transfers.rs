@@ -13,8 +13,8 @@ use super::entities::{
 use super::holdings::range_of;
 use super::organisations::to_facts;
 use super::packed::{
-    PackedBatch, bigint_array, columns_of, id_in, id_in_expr, json_rows, packed_array, packed_rows,
-    packed_select, packed_time,
+    PackedBatch, PackedRows, ReadId, bigint_array, columns_of, id_in, id_in_expr, json_rows,
+    packed_array, packed_rows, packed_select, packed_time,
 };
 use crate::domain::policy::RecordedException;
 use crate::domain::transfer::{
@@ -352,24 +352,50 @@ async fn loaded_page_sqlite<K: Ord, T: serde::de::DeserializeOwned>(
     order: impl Fn(&transfer::Model) -> K,
     (beside, columns): (Statement, &str),
 ) -> Result<(Vec<Loaded>, Vec<T>), DbErr> {
-    let backend = conn.get_database_backend();
-    let of_page = |columns: &str, from: &str| {
-        Statement::from_string(backend, format!("SELECT {columns} FROM {from}"))
-    };
     let mut batch = PackedBatch::reading_from("shown", page);
-    let rows = batch.add(of_page("*", "shown"), &columns_of::<transfer::Entity>());
-    let [orgs, blocks, kinds] =
-        parts_of_shown(backend).map(|(columns, from)| batch.add(of_page(columns, &from), columns));
+    let shown = ShownReads::added(&mut batch, conn.get_database_backend());
     let beside = batch.add(beside, columns);
     let packed = batch.run(conn).await?;
-    let mut rows: Vec<transfer::Model> = packed.take(rows)?;
-    rows.sort_unstable_by_key(|t| order(t));
-    let parts = Parts::of_packed(
-        packed.take(orgs)?,
-        packed.take(blocks)?,
-        packed.take(kinds)?,
-    )?;
-    Ok((assembled(rows, parts)?.0, packed.take(beside)?))
+    Ok((shown.loaded(&packed, order)?.0, packed.take(beside)?))
+}
+
+/// The reads of the transfers of a batch's table `shown` ([`PackedBatch::reading_from`]): their
+/// rows and their [`Parts`].
+struct ShownReads {
+    rows: ReadId,
+    parts: [ReadId; 3],
+}
+
+impl ShownReads {
+    /// Adds the reads to `batch`.
+    fn added(batch: &mut PackedBatch, backend: DatabaseBackend) -> ShownReads {
+        let of_shown = |columns: &str, from: &str| {
+            Statement::from_string(backend, format!("SELECT {columns} FROM {from}"))
+        };
+        ShownReads {
+            rows: batch.add(of_shown("*", "shown"), &columns_of::<transfer::Entity>()),
+            parts: parts_of_shown(backend)
+                .map(|(columns, from)| batch.add(of_shown(columns, &from), columns)),
+        }
+    }
+
+    /// The transfers loaded as [`load_with_parties`] loads them, sorted by `order` (the table
+    /// keeps none).
+    fn loaded<K: Ord>(
+        self,
+        packed: &PackedRows,
+        order: impl Fn(&transfer::Model) -> K,
+    ) -> Result<WithParties, DbErr> {
+        let mut rows: Vec<transfer::Model> = packed.take(self.rows)?;
+        rows.sort_unstable_by_key(|t| order(t));
+        let [orgs, blocks, kinds] = self.parts;
+        let parts = Parts::of_packed(
+            packed.take(orgs)?,
+            packed.take(blocks)?,
+            packed.take(kinds)?,
+        )?;
+        assembled(rows, parts)
+    }
 }
 
 /// For each set of blocks (a page of transfers), the holdings that overlap any of them: one
@@ -1102,20 +1128,32 @@ pub struct Details {
 }
 
 /// Reads what is shown of a transfer: `None` when it does not exist or `visible` refuses it,
-/// in which case nothing more than the transfer is read.
+/// in which case nothing of it is returned (on SQLite its records come in the same statement
+/// as the transfer, [`shown_sqlite`]; elsewhere nothing more than the transfer is read).
 pub async fn details(
     conn: &impl ConnectionTrait,
     id: i64,
     with_holdings: bool,
     visible: impl FnOnce(&Loaded) -> bool,
 ) -> Result<Option<Details>, DbErr> {
-    let Some(row) = transfer::Entity::find_by_id(id).one(conn).await? else {
-        return Ok(None);
+    let (transfer, orgs, records) = if conn.get_database_backend() == DatabaseBackend::Sqlite {
+        match shown_sqlite(conn, id).await? {
+            Some((transfer, orgs, records)) => (transfer, orgs, Some(records)),
+            None => return Ok(None),
+        }
+    } else {
+        let Some(row) = transfer::Entity::find_by_id(id).one(conn).await? else {
+            return Ok(None);
+        };
+        let (mut loaded, orgs) = load_with_parties(conn, vec![row]).await?;
+        let transfer = loaded
+            .pop()
+            .ok_or_else(|| corrupt(format!("transfer {id} was read but not loaded")))?;
+        (transfer, orgs, None)
     };
-    let (mut loaded, orgs) = load_with_parties(conn, vec![row]).await?;
-    let Some(transfer) = loaded.pop().filter(|l| visible(l)) else {
+    if !visible(&transfer) {
         return Ok(None);
-    };
+    }
     let holdings = if with_holdings {
         Some(held_by_touching(conn, &transfer.facts.blocks).await?)
     } else {
@@ -1126,7 +1164,10 @@ pub async fn details(
         documents,
         fees,
         history,
-    } = packed_records(conn, id).await?;
+    } = match records {
+        Some(records) => records,
+        None => packed_records(conn, id).await?,
+    };
     Ok(Some(Details {
         handles: orgs.into_values().map(|o| (o.id, o.handle)).collect(),
         overrides,
@@ -1138,6 +1179,47 @@ pub async fn details(
     }))
 }
 
+/// A transfer loaded with its parties' organisations and its [`Records`], as ONE statement on
+/// SQLite (the transfer a table its parts are read from, as a page's are in
+/// [`loaded_page_sqlite`], and its records beside): three statements were three hand-offs to
+/// SQLite's worker thread. `None` when there is no such transfer.
+async fn shown_sqlite(
+    conn: &impl ConnectionTrait,
+    id: i64,
+) -> Result<
+    Option<(
+        Loaded,
+        std::collections::HashMap<i64, organisation::Model>,
+        Records,
+    )>,
+    DbErr,
+> {
+    let backend = DatabaseBackend::Sqlite;
+    let this = Statement::from_sql_and_values(
+        backend,
+        "SELECT * FROM transfers WHERE id = ?",
+        [id.into()],
+    );
+    let mut batch = PackedBatch::reading_from("shown", this);
+    let shown = ShownReads::added(&mut batch, backend);
+    let records = record_reads(backend).map(|(columns, table)| {
+        let stmt = Statement::from_sql_and_values(
+            backend,
+            format!("SELECT * FROM {table} WHERE transfer_id = ?"),
+            [id.into()],
+        );
+        batch.add(stmt, &columns)
+    });
+    let packed = batch.run(conn).await?;
+    let (mut loaded, orgs) = shown.loaded(&packed, |t| t.id)?;
+    let Some(transfer) = loaded.pop() else {
+        return Ok(None);
+    };
+    let [overrides, documents, fees, history] = records.map(|read| packed.text(read));
+    let records = Records::of_packed([overrides?, documents?, fees?, history?])?;
+    Ok(Some((transfer, orgs, records)))
+}
+
 /// What [`details`] reads of one transfer beside it, each in id order.
 struct Records {
     overrides: Vec<finding_override::Model>,
@@ -1146,93 +1228,101 @@ struct Records {
     history: Vec<transfer_event::Model>,
 }
 
-/// [`Records`] as ONE statement returning one row of four JSON arrays instead of four
-/// statements, on both databases, for the reasons [`packed_parts`] gives.
-async fn packed_records(conn: &impl ConnectionTrait, id: i64) -> Result<Records, DbErr> {
-    // Overrides and events are read as their models (`Deserialize`), so their columns are the
-    // models' own; documents and fee lines keep their mappings below.
-    let backend = conn.get_database_backend();
-    let this = super::placeholder(backend, 1);
+/// What [`Records`] reads, in its order: each read's columns (as the packed row carries them)
+/// and its table; every read takes the transfer's own rows (`WHERE transfer_id = ...`).
+/// Overrides and events are read as their models (`Deserialize`), so their columns are the
+/// models' own; documents and fee lines keep their mappings in [`Records::of_packed`].
+fn record_reads(backend: DatabaseBackend) -> [(String, &'static str); 4] {
     let confirmed = if backend == DatabaseBackend::Postgres {
         "confirmed::int"
     } else {
         "confirmed"
     };
-    let sql = format!(
-        "SELECT {} AS overrides, {} AS documents, {} AS fees, {} AS history",
-        json_rows(
-            backend,
-            &columns_of::<finding_override::Entity>(),
-            &format!("finding_overrides WHERE transfer_id = {this}")
+    [
+        (
+            columns_of::<finding_override::Entity>(),
+            "finding_overrides",
         ),
-        json_rows(
-            backend,
-            "id, kind, filename, size_bytes, sha256, created_at",
-            &format!("documents WHERE transfer_id = {this}")
+        (
+            "id, kind, filename, size_bytes, sha256, created_at".to_owned(),
+            "documents",
         ),
-        json_rows(
-            backend,
-            &format!(
+        (
+            format!(
                 "id, transfer_id, registry, payer, description, amount, currency, {confirmed}, \
                  paid_by, paid_at"
             ),
-            &format!("fee_lines WHERE transfer_id = {this}")
+            "fee_lines",
         ),
-        json_rows(
-            backend,
-            &columns_of::<transfer_event::Entity>(),
-            &format!("transfer_events WHERE transfer_id = {this}")
-        ),
-    );
-    type DocumentRow = (i64, String, String, i64, String, String);
-    type FeeRow = (
-        i64,
-        i64,
-        String,
-        String,
-        String,
-        String,
-        String,
-        i64,
-        Option<i64>,
-        Option<String>,
-    );
+        (columns_of::<transfer_event::Entity>(), "transfer_events"),
+    ]
+}
+
+/// [`Records`] as ONE statement returning one row of four JSON arrays instead of four
+/// statements, on both databases, for the reasons [`packed_parts`] gives.
+async fn packed_records(conn: &impl ConnectionTrait, id: i64) -> Result<Records, DbErr> {
+    let backend = conn.get_database_backend();
+    let this = super::placeholder(backend, 1);
+    let columns: Vec<String> = record_reads(backend)
+        .iter()
+        .enumerate()
+        .map(|(i, (columns, table))| {
+            let rows = json_rows(
+                backend,
+                columns,
+                &format!("{table} WHERE transfer_id = {this}"),
+            );
+            format!("{rows} AS r{i}")
+        })
+        .collect();
+    let sql = format!("SELECT {}", columns.join(", "));
     let row = conn
         .query_one_raw(Statement::from_sql_and_values(backend, sql, [id.into()]))
         .await?
         .ok_or_else(|| corrupt(format!("transfer {id}'s records: no row")))?;
-    let overrides = packed_rows(&row, "overrides", Ok, |v: &finding_override::Model| v.id)?;
-    let documents = packed_rows(
-        &row,
-        "documents",
-        |(id, kind, filename, size_bytes, sha256, created_at): DocumentRow| {
-            Ok(DocumentInfo {
-                id,
-                kind,
-                filename,
-                size_bytes,
-                sha256,
-                uploaded_at: packed_time("document", id, &created_at)?,
-            })
-        },
-        |v| v.id,
-    )?;
-    let fees = packed_rows(
-        &row,
-        "fees",
-        |(
-            id,
-            transfer_id,
-            registry,
-            payer,
-            description,
-            amount,
-            currency,
-            confirmed,
-            paid_by,
-            paid_at,
-        ): FeeRow| {
-            Ok(fee_line::Model {
+    let texts = [0, 1, 2, 3].map(|i| row.try_get::<String>("", &format!("r{i}")));
+    let [overrides, documents, fees, history] = texts;
+    Records::of_packed([&overrides?, &documents?, &fees?, &history?])
+}
+
+impl Records {
+    /// The records from their packed reads, in [`record_reads`]' order.
+    fn of_packed([overrides, documents, fees, history]: [&str; 4]) -> Result<Records, DbErr> {
+        type DocumentRow = (i64, String, String, i64, String, String);
+        type FeeRow = (
+            i64,
+            i64,
+            String,
+            String,
+            String,
+            String,
+            String,
+            i64,
+            Option<i64>,
+            Option<String>,
+        );
+        let overrides = packed_rows(overrides, "overrides", Ok, |v: &finding_override::Model| {
+            v.id
+        })?;
+        let documents = packed_rows(
+            documents,
+            "documents",
+            |(id, kind, filename, size_bytes, sha256, created_at): DocumentRow| {
+                Ok(DocumentInfo {
+                    id,
+                    kind,
+                    filename,
+                    size_bytes,
+                    sha256,
+                    uploaded_at: packed_time("document", id, &created_at)?,
+                })
+            },
+            |v| v.id,
+        )?;
+        let fees = packed_rows(
+            fees,
+            "fees",
+            |(
                 id,
                 transfer_id,
                 registry,
@@ -1240,22 +1330,35 @@ async fn packed_records(conn: &impl ConnectionTrait, id: i64) -> Result<Records,
                 description,
                 amount,
                 currency,
-                confirmed: confirmed != 0,
+                confirmed,
                 paid_by,
-                paid_at: paid_at
-                    .map(|t| packed_time("fee line", id, &t))
-                    .transpose()?,
-            })
-        },
-        |v| v.id,
-    )?;
-    let history = packed_rows(&row, "history", Ok, |v: &transfer_event::Model| v.id)?;
-    Ok(Records {
-        overrides,
-        documents,
-        fees,
-        history,
-    })
+                paid_at,
+            ): FeeRow| {
+                Ok(fee_line::Model {
+                    id,
+                    transfer_id,
+                    registry,
+                    payer,
+                    description,
+                    amount,
+                    currency,
+                    confirmed: confirmed != 0,
+                    paid_by,
+                    paid_at: paid_at
+                        .map(|t| packed_time("fee line", id, &t))
+                        .transpose()?,
+                })
+            },
+            |v| v.id,
+        )?;
+        let history = packed_rows(history, "history", Ok, |v: &transfer_event::Model| v.id)?;
+        Ok(Records {
+            overrides,
+            documents,
+            fees,
+            history,
+        })
+    }
 }
 
 /// Which of these transfers ever reached the recipient registry's review, that is published

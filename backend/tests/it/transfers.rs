@@ -778,9 +778,12 @@ async fn refusals_say_what_to_give_not_which_rule() {
     );
 }
 
-/// The transfer page's records as `details` reads them (one packed statement on both databases)
-/// are the ones the four reads return one by one, every column included: an override, a paid fee line,
-/// documents, and events with and without a previous state and a comment.
+/// The transfer page's records as `details` reads them (on SQLite in one statement with the
+/// transfer and its parts, on PostgreSQL one packed statement of their own) are the ones the
+/// four reads return one by one, every column included: an override, a paid fee line,
+/// documents, and events with and without a previous state and a comment. The transfer is the
+/// one `load` reads, with its parties' handles; a missing transfer, or one `visible` refuses,
+/// is none.
 #[tokio::test]
 async fn details_read_the_same_records_as_the_reads_one_by_one() {
     use ipxfer::db::entities::{fee_line, finding_override};
@@ -827,6 +830,15 @@ async fn details_read_the_same_records_as_the_reads_one_by_one() {
     assert_eq!(d.history, one_by_one.3);
     assert!(d.history.iter().any(|e| e.from_state.is_none()));
     assert!(d.history.iter().any(|e| e.comment.is_some()));
+    let loaded = transfers_db::load(conn, id).await.unwrap().unwrap();
+    assert_eq!(d.transfer, loaded);
+    let mut handles: Vec<&str> = d.handles.values().map(String::as_str).collect();
+    handles.sort_unstable();
+    assert_eq!(handles, ["arin-holder", "ripe-holder"]);
+    let refused = transfers_db::details(conn, id, false, |_| false).await;
+    assert!(refused.unwrap().is_none());
+    let missing = transfers_db::details(conn, id + 1_000, false, |_| true).await;
+    assert!(missing.unwrap().is_none());
 }
 
 /// A page of transfers' parts as `load_many` reads them (one packed statement on both
