@@ -462,35 +462,51 @@ pub async fn held_by_touching(
     conn: &impl ConnectionTrait,
     blocks: &[Ipv4Range],
 ) -> Result<Vec<HeldBy>, DbErr> {
+    let mut rows = Vec::new();
+    for stmt in holdings_touching_statements(conn, &[blocks]) {
+        let stmt = with_holder_names(stmt);
+        rows.extend(packed_select::<HeldRow>(conn, stmt, &held_columns()).await?);
+    }
+    held_by_of(rows, blocks)
+}
+
+/// The holdings a statement selects (every column of `holdings`), each with its holder's name
+/// as a further column, `holder`.
+fn with_holder_names(stmt: Statement) -> Statement {
+    // The name as a sub-select, one primary-key probe a holding: under the generic plan that
+    // PostgreSQL keeps for the probes (`probe_rows`), a join expected 1,250 holdings and
+    // hashed all 80,000 organisations for them (37 ms instead of 0.2).
+    let sql = format!(
+        "SELECT t.*, (SELECT o.name FROM organisations o WHERE o.id = t.organisation_id) \
+         AS holder FROM ({}) t",
+        stmt.sql
+    );
+    Statement { sql, ..stmt }
+}
+
+/// The columns of a packed [`HeldRow`].
+fn held_columns() -> String {
+    format!("{HOLDING_COLUMNS}, holder")
+}
+
+/// The holdings of packed `rows` (each with its holder's name) that overlap `blocks`, in
+/// address order, each once.
+fn held_by_of(rows: Vec<HeldRow>, blocks: &[Ipv4Range]) -> Result<Vec<HeldBy>, DbErr> {
     let mut found = Vec::new();
     let mut names = std::collections::HashMap::new();
-    let columns = format!("{HOLDING_COLUMNS}, holder");
-    for stmt in holdings_touching_statements(conn, &[blocks]) {
-        // The name as a sub-select, one primary-key probe a holding: under the generic plan
-        // that PostgreSQL keeps for the probes (`probe_rows`), a join expected 1,250 holdings
-        // and hashed all 80,000 organisations for them (37 ms instead of 0.2).
-        let sql = format!(
-            "SELECT t.*, (SELECT o.name FROM organisations o WHERE o.id = t.organisation_id) \
-             AS holder FROM ({}) t",
-            stmt.sql
+    for (id, registry, org, start, end, origin, registered_on, received_on, holder) in rows {
+        names.insert(org, holder);
+        let row = (
+            id,
+            registry,
+            org,
+            start,
+            end,
+            origin,
+            registered_on,
+            received_on,
         );
-        let stmt = Statement { sql, ..stmt };
-        for (id, registry, org, start, end, origin, registered_on, received_on, holder) in
-            packed_select::<HeldRow>(conn, stmt, &columns).await?
-        {
-            names.insert(org, holder);
-            let row = (
-                id,
-                registry,
-                org,
-                start,
-                end,
-                origin,
-                registered_on,
-                received_on,
-            );
-            found.push(holding_of_row(row)?);
-        }
+        found.push(holding_of_row(row)?);
     }
     Ok(holdings_per_set(found, &[blocks])
         .pop()
@@ -1108,6 +1124,7 @@ pub async fn fee_lines(
 }
 
 /// A holding one of a transfer's blocks touches, with its holder's name.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HeldBy {
     pub holding: HoldingFacts,
     pub holder: String,
@@ -1136,9 +1153,10 @@ pub async fn details(
     with_holdings: bool,
     visible: impl FnOnce(&Loaded) -> bool,
 ) -> Result<Option<Details>, DbErr> {
-    let (transfer, orgs, records) = if conn.get_database_backend() == DatabaseBackend::Sqlite {
-        match shown_sqlite(conn, id).await? {
-            Some((transfer, orgs, records)) => (transfer, orgs, Some(records)),
+    let (transfer, orgs, records, held) = if conn.get_database_backend() == DatabaseBackend::Sqlite
+    {
+        match shown_sqlite(conn, id, with_holdings).await? {
+            Some((transfer, orgs, records, held)) => (transfer, orgs, Some(records), held),
             None => return Ok(None),
         }
     } else {
@@ -1149,15 +1167,15 @@ pub async fn details(
         let transfer = loaded
             .pop()
             .ok_or_else(|| corrupt(format!("transfer {id} was read but not loaded")))?;
-        (transfer, orgs, None)
+        (transfer, orgs, None, None)
     };
     if !visible(&transfer) {
         return Ok(None);
     }
-    let holdings = if with_holdings {
-        Some(held_by_touching(conn, &transfer.facts.blocks).await?)
-    } else {
-        None
+    let holdings = match held {
+        Some(held) => Some(held),
+        None if with_holdings => Some(held_by_touching(conn, &transfer.facts.blocks).await?),
+        None => None,
     };
     let Records {
         overrides,
@@ -1179,18 +1197,21 @@ pub async fn details(
     }))
 }
 
-/// A transfer loaded with its parties' organisations and its [`Records`], as ONE statement on
-/// SQLite (the transfer a table its parts are read from, as a page's are in
-/// [`loaded_page_sqlite`], and its records beside): three statements were three hand-offs to
-/// SQLite's worker thread. `None` when there is no such transfer.
+/// A transfer loaded with its parties' organisations, its [`Records`] and, `with_holdings`, the
+/// holdings its blocks touch ([`held_by_touching`]), as ONE statement on SQLite (the transfer
+/// a table its parts are read from, as a page's are in [`loaded_page_sqlite`], and the rest
+/// beside): four statements were four hand-offs to SQLite's worker thread. `None` when there
+/// is no such transfer.
 async fn shown_sqlite(
     conn: &impl ConnectionTrait,
     id: i64,
+    with_holdings: bool,
 ) -> Result<
     Option<(
         Loaded,
         std::collections::HashMap<i64, organisation::Model>,
         Records,
+        Option<Vec<HeldBy>>,
     )>,
     DbErr,
 > {
@@ -1210,6 +1231,22 @@ async fn shown_sqlite(
         );
         batch.add(stmt, &columns)
     });
+    // The holdings its blocks touch, probed as `holdings_touching_statements` probes them, the
+    // probes read from its blocks; CROSS JOIN keeps them the outer loop (SQLite's planner
+    // otherwise may walk the holdings and probe the blocks inside).
+    let held = with_holdings.then(|| {
+        let touching = Statement::from_string(
+            backend,
+            "WITH q(s, e) AS (SELECT start_addr, end_addr FROM transfer_blocks \
+             WHERE transfer_id IN (SELECT id FROM shown)) \
+             SELECT * FROM holdings WHERE id IN ( \
+               SELECT (SELECT h.id FROM holdings h WHERE h.start_addr <= q.s \
+                       ORDER BY h.start_addr DESC LIMIT 1) FROM q \
+               UNION SELECT h.id FROM q CROSS JOIN holdings h \
+                       ON h.start_addr > q.s AND h.start_addr <= q.e)",
+        );
+        batch.add(with_holder_names(touching), &held_columns())
+    });
     let packed = batch.run(conn).await?;
     let (mut loaded, orgs) = shown.loaded(&packed, |t| t.id)?;
     let Some(transfer) = loaded.pop() else {
@@ -1217,7 +1254,11 @@ async fn shown_sqlite(
     };
     let [overrides, documents, fees, history] = records.map(|read| packed.text(read));
     let records = Records::of_packed([overrides?, documents?, fees?, history?])?;
-    Ok(Some((transfer, orgs, records)))
+    let held = match held {
+        Some(read) => Some(held_by_of(packed.take(read)?, &transfer.facts.blocks)?),
+        None => None,
+    };
+    Ok(Some((transfer, orgs, records, held)))
 }
 
 /// What [`details`] reads of one transfer beside it, each in id order.

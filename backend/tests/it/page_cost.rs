@@ -210,7 +210,8 @@ async fn pages_cost_the_same_statements_however_many_transfers_wait() {
     let budget = |page: &str| match page.split(" as ").next().unwrap_or_default() {
         "/queue" => 3,
         "/transfers" | "/transfers?show=all" => 2,
-        // Four on SQLite, where the transfer, its parts and its records are one statement.
+        // Three on SQLite, where the transfer, its parts, its records and the holdings it
+        // touches are one statement.
         p if p.starts_with("/transfers/") => 6,
         "/ledger" => 2,
         "/stats" => 3,

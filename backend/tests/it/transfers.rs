@@ -782,8 +782,8 @@ async fn refusals_say_what_to_give_not_which_rule() {
 /// transfer and its parts, on PostgreSQL one packed statement of their own) are the ones the
 /// four reads return one by one, every column included: an override, a paid fee line,
 /// documents, and events with and without a previous state and a comment. The transfer is the
-/// one `load` reads, with its parties' handles; a missing transfer, or one `visible` refuses,
-/// is none.
+/// one `load` reads, with its parties' handles, and the holdings a reviewer sees are those
+/// `held_by_touching` reads; a missing transfer, or one `visible` refuses, is none.
 #[tokio::test]
 async fn details_read_the_same_records_as_the_reads_one_by_one() {
     use ipxfer::db::entities::{fee_line, finding_override};
@@ -835,6 +835,16 @@ async fn details_read_the_same_records_as_the_reads_one_by_one() {
     let mut handles: Vec<&str> = d.handles.values().map(String::as_str).collect();
     handles.sort_unstable();
     assert_eq!(handles, ["arin-holder", "ripe-holder"]);
+    // The holdings a reviewer sees (on SQLite in the same statement) are those of the read alone.
+    let reviewed = transfers_db::details(conn, id, true, |_| true)
+        .await
+        .unwrap()
+        .unwrap();
+    let held = transfers_db::held_by_touching(conn, &loaded.facts.blocks)
+        .await
+        .unwrap();
+    assert!(!held.is_empty());
+    assert_eq!(reviewed.holdings, Some(held));
     let refused = transfers_db::details(conn, id, false, |_| false).await;
     assert!(refused.unwrap().is_none());
     let missing = transfers_db::details(conn, id + 1_000, false, |_| true).await;
