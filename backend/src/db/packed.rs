@@ -71,6 +71,17 @@ pub async fn packed_select<T: DeserializeOwned>(
     batch.run(conn).await?.take(read)
 }
 
+/// The `n`th parameter (from 1) of a statement that a [`PackedBatch`] reads: `$n` on PostgreSQL
+/// (the batch renumbers them), an anonymous `?` on SQLite, which numbers those left to right
+/// across the whole batch (a `?n` there would name the batch's `n`th parameter).
+pub fn batch_placeholder(backend: DatabaseBackend, n: usize) -> String {
+    if backend == DatabaseBackend::Postgres {
+        format!("${n}")
+    } else {
+        "?".to_owned()
+    }
+}
+
 /// A correlated subquery that selects `columns` of the rows of `from` (a table and its WHERE) as
 /// one JSON array of arrays, as text: `[]` when there are none, on both databases.
 pub fn json_rows(backend: DatabaseBackend, columns: &str, from: &str) -> String {

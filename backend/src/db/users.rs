@@ -3,12 +3,13 @@
 use sea_orm::ActiveValue::Unchanged;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set,
+    QuerySelect, Set, Statement,
 };
 use time::OffsetDateTime;
 
 use super::entities::api_token;
 use super::entities::user::{self, Entity as User};
+use super::packed::{PackedBatch, packed_time};
 use crate::domain::Rir;
 
 /// A user's display name, by id.
@@ -190,26 +191,134 @@ pub async fn pending_invitations(
     conn: &impl ConnectionTrait,
     now: OffsetDateTime,
 ) -> Result<Vec<(user::Model, OffsetDateTime)>, DbErr> {
-    use super::entities::auth_token;
-    // One statement: the open invitations joined to the users who have not yet set a password.
-    let invited = auth_token::Entity::find()
-        .find_also_related(User)
-        .filter(auth_token::Column::Purpose.eq("invitation"))
-        .filter(auth_token::Column::UsedAt.is_null())
-        .filter(auth_token::Column::ExpiresAt.gt(now))
-        .filter(user::Column::PasswordHash.is_null())
-        .filter(user::Column::Active.eq(true))
-        .order_by_asc(auth_token::Column::Id)
-        .all(conn)
-        .await?;
+    let mut batch = PackedBatch::default();
+    let read = batch.add(invitations_statement(conn, now), INVITATION_COLUMNS);
+    invitations_of(batch.run(conn).await?.take(read)?)
+}
+
+/// What the administrator's attention page reads: the open invitations
+/// ([`pending_invitations`]), the newest organisation's and user's ids (the key of their
+/// counts, `db::freshness::people_key`) and how many e-mails failed
+/// (`db::outbox::count_failed`).
+pub struct Attention {
+    pub invitations: Vec<(user::Model, OffsetDateTime)>,
+    pub people_key: (Option<i64>, Option<i64>),
+    pub failed_emails: u64,
+}
+
+/// [`Attention`] as ONE statement (`db::packed`): the page was three besides its session.
+pub async fn attention(
+    conn: &impl ConnectionTrait,
+    now: OffsetDateTime,
+) -> Result<Attention, DbErr> {
+    let backend = conn.get_database_backend();
+    let mut batch = PackedBatch::default();
+    let invitations = batch.add(invitations_statement(conn, now), INVITATION_COLUMNS);
+    let figures = batch.add(
+        Statement::from_sql_and_values(
+            backend,
+            format!(
+                "SELECT (SELECT max(id) FROM organisations) AS organisations, \
+                 (SELECT max(id) FROM users) AS users, \
+                 (SELECT count(*) FROM email_outbox WHERE status = {}) AS failed",
+                super::packed::batch_placeholder(backend, 1)
+            ),
+            [super::outbox::FAILED.into()],
+        ),
+        "organisations, users, failed",
+    );
+    let rows = batch.run(conn).await?;
+    let (organisations, users, failed): (Option<i64>, Option<i64>, i64) = rows
+        .take(figures)?
+        .pop()
+        .ok_or_else(|| DbErr::Custom("the attention page's figures: no row".into()))?;
+    Ok(Attention {
+        invitations: invitations_of(rows.take(invitations)?)?,
+        people_key: (organisations, users),
+        failed_emails: u64::try_from(failed).unwrap_or(0),
+    })
+}
+
+/// The columns of an invitation's packed row: its user's, then the link's expiry.
+const INVITATION_COLUMNS: &str = "id, email, display_name, password_hash, role, organisation_id, \
+     registry, active, created_at, expires_at";
+
+/// An invitation as a packed row carries it ([`INVITATION_COLUMNS`]).
+type InvitationRow = (
+    i64,
+    String,
+    String,
+    Option<String>,
+    String,
+    Option<i64>,
+    Option<String>,
+    i64,
+    String,
+    String,
+);
+
+/// The open invitation links joined to the users who have not yet set a password, oldest link
+/// first, as [`INVITATION_COLUMNS`].
+fn invitations_statement(conn: &impl ConnectionTrait, now: OffsetDateTime) -> Statement {
+    let backend = conn.get_database_backend();
+    let p = |n| super::packed::batch_placeholder(backend, n);
+    // SQLite keeps a boolean as 0 or 1; PostgreSQL's JSON would carry `true`.
+    let active = if backend == sea_orm::DatabaseBackend::Postgres {
+        "u.active::int"
+    } else {
+        "u.active"
+    };
+    Statement::from_sql_and_values(
+        backend,
+        format!(
+            "SELECT u.id, u.email, u.display_name, u.password_hash, u.role, u.organisation_id, \
+             u.registry, {active} AS active, u.created_at, t.expires_at \
+             FROM auth_tokens t JOIN users u ON u.id = t.user_id \
+             WHERE t.purpose = {} AND t.used_at IS NULL AND t.expires_at > {} \
+             AND u.password_hash IS NULL AND u.active = {} ORDER BY t.id",
+            p(1),
+            p(2),
+            p(3)
+        ),
+        ["invitation".into(), now.into(), true.into()],
+    )
+}
+
+/// The users of packed invitation rows, each once with its latest link's expiry, in the order
+/// of their first link.
+fn invitations_of(rows: Vec<InvitationRow>) -> Result<Vec<(user::Model, OffsetDateTime)>, DbErr> {
     let mut out: Vec<(user::Model, OffsetDateTime)> = Vec::new();
-    for (t, u) in invited {
-        let Some(u) = u else { continue };
+    for (
+        id,
+        email,
+        display_name,
+        password_hash,
+        role,
+        organisation_id,
+        registry,
+        active,
+        created,
+        expires,
+    ) in rows
+    {
+        let expires = packed_time("invitation of user", id, &expires)?;
         // A user invited twice shows once, with the latest link's expiry.
-        match out.iter_mut().find(|(seen, _)| seen.id == u.id) {
-            Some(entry) => entry.1 = entry.1.max(t.expires_at),
-            None => out.push((u, t.expires_at)),
+        if let Some(entry) = out.iter_mut().find(|(seen, _)| seen.id == id) {
+            entry.1 = entry.1.max(expires);
+            continue;
         }
+        let user = user::Model {
+            id,
+            email,
+            display_name,
+            password_hash,
+            role,
+            organisation_id,
+            registry,
+            active: active != 0,
+            created_at: packed_time("user", id, &created)?,
+        };
+        out.push((user, expires));
     }
     Ok(out)
 }

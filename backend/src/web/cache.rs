@@ -81,7 +81,14 @@ pub struct Caches {
 
 /// How many organisations and users there are, counted again only when one was added.
 pub async fn admin_counts(app: &super::AppState) -> AppResult<Arc<(u64, u64)>> {
-    let key = freshness::people_key(&app.db).await?;
+    admin_counts_at(app, freshness::people_key(&app.db).await?).await
+}
+
+/// [`admin_counts`] for a key already read (`db::freshness::people_key`'s).
+pub async fn admin_counts_at(
+    app: &super::AppState,
+    key: (Option<i64>, Option<i64>),
+) -> AppResult<Arc<(u64, u64)>> {
     app.caches
         .admin_counts
         .get(key, async { Ok(freshness::people_counts(&app.db).await?) })

@@ -217,7 +217,7 @@ async fn pages_cost_the_same_statements_however_many_transfers_wait() {
         "/stats" => 3,
         // Two on SQLite, where the holdings and the history are one statement (`db::lookup`).
         p if p.starts_with("/lookup") => 3,
-        "/admin" => 4,
+        "/admin" => 2,
         other => panic!("no budget for {other}"),
     };
     for (page, n) in &many {

@@ -611,8 +611,9 @@ async fn the_outbox_lists_failed_messages_newest_first_and_retries_only_those() 
 }
 
 /// The admin page's invitations (one joined read): open links to users who have set no
-/// password, each user once with the latest expiry; not used, expired, accepted or deactivated
-/// ones.
+/// password, each user once with the latest expiry, every column as stored; not used, expired,
+/// accepted or deactivated ones. The page reads them with its counts' key and its failed
+/// e-mails in one statement (`users::attention`).
 #[tokio::test]
 async fn pending_invitations_are_the_open_links_of_users_without_a_password() {
     use ipxfer::db::entities::auth_token;
@@ -685,5 +686,22 @@ async fn pending_invitations_are_the_open_links_of_users_without_a_password() {
     assert_eq!(
         pending,
         [("twice@example.net".to_owned(), t + time::Duration::days(7))]
+    );
+    // The page reads them in one statement with its other figures, each as read alone.
+    failed_email(&w, "bounce@example.net").await;
+    let attention = users::attention(conn, t).await.unwrap();
+    assert_eq!(attention.failed_emails, 1);
+    assert_eq!(
+        attention.invitations,
+        users::pending_invitations(conn, t).await.unwrap()
+    );
+    assert_eq!(attention.invitations[0].0, twice);
+    assert_eq!(
+        attention.people_key,
+        ipxfer::db::freshness::people_key(conn).await.unwrap()
+    );
+    assert_eq!(
+        attention.failed_emails,
+        outbox::count_failed(conn).await.unwrap()
     );
 }

@@ -8,7 +8,7 @@ use axum::response::Html;
 use axum::routing::get;
 
 use super::role_label;
-use crate::db::{outbox, users as users_db};
+use crate::db::users as users_db;
 use crate::domain::authz::Action;
 use crate::domain::format::{group_thousands, relative, utc_minute};
 use crate::error::AppError;
@@ -43,8 +43,9 @@ async fn attention(
 ) -> Result<Html<String>, AppError> {
     viewer.require(Action::ManageUsers)?;
     let now = app.clock.now();
-    let invitations = users_db::pending_invitations(&app.db, now)
-        .await?
+    let attention = users_db::attention(&app.db, now).await?;
+    let invitations = attention
+        .invitations
         .into_iter()
         .map(|(u, expires)| InvitationRow {
             role: role_label(&u),
@@ -53,10 +54,10 @@ async fn attention(
             expires: format!("{} ({})", utc_minute(expires), relative(expires, now)),
         })
         .collect();
-    let counts = crate::web::cache::admin_counts(&app).await?;
+    let counts = crate::web::cache::admin_counts_at(&app, attention.people_key).await?;
     render(&AttentionPage {
         chrome: viewer.chrome(&app).await?,
-        failed_emails: outbox::count_failed(&app.db).await?,
+        failed_emails: attention.failed_emails,
         invitations,
         organisations: group_thousands(counts.0),
         users: group_thousands(counts.1),
