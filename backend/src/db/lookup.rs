@@ -1,7 +1,7 @@
 //! The lookup page's two reads, who holds a range now and which ledger entries moved it, as
 //! one statement on SQLite, where each statement is a hand-off to sqlx's worker thread and
-//! each row another (`db::packed`). PostgreSQL, where a round trip is cheaper than building
-//! the JSON, reads them as they are read alone.
+//! each row another (`db::packed`). PostgreSQL reads them as they are read alone, so that it
+//! plans the history for each range ([`holders_and_history`] says why).
 
 use sea_orm::{ConnectionTrait, DatabaseBackend, DbErr};
 
