@@ -306,12 +306,10 @@ pub(crate) fn overlapping_with_holders_statement(
     limit: u64,
 ) -> Statement {
     let mut values: Vec<sea_orm::Value> = Vec::new();
+    // Anonymous on SQLite, so that the statement can also be one read of a packed batch.
     let mut param = |v: i64| {
         values.push(v.into());
-        match backend {
-            DatabaseBackend::Postgres => format!("${}", values.len()),
-            _ => "?".to_owned(),
-        }
+        super::packed::batch_placeholder(backend, values.len())
     };
     let (start, end) = (i64::from(range.start()), i64::from(range.end()));
     // The holding that starts at or before the range and reaches into it (not after a cursor,

@@ -441,14 +441,7 @@ fn holdings_touching_statements(
                        (SELECT * FROM holdings WHERE start_addr > q.s AND start_addr <= q.e)) h"
                 )
             } else {
-                format!(
-                    "WITH q(s, e) AS ({rows}) \
-                     SELECT * FROM holdings WHERE id IN ( \
-                       SELECT (SELECT h.id FROM holdings h WHERE h.start_addr <= q.s \
-                               ORDER BY h.start_addr DESC LIMIT 1) FROM q \
-                       UNION SELECT h.id FROM q JOIN holdings h \
-                               ON h.start_addr > q.s AND h.start_addr <= q.e)"
-                )
+                holdings_touching_sqlite(&rows)
             };
             Statement::from_sql_and_values(conn.get_database_backend(), sql, params)
         })
@@ -520,6 +513,21 @@ fn held_by_of(rows: Vec<HeldRow>, blocks: &[Ipv4Range]) -> Result<Vec<HeldBy>, D
             holding,
         })
         .collect())
+}
+
+/// SQLite's read of the holdings that overlap any of the probes `q(s, e)` that `probes`
+/// selects: for each, the last holding starting at or before it and those starting inside it.
+/// CROSS JOIN keeps the probes the outer loop (when they come from a table rather than
+/// `VALUES`, the planner otherwise may walk the holdings and probe inside).
+fn holdings_touching_sqlite(probes: &str) -> String {
+    format!(
+        "WITH q(s, e) AS ({probes}) \
+         SELECT * FROM holdings WHERE id IN ( \
+           SELECT (SELECT h.id FROM holdings h WHERE h.start_addr <= q.s \
+                   ORDER BY h.start_addr DESC LIMIT 1) FROM q \
+           UNION SELECT h.id FROM q CROSS JOIN holdings h \
+                   ON h.start_addr > q.s AND h.start_addr <= q.e)"
+    )
 }
 
 /// For each set of blocks, the holdings `found` (by id, each once) that overlap one of them.
@@ -1232,18 +1240,14 @@ async fn shown_sqlite(
         batch.add(stmt, &columns)
     });
     // The holdings its blocks touch, probed as `holdings_touching_statements` probes them, the
-    // probes read from its blocks; CROSS JOIN keeps them the outer loop (SQLite's planner
-    // otherwise may walk the holdings and probe the blocks inside).
+    // probes read from its blocks.
     let held = with_holdings.then(|| {
         let touching = Statement::from_string(
             backend,
-            "WITH q(s, e) AS (SELECT start_addr, end_addr FROM transfer_blocks \
-             WHERE transfer_id IN (SELECT id FROM shown)) \
-             SELECT * FROM holdings WHERE id IN ( \
-               SELECT (SELECT h.id FROM holdings h WHERE h.start_addr <= q.s \
-                       ORDER BY h.start_addr DESC LIMIT 1) FROM q \
-               UNION SELECT h.id FROM q CROSS JOIN holdings h \
-                       ON h.start_addr > q.s AND h.start_addr <= q.e)",
+            holdings_touching_sqlite(
+                "SELECT start_addr, end_addr FROM transfer_blocks \
+                 WHERE transfer_id IN (SELECT id FROM shown)",
+            ),
         );
         batch.add(with_holder_names(touching), &held_columns())
     });

@@ -243,19 +243,21 @@ pub async fn attention(
 const INVITATION_COLUMNS: &str = "id, email, display_name, password_hash, role, organisation_id, \
      registry, active, created_at, expires_at";
 
-/// An invitation as a packed row carries it ([`INVITATION_COLUMNS`]).
-type InvitationRow = (
-    i64,
-    String,
-    String,
-    Option<String>,
-    String,
-    Option<i64>,
-    Option<String>,
-    i64,
-    String,
-    String,
-);
+/// An invitation as a packed row carries it ([`INVITATION_COLUMNS`]; SQLite's boolean as 0 or
+/// 1, times as text).
+#[derive(serde::Deserialize)]
+struct InvitationRow {
+    id: i64,
+    email: String,
+    display_name: String,
+    password_hash: Option<String>,
+    role: String,
+    organisation_id: Option<i64>,
+    registry: Option<String>,
+    active: i64,
+    created_at: String,
+    expires_at: String,
+}
 
 /// The open invitation links joined to the users who have not yet set a password, oldest link
 /// first, as [`INVITATION_COLUMNS`].
@@ -288,35 +290,23 @@ fn invitations_statement(conn: &impl ConnectionTrait, now: OffsetDateTime) -> St
 /// of their first link.
 fn invitations_of(rows: Vec<InvitationRow>) -> Result<Vec<(user::Model, OffsetDateTime)>, DbErr> {
     let mut out: Vec<(user::Model, OffsetDateTime)> = Vec::new();
-    for (
-        id,
-        email,
-        display_name,
-        password_hash,
-        role,
-        organisation_id,
-        registry,
-        active,
-        created,
-        expires,
-    ) in rows
-    {
-        let expires = packed_time("invitation of user", id, &expires)?;
+    for r in rows {
+        let expires = packed_time("invitation of user", r.id, &r.expires_at)?;
         // A user invited twice shows once, with the latest link's expiry.
-        if let Some(entry) = out.iter_mut().find(|(seen, _)| seen.id == id) {
+        if let Some(entry) = out.iter_mut().find(|(seen, _)| seen.id == r.id) {
             entry.1 = entry.1.max(expires);
             continue;
         }
         let user = user::Model {
-            id,
-            email,
-            display_name,
-            password_hash,
-            role,
-            organisation_id,
-            registry,
-            active: active != 0,
-            created_at: packed_time("user", id, &created)?,
+            created_at: packed_time("user", r.id, &r.created_at)?,
+            id: r.id,
+            email: r.email,
+            display_name: r.display_name,
+            password_hash: r.password_hash,
+            role: r.role,
+            organisation_id: r.organisation_id,
+            registry: r.registry,
+            active: r.active != 0,
         };
         out.push((user, expires));
     }
