@@ -27,6 +27,7 @@ mod m20261202_000008_registry_list_indexes;
 mod m20261203_000001_queue_order_index;
 mod m20261203_000002_holdings_latest_date_index;
 mod m20261203_000003_ledger_range_spgist;
+mod m20261204_000001_contents_revision;
 
 pub use m20261203_000001_queue_order_index::QUEUE_REGISTRY;
 pub use m20261203_000002_holdings_latest_date_index::HOLDING_LATEST_DATE;
@@ -62,6 +63,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000001_queue_order_index::Migration),
             Box::new(m20261203_000002_holdings_latest_date_index::Migration),
             Box::new(m20261203_000003_ledger_range_spgist::Migration),
+            Box::new(m20261204_000001_contents_revision::Migration),
         ]
     }
 }

@@ -72,3 +72,36 @@ pub async fn holdings_key(conn: &impl ConnectionTrait) -> Result<HoldingsKey, Db
         imported.map(|t| (t.unix_timestamp_nanos() / 1_000) as i64),
     ))
 }
+
+/// The key of what a page of transfers shows (the queue's steps and their rules' findings): the
+/// `contents` revision (migration `contents_revision`: every write of a transfer or a row of one,
+/// of an organisation or of a holding's origin), the ledger's head (a finalization's holdings)
+/// and the latest import (a registry's holdings replaced).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContentsKey {
+    revision: i64,
+    ledger: LedgerKey,
+    imported: Option<String>,
+}
+
+/// Reads the [`ContentsKey`] in one statement: a primary-key probe and two index reads.
+pub async fn contents_key(conn: &impl ConnectionTrait) -> Result<ContentsKey, DbErr> {
+    let row = conn
+        .query_one_raw(sea_orm::Statement::from_string(
+            conn.get_database_backend(),
+            "SELECT (SELECT revision FROM revisions WHERE name = 'contents') AS revision, \
+             h.seq, h.hash, \
+             (SELECT CAST(max(imported_at) AS TEXT) FROM registry_imports) AS imported \
+             FROM (SELECT 1 AS one) o \
+             LEFT JOIN (SELECT seq, hash FROM ledger_entries ORDER BY seq DESC LIMIT 1) h ON true",
+        ))
+        .await?
+        .ok_or_else(|| DbErr::Custom("the contents' key: no row".into()))?;
+    let seq: Option<i64> = row.try_get("", "seq")?;
+    let hash: Option<String> = row.try_get("", "hash")?;
+    Ok(ContentsKey {
+        revision: row.try_get("", "revision")?,
+        ledger: seq.zip(hash),
+        imported: row.try_get("", "imported")?,
+    })
+}

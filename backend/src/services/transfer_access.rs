@@ -40,6 +40,13 @@ pub(crate) async fn lock_and_load(conn: &impl ConnectionTrait, id: i64) -> AppRe
 }
 
 /// Whose transfers an actor's lists show.
+/// Whose transfers the actor's list shows: a member's organisation's, a hostmaster's registry's,
+/// everyone's for an auditor; refused to a role that may list none.
+pub fn list_scope(actor: &Actor) -> AppResult<Scope> {
+    require(actor, Action::ViewTransfer)?;
+    Ok(scope_of(&actor.role))
+}
+
 fn scope_of(role: &Role) -> Scope {
     match role {
         Role::Member { org_id } => Scope::Organisation(org_id.get()),
@@ -158,8 +165,20 @@ pub struct QueuePage {
     pub waiting: u64,
     /// Those past the registry's service level.
     pub overdue: u64,
+    /// When the next of the others will be past it (to the second below), if any waits.
+    pub next_overdue: Option<OffsetDateTime>,
     /// Where the next page starts, when there is one.
     pub next: Option<QueueCursor>,
+}
+
+/// The registry whose queue the actor works: a hostmaster's; anyone else is refused.
+pub fn queue_registry(actor: &Actor) -> AppResult<Rir> {
+    match actor.role {
+        Role::Hostmaster { registry } => Ok(registry),
+        _ => Err(AppError::Forbidden(
+            "The queue is for registry hostmasters.".into(),
+        )),
+    }
 }
 
 /// A page of at most `limit` of the steps waiting on a hostmaster's registry, oldest first,
@@ -173,13 +192,9 @@ pub async fn queue(
     after: Option<QueueCursor>,
     limit: u64,
 ) -> AppResult<QueuePage> {
-    let Role::Hostmaster { registry } = actor.role else {
-        return Err(AppError::Forbidden(
-            "The queue is for registry hostmasters.".into(),
-        ));
-    };
+    let registry = queue_registry(actor)?;
     let overdue_since = now - service_levels.of(registry);
-    let (mut found, (waiting, overdue)) =
+    let (mut found, counts) =
         transfers_db::queue_page(db, registry, after, limit + 1, overdue_since).await?;
     let more = found.len() as u64 > limit;
     found.truncate(limit as usize);
@@ -190,8 +205,11 @@ pub async fn queue(
     Ok(QueuePage {
         registry,
         steps: found,
-        waiting,
-        overdue,
+        waiting: counts.waiting,
+        overdue: counts.overdue,
+        next_overdue: counts
+            .next_overdue
+            .map(|at| at + service_levels.of(registry)),
         next,
     })
 }

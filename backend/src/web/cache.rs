@@ -6,7 +6,9 @@
 //! also by another process on the same database) recomputes it once, while concurrent viewers
 //! wait for that result instead of computing it too.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::hash::Hash;
+use std::sync::{Arc, PoisonError};
 
 use axum::body::Bytes;
 use axum::http::HeaderValue;
@@ -32,9 +34,23 @@ impl<K: PartialEq, V> Memo<K, V> {
     where
         F: Future<Output = Result<V, E>>,
     {
+        self.get_while(key, |_| true, compute).await
+    }
+
+    /// [`Memo::get`] for a value that also ages: the stored one only while `fresh` holds of it.
+    pub async fn get_while<E, F>(
+        &self,
+        key: K,
+        fresh: impl FnOnce(&V) -> bool,
+        compute: F,
+    ) -> Result<Arc<V>, E>
+    where
+        F: Future<Output = Result<V, E>>,
+    {
         let mut slot = self.slot.lock().await;
         if let Some((k, v)) = slot.as_ref()
             && *k == key
+            && fresh(v)
         {
             return Ok(v.clone());
         }
@@ -44,9 +60,42 @@ impl<K: PartialEq, V> Memo<K, V> {
     }
 }
 
+/// Memos of one kind of page, one for each of what tells its pages apart (a registry and a
+/// cursor). At most [`Memos::MOST`] are kept: past that, all are dropped and computed again as
+/// they are viewed, so links crafted by the thousand cannot grow the memory.
+pub struct Memos<P, K, V> {
+    pages: std::sync::Mutex<HashMap<P, Arc<Memo<K, V>>>>,
+}
+
+impl<P, K, V> Default for Memos<P, K, V> {
+    fn default() -> Self {
+        Memos {
+            pages: std::sync::Mutex::new(HashMap::new()),
+        }
+    }
+}
+
+impl<P: Eq + Hash, K, V> Memos<P, K, V> {
+    const MOST: usize = 1_024;
+
+    /// The memo of `page`.
+    pub fn of(&self, page: P) -> Arc<Memo<K, V>> {
+        // A panic while the map was held leaves it whole (each step below is one call).
+        let mut pages = self.pages.lock().unwrap_or_else(PoisonError::into_inner);
+        if pages.len() >= Self::MOST && !pages.contains_key(&page) {
+            pages.clear();
+        }
+        pages.entry(page).or_default().clone()
+    }
+}
+
 pub use crate::db::freshness::LedgerKey;
-use crate::db::freshness::{self, HoldingsKey};
+use crate::db::freshness::{self, ContentsKey, HoldingsKey};
+use crate::db::transfers::{Loaded, QueueCursor, Scope};
+use crate::domain::Rir;
+use crate::domain::authz::Actor;
 use crate::error::AppResult;
+use crate::services::transfer_access::{self as access, QueuePage};
 
 /// The public transfer log as built for one state of the ledger: the JSON and its gzip, sent
 /// from memory (no database connection is held while a client downloads it, however slowly).
@@ -77,6 +126,59 @@ pub struct Caches {
     pub admin_counts: Memo<(Option<i64>, Option<i64>), (u64, u64)>,
     /// The totals of the hostmasters' and auditors' lists, by the transfers' revision.
     pub list_totals: crate::services::transfer_access::ListTotals,
+    /// The lists of transfers, by scope, filter and page, as [`list`] reads them.
+    pub lists: Memos<(Scope, bool, Option<i64>, u64), ContentsKey, ListView>,
+    /// The hostmasters' queue, by registry and page, as [`queue`] reads it.
+    pub queue: Memos<(Rir, Option<QueueCursor>, u64), ContentsKey, QueueView>,
+}
+
+/// A page of a hostmaster's queue with what its rules find, as [`queue`] keeps it.
+pub struct QueueView {
+    pub page: QueuePage,
+    /// How many blocking findings each step of the page has.
+    pub blocking: Vec<usize>,
+    /// When it must be read again though nothing was written: a step's wait reaches the service
+    /// level (the overdue count grows) or the day ends (the rules judge by the date).
+    until: OffsetDateTime,
+}
+
+/// A page of at most `limit` steps of the actor's queue (`services::transfer_access::queue`)
+/// with the blocking findings of each, read again only when a transfer, a holding, an
+/// organisation or the ledger changed (`db::freshness::contents_key`), or time moved a count or
+/// a rule. Every hostmaster of a registry views the same pages, so they share them.
+pub async fn queue(
+    app: &super::AppState,
+    actor: &Actor,
+    after: Option<QueueCursor>,
+    limit: u64,
+) -> AppResult<Arc<QueueView>> {
+    let registry = access::queue_registry(actor)?;
+    let key = freshness::contents_key(&app.db).await?;
+    let now = app.clock.now();
+    let memo = app.caches.queue.of((registry, after, limit));
+    memo.get_while(key, |view| now < view.until, async {
+        let levels = &app.settings.service_levels;
+        let page = access::queue(&app.db, actor, levels, now, after, limit).await?;
+        let findings =
+            crate::services::transfers::findings_of_many(&app.db, &app.settings, &page.steps, now)
+                .await?;
+        let blocking = findings
+            .iter()
+            .map(|f| f.iter().filter(|x| x.is_blocking()).count())
+            .collect();
+        let midnight = (now.date().next_day()).map(|d| d.midnight().assume_offset(now.offset()));
+        let until = [page.next_overdue, midnight]
+            .into_iter()
+            .flatten()
+            .min()
+            .unwrap_or(now);
+        Ok(QueueView {
+            page,
+            blocking,
+            until,
+        })
+    })
+    .await
 }
 
 /// How many organisations and users there are, counted again only when one was added.
@@ -131,4 +233,56 @@ pub async fn statistics_page(
         }
     })
     .await
+}
+
+/// A page of a list of transfers, as [`list`] keeps it.
+pub struct ListView {
+    /// At most `limit` transfers, newest first.
+    pub found: Vec<Loaded>,
+    /// How many the scope holds (open ones, with `open_only`).
+    pub total: u64,
+    /// Which of the page's cancelled inter-RIR transfers the NRO log heard of
+    /// (`db::transfers::ever_initialized`): only those show their cancel status.
+    pub initialized: std::collections::HashSet<i64>,
+}
+
+/// A page of the transfers the actor may see (`services::transfer_access::list_with_total`),
+/// read again only when a transfer or an organisation changed (`db::freshness::contents_key`;
+/// the list shows no holdings and nothing that ages). Everyone with the same scope (a
+/// registry's hostmasters, an organisation's members, the auditors) shares its pages.
+pub async fn list(
+    app: &super::AppState,
+    actor: &Actor,
+    open_only: bool,
+    before: Option<i64>,
+    limit: u64,
+) -> AppResult<Arc<ListView>> {
+    let scope = access::list_scope(actor)?;
+    let key = freshness::contents_key(&app.db).await?;
+    let memo = app.caches.lists.of((scope, open_only, before, limit));
+    memo.get(key, async {
+        let totals = &app.caches.list_totals;
+        let (found, total) =
+            access::list_with_total(&app.db, totals, actor, open_only, before, limit).await?;
+        let cancelled: Vec<i64> = found
+            .iter()
+            .filter(|l| cancel_status_depends_on_the_log(l))
+            .map(|l| l.facts.id.get())
+            .collect();
+        let initialized = crate::db::transfers::ever_initialized(&app.db, &cancelled).await?;
+        Ok(ListView {
+            found,
+            total,
+            initialized,
+        })
+    })
+    .await
+}
+
+/// An inter-RIR transfer that ended without completing shows its cancel status only if the NRO
+/// log had heard of it (SOURCE_INITIALIZED).
+pub fn cancel_status_depends_on_the_log(l: &Loaded) -> bool {
+    l.facts.is_inter_rir()
+        && l.state.is_terminal()
+        && l.state != crate::domain::workflow::State::Completed
 }

@@ -1378,7 +1378,16 @@ async fn lists_and_queues_read_the_transfers_as_stored_in_their_order() {
         let counts = transfers_db::queue_counts(conn, Rir::Arin, overdue_since)
             .await
             .unwrap();
-        assert_eq!(counts, (n, overdue));
+        assert_eq!((counts.waiting, counts.overdue), (n, overdue));
+        // The oldest wait not yet overdue, to the second below; none when all are.
+        let next = queued
+            .iter()
+            .map(|t| t.updated_at)
+            .filter(|at| *at > overdue_since)
+            .min()
+            .map(|at| at.replace_nanosecond(0).unwrap());
+        assert_eq!(counts.next_overdue, next);
+        assert_eq!(next.is_some(), overdue == 0);
         assert_eq!(
             transfers_db::queue_page(conn, Rir::Arin, None, 50, overdue_since)
                 .await
@@ -1548,6 +1557,11 @@ async fn every_registry_queue_walked_by_its_cursor_is_its_waiting_steps_oldest_f
             0 < overdue && overdue < want.len() as u64,
             "{rir}: {overdue}"
         );
+        let next_overdue = want
+            .iter()
+            .map(|t| t.updated_at)
+            .find(|at| *at > tie)
+            .map(|at| at.replace_nanosecond(0).unwrap());
         for limit in [1u64, 3, 50] {
             let mut walked = Vec::new();
             let mut after: Option<QueueCursor> = None;
@@ -1555,7 +1569,12 @@ async fn every_registry_queue_walked_by_its_cursor_is_its_waiting_steps_oldest_f
                 let (page, counts) = transfers_db::queue_page(&db.conn, rir, after, limit, tie)
                     .await
                     .unwrap();
-                assert_eq!(counts, (want.len() as u64, overdue), "{rir} limit {limit}");
+                assert_eq!(
+                    (counts.waiting, counts.overdue),
+                    (want.len() as u64, overdue),
+                    "{rir} limit {limit}"
+                );
+                assert_eq!(counts.next_overdue, next_overdue, "{rir} limit {limit}");
                 assert!(page.len() as u64 <= limit);
                 let alone = transfers_db::queue(&db.conn, rir, after, limit)
                     .await
@@ -2039,4 +2058,82 @@ async fn open_inter_rir_transfers_are_read_a_page_at_a_time_with_its_ids_as_one_
         read.extend(page.iter().map(|t| t.row.id));
     }
     assert_eq!(read, published);
+}
+
+/// What a kept page of transfers is checked against (`db::freshness::contents_key`, for the
+/// hostmasters' queue) moves with every write of what such a page shows, whoever writes it,
+/// once committed; and not with sign-ins, sessions or e-mails, which would throw the page away
+/// on every view.
+#[tokio::test]
+async fn the_contents_key_moves_with_every_write_a_page_of_transfers_shows() {
+    use ipxfer::db::freshness::{ContentsKey, contents_key};
+    use sea_orm::{ConnectionTrait, TransactionTrait};
+    let w = World::new().await;
+    let conn = &w.db.conn;
+    let key = || async { contents_key(conn).await.unwrap() };
+    let mut seen = vec![key().await];
+    fn moved(seen: &mut Vec<ContentsKey>, step: &str, now_key: ContentsKey) {
+        assert!(!seen.contains(&now_key), "{step}: the key did not move");
+        seen.push(now_key);
+    }
+    let id = w.file("20.0.4.0/22").await.unwrap();
+    moved(&mut seen, "a filing", key().await);
+    w.attach_documents(id).await;
+    moved(&mut seen, "documents", key().await);
+    w.act(
+        &w.recipient_member,
+        id,
+        Command::Accept {
+            need: crate::transfers::need(),
+        },
+    )
+    .await
+    .unwrap();
+    moved(&mut seen, "an acceptance", key().await);
+    // Writes by hand, each of a table the queue's page or its rules read.
+    for sql in [
+        format!(
+            "UPDATE organisations SET name = 'Renamed' WHERE id = {}",
+            w.arin_org
+        ),
+        format!(
+            "UPDATE holdings SET origin = 'transfer' WHERE organisation_id = {}",
+            w.arin_org
+        ),
+        format!("DELETE FROM transfer_blocks WHERE transfer_id = {id}"),
+        format!("UPDATE transfers SET updated_at = updated_at WHERE id = {id}"),
+    ] {
+        let txn = conn.begin().await.unwrap();
+        txn.execute_unprepared(&sql).await.unwrap();
+        assert_eq!(Some(&key().await), seen.last(), "{sql}: not committed yet");
+        txn.commit().await.unwrap();
+        moved(&mut seen, &sql, key().await);
+    }
+    // A registry imported again replaces its holdings.
+    let arin = "2.3|arin|1|1|19700101|20260101|-0400\n\
+                arin|US|ipv4|20.0.0.0|4096|20100101|allocated|arin-holder\n";
+    import::import_delegated(
+        conn,
+        arin.as_bytes(),
+        now() + time::Duration::seconds(1),
+        &NoProgress,
+    )
+    .await
+    .unwrap();
+    moved(&mut seen, "an import", key().await);
+    // A finalization's ledger entry moves holdings.
+    let ready = w.ready_to_finalize("20.0.8.0/22").await;
+    let before_ledger = key().await;
+    w.act(&w.arin_hostmaster, ready, Command::Finalize)
+        .await
+        .unwrap();
+    assert_ne!(key().await, before_ledger, "a finalization");
+    // Someone signing in and an e-mail queued leave it where it was.
+    let still = key().await;
+    let mut b = crate::browser::Browser::signed_in(conn, "hm1@arin.example").await;
+    b.get("/queue").await.assert_ok();
+    conn.execute_unprepared("UPDATE email_outbox SET attempts = attempts")
+        .await
+        .unwrap();
+    assert_eq!(key().await, still);
 }

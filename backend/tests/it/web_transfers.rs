@@ -651,3 +651,112 @@ async fn the_queue_pages_oldest_first_and_counts_the_whole_queue() {
         bad.body
     );
 }
+
+/// The queue and the lists are kept between views (`web::cache::queue`, `list`) and shared by
+/// those who see the same (a registry's hostmasters, an organisation's members); each change of
+/// what they show is there on the next view, whoever wrote it (the services, a bare SQL
+/// UPDATE), and so is time: a step that reaches its service level while nothing is written is
+/// counted overdue.
+#[tokio::test]
+async fn the_kept_queue_and_lists_show_every_change_at_once() {
+    use ipxfer::config::Settings;
+    use ipxfer::services::transfers::Command;
+    use ipxfer::web::AppState;
+    use sea_orm::ConnectionTrait;
+    let w = World::new().await;
+    let accepted = |block: &'static str| {
+        let w = &w;
+        async move {
+            let id = w.file(block).await.unwrap();
+            let need = crate::transfers::need();
+            w.act(&w.recipient_member, id, Command::Accept { need })
+                .await
+                .unwrap();
+            id
+        }
+    };
+    let first = accepted("20.0.4.0/22").await;
+    let clock = ipxfer::clock::ManualClock::at(now() + time::Duration::days(3));
+    let state = AppState::new(w.db.conn.clone(), Settings::default())
+        .with_clock(std::sync::Arc::new(clock.clone()));
+    let mut hm1 = Browser::with_state(state.clone());
+    hm1.sign_in("hm1@arin.example").await;
+    let mut hm2 = Browser::with_state(state.clone());
+    hm2.sign_in("hm2@arin.example").await;
+    let mut member = Browser::with_state(state);
+    member.sign_in("src@example.net").await;
+    let caption = |page: &Page| page.text("#queue caption");
+    let listed = |page: &Page| page.texts("#transfers tbody tr").len();
+    assert_eq!(caption(&hm1.get("/queue").await), "1 steps waiting on ARIN");
+    assert_eq!(caption(&hm2.get("/queue").await), "1 steps waiting on ARIN");
+    assert_eq!(listed(&member.get("/transfers").await), 1);
+    assert_eq!(listed(&hm1.get("/transfers").await), 1);
+
+    // A filing and an acceptance through the services.
+    accepted("20.0.8.0/22").await;
+    for hm in [&mut hm1, &mut hm2] {
+        assert_eq!(caption(&hm.get("/queue").await), "2 steps waiting on ARIN");
+    }
+    let list = member.get("/transfers").await;
+    assert_eq!(listed(&list), 2);
+    assert!(list.text(".caption").starts_with("2 open transfers"));
+    assert!(
+        hm1.get("/transfers")
+            .await
+            .text(".caption")
+            .starts_with("2 open transfers")
+    );
+
+    // An organisation renamed by hand.
+    w.db.conn
+        .execute_unprepared(&format!(
+            "UPDATE organisations SET name = 'Renamed Holder Inc' WHERE id = {}",
+            w.arin_org
+        ))
+        .await
+        .unwrap();
+    let queue = hm1.get("/queue").await;
+    assert_eq!(
+        queue.texts("#queue tbody tr").len(),
+        2,
+        "{}",
+        queue.text("#queue")
+    );
+    for row in queue.texts("#queue tbody tr") {
+        assert!(row.contains("Renamed Holder Inc"), "{row}");
+    }
+    for row in member.get("/transfers").await.texts("#transfers tbody tr") {
+        assert!(row.contains("Renamed Holder Inc"), "{row}");
+    }
+
+    // Nothing written, but nine days on both steps are past ARIN's ten.
+    assert!(!queue.has(".panel-danger"));
+    clock.advance(time::Duration::days(9));
+    let queue = hm2.get("/queue").await;
+    assert!(
+        queue.text(".panel-danger").contains("2 overdue"),
+        "{}",
+        queue.body
+    );
+    assert_eq!(queue.texts("#queue .tag-overdue").len(), 2);
+
+    // A step approved leaves the queue.
+    w.attach_documents(first).await;
+    w.approve(&w.arin_hostmaster, first, ipxfer::domain::Side::Source)
+        .await
+        .unwrap();
+    let queue = hm1.get("/queue").await;
+    assert_eq!(caption(&queue), "1 steps waiting on ARIN");
+    assert!(!queue.text("#queue tbody").contains("20.0.4.0/22"));
+    let row = member
+        .get("/transfers")
+        .await
+        .texts("#transfers tbody tr")
+        .into_iter()
+        .find(|r| r.contains("20.0.4.0/22"))
+        .unwrap();
+    assert!(
+        row.contains("RIPE NCC"),
+        "waiting on the recipient's registry now: {row}"
+    );
+}

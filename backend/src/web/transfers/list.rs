@@ -5,13 +5,12 @@ use axum::extract::State;
 use axum::response::Html;
 use serde::Deserialize;
 
-use crate::db::transfers::{self as transfers_db, Loaded};
+use crate::db::transfers::Loaded;
 use crate::domain::Side;
 use crate::domain::authz::{self, Action, Role, TransferAccess};
 use crate::domain::format::group_thousands;
 use crate::error::AppError;
 use crate::services::transfer_access as access;
-use crate::services::transfers;
 use crate::web::AppState;
 use crate::web::auth::{SignedIn, Viewer};
 use crate::web::extract::Query;
@@ -61,18 +60,10 @@ pub(super) async fn list(
     Query(q): Query<ListQuery>,
 ) -> Result<Html<String>, AppError> {
     let open_only = q.show.as_deref() != Some("all");
-    let totals = &app.caches.list_totals;
-    let (found, total) = access::list_with_total(
-        &app.db,
-        totals,
-        &viewer.actor,
-        open_only,
-        q.before,
-        PAGE_SIZE + 1,
-    )
-    .await?;
-    let more = found.len() as u64 > PAGE_SIZE;
-    let found: Vec<_> = found.into_iter().take(PAGE_SIZE as usize).collect();
+    let view =
+        crate::web::cache::list(&app, &viewer.actor, open_only, q.before, PAGE_SIZE + 1).await?;
+    let more = view.found.len() as u64 > PAGE_SIZE;
+    let found = &view.found[..view.found.len().min(PAGE_SIZE as usize)];
     let next_page = more.then(|| {
         format!(
             "/transfers?before={}{}",
@@ -80,7 +71,8 @@ pub(super) async fn list(
             if open_only { "" } else { "&show=all" }
         )
     });
-    let rows = rows_for(&app, &viewer, found).await?;
+    let rows = rows_for(&app, &viewer, found, &view.initialized);
+    let total = view.total;
     let heading = match viewer.actor.role {
         Role::Member { .. } => "Your transfers",
         Role::Hostmaster { .. } => "Transfers touching your registry",
@@ -97,23 +89,16 @@ pub(super) async fn list(
     })
 }
 
-/// Rows of a list with their blocks, names and the viewer's next action.
-async fn rows_for(
+/// Rows of a list with their blocks, names and the viewer's next action; `initialized` are the
+/// cancelled inter-RIR transfers the NRO log heard of (`web::cache::ListView`).
+fn rows_for(
     app: &AppState,
     viewer: &Viewer,
-    loaded: Vec<Loaded>,
-) -> Result<Vec<Row>, AppError> {
+    loaded: &[Loaded],
+    initialized: &std::collections::HashSet<i64>,
+) -> Vec<Row> {
     let now = app.clock.now();
-    // A cancelled inter-RIR transfer shows its cancel status only if the NRO log had heard of
-    // it (SOURCE_INITIALIZED); one read for the whole page, and none when nothing was cancelled.
-    let cancelled: Vec<i64> = loaded
-        .iter()
-        .filter(|l| l.facts.is_inter_rir() && l.state.is_terminal())
-        .filter(|l| l.state != crate::domain::workflow::State::Completed)
-        .map(|l| l.facts.id.get())
-        .collect();
-    let initialized = transfers_db::ever_initialized(&app.db, &cancelled).await?;
-    Ok(loaded
+    loaded
         .iter()
         .map(|l| {
             let f = &l.facts;
@@ -131,7 +116,8 @@ async fn rows_for(
                     .state
                     .nro_status(f.is_inter_rir())
                     .filter(|_| {
-                        !cancelled.contains(&f.id.get()) || initialized.contains(&f.id.get())
+                        !crate::web::cache::cancel_status_depends_on_the_log(l)
+                            || initialized.contains(&f.id.get())
                     })
                     .map(|s| s.as_str().to_owned())
                     .unwrap_or_default(),
@@ -146,7 +132,7 @@ async fn rows_for(
                     .to_owned(),
             }
         })
-        .collect())
+        .collect()
 }
 
 /// The first step the actor may take on a transfer, in the words of its button.
@@ -220,22 +206,12 @@ pub(super) async fn queue(
     Query(q): Query<QueueQuery>,
 ) -> Result<Html<String>, AppError> {
     let after = access::queue_cursor(q.after.as_deref())?;
-    let now = app.clock.now();
-    let page = access::queue(
-        &app.db,
-        &viewer.actor,
-        &app.settings.service_levels,
-        now,
-        after,
-        PAGE_SIZE,
-    )
-    .await?;
+    let view = crate::web::cache::queue(&app, &viewer.actor, after, PAGE_SIZE).await?;
+    let (page, now) = (&view.page, app.clock.now());
     let service_days = app.settings.service_levels.of(page.registry).whole_days();
-    let findings = transfers::findings_of_many(&app.db, &app.settings, &page.steps, now).await?;
     let mut rows = Vec::new();
-    for (l, findings) in page.steps.iter().zip(&findings) {
+    for (l, blocking) in page.steps.iter().zip(&view.blocking) {
         let f = &l.facts;
-        let blocking = findings.iter().filter(|x| x.is_blocking()).count();
         let (overdue, waited) = view::service_level(l.row.updated_at, now, service_days);
         rows.push(QueueRow {
             id: f.id.get(),
@@ -247,7 +223,7 @@ pub(super) async fn queue(
             addresses: view::total_addresses(&f.blocks),
             waited,
             overdue,
-            blocking,
+            blocking: *blocking,
         });
     }
     let next_page = page.next.map(|c| format!("/queue?after={c}"));
