@@ -93,7 +93,7 @@ pub use crate::db::freshness::LedgerKey;
 use crate::db::freshness::{self, ContentsKey, HoldingsKey};
 use crate::db::transfers::{Loaded, QueueCursor, Scope};
 use crate::domain::Rir;
-use crate::domain::authz::Actor;
+use crate::domain::authz::{self, Action, Actor, TransferAccess};
 use crate::error::AppResult;
 use crate::services::transfer_access::{self as access, QueuePage};
 
@@ -128,6 +128,9 @@ pub struct Caches {
     pub list_totals: crate::services::transfer_access::ListTotals,
     /// The lists of transfers, by scope, filter and page, as [`list`] reads them.
     pub lists: Memos<(Scope, bool, Option<i64>, u64), ContentsKey, ListView>,
+    /// The transfer pages' records and findings, by transfer and whether the reviewer's
+    /// holdings are read, as [`transfer`] reads them.
+    pub transfers: Memos<(i64, bool), ContentsKey, TransferView>,
     /// The hostmasters' queue, by registry and page, as [`queue`] reads it.
     pub queue: Memos<(Rir, Option<QueueCursor>, u64), ContentsKey, QueueView>,
 }
@@ -166,12 +169,10 @@ pub async fn queue(
             .iter()
             .map(|f| f.iter().filter(|x| x.is_blocking()).count())
             .collect();
-        let midnight = (now.date().next_day()).map(|d| d.midnight().assume_offset(now.offset()));
-        let until = [page.next_overdue, midnight]
-            .into_iter()
-            .flatten()
-            .min()
-            .unwrap_or(now);
+        let until = match page.next_overdue {
+            Some(at) => at.min(end_of_day(now)),
+            None => end_of_day(now),
+        };
         Ok(QueueView {
             page,
             blocking,
@@ -285,4 +286,65 @@ pub fn cancel_status_depends_on_the_log(l: &Loaded) -> bool {
     l.facts.is_inter_rir()
         && l.state.is_terminal()
         && l.state != crate::domain::workflow::State::Completed
+}
+
+/// What a transfer page shows of a transfer, as [`transfer`] keeps it.
+pub struct TransferView {
+    pub details: crate::db::transfers::Details,
+    /// Both registries' findings now; none once the transfer ended.
+    pub findings: Vec<crate::domain::finding::Finding>,
+    /// The end of the day: the rules judge by the date.
+    until: OffsetDateTime,
+}
+
+/// A transfer's records and findings for its page (`services::transfer_access::details`, with
+/// the holdings its blocks touch when `with_holdings`), read again only when what it shows may
+/// have changed (`db::freshness::contents_key`) or the day ended; with what the actor may do
+/// on it. Every viewer is checked against the transfer as kept, not only the one who read it:
+/// one who may not see it gets the same "not found" whether it was kept or not.
+pub async fn transfer(
+    app: &super::AppState,
+    actor: &Actor,
+    id: i64,
+    with_holdings: bool,
+) -> AppResult<(Arc<TransferView>, TransferAccess)> {
+    let key = freshness::contents_key(&app.db).await?;
+    let now = app.clock.now();
+    let memo = app.caches.transfers.of((id, with_holdings));
+    let view = memo
+        .get_while(key, |view| now < view.until, async {
+            let (details, _) = access::details(&app.db, actor, id, with_holdings).await?;
+            let l = &details.transfer;
+            let findings = if l.state.is_terminal() {
+                Vec::new()
+            } else {
+                // The "held by" panel's holdings, when read, are the ones policy reads too.
+                let known = details
+                    .holdings
+                    .as_ref()
+                    .map(|h| h.iter().map(|h| h.holding.clone()).collect());
+                crate::services::transfers::findings_of(&app.db, &app.settings, l, known, now)
+                    .await?
+            };
+            Ok::<_, crate::error::AppError>(TransferView {
+                details,
+                findings,
+                until: end_of_day(now),
+            })
+        })
+        .await?;
+    let l = &view.details.transfer;
+    let transfer_access = TransferAccess::new(&l.facts, l.state.clone());
+    if !authz::can(actor, Action::ViewTransfer, Some(&transfer_access)) {
+        return Err(access::not_found(id));
+    }
+    Ok((view, transfer_access))
+}
+
+/// The first instant of the next day, in `now`'s offset.
+fn end_of_day(now: OffsetDateTime) -> OffsetDateTime {
+    match now.date().next_day() {
+        Some(day) => day.midnight().assume_offset(now.offset()),
+        None => now,
+    }
 }

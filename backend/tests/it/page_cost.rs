@@ -129,10 +129,12 @@ async fn statements_per_page(open: u64) -> (Vec<(String, usize)>, Vec<String>) {
             for found in table_scans(&db, &statements, walks).await {
                 scans.push(format!("{page} as {email}: {found}"));
             }
-            // The queue and the lists are kept until what they show may have changed
-            // (`web::cache::queue`, `list`): what a view costs that reads one again, after a
+            // The queue, the lists and the transfer pages are kept until what they show may
+            // have changed (`web::cache`): what a view costs that reads one again, after a
             // write.
-            if page == "/queue" || page == "/transfers" || page == "/transfers?show=all" {
+            let kept = ["/queue", "/transfers", "/transfers?show=all"].contains(&page.as_str())
+                || page.starts_with("/transfers/");
+            if kept {
                 use sea_orm::ConnectionTrait;
                 db.conn
                     .execute_unprepared(
@@ -208,10 +210,10 @@ async fn pages_cost_the_same_statements_however_many_transfers_wait() {
         v.iter()
             .map(|(page, n)| {
                 let page = page.split(" as ").next().unwrap_or_default();
-                let kind = if page.starts_with("/transfers/") {
-                    "/transfers/{id}"
-                } else {
-                    page
+                let kind = match page.strip_prefix("/transfers/") {
+                    Some(rest) if rest.ends_with(" read again") => "/transfers/{id} read again",
+                    Some(_) => "/transfers/{id}",
+                    None => page,
                 };
                 (kind.to_owned(), *n)
             })
@@ -238,9 +240,10 @@ async fn pages_cost_the_same_statements_however_many_transfers_wait() {
         // The session and the key of the kept list; read again, the page with its total.
         "/transfers" | "/transfers?show=all" => 2,
         "/transfers read again" | "/transfers?show=all read again" => 3,
-        // Three on SQLite, where the transfer, its parts, its records and the holdings it
-        // touches are one statement.
-        p if p.starts_with("/transfers/") => 6,
+        // Read again: three on SQLite (the transfer, its parts, its records and the holdings
+        // it touches are one statement) and the key, five or six and the key on PostgreSQL.
+        p if p.starts_with("/transfers/") && p.ends_with(" read again") => 7,
+        p if p.starts_with("/transfers/") => 2,
         "/ledger" => 2,
         "/stats" => 3,
         // Two on SQLite, where the holdings and the history are one statement (`db::lookup`).

@@ -652,13 +652,14 @@ async fn the_queue_pages_oldest_first_and_counts_the_whole_queue() {
     );
 }
 
-/// The queue and the lists are kept between views (`web::cache::queue`, `list`) and shared by
-/// those who see the same (a registry's hostmasters, an organisation's members); each change of
-/// what they show is there on the next view, whoever wrote it (the services, a bare SQL
-/// UPDATE), and so is time: a step that reaches its service level while nothing is written is
-/// counted overdue.
+/// The queue, the lists and the transfer pages are kept between views (`web::cache::queue`,
+/// `list`, `transfer`) and shared by those who see the same (a registry's hostmasters, an
+/// organisation's members); each change of what they show is there on the next view, whoever
+/// wrote it (the services, a bare SQL UPDATE), and so is time: a step that reaches its service
+/// level while nothing is written is counted overdue. A kept transfer page is still refused to
+/// whoever may not see it.
 #[tokio::test]
-async fn the_kept_queue_and_lists_show_every_change_at_once() {
+async fn the_kept_pages_show_every_change_at_once() {
     use ipxfer::config::Settings;
     use ipxfer::services::transfers::Command;
     use ipxfer::web::AppState;
@@ -683,8 +684,17 @@ async fn the_kept_queue_and_lists_show_every_change_at_once() {
     hm1.sign_in("hm1@arin.example").await;
     let mut hm2 = Browser::with_state(state.clone());
     hm2.sign_in("hm2@arin.example").await;
-    let mut member = Browser::with_state(state);
+    let mut member = Browser::with_state(state.clone());
     member.sign_in("src@example.net").await;
+    let stranger = outsider(&w).await;
+    let mut stranger = {
+        let mut b = Browser::with_state(state);
+        b.sign_in(stranger).await;
+        b
+    };
+    let page = format!("/transfers/{first}");
+    assert!(!hm1.get(&page).await.body.contains("signed.pdf"));
+    assert_eq!(stranger.get(&page).await.status, StatusCode::NOT_FOUND);
     let caption = |page: &Page| page.text("#queue caption");
     let listed = |page: &Page| page.texts("#transfers tbody tr").len();
     assert_eq!(caption(&hm1.get("/queue").await), "1 steps waiting on ARIN");
@@ -728,6 +738,12 @@ async fn the_kept_queue_and_lists_show_every_change_at_once() {
     for row in member.get("/transfers").await.texts("#transfers tbody tr") {
         assert!(row.contains("Renamed Holder Inc"), "{row}");
     }
+    assert!(
+        hm2.get(&page)
+            .await
+            .text("#summary")
+            .contains("Renamed Holder Inc")
+    );
 
     // Nothing written, but nine days on both steps are past ARIN's ten.
     assert!(!queue.has(".panel-danger"));
@@ -740,8 +756,10 @@ async fn the_kept_queue_and_lists_show_every_change_at_once() {
     );
     assert_eq!(queue.texts("#queue .tag-overdue").len(), 2);
 
-    // A step approved leaves the queue.
+    // Documents attached are on the page; a step approved leaves the queue.
     w.attach_documents(first).await;
+    assert!(hm1.get(&page).await.body.contains("signed.pdf"));
+    assert_eq!(stranger.get(&page).await.status, StatusCode::NOT_FOUND);
     w.approve(&w.arin_hostmaster, first, ipxfer::domain::Side::Source)
         .await
         .unwrap();
@@ -759,4 +777,6 @@ async fn the_kept_queue_and_lists_show_every_change_at_once() {
         row.contains("RIPE NCC"),
         "waiting on the recipient's registry now: {row}"
     );
+    let timeline = hm2.get(&page).await.text("#timeline");
+    assert!(timeline.contains("pprove"), "{timeline}");
 }

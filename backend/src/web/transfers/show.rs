@@ -9,7 +9,7 @@ use rust_decimal::Decimal;
 use crate::db::transfers::{Details, HeldBy, Loaded};
 use crate::domain::authz::{self, Action, Role, TransferAccess};
 use crate::domain::fees::format_amount;
-use crate::domain::finding::{Finding, Severity, UNCONFIRMED_NOTE};
+use crate::domain::finding::{Severity, UNCONFIRMED_NOTE};
 use crate::domain::format::{group_thousands, utc_minute};
 use crate::domain::policy;
 use crate::domain::timeline::TimelineEvent;
@@ -18,7 +18,6 @@ use crate::domain::workflow::State as WorkflowState;
 use crate::domain::{Side, TransferType};
 use crate::error::AppError;
 use crate::services::transfer_access as access;
-use crate::services::transfers;
 use crate::web::AppState;
 use crate::web::auth::{SignedIn, Viewer};
 use crate::web::extract::Path;
@@ -207,7 +206,7 @@ pub(super) async fn show_page(
     typed: Typed,
 ) -> Result<Html<String>, AppError> {
     let is_hostmaster = matches!(viewer.actor.role, Role::Hostmaster { .. } | Role::Auditor);
-    let (details, access) = access::details(&app.db, &viewer.actor, id, is_hostmaster).await?;
+    let (view, access) = crate::web::cache::transfer(app, &viewer.actor, id, is_hostmaster).await?;
     let Details {
         transfer: l,
         handles,
@@ -216,7 +215,8 @@ pub(super) async fn show_page(
         fees: fee_rows,
         history,
         holdings,
-    } = details;
+    } = &view.details;
+    let findings = &view.findings;
     let now = app.clock.now();
     let f = &l.facts;
     let parties = Parties::of(f);
@@ -236,15 +236,6 @@ pub(super) async fn show_page(
         upload: can(Action::UploadDocument),
     };
     let terminal = l.state.is_terminal();
-    let findings: Vec<Finding> = if terminal {
-        Vec::new()
-    } else {
-        // The "held by" panel's holdings, when read, are the ones policy reads too.
-        let known = holdings
-            .as_ref()
-            .map(|h| h.iter().map(|h| h.holding.clone()).collect());
-        transfers::findings_of(&app.db, &app.settings, &l, known, now).await?
-    };
     let mut finding_groups = Vec::new();
     // A finding shared by both registries is shown once, under both.
     let groups = [
@@ -334,16 +325,16 @@ pub(super) async fn show_page(
         })
         .collect();
     let documents = documents
-        .into_iter()
+        .iter()
         .map(|d| DocumentView {
             id: d.id,
             kind: document_kind_label(&d.kind),
-            filename: d.filename,
+            filename: d.filename.clone(),
             size: format!(
                 "{} bytes",
                 group_thousands(u64::try_from(d.size_bytes).unwrap_or(0))
             ),
-            sha256: d.sha256,
+            sha256: d.sha256.clone(),
             uploaded: utc_minute(d.uploaded_at),
         })
         .collect();
@@ -371,11 +362,11 @@ pub(super) async fn show_page(
         .map(|(_, r)| format!("{r} bills nothing here"))
         .collect();
     let fees = fee_rows
-        .into_iter()
+        .iter()
         .map(|x| FeeView {
             registry: view::registry_name(&x.registry),
-            payer: x.payer,
-            description: x.description,
+            payer: x.payer.clone(),
+            description: x.description.clone(),
             amount: x
                 .amount
                 .parse::<Decimal>()
@@ -412,12 +403,12 @@ pub(super) async fn show_page(
         String::new()
     };
     let events = history
-        .into_iter()
+        .iter()
         .map(|e| EventView {
             when: utc_minute(e.created_at),
             what: event_label(&e.event),
-            who: e.actor_label,
-            comment: e.comment.unwrap_or_default(),
+            who: e.actor_label.clone(),
+            comment: e.comment.clone().unwrap_or_default(),
         })
         .collect::<Vec<_>>();
     let need_req = policy::need_requirement(f, &app.settings.profiles);
