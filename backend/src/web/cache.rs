@@ -92,8 +92,8 @@ impl<P: Eq + Hash, K, V> Memos<P, K, V> {
 pub use crate::db::freshness::LedgerKey;
 use crate::db::freshness::{self, ContentsKey, HoldingsKey};
 use crate::db::transfers::{Loaded, QueueCursor, Scope};
-use crate::domain::Rir;
 use crate::domain::authz::{self, Action, Actor, TransferAccess};
+use crate::domain::{Ipv4Range, Rir};
 use crate::error::AppResult;
 use crate::services::transfer_access::{self as access, QueuePage};
 
@@ -131,6 +131,9 @@ pub struct Caches {
     /// The transfer pages' records and findings, by transfer and whether the reviewer's
     /// holdings are read, as [`transfer`] reads them.
     pub transfers: Memos<(i64, bool), ContentsKey, TransferView>,
+    /// The lookup's holdings and history, by range, cursors and page size, as [`lookup`]
+    /// reads them.
+    pub lookups: Memos<LookupPage, ContentsKey, LookupView>,
     /// The hostmasters' queue, by registry and page, as [`queue`] reads it.
     pub queue: Memos<(Rir, Option<QueueCursor>, u64), ContentsKey, QueueView>,
 }
@@ -347,4 +350,34 @@ fn end_of_day(now: OffsetDateTime) -> OffsetDateTime {
         Some(day) => day.midnight().assume_offset(now.offset()),
         None => now,
     }
+}
+
+/// What tells the lookup's pages apart: the range, the first address after which holdings are
+/// shown, the sequence number before which entries are, and how many of each.
+pub type LookupPage = (Ipv4Range, Option<u32>, Option<i64>, u64);
+
+/// The holdings overlapping a range, after a first address, and the ledger entries touching it,
+/// before a sequence number (`services::lookup::holdings_and_history`), as [`lookup`] keeps them.
+pub type LookupView = (
+    Vec<crate::services::lookup::Held>,
+    Vec<crate::domain::ledger::LedgerEntry>,
+);
+
+/// The lookup's two lists for a range, read again only when a holding, an organisation or the
+/// ledger may have changed (`db::freshness::contents_key`: holdings are inserted and deleted
+/// only with a ledger entry or an import, and their updates move the `contents` revision).
+/// Everyone who may look up sees the same, so everyone shares them.
+pub async fn lookup(
+    app: &super::AppState,
+    range: Ipv4Range,
+    cursors: (Option<u32>, Option<i64>),
+    limit: u64,
+) -> AppResult<Arc<LookupView>> {
+    let key = freshness::contents_key(&app.db).await?;
+    let memo = app.caches.lookups.of((range, cursors.0, cursors.1, limit));
+    memo.get(
+        key,
+        crate::services::lookup::holdings_and_history(&app.db, range, cursors, limit),
+    )
+    .await
 }

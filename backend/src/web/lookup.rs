@@ -20,7 +20,6 @@ use crate::domain::format::{capitalise, group_thousands, utc_day};
 use crate::domain::ledger::{LedgerParty, Movement};
 use crate::domain::{Ipv4Range, Rir};
 use crate::error::AppError;
-use crate::services::lookup;
 
 /// Holdings and ledger entries a lookup page shows of each list; a wide range pages on.
 const SHOWN: u64 = 50;
@@ -199,12 +198,12 @@ async fn lookup(
         }
     };
 
-    let (mut holdings, mut entries) =
-        lookup::holdings_and_history(&app.db, range, (after, before), SHOWN + 1).await?;
+    let found = crate::web::cache::lookup(&app, range, (after, before), SHOWN + 1).await?;
+    let (holdings, entries) = (&found.0, &found.1);
     let more_holdings = holdings.len() as u64 > SHOWN;
-    holdings.truncate(SHOWN as usize);
+    let holdings = &holdings[..holdings.len().min(SHOWN as usize)];
     let more_entries = entries.len() as u64 > SHOWN;
-    entries.truncate(SHOWN as usize);
+    let entries = &entries[..entries.len().min(SHOWN as usize)];
     // Each list's links keep the other list where it is.
     let after_text = after.map(|a| std::net::Ipv4Addr::from(a).to_string());
     if let Some(a) = &after_text {
@@ -237,14 +236,14 @@ async fn lookup(
         Role::Hostmaster { .. } | Role::Admin | Role::Auditor
     );
     for held in holdings {
-        let (h, org) = (held.holding, held.holder);
+        let (h, org) = (&held.holding, &held.holder);
         let since = h.received_on.or(h.registered_on);
         page.holdings.push(HoldingRow {
-            holder: org.name,
-            handle: org.handle,
+            holder: org.name.clone(),
+            handle: org.handle.clone(),
             registry: Rir::from_token(&h.registry).map_or("unknown", Rir::nro_name),
             range: cidrs(range_of(h.start_addr, h.end_addr)?),
-            status: h.status,
+            status: h.status.clone(),
             since: since.map(|d| d.to_string()).unwrap_or_default(),
             origin: h.origin.replace('_', " "),
             href: staff.then(|| format!("/holdings/{}", h.id)),

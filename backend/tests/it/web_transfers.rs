@@ -652,8 +652,8 @@ async fn the_queue_pages_oldest_first_and_counts_the_whole_queue() {
     );
 }
 
-/// The queue, the lists and the transfer pages are kept between views (`web::cache::queue`,
-/// `list`, `transfer`) and shared by those who see the same (a registry's hostmasters, an
+/// The queue, the lists, the transfer pages and the lookup are kept between views
+/// (`web::cache::queue`, `list`, `transfer`, `lookup`) and shared by those who see the same (a registry's hostmasters, an
 /// organisation's members); each change of what they show is there on the next view, whoever
 /// wrote it (the services, a bare SQL UPDATE), and so is time: a step that reaches its service
 /// level while nothing is written is counted overdue. A kept transfer page is still refused to
@@ -694,6 +694,8 @@ async fn the_kept_pages_show_every_change_at_once() {
     };
     let page = format!("/transfers/{first}");
     assert!(!hm1.get(&page).await.body.contains("signed.pdf"));
+    let lookup = "/lookup?q=20.0.4.0/22";
+    assert!(!member.get(lookup).await.body.contains("Renamed Holder Inc"));
     assert_eq!(stranger.get(&page).await.status, StatusCode::NOT_FOUND);
     let caption = |page: &Page| page.text("#queue caption");
     let listed = |page: &Page| page.texts("#transfers tbody tr").len();
@@ -744,6 +746,7 @@ async fn the_kept_pages_show_every_change_at_once() {
             .text("#summary")
             .contains("Renamed Holder Inc")
     );
+    assert!(member.get(lookup).await.body.contains("Renamed Holder Inc"));
 
     // Nothing written, but nine days on both steps are past ARIN's ten.
     assert!(!queue.has(".panel-danger"));
