@@ -105,3 +105,33 @@ pub async fn contents_key(conn: &impl ConnectionTrait) -> Result<ContentsKey, Db
         imported: row.try_get("", "imported")?,
     })
 }
+
+/// The key of a page of the whole ledger: the ledger's head, and the latest checkpoint's id
+/// with the length of its cosignatures (lines are only ever added to it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LedgerPageKey {
+    ledger: LedgerKey,
+    checkpoint: Option<(i64, i64)>,
+}
+
+/// Reads the [`LedgerPageKey`] in one statement: two walks that stop at their first row.
+pub async fn ledger_page_key(conn: &impl ConnectionTrait) -> Result<LedgerPageKey, DbErr> {
+    let row = conn
+        .query_one_raw(sea_orm::Statement::from_string(
+            conn.get_database_backend(),
+            "SELECT h.seq, h.hash, c.id AS checkpoint, c.cosigned FROM (SELECT 1 AS one) o \
+             LEFT JOIN (SELECT seq, hash FROM ledger_entries ORDER BY seq DESC LIMIT 1) h ON true \
+             LEFT JOIN (SELECT id, CAST(length(cosignatures) AS BIGINT) AS cosigned \
+             FROM tlog_checkpoints ORDER BY id DESC LIMIT 1) c ON true",
+        ))
+        .await?
+        .ok_or_else(|| DbErr::Custom("the ledger page's key: no row".into()))?;
+    let seq: Option<i64> = row.try_get("", "seq")?;
+    let hash: Option<String> = row.try_get("", "hash")?;
+    let checkpoint: Option<i64> = row.try_get("", "checkpoint")?;
+    let cosigned: Option<i64> = row.try_get("", "cosigned")?;
+    Ok(LedgerPageKey {
+        ledger: seq.zip(hash),
+        checkpoint: checkpoint.zip(cosigned),
+    })
+}

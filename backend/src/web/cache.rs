@@ -90,7 +90,7 @@ impl<P: Eq + Hash, K, V> Memos<P, K, V> {
 }
 
 pub use crate::db::freshness::LedgerKey;
-use crate::db::freshness::{self, ContentsKey, HoldingsKey};
+use crate::db::freshness::{self, ContentsKey, HoldingsKey, LedgerPageKey};
 use crate::db::transfers::{Loaded, QueueCursor, Scope};
 use crate::domain::authz::{self, Action, Actor, TransferAccess};
 use crate::domain::{Ipv4Range, Rir};
@@ -134,6 +134,9 @@ pub struct Caches {
     /// The lookup's holdings and history, by range, cursors and page size, as [`lookup`]
     /// reads them.
     pub lookups: Memos<LookupPage, ContentsKey, LookupView>,
+    /// The unfiltered ledger page, by the sequence number it starts before, as
+    /// [`ledger_page`] keeps it.
+    pub(crate) ledger_pages: Memos<Option<i64>, LedgerPageKey, crate::web::audit::LedgerView>,
     /// The hostmasters' queue, by registry and page, as [`queue`] reads it.
     pub queue: Memos<(Rir, Option<QueueCursor>, u64), ContentsKey, QueueView>,
 }
@@ -380,4 +383,16 @@ pub async fn lookup(
         crate::services::lookup::holdings_and_history(&app.db, range, cursors, limit),
     )
     .await
+}
+
+/// A page of the whole ledger (no filter) before `before`, read by `read` only after an append,
+/// a new checkpoint or a cosignature (`db::freshness::ledger_page_key`): entries never change,
+/// and the checkpoint's cosignatures, verified when read, are only ever added.
+pub(crate) async fn ledger_page(
+    app: &super::AppState,
+    before: Option<i64>,
+    read: impl Future<Output = AppResult<crate::web::audit::LedgerView>>,
+) -> AppResult<Arc<crate::web::audit::LedgerView>> {
+    let key = freshness::ledger_page_key(&app.db).await?;
+    app.caches.ledger_pages.of(before).get(key, read).await
 }

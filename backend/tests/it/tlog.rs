@@ -711,3 +711,63 @@ async fn an_operator_who_rewrites_history_passes_ledger_verify_but_not_the_monit
     let fresh = dir.path().join("fresh.json");
     assert_eq!(monitor::run(&url, &k, &fresh).await.unwrap().size, 308);
 }
+
+/// The whole ledger's page is kept between views (`web::cache::ledger_page`) and read again
+/// after each append and each new checkpoint; its key moves with a cosignature added to the
+/// latest checkpoint too (`db::freshness::ledger_page_key`). A filtered page is read each time.
+#[tokio::test]
+async fn the_kept_ledger_page_shows_each_append_and_checkpoint_at_once() {
+    let db = TestDb::new().await;
+    let settings = ipxfer::config::Settings::default();
+    ipxfer::services::demo::seed(&db.conn, &settings, now())
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut log = log_config("ipxfer.demo", vec![]);
+    log.witnesses = vec![start_witness("witness.arin.demo", &log, dir.path()).await];
+    let log = Arc::new(log);
+    let state = AppState::new(db.conn.clone(), settings).with_log(log.clone());
+    let mut b = crate::browser::Browser::with_state(state);
+    b.sign_in_with(
+        "auditor@ipxfer.example",
+        ipxfer::services::demo::DEMO_PASSWORD,
+    )
+    .await;
+    let newest = |page: &crate::browser::Page| page.texts("#entries tbody tr")[0].clone();
+    let first = b.get("/ledger").await;
+    let before = first.text("#checkpoint");
+    assert!(!before.contains("witness.arin.demo"), "{before}");
+    let head = ledger_db::head(&db.conn).await.unwrap().unwrap().seq;
+    assert!(newest(&first).starts_with(&format!("Entry {head} ")));
+
+    append(&db, 900, 1).await;
+    let page = b.get("/ledger").await;
+    assert!(
+        newest(&page).starts_with(&format!("Entry {} ", head + 1)),
+        "{}",
+        newest(&page)
+    );
+    let filtered = b.get("/ledger?registry=ARIN").await;
+    filtered.assert_ok();
+
+    let round = ipxfer::services::tlog::round(&db.conn, &log, now())
+        .await
+        .unwrap();
+    assert_eq!(round.signed, Some(head as u64 + 1));
+    let page = b.get("/ledger").await;
+    let text = page.text("#checkpoint");
+    assert!(text.contains(&format!("{} entries", head + 1)), "{text}");
+    assert_eq!(page.texts("#checkpoint .witness"), ["witness.arin.demo"]);
+
+    let key = ipxfer::db::freshness::ledger_page_key(&db.conn)
+        .await
+        .unwrap();
+    let c = tlog_db::latest_checkpoint(&db.conn).await.unwrap().unwrap();
+    tlog_db::add_cosignatures(&db.conn, c.id, &["— witness.other abc=\n".to_owned()])
+        .await
+        .unwrap();
+    let cosigned = ipxfer::db::freshness::ledger_page_key(&db.conn)
+        .await
+        .unwrap();
+    assert_ne!(cosigned, key, "a cosignature added");
+}

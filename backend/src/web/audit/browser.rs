@@ -36,6 +36,7 @@ pub(super) fn routes() -> Router<AppState> {
 const PAGE: u64 = 50;
 
 /// One row of the browser's table.
+#[derive(Clone)]
 struct EntryRow {
     seq: i64,
     date: String,
@@ -110,6 +111,7 @@ struct LedgerPage {
 }
 
 /// The latest signed checkpoint as the ledger page shows it.
+#[derive(Clone)]
 struct CheckpointView {
     origin: String,
     size: String,
@@ -188,32 +190,34 @@ async fn browse(
 ) -> Result<Html<String>, AppError> {
     viewer.require(Action::ViewLedger)?;
     let mut filtered = false;
+    let older_href = |seq: i64| format!("/ledger?{}&before={seq}", q.filter.query_string());
     // The page and the latest checkpoint are one read on SQLite; a wrong filter reads no page.
     let (errors, rows, older, checkpoint) = match q.filter.parse(&app).await {
-        Ok(filter) => {
-            filtered = !filter.is_empty();
-            let (entries, latest) = ledger_query::page_with_checkpoint(
-                &app.db,
-                &filter,
-                q.before,
-                Direction::Backward,
-                PAGE,
-            )
-            .await?;
-            let older = (entries.len() as u64 == PAGE)
-                .then(|| entries.last().map(|e| e.seq))
-                .flatten()
-                .map(|seq| format!("/ledger?{}&before={seq}", q.filter.query_string()));
+        // Everyone's first view, and the older pages from it: kept until an append or a new
+        // checkpoint or cosignature (`web::cache::ledger_page`).
+        Ok(filter) if filter.is_empty() => {
+            let read = ledger_view(&app, &filter, q.before);
+            let view = crate::web::cache::ledger_page(&app, q.before, read).await?;
             (
                 FormErrors::default(),
-                entries.iter().map(EntryRow::of).collect(),
-                older,
-                latest,
+                view.rows.clone(),
+                view.older_seq.map(older_href),
+                view.checkpoint.clone(),
+            )
+        }
+        Ok(filter) => {
+            filtered = true;
+            let view = ledger_view(&app, &filter, q.before).await?;
+            (
+                FormErrors::default(),
+                view.rows,
+                view.older_seq.map(older_href),
+                view.checkpoint,
             )
         }
         Err(errors) => {
             let latest = crate::db::tlog::latest_checkpoint(&app.db).await?;
-            (errors, Vec::new(), None, latest)
+            (errors, Vec::new(), None, CheckpointView::of(&app, latest)?)
         }
     };
     let in_use = q.filter.in_use();
@@ -235,7 +239,35 @@ async fn browse(
         filtered,
         can_export: crate::domain::authz::can(&viewer.actor, Action::Export, None),
         can_verify: crate::domain::authz::can(&viewer.actor, Action::VerifyLedger, None),
-        checkpoint: CheckpointView::of(&app, checkpoint)?,
+        checkpoint,
+    })
+}
+
+/// A page of the ledger as the ledger page shows it: what [`browse`] renders, or keeps.
+pub(crate) struct LedgerView {
+    rows: Vec<EntryRow>,
+    /// The last entry's sequence number when an older page may follow.
+    older_seq: Option<i64>,
+    /// The latest checkpoint, its cosignatures verified.
+    checkpoint: Option<CheckpointView>,
+}
+
+/// Reads the page of entries that `filter` matches before `before`, newest first, with the
+/// latest checkpoint.
+async fn ledger_view(
+    app: &AppState,
+    filter: &crate::domain::export::LedgerFilter,
+    before: Option<i64>,
+) -> Result<LedgerView, AppError> {
+    let (entries, latest) =
+        ledger_query::page_with_checkpoint(&app.db, filter, before, Direction::Backward, PAGE)
+            .await?;
+    Ok(LedgerView {
+        older_seq: (entries.len() as u64 == PAGE)
+            .then(|| entries.last().map(|e| e.seq))
+            .flatten(),
+        rows: entries.iter().map(EntryRow::of).collect(),
+        checkpoint: CheckpointView::of(app, latest)?,
     })
 }
 

@@ -23,6 +23,7 @@ use crate::services::export;
 use crate::web::AppState;
 use crate::web::forms::FormErrors;
 
+pub(crate) use self::browser::LedgerView;
 pub(crate) use self::exports::{DownloadQuery, export_file};
 
 /// Computes the statistics page's figures ahead of its first view (see [`super::warm_caches`]).
