@@ -2,6 +2,7 @@
 //! figures they stand for may have changed, so a page reads a key instead of a whole table.
 
 use sea_orm::{ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryOrder, QuerySelect};
+use serde::{Deserialize, Serialize};
 
 use super::entities::{organisation, registry_import, user};
 
@@ -77,61 +78,88 @@ pub async fn holdings_key(conn: &impl ConnectionTrait) -> Result<HoldingsKey, Db
 /// `contents` revision (migration `contents_revision`: every write of a transfer or a row of one,
 /// of an organisation or of a holding's origin), the ledger's head (a finalization's holdings)
 /// and the latest import (a registry's holdings replaced).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ContentsKey {
     revision: i64,
     ledger: LedgerKey,
     imported: Option<String>,
 }
 
-/// Reads the [`ContentsKey`] in one statement: a primary-key probe and two index reads.
-pub async fn contents_key(conn: &impl ConnectionTrait) -> Result<ContentsKey, DbErr> {
-    let row = conn
-        .query_one_raw(sea_orm::Statement::from_string(
-            conn.get_database_backend(),
-            "SELECT (SELECT revision FROM revisions WHERE name = 'contents') AS revision, \
-             h.seq, h.hash, \
-             (SELECT CAST(max(imported_at) AS TEXT) FROM registry_imports) AS imported \
-             FROM (SELECT 1 AS one) o \
-             LEFT JOIN (SELECT seq, hash FROM ledger_entries ORDER BY seq DESC LIMIT 1) h ON true",
-        ))
-        .await?
-        .ok_or_else(|| DbErr::Custom("the contents' key: no row".into()))?;
-    let seq: Option<i64> = row.try_get("", "seq")?;
-    let hash: Option<String> = row.try_get("", "hash")?;
-    Ok(ContentsKey {
-        revision: row.try_get("", "revision")?,
-        ledger: seq.zip(hash),
-        imported: row.try_get("", "imported")?,
-    })
+impl ContentsKey {
+    /// The ledger's head it holds.
+    pub fn ledger(&self) -> &LedgerKey {
+        &self.ledger
+    }
 }
 
 /// The key of a page of the whole ledger: the ledger's head, and the latest checkpoint's id
 /// with the length of its cosignatures (lines are only ever added to it).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LedgerPageKey {
     ledger: LedgerKey,
     checkpoint: Option<(i64, i64)>,
 }
 
-/// Reads the [`LedgerPageKey`] in one statement: two walks that stop at their first row.
-pub async fn ledger_page_key(conn: &impl ConnectionTrait) -> Result<LedgerPageKey, DbErr> {
+/// The keys of the kept pages (`web::cache`), as one read gives them: by [`freshness`], or with
+/// the session (`db::users::session_with_user`), so that a view of a kept page costs no
+/// statement of its own.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Freshness {
+    pub contents: ContentsKey,
+    pub ledger_page: LedgerPageKey,
+}
+
+/// The columns [`Freshness::of_row`] reads, for a statement's select list: each a probe of a
+/// primary key or a walk of an index that stops at its first row.
+pub const FRESHNESS_COLUMNS: &str = "\
+    (SELECT revision FROM revisions WHERE name = 'contents') AS fresh_revision, \
+    (SELECT seq FROM ledger_entries ORDER BY seq DESC LIMIT 1) AS fresh_seq, \
+    (SELECT hash FROM ledger_entries ORDER BY seq DESC LIMIT 1) AS fresh_hash, \
+    (SELECT CAST(max(imported_at) AS TEXT) FROM registry_imports) AS fresh_imported, \
+    (SELECT id FROM tlog_checkpoints ORDER BY id DESC LIMIT 1) AS fresh_checkpoint, \
+    (SELECT CAST(length(cosignatures) AS BIGINT) FROM tlog_checkpoints \
+     ORDER BY id DESC LIMIT 1) AS fresh_cosigned";
+
+impl Freshness {
+    /// The keys from a row that selected [`FRESHNESS_COLUMNS`].
+    pub fn of_row(row: &sea_orm::QueryResult) -> Result<Freshness, DbErr> {
+        let seq: Option<i64> = row.try_get("", "fresh_seq")?;
+        let hash: Option<String> = row.try_get("", "fresh_hash")?;
+        let checkpoint: Option<i64> = row.try_get("", "fresh_checkpoint")?;
+        let cosigned: Option<i64> = row.try_get("", "fresh_cosigned")?;
+        let ledger = seq.zip(hash);
+        Ok(Freshness {
+            contents: ContentsKey {
+                revision: row.try_get("", "fresh_revision")?,
+                ledger: ledger.clone(),
+                imported: row.try_get("", "fresh_imported")?,
+            },
+            ledger_page: LedgerPageKey {
+                ledger,
+                checkpoint: checkpoint.zip(cosigned),
+            },
+        })
+    }
+}
+
+/// Reads the [`Freshness`] keys in one statement.
+pub async fn freshness(conn: &impl ConnectionTrait) -> Result<Freshness, DbErr> {
     let row = conn
         .query_one_raw(sea_orm::Statement::from_string(
             conn.get_database_backend(),
-            "SELECT h.seq, h.hash, c.id AS checkpoint, c.cosigned FROM (SELECT 1 AS one) o \
-             LEFT JOIN (SELECT seq, hash FROM ledger_entries ORDER BY seq DESC LIMIT 1) h ON true \
-             LEFT JOIN (SELECT id, CAST(length(cosignatures) AS BIGINT) AS cosigned \
-             FROM tlog_checkpoints ORDER BY id DESC LIMIT 1) c ON true",
+            format!("SELECT {FRESHNESS_COLUMNS}"),
         ))
         .await?
-        .ok_or_else(|| DbErr::Custom("the ledger page's key: no row".into()))?;
-    let seq: Option<i64> = row.try_get("", "seq")?;
-    let hash: Option<String> = row.try_get("", "hash")?;
-    let checkpoint: Option<i64> = row.try_get("", "checkpoint")?;
-    let cosigned: Option<i64> = row.try_get("", "cosigned")?;
-    Ok(LedgerPageKey {
-        ledger: seq.zip(hash),
-        checkpoint: checkpoint.zip(cosigned),
-    })
+        .ok_or_else(|| DbErr::Custom("the kept pages' keys: no row".into()))?;
+    Freshness::of_row(&row)
+}
+
+/// Reads the [`ContentsKey`] (with [`freshness`]).
+pub async fn contents_key(conn: &impl ConnectionTrait) -> Result<ContentsKey, DbErr> {
+    Ok(freshness(conn).await?.contents)
+}
+
+/// Reads the [`LedgerPageKey`] (with [`freshness`]).
+pub async fn ledger_page_key(conn: &impl ConnectionTrait) -> Result<LedgerPageKey, DbErr> {
+    Ok(freshness(conn).await?.ledger_page)
 }

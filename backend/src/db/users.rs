@@ -58,6 +58,8 @@ pub struct SessionRow {
     pub data: Vec<u8>,
     pub user: Option<user::Model>,
     pub organisation_name: Option<String>,
+    /// The kept pages' keys, as of this read.
+    pub freshness: super::freshness::Freshness,
 }
 
 /// The unexpired session `id` (expiry after `now`, seconds), joined to its user and their
@@ -75,11 +77,12 @@ pub async fn session_with_user(
         ("?", "?")
     };
     let sql = format!(
-        "SELECT s.data, o.name AS organisation_name, {} FROM tower_sessions s \
+        "SELECT s.data, o.name AS organisation_name, {}, {} FROM tower_sessions s \
          LEFT JOIN users u ON u.id = s.user_id \
          LEFT JOIN organisations o ON o.id = u.organisation_id \
          WHERE s.id = {} AND s.expiry_date > {}",
         super::aliased_columns::<user::Entity>("u"),
+        super::freshness::FRESHNESS_COLUMNS,
         placeholders.0,
         placeholders.1
     );
@@ -91,6 +94,7 @@ pub async fn session_with_user(
         data: row.try_get("", "data")?,
         user: user::Model::from_query_result_optional(&row, "u_")?,
         organisation_name: row.try_get("", "organisation_name")?,
+        freshness: super::freshness::Freshness::of_row(&row)?,
     }))
 }
 

@@ -16,7 +16,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request, State};
 use axum::http::request::Parts;
-use axum::http::{HeaderValue, header};
+use axum::http::{HeaderValue, Method, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::de::DeserializeOwned;
@@ -127,6 +127,9 @@ pub struct Viewer {
     pub client: Option<IpAddr>,
     /// The member's organisation's name, when it was read with the session (the layout's label).
     organisation_name: Option<String>,
+    /// The kept pages' keys when they were read with the session and the request reads only
+    /// (GET, HEAD): a request that writes reads them again after its write (`web::cache`).
+    pub(crate) freshness: Option<crate::db::freshness::Freshness>,
 }
 
 fn session_error(e: tower_sessions::session::Error) -> AppError {
@@ -314,10 +317,15 @@ impl FromRequestParts<AppState> for Viewer {
             .await
             .map_err(session_error)?
             .filter(|l| Some(l.user.id) == user_id);
-        let (user, organisation_name) = match (loaded, user_id) {
-            (Some(l), _) => (Some(l.user), l.organisation_name),
-            (None, Some(id)) => (crate::db::users::by_id(&app.db, id).await?, None),
-            (None, None) => (None, None),
+        let reads_only = parts.method == Method::GET || parts.method == Method::HEAD;
+        let (user, organisation_name, freshness) = match (loaded, user_id) {
+            (Some(l), _) => (
+                Some(l.user),
+                l.organisation_name,
+                reads_only.then_some(l.freshness),
+            ),
+            (None, Some(id)) => (crate::db::users::by_id(&app.db, id).await?, None, None),
+            (None, None) => (None, None, None),
         };
         let user = user.filter(|u| u.active);
         let actor = user.as_ref().map_or(Actor::anonymous(), actor_of);
@@ -332,6 +340,7 @@ impl FromRequestParts<AppState> for Viewer {
             form_token: parts.extensions.get::<FormToken>().cloned(),
             client: client_address(parts, app.settings.client_ip_header.as_deref()),
             organisation_name,
+            freshness,
         })
     }
 }

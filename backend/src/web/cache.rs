@@ -92,10 +92,11 @@ impl<P: Eq + Hash, K, V> Memos<P, K, V> {
 pub use crate::db::freshness::LedgerKey;
 use crate::db::freshness::{self, ContentsKey, HoldingsKey, LedgerPageKey};
 use crate::db::transfers::{Loaded, QueueCursor, Scope};
-use crate::domain::authz::{self, Action, Actor, TransferAccess};
+use crate::domain::authz::{self, Action, TransferAccess};
 use crate::domain::{Ipv4Range, Rir};
 use crate::error::AppResult;
 use crate::services::transfer_access::{self as access, QueuePage};
+use crate::web::auth::Viewer;
 
 /// The public transfer log as built for one state of the ledger: the JSON and its gzip, sent
 /// from memory (no database connection is held while a client downloads it, however slowly).
@@ -157,12 +158,13 @@ pub struct QueueView {
 /// a rule. Every hostmaster of a registry views the same pages, so they share them.
 pub async fn queue(
     app: &super::AppState,
-    actor: &Actor,
+    viewer: &Viewer,
     after: Option<QueueCursor>,
     limit: u64,
 ) -> AppResult<Arc<QueueView>> {
+    let actor = &viewer.actor;
     let registry = access::queue_registry(actor)?;
-    let key = freshness::contents_key(&app.db).await?;
+    let key = keys(app, viewer).await?.contents;
     let now = app.clock.now();
     let memo = app.caches.queue.of((registry, after, limit));
     memo.get_while(key, |view| now < view.until, async {
@@ -215,13 +217,18 @@ pub async fn home_stats(app: &super::AppState) -> AppResult<Arc<crate::services:
 }
 
 /// The statistics page's figures (with prices for auditors) as `render` makes them, computed and
-/// rendered again only after an append.
+/// rendered again only after an append; `head` is the ledger's head when it was read already
+/// (with the session).
 pub async fn statistics_page(
     app: &super::AppState,
+    head: Option<LedgerKey>,
     with_prices: bool,
     render: impl FnOnce(&crate::domain::statistics::TransferStatistics) -> AppResult<String>,
 ) -> AppResult<Arc<String>> {
-    let key = freshness::ledger_key(&app.db).await?;
+    let key = match head {
+        Some(head) => head,
+        None => freshness::ledger_key(&app.db).await?,
+    };
     let memo = if with_prices {
         &app.caches.statistics
     } else {
@@ -259,13 +266,14 @@ pub struct ListView {
 /// registry's hostmasters, an organisation's members, the auditors) shares its pages.
 pub async fn list(
     app: &super::AppState,
-    actor: &Actor,
+    viewer: &Viewer,
     open_only: bool,
     before: Option<i64>,
     limit: u64,
 ) -> AppResult<Arc<ListView>> {
+    let actor = &viewer.actor;
     let scope = access::list_scope(actor)?;
-    let key = freshness::contents_key(&app.db).await?;
+    let key = keys(app, viewer).await?.contents;
     let memo = app.caches.lists.of((scope, open_only, before, limit));
     memo.get(key, async {
         let totals = &app.caches.list_totals;
@@ -310,11 +318,12 @@ pub struct TransferView {
 /// one who may not see it gets the same "not found" whether it was kept or not.
 pub async fn transfer(
     app: &super::AppState,
-    actor: &Actor,
+    viewer: &Viewer,
     id: i64,
     with_holdings: bool,
 ) -> AppResult<(Arc<TransferView>, TransferAccess)> {
-    let key = freshness::contents_key(&app.db).await?;
+    let actor = &viewer.actor;
+    let key = keys(app, viewer).await?.contents;
     let now = app.clock.now();
     let memo = app.caches.transfers.of((id, with_holdings));
     let view = memo
@@ -372,11 +381,12 @@ pub type LookupView = (
 /// Everyone who may look up sees the same, so everyone shares them.
 pub async fn lookup(
     app: &super::AppState,
+    viewer: &Viewer,
     range: Ipv4Range,
     cursors: (Option<u32>, Option<i64>),
     limit: u64,
 ) -> AppResult<Arc<LookupView>> {
-    let key = freshness::contents_key(&app.db).await?;
+    let key = keys(app, viewer).await?.contents;
     let memo = app.caches.lookups.of((range, cursors.0, cursors.1, limit));
     memo.get(
         key,
@@ -390,9 +400,19 @@ pub async fn lookup(
 /// and the checkpoint's cosignatures, verified when read, are only ever added.
 pub(crate) async fn ledger_page(
     app: &super::AppState,
+    viewer: &Viewer,
     before: Option<i64>,
     read: impl Future<Output = AppResult<crate::web::audit::LedgerView>>,
 ) -> AppResult<Arc<crate::web::audit::LedgerView>> {
-    let key = freshness::ledger_page_key(&app.db).await?;
+    let key = keys(app, viewer).await?.ledger_page;
     app.caches.ledger_pages.of(before).get(key, read).await
+}
+
+/// The kept pages' keys: those read with the viewer's session (a request that only reads), else
+/// read now.
+async fn keys(app: &super::AppState, viewer: &Viewer) -> AppResult<freshness::Freshness> {
+    match &viewer.freshness {
+        Some(keys) => Ok(keys.clone()),
+        None => Ok(freshness::freshness(&app.db).await?),
+    }
 }

@@ -198,7 +198,7 @@ async fn lookup(
         }
     };
 
-    let found = crate::web::cache::lookup(&app, range, (after, before), SHOWN + 1).await?;
+    let found = crate::web::cache::lookup(&app, &viewer, range, (after, before), SHOWN + 1).await?;
     let (holdings, entries) = (&found.0, &found.1);
     let more_holdings = holdings.len() as u64 > SHOWN;
     let holdings = &holdings[..holdings.len().min(SHOWN as usize)];

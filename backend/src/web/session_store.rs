@@ -6,8 +6,10 @@
 //!
 //! Loading a session also reads its user and their organisation's name in the same statement
 //! (`db::users::session_with_user`): every signed-in page needs them, and each statement costs a
-//! round trip to the database's worker thread. They travel to `web::auth` in the loaded record
-//! under [`LOADED_USER_KEY`], which is removed before a record is ever stored.
+//! round trip to the database's worker thread. So are the keys of the kept pages
+//! (`db::freshness::Freshness`, `web::cache`), so that a view of a kept page costs no statement
+//! besides the session's. They travel to `web::auth` in the loaded record under
+//! [`LOADED_USER_KEY`], which is removed before a record is ever stored.
 
 use async_trait::async_trait;
 use sea_orm::sea_query::Expr;
@@ -33,6 +35,8 @@ pub const LOADED_USER_KEY: &str = "__loaded_user";
 pub struct LoadedUser {
     pub user: user::Model,
     pub organisation_name: Option<String>,
+    /// The kept pages' keys as of the session's read (`web::cache`).
+    pub freshness: crate::db::freshness::Freshness,
 }
 
 /// A tower-sessions store on the application's own database connection.
@@ -132,6 +136,7 @@ impl SessionStore for SeaOrmStore {
             let loaded = LoadedUser {
                 user,
                 organisation_name: row.organisation_name,
+                freshness: row.freshness,
             };
             let value = serde_json::to_value(loaded)
                 .map_err(|e| session_store::Error::Encode(e.to_string()))?;

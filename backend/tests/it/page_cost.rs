@@ -230,27 +230,24 @@ async fn pages_cost_the_same_statements_however_many_transfers_wait() {
     }
     // Each page's budget, as measured when it was last made cheaper (docs/performance.md): a
     // statement more is a hand-over to SQLite's worker or a PostgreSQL round trip more per view.
-    // The reads beside a page's transfers come packed (`db::packed`) on both databases, a list
-    // or the queue comes with its counts and its transfers' parts, and the ledger's page with
-    // its latest checkpoint.
+    // The kept pages (`web::cache`) cost the session's statement alone, which reads their keys
+    // too (`db::freshness::Freshness`). Read again, the reads beside a page's transfers come
+    // packed (`db::packed`) on both databases, a list or the queue comes with its counts and its
+    // transfers' parts, and the ledger's page with its latest checkpoint.
     let budget = |page: &str| match page.split(" as ").next().unwrap_or_default() {
-        // The session and the key of the kept queue (`web::cache::queue`); read again, the
-        // page with its counts and its transfers' parts, and the rules' reads.
-        "/queue" => 2,
-        "/queue read again" => 4,
-        // The session and the key of the kept list; read again, the page with its total.
-        "/transfers" | "/transfers?show=all" => 2,
-        "/transfers read again" | "/transfers?show=all read again" => 3,
-        // Read again: three on SQLite (the transfer, its parts, its records and the holdings
-        // it touches are one statement) and the key, five or six and the key on PostgreSQL.
-        p if p.starts_with("/transfers/") && p.ends_with(" read again") => 7,
-        p if p.starts_with("/transfers/") => 2,
-        "/ledger" => 2,
-        "/stats" => 3,
-        // The session and the key of the kept lists; read again, the holdings and the history
-        // besides (one statement on SQLite, `db::lookup`).
-        p if p.starts_with("/lookup") && p.ends_with(" read again") => 4,
-        p if p.starts_with("/lookup") => 2,
+        "/queue" | "/transfers" | "/transfers?show=all" | "/ledger" | "/stats" => 1,
+        p if p.starts_with("/transfers/") && !p.ends_with(" read again") => 1,
+        p if p.starts_with("/lookup") && !p.ends_with(" read again") => 1,
+        // Read again: the page with its counts and its transfers' parts, and the rules' reads.
+        "/queue read again" => 3,
+        // The page with its total.
+        "/transfers read again" | "/transfers?show=all read again" => 2,
+        // Two on SQLite (the transfer, its parts, its records and the holdings it touches are
+        // one statement; then the rules'), four or five on PostgreSQL.
+        p if p.starts_with("/transfers/") => 6,
+        // The holdings and the history: one statement on SQLite (`db::lookup`), two on
+        // PostgreSQL.
+        p if p.starts_with("/lookup") => 3,
         "/admin" => 2,
         other => panic!("no budget for {other}"),
     };

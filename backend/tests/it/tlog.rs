@@ -527,19 +527,29 @@ async fn the_command_line_verifies_a_bundle_against_the_vkey_offline() {
     assert!(!ok && text.contains("not the 5 entries"), "{text}");
 }
 
-#[tokio::test]
-async fn every_demo_entry_proves_its_inclusion_and_the_ledger_page_shows_the_witnesses() {
+/// The demo's data, and a log for it with `witnesses` started (their state in `dir`).
+async fn demo_with_log(
+    witnesses: &[&str],
+    dir: &std::path::Path,
+) -> (TestDb, ipxfer::config::Settings, LogConfig) {
     let db = TestDb::new().await;
     let settings = ipxfer::config::Settings::default();
     ipxfer::services::demo::seed(&db.conn, &settings, now())
         .await
         .unwrap();
-    let dir = tempfile::tempdir().unwrap();
     let mut log = log_config("ipxfer.demo", vec![]);
-    log.witnesses = vec![
-        start_witness("witness.arin.demo", &log, dir.path()).await,
-        start_witness("witness.ripencc.demo", &log, dir.path()).await,
-    ];
+    for name in witnesses {
+        let started = start_witness(name, &log, dir).await;
+        log.witnesses.push(started);
+    }
+    (db, settings, log)
+}
+
+#[tokio::test]
+async fn every_demo_entry_proves_its_inclusion_and_the_ledger_page_shows_the_witnesses() {
+    let dir = tempfile::tempdir().unwrap();
+    let witnesses = ["witness.arin.demo", "witness.ripencc.demo"];
+    let (db, settings, log) = demo_with_log(&witnesses, dir.path()).await;
     let r = ipxfer::services::tlog::round(&db.conn, &log, now())
         .await
         .unwrap();
@@ -717,14 +727,8 @@ async fn an_operator_who_rewrites_history_passes_ledger_verify_but_not_the_monit
 /// latest checkpoint too (`db::freshness::ledger_page_key`). A filtered page is read each time.
 #[tokio::test]
 async fn the_kept_ledger_page_shows_each_append_and_checkpoint_at_once() {
-    let db = TestDb::new().await;
-    let settings = ipxfer::config::Settings::default();
-    ipxfer::services::demo::seed(&db.conn, &settings, now())
-        .await
-        .unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let mut log = log_config("ipxfer.demo", vec![]);
-    log.witnesses = vec![start_witness("witness.arin.demo", &log, dir.path()).await];
+    let (db, settings, log) = demo_with_log(&["witness.arin.demo"], dir.path()).await;
     let log = Arc::new(log);
     let state = AppState::new(db.conn.clone(), settings).with_log(log.clone());
     let mut b = crate::browser::Browser::with_state(state);

@@ -197,7 +197,7 @@ async fn browse(
         // checkpoint or cosignature (`web::cache::ledger_page`).
         Ok(filter) if filter.is_empty() => {
             let read = ledger_view(&app, &filter, q.before);
-            let view = crate::web::cache::ledger_page(&app, q.before, read).await?;
+            let view = crate::web::cache::ledger_page(&app, &viewer, q.before, read).await?;
             (
                 FormErrors::default(),
                 view.rows.clone(),

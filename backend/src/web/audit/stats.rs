@@ -63,15 +63,25 @@ async fn stats_page(
 ) -> Result<Html<String>, AppError> {
     viewer.require(Action::ViewLedger)?;
     let auditor = viewer.actor.role == Role::Auditor;
+    // The ledger's head as read with the session, when it was.
+    let head = viewer
+        .freshness
+        .as_ref()
+        .map(|f| f.contents.ledger().clone());
     render(&StatsPage {
-        figures: figures_html(&app, auditor).await?,
+        figures: figures_html(&app, head, auditor).await?,
         chrome: viewer.chrome(&app).await?,
     })
 }
 
-/// The figures as HTML, from the cache when the ledger has not changed since they were made.
-async fn figures_html(app: &AppState, auditor: bool) -> Result<Arc<String>, AppError> {
-    crate::web::cache::statistics_page(app, auditor, |s| {
+/// The figures as HTML, from the cache when the ledger's head (read now unless given) has not
+/// changed since they were made.
+async fn figures_html(
+    app: &AppState,
+    head: Option<crate::web::cache::LedgerKey>,
+    auditor: bool,
+) -> Result<Arc<String>, AppError> {
+    crate::web::cache::statistics_page(app, head, auditor, |s| {
         figures(s, auditor)
             .render()
             .map_err(|e| AppError::Internal(e.into()))
@@ -82,7 +92,7 @@ async fn figures_html(app: &AppState, auditor: bool) -> Result<Arc<String>, AppE
 /// Computes both versions of the figures (auditors' with prices, and everyone else's).
 pub(super) async fn warm(app: &AppState) -> Result<(), AppError> {
     for auditor in [true, false] {
-        figures_html(app, auditor).await?;
+        figures_html(app, None, auditor).await?;
     }
     Ok(())
 }

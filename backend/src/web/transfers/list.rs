@@ -60,8 +60,7 @@ pub(super) async fn list(
     Query(q): Query<ListQuery>,
 ) -> Result<Html<String>, AppError> {
     let open_only = q.show.as_deref() != Some("all");
-    let view =
-        crate::web::cache::list(&app, &viewer.actor, open_only, q.before, PAGE_SIZE + 1).await?;
+    let view = crate::web::cache::list(&app, &viewer, open_only, q.before, PAGE_SIZE + 1).await?;
     let more = view.found.len() as u64 > PAGE_SIZE;
     let found = &view.found[..view.found.len().min(PAGE_SIZE as usize)];
     let next_page = more.then(|| {
@@ -206,7 +205,7 @@ pub(super) async fn queue(
     Query(q): Query<QueueQuery>,
 ) -> Result<Html<String>, AppError> {
     let after = access::queue_cursor(q.after.as_deref())?;
-    let view = crate::web::cache::queue(&app, &viewer.actor, after, PAGE_SIZE).await?;
+    let view = crate::web::cache::queue(&app, &viewer, after, PAGE_SIZE).await?;
     let (page, now) = (&view.page, app.clock.now());
     let service_days = app.settings.service_levels.of(page.registry).whole_days();
     let mut rows = Vec::new();

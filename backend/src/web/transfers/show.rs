@@ -206,7 +206,7 @@ pub(super) async fn show_page(
     typed: Typed,
 ) -> Result<Html<String>, AppError> {
     let is_hostmaster = matches!(viewer.actor.role, Role::Hostmaster { .. } | Role::Auditor);
-    let (view, access) = crate::web::cache::transfer(app, &viewer.actor, id, is_hostmaster).await?;
+    let (view, access) = crate::web::cache::transfer(app, viewer, id, is_hostmaster).await?;
     let Details {
         transfer: l,
         handles,
