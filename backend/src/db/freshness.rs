@@ -1,10 +1,10 @@
 //! What the web caches are keyed on (`web::cache`): cheap, indexed reads that change whenever the
 //! figures they stand for may have changed, so a page reads a key instead of a whole table.
 
-use sea_orm::{ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryOrder, QuerySelect};
+use sea_orm::{ConnectionTrait, DbErr, EntityTrait, PaginatorTrait};
 use serde::{Deserialize, Serialize};
 
-use super::entities::{organisation, registry_import, user};
+use super::entities::{organisation, user};
 
 /// The ledger's head as a cache key: `(seq, hash)` of the last entry; `None` when empty.
 pub type LedgerKey = Option<(i64, String)>;
@@ -14,23 +14,8 @@ pub async fn ledger_key(conn: &impl ConnectionTrait) -> Result<LedgerKey, DbErr>
     Ok(super::ledger::head(conn).await?.map(|h| (h.seq, h.hash)))
 }
 
-/// The newest id of a table (its primary key's maximum, read from the index): rows are never
-/// deleted from `organisations` and `users`, so a count is valid as long as this is unchanged.
-async fn newest_id<E: EntityTrait>(
-    conn: &impl ConnectionTrait,
-    id: E::Column,
-) -> Result<Option<i64>, DbErr> {
-    E::find()
-        .select_only()
-        .column(id)
-        .order_by_desc(id)
-        .limit(1)
-        .into_tuple::<i64>()
-        .one(conn)
-        .await
-}
-
-/// The key of the organisation and user counts: the newest of each.
+/// The key of the organisation and user counts: the newest of each (rows are never deleted
+/// from `organisations` and `users`, so a count is valid as long as this is unchanged).
 pub async fn people_key(conn: &impl ConnectionTrait) -> Result<(Option<i64>, Option<i64>), DbErr> {
     // Both maxima in one statement; each is read from its primary key's index.
     let row = conn
@@ -54,23 +39,28 @@ pub async fn people_counts(conn: &impl ConnectionTrait) -> Result<(u64, u64), Db
 
 /// The key of the holdings figures: the ledger head (finalized transfers move holdings), the
 /// newest organisation, and the latest import (a registry imported again keeps its row but gets
-/// a new `imported_at`), in microseconds.
-pub type HoldingsKey = (LedgerKey, Option<i64>, Option<i64>);
+/// a new `imported_at`), as the database writes it.
+pub type HoldingsKey = (LedgerKey, Option<i64>, Option<String>);
 
-/// Reads the [`HoldingsKey`].
+/// Reads the [`HoldingsKey`] in one statement: each part a walk of an index that stops at its
+/// first row (three statements before, each a round trip on PostgreSQL).
 pub async fn holdings_key(conn: &impl ConnectionTrait) -> Result<HoldingsKey, DbErr> {
-    let imported: Option<time::OffsetDateTime> = registry_import::Entity::find()
-        .select_only()
-        .column(registry_import::Column::ImportedAt)
-        .order_by_desc(registry_import::Column::ImportedAt)
-        .limit(1)
-        .into_tuple()
-        .one(conn)
-        .await?;
+    let row = conn
+        .query_one_raw(sea_orm::Statement::from_string(
+            conn.get_database_backend(),
+            "SELECT (SELECT seq FROM ledger_entries ORDER BY seq DESC LIMIT 1) AS seq, \
+             (SELECT hash FROM ledger_entries ORDER BY seq DESC LIMIT 1) AS hash, \
+             (SELECT max(id) FROM organisations) AS organisation, \
+             (SELECT CAST(max(imported_at) AS TEXT) FROM registry_imports) AS imported",
+        ))
+        .await?
+        .ok_or_else(|| DbErr::Custom("the holdings' key: no row".into()))?;
+    let seq: Option<i64> = row.try_get("", "seq")?;
+    let hash: Option<String> = row.try_get("", "hash")?;
     Ok((
-        ledger_key(conn).await?,
-        newest_id::<organisation::Entity>(conn, organisation::Column::Id).await?,
-        imported.map(|t| (t.unix_timestamp_nanos() / 1_000) as i64),
+        seq.zip(hash),
+        row.try_get("", "organisation")?,
+        row.try_get("", "imported")?,
     ))
 }
 

@@ -783,3 +783,28 @@ async fn the_kept_pages_show_every_change_at_once() {
     let timeline = hm2.get(&page).await.text("#timeline");
     assert!(timeline.contains("pprove"), "{timeline}");
 }
+
+/// The holdings page's counts are kept against the ledger's head, the newest organisation and
+/// the latest import, read in one statement (`db::freshness::holdings_key`): a registry
+/// imported again with fewer holdings shows its new count on the next view.
+#[tokio::test]
+async fn the_kept_holdings_counts_follow_an_import() {
+    let w = World::new().await;
+    let mut visitor = Browser::new(&w.db.conn);
+    let arin_row = |page: &Page| {
+        page.texts("#registries tbody tr")
+            .into_iter()
+            .find(|r| r.starts_with("ARIN"))
+            .unwrap()
+    };
+    let before = arin_row(&visitor.get("/holdings").await);
+    let arin = "2.3|arin|1|1|19700101|20260101|-0400\n\
+                arin|US|ipv4|20.0.0.0|4096|20100101|allocated|arin-holder\n";
+    let later = now() + time::Duration::seconds(1);
+    import::import_delegated(&w.db.conn, arin.as_bytes(), later, &NoProgress)
+        .await
+        .unwrap();
+    let after = arin_row(&visitor.get("/holdings").await);
+    assert_ne!(before, after);
+    assert!(after.contains("4,096"), "{after}");
+}
