@@ -132,9 +132,8 @@ pub struct Caches {
     /// The transfer pages' records and findings, by transfer and whether the reviewer's
     /// holdings are read, as [`transfer`] reads them.
     pub transfers: Memos<(i64, bool), ContentsKey, TransferView>,
-    /// The lookup's holdings and history, by range, cursors and page size, as [`lookup`]
-    /// reads them.
-    pub lookups: Memos<LookupPage, ContentsKey, LookupView>,
+    /// The lookup's holdings and history, by range and cursors, as [`lookup`] keeps them.
+    pub(crate) lookups: Memos<LookupPlace, ContentsKey, crate::web::lookup::LookupRows>,
     /// The unfiltered ledger page, by the sequence number it starts before, as
     /// [`ledger_page`] keeps it.
     pub(crate) ledger_pages: Memos<Option<i64>, LedgerPageKey, crate::web::audit::LedgerView>,
@@ -365,34 +364,27 @@ fn end_of_day(now: OffsetDateTime) -> OffsetDateTime {
 }
 
 /// What tells the lookup's pages apart: the range, the first address after which holdings are
-/// shown, the sequence number before which entries are, and how many of each.
-pub type LookupPage = (Ipv4Range, Option<u32>, Option<i64>, u64);
+/// shown, and the sequence number before which entries are.
+pub type LookupPlace = (Ipv4Range, Option<u32>, Option<i64>);
 
-/// The holdings overlapping a range, after a first address, and the ledger entries touching it,
-/// before a sequence number (`services::lookup::holdings_and_history`), as [`lookup`] keeps them.
-pub type LookupView = (
-    Vec<crate::services::lookup::Held>,
-    Vec<crate::domain::ledger::LedgerEntry>,
-);
-
-/// The lookup's two lists for a range, read again only when a holding, an organisation or the
-/// ledger may have changed (`db::freshness::contents_key`: holdings are inserted and deleted
-/// only with a ledger entry or an import, and their updates move the `contents` revision).
-/// Everyone who may look up sees the same, so everyone shares them.
-pub async fn lookup(
+/// The lookup's two lists for a range, as `read` builds them (`web::lookup`), read again only
+/// when a holding, an organisation or the ledger may have changed
+/// (`db::freshness::contents_key`: holdings are inserted and deleted only with a ledger entry
+/// or an import, and their updates move the `contents` revision). Everyone who may look up
+/// sees the same, so everyone shares them.
+pub(crate) async fn lookup(
     app: &super::AppState,
     viewer: &Viewer,
     range: Ipv4Range,
-    cursors: (Option<u32>, Option<i64>),
-    limit: u64,
-) -> AppResult<Arc<LookupView>> {
+    (after, before): (Option<u32>, Option<i64>),
+    read: impl Future<Output = AppResult<crate::web::lookup::LookupRows>>,
+) -> AppResult<Arc<crate::web::lookup::LookupRows>> {
     let key = keys(app, viewer).await?.contents;
-    let memo = app.caches.lookups.of((range, cursors.0, cursors.1, limit));
-    memo.get(
-        key,
-        crate::services::lookup::holdings_and_history(&app.db, range, cursors, limit),
-    )
-    .await
+    app.caches
+        .lookups
+        .of((range, after, before))
+        .get(key, read)
+        .await
 }
 
 /// A page of the whole ledger (no filter) before `before`, read by `read` only after an append,

@@ -31,6 +31,7 @@ pub fn routes() -> Router<AppState> {
 }
 
 /// A range as people read it: each CIDR with its address count.
+#[derive(Clone)]
 pub struct Cidrs {
     pub blocks: Vec<String>,
     pub addresses: String,
@@ -43,6 +44,7 @@ fn cidrs(range: Ipv4Range) -> Cidrs {
     }
 }
 
+#[derive(Clone)]
 struct HoldingRow {
     holder: String,
     handle: String,
@@ -55,6 +57,7 @@ struct HoldingRow {
     href: Option<String>,
 }
 
+#[derive(Clone)]
 struct EntryRow {
     seq: i64,
     date: String,
@@ -154,6 +157,64 @@ fn entry_row(m: &Movement, seq: i64) -> EntryRow {
     }
 }
 
+/// The lookup's lists for a range at its cursors, as the page shows them (with every holding's
+/// records link, which only staff are shown): what `web::cache::lookup` keeps.
+pub(crate) struct LookupRows {
+    holdings: Vec<HoldingRow>,
+    entries: Vec<EntryRow>,
+    /// Whether each list goes on past [`SHOWN`] rows.
+    more_holdings: bool,
+    more_entries: bool,
+    /// The first address of the last holding shown, where the next page starts.
+    last_holding: Option<String>,
+}
+
+/// Reads the lookup's lists (`services::lookup::holdings_and_history`) and builds their rows.
+async fn lookup_rows(
+    app: &AppState,
+    range: Ipv4Range,
+    cursors: (Option<u32>, Option<i64>),
+) -> Result<LookupRows, AppError> {
+    let (mut holdings, mut entries) =
+        crate::services::lookup::holdings_and_history(&app.db, range, cursors, SHOWN + 1).await?;
+    let more_holdings = holdings.len() as u64 > SHOWN;
+    holdings.truncate(SHOWN as usize);
+    let more_entries = entries.len() as u64 > SHOWN;
+    entries.truncate(SHOWN as usize);
+    let last_holding = match holdings.last() {
+        Some(last) => {
+            let start = range_of(last.holding.start_addr, last.holding.end_addr)?.start();
+            Some(std::net::Ipv4Addr::from(start).to_string())
+        }
+        None => None,
+    };
+    let mut rows = Vec::with_capacity(holdings.len());
+    for held in holdings {
+        let (h, org) = (held.holding, held.holder);
+        let since = h.received_on.or(h.registered_on);
+        rows.push(HoldingRow {
+            holder: org.name,
+            handle: org.handle,
+            registry: Rir::from_token(&h.registry).map_or("unknown", Rir::nro_name),
+            range: cidrs(range_of(h.start_addr, h.end_addr)?),
+            status: h.status,
+            since: since.map(|d| d.to_string()).unwrap_or_default(),
+            origin: h.origin.replace('_', " "),
+            href: Some(format!("/holdings/{}", h.id)),
+        });
+    }
+    Ok(LookupRows {
+        holdings: rows,
+        entries: entries
+            .iter()
+            .map(|e| entry_row(&e.movement, e.seq))
+            .collect(),
+        more_holdings,
+        more_entries,
+        last_holding,
+    })
+}
+
 async fn lookup(
     State(app): State<AppState>,
     SignedIn(viewer): SignedIn,
@@ -198,12 +259,9 @@ async fn lookup(
         }
     };
 
-    let found = crate::web::cache::lookup(&app, &viewer, range, (after, before), SHOWN + 1).await?;
-    let (holdings, entries) = (&found.0, &found.1);
-    let more_holdings = holdings.len() as u64 > SHOWN;
-    let holdings = &holdings[..holdings.len().min(SHOWN as usize)];
-    let more_entries = entries.len() as u64 > SHOWN;
-    let entries = &entries[..entries.len().min(SHOWN as usize)];
+    let read = lookup_rows(&app, range, (after, before));
+    let found = crate::web::cache::lookup(&app, &viewer, range, (after, before), read).await?;
+    let (more_holdings, more_entries) = (found.more_holdings, found.more_entries);
     // Each list's links keep the other list where it is.
     let after_text = after.map(|a| std::net::Ipv4Addr::from(a).to_string());
     if let Some(a) = &after_text {
@@ -212,10 +270,8 @@ async fn lookup(
     } else if more_holdings {
         page.holdings_part = format!(" (the first {SHOWN})");
     }
-    if more_holdings && let Some(last) = holdings.last() {
-        let last = range_of(last.holding.start_addr, last.holding.end_addr)?.start();
-        let last = std::net::Ipv4Addr::from(last).to_string();
-        page.more_holdings = Some(lookup_href(&q, Some(&last), before, "holders"));
+    if more_holdings && let Some(last) = &found.last_holding {
+        page.more_holdings = Some(lookup_href(&q, Some(last), before, "holders"));
     }
     if let Some(b) = before {
         page.entries_part = format!(", those before entry {b}");
@@ -223,7 +279,7 @@ async fn lookup(
     } else if more_entries {
         page.entries_part = format!(" (the latest {SHOWN})");
     }
-    if more_entries && let Some(last) = entries.last() {
+    if more_entries && let Some(last) = found.entries.last() {
         page.more_entries = Some(lookup_href(
             &q,
             after_text.as_deref(),
@@ -235,24 +291,16 @@ async fn lookup(
         viewer.actor.role,
         Role::Hostmaster { .. } | Role::Admin | Role::Auditor
     );
-    for held in holdings {
-        let (h, org) = (&held.holding, &held.holder);
-        let since = h.received_on.or(h.registered_on);
-        page.holdings.push(HoldingRow {
-            holder: org.name.clone(),
-            handle: org.handle.clone(),
-            registry: Rir::from_token(&h.registry).map_or("unknown", Rir::nro_name),
-            range: cidrs(range_of(h.start_addr, h.end_addr)?),
-            status: h.status.clone(),
-            since: since.map(|d| d.to_string()).unwrap_or_default(),
-            origin: h.origin.replace('_', " "),
-            href: staff.then(|| format!("/holdings/{}", h.id)),
-        });
-    }
-    page.entries = entries
+    // The holdings' records pages are for registry staff and auditors.
+    page.holdings = found
+        .holdings
         .iter()
-        .map(|e| entry_row(&e.movement, e.seq))
+        .map(|row| HoldingRow {
+            href: row.href.clone().filter(|_| staff),
+            ..row.clone()
+        })
         .collect();
+    page.entries = found.entries.clone();
     page.searched = Some(cidrs(range));
     Ok(render(&page)?.into_response())
 }

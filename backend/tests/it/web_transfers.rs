@@ -746,7 +746,11 @@ async fn the_kept_pages_show_every_change_at_once() {
             .text("#summary")
             .contains("Renamed Holder Inc")
     );
-    assert!(member.get(lookup).await.body.contains("Renamed Holder Inc"));
+    let seen = member.get(lookup).await;
+    assert!(seen.body.contains("Renamed Holder Inc"));
+    // The kept lists are shared; the holdings' records links are shown to staff only.
+    assert!(!seen.body.contains("href=\"/holdings/"));
+    assert!(hm1.get(lookup).await.body.contains("href=\"/holdings/"));
 
     // Nothing written, but nine days on both steps are past ARIN's ten.
     assert!(!queue.has(".panel-danger"));
