@@ -224,10 +224,10 @@ pub async fn attention(
             format!(
                 "SELECT (SELECT max(id) FROM organisations) AS organisations, \
                  (SELECT max(id) FROM users) AS users, \
-                 (SELECT count(*) FROM email_outbox WHERE status = {}) AS failed",
-                super::packed::batch_placeholder(backend, 1)
+                 (SELECT count(*) FROM email_outbox WHERE status = '{}') AS failed",
+                super::outbox::FAILED
             ),
-            [super::outbox::FAILED.into()],
+            [],
         ),
         "organisations, users, failed",
     );
@@ -267,12 +267,19 @@ struct InvitationRow {
 /// first, as [`INVITATION_COLUMNS`].
 fn invitations_statement(conn: &impl ConnectionTrait, now: OffsetDateTime) -> Statement {
     let backend = conn.get_database_backend();
-    let p = |n| super::packed::batch_placeholder(backend, n);
-    // SQLite keeps a boolean as 0 or 1; PostgreSQL's JSON would carry `true`.
-    let active = if backend == sea_orm::DatabaseBackend::Postgres {
-        "u.active::int"
+    // The purpose and the flags are written in, and on PostgreSQL the time comes through a
+    // sub-select, so that its estimates do not depend on the values: with them bound, it
+    // planned the attention page's statement on every view (0.45 ms of `bind` against 0.05 of
+    // `execute`, `.ci/pg-statement-profile`). SQLite keeps a boolean as 0 or 1; PostgreSQL's
+    // JSON would carry `true`.
+    let now_param = super::packed::batch_placeholder(backend, 1);
+    let (active, now_param) = if backend == sea_orm::DatabaseBackend::Postgres {
+        (
+            "u.active::int",
+            format!("(SELECT CAST({now_param} AS TIMESTAMPTZ))"),
+        )
     } else {
-        "u.active"
+        ("u.active", now_param)
     };
     Statement::from_sql_and_values(
         backend,
@@ -280,13 +287,10 @@ fn invitations_statement(conn: &impl ConnectionTrait, now: OffsetDateTime) -> St
             "SELECT u.id, u.email, u.display_name, u.password_hash, u.role, u.organisation_id, \
              u.registry, {active} AS active, u.created_at, t.expires_at \
              FROM auth_tokens t JOIN users u ON u.id = t.user_id \
-             WHERE t.purpose = {} AND t.used_at IS NULL AND t.expires_at > {} \
-             AND u.password_hash IS NULL AND u.active = {} ORDER BY t.id",
-            p(1),
-            p(2),
-            p(3)
+             WHERE t.purpose = 'invitation' AND t.used_at IS NULL AND t.expires_at > {now_param} \
+             AND u.password_hash IS NULL AND u.active ORDER BY t.id"
         ),
-        ["invitation".into(), now.into(), true.into()],
+        [now.into()],
     )
 }
 
