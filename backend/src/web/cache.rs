@@ -1,10 +1,13 @@
 //! What pages would otherwise recompute from whole tables on every view (issue 11): the public
 //! transfer log as a stored artefact, the statistics, the counts of the home and admin pages and
-//! the totals of the registries' and auditors' lists (`services::transfer_access::ListTotals`).
-//! Each is kept with the key it was computed for (the ledger's head, the newest row ids), which a
-//! view reads with one cheap indexed query; a new key (an append, an import, a new organisation,
-//! also by another process on the same database) recomputes it once, while concurrent viewers
-//! wait for that result instead of computing it too.
+//! the totals of the registries' and auditors' lists (`services::transfer_access::ListTotals`);
+//! and what the busiest pages read, kept between views (the queue, the lists of transfers, the
+//! transfer pages, the lookup, the whole ledger's page). Each is kept with the key it was
+//! computed for (the ledger's head, the newest row ids, the `contents` revision that triggers
+//! move: `db::freshness`), which a view reads with one cheap indexed query or with its session;
+//! a new key (an append, an import, any write a page shows, also by another process on the same
+//! database) recomputes it once, while concurrent viewers wait for that result instead of
+//! computing it too. A value is never older than its key: the key is read first.
 
 use std::collections::HashMap;
 use std::hash::Hash;
