@@ -635,6 +635,7 @@ async fn serve(g: &Globals, args: ServeArgs) -> anyhow::Result<()> {
         clock: g.clock.clone(),
         log,
         caches: Default::default(),
+        kept_rows: Default::default(),
         api_limits: Arc::new(web::api::Limits::per_minute(api_requests_per_minute)),
         public_downloads: Arc::new(web::pacing::Budget::mib_per_second(public_download_rate)),
         slow_requests: g.slow,

@@ -135,11 +135,6 @@ pub struct Caches {
     /// The transfer pages' records and findings, by transfer and whether the reviewer's
     /// holdings are read, as [`transfer`] reads them.
     pub transfers: Memos<(i64, bool), ContentsKey, TransferView>,
-    /// The lookup's holdings and history, by range and cursors, as [`lookup`] keeps them.
-    pub(crate) lookups: Memos<LookupPlace, ContentsKey, crate::web::lookup::LookupRows>,
-    /// The unfiltered ledger page, by the sequence number it starts before, as
-    /// [`ledger_page`] keeps it.
-    pub(crate) ledger_pages: Memos<Option<i64>, LedgerPageKey, crate::web::audit::LedgerView>,
     /// The hostmasters' queue, by registry and page, as [`queue`] reads it.
     pub queue: Memos<(Rir, Option<QueueCursor>, u64), ContentsKey, QueueView>,
 }
@@ -375,32 +370,30 @@ pub type LookupPlace = (Ipv4Range, Option<u32>, Option<i64>);
 /// (`db::freshness::contents_key`: holdings are inserted and deleted only with a ledger entry
 /// or an import, and their updates move the `contents` revision). Everyone who may look up
 /// sees the same, so everyone shares them.
-pub(crate) async fn lookup(
+pub(crate) async fn lookup<V>(
     app: &super::AppState,
     viewer: &Viewer,
     range: Ipv4Range,
     (after, before): (Option<u32>, Option<i64>),
-    read: impl Future<Output = AppResult<crate::web::lookup::LookupRows>>,
-) -> AppResult<Arc<crate::web::lookup::LookupRows>> {
+    memos: &Memos<LookupPlace, ContentsKey, V>,
+    read: impl Future<Output = AppResult<V>>,
+) -> AppResult<Arc<V>> {
     let key = keys(app, viewer).await?.contents;
-    app.caches
-        .lookups
-        .of((range, after, before))
-        .get(key, read)
-        .await
+    memos.of((range, after, before)).get(key, read).await
 }
 
 /// A page of the whole ledger (no filter) before `before`, read by `read` only after an append,
 /// a new checkpoint or a cosignature (`db::freshness::ledger_page_key`): entries never change,
 /// and the checkpoint's cosignatures, verified when read, are only ever added.
-pub(crate) async fn ledger_page(
+pub(crate) async fn ledger_page<V>(
     app: &super::AppState,
     viewer: &Viewer,
     before: Option<i64>,
-    read: impl Future<Output = AppResult<crate::web::audit::LedgerView>>,
-) -> AppResult<Arc<crate::web::audit::LedgerView>> {
+    memos: &Memos<Option<i64>, LedgerPageKey, V>,
+    read: impl Future<Output = AppResult<V>>,
+) -> AppResult<Arc<V>> {
     let key = keys(app, viewer).await?.ledger_page;
-    app.caches.ledger_pages.of(before).get(key, read).await
+    memos.of(before).get(key, read).await
 }
 
 /// The kept pages' keys: those read with the viewer's session (a request that only reads), else

@@ -260,7 +260,9 @@ async fn lookup(
     };
 
     let read = lookup_rows(&app, range, (after, before));
-    let found = crate::web::cache::lookup(&app, &viewer, range, (after, before), read).await?;
+    let memos = &app.kept_rows.lookups;
+    let found =
+        crate::web::cache::lookup(&app, &viewer, range, (after, before), memos, read).await?;
     let (more_holdings, more_entries) = (found.more_holdings, found.more_entries);
     // Each list's links keep the other list where it is.
     let after_text = after.map(|a| std::net::Ipv4Addr::from(a).to_string());

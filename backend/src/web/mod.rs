@@ -43,6 +43,7 @@ use self::page::{Chrome, render};
 use self::session_store::SeaOrmStore;
 use crate::clock::{SharedClock, SystemClock};
 use crate::db::Db;
+use crate::db::freshness::{ContentsKey, LedgerPageKey};
 use crate::domain::authz::Role;
 
 use crate::config::Settings;
@@ -60,6 +61,8 @@ pub struct AppState {
     pub log: Option<Arc<crate::services::tlog::LogConfig>>,
     /// What views would otherwise recompute from whole tables (see [`cache`]).
     pub caches: Arc<cache::Caches>,
+    /// The kept pages whose rows their own modules build (see [`KeptRows`]).
+    pub kept_rows: Arc<KeptRows>,
     /// The bound on long exports and the connections they read with (see [`spool`]).
     pub exports: Arc<spool::Exports>,
     /// The JSON API's rate limit per token (see [`api`]).
@@ -68,6 +71,17 @@ pub struct AppState {
     pub public_downloads: Arc<pacing::Budget>,
     /// Requests slower than this are logged as warnings (`--slow-ms`, see [`log_slow`]).
     pub slow_requests: std::time::Duration,
+}
+
+/// The kept pages (`web::cache`) whose values are rows their own modules build: the lookup's
+/// and the whole ledger's. They live beside the state rather than in [`cache::Caches`], so that
+/// `web::cache`, which those modules use, names none of them.
+#[derive(Default)]
+pub struct KeptRows {
+    /// The lookup's rows, by range and cursors (`cache::lookup`).
+    pub(crate) lookups: cache::Memos<cache::LookupPlace, ContentsKey, lookup::LookupRows>,
+    /// The unfiltered ledger page, by the entry it starts before (`cache::ledger_page`).
+    pub(crate) ledger_pages: cache::Memos<Option<i64>, LedgerPageKey, audit::LedgerView>,
 }
 
 impl AppState {
@@ -80,6 +94,7 @@ impl AppState {
             clock: Arc::new(SystemClock),
             log: None,
             caches: Default::default(),
+            kept_rows: Default::default(),
             api_limits: Default::default(),
             public_downloads: Default::default(),
             slow_requests: crate::db::DEFAULT_SLOW,

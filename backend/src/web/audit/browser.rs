@@ -197,7 +197,8 @@ async fn browse(
         // checkpoint or cosignature (`web::cache::ledger_page`).
         Ok(filter) if filter.is_empty() => {
             let read = ledger_view(&app, &filter, q.before);
-            let view = crate::web::cache::ledger_page(&app, &viewer, q.before, read).await?;
+            let memos = &app.kept_rows.ledger_pages;
+            let view = crate::web::cache::ledger_page(&app, &viewer, q.before, memos, read).await?;
             (
                 FormErrors::default(),
                 view.rows.clone(),
