@@ -21,13 +21,17 @@ pub async fn people_key(conn: &impl ConnectionTrait) -> Result<(Option<i64>, Opt
     let row = conn
         .query_one_raw(sea_orm::Statement::from_string(
             conn.get_database_backend(),
-            "SELECT (SELECT max(id) FROM organisations) AS organisations, \
-             (SELECT max(id) FROM users) AS users",
+            format!("SELECT {PEOPLE_KEY_COLUMNS}"),
         ))
         .await?
         .ok_or_else(|| DbErr::Custom("the newest ids: no row".into()))?;
     Ok((row.try_get("", "organisations")?, row.try_get("", "users")?))
 }
+
+/// The columns [`people_key`] reads, `organisations` and `users`, for a statement's select list
+/// (the admin's attention page reads them beside its own, `db::users::attention`).
+pub const PEOPLE_KEY_COLUMNS: &str = "(SELECT max(id) FROM organisations) AS organisations, \
+     (SELECT max(id) FROM users) AS users";
 
 /// How many organisations and users there are.
 pub async fn people_counts(conn: &impl ConnectionTrait) -> Result<(u64, u64), DbErr> {
@@ -48,20 +52,34 @@ pub async fn holdings_key(conn: &impl ConnectionTrait) -> Result<HoldingsKey, Db
     let row = conn
         .query_one_raw(sea_orm::Statement::from_string(
             conn.get_database_backend(),
-            "SELECT (SELECT seq FROM ledger_entries ORDER BY seq DESC LIMIT 1) AS seq, \
-             (SELECT hash FROM ledger_entries ORDER BY seq DESC LIMIT 1) AS hash, \
-             (SELECT max(id) FROM organisations) AS organisation, \
-             (SELECT CAST(max(imported_at) AS TEXT) FROM registry_imports) AS imported",
+            format!(
+                "SELECT {HEAD_COLUMNS}, {IMPORTED_COLUMN}, \
+                 (SELECT max(id) FROM organisations) AS organisation"
+            ),
         ))
         .await?
         .ok_or_else(|| DbErr::Custom("the holdings' key: no row".into()))?;
-    let seq: Option<i64> = row.try_get("", "seq")?;
-    let hash: Option<String> = row.try_get("", "hash")?;
     Ok((
-        seq.zip(hash),
+        head_of(&row)?,
         row.try_get("", "organisation")?,
-        row.try_get("", "imported")?,
+        row.try_get("", "fresh_imported")?,
     ))
+}
+
+/// The ledger's head as [`head_of`] reads it: two walks of the primary key that stop at once.
+const HEAD_COLUMNS: &str = "\
+    (SELECT seq FROM ledger_entries ORDER BY seq DESC LIMIT 1) AS fresh_seq, \
+    (SELECT hash FROM ledger_entries ORDER BY seq DESC LIMIT 1) AS fresh_hash";
+
+/// The latest import's time, as the database writes it.
+const IMPORTED_COLUMN: &str =
+    "(SELECT CAST(max(imported_at) AS TEXT) FROM registry_imports) AS fresh_imported";
+
+/// The [`LedgerKey`] of a row that selected [`HEAD_COLUMNS`].
+fn head_of(row: &sea_orm::QueryResult) -> Result<LedgerKey, DbErr> {
+    let seq: Option<i64> = row.try_get("", "fresh_seq")?;
+    let hash: Option<String> = row.try_get("", "fresh_hash")?;
+    Ok(seq.zip(hash))
 }
 
 /// The key of what a page of transfers shows (the queue's steps and their rules' findings): the
@@ -100,24 +118,24 @@ pub struct Freshness {
 }
 
 /// The columns [`Freshness::of_row`] reads, for a statement's select list: each a probe of a
-/// primary key or a walk of an index that stops at its first row.
-pub const FRESHNESS_COLUMNS: &str = "\
-    (SELECT revision FROM revisions WHERE name = 'contents') AS fresh_revision, \
-    (SELECT seq FROM ledger_entries ORDER BY seq DESC LIMIT 1) AS fresh_seq, \
-    (SELECT hash FROM ledger_entries ORDER BY seq DESC LIMIT 1) AS fresh_hash, \
-    (SELECT CAST(max(imported_at) AS TEXT) FROM registry_imports) AS fresh_imported, \
-    (SELECT id FROM tlog_checkpoints ORDER BY id DESC LIMIT 1) AS fresh_checkpoint, \
-    (SELECT CAST(length(cosignatures) AS BIGINT) FROM tlog_checkpoints \
-     ORDER BY id DESC LIMIT 1) AS fresh_cosigned";
+/// primary key or a walk of an index that stops at its first row. Written once (every signed-in
+/// view's session statement carries them).
+pub static FRESHNESS_COLUMNS: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!(
+        "(SELECT revision FROM revisions WHERE name = 'contents') AS fresh_revision, \
+         {HEAD_COLUMNS}, {IMPORTED_COLUMN}, \
+         (SELECT id FROM tlog_checkpoints ORDER BY id DESC LIMIT 1) AS fresh_checkpoint, \
+         (SELECT CAST(length(cosignatures) AS BIGINT) FROM tlog_checkpoints \
+          ORDER BY id DESC LIMIT 1) AS fresh_cosigned"
+    )
+});
 
 impl Freshness {
     /// The keys from a row that selected [`FRESHNESS_COLUMNS`].
     pub fn of_row(row: &sea_orm::QueryResult) -> Result<Freshness, DbErr> {
-        let seq: Option<i64> = row.try_get("", "fresh_seq")?;
-        let hash: Option<String> = row.try_get("", "fresh_hash")?;
         let checkpoint: Option<i64> = row.try_get("", "fresh_checkpoint")?;
         let cosigned: Option<i64> = row.try_get("", "fresh_cosigned")?;
-        let ledger = seq.zip(hash);
+        let ledger = head_of(row)?;
         Ok(Freshness {
             contents: ContentsKey {
                 revision: row.try_get("", "fresh_revision")?,
@@ -137,7 +155,7 @@ pub async fn freshness(conn: &impl ConnectionTrait) -> Result<Freshness, DbErr> 
     let row = conn
         .query_one_raw(sea_orm::Statement::from_string(
             conn.get_database_backend(),
-            format!("SELECT {FRESHNESS_COLUMNS}"),
+            format!("SELECT {}", *FRESHNESS_COLUMNS),
         ))
         .await?
         .ok_or_else(|| DbErr::Custom("the kept pages' keys: no row".into()))?;

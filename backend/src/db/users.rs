@@ -82,7 +82,7 @@ pub async fn session_with_user(
          LEFT JOIN organisations o ON o.id = u.organisation_id \
          WHERE s.id = {} AND s.expiry_date > {}",
         super::aliased_columns::<user::Entity>("u"),
-        super::freshness::FRESHNESS_COLUMNS,
+        *super::freshness::FRESHNESS_COLUMNS,
         placeholders.0,
         placeholders.1
     );
@@ -222,9 +222,8 @@ pub async fn attention(
         Statement::from_sql_and_values(
             backend,
             format!(
-                "SELECT (SELECT max(id) FROM organisations) AS organisations, \
-                 (SELECT max(id) FROM users) AS users, \
-                 (SELECT count(*) FROM email_outbox WHERE status = '{}') AS failed",
+                "SELECT {}, (SELECT count(*) FROM email_outbox WHERE status = '{}') AS failed",
+                super::freshness::PEOPLE_KEY_COLUMNS,
                 super::outbox::FAILED
             ),
             [],

@@ -39,7 +39,6 @@ pub(crate) async fn lock_and_load(conn: &impl ConnectionTrait, id: i64) -> AppRe
         .ok_or_else(|| not_found(id))
 }
 
-/// Whose transfers an actor's lists show.
 /// Whose transfers the actor's list shows: a member's organisation's, a hostmaster's registry's,
 /// everyone's for an auditor; refused to a role that may list none.
 pub fn list_scope(actor: &Actor) -> AppResult<Scope> {
@@ -47,6 +46,7 @@ pub fn list_scope(actor: &Actor) -> AppResult<Scope> {
     Ok(scope_of(&actor.role))
 }
 
+/// Whose transfers an actor's lists show.
 fn scope_of(role: &Role) -> Scope {
     match role {
         Role::Member { org_id } => Scope::Organisation(org_id.get()),

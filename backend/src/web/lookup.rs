@@ -162,11 +162,10 @@ fn entry_row(m: &Movement, seq: i64) -> EntryRow {
 pub(crate) struct LookupRows {
     holdings: Vec<HoldingRow>,
     entries: Vec<EntryRow>,
-    /// Whether each list goes on past [`SHOWN`] rows.
-    more_holdings: bool,
-    more_entries: bool,
-    /// The first address of the last holding shown, where the next page starts.
-    last_holding: Option<String>,
+    /// Where each list's next page starts, when it goes on past [`SHOWN`] rows: after the last
+    /// holding's first address, before the last entry.
+    next_holdings: Option<String>,
+    next_entries: Option<i64>,
 }
 
 /// Reads the lookup's lists (`services::lookup::holdings_and_history`) and builds their rows.
@@ -181,13 +180,14 @@ async fn lookup_rows(
     holdings.truncate(SHOWN as usize);
     let more_entries = entries.len() as u64 > SHOWN;
     entries.truncate(SHOWN as usize);
-    let last_holding = match holdings.last() {
+    let next_holdings = match holdings.last().filter(|_| more_holdings) {
         Some(last) => {
             let start = range_of(last.holding.start_addr, last.holding.end_addr)?.start();
             Some(std::net::Ipv4Addr::from(start).to_string())
         }
         None => None,
     };
+    let next_entries = entries.last().filter(|_| more_entries).map(|e| e.seq);
     let mut rows = Vec::with_capacity(holdings.len());
     for held in holdings {
         let (h, org) = (held.holding, held.holder);
@@ -209,9 +209,8 @@ async fn lookup_rows(
             .iter()
             .map(|e| entry_row(&e.movement, e.seq))
             .collect(),
-        more_holdings,
-        more_entries,
-        last_holding,
+        next_holdings,
+        next_entries,
     })
 }
 
@@ -263,7 +262,8 @@ async fn lookup(
     let memos = &app.kept_rows.lookups;
     let found =
         crate::web::cache::lookup(&app, &viewer, range, (after, before), memos, read).await?;
-    let (more_holdings, more_entries) = (found.more_holdings, found.more_entries);
+    let more_holdings = found.next_holdings.is_some();
+    let more_entries = found.next_entries.is_some();
     // Each list's links keep the other list where it is.
     let after_text = after.map(|a| std::net::Ipv4Addr::from(a).to_string());
     if let Some(a) = &after_text {
@@ -272,8 +272,8 @@ async fn lookup(
     } else if more_holdings {
         page.holdings_part = format!(" (the first {SHOWN})");
     }
-    if more_holdings && let Some(last) = &found.last_holding {
-        page.more_holdings = Some(lookup_href(&q, Some(last), before, "holders"));
+    if let Some(next) = &found.next_holdings {
+        page.more_holdings = Some(lookup_href(&q, Some(next), before, "holders"));
     }
     if let Some(b) = before {
         page.entries_part = format!(", those before entry {b}");
@@ -281,11 +281,11 @@ async fn lookup(
     } else if more_entries {
         page.entries_part = format!(" (the latest {SHOWN})");
     }
-    if more_entries && let Some(last) = found.entries.last() {
+    if let Some(next) = found.next_entries {
         page.more_entries = Some(lookup_href(
             &q,
             after_text.as_deref(),
-            Some(last.seq),
+            Some(next),
             "history",
         ));
     }
