@@ -71,15 +71,7 @@ fn sqlite_down() -> Vec<String> {
 }
 
 fn postgres_up() -> Vec<String> {
-    let mut up = vec![
-        "INSERT INTO revisions (name, revision) VALUES ('contents', 0)".to_owned(),
-        format!(
-            "CREATE FUNCTION contents_revision() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN \
-             IF current_setting('ipxfer.contents_moved', true) IS DISTINCT FROM 'yes' THEN \
-             {MOVE}; PERFORM set_config('ipxfer.contents_moved', 'yes', true); END IF; \
-             RETURN NULL; END $$"
-        ),
-    ];
+    let mut up = postgres_revision("contents").to_vec();
     let trigger = |table: &str, ops: &str| {
         format!(
             "CREATE CONSTRAINT TRIGGER {table}_contents AFTER {ops} ON {table} \
@@ -95,6 +87,22 @@ fn postgres_up() -> Vec<String> {
     up
 }
 
+/// A revision's row and PostgreSQL's trigger function `<name>_revision()` that moves it once per
+/// transaction (a transaction-local setting, `ipxfer.<name>_moved`), however many rows the
+/// transaction wrote (also `attention_revision`'s).
+pub(crate) fn postgres_revision(name: &str) -> [String; 2] {
+    [
+        format!("INSERT INTO revisions (name, revision) VALUES ('{name}', 0)"),
+        format!(
+            "CREATE FUNCTION {name}_revision() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN \
+             IF current_setting('ipxfer.{name}_moved', true) IS DISTINCT FROM 'yes' THEN \
+             UPDATE revisions SET revision = revision + 1 WHERE name = '{name}'; \
+             PERFORM set_config('ipxfer.{name}_moved', 'yes', true); END IF; \
+             RETURN NULL; END $$"
+        ),
+    ]
+}
+
 fn postgres_down() -> Vec<String> {
     let mut down: Vec<String> = ALL_WRITES
         .iter()
@@ -106,7 +114,8 @@ fn postgres_down() -> Vec<String> {
     down
 }
 
-async fn run(manager: &SchemaManager<'_>, statements: Vec<String>) -> Result<(), DbErr> {
+/// Runs `statements` in order (also `attention_revision`'s).
+pub(crate) async fn run(manager: &SchemaManager<'_>, statements: Vec<String>) -> Result<(), DbErr> {
     for sql in statements {
         manager.get_connection().execute_unprepared(&sql).await?;
     }

@@ -108,6 +108,16 @@ pub struct LedgerPageKey {
     checkpoint: Option<(i64, i64)>,
 }
 
+/// The key of the administrator's attention page (`web::cache::attention`): the `attention`
+/// revision (migration `attention_revision`: every write of a user or an invitation link, and
+/// every e-mail entering or leaving the `failed` status) and the newest organisation (imports
+/// insert them without moving the revision; they are never deleted).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AttentionKey {
+    revision: i64,
+    organisations: Option<i64>,
+}
+
 /// The keys of the kept pages (`web::cache`), as one read gives them: by [`freshness`], or with
 /// the session (`db::users::session_with_user`), so that a view of a kept page costs no
 /// statement of its own.
@@ -115,6 +125,7 @@ pub struct LedgerPageKey {
 pub struct Freshness {
     pub contents: ContentsKey,
     pub ledger_page: LedgerPageKey,
+    pub attention: AttentionKey,
 }
 
 /// The columns [`Freshness::of_row`] reads, for a statement's select list: each a probe of a
@@ -126,7 +137,9 @@ pub static FRESHNESS_COLUMNS: std::sync::LazyLock<String> = std::sync::LazyLock:
          {HEAD_COLUMNS}, {IMPORTED_COLUMN}, \
          (SELECT id FROM tlog_checkpoints ORDER BY id DESC LIMIT 1) AS fresh_checkpoint, \
          (SELECT CAST(length(cosignatures) AS BIGINT) FROM tlog_checkpoints \
-          ORDER BY id DESC LIMIT 1) AS fresh_cosigned"
+          ORDER BY id DESC LIMIT 1) AS fresh_cosigned, \
+         (SELECT revision FROM revisions WHERE name = 'attention') AS fresh_attention, \
+         (SELECT max(id) FROM organisations) AS fresh_organisations"
     )
 });
 
@@ -145,6 +158,10 @@ impl Freshness {
             ledger_page: LedgerPageKey {
                 ledger,
                 checkpoint: checkpoint.zip(cosigned),
+            },
+            attention: AttentionKey {
+                revision: row.try_get("", "fresh_attention")?,
+                organisations: row.try_get("", "fresh_organisations")?,
             },
         })
     }
@@ -165,6 +182,11 @@ pub async fn freshness(conn: &impl ConnectionTrait) -> Result<Freshness, DbErr> 
 /// Reads the [`ContentsKey`] (with [`freshness`]).
 pub async fn contents_key(conn: &impl ConnectionTrait) -> Result<ContentsKey, DbErr> {
     Ok(freshness(conn).await?.contents)
+}
+
+/// Reads the [`AttentionKey`] (with [`freshness`]).
+pub async fn attention_key(conn: &impl ConnectionTrait) -> Result<AttentionKey, DbErr> {
+    Ok(freshness(conn).await?.attention)
 }
 
 /// Reads the [`LedgerPageKey`] (with [`freshness`]).

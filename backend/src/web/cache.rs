@@ -2,12 +2,13 @@
 //! transfer log as a stored artefact, the statistics, the counts of the home and admin pages and
 //! the totals of the registries' and auditors' lists (`services::transfer_access::ListTotals`);
 //! and what the busiest pages read, kept between views (the queue, the lists of transfers, the
-//! transfer pages, the lookup, the whole ledger's page). Each is kept with the key it was
-//! computed for (the ledger's head, the newest row ids, the `contents` revision that triggers
-//! move: `db::freshness`), which a view reads with one cheap indexed query or with its session;
-//! a new key (an append, an import, any write a page shows, also by another process on the same
-//! database) recomputes it once, while concurrent viewers wait for that result instead of
-//! computing it too. A value is never older than its key: the key is read first.
+//! transfer pages, the lookup, the whole ledger's page, the admin's attention page). Each is kept
+//! with the key it was computed for (the ledger's head, the newest row ids, the `contents` and
+//! `attention` revisions that triggers move: `db::freshness`), which a view reads with one cheap
+//! indexed query or with its session; a new key (an append, an import, any write a page shows,
+//! also by another process on the same database) recomputes it once, while concurrent viewers
+//! wait for that result instead of computing it too. A value is never older than its key: the
+//! key is read first.
 
 use std::collections::HashMap;
 use std::hash::Hash;
@@ -93,7 +94,7 @@ impl<P: Eq + Hash, K, V> Memos<P, K, V> {
 }
 
 pub use crate::db::freshness::LedgerKey;
-use crate::db::freshness::{self, ContentsKey, HoldingsKey, LedgerPageKey};
+use crate::db::freshness::{self, AttentionKey, ContentsKey, HoldingsKey, LedgerPageKey};
 use crate::db::transfers::{Loaded, QueueCursor, Scope};
 use crate::domain::authz::{self, Action, TransferAccess};
 use crate::domain::{Ipv4Range, Rir};
@@ -128,6 +129,8 @@ pub struct Caches {
     pub home: Memo<HoldingsKey, crate::services::stats::Stats>,
     /// The admin page's organisation and user counts, by the newest of each.
     pub admin_counts: Memo<(Option<i64>, Option<i64>), (u64, u64)>,
+    /// The administrator's attention page, as [`attention`] reads it.
+    pub attention: Memo<AttentionKey, AttentionView>,
     /// The totals of the hostmasters' and auditors' lists, by the transfers' revision.
     pub list_totals: crate::services::transfer_access::ListTotals,
     /// The lists of transfers, by scope, filter and page, as [`list`] reads them.
@@ -200,6 +203,47 @@ pub async fn admin_counts_at(
     app.caches
         .admin_counts
         .get(key, async { Ok(freshness::people_counts(&app.db).await?) })
+        .await
+}
+
+/// What the administrator's attention page shows, as [`attention`] keeps it.
+pub struct AttentionView {
+    /// The open invitations, the failed e-mails and the newest ids.
+    pub attention: crate::db::users::Attention,
+    /// How many organisations and users there are.
+    pub counts: (u64, u64),
+    /// When the first of the invitations shown expires (and leaves the page).
+    until: Option<OffsetDateTime>,
+}
+
+/// The administrator's attention page, read again only when a user, an invitation link, an
+/// organisation or a failed e-mail was written (`db::freshness::AttentionKey`) or an invitation
+/// shown expired. Administrators only: the caller checks the role first.
+pub async fn attention(app: &super::AppState, viewer: &Viewer) -> AppResult<Arc<AttentionView>> {
+    attention_at(app, keys(app, viewer).await?.attention).await
+}
+
+/// [`attention`] with the key read by itself (to compute it before anyone views it: the admin's
+/// counts with it).
+pub async fn attention_now(app: &super::AppState) -> AppResult<Arc<AttentionView>> {
+    attention_at(app, freshness::attention_key(&app.db).await?).await
+}
+
+async fn attention_at(app: &super::AppState, key: AttentionKey) -> AppResult<Arc<AttentionView>> {
+    let now = app.clock.now();
+    let fresh = |view: &AttentionView| view.until.is_none_or(|until| now < until);
+    app.caches
+        .attention
+        .get_while(key, fresh, async {
+            let attention = crate::db::users::attention(&app.db, now).await?;
+            let counts = *admin_counts_at(app, attention.people_key).await?;
+            let until = attention.invitations.iter().map(|(_, e)| *e).min();
+            Ok(AttentionView {
+                attention,
+                counts,
+                until,
+            })
+        })
         .await
 }
 

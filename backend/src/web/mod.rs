@@ -291,7 +291,7 @@ pub async fn warm_caches(app: &AppState) -> crate::error::AppResult<()> {
     public::warm(app).await?;
     audit::warm_statistics(app).await?;
     cache::home_stats(app).await?;
-    cache::admin_counts(app).await?;
+    cache::attention_now(app).await?;
     tracing::info!(
         elapsed_ms = started.elapsed().as_millis() as u64,
         "public log, statistics and counts computed"

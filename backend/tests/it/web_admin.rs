@@ -54,8 +54,8 @@ const PAGES: [(&str, &str); 7] = [
 /// Everyone who is not an administrator.
 const OTHERS: [&str; 3] = ["src@example.net", "hm1@arin.example", AUDITOR];
 
-/// Queues one e-mail and marks it failed, as the sender does after its last retry.
-async fn failed_email(w: &World, to: &str) -> i64 {
+/// Queues one e-mail to `to`; its id.
+async fn queued_email(w: &World, to: &str) -> i64 {
     outbox::enqueue(
         &w.db.conn,
         &[OutboundEmail {
@@ -71,12 +71,18 @@ async fn failed_email(w: &World, to: &str) -> i64 {
     )
     .await
     .unwrap();
-    let m = email_outbox::Entity::find()
+    email_outbox::Entity::find()
         .filter(email_outbox::Column::ToAddress.eq(to))
         .one(&w.db.conn)
         .await
         .unwrap()
-        .unwrap();
+        .unwrap()
+        .id
+}
+
+/// Queues one e-mail and marks it failed, as the sender does after its last retry.
+async fn failed_email(w: &World, to: &str) -> i64 {
+    let id = queued_email(w, to).await;
     email_outbox::Entity::update_many()
         .col_expr(email_outbox::Column::Status, Expr::value("failed"))
         .col_expr(email_outbox::Column::Attempts, Expr::value(6))
@@ -84,11 +90,11 @@ async fn failed_email(w: &World, to: &str) -> i64 {
             email_outbox::Column::LastError,
             Expr::value("550 5.1.1 mailbox unavailable"),
         )
-        .filter(email_outbox::Column::Id.eq(m.id))
+        .filter(email_outbox::Column::Id.eq(id))
         .exec(&w.db.conn)
         .await
         .unwrap();
-    m.id
+    id
 }
 
 async fn user_id(w: &World, email: &str) -> i64 {
@@ -703,5 +709,162 @@ async fn pending_invitations_are_the_open_links_of_users_without_a_password() {
     assert_eq!(
         attention.failed_emails,
         outbox::count_failed(conn).await.unwrap()
+    );
+}
+
+/// An administrator creates LACNIC's organisation BR-NEW-LACNIC.
+async fn create_organisation(b: &mut Browser) -> crate::browser::Page {
+    let form = [
+        ("registry", "lacnic"),
+        ("handle", "BR-NEW-LACNIC"),
+        ("name", "Nova Ltda"),
+        ("country", "BR"),
+    ];
+    b.post("/admin/organisations", &form).await
+}
+
+/// The attention page's key (`db::freshness::AttentionKey`) moves with every write of what the
+/// page shows (a user, an invitation link, an e-mail entering or leaving `failed`, an
+/// organisation, also one an import inserts), once it is committed; e-mails queued, tried and
+/// sent, and people signing in, leave it where it was.
+#[tokio::test]
+async fn the_attention_key_moves_with_every_write_the_attention_page_shows() {
+    use ipxfer::db::freshness::{AttentionKey, attention_key};
+    use sea_orm::{ConnectionTrait, TransactionTrait};
+    let w = world().await;
+    let conn = &w.db.conn;
+    let key = || async { attention_key(conn).await.unwrap() };
+    let mut seen = vec![key().await];
+    fn moved(seen: &mut Vec<AttentionKey>, step: &str, now_key: AttentionKey) {
+        assert!(!seen.contains(&now_key), "{step}: the key did not move");
+        seen.push(now_key);
+    }
+    // E-mails queued and tried again leave it; one that runs out of attempts moves it.
+    queued_email(&w, "quiet@example.net").await;
+    conn.execute_unprepared("UPDATE email_outbox SET attempts = attempts + 1, status = 'sent'")
+        .await
+        .unwrap();
+    let mut b = Browser::signed_in(conn, ADMIN).await;
+    b.get("/admin").await.assert_ok();
+    assert_eq!(Some(&key().await), seen.last(), "queued, sent, signed in");
+    let failed = failed_email(&w, "bounce@example.net").await;
+    moved(&mut seen, "an e-mail failed", key().await);
+    conn.execute_unprepared(&format!(
+        "UPDATE email_outbox SET last_error = 'again' WHERE id = {failed}"
+    ))
+    .await
+    .unwrap();
+    assert_eq!(Some(&key().await), seen.last(), "a failed e-mail's error");
+    assert!(outbox::requeue_failed(conn, failed, now()).await.unwrap());
+    moved(&mut seen, "an e-mail queued again", key().await);
+    // An invitation through the web, then writes by hand.
+    let invited = b
+        .post(
+            "/admin/users",
+            &[
+                ("email", "new@example.net"),
+                ("display_name", "New"),
+                ("role", "auditor"),
+            ],
+        )
+        .await;
+    assert_eq!(invited.status, StatusCode::SEE_OTHER, "{}", invited.body);
+    moved(&mut seen, "an invitation", key().await);
+    for sql in [
+        "UPDATE auth_tokens SET used_at = created_at".to_owned(),
+        "UPDATE users SET active = active".to_owned(),
+        "DELETE FROM auth_tokens".to_owned(),
+        format!(
+            "DELETE FROM email_outbox WHERE id = {}",
+            failed_email(&w, "x@example.net").await
+        ),
+    ] {
+        let before = key().await;
+        let txn = conn.begin().await.unwrap();
+        txn.execute_unprepared(&sql).await.unwrap();
+        assert_eq!(key().await, before, "{sql}: not committed yet");
+        txn.commit().await.unwrap();
+        moved(&mut seen, &sql, key().await);
+    }
+    let created = create_organisation(&mut b).await;
+    assert_eq!(created.status, StatusCode::SEE_OTHER, "{}", created.body);
+    moved(&mut seen, "an organisation", key().await);
+    let lacnic = "2.3|lacnic|1|1|19700101|20260101|-0300\n\
+                  lacnic|BR|ipv4|200.0.0.0|1024|20100101|allocated|BR-IMPORTED\n";
+    ipxfer::services::import::import_delegated(
+        conn,
+        lacnic.as_bytes(),
+        now() + time::Duration::seconds(1),
+        &ipxfer::services::import::NoProgress,
+    )
+    .await
+    .unwrap();
+    moved(&mut seen, "an import's organisation", key().await);
+}
+
+/// The attention page is kept between views (`web::cache::attention`), and every change of what
+/// it shows is there on the next view: an invitation sent or accepted, an e-mail failed or
+/// queued again, an organisation created; and so is time: an invitation whose link expired
+/// leaves it though nothing was written.
+#[tokio::test]
+async fn the_kept_attention_page_shows_every_change_at_once() {
+    let w = world().await;
+    let conn = &w.db.conn;
+    let clock = ipxfer::clock::ManualClock::at(now());
+    let mut b = Browser::with_clock(conn, std::sync::Arc::new(clock.clone()));
+    b.sign_in(ADMIN).await;
+    let invitations = |page: &crate::browser::Page| page.texts("table.invitations tbody tr").len();
+    let counts = |page: &crate::browser::Page| page.texts("main li");
+    let first = b.get("/admin").await;
+    assert_eq!(invitations(&first), 0);
+    assert!(
+        first
+            .text("#failed-emails + p")
+            .contains("No e-mail has failed")
+    );
+    let before = counts(&first);
+    assert_eq!(
+        b.get("/admin").await.body,
+        first.body,
+        "kept, the same page"
+    );
+
+    let invite = |email: &'static str| {
+        [
+            ("email", email),
+            ("display_name", email),
+            ("role", "auditor"),
+        ]
+    };
+    b.post("/admin/users", &invite("one@example.net")).await;
+    clock.advance(time::Duration::days(1));
+    b.post("/admin/users", &invite("two@example.net")).await;
+    let page = b.get("/admin").await;
+    assert_eq!(
+        page.texts("table.invitations tbody td.row-head"),
+        ["one@example.net", "two@example.net"]
+    );
+    assert_ne!(counts(&page), before, "the users' count");
+
+    let failed = failed_email(&w, "bounce@example.net").await;
+    assert_eq!(b.get("/admin").await.text(".count"), "1");
+    outbox::requeue_failed(conn, failed, now()).await.unwrap();
+    assert!(!b.get("/admin").await.has(".count"));
+
+    let with_users = counts(&b.get("/admin").await);
+    create_organisation(&mut b).await;
+    assert_ne!(
+        counts(&b.get("/admin").await),
+        with_users,
+        "the organisations' count"
+    );
+
+    // The first link expires six days after the second was sent: nothing is written.
+    clock.advance(time::Duration::days(6) + time::Duration::minutes(1));
+    assert_eq!(
+        b.get("/admin")
+            .await
+            .texts("table.invitations tbody td.row-head"),
+        ["two@example.net"]
     );
 }

@@ -8,7 +8,6 @@ use axum::response::Html;
 use axum::routing::get;
 
 use super::role_label;
-use crate::db::users as users_db;
 use crate::domain::authz::Action;
 use crate::domain::format::{group_thousands, relative, utc_minute};
 use crate::error::AppError;
@@ -42,24 +41,25 @@ async fn attention(
     SignedIn(viewer): SignedIn,
 ) -> Result<Html<String>, AppError> {
     viewer.require(Action::ManageUsers)?;
+    let kept = crate::web::cache::attention(&app, &viewer).await?;
+    // Relative times are written per view; the rows are kept.
     let now = app.clock.now();
-    let attention = users_db::attention(&app.db, now).await?;
-    let invitations = attention
+    let invitations = kept
+        .attention
         .invitations
-        .into_iter()
+        .iter()
         .map(|(u, expires)| InvitationRow {
-            role: role_label(&u),
-            name: u.display_name,
-            email: u.email,
-            expires: format!("{} ({})", utc_minute(expires), relative(expires, now)),
+            role: role_label(u),
+            name: u.display_name.clone(),
+            email: u.email.clone(),
+            expires: format!("{} ({})", utc_minute(*expires), relative(*expires, now)),
         })
         .collect();
-    let counts = crate::web::cache::admin_counts_at(&app, attention.people_key).await?;
     render(&AttentionPage {
         chrome: viewer.chrome(&app).await?,
-        failed_emails: attention.failed_emails,
+        failed_emails: kept.attention.failed_emails,
         invitations,
-        organisations: group_thousands(counts.0),
-        users: group_thousands(counts.1),
+        organisations: group_thousands(kept.counts.0),
+        users: group_thousands(kept.counts.1),
     })
 }
