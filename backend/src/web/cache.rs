@@ -10,12 +10,12 @@
 //! wait for that result instead of computing it too. A value is never older than its key: the
 //! key is read first.
 
-use std::collections::HashMap;
 use std::hash::Hash;
 use std::sync::{Arc, PoisonError};
 
 use axum::body::Bytes;
 use axum::http::HeaderValue;
+use hashlink::LruCache;
 use time::OffsetDateTime;
 use tokio::sync::Mutex;
 
@@ -65,16 +65,17 @@ impl<K: PartialEq, V> Memo<K, V> {
 }
 
 /// Memos of one kind of page, one for each of what tells its pages apart (a registry and a
-/// cursor). At most [`Memos::MOST`] are kept: past that, all are dropped and computed again as
-/// they are viewed, so links crafted by the thousand cannot grow the memory.
+/// cursor). At most [`Memos::MOST`] are kept, the least recently viewed dropped first: the
+/// pages in use stay while links crafted by the thousand cannot grow the memory (dropping all at
+/// once made 10,000 transfer pages viewed in turn all read again).
 pub struct Memos<P, K, V> {
-    pages: std::sync::Mutex<HashMap<P, Arc<Memo<K, V>>>>,
+    pages: std::sync::Mutex<LruCache<P, Arc<Memo<K, V>>>>,
 }
 
-impl<P, K, V> Default for Memos<P, K, V> {
+impl<P: Eq + Hash, K, V> Default for Memos<P, K, V> {
     fn default() -> Self {
         Memos {
-            pages: std::sync::Mutex::new(HashMap::new()),
+            pages: std::sync::Mutex::new(LruCache::new(Self::MOST)),
         }
     }
 }
@@ -82,14 +83,25 @@ impl<P, K, V> Default for Memos<P, K, V> {
 impl<P: Eq + Hash, K, V> Memos<P, K, V> {
     const MOST: usize = 1_024;
 
-    /// The memo of `page`.
+    /// The memo of `page`, now the most recently used.
     pub fn of(&self, page: P) -> Arc<Memo<K, V>> {
         // A panic while the map was held leaves it whole (each step below is one call).
         let mut pages = self.pages.lock().unwrap_or_else(PoisonError::into_inner);
-        if pages.len() >= Self::MOST && !pages.contains_key(&page) {
-            pages.clear();
+        if let Some(memo) = pages.get(&page) {
+            return memo.clone();
         }
-        pages.entry(page).or_default().clone()
+        let memo = Arc::<Memo<K, V>>::default();
+        pages.insert(page, memo.clone());
+        memo
+    }
+
+    /// How many pages are kept.
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        self.pages
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .len()
     }
 }
 
@@ -446,5 +458,36 @@ async fn keys(app: &super::AppState, viewer: &Viewer) -> AppResult<freshness::Fr
     match &viewer.freshness {
         Some(keys) => Ok(keys.clone()),
         None => Ok(freshness::freshness(&app.db).await?),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    type Pages = Memos<usize, (), usize>;
+
+    #[tokio::test]
+    async fn memos_drop_the_least_recently_viewed_page_first() {
+        let memos = Pages::default();
+        let in_use = memos.of(0);
+        let kept = in_use.get((), async { Ok::<_, ()>(7) }).await.unwrap();
+        let second = memos.of(1);
+        for page in 2..Pages::MOST {
+            memos.of(page);
+        }
+        assert_eq!(memos.len(), Pages::MOST);
+        // Viewed again, the first page is the most recent; a new page drops the second.
+        assert!(Arc::ptr_eq(&memos.of(0), &in_use));
+        memos.of(Pages::MOST);
+        assert_eq!(memos.len(), Pages::MOST, "no more than MOST");
+        let again = memos.of(0);
+        assert!(Arc::ptr_eq(&again, &in_use), "the page in use stays");
+        let value = again.get((), async { Err::<usize, ()>(()) }).await.unwrap();
+        assert!(Arc::ptr_eq(&value, &kept), "with its value");
+        assert!(
+            !Arc::ptr_eq(&memos.of(1), &second),
+            "the least recent was dropped"
+        );
     }
 }
