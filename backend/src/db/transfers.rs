@@ -1334,18 +1334,21 @@ impl Records {
     /// The records from their packed reads, in [`record_reads`]' order.
     fn of_packed([overrides, documents, fees, history]: [&str; 4]) -> Result<Records, DbErr> {
         type DocumentRow = (i64, String, String, i64, String, String);
-        type FeeRow = (
-            i64,
-            i64,
-            String,
-            String,
-            String,
-            String,
-            String,
-            i64,
-            Option<i64>,
-            Option<String>,
-        );
+        /// A fee line as its packed row carries it, by position (serde reads a struct from a
+        /// JSON array in field order; SQLite's boolean as 0 or 1, the time as text).
+        #[derive(serde::Deserialize)]
+        struct FeeRow {
+            id: i64,
+            transfer_id: i64,
+            registry: String,
+            payer: String,
+            description: String,
+            amount: String,
+            currency: String,
+            confirmed: i64,
+            paid_by: Option<i64>,
+            paid_at: Option<String>,
+        }
         let overrides = packed_rows(overrides, "overrides", Ok, |v: &finding_override::Model| {
             v.id
         })?;
@@ -1367,31 +1370,21 @@ impl Records {
         let fees = packed_rows(
             fees,
             "fees",
-            |(
-                id,
-                transfer_id,
-                registry,
-                payer,
-                description,
-                amount,
-                currency,
-                confirmed,
-                paid_by,
-                paid_at,
-            ): FeeRow| {
+            |r: FeeRow| {
                 Ok(fee_line::Model {
-                    id,
-                    transfer_id,
-                    registry,
-                    payer,
-                    description,
-                    amount,
-                    currency,
-                    confirmed: confirmed != 0,
-                    paid_by,
-                    paid_at: paid_at
-                        .map(|t| packed_time("fee line", id, &t))
+                    paid_at: r
+                        .paid_at
+                        .map(|t| packed_time("fee line", r.id, &t))
                         .transpose()?,
+                    id: r.id,
+                    transfer_id: r.transfer_id,
+                    registry: r.registry,
+                    payer: r.payer,
+                    description: r.description,
+                    amount: r.amount,
+                    currency: r.currency,
+                    confirmed: r.confirmed != 0,
+                    paid_by: r.paid_by,
                 })
             },
             |v| v.id,
