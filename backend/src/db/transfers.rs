@@ -226,24 +226,9 @@ async fn packed_parts(
     let backend = conn.get_database_backend();
     let (orgs_in, orgs_param) = id_in(backend, "id", 1, org_ids);
     let (transfers_in, ids_param) = id_in(backend, "transfer_id", 2, ids);
-    let sql = format!(
-        "SELECT {} AS orgs, {} AS blocks, {} AS kinds",
-        json_rows(
-            backend,
-            PART_ORG_COLUMNS,
-            &format!("organisations WHERE {orgs_in}")
-        ),
-        json_rows(
-            backend,
-            PART_BLOCK_COLUMNS,
-            &format!("transfer_blocks WHERE {transfers_in}")
-        ),
-        json_rows(
-            backend,
-            PART_KIND_COLUMNS,
-            &format!("documents WHERE {transfers_in}")
-        ),
-    );
+    let [orgs, blocks, kinds] = parts_reads(&orgs_in, &transfers_in)
+        .map(|(columns, from)| json_rows(backend, columns, &from));
+    let sql = format!("SELECT {orgs} AS orgs, {blocks} AS blocks, {kinds} AS kinds");
     let row = conn
         .query_one_raw(Statement::from_sql_and_values(
             backend,
@@ -323,18 +308,26 @@ fn parts_of_shown(backend: DatabaseBackend) -> [(&'static str, String); 3] {
     };
     let parties = "SELECT source_org_id FROM shown UNION ALL SELECT recipient_org_id FROM shown";
     let transfers = "SELECT id FROM shown";
+    parts_reads(&one_of("id", parties), &one_of("transfer_id", transfers))
+}
+
+/// The reads of [`Parts`], each part's columns and its table with the condition, in the order
+/// organisations, blocks, documents: the parties where `orgs_where`, the blocks and documents
+/// where `transfers_where` (of [`packed_parts`] by lists of ids, of [`parts_of_shown`] by a
+/// page).
+fn parts_reads(orgs_where: &str, transfers_where: &str) -> [(&'static str, String); 3] {
     [
         (
             PART_ORG_COLUMNS,
-            format!("organisations WHERE {}", one_of("id", parties)),
+            format!("organisations WHERE {orgs_where}"),
         ),
         (
             PART_BLOCK_COLUMNS,
-            format!("transfer_blocks WHERE {}", one_of("transfer_id", transfers)),
+            format!("transfer_blocks WHERE {transfers_where}"),
         ),
         (
             PART_KIND_COLUMNS,
-            format!("documents WHERE {}", one_of("transfer_id", transfers)),
+            format!("documents WHERE {transfers_where}"),
         ),
     ]
 }
