@@ -44,7 +44,6 @@ fn cidrs(range: Ipv4Range) -> Cidrs {
     }
 }
 
-#[derive(Clone)]
 struct HoldingRow {
     holder: String,
     handle: String,
@@ -57,7 +56,6 @@ struct HoldingRow {
     href: Option<String>,
 }
 
-#[derive(Clone)]
 struct EntryRow {
     seq: i64,
     date: String,
@@ -71,14 +69,17 @@ struct EntryRow {
 
 #[derive(Template)]
 #[template(path = "pages/lookup.html")]
-struct LookupPage {
+struct LookupPage<'a> {
     chrome: Chrome,
     errors: FormErrors,
     q: String,
     /// The parsed query, once there is one.
     searched: Option<Cidrs>,
-    holdings: Vec<HoldingRow>,
-    entries: Vec<EntryRow>,
+    /// Borrowed from the kept [`LookupRows`]: not copied per view.
+    holdings: &'a [HoldingRow],
+    entries: &'a [EntryRow],
+    /// Whether the holdings' records links show (registry staff and auditors).
+    staff: bool,
     /// What the captions add: which part of a longer list this is.
     holdings_part: String,
     entries_part: String,
@@ -224,8 +225,9 @@ async fn lookup(
         chrome: viewer.chrome(&app).await?,
         errors: FormErrors::default(),
         searched: None,
-        holdings: Vec::new(),
-        entries: Vec::new(),
+        holdings: &[],
+        entries: &[],
+        staff: false,
         holdings_part: String::new(),
         entries_part: String::new(),
         more_holdings: None,
@@ -289,20 +291,13 @@ async fn lookup(
             "history",
         ));
     }
-    let staff = matches!(
+    // The holdings' records pages are for registry staff and auditors.
+    page.staff = matches!(
         viewer.actor.role,
         Role::Hostmaster { .. } | Role::Admin | Role::Auditor
     );
-    // The holdings' records pages are for registry staff and auditors.
-    page.holdings = found
-        .holdings
-        .iter()
-        .map(|row| HoldingRow {
-            href: row.href.clone().filter(|_| staff),
-            ..row.clone()
-        })
-        .collect();
-    page.entries = found.entries.clone();
+    page.holdings = &found.holdings;
+    page.entries = &found.entries;
     page.searched = Some(cidrs(range));
     Ok(render(&page)?.into_response())
 }

@@ -1,6 +1,8 @@
 //! The ledger browser: filtered pages of entries newest first with the latest signed checkpoint,
 //! one entry with its hashes and inclusion proof, and verification of the whole chain.
 
+use std::sync::Arc;
+
 use askama::Template;
 use axum::Router;
 use axum::extract::State;
@@ -36,7 +38,6 @@ pub(super) fn routes() -> Router<AppState> {
 const PAGE: u64 = 50;
 
 /// One row of the browser's table.
-#[derive(Clone)]
 struct EntryRow {
     seq: i64,
     date: String,
@@ -91,12 +92,13 @@ impl EntryRow {
 
 #[derive(Template)]
 #[template(path = "pages/audit/ledger.html")]
-struct LedgerPage {
+struct LedgerPage<'a> {
     chrome: Chrome,
     errors: FormErrors,
     q: FilterQuery,
     registries: Vec<&'static str>,
-    rows: Vec<EntryRow>,
+    /// Borrowed from the page's [`LedgerView`], kept or read: not copied per view.
+    rows: &'a [EntryRow],
     /// Link to the next (older) page, filters kept.
     older: Option<String>,
     query: String,
@@ -107,11 +109,10 @@ struct LedgerPage {
     more_open: bool,
     can_export: bool,
     can_verify: bool,
-    checkpoint: Option<CheckpointView>,
+    checkpoint: Option<&'a CheckpointView>,
 }
 
 /// The latest signed checkpoint as the ledger page shows it.
-#[derive(Clone)]
 struct CheckpointView {
     origin: String,
     size: String,
@@ -192,35 +193,31 @@ async fn browse(
     let mut filtered = false;
     let older_href = |seq: i64| format!("/ledger?{}&before={seq}", q.filter.query_string());
     // The page and the latest checkpoint are one read on SQLite; a wrong filter reads no page.
-    let (errors, rows, older, checkpoint) = match q.filter.parse(&app).await {
+    let (errors, view) = match q.filter.parse(&app).await {
         // Everyone's first view, and the older pages from it: kept until an append or a new
         // checkpoint or cosignature (`web::cache::ledger_page`).
         Ok(filter) if filter.is_empty() => {
             let read = ledger_view(&app, &filter, q.before);
             let memos = &app.kept_rows.ledger_pages;
             let view = crate::web::cache::ledger_page(&app, &viewer, q.before, memos, read).await?;
-            (
-                FormErrors::default(),
-                view.rows.clone(),
-                view.older_seq.map(older_href),
-                view.checkpoint.clone(),
-            )
+            (FormErrors::default(), view)
         }
         Ok(filter) => {
             filtered = true;
             let view = ledger_view(&app, &filter, q.before).await?;
-            (
-                FormErrors::default(),
-                view.rows,
-                view.older_seq.map(older_href),
-                view.checkpoint,
-            )
+            (FormErrors::default(), Arc::new(view))
         }
         Err(errors) => {
             let latest = crate::db::tlog::latest_checkpoint(&app.db).await?;
-            (errors, Vec::new(), None, CheckpointView::of(&app, latest)?)
+            let view = LedgerView {
+                rows: Vec::new(),
+                older_seq: None,
+                checkpoint: CheckpointView::of(&app, latest)?,
+            };
+            (errors, Arc::new(view))
         }
     };
+    let older = view.older_seq.map(older_href);
     let in_use = q.filter.in_use();
     let more_in_use = in_use.len() - usize::from(!q.filter.address.trim().is_empty());
     // Closed while its filters are merely in use (the chips above the results say which, and
@@ -235,12 +232,12 @@ async fn browse(
         errors,
         q: q.filter,
         registries: Rir::ALL.iter().map(|r| r.nro_name()).collect(),
-        rows,
+        rows: &view.rows,
         older,
         filtered,
         can_export: crate::domain::authz::can(&viewer.actor, Action::Export, None),
         can_verify: crate::domain::authz::can(&viewer.actor, Action::VerifyLedger, None),
-        checkpoint,
+        checkpoint: view.checkpoint.as_ref(),
     })
 }
 
