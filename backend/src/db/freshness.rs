@@ -21,7 +21,7 @@ pub async fn people_key(conn: &impl ConnectionTrait) -> Result<(Option<i64>, Opt
     let row = conn
         .query_one_raw(sea_orm::Statement::from_string(
             conn.get_database_backend(),
-            format!("SELECT {PEOPLE_KEY_COLUMNS}"),
+            format!("SELECT {}", *PEOPLE_KEY_COLUMNS),
         ))
         .await?
         .ok_or_else(|| DbErr::Custom("the newest ids: no row".into()))?;
@@ -30,8 +30,13 @@ pub async fn people_key(conn: &impl ConnectionTrait) -> Result<(Option<i64>, Opt
 
 /// The columns [`people_key`] reads, `organisations` and `users`, for a statement's select list
 /// (the admin's attention page reads them beside its own, `db::users::attention`).
-pub const PEOPLE_KEY_COLUMNS: &str = "(SELECT max(id) FROM organisations) AS organisations, \
-     (SELECT max(id) FROM users) AS users";
+pub static PEOPLE_KEY_COLUMNS: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!("{NEWEST_ORGANISATION} AS organisations, (SELECT max(id) FROM users) AS users")
+});
+
+/// The newest organisation's id, a key part of several figures: organisations are never
+/// deleted, and imports insert them by the thousand without moving a revision.
+const NEWEST_ORGANISATION: &str = "(SELECT max(id) FROM organisations)";
 
 /// How many organisations and users there are.
 pub async fn people_counts(conn: &impl ConnectionTrait) -> Result<(u64, u64), DbErr> {
@@ -54,7 +59,7 @@ pub async fn holdings_key(conn: &impl ConnectionTrait) -> Result<HoldingsKey, Db
             conn.get_database_backend(),
             format!(
                 "SELECT {HEAD_COLUMNS}, {IMPORTED_COLUMN}, \
-                 (SELECT max(id) FROM organisations) AS organisation"
+                 {NEWEST_ORGANISATION} AS organisation"
             ),
         ))
         .await?
@@ -139,7 +144,7 @@ pub static FRESHNESS_COLUMNS: std::sync::LazyLock<String> = std::sync::LazyLock:
          (SELECT CAST(length(cosignatures) AS BIGINT) FROM tlog_checkpoints \
           ORDER BY id DESC LIMIT 1) AS fresh_cosigned, \
          (SELECT revision FROM revisions WHERE name = 'attention') AS fresh_attention, \
-         (SELECT max(id) FROM organisations) AS fresh_organisations"
+         {NEWEST_ORGANISATION} AS fresh_organisations"
     )
 });
 

@@ -223,7 +223,7 @@ pub async fn attention(
             backend,
             format!(
                 "SELECT {}, (SELECT count(*) FROM email_outbox WHERE status = '{}') AS failed",
-                super::freshness::PEOPLE_KEY_COLUMNS,
+                *super::freshness::PEOPLE_KEY_COLUMNS,
                 super::outbox::FAILED
             ),
             [],

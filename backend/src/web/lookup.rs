@@ -52,8 +52,8 @@ struct HoldingRow {
     status: String,
     since: String,
     origin: String,
-    /// The holding's records page, for registry staff and auditors.
-    href: Option<String>,
+    /// The holding's records page, linked for registry staff and auditors only.
+    href: String,
 }
 
 struct EntryRow {
@@ -201,7 +201,7 @@ async fn lookup_rows(
             status: h.status,
             since: since.map(|d| d.to_string()).unwrap_or_default(),
             origin: h.origin.replace('_', " "),
-            href: Some(format!("/holdings/{}", h.id)),
+            href: format!("/holdings/{}", h.id),
         });
     }
     Ok(LookupRows {
