@@ -82,7 +82,7 @@ pub async fn session_with_user(
          LEFT JOIN organisations o ON o.id = u.organisation_id \
          WHERE s.id = {} AND s.expiry_date > {}",
         super::aliased_columns::<user::Entity>("u"),
-        *super::freshness::FRESHNESS_COLUMNS,
+        super::freshness::freshness_columns(backend),
         placeholders.0,
         placeholders.1
     );

@@ -129,7 +129,7 @@ pub struct Artefact {
 #[derive(Default)]
 pub struct Caches {
     /// The public transfer log, by ledger head.
-    pub public_log: Memo<LedgerKey, Artefact>,
+    pub public_log: Memo<freshness::LedgerHead, Artefact>,
     /// The statistics page's figures as rendered HTML: auditors' (with prices) and everyone
     /// else's, by ledger head.
     pub statistics: Memo<LedgerKey, String>,
@@ -287,7 +287,7 @@ pub async fn statistics_page(
     } else {
         &app.caches.statistics_without_prices
     };
-    memo.get(key.clone(), async {
+    memo.get(key, async {
         let figures = app
             .caches
             .statistics_data

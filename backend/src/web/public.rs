@@ -23,8 +23,9 @@ use time::format_description::well_known::Rfc2822;
 
 use super::AppState;
 use super::auth::Viewer;
-use super::cache::{self, Artefact, LedgerKey};
+use super::cache::{self, Artefact};
 use super::page::{Chrome, render};
+use crate::db::freshness::LedgerHead;
 use crate::domain::export::LedgerFilter;
 use crate::domain::export::nro::NroVersion;
 use crate::domain::format::group_thousands;
@@ -91,7 +92,7 @@ async fn holdings(State(app): State<AppState>, viewer: Viewer) -> Result<Html<St
 }
 
 impl Artefact {
-    async fn build(app: &AppState, key: &LedgerKey) -> AppResult<Artefact> {
+    async fn build(app: &AppState, key: &LedgerHead) -> AppResult<Artefact> {
         let mut sink = WriteSink(Vec::new());
         let now = app.clock.now();
         export::transfer_log(
@@ -159,7 +160,7 @@ fn http_date(t: OffsetDateTime) -> String {
 
 /// The public log's artefact for the ledger as it is now, built if it was not yet.
 async fn artefact(app: &AppState) -> AppResult<std::sync::Arc<Artefact>> {
-    let key = crate::db::freshness::ledger_key(&app.db).await?;
+    let key = crate::db::freshness::ledger_head(&app.db).await?;
     app.caches
         .public_log
         .get(key.clone(), Artefact::build(app, &key))

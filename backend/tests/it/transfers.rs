@@ -2060,6 +2060,58 @@ async fn open_inter_rir_transfers_are_read_a_page_at_a_time_with_its_ids_as_one_
     assert_eq!(read, published);
 }
 
+/// The keys every signed-in view reads with its session name what they stand for on both
+/// databases (on PostgreSQL they are rows of `revisions` that statement triggers keep, migration
+/// `key_revisions`): the ledger's head after an empty start, after a published log's entries
+/// written in one statement and after a finalization; the newest organisation after an import
+/// inserted a registry's holders.
+#[tokio::test]
+async fn the_session_keys_name_the_ledger_head_and_the_newest_organisation() {
+    use ipxfer::db::freshness::{freshness, ledger_key, people_key};
+    let w = World::new().await;
+    let conn = &w.db.conn;
+    let check = |step: &'static str| async move {
+        let keys = freshness(conn).await.unwrap();
+        let head = ledger_key(conn).await.unwrap();
+        assert_eq!(keys.contents.ledger(), head, "{step}: the ledger's head");
+        let newest = people_key(conn).await.unwrap().0;
+        assert_eq!(
+            keys.attention.organisations(),
+            newest,
+            "{step}: the newest organisation"
+        );
+        (head, newest)
+    };
+    let (empty, before) = check("at the start").await;
+    assert_eq!(empty, None, "the World starts with an empty ledger");
+    import::import_delegated(
+        conn,
+        &crate::harness::fixture_bytes("delegated-lacnic-extended-20230323"),
+        now(),
+        &NoProgress,
+    )
+    .await
+    .unwrap();
+    let (_, imported) = check("a delegated import").await;
+    assert!(imported > before, "{imported:?} after {before:?}");
+    let report = import::import_transfer_log(
+        conn,
+        &crate::harness::fixture_bytes("transfers-arin-sample.json"),
+        now(),
+    )
+    .await
+    .unwrap();
+    assert!(report.entries_added > 1, "{report:?}");
+    let (logged, _) = check("a transfer log's entries").await;
+    assert_eq!(logged, Some(report.entries_added as i64));
+    let id = w.ready_to_finalize("20.0.4.0/22").await;
+    w.act(&w.arin_hostmaster, id, Command::Finalize)
+        .await
+        .unwrap();
+    let (finalized, _) = check("a finalization").await;
+    assert_eq!(finalized, logged.map(|seq| seq + 1));
+}
+
 /// What a kept page of transfers is checked against (`db::freshness::contents_key`, for the
 /// hostmasters' queue) moves with every write of what such a page shows, whoever writes it,
 /// once committed; and not with sign-ins, sessions or e-mails, which would throw the page away

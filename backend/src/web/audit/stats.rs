@@ -64,10 +64,7 @@ async fn stats_page(
     viewer.require(Action::ViewLedger)?;
     let auditor = viewer.actor.role == Role::Auditor;
     // The ledger's head as read with the session, when it was.
-    let head = viewer
-        .freshness
-        .as_ref()
-        .map(|f| f.contents.ledger().clone());
+    let head = viewer.freshness.as_ref().map(|f| f.contents.ledger());
     render(&StatsPage {
         figures: figures_html(&app, head, auditor).await?,
         chrome: viewer.chrome(&app).await?,
