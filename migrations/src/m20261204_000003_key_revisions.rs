@@ -1,19 +1,24 @@
 //! The kept pages' keys as rows of `revisions` on PostgreSQL (issue 11): every signed-in view
-//! reads the keys with its session (`db::freshness::FRESHNESS_COLUMNS`), and on PostgreSQL the
+//! reads the keys with its session (`db::freshness::freshness_columns`), and on PostgreSQL the
 //! walks of `ledger_entries`, `registry_imports`, `tlog_checkpoints` and `organisations` they took
 //! cost that statement a lock and a plan node per table on every view (`pgbench`: 14,000-15,000
 //! statements/s with them, 19,000-21,000 with probes of this one table). Statement triggers keep:
 //!
-//! - `ledger`: the ledger's head `seq` (the ledger is append-only, so its head names it);
-//! - `organisations`: the newest organisation's id (organisations are never deleted);
-//! - `imports` and `checkpoints`: moved by every write of an import's record or a checkpoint
-//!   (a new one, or cosignatures added).
+//! - `ledger`: the ledger's head `seq` (the ledger is append-only, so its head names it). Read
+//!   as the inserting statement ends: appends are serialised (`db::ledger::lock_appends`), so
+//!   that statement's snapshot holds every entry committed before it, and the row is the head;
+//! - `organisations`, `imports` and `checkpoints`: moved by every insert or delete of an
+//!   organisation and every write of an import's record or a checkpoint (a new one, or
+//!   cosignatures added). Counted, not the newest organisation's id: organisations are inserted
+//!   concurrently, and a statement whose snapshot already held a later one would leave the id
+//!   unchanged though its own organisation is new; an update of the row adds to its newest
+//!   version, after waiting for the writer before it.
 //!
 //! Statement triggers, not row triggers: the imports insert 60,000 entries or 80,000
 //! organisations in a few statements, and a row trigger would cost each row a call. They move the
 //! row as the statement ends, so it stays locked until the commit, which orders no two writers
-//! worse than before: appends are serialised already (`db::ledger::lock_appends`), and an import
-//! locks `organisations` before `imports`, as any other import does.
+//! worse than before: appends are serialised already, and an import locks `organisations` before
+//! `imports`, as any other import does.
 //!
 //! SQLite keeps reading the tables themselves: its probes are calls within the process, and it
 //! has only row triggers.
@@ -37,7 +42,7 @@ const KEYS: [(&str, &str, &str, &str); 4] = [
         "organisations",
         "organisations",
         "INSERT OR DELETE",
-        "(SELECT coalesce(max(id), 0) FROM organisations)",
+        "revision + 1",
     ),
     (
         "imports",

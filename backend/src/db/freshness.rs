@@ -125,7 +125,8 @@ pub struct LedgerPageKey {
 /// The key of the administrator's attention page (`web::cache::attention`): the `attention`
 /// revision (migration `attention_revision`: every write of a user or an invitation link, and
 /// every e-mail entering or leaving the `failed` status) and the newest organisation (imports
-/// insert them without moving the revision; they are never deleted).
+/// insert them without moving the revision; they are never deleted), or on PostgreSQL the
+/// organisations' revision (migration `key_revisions`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AttentionKey {
     revision: i64,
@@ -133,7 +134,7 @@ pub struct AttentionKey {
 }
 
 impl AttentionKey {
-    /// The newest organisation's id it holds.
+    /// What it holds of the organisations (the newest one's id; a revision on PostgreSQL).
     pub fn organisations(&self) -> Option<i64> {
         self.organisations
     }
@@ -154,9 +155,9 @@ pub struct Freshness {
 /// (every signed-in view's session statement carries them).
 ///
 /// On PostgreSQL the parts are rows of `revisions` that statement triggers keep (migration
-/// `key_revisions`): the ledger's head and the newest organisation as themselves, the imports'
-/// and the checkpoints' as revisions (the checkpoints' second part is then 0). Probes of one small
-/// table cost its statement about a quarter less than walks of five.
+/// `key_revisions`): the ledger's head as itself, the organisations, the imports and the
+/// checkpoints as revisions (the checkpoints' second part is then 0). Probes of one small table
+/// cost its statement about a quarter less than the walks of four others.
 pub fn freshness_columns(backend: sea_orm::DatabaseBackend) -> &'static str {
     match backend {
         sea_orm::DatabaseBackend::Postgres => POSTGRES_FRESHNESS_COLUMNS,
@@ -176,7 +177,8 @@ static SQLITE_FRESHNESS_COLUMNS: std::sync::LazyLock<String> = std::sync::LazyLo
     )
 });
 
-/// [`SQLITE_FRESHNESS_COLUMNS`]' values as PostgreSQL's `revisions` keep them (`0` is none).
+/// [`SQLITE_FRESHNESS_COLUMNS`]' parts as PostgreSQL's `revisions` keep them (a head of `0` is
+/// none).
 const POSTGRES_FRESHNESS_COLUMNS: &str = "\
     (SELECT revision FROM revisions WHERE name = 'contents') AS fresh_revision, \
     (SELECT nullif(revision, 0) FROM revisions WHERE name = 'ledger') AS fresh_seq, \
@@ -184,8 +186,7 @@ const POSTGRES_FRESHNESS_COLUMNS: &str = "\
     (SELECT revision FROM revisions WHERE name = 'checkpoints') AS fresh_checkpoint, \
     CAST(0 AS BIGINT) AS fresh_cosigned, \
     (SELECT revision FROM revisions WHERE name = 'attention') AS fresh_attention, \
-    (SELECT nullif(revision, 0) FROM revisions WHERE name = 'organisations') \
-    AS fresh_organisations";
+    (SELECT revision FROM revisions WHERE name = 'organisations') AS fresh_organisations";
 
 impl Freshness {
     /// The keys from a row that selected [`freshness_columns`].
