@@ -45,7 +45,8 @@ pub static PEOPLE_KEY_COLUMNS: std::sync::LazyLock<String> = std::sync::LazyLock
 });
 
 /// The newest organisation's id, a key part of several figures: organisations are never
-/// deleted, and imports insert them by the thousand without moving a revision.
+/// deleted, and imports insert them by the thousand without moving a revision on SQLite
+/// (PostgreSQL's statement triggers count them, [`KeyParts`]).
 const NEWEST_ORGANISATION: &str = "(SELECT max(id) FROM organisations)";
 
 /// How many organisations and users there are.
@@ -58,18 +59,21 @@ pub async fn people_counts(conn: &impl ConnectionTrait) -> Result<(u64, u64), Db
 
 /// The key of the holdings figures: the ledger head (finalized transfers move holdings), the
 /// newest organisation, and the latest import (a registry imported again keeps its row but gets
-/// a new `imported_at`), as the database writes it.
+/// a new `imported_at`), as the database writes it; on PostgreSQL the organisations' and the
+/// imports' revisions instead ([`KeyParts`]).
 pub type HoldingsKey = (LedgerKey, Option<i64>, Option<String>);
 
 /// Reads the [`HoldingsKey`] in one statement: each part a walk of an index that stops at its
-/// first row (three statements before, each a round trip on PostgreSQL).
+/// first row (three statements before, each a round trip on PostgreSQL), or on PostgreSQL a
+/// probe of `revisions` ([`KeyParts`]).
 pub async fn holdings_key(conn: &impl ConnectionTrait) -> Result<HoldingsKey, DbErr> {
+    let parts = KeyParts::of(conn.get_database_backend());
     let row = conn
         .query_one_raw(sea_orm::Statement::from_string(
             conn.get_database_backend(),
             format!(
-                "SELECT {HEAD_COLUMNS}, {IMPORTED_COLUMN}, \
-                 {NEWEST_ORGANISATION} AS organisation"
+                "SELECT {}, {}, {} AS organisation",
+                parts.head, parts.imported, parts.organisations
             ),
         ))
         .await?
@@ -79,6 +83,38 @@ pub async fn holdings_key(conn: &impl ConnectionTrait) -> Result<HoldingsKey, Db
         row.try_get("", "organisation")?,
         row.try_get("", "fresh_imported")?,
     ))
+}
+
+/// The key parts that more than one key reads, as each database gives them: on SQLite walks of
+/// the tables; on PostgreSQL probes of the rows of `revisions` that statement triggers keep
+/// (migration `key_revisions`): the ledger's head as itself (appends are serialised, so the
+/// inserting statement sees it), the organisations and the imports as revisions.
+struct KeyParts {
+    /// The [`LedgerKey`], as `fresh_seq`.
+    head: &'static str,
+    /// The latest import's time, or the imports' revision, as `fresh_imported`.
+    imported: &'static str,
+    /// The newest organisation's id, or the organisations' revision (a value, no alias).
+    organisations: &'static str,
+}
+
+impl KeyParts {
+    fn of(backend: sea_orm::DatabaseBackend) -> KeyParts {
+        match backend {
+            sea_orm::DatabaseBackend::Postgres => KeyParts {
+                head: "(SELECT nullif(revision, 0) FROM revisions WHERE name = 'ledger') \
+                       AS fresh_seq",
+                imported: "(SELECT CAST(revision AS TEXT) FROM revisions \
+                           WHERE name = 'imports') AS fresh_imported",
+                organisations: "(SELECT revision FROM revisions WHERE name = 'organisations')",
+            },
+            _ => KeyParts {
+                head: HEAD_COLUMNS,
+                imported: IMPORTED_COLUMN,
+                organisations: NEWEST_ORGANISATION,
+            },
+        }
+    }
 }
 
 /// The [`LedgerKey`] as [`head_of`] reads it: a walk of the primary key that stops at once.
@@ -151,42 +187,46 @@ pub struct Freshness {
 }
 
 /// The columns [`Freshness::of_row`] reads, for a statement's select list on `backend`: each a
-/// probe of a primary key or a walk of an index that stops at its first row. Written once
-/// (every signed-in view's session statement carries them).
+/// probe of a primary key or a walk of an index that stops at its first row. Written once per
+/// database (every signed-in view's session statement carries them).
 ///
-/// On PostgreSQL the parts are rows of `revisions` that statement triggers keep (migration
-/// `key_revisions`): the ledger's head as itself, the organisations, the imports and the
-/// checkpoints as revisions (the checkpoints' second part is then 0). Probes of one small table
-/// cost its statement about a quarter less than the walks of four others.
+/// On PostgreSQL every part is a row of `revisions` ([`KeyParts`]; the latest checkpoint is the
+/// checkpoints' revision, its second part then 0): probes of one small table cost the statement
+/// about a quarter less than the walks of four others.
 pub fn freshness_columns(backend: sea_orm::DatabaseBackend) -> &'static str {
     match backend {
-        sea_orm::DatabaseBackend::Postgres => POSTGRES_FRESHNESS_COLUMNS,
+        sea_orm::DatabaseBackend::Postgres => &POSTGRES_FRESHNESS_COLUMNS,
         _ => &SQLITE_FRESHNESS_COLUMNS,
     }
 }
 
 static SQLITE_FRESHNESS_COLUMNS: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
-    format!(
-        "(SELECT revision FROM revisions WHERE name = 'contents') AS fresh_revision, \
-         {HEAD_COLUMNS}, {IMPORTED_COLUMN}, \
-         (SELECT id FROM tlog_checkpoints ORDER BY id DESC LIMIT 1) AS fresh_checkpoint, \
+    freshness_columns_of(
+        KeyParts::of(sea_orm::DatabaseBackend::Sqlite),
+        "(SELECT id FROM tlog_checkpoints ORDER BY id DESC LIMIT 1) AS fresh_checkpoint, \
          (SELECT CAST(length(cosignatures) AS BIGINT) FROM tlog_checkpoints \
-          ORDER BY id DESC LIMIT 1) AS fresh_cosigned, \
-         (SELECT revision FROM revisions WHERE name = 'attention') AS fresh_attention, \
-         {NEWEST_ORGANISATION} AS fresh_organisations"
+          ORDER BY id DESC LIMIT 1) AS fresh_cosigned",
     )
 });
 
-/// [`SQLITE_FRESHNESS_COLUMNS`]' parts as PostgreSQL's `revisions` keep them (a head of `0` is
-/// none).
-const POSTGRES_FRESHNESS_COLUMNS: &str = "\
-    (SELECT revision FROM revisions WHERE name = 'contents') AS fresh_revision, \
-    (SELECT nullif(revision, 0) FROM revisions WHERE name = 'ledger') AS fresh_seq, \
-    (SELECT CAST(revision AS TEXT) FROM revisions WHERE name = 'imports') AS fresh_imported, \
-    (SELECT revision FROM revisions WHERE name = 'checkpoints') AS fresh_checkpoint, \
-    CAST(0 AS BIGINT) AS fresh_cosigned, \
-    (SELECT revision FROM revisions WHERE name = 'attention') AS fresh_attention, \
-    (SELECT revision FROM revisions WHERE name = 'organisations') AS fresh_organisations";
+static POSTGRES_FRESHNESS_COLUMNS: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    freshness_columns_of(
+        KeyParts::of(sea_orm::DatabaseBackend::Postgres),
+        "(SELECT revision FROM revisions WHERE name = 'checkpoints') AS fresh_checkpoint, \
+         CAST(0 AS BIGINT) AS fresh_cosigned",
+    )
+});
+
+/// The select list of [`freshness_columns`] from a database's parts and checkpoint columns.
+fn freshness_columns_of(parts: KeyParts, checkpoint: &str) -> String {
+    format!(
+        "(SELECT revision FROM revisions WHERE name = 'contents') AS fresh_revision, \
+         {}, {}, {checkpoint}, \
+         (SELECT revision FROM revisions WHERE name = 'attention') AS fresh_attention, \
+         {} AS fresh_organisations",
+        parts.head, parts.imported, parts.organisations
+    )
+}
 
 impl Freshness {
     /// The keys from a row that selected [`freshness_columns`].
