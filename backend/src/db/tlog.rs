@@ -217,14 +217,19 @@ pub async fn add_cosignatures(
     let txn = super::begin_write(db).await?;
     if let Some(m) = tlog_checkpoint::Entity::find_by_id(id).one(&txn).await? {
         let mut all = checkpoint_of(m.clone()).cosignatures;
+        let before = all.len();
         for l in lines {
             if !all.contains(l) {
                 all.push(l.clone());
             }
         }
-        let mut am: tlog_checkpoint::ActiveModel = m.into();
-        am.cosignatures = Set(all.concat());
-        am.update(&txn).await?;
+        // Nothing new, nothing written: a write would move the kept ledger page's key on
+        // PostgreSQL (migration `key_revisions`) for the same page.
+        if all.len() > before {
+            let mut am: tlog_checkpoint::ActiveModel = m.into();
+            am.cosignatures = Set(all.concat());
+            am.update(&txn).await?;
+        }
     }
     txn.commit().await
 }

@@ -763,15 +763,22 @@ async fn the_kept_ledger_page_shows_each_append_and_checkpoint_at_once() {
     assert!(text.contains(&format!("{} entries", head + 1)), "{text}");
     assert_eq!(page.texts("#checkpoint .witness"), ["witness.arin.demo"]);
 
-    let key = ipxfer::db::freshness::ledger_page_key(&db.conn)
-        .await
-        .unwrap();
+    let page_key = || async {
+        ipxfer::db::freshness::ledger_page_key(&db.conn)
+            .await
+            .unwrap()
+    };
+    let key = page_key().await;
     let c = tlog_db::latest_checkpoint(&db.conn).await.unwrap().unwrap();
-    tlog_db::add_cosignatures(&db.conn, c.id, &["— witness.other abc=\n".to_owned()])
-        .await
-        .unwrap();
-    let cosigned = ipxfer::db::freshness::ledger_page_key(&db.conn)
-        .await
-        .unwrap();
-    assert_ne!(cosigned, key, "a cosignature added");
+    // The same cosignature twice: the second time writes nothing, so the kept page stays kept.
+    let mut keys = Vec::new();
+    for _ in 0..2 {
+        tlog_db::add_cosignatures(&db.conn, c.id, &["— witness.other abc=\n".to_owned()])
+            .await
+            .unwrap();
+        keys.push(page_key().await);
+    }
+    let (cosigned, again) = (&keys[0], &keys[1]);
+    assert_ne!(cosigned, &key, "a cosignature added");
+    assert_eq!(again, cosigned, "the same cosignature again");
 }
