@@ -30,6 +30,7 @@ mod m20261203_000003_ledger_range_spgist;
 mod m20261204_000001_contents_revision;
 mod m20261204_000002_attention_revision;
 mod m20261204_000003_key_revisions;
+mod m20261205_000001_drop_ledger_address_indexes;
 
 pub use m20261203_000001_queue_order_index::QUEUE_REGISTRY;
 pub use m20261203_000002_holdings_latest_date_index::HOLDING_LATEST_DATE;
@@ -68,6 +69,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000001_contents_revision::Migration),
             Box::new(m20261204_000002_attention_revision::Migration),
             Box::new(m20261204_000003_key_revisions::Migration),
+            Box::new(m20261205_000001_drop_ledger_address_indexes::Migration),
         ]
     }
 }
