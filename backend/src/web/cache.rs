@@ -159,6 +159,8 @@ pub struct QueueView {
     pub page: QueuePage,
     /// How many blocking findings each step of the page has.
     pub blocking: Vec<usize>,
+    /// What each step's row shows the same to every viewer, in the order of the steps.
+    pub cells: Vec<crate::web::view::TransferCells>,
     /// When it must be read again though nothing was written: a step's wait reaches the service
     /// level (the overdue count grows) or the day ends (the rules judge by the date).
     until: OffsetDateTime,
@@ -193,9 +195,15 @@ pub async fn queue(
             Some(at) => at.min(end_of_day(now)),
             None => end_of_day(now),
         };
+        let cells = page
+            .steps
+            .iter()
+            .map(|l| crate::web::view::TransferCells::of(&l.facts, &l.state))
+            .collect();
         Ok(QueueView {
             page,
             blocking,
+            cells,
             until,
         })
     })
@@ -308,9 +316,20 @@ pub struct ListView {
     pub found: Vec<Loaded>,
     /// How many the scope holds (open ones, with `open_only`).
     pub total: u64,
-    /// Which of the page's cancelled inter-RIR transfers the NRO log heard of
-    /// (`db::transfers::ever_initialized`): only those show their cancel status.
-    pub initialized: std::collections::HashSet<i64>,
+    /// What each row shows the same to every viewer, in the order of `found`.
+    pub text: Vec<ListRowText>,
+}
+
+/// A row of a list as every viewer of the page sees it ([`crate::web::view::TransferCells`]
+/// and the list's own columns).
+pub struct ListRowText {
+    pub cells: crate::web::view::TransferCells,
+    /// The NRO status; an ended inter-RIR transfer shows its cancel status only if the NRO log
+    /// had heard of it (`db::transfers::ever_initialized`), and nothing else shows none.
+    pub nro: String,
+    pub waiting_on: String,
+    /// The day of the last change (`2026-11-28`); the time since it is the view's.
+    pub since_day: String,
 }
 
 /// A page of the transfers the actor may see (`services::transfer_access::list_with_total`),
@@ -338,11 +357,28 @@ pub async fn list(
             .map(|l| l.facts.id.get())
             .collect();
         let initialized = crate::db::transfers::ever_initialized(&app.db, &cancelled).await?;
-        Ok(ListView {
-            found,
-            total,
-            initialized,
-        })
+        let text = found
+            .iter()
+            .map(|l| {
+                let f = &l.facts;
+                let nro = l
+                    .state
+                    .nro_status(f.is_inter_rir())
+                    .filter(|_| {
+                        !cancel_status_depends_on_the_log(l) || initialized.contains(&f.id.get())
+                    })
+                    .map(|s| s.as_str().to_owned());
+                let parties = crate::web::view::Parties::of(f);
+                ListRowText {
+                    cells: crate::web::view::TransferCells::of(f, &l.state),
+                    nro: nro.unwrap_or_default(),
+                    waiting_on: crate::web::view::waiting_on(&l.state, &parties)
+                        .unwrap_or_default(),
+                    since_day: crate::domain::format::utc_day(l.row.updated_at),
+                }
+            })
+            .collect();
+        Ok(ListView { found, total, text })
     })
     .await
 }

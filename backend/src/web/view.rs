@@ -172,6 +172,36 @@ pub fn total_addresses(blocks: &[Ipv4Range]) -> String {
     group_thousands(blocks.iter().map(Ipv4Range::size).sum())
 }
 
+/// What a row of a list of transfers (the lists and the queue) shows of a transfer that is the
+/// same for every viewer at every minute: worked out once when `web::cache` reads a page, so a
+/// view of a kept page of 50 rows formats only what is its own (the time since, its next step).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TransferCells {
+    pub id: i64,
+    pub reference: String,
+    /// `198.51.100.0/22 and 2 more` ([`blocks_brief`]).
+    pub blocks: String,
+    pub addresses: String,
+    /// `Example Networks (ARIN)`.
+    pub source: String,
+    pub recipient: String,
+    pub tag: Tag,
+}
+
+impl TransferCells {
+    pub fn of(f: &TransferFacts, state: &State) -> TransferCells {
+        TransferCells {
+            id: f.id.get(),
+            reference: f.reference.clone(),
+            blocks: blocks_brief(&f.blocks),
+            addresses: total_addresses(&f.blocks),
+            source: format!("{} ({})", f.source.name, f.source_rir()),
+            recipient: format!("{} ({})", f.recipient.name, f.recipient_rir()),
+            tag: state_tag(state),
+        }
+    }
+}
+
 /// Whether a wait exceeds its service level, and the words that say so.
 pub fn service_level(
     since: OffsetDateTime,
@@ -288,6 +318,44 @@ mod tests {
         assert_eq!(total_addresses(&[a, b]), "1,280");
         let odd: Ipv4Range = "10.0.0.0 - 10.0.2.255".parse().unwrap();
         assert_eq!(block_line(&odd), "10.0.0.0/23 + 10.0.2.0/24, 768 addresses");
+    }
+
+    #[test]
+    fn a_rows_cells_name_the_parties_with_their_registries() {
+        use crate::domain::transfer::{Membership, OrgFacts, OrgId, TransferId, TransferType};
+        let org = |id, registry, name: &str| OrgFacts {
+            id: OrgId(id),
+            registry,
+            name: name.to_owned(),
+            membership: Membership::GoodStanding,
+        };
+        let facts = TransferFacts {
+            id: TransferId(42),
+            reference: "XFER-42".to_owned(),
+            kind: TransferType::ResourceTransfer,
+            source: org(1, Rir::Arin, "Source <Org>"),
+            recipient: org(2, Rir::RipeNcc, "Recipient Org"),
+            blocks: vec![
+                "198.51.100.0/22".parse().unwrap(),
+                "203.0.113.0/24".parse().unwrap(),
+            ],
+            need: None,
+            documents: Vec::new(),
+        };
+        let cells = TransferCells::of(&facts, &State::SourceReview);
+        assert_eq!(
+            cells,
+            TransferCells {
+                id: 42,
+                reference: "XFER-42".to_owned(),
+                blocks: "198.51.100.0/22 and 1 more".to_owned(),
+                addresses: "1,280".to_owned(),
+                // Escaping is the template's: the cells keep the names as they are.
+                source: "Source <Org> (ARIN)".to_owned(),
+                recipient: "Recipient Org (RIPE NCC)".to_owned(),
+                tag: state_tag(&State::SourceReview),
+            }
+        );
     }
 
     #[test]

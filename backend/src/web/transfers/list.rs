@@ -13,34 +13,28 @@ use crate::error::AppError;
 use crate::services::transfer_access as access;
 use crate::web::AppState;
 use crate::web::auth::{SignedIn, Viewer};
+use crate::web::cache::ListRowText;
 use crate::web::extract::Query;
 use crate::web::page::{Chrome, render};
-use crate::web::view::{self, Parties, Tag};
+use crate::web::view::{self, TransferCells};
 
 /// Rows of a page of the list and of the queue.
 const PAGE_SIZE: u64 = 50;
 
-/// One row of a list of transfers.
-struct Row {
-    id: i64,
-    reference: String,
-    blocks: String,
-    addresses: String,
-    source: String,
-    recipient: String,
-    tag: Tag,
-    nro: String,
-    waiting_on: String,
-    since: String,
-    next_action: String,
+/// One row of a list of transfers: the kept page's text and what is the view's own.
+struct Row<'a> {
+    text: &'a ListRowText,
+    /// The time since the last change (`3 days ago`).
+    ago: String,
+    next_action: &'static str,
 }
 
 #[derive(Template)]
 #[template(path = "pages/transfers/list.html")]
-struct ListPage {
+struct ListPage<'a> {
     chrome: Chrome,
     heading: String,
-    rows: Vec<Row>,
+    rows: Vec<Row<'a>>,
     total: String,
     open_only: bool,
     can_file: bool,
@@ -70,7 +64,7 @@ pub(super) async fn list(
             if open_only { "" } else { "&show=all" }
         )
     });
-    let rows = rows_for(&app, &viewer, found, &view.initialized);
+    let rows = rows_for(&app, &viewer, found, &view.text);
     let total = view.total;
     let heading = match viewer.actor.role {
         Role::Member { .. } => "Your transfers",
@@ -88,48 +82,26 @@ pub(super) async fn list(
     })
 }
 
-/// Rows of a list with their blocks, names and the viewer's next action; `initialized` are the
-/// cancelled inter-RIR transfers the NRO log heard of (`web::cache::ListView`).
-fn rows_for(
+/// Rows of a list: the kept text of each (`web::cache::ListView`) with the time since its last
+/// change and the viewer's next action.
+fn rows_for<'a>(
     app: &AppState,
     viewer: &Viewer,
     loaded: &[Loaded],
-    initialized: &std::collections::HashSet<i64>,
-) -> Vec<Row> {
+    text: &'a [ListRowText],
+) -> Vec<Row<'a>> {
     let now = app.clock.now();
     loaded
         .iter()
-        .map(|l| {
-            let f = &l.facts;
-            let parties = Parties::of(f);
-            let access = TransferAccess::new(f, l.state.clone());
-            Row {
-                id: f.id.get(),
-                reference: f.reference.clone(),
-                blocks: view::blocks_brief(&f.blocks),
-                addresses: view::total_addresses(&f.blocks),
-                source: format!("{} ({})", parties.source, parties.source_rir),
-                recipient: format!("{} ({})", parties.recipient, parties.recipient_rir),
-                tag: view::state_tag(&l.state),
-                nro: l
-                    .state
-                    .nro_status(f.is_inter_rir())
-                    .filter(|_| {
-                        !crate::web::cache::cancel_status_depends_on_the_log(l)
-                            || initialized.contains(&f.id.get())
-                    })
-                    .map(|s| s.as_str().to_owned())
-                    .unwrap_or_default(),
-                waiting_on: view::waiting_on(&l.state, &parties).unwrap_or_default(),
-                since: format!(
-                    "{} ({})",
-                    crate::domain::format::utc_day(l.row.updated_at),
-                    crate::domain::format::relative(l.row.updated_at, now)
-                ),
-                next_action: next_action(&viewer.actor, &access)
-                    .unwrap_or_default()
-                    .to_owned(),
-            }
+        .zip(text)
+        .map(|(l, text)| Row {
+            text,
+            ago: crate::domain::format::relative(l.row.updated_at, now),
+            next_action: next_action(
+                &viewer.actor,
+                &TransferAccess::new(&l.facts, l.state.clone()),
+            )
+            .unwrap_or_default(),
         })
         .collect()
 }
@@ -164,14 +136,8 @@ fn next_action(actor: &authz::Actor, access: &TransferAccess) -> Option<&'static
 // ---------------------------------------------------------------------------------------------
 // The hostmaster queue
 
-struct QueueRow {
-    id: i64,
-    reference: String,
-    step: Tag,
-    source: String,
-    recipient: String,
-    blocks: String,
-    addresses: String,
+struct QueueRow<'a> {
+    cells: &'a TransferCells,
     waited: String,
     overdue: bool,
     blocking: usize,
@@ -179,10 +145,10 @@ struct QueueRow {
 
 #[derive(Template)]
 #[template(path = "pages/transfers/queue.html")]
-struct QueuePage {
+struct QueuePage<'a> {
     chrome: Chrome,
     registry: String,
-    rows: Vec<QueueRow>,
+    rows: Vec<QueueRow<'a>>,
     waiting: String,
     overdue: String,
     any_waiting: bool,
@@ -208,23 +174,21 @@ pub(super) async fn queue(
     let view = crate::web::cache::queue(&app, &viewer, after, PAGE_SIZE).await?;
     let (page, now) = (&view.page, app.clock.now());
     let service_days = app.settings.service_levels.of(page.registry).whole_days();
-    let mut rows = Vec::new();
-    for (l, blocking) in page.steps.iter().zip(&view.blocking) {
-        let f = &l.facts;
-        let (overdue, waited) = view::service_level(l.row.updated_at, now, service_days);
-        rows.push(QueueRow {
-            id: f.id.get(),
-            reference: f.reference.clone(),
-            step: view::state_tag(&l.state),
-            source: format!("{} ({})", f.source.name, f.source_rir()),
-            recipient: format!("{} ({})", f.recipient.name, f.recipient_rir()),
-            blocks: view::blocks_brief(&f.blocks),
-            addresses: view::total_addresses(&f.blocks),
-            waited,
-            overdue,
-            blocking: *blocking,
-        });
-    }
+    let rows: Vec<QueueRow> = page
+        .steps
+        .iter()
+        .zip(&view.cells)
+        .zip(&view.blocking)
+        .map(|((l, cells), blocking)| {
+            let (overdue, waited) = view::service_level(l.row.updated_at, now, service_days);
+            QueueRow {
+                cells,
+                waited,
+                overdue,
+                blocking: *blocking,
+            }
+        })
+        .collect();
     let next_page = page.next.map(|c| format!("/queue?after={c}"));
     render(&QueuePage {
         chrome: viewer.chrome(&app).await?,
