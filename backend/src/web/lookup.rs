@@ -75,11 +75,12 @@ struct LookupPage<'a> {
     q: String,
     /// The parsed query, once there is one.
     searched: Option<Cidrs>,
-    /// Borrowed from the kept [`LookupRows`]: not copied per view.
-    holdings: &'a [HoldingRow],
-    entries: &'a [EntryRow],
-    /// Whether the holdings' records links show (registry staff and auditors).
-    staff: bool,
+    /// The rows as HTML, borrowed from the kept [`LookupRows`]: the holdings' with their
+    /// records links for registry staff and auditors.
+    holdings_html: &'a str,
+    entries_html: &'a str,
+    any_holdings: bool,
+    any_entries: bool,
     /// What the captions add: which part of a longer list this is.
     holdings_part: String,
     entries_part: String,
@@ -158,11 +159,32 @@ fn entry_row(m: &Movement, seq: i64) -> EntryRow {
     }
 }
 
-/// The lookup's lists for a range at its cursors, as the page shows them (with every holding's
-/// records link, which only staff are shown): what `web::cache::lookup` keeps.
+/// The holdings' rows of a lookup as HTML.
+#[derive(Template)]
+#[template(path = "partials/lookup_holdings.html")]
+struct HoldingRows<'a> {
+    holdings: &'a [HoldingRow],
+    /// Whether the records links show.
+    staff: bool,
+}
+
+/// The ledger history's rows of a lookup as HTML.
+#[derive(Template)]
+#[template(path = "partials/lookup_entries.html")]
+struct EntryRows<'a> {
+    entries: &'a [EntryRow],
+}
+
+/// The lookup's lists for a range at its cursors, as the page shows them: what
+/// `web::cache::lookup` keeps. Every viewer sees the same rows (staff with the holdings'
+/// records links), so they are rendered when the lists are read, not at every view (100 rows
+/// were most of a view's time).
 pub(crate) struct LookupRows {
-    holdings: Vec<HoldingRow>,
-    entries: Vec<EntryRow>,
+    /// The holdings' rows without and with their records links.
+    holdings_html: [String; 2],
+    entries_html: String,
+    any_holdings: bool,
+    any_entries: bool,
     /// Where each list's next page starts, when it goes on past [`SHOWN`] rows: after the last
     /// holding's first address, before the last entry.
     next_holdings: Option<String>,
@@ -204,12 +226,26 @@ async fn lookup_rows(
             href: format!("/holdings/{}", h.id),
         });
     }
+    let entries: Vec<EntryRow> = entries
+        .iter()
+        .map(|e| entry_row(&e.movement, e.seq))
+        .collect();
+    let html =
+        |t: &dyn askama::DynTemplate| t.dyn_render().map_err(|e| AppError::Internal(e.into()));
     Ok(LookupRows {
-        holdings: rows,
-        entries: entries
-            .iter()
-            .map(|e| entry_row(&e.movement, e.seq))
-            .collect(),
+        holdings_html: [
+            html(&HoldingRows {
+                holdings: &rows,
+                staff: false,
+            })?,
+            html(&HoldingRows {
+                holdings: &rows,
+                staff: true,
+            })?,
+        ],
+        entries_html: html(&EntryRows { entries: &entries })?,
+        any_holdings: !rows.is_empty(),
+        any_entries: !entries.is_empty(),
         next_holdings,
         next_entries,
     })
@@ -225,9 +261,10 @@ async fn lookup(
         chrome: viewer.chrome(&app).await?,
         errors: FormErrors::default(),
         searched: None,
-        holdings: &[],
-        entries: &[],
-        staff: false,
+        holdings_html: "",
+        entries_html: "",
+        any_holdings: false,
+        any_entries: false,
         holdings_part: String::new(),
         entries_part: String::new(),
         more_holdings: None,
@@ -292,12 +329,14 @@ async fn lookup(
         ));
     }
     // The holdings' records pages are for registry staff and auditors.
-    page.staff = matches!(
+    let staff = matches!(
         viewer.actor.role,
         Role::Hostmaster { .. } | Role::Admin | Role::Auditor
     );
-    page.holdings = &found.holdings;
-    page.entries = &found.entries;
+    page.holdings_html = &found.holdings_html[usize::from(staff)];
+    page.entries_html = &found.entries_html;
+    page.any_holdings = found.any_holdings;
+    page.any_entries = found.any_entries;
     page.searched = Some(cidrs(range));
     Ok(render(&page)?.into_response())
 }

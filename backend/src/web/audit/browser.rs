@@ -97,8 +97,10 @@ struct LedgerPage<'a> {
     errors: FormErrors,
     q: FilterQuery,
     registries: Vec<&'static str>,
-    /// Borrowed from the page's [`LedgerView`], kept or read: not copied per view.
-    rows: &'a [EntryRow],
+    /// How many entries the page shows.
+    shown: usize,
+    /// Its rows as HTML ([`LedgerRows`]), borrowed from the page's [`LedgerView`], kept or read.
+    rows_html: &'a str,
     /// Link to the next (older) page, filters kept.
     older: Option<String>,
     query: String,
@@ -110,6 +112,14 @@ struct LedgerPage<'a> {
     can_export: bool,
     can_verify: bool,
     checkpoint: Option<&'a CheckpointView>,
+}
+
+/// The rows of a page of the ledger as HTML: every viewer sees the same, so a kept page is
+/// rendered once, not at every view (50 rows were most of a view's time).
+#[derive(Template)]
+#[template(path = "partials/ledger_rows.html")]
+struct LedgerRows<'a> {
+    rows: &'a [EntryRow],
 }
 
 /// The latest signed checkpoint as the ledger page shows it.
@@ -210,7 +220,8 @@ async fn browse(
         Err(errors) => {
             let latest = crate::db::tlog::latest_checkpoint(&app.db).await?;
             let view = LedgerView {
-                rows: Vec::new(),
+                shown: 0,
+                rows_html: String::new(),
                 older_seq: None,
                 checkpoint: CheckpointView::of(&app, latest)?,
             };
@@ -232,7 +243,8 @@ async fn browse(
         errors,
         q: q.filter,
         registries: Rir::ALL.iter().map(|r| r.nro_name()).collect(),
-        rows: &view.rows,
+        shown: view.shown,
+        rows_html: &view.rows_html,
         older,
         filtered,
         can_export: crate::domain::authz::can(&viewer.actor, Action::Export, None),
@@ -243,7 +255,10 @@ async fn browse(
 
 /// A page of the ledger as the ledger page shows it: what [`browse`] renders, or keeps.
 pub(crate) struct LedgerView {
-    rows: Vec<EntryRow>,
+    /// How many entries the page shows.
+    shown: usize,
+    /// Their rows as HTML ([`LedgerRows`]).
+    rows_html: String,
     /// The last entry's sequence number when an older page may follow.
     older_seq: Option<i64>,
     /// The latest checkpoint, its cosignatures verified.
@@ -260,11 +275,15 @@ async fn ledger_view(
     let (entries, latest) =
         ledger_query::page_with_checkpoint(&app.db, filter, before, Direction::Backward, PAGE)
             .await?;
+    let rows: Vec<EntryRow> = entries.iter().map(EntryRow::of).collect();
     Ok(LedgerView {
         older_seq: (entries.len() as u64 == PAGE)
             .then(|| entries.last().map(|e| e.seq))
             .flatten(),
-        rows: entries.iter().map(EntryRow::of).collect(),
+        shown: rows.len(),
+        rows_html: LedgerRows { rows: &rows }
+            .render()
+            .map_err(|e| AppError::Internal(e.into()))?,
         checkpoint: CheckpointView::of(app, latest)?,
     })
 }
