@@ -324,8 +324,8 @@ pub struct ListView {
 /// and the list's own columns).
 pub struct ListRowText {
     pub cells: crate::web::view::TransferCells,
-    /// The NRO status; an ended inter-RIR transfer shows its cancel status only if the NRO log
-    /// had heard of it (`db::transfers::ever_initialized`), and nothing else shows none.
+    /// The NRO status, empty when there is none to show: an ended inter-RIR transfer shows its
+    /// cancel status only if the NRO log had heard of it (`db::transfers::ever_initialized`).
     pub nro: String,
     pub waiting_on: String,
     /// The day of the last change (`2026-11-28`); the time since it is the view's.
@@ -385,7 +385,7 @@ pub async fn list(
 
 /// An inter-RIR transfer that ended without completing shows its cancel status only if the NRO
 /// log had heard of it (SOURCE_INITIALIZED).
-pub fn cancel_status_depends_on_the_log(l: &Loaded) -> bool {
+fn cancel_status_depends_on_the_log(l: &Loaded) -> bool {
     l.facts.is_inter_rir()
         && l.state.is_terminal()
         && l.state != crate::domain::workflow::State::Completed

@@ -751,6 +751,13 @@ async fn the_kept_pages_show_every_change_at_once() {
     // The kept lists are shared; the holdings' records links are shown to staff only.
     assert!(!seen.body.contains("href=\"/holdings/"));
     assert!(hm1.get(lookup).await.body.contains("href=\"/holdings/"));
+    assert!(!member.get(lookup).await.body.contains("href=\"/holdings/"));
+    // And a page a hostmaster's view kept shows a member no links either.
+    let wider = "/lookup?q=20.0.0.0/16";
+    assert!(hm1.get(wider).await.body.contains("href=\"/holdings/"));
+    let seen = member.get(wider).await;
+    assert!(seen.body.contains("Renamed Holder Inc"));
+    assert!(!seen.body.contains("href=\"/holdings/"));
 
     // Nothing written, but nine days on both steps are past ARIN's ten.
     assert!(!queue.has(".panel-danger"));
