@@ -13,7 +13,7 @@ use super::AppState;
 use super::auth::{SignedIn, urlencode};
 use super::extract::Query;
 use super::forms::FormErrors;
-use super::page::{Chrome, render};
+use super::page::{Chrome, render, render_part};
 use crate::db::holdings::range_of;
 use crate::domain::authz::Role;
 use crate::domain::format::{capitalise, group_thousands, utc_day};
@@ -230,20 +230,18 @@ async fn lookup_rows(
         .iter()
         .map(|e| entry_row(&e.movement, e.seq))
         .collect();
-    let html =
-        |t: &dyn askama::DynTemplate| t.dyn_render().map_err(|e| AppError::Internal(e.into()));
     Ok(LookupRows {
         holdings_html: [
-            html(&HoldingRows {
+            render_part(&HoldingRows {
                 holdings: &rows,
                 staff: false,
             })?,
-            html(&HoldingRows {
+            render_part(&HoldingRows {
                 holdings: &rows,
                 staff: true,
             })?,
         ],
-        entries_html: html(&EntryRows { entries: &entries })?,
+        entries_html: render_part(&EntryRows { entries: &entries })?,
         any_holdings: !rows.is_empty(),
         any_entries: !entries.is_empty(),
         next_holdings,

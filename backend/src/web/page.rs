@@ -75,9 +75,13 @@ pub fn nav_for(role: &Role, path: &str) -> Vec<NavItem> {
 
 /// Renders a page; a render failure becomes an internal error.
 pub fn render(page: &impl askama::Template) -> Result<Html<String>, AppError> {
-    page.render()
-        .map(Html)
-        .map_err(|e| AppError::Internal(e.into()))
+    render_part(page).map(Html)
+}
+
+/// Renders part of a page that is kept and included in it with `|safe` (rows every viewer
+/// sees alike, the statistics' figures); a render failure becomes an internal error.
+pub fn render_part(part: &impl askama::Template) -> Result<String, AppError> {
+    part.render().map_err(|e| AppError::Internal(e.into()))
 }
 
 #[cfg(test)]

@@ -24,7 +24,7 @@ use crate::web::AppState;
 use crate::web::auth::SignedIn;
 use crate::web::extract::{Path, Query};
 use crate::web::forms::FormErrors;
-use crate::web::page::{Chrome, render};
+use crate::web::page::{Chrome, render, render_part};
 
 pub(super) fn routes() -> Router<AppState> {
     Router::new()
@@ -281,9 +281,7 @@ async fn ledger_view(
             .then(|| entries.last().map(|e| e.seq))
             .flatten(),
         shown: rows.len(),
-        rows_html: LedgerRows { rows: &rows }
-            .render()
-            .map_err(|e| AppError::Internal(e.into()))?,
+        rows_html: render_part(&LedgerRows { rows: &rows })?,
         checkpoint: CheckpointView::of(app, latest)?,
     })
 }

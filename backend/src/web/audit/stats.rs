@@ -19,7 +19,7 @@ use crate::domain::statistics::{DURATION_BUCKETS, SIZE_CLASSES, TransferStatisti
 use crate::error::AppError;
 use crate::web::AppState;
 use crate::web::auth::SignedIn;
-use crate::web::page::{Chrome, render};
+use crate::web::page::{Chrome, render, render_part};
 
 pub(super) fn routes() -> Router<AppState> {
     Router::new().route("/stats", get(stats_page))
@@ -78,12 +78,8 @@ async fn figures_html(
     head: Option<crate::web::cache::LedgerKey>,
     auditor: bool,
 ) -> Result<Arc<String>, AppError> {
-    crate::web::cache::statistics_page(app, head, auditor, |s| {
-        figures(s, auditor)
-            .render()
-            .map_err(|e| AppError::Internal(e.into()))
-    })
-    .await
+    crate::web::cache::statistics_page(app, head, auditor, |s| render_part(&figures(s, auditor)))
+        .await
 }
 
 /// Computes both versions of the figures (auditors' with prices, and everyone else's).
